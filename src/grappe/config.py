@@ -1,0 +1,61 @@
+"""The one Settings object of grappe, read from the environment (prefix GRAPPE_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("grappe", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Settings shared by the library, the CLI, the API and the tests.
+
+    Every field can be set from the environment with the ``GRAPPE_`` prefix,
+    for example ``GRAPPE_HOME=/srv/grappe``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GRAPPE_", extra="ignore")
+
+    home: Path = Field(
+        default_factory=_default_home,
+        description="Data directory: fabric store, registry database, imported reference data.",
+    )
+    store: Path | None = Field(
+        default=None, description="Fabric store directory (default: HOME/store)."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="Registry database URL (default: SQLite file HOME/registry.sqlite3).",
+    )
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb", description="Analytics engine for queries on the fabric."
+    )
+    spark_master: str = Field(default="local[2]", description="Spark master URL.")
+    memory_limit: str = Field(default="2GB", description="DuckDB memory limit for heavy queries.")
+    threads: int | None = Field(default=None, description="DuckDB threads (default: all cores).")
+
+    @property
+    def store_dir(self) -> Path:
+        """The fabric store directory."""
+        return self.store if self.store is not None else self.home / "store"
+
+    @property
+    def registry_url(self) -> str:
+        """The SQLAlchemy URL of the registry database."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'registry.sqlite3'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests clear the cache with ``get_settings.cache_clear()``)."""
+    return Settings()
