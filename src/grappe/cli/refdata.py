@@ -1,7 +1,140 @@
-"""`grappe refdata` commands."""
+"""`grappe refdata` commands: what reference data is packaged, NAF look-ups, ZE import."""
 
 from __future__ import annotations
 
-import typer
+import json
+from pathlib import Path
+from typing import Annotated, Any
 
-app = typer.Typer(help="refdata", no_args_is_help=True)
+import pyarrow.compute as pc
+import typer
+from rich.table import Table
+
+from grappe.cli._console import RichReporter, console, handle_errors
+from grappe.refdata import naf, provenance, territories
+
+app = typer.Typer(
+    help="Données de référence : NAF rév. 2, territoires, zones d'emploi.",
+    no_args_is_help=True,
+)
+
+
+def _n(value: int) -> str:
+    """An integer with French thousands separators (narrow no-break space)."""
+    return f"{value:,}".replace(",", "\u202f")
+
+
+@app.command("import-ze")
+def import_ze(
+    file: Annotated[Path, typer.Argument(help="Table INSEE des zones d'emploi 2020 (.xlsx).")],
+) -> None:
+    """Importer la composition communale des zones d'emploi 2020 (table INSEE)."""
+    with handle_errors(), RichReporter() as reporter:
+        result = territories.import_ze(file, reporter=reporter)
+    console.print(
+        f"Zones d'emploi importées : {_n(result['rows'])} lignes lues, "
+        f"{_n(result['communes'])} communes actuelles rattachées à {result['zones']} zones "
+        f"({result['metropolitan_zones']} en France métropolitaine)."
+    )
+    if result["unknown_communes"]:
+        shown = ", ".join(result["unknown_codes"][:20])
+        more = " ..." if result["unknown_communes"] > 20 else ""
+        console.print(
+            f"[yellow]{result['unknown_communes']} codes commune inconnus du COG, ignorés :"
+            f"[/] {shown}{more}"
+        )
+    if result["communes_without_zone"]:
+        console.print(
+            f"{result['communes_without_zone']} communes actuelles sans zone d'emploi "
+            "(collectivités d'outre-mer, communes créées depuis la géographie du fichier)."
+        )
+    console.print(f"Écrit : {result['path']}")
+
+
+def _info() -> dict[str, Any]:
+    table = naf.table()
+    levels = {lvl: int(pc.sum(pc.equal(table["level"], lvl)).as_py()) for lvl in naf.LEVELS}
+    counts = {
+        "naf": levels,
+        "communes": territories.communes().num_rows,
+        "commune_aliases": territories.commune_aliases().num_rows,
+        "epci": territories.epcis().num_rows,
+        "departements": territories.departements().num_rows,
+        "regions": territories.regions().num_rows,
+        "commune_neighbours": territories.neighbours().num_rows,
+    }
+    path = territories.ze_path()
+    if path.is_file():
+        zones = territories.zones_emploi()
+        ze: dict[str, Any] = {"imported": True, "path": str(path), "communes": zones.num_rows,
+                              "zones": len(pc.unique(zones["ze"]))}
+    else:
+        ze = {"imported": False, "path": str(path)}
+    return {"counts": counts, "zones_emploi": ze, "provenance": provenance()}
+
+
+@app.command("info")
+def info(
+    output: Annotated[str, typer.Option("--format", help="text ou json.")] = "text",
+) -> None:
+    """Afficher les données de référence embarquées, leur provenance et l'état des ZE."""
+    with handle_errors():
+        if output not in ("text", "json"):
+            from grappe.errors import InputError
+
+            raise InputError(f"format inconnu : {output!r} (attendu : text, json)")
+        data = _info()
+    if output == "json":
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
+        return
+    counts = data["counts"]
+    table = Table(title="Données de référence embarquées")
+    table.add_column("Table")
+    table.add_column("Lignes", justify="right")
+    for lvl, n in counts["naf"].items():
+        table.add_row(f"NAF rév. 2 — {lvl}", str(n))
+    labels = {"communes": "Communes", "commune_aliases": "Codes commune acceptés",
+              "epci": "EPCI", "departements": "Départements", "regions": "Régions",
+              "commune_neighbours": "Paires de communes voisines"}
+    for key, text in labels.items():
+        table.add_row(text, str(counts[key]))
+    console.print(table)
+
+    sources: dict[str, dict[str, str]] = {}
+    for entry in data["provenance"]["files"].values():
+        for source in entry["sources"]:
+            sources[source["package"]] = source
+    prov = Table(title=f"Provenance (construit le {data['provenance']['built']})")
+    for column in ("Paquet", "Version", "Licence"):
+        prov.add_column(column)
+    for name in sorted(sources):
+        prov.add_row(name, sources[name]["version"], sources[name]["licence"])
+    console.print(prov)
+
+    ze = data["zones_emploi"]
+    if ze["imported"]:
+        console.print(f"Zones d'emploi 2020 : {ze['zones']} zones, {ze['communes']} communes "
+                      f"({ze['path']}).")
+    else:
+        console.print("Zones d'emploi 2020 : non importées "
+                      "(`grappe refdata import-ze FICHIER.xlsx`).")
+
+
+@app.command("naf")
+def naf_code(
+    code: Annotated[str, typer.Argument(help="Code NAF de tout niveau : 25.62A, 2562A, 25, C...")],
+) -> None:
+    """Afficher un code NAF : niveau, libellé et codes parents."""
+    with handle_errors():
+        canonical = naf.normalize(code)
+        chain = [canonical]
+        while (up := naf.parent(chain[-1])) is not None:
+            chain.append(up)
+        children = naf.table().filter(pc.equal(naf.table()["parent"], canonical)).num_rows
+    console.print(f"[bold]{canonical}[/] ({naf.level(canonical)}) : {naf.label(canonical)}",
+                  highlight=False)
+    for parent in chain[1:]:
+        console.print(f"  dans {parent} ({naf.level(parent)}) : {naf.label(parent)}",
+                      highlight=False)
+    if children:
+        console.print(f"  {children} codes au niveau inférieur", highlight=False)
