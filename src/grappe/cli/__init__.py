@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from grappe.cli import demo, detection, fabric, refdata, registry, serve
+from grappe.cli import demo, detect, detection, fabric, refdata, registry, serve
 from grappe.cli._console import handle_errors
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app.add_typer(refdata.app, name="refdata")
 app.add_typer(fabric.app, name="fabric")
 app.add_typer(registry.app, name="registry")
 detection.register(app)
+detect.register(app)
 demo.register(app)
 serve.register(app)
 

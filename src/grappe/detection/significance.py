@@ -1,0 +1,1007 @@
+"""Local hot-spot statistics (Gi*, local Moran's I) with conditional permutation inference.
+
+Both statistics are computed for many sectors at once (a territories x sectors matrix, dense or
+sparse) exactly as esda's ``G_Local(star=True)`` and ``Moran_Local`` compute them, then tested by
+conditional permutation (999 draws by default) and adjusted for multiple testing with
+Benjamini–Hochberg.
+
+How the permutation test stays exact at 35,000 communes x 732 sous-classes
+--------------------------------------------------------------------------
+Conditional permutation keeps the value of territory ``i`` fixed and gives it ``c_i`` (its
+number of neighbours) values drawn without replacement among the ``n - 1`` other territories.
+With binary or row-standardised weights every neighbour of ``i`` weighs the same, so both
+statistics are monotone in the *neighbour sum* ``A_i = sum of the neighbours' values``: a
+permuted Gi* is at least the observed one exactly when the permuted neighbour sum ``D`` is at
+least ``A_i``; a permuted local Moran is at least the observed one when ``D >= A_i`` if
+``z_i > 0`` and when ``D <= A_i`` if ``z_i < 0``. The p-value of a cell therefore only needs,
+for each draw, the permuted neighbour sum.
+
+One block of ``P`` draws is made once (``P`` rows of ``max(c) + 1`` distinct territory
+indices) and shared by every cell and every sector, as esda's ``crand`` shares its block across
+cells. The draw of territory ``i`` in row ``b`` is the first ``c_i`` indices of the row once
+``i`` is skipped: a uniform sample of the others. For every ``i`` that does not occur among the
+first ``c_i`` indices of row ``b`` (nearly all of them), its permuted sum is the *same number*
+``D[b, c_i]``, the prefix sum of the row. So, per sector and per cardinality, the ``P`` prefix
+sums are sorted once and each cell's count of draws ``>= A_i`` is a binary search; the few
+(row, territory) pairs where the territory occurs in the row are corrected one by one (at most
+``P * max(c)`` of them). Every tested cell thus gets its full ``P``-draw p-value, exactly the
+count a direct loop over its ``P`` draws would give (``method="direct"`` does that loop, and the
+tests check both agree bit for bit): no screen, no approximation, every call is decided by the
+permutation test. Ties are compared in the neighbour-sum space with a relative tolerance of
+1e-10, so that rounding cannot split equal sums.
+
+Which cells are tested
+----------------------
+Values must be non-negative (counts, employment). A cell whose neighbour sum is zero (an empty
+neighbourhood; in particular an empty cell with empty neighbours) sits at the minimum of its
+permutation distribution: every permuted neighbour sum is ``>= 0``. No permutation can ever
+place it in the upper tail, so it can never be a hot spot (Gi*) nor a high-high cluster, and
+esda's folded rule, which counts ties as "larger", would give it ``p = 1 / (P + 1)`` in the
+lower tail whatever the data (a tie artefact, not evidence: on a sparse sector most cells are
+like that). Such cells are not tested: their ``p_sim`` and ``z_sim`` are NaN and they are never
+called. They do stay in the Benjamini–Hochberg family, with their exact upper-tail p-value,
+1: leaving them out would select the family on the observed neighbour sum (a non-empty
+neighbourhood is already high in its own distribution) and make the calls on sparse sectors
+anti-conservative. Sectors with no variance
+(all equal, e.g. all zero) and, for local Moran, cells exactly at the sector mean (all permuted
+statistics tie at zero) are not tested either.
+
+p-values and calls
+------------------
+``p_sim = (larger + 1) / (P + 1)`` with esda's ``directed`` tail rule: ``larger`` counts draws
+at least as large as the observed statistic and is replaced by ``P - larger`` when fewer draws
+are below than above (the lower tail). ``p_adjusted`` applies Benjamini–Hochberg to the tested
+cells of each sector (``fdr="territories"``, the family is one sector across territories) or
+of the whole matrix (``fdr="all"``). A Gi* cell is *hot* when significant in the upper tail
+and *cold* in the lower tail; a local Moran cell is *hot* when significant and high-high,
+*cold* when significant and low-low (the quadrants of esda).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy import stats
+
+from grappe.detection.weights import SpatialWeights
+from grappe.errors import InputError
+from grappe.progress import SILENT, Reporter
+
+__all__ = [
+    "PERMUTATIONS",
+    "GetisOrd",
+    "LocalMoran",
+    "LocalStatistic",
+    "benjamini_hochberg",
+    "getis_ord",
+    "local_moran",
+]
+
+PERMUTATIONS = 999
+
+# Neighbour sums within this relative distance are ties (rounding must not split equal sums).
+_TIE_RTOL = 1e-10
+
+# Dense work arrays per block of sectors hold about this many values (bounds peak memory).
+_BLOCK_VALUES = 2_000_000
+
+Transform = Literal["B", "R"]
+Fdr = Literal["territories", "all"]
+Method = Literal["shared", "direct"]
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, eq=False)
+class LocalStatistic:
+    """A local statistic for every territory x sector cell, computed once.
+
+    Attributes
+    ----------
+    territories : numpy.ndarray of str
+        Row codes (the ids of the weights).
+    sectors : numpy.ndarray of str
+        Column labels.
+    statistic : numpy.ndarray, shape (territories, sectors)
+        The local statistic (Gi* or local Moran's I).
+    z : numpy.ndarray
+        Analytic z-value (normal approximation); NaN where undefined.
+    tested : numpy.ndarray of bool
+        Cells given a permutation test (see the module notes for who is not).
+    permutations : int
+        Number of conditional permutations ``P`` (0: analytic inference only).
+    folded : numpy.ndarray of int
+        ``min(larger, P - larger)``, the tail count of esda's folded rule.
+    tail : numpy.ndarray of int8
+        +1 when the observed statistic is in the upper tail of its permutation distribution,
+        -1 in the lower tail, 0 when not tested (without permutations: the sign of ``z``).
+    z_sim : numpy.ndarray of float32
+        ``(statistic - mean of draws) / std of draws``; NaN where not tested.
+    p_adjusted : numpy.ndarray
+        Benjamini–Hochberg adjusted ``p_sim`` (``p_norm`` without permutations). Untested
+        cells of a valid sector count in the family with ``p = 1`` and get 1; NaN for sectors
+        without variance.
+    fdr : {"territories", "all"}
+        The Benjamini–Hochberg family: each sector across territories, or every tested cell.
+    transform : {"B", "R"}
+        Weights transformation used (binary or row-standardised).
+    weights_kind : str
+        How the weights were built.
+    """
+
+    territories: np.ndarray
+    sectors: np.ndarray
+    statistic: np.ndarray
+    z: np.ndarray
+    tested: np.ndarray
+    permutations: int
+    folded: np.ndarray
+    tail: np.ndarray
+    z_sim: np.ndarray
+    p_adjusted: np.ndarray
+    fdr: str
+    transform: str
+    weights_kind: str
+
+    name: ClassVar[str] = "statistic"
+
+    @cached_property
+    def p_norm(self) -> np.ndarray:
+        """One-sided normal p-value of ``|z|`` (as esda's ``p_norm``)."""
+        return np.asarray(stats.norm.sf(np.abs(self.z)))
+
+    @cached_property
+    def p_sim(self) -> np.ndarray:
+        """Pseudo p-value ``(folded + 1) / (P + 1)``; NaN where not tested or ``P == 0``."""
+        if self.permutations == 0:
+            return np.full(self.statistic.shape, np.nan)
+        p = (self.folded.astype(np.float64) + 1.0) / (self.permutations + 1.0)
+        p[~self.tested] = np.nan
+        return p
+
+    def significant(self, alpha: float = 0.05, *, adjusted: bool = True) -> np.ndarray:
+        """Cells whose test rejects at level ``alpha``.
+
+        Parameters
+        ----------
+        alpha : float
+            Level, in (0, 1).
+        adjusted : bool
+            Compare ``p_adjusted`` (default) or the raw ``p_sim`` (``p_norm`` without
+            permutations).
+        """
+        if not 0.0 < alpha < 1.0:
+            raise InputError(f"alpha must be between 0 and 1 (got {alpha!r})")
+        if adjusted:
+            p = self.p_adjusted
+        else:
+            p = self.p_sim if self.permutations else np.where(self.tested, self.p_norm, np.nan)
+        return np.asarray(p <= alpha) & self.tested
+
+    def hot(self, alpha: float = 0.05) -> np.ndarray:
+        """Significant cells in the upper tail of their permutation distribution."""
+        return self.significant(alpha) & (self.tail > 0)
+
+    def cold(self, alpha: float = 0.05) -> np.ndarray:
+        """Significant cells in the lower tail of their permutation distribution."""
+        return self.significant(alpha) & (self.tail < 0)
+
+    def to_frame(
+        self, alpha: float = 0.05, cells: Literal["tested", "significant", "all"] = "tested"
+    ) -> pd.DataFrame:
+        """One row per cell: territory, sector, statistic, z, p-values and the call at ``alpha``.
+
+        ``cells`` selects the rows: the tested cells (default), only the significant ones, or
+        every cell (territories x sectors rows: large on communes).
+        """
+        if cells == "tested":
+            mask = self.tested
+        elif cells == "significant":
+            mask = self.significant(alpha)
+        elif cells == "all":
+            mask = np.ones(self.statistic.shape, dtype=bool)
+        else:
+            raise InputError(f"cells must be 'tested', 'significant' or 'all' (got {cells!r})")
+        rows, cols = np.nonzero(mask)
+        hot = self.hot(alpha)[rows, cols]
+        cold = self.cold(alpha)[rows, cols]
+        call = np.where(hot, "hot", np.where(cold, "cold", ""))
+        frame = pd.DataFrame(
+            {
+                "territory": self.territories[rows],
+                "sector": self.sectors[cols],
+                self.name: self.statistic[rows, cols],
+                "z": self.z[rows, cols],
+                "p_norm": self.p_norm[rows, cols],
+                "p_sim": self.p_sim[rows, cols],
+                "z_sim": self.z_sim[rows, cols].astype(np.float64),
+                "p_adjusted": self.p_adjusted[rows, cols],
+                "significant": self.significant(alpha)[rows, cols],
+                "call": call,
+            }
+        )
+        return self._extra_columns(frame, rows, cols)
+
+    def _extra_columns(
+        self, frame: pd.DataFrame, rows: np.ndarray, cols: np.ndarray
+    ) -> pd.DataFrame:
+        return frame
+
+
+@dataclass(frozen=True, eq=False)
+class GetisOrd(LocalStatistic):
+    """Local Getis–Ord Gi* (self included) for every cell; see :func:`getis_ord`.
+
+    Attributes
+    ----------
+    expected : numpy.ndarray, shape (territories,)
+        ``E[Gi*]`` under the null (esda's ``EGs``): the weight sum of the row over ``n``.
+    """
+
+    expected: np.ndarray
+
+    name: ClassVar[str] = "gi"
+
+    @property
+    def gi(self) -> np.ndarray:
+        """The Gi* statistic (esda's ``Gs``)."""
+        return self.statistic
+
+
+@dataclass(frozen=True, eq=False)
+class LocalMoran(LocalStatistic):
+    """Local Moran's I for every cell; see :func:`local_moran`.
+
+    Attributes
+    ----------
+    quadrant : numpy.ndarray of int8
+        esda's quadrants: 1 high-high, 2 low-high, 3 low-low, 4 high-low (0: undefined).
+    expected : numpy.ndarray, shape (territories,)
+        ``E[I_i]`` under total randomisation (esda's ``EI``): ``-w_i / (n - 1)``.
+    """
+
+    quadrant: np.ndarray
+    expected: np.ndarray
+
+    name: ClassVar[str] = "Is"
+
+    @property
+    def Is(self) -> np.ndarray:  # noqa: N802 -- esda's name
+        """Local Moran's I (esda's ``Is``)."""
+        return self.statistic
+
+    def hot(self, alpha: float = 0.05) -> np.ndarray:
+        """Significant high-high cells."""
+        return self.significant(alpha) & (self.quadrant == 1)
+
+    def cold(self, alpha: float = 0.05) -> np.ndarray:
+        """Significant low-low cells."""
+        return self.significant(alpha) & (self.quadrant == 3)
+
+    def _extra_columns(
+        self, frame: pd.DataFrame, rows: np.ndarray, cols: np.ndarray
+    ) -> pd.DataFrame:
+        labels = np.array(["", "HH", "LH", "LL", "HL"])
+        frame["quadrant"] = labels[self.quadrant[rows, cols]]
+        return frame
+
+
+# --------------------------------------------------------------------------- public verbs
+
+
+def getis_ord(
+    values: Any,
+    weights: SpatialWeights,
+    *,
+    transform: str = "B",
+    permutations: int = PERMUTATIONS,
+    rng: np.random.Generator | None = None,
+    fdr: str = "territories",
+    sectors: Sequence[str] | np.ndarray | None = None,
+    method: str = "shared",
+    reporter: Reporter = SILENT,
+) -> GetisOrd:
+    """Local Getis–Ord Gi* (self included) of every territory x sector cell, with inference.
+
+    Gi* of territory ``i`` is the weighted sum of the values of ``i`` and its neighbours over
+    the sector total; statistic, expectation, variance and z-value are those of esda's
+    ``G_Local(y, w, transform, star=True)`` (self weight 1 before the transformation).
+
+    Parameters
+    ----------
+    values : array-like or scipy.sparse matrix, shape (territories, sectors) or (territories,)
+        Non-negative values (counts, employment), rows aligned with ``weights.ids``.
+    weights : SpatialWeights
+        Binary neighbours of each territory.
+    transform : {"B", "R"}
+        Binary weights (default) or row-standardised, as esda applies them.
+    permutations : int
+        Conditional permutations (999 by default; 0 for analytic inference only).
+    rng : numpy.random.Generator
+        Source of the permutations; required when ``permutations > 0``. Same generator state,
+        same results bit for bit.
+    fdr : {"territories", "all"}
+        Benjamini–Hochberg family: each sector across territories, or all tested cells.
+    sectors : sequence of str, optional
+        Column labels (default ``"0"``, ``"1"``...).
+    method : {"shared", "direct"}
+        ``"shared"`` (default) counts draws with sorted prefix sums shared across cells;
+        ``"direct"`` recomputes every cell's draws one by one (slow; for audits). Both give the
+        same counts.
+    reporter : Reporter
+        Progress of the sector blocks.
+
+    Returns
+    -------
+    GetisOrd
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from grappe.detection.weights import grid
+    >>> cells = grid(np.repeat(np.arange(6) * 1000.0, 6), np.tile(np.arange(6) * 1000.0, 6), 1000)
+    >>> y = np.zeros(36); y[[0, 1, 6, 7]] = 10.0; y[20] = 1.0
+    >>> res = getis_ord(y, cells.weights, rng=np.random.default_rng(0))
+    >>> np.flatnonzero(res.hot(0.05)[:, 0]).tolist(), round(float(res.z[0, 0]), 3)
+    ([0, 1, 6, 7], 5.908)
+    """
+    tr = _check_transform(transform)
+    problem = _Problem.build(
+        values,
+        weights,
+        sectors=sectors,
+        permutations=permutations,
+        rng=rng,
+        fdr=fdr,
+        method=method,
+        verb="getis_ord",
+    )
+    result = _run(problem, _GiFinisher(problem, tr), reporter, "Gi* : permutations")
+    assert isinstance(result, GetisOrd)
+    return result
+
+
+def local_moran(
+    values: Any,
+    weights: SpatialWeights,
+    *,
+    transform: str = "R",
+    permutations: int = PERMUTATIONS,
+    rng: np.random.Generator | None = None,
+    fdr: str = "territories",
+    sectors: Sequence[str] | np.ndarray | None = None,
+    method: str = "shared",
+    reporter: Reporter = SILENT,
+) -> LocalMoran:
+    """Local Moran's I of every territory x sector cell, with inference.
+
+    Statistic, quadrants and total-randomisation moments ``EI``, ``VI`` are those of esda's
+    ``Moran_Local(y, w, transformation)``; esda gives no analytic z-value, grappe's is
+    ``(Is - EI) / sqrt(VI)``.
+
+    Parameters
+    ----------
+    values, weights, permutations, rng, fdr, sectors, method, reporter
+        As for :func:`getis_ord`.
+    transform : {"R", "B"}
+        Row-standardised weights (default, as esda) or binary.
+
+    Returns
+    -------
+    LocalMoran
+    """
+    tr = _check_transform(transform)
+    problem = _Problem.build(
+        values,
+        weights,
+        sectors=sectors,
+        permutations=permutations,
+        rng=rng,
+        fdr=fdr,
+        method=method,
+        verb="local_moran",
+    )
+    if problem.n < 3:
+        raise InputError(f"local_moran: needs at least 3 territories (got {problem.n})")
+    result = _run(problem, _MoranFinisher(problem, tr), reporter, "Moran local : permutations")
+    assert isinstance(result, LocalMoran)
+    return result
+
+
+def benjamini_hochberg(p_values: Any, groups: Any = None, family_sizes: Any = None) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values, within each group; NaN stay NaN.
+
+    Same arithmetic as ``scipy.stats.false_discovery_control(p, method="bh")`` applied to each
+    group separately.
+
+    Parameters
+    ----------
+    p_values : array-like of float, 1-D
+        p-values in [0, 1] (NaN: not part of any family).
+    groups : array-like of int, optional
+        Family of each p-value, integers in ``[0, number of families)`` (default: one family).
+    family_sizes : array-like of int, optional
+        Number of hypotheses of each family, at least its number of p-values; the hypotheses
+        not given count as ``p = 1``. This adjusts a family whose untested members are known
+        to have ``p = 1`` without materialising them: the result equals adjusting the padded
+        family.
+
+    Examples
+    --------
+    >>> benjamini_hochberg([0.01, 0.04, 0.03, np.nan]).round(3).tolist()
+    [0.03, 0.04, 0.04, nan]
+    >>> benjamini_hochberg([0.01, 0.04, 0.03], family_sizes=[6]).round(3).tolist()
+    [0.06, 0.08, 0.08]
+    """
+    p = np.asarray(p_values, dtype=np.float64)
+    if p.ndim != 1:
+        raise InputError(f"benjamini_hochberg: p_values must be 1-D (got shape {p.shape})")
+    valid = ~np.isnan(p)
+    if ((p[valid] < 0) | (p[valid] > 1)).any():
+        raise InputError("benjamini_hochberg: p-values must lie in [0, 1]")
+    g = np.zeros(len(p), dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
+    if g.shape != p.shape:
+        raise InputError("benjamini_hochberg: groups and p_values differ in length")
+    if len(g) and g.min() < 0:
+        raise InputError("benjamini_hochberg: groups must be non-negative integers")
+    out = np.full(len(p), np.nan)
+    where = np.flatnonzero(valid)
+    if len(where) == 0:
+        return out
+    pv, gv = p[where], g[where]
+    order = np.lexsort((pv, gv))
+    ps, gs = pv[order], gv[order]
+    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+    ends = np.r_[starts[1:], len(gs)]
+    counts = ends - starts
+    if family_sizes is None:
+        sizes = counts
+    else:
+        declared = np.asarray(family_sizes, dtype=np.int64)
+        if declared.ndim != 1 or declared.size <= gs[-1]:
+            raise InputError("benjamini_hochberg: family_sizes must give a size for every group")
+        sizes = declared[gs[starts]]
+        if (sizes < counts).any():
+            raise InputError("benjamini_hochberg: a family size is smaller than its p-values")
+    rank = np.arange(len(ps)) - np.repeat(starts, counts) + 1.0
+    adjusted = ps * (np.repeat(sizes, counts) / rank)
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        seg = adjusted[s:e][::-1]
+        np.minimum.accumulate(seg, out=seg)
+    # The padded p = 1 members add m / j >= 1 terms: the clip at 1 accounts for them.
+    out[where[order]] = np.clip(adjusted, 0.0, 1.0)
+    return out
+
+
+# --------------------------------------------------------------------------- problem set-up
+
+
+def _check_transform(transform: str) -> Transform:
+    tr = str(transform).upper()
+    if tr not in ("B", "R"):
+        raise InputError(
+            f"transform must be 'B' (binary) or 'R' (row-standardised), got {transform!r}"
+        )
+    return "B" if tr == "B" else "R"
+
+
+@dataclass
+class _Problem:
+    """Validated inputs shared by both statistics."""
+
+    weights: SpatialWeights
+    values: sp.csc_array | np.ndarray
+    sectors: np.ndarray
+    permutations: int
+    rng: np.random.Generator | None
+    fdr: Fdr
+    method: Method
+
+    @property
+    def n(self) -> int:
+        return self.weights.n
+
+    @property
+    def n_sectors(self) -> int:
+        return len(self.sectors)
+
+    @classmethod
+    def build(
+        cls,
+        values: Any,
+        weights: SpatialWeights,
+        *,
+        sectors: Sequence[str] | np.ndarray | None,
+        permutations: int,
+        rng: np.random.Generator | None,
+        fdr: str,
+        method: str,
+        verb: str,
+    ) -> _Problem:
+        if not isinstance(weights, SpatialWeights):
+            raise InputError(
+                f"{verb}: weights must be a SpatialWeights (got {type(weights).__name__})"
+            )
+        n = weights.n
+        if n < 2:
+            raise InputError(f"{verb}: needs at least 2 territories (got {n})")
+        matrix: sp.csc_array | np.ndarray
+        if sp.issparse(values):
+            matrix = sp.csc_array(values, dtype=np.float64)
+            if matrix.ndim != 2:
+                raise InputError(f"{verb}: values must be 2-D")
+            matrix.sum_duplicates()
+            data, (r, c) = matrix.data, _csc_positions(matrix)
+        else:
+            dense = np.asarray(values, dtype=np.float64)
+            if dense.ndim == 1:
+                dense = dense[:, None]
+            if dense.ndim != 2:
+                raise InputError(f"{verb}: values must be 1-D or 2-D (got {dense.ndim} dimensions)")
+            matrix = dense
+            data = dense.ravel()
+            r, c = np.divmod(np.arange(dense.size), dense.shape[1])
+        if matrix.shape[0] != n:
+            raise InputError(
+                f"{verb}: values have {matrix.shape[0]} rows but the weights hold {n} territories "
+                "(align them with weights.reindex(codes))"
+            )
+        if matrix.shape[1] == 0:
+            raise InputError(f"{verb}: values have no sector column")
+        labels = (
+            np.arange(matrix.shape[1]).astype(str)
+            if sectors is None
+            else np.asarray(sectors).astype(str)
+        )
+        if len(labels) != matrix.shape[1]:
+            raise InputError(
+                f"{verb}: {len(labels)} sector labels for {matrix.shape[1]} value columns"
+            )
+        bad = ~np.isfinite(data) | (data < 0)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"{verb}: value {float(data[k])!r} for territory {str(weights.ids[r[k]])!r}, "
+                f"sector {str(labels[c[k]])!r}: values must be finite and non-negative "
+                "(counts, employment)"
+            )
+        if not isinstance(permutations, int | np.integer) or permutations < 0:
+            raise InputError(
+                f"{verb}: permutations must be a whole number >= 0 (got {permutations!r})"
+            )
+        if permutations and not isinstance(rng, np.random.Generator):
+            raise InputError(
+                f"{verb}: rng must be a numpy.random.Generator when permutations > 0 "
+                "(e.g. numpy.random.default_rng(42))"
+            )
+        if fdr not in ("territories", "all"):
+            raise InputError(f"{verb}: fdr must be 'territories' or 'all' (got {fdr!r})")
+        if method not in ("shared", "direct"):
+            raise InputError(f"{verb}: method must be 'shared' or 'direct' (got {method!r})")
+        return cls(
+            weights,
+            matrix,
+            labels,
+            int(permutations),
+            rng,
+            "territories" if fdr == "territories" else "all",
+            "shared" if method == "shared" else "direct",
+        )
+
+    def block(self, j0: int, j1: int) -> np.ndarray:
+        """Dense float64 values of sectors ``j0:j1``, C order."""
+        if isinstance(self.values, np.ndarray):
+            return np.ascontiguousarray(self.values[:, j0:j1])
+        return np.asarray(self.values[:, j0:j1].toarray(), order="C")
+
+    def blocks(self, width_hint: int) -> Iterator[tuple[int, int]]:
+        width = max(1, min(self.n_sectors, _BLOCK_VALUES // max(self.n, width_hint)))
+        for j0 in range(0, self.n_sectors, width):
+            yield j0, min(j0 + width, self.n_sectors)
+
+
+def _csc_positions(m: sp.csc_array) -> tuple[np.ndarray, np.ndarray]:
+    cols = np.repeat(np.arange(m.shape[1]), np.diff(m.indptr))
+    return m.indices, cols
+
+
+# --------------------------------------------------------------------------- permutations
+
+
+def _draw_block(n: int, permutations: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """``permutations`` rows of ``width`` distinct territory indices in random order.
+
+    Rows are drawn with replacement and the rows holding a repeated index are drawn again
+    until none is left: each kept row is a uniform ordered sample without replacement. When
+    the rows are long compared with ``n`` (repeats likely), rows are permutations instead.
+    """
+    if width * width > n:
+        return np.stack([rng.permutation(n)[:width] for _ in range(permutations)])
+    idx = rng.integers(0, n, size=(permutations, width))
+    redo = np.arange(permutations)
+    while len(redo):
+        rows = np.sort(idx[redo], axis=1)
+        redo = redo[(rows[:, 1:] == rows[:, :-1]).any(axis=1)]
+        idx[redo] = rng.integers(0, n, size=(len(redo), width))
+    return idx
+
+
+@dataclass
+class _Draws:
+    """The shared block of draws and what every block of sectors reuses."""
+
+    idx: np.ndarray  # (P, m) territory indices
+    cards: np.ndarray  # (n,) neighbours per territory
+    card_values: np.ndarray  # distinct cardinalities >= 1
+    rows_by_card: list[np.ndarray]
+    pair_b: np.ndarray  # corrections: draw row ...
+    pair_i: np.ndarray  # ... territory occurring among its first c_i indices ...
+    pair_c: np.ndarray  # ... its cardinality ...
+    pair_card_pos: np.ndarray  # ... position of that cardinality in card_values ...
+    pair_repl: np.ndarray  # ... and the index that replaces it (the (c_i + 1)-th).
+
+    @classmethod
+    def make(cls, cards: np.ndarray, permutations: int, rng: np.random.Generator) -> _Draws:
+        n = len(cards)
+        width = min(int(cards.max()) + 1, n)
+        idx = _draw_block(n, permutations, width, rng)
+        card_values = np.unique(cards[cards > 0])
+        rows_by_card = [np.flatnonzero(cards == c) for c in card_values]
+        position = np.arange(width - 1)[None, :]
+        pb, pk = np.nonzero(position < cards[idx[:, : width - 1]])
+        pi = idx[pb, pk]
+        pc = cards[pi]
+        return cls(
+            idx,
+            cards,
+            card_values,
+            rows_by_card,
+            pb,
+            pi,
+            pc,
+            np.searchsorted(card_values, pc),
+            idx[pb, pc],
+        )
+
+
+def _counts_shared(
+    draws: _Draws, y: np.ndarray, lag: np.ndarray, tested: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For each cell: draws with neighbour sum >= and <= the observed one, mean and variance.
+
+    ``y`` and ``lag`` (observed neighbour sums) are (n, s) blocks; only ``tested`` cells are
+    filled, the others hold zeros.
+    """
+    n, s = y.shape
+    p, width = draws.idx.shape
+    prefix = np.cumsum(y[draws.idx.ravel()].reshape(p, width, s), axis=1)
+    # Sector-major copies: every per-sector step below reads contiguous memory.
+    lag_t = np.ascontiguousarray(lag.T)
+    tested_t = np.ascontiguousarray(tested.T)
+    low = lag_t - _TIE_RTOL * lag_t
+    high = lag_t + _TIE_RTOL * lag_t
+    ge = np.zeros((s, n), dtype=np.int64)
+    le = np.zeros((s, n), dtype=np.int64)
+    shift = np.zeros((s, n))  # per-cell reference (the mean of its base draws)
+    s1 = np.zeros((s, n))  # sum of (draw - shift)
+    s2 = np.zeros((s, n))  # sum of (draw - shift) ** 2
+    mu0 = np.empty((len(draws.card_values), s))
+    for k, (c, rows) in enumerate(zip(draws.card_values.tolist(), draws.rows_by_card, strict=True)):
+        base = prefix[:, c - 1, :]  # (P, s): the common draw sums of every territory with c
+        mu0[k] = base.mean(axis=0)
+        dev = base - mu0[k]
+        shift[:, rows] = mu0[k][:, None]
+        s1[:, rows] = dev.sum(axis=0)[:, None]
+        s2[:, rows] = (dev * dev).sum(axis=0)[:, None]
+        ordered = np.ascontiguousarray(np.sort(base, axis=0).T)
+        every_row = len(rows) == n
+        for j in range(s):
+            r = np.flatnonzero(tested_t[j]) if every_row else rows[tested_t[j, rows]]
+            if len(r) == 0:
+                continue
+            ge[j, r] = p - np.searchsorted(ordered[j], low[j, r], side="left")
+            le[j, r] = np.searchsorted(ordered[j], high[j, r], side="right")
+    if len(draws.pair_i):
+        pi = draws.pair_i
+        base = prefix[draws.pair_b, draws.pair_c - 1, :]  # (Q, s)
+        own = base - y[pi] + y[draws.pair_repl]  # the draw of territory pi skips itself
+        keep = tested[pi]
+        lo, hi = low.T[pi], high.T[pi]
+        d_ge = ((own >= lo).astype(np.int64) - (base >= lo)) * keep
+        d_le = ((own <= hi).astype(np.int64) - (base <= hi)) * keep
+        mu = mu0[draws.pair_card_pos]
+        ge_n, le_n, s1_n, s2_n = ge.T, le.T, s1.T, s2.T  # (n, s) views on the same memory
+        np.add.at(ge_n, pi, d_ge)
+        np.add.at(le_n, pi, d_le)
+        np.add.at(s1_n, pi, (own - base) * keep)
+        np.add.at(s2_n, pi, ((own - mu) ** 2 - (base - mu) ** 2) * keep)
+    mean = shift + s1 / p
+    var = np.maximum(s2 / p - (s1 / p) ** 2, 0.0)
+    return ge.T, le.T, mean.T, var.T
+
+
+def _counts_direct(
+    draws: _Draws, y: np.ndarray, lag: np.ndarray, tested: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Same as :func:`_counts_shared`, drawing every territory's sums one by one (audit)."""
+    n, s = y.shape
+    ge = np.zeros((n, s), dtype=np.int64)
+    le = np.zeros((n, s), dtype=np.int64)
+    mean = np.zeros((n, s))
+    var = np.zeros((n, s))
+    for i in np.flatnonzero(tested.any(axis=1)).tolist():
+        c = int(draws.cards[i])
+        # Move i to the end of each row, keep the first c: c distinct others.
+        order = np.argsort(draws.idx == i, axis=1, kind="stable")
+        drawn = np.take_along_axis(draws.idx, order, axis=1)[:, :c]
+        sums = y[drawn].sum(axis=1)  # (P, s)
+        a = lag[i]
+        ge[i] = (sums >= a - _TIE_RTOL * a).sum(axis=0)
+        le[i] = (sums <= a + _TIE_RTOL * a).sum(axis=0)
+        mean[i] = sums.mean(axis=0)
+        var[i] = sums.var(axis=0)
+    ge[~tested] = 0
+    le[~tested] = 0
+    return ge, le, mean, var
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+@dataclass
+class _Block:
+    """Results of one block of sectors, written into the full arrays."""
+
+    statistic: np.ndarray
+    z: np.ndarray
+    tested: np.ndarray
+    larger: np.ndarray  # draws at least as large as the observed statistic
+    z_sim: np.ndarray
+    valid: np.ndarray  # sectors with a defined statistic (non-zero variance)
+    quadrant: np.ndarray | None = None
+
+
+class _GiFinisher:
+    """Gi* statistic, moments and permutation outcome of a block, as esda computes them."""
+
+    def __init__(self, problem: _Problem, transform: Transform) -> None:
+        self.problem = problem
+        self.transform = transform
+        w = problem.weights
+        n = w.n
+        card = w.cardinalities.astype(np.float64)
+        if transform == "B":
+            self.self_weight = np.ones(n)
+            self.other_weight = np.ones(n)
+            row_sum = card + 1.0
+        else:
+            self.self_weight = 1.0 / (card + 1.0)
+            self.other_weight = self.self_weight
+            row_sum = np.ones(n)
+        # esda: E[G*] = W_i / N and Var = W_i (N - W_i) / (N - 1) / N^2 * s^2 / ybar^2.
+        self.expected = row_sum / n
+        self.var_factor = row_sum * (n - row_sum) / (n - 1) * (1.0 / n**2)
+
+    def block(self, y: np.ndarray, lag: np.ndarray, outcome: _Outcome | None) -> _Block:
+        n = self.problem.n
+        total = y.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            statistic = (self.self_weight[:, None] * y + self.other_weight[:, None] * lag) / total
+            mean = total / n
+            variance = (y * y).sum(axis=0) / n - mean**2
+            expected_variance = self.var_factor[:, None] * (variance / mean**2)
+            z = (statistic - self.expected[:, None]) / np.sqrt(expected_variance)
+        valid = (total > 0) & (variance > 0)
+        z[:, ~valid] = np.nan
+        tested = valid[None, :] & (lag > 0)
+        larger = np.zeros(y.shape, dtype=np.int64)
+        z_sim = np.full(y.shape, np.nan, dtype=np.float32)
+        if outcome is not None:
+            ge, _, d_mean, d_var = outcome.counts(y, lag, tested)
+            larger = ge
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sim_mean = (
+                    self.self_weight[:, None] * y + self.other_weight[:, None] * d_mean
+                ) / total
+                sim_sd = self.other_weight[:, None] * np.sqrt(d_var) / total
+                zs = (statistic - sim_mean) / sim_sd
+            z_sim = np.where(tested, zs, np.nan).astype(np.float32)
+        return _Block(statistic, z, tested, larger, z_sim, valid)
+
+    def result(self, arrays: _Arrays) -> GetisOrd:
+        return GetisOrd(**arrays.common(self.problem, self.transform), expected=self.expected)
+
+
+class _MoranFinisher:
+    """Local Moran's I, moments and permutation outcome of a block, as esda computes them."""
+
+    def __init__(self, problem: _Problem, transform: Transform) -> None:
+        self.problem = problem
+        self.transform = transform
+        w = problem.weights
+        card = w.cardinalities.astype(np.float64)
+        self.matrix = w.row_standardised if transform == "R" else w.adjacency
+        if transform == "R":
+            self.other_weight = np.divide(1.0, card, out=np.zeros_like(card), where=card > 0)
+        else:
+            self.other_weight = np.ones_like(card)
+        self.wi = np.asarray(self.matrix.sum(axis=1)).ravel()
+        self.wi2 = np.asarray(self.matrix.multiply(self.matrix).sum(axis=1)).ravel()
+        self.expected = -self.wi / (w.n - 1)
+
+    def block(self, y: np.ndarray, lag: np.ndarray, outcome: _Outcome | None) -> _Block:
+        n = self.problem.n
+        mean = y.mean(axis=0)
+        sd = y.std(axis=0)
+        valid = sd > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (y - mean) / sd
+            zl = np.asarray(self.matrix @ z)
+            den = (z * z).sum(axis=0)
+            statistic = (n - 1) * z * zl / den
+            m2 = den / n
+            m4 = (z**4).sum(axis=0) / n
+            b2 = m4 / m2**2
+            wi, wi2 = self.wi[:, None], self.wi2[:, None]
+            n1 = n - 1
+            vi = wi2 * (n - b2) / n1
+            vi = vi + (wi**2 - wi2) * (2 * b2 - n) / (n1 * (n - 2))
+            vi = vi - (-wi / n1) ** 2
+            zvalue = (statistic - self.expected[:, None]) / np.sqrt(vi)
+        statistic[:, ~valid] = np.nan
+        zvalue[:, ~valid] = np.nan
+        zp, lp = z > 0, zl > 0
+        quadrant = np.where(zp & lp, 1, np.where(~zp & lp, 2, np.where(~zp & ~lp, 3, 4)))
+        quadrant = np.where(valid[None, :], quadrant, 0).astype(np.int8)
+        tested = valid[None, :] & (lag > 0) & (z != 0)
+        larger = np.zeros(y.shape, dtype=np.int64)
+        z_sim = np.full(y.shape, np.nan, dtype=np.float32)
+        if outcome is not None:
+            ge, le, d_mean, d_var = outcome.counts(y, lag, tested)
+            # I_i is increasing in the neighbour sum when z_i > 0, decreasing when z_i < 0.
+            larger = np.where(z > 0, ge, le)
+            card = self.problem.weights.cardinalities[:, None].astype(np.float64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scale = (n - 1) / den * self.other_weight[:, None] / sd
+                sim_mean = z * scale * (d_mean - card * mean)
+                sim_sd = np.abs(z) * scale * np.sqrt(d_var)
+                zs = (statistic - sim_mean) / sim_sd
+            z_sim = np.where(tested, zs, np.nan).astype(np.float32)
+        return _Block(statistic, zvalue, tested, larger, z_sim, valid, quadrant)
+
+    def result(self, arrays: _Arrays) -> LocalMoran:
+        assert arrays.quadrant is not None
+        return LocalMoran(
+            **arrays.common(self.problem, self.transform),
+            quadrant=arrays.quadrant,
+            expected=self.expected,
+        )
+
+
+@dataclass
+class _Outcome:
+    """Permutation counting bound to the shared draws and the chosen method."""
+
+    draws: _Draws
+    method: Method
+
+    def counts(
+        self, y: np.ndarray, lag: np.ndarray, tested: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if self.method == "direct":
+            return _counts_direct(self.draws, y, lag, tested)
+        return _counts_shared(self.draws, y, lag, tested)
+
+
+@dataclass
+class _Arrays:
+    """The full territories x sectors outputs, filled block by block."""
+
+    statistic: np.ndarray
+    z: np.ndarray
+    tested: np.ndarray
+    folded: np.ndarray
+    tail: np.ndarray
+    z_sim: np.ndarray
+    quadrant: np.ndarray | None
+    valid_sector: np.ndarray
+    p_adjusted: np.ndarray | None = None
+
+    def common(self, problem: _Problem, transform: str) -> dict[str, Any]:
+        assert self.p_adjusted is not None
+        return {
+            "territories": problem.weights.ids,
+            "sectors": problem.sectors,
+            "statistic": self.statistic,
+            "z": self.z,
+            "tested": self.tested,
+            "permutations": problem.permutations,
+            "folded": self.folded,
+            "tail": self.tail,
+            "z_sim": self.z_sim,
+            "p_adjusted": self.p_adjusted,
+            "fdr": problem.fdr,
+            "transform": transform,
+            "weights_kind": problem.weights.kind,
+        }
+
+
+def _run(
+    problem: _Problem, finisher: _GiFinisher | _MoranFinisher, reporter: Reporter, label: str
+) -> LocalStatistic:
+    n, s, p = problem.n, problem.n_sectors, problem.permutations
+    shape = (n, s)
+    count_type = np.uint16 if p < 2**16 else np.uint32
+    arrays = _Arrays(
+        statistic=np.empty(shape),
+        z=np.empty(shape),
+        tested=np.zeros(shape, dtype=bool),
+        folded=np.zeros(shape, dtype=count_type),
+        tail=np.zeros(shape, dtype=np.int8),
+        z_sim=np.full(shape, np.nan, dtype=np.float32),
+        quadrant=np.zeros(shape, dtype=np.int8) if isinstance(finisher, _MoranFinisher) else None,
+        valid_sector=np.zeros(s, dtype=bool),
+    )
+    outcome = None
+    width_hint = 1
+    if p:
+        assert problem.rng is not None
+        draws = _Draws.make(problem.weights.cardinalities, p, problem.rng)
+        outcome = _Outcome(draws, problem.method)
+        width_hint = p * draws.idx.shape[1]
+    adjacency = problem.weights.adjacency
+    with reporter.step(label, total=s) as advance:
+        for j0, j1 in problem.blocks(width_hint):
+            y = problem.block(j0, j1)
+            lag = np.asarray(adjacency @ y)  # observed neighbour sums (self excluded)
+            out = finisher.block(y, lag, outcome)
+            arrays.statistic[:, j0:j1] = out.statistic
+            arrays.z[:, j0:j1] = out.z
+            arrays.tested[:, j0:j1] = out.tested
+            arrays.valid_sector[j0:j1] = out.valid
+            if p:
+                larger = out.larger
+                lower = (p - larger) < larger  # esda's fold: fewer draws below than above
+                arrays.folded[:, j0:j1] = np.where(lower, p - larger, larger) * out.tested
+                arrays.tail[:, j0:j1] = np.where(out.tested, np.where(lower, -1, 1), 0)
+                arrays.z_sim[:, j0:j1] = out.z_sim
+            else:
+                arrays.tail[:, j0:j1] = np.where(out.tested, np.sign(out.z), 0)
+            if arrays.quadrant is not None and out.quadrant is not None:
+                arrays.quadrant[:, j0:j1] = out.quadrant
+            advance(j1 - j0)
+    arrays.p_adjusted = _adjust(arrays, problem)
+    return finisher.result(arrays)
+
+
+def _adjust(arrays: _Arrays, problem: _Problem) -> np.ndarray:
+    """Benjamini–Hochberg over each family, untested members of a valid sector counting p = 1.
+
+    Leaving the untested cells out of the family would select on the observed neighbour sum
+    (a cell is tested because its neighbourhood is not empty, i.e. high in its own
+    distribution) and make the discoveries of sparse sectors anti-conservative; their exact
+    upper-tail p-value is 1, so they stay in the family with it.
+    """
+    n, s = arrays.statistic.shape
+    flat = np.flatnonzero(arrays.tested)
+    if problem.permutations:
+        p = (arrays.folded.ravel()[flat].astype(np.float64) + 1.0) / (problem.permutations + 1.0)
+    else:
+        p = np.asarray(stats.norm.sf(np.abs(arrays.z.ravel()[flat])))
+    valid = arrays.valid_sector
+    if problem.fdr == "territories":
+        groups = flat % s
+        sizes = np.where(valid, n, 0)
+    else:
+        groups = np.zeros(len(flat), dtype=np.int64)
+        sizes = np.array([n * int(valid.sum())])
+    out = np.where(np.broadcast_to(valid, (n, s)), 1.0, np.nan)
+    out.ravel()[flat] = benjamini_hochberg(p, groups, sizes)
+    return out
