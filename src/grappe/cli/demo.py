@@ -1,9 +1,166 @@
-"""`grappe demo` commands."""
+"""`grappe demo`: generate a synthetic fabric of all France, import it, summarise it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
 import typer
+from rich.table import Table
+
+from grappe.cli._console import RichReporter, console, handle_errors
+from grappe.config import get_settings
+from grappe.detection.aggregate import aggregate
+from grappe.fabric.store import FabricStore, ImportReport
+from grappe.fabric.synth import SynthReport, write_synthetic
+from grappe.progress import Reporter
+from grappe.refdata import naf, territories
+
+DEFAULT_ESTABLISHMENTS = 1_000_000
+"""Rows of the demo file: about a minute from generation to summary on a 2-core machine."""
+
+DEFAULT_SEED = 2025
+
+INVALID_RATE = 0.001
+"""Share of defective rows mixed into the demo file, so that the quarantine has something."""
+
+
+def _n(value: float) -> str:
+    """A number rounded to an integer, with French thousands separators (narrow no-break space)."""
+    return f"{round(value):,}".replace(",", "\u202f")
 
 
 def register(app: typer.Typer) -> None:
-    """Add the commands of this module to the main app."""
+    """Add the ``demo`` command to the main app."""
+
+    @app.command("demo")
+    def demo(
+        folder: Annotated[
+            Path | None,
+            typer.Option("--dir", help="Dossier de la démonstration (défaut : GRAPPE_HOME/demo)."),
+        ] = None,
+        establishments: Annotated[
+            int,
+            typer.Option("--establishments", min=1,
+                         help="Nombre d'établissements du fichier SIRENE synthétique."),
+        ] = DEFAULT_ESTABLISHMENTS,
+        seed: Annotated[
+            int,
+            typer.Option("--seed", min=0, help="Graine du générateur (même graine, même fichier)."),
+        ] = DEFAULT_SEED,
+    ) -> None:
+        """Démonstration : tissu productif synthétique de toute la France, importé et résumé."""
+        with handle_errors():
+            folder = folder if folder is not None else get_settings().home / "demo"
+            with RichReporter() as reporter:
+                synth, imports, store = _generate_and_import(folder, establishments, seed, reporter)
+            _print_generation(synth)
+            _print_imports(imports)
+            _summary(store)
+            # Later steps (the top potential clusters) read the same store here.
+
+
+def _generate_and_import(
+    folder: Path, establishments: int, seed: int, reporter: Reporter
+) -> tuple[SynthReport, list[ImportReport], FabricStore]:
+    """Write the synthetic file and import it into the demo's own store.
+
+    File and store are named after the size and the seed, so that running the demo again
+    with the same arguments regenerates the same bytes and the import is a no-op.
+    """
+    name = f"sirene_synthetique_{establishments}_{seed}"
+    synth = write_synthetic(folder / f"{name}.csv", establishments, seed,
+                            invalid_rate=INVALID_RATE, reporter=reporter)
+    store = FabricStore.open(folder / f"magasin_{establishments}_{seed}")
+    imports = store.import_files([synth.path], format="sirene", reporter=reporter)
+    return synth, imports, store
+
+
+def _print_generation(synth: SynthReport) -> None:
+    console.print(
+        f"Fichier SIRENE synthétique : {synth.path} ({_n(synth.rows)} établissements, "
+        f"dont {_n(synth.invalid_rows)} lignes volontairement erronées, {synth.seconds:.1f} s)",
+        soft_wrap=True,
+    )
+    table = Table(title="Grappes plantées dans le fichier")
+    table.add_column("grappe")
+    table.add_column("NAF")
+    table.add_column("communes", justify="right")
+    table.add_column("établissements ajoutés", justify="right")
+    for cluster in synth.planted:
+        table.add_row(cluster.name, cluster.naf, str(len(cluster.communes)),
+                      _n(cluster.establishments))
+    console.print(table)
+
+
+def _print_imports(imports: list[ImportReport]) -> None:
+    for r in imports:
+        console.print(
+            f"{r.path.name} : lignes lues = lignes stockées + lignes en quarantaine : "
+            f"{_n(r.rows_read)} = {_n(r.rows_stored)} + {_n(r.rows_quarantined)}"
+            + (" (fichier déjà importé, rien de changé)" if r.skipped else ""),
+            soft_wrap=True,
+        )
+
+
+def _summary(store: FabricStore) -> None:
+    """Print the fabric of the store: région x section, estimated employment, quarantine."""
+    counts = aggregate(store, "region", "section")
+    region_names = territories.names("region")
+    section_labels = dict(
+        zip(naf.table()["code"].to_pylist(), naf.table()["label"].to_pylist(), strict=True)
+    )
+    establishments = counts.establishments.toarray()
+    central = counts.employment.toarray().sum(axis=1)
+    low = counts.employment_low.toarray().sum(axis=1)
+    high = counts.employment_high.toarray().sum(axis=1)
+    order = np.argsort(-establishments.sum(axis=1), kind="stable")
+
+    names = [region_names.get(str(c), str(c)) for c in counts.territories]
+    for part, columns in enumerate(_fit_columns(names, establishments, console.width)):
+        title = "Établissements actifs par région et section NAF"
+        cross = Table(title=title if part == 0 else None)
+        cross.add_column("région", no_wrap=True)
+        for j in columns:
+            cross.add_column(str(counts.sectors[j]), justify="right", no_wrap=True)
+        for i in order:
+            cross.add_row(names[i], *(_n(establishments[i, j]) for j in columns))
+        cross.add_row("France", *(_n(establishments[:, j].sum()) for j in columns),
+                      style="bold")
+        console.print(cross)
+    console.print("Sections : " + " ; ".join(
+        f"{s} {section_labels.get(str(s), '')}" for s in counts.sectors
+    ), style="dim")
+
+    employment = Table(title="Emploi salarié estimé (d'après les tranches d'effectifs)")
+    # Long région names may wrap; numbers never do.
+    employment.add_column("région")
+    employment.add_column("établissements actifs", justify="right")
+    employment.add_column("emploi estimé", justify="right", no_wrap=True)
+    employment.add_column("fourchette", justify="right", no_wrap=True)
+    for i in order:
+        code = str(counts.territories[i])
+        employment.add_row(region_names.get(code, code), _n(establishments[i].sum()),
+                           _n(central[i]), f"{_n(low[i])} – {_n(high[i])}")
+    employment.add_row("France", _n(establishments.sum()), _n(central.sum()),
+                       f"{_n(low.sum())} – {_n(high.sum())}", style="bold")
+    console.print(employment)
+
+    info = store.info()
+    quarantine = Table(title="Lignes en quarantaine par motif")
+    quarantine.add_column("motif")
+    quarantine.add_column("lignes", justify="right")
+    for reason, rows in info.quarantine_by_reason.items():
+        quarantine.add_row(reason, _n(rows))
+    quarantine.add_row("total", _n(sum(info.quarantine_by_reason.values())), style="bold")
+    console.print(quarantine)
+
+
+def _fit_columns(rows: list[str], values: np.ndarray, width: int) -> list[list[int]]:
+    """Split the section columns into groups whose tables fit in the console width."""
+    label = max(len(r) for r in [*rows, "région", "France"]) + 4  # borders and padding
+    cell = len(_n(values.sum(axis=0).max())) + 3
+    per_table = max(1, (width - label) // cell)
+    columns = list(range(values.shape[1]))
+    return [columns[k:k + per_table] for k in range(0, len(columns), per_table)]
