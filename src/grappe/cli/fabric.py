@@ -1,7 +1,165 @@
-"""`grappe fabric` commands."""
+"""`grappe fabric` commands: import files into the store, describe it, generate test data."""
 
 from __future__ import annotations
 
-import typer
+import json
+from pathlib import Path
+from typing import Annotated
 
-app = typer.Typer(help="fabric", no_args_is_help=True)
+import typer
+from rich.table import Table
+
+from grappe.cli._console import RichReporter, console, handle_errors
+from grappe.fabric.store import FabricStore, ImportReport, StoreInfo
+
+app = typer.Typer(
+    help="Tissu productif : import de fichiers d'établissements et d'effectifs, état du magasin.",
+    no_args_is_help=True,
+)
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option("--store", help="Dossier du magasin (défaut : GRAPPE_HOME/store)."),
+]
+
+
+def _n(value: int) -> str:
+    """An integer with French thousands separators (narrow no-break space)."""
+    return f"{value:,}".replace(",", "\u202f")
+
+
+def _summary(reports: list[ImportReport]) -> Table:
+    table = Table(title="Import")
+    for column in ("fichier", "format", "lues", "stockées", "en quarantaine", "durée"):
+        table.add_column(column, justify="left" if column in ("fichier", "format") else "right")
+    for r in reports:
+        table.add_row(
+            r.path.name,
+            r.format + (" (déjà importé)" if r.skipped else ""),
+            _n(r.rows_read),
+            _n(r.rows_stored),
+            _n(r.rows_quarantined),
+            f"{r.seconds:.1f} s",
+        )
+    return table
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="Fichiers CSV ou Parquet à importer.")],
+    format: Annotated[
+        str | None,
+        typer.Option("--format", help="Format des fichiers : sirene, urssaf ou table "
+                     "(détecté d'après l'en-tête par défaut)."),
+    ] = None,
+    store: StoreOption = None,
+    delimiter: Annotated[
+        str | None, typer.Option("--delimiter", help="Séparateur CSV (détecté par défaut).")
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help="Encodage CSV : utf-8 ou latin-1 (détecté par défaut)."),
+    ] = None,
+) -> None:
+    """Importer des fichiers SIRENE, URSSAF ou des tables agrégées dans le magasin."""
+    with handle_errors():
+        fabric = FabricStore.open(store)
+        with RichReporter() as reporter:
+            reports = fabric.import_files(paths, format=format, delimiter=delimiter,
+                                          encoding=encoding, reporter=reporter)
+        console.print(_summary(reports))
+        for r in reports:
+            console.print(
+                f"{r.path.name} : lignes lues = lignes stockées + lignes en quarantaine : "
+                f"{_n(r.rows_read)} = {_n(r.rows_stored)} + {_n(r.rows_quarantined)}"
+                + (" (fichier déjà importé, rien de changé)" if r.skipped else "")
+            )
+        if any(r.rows_quarantined for r in reports if not r.skipped):
+            console.print("Détail des lignes en quarantaine : grappe fabric info")
+
+
+def _info_text(info: StoreInfo) -> None:
+    console.print(f"Magasin : {info.path}")
+    if not info.sources:
+        console.print("Aucune source importée.")
+        return
+    sources = Table(title="Sources")
+    for column in ("source", "type", "format", "fichier", "lues", "stockées", "quarantaine",
+                   "importée le"):
+        sources.add_column(column)
+    for s in info.sources:
+        sources.add_row(s["source_id"][:12], s["kind"], s["format"], Path(s["path"]).name,
+                        _n(s["rows_read"]), _n(s["rows_stored"]), _n(s["rows_quarantined"]),
+                        s["imported_at"])
+    console.print(sources)
+    rows = Table(title="Lignes stockées")
+    rows.add_column("niveau")
+    rows.add_column("lignes", justify="right")
+    rows.add_row("établissements", _n(info.rows_by_kind.get("establishments", 0)))
+    for level, n in info.rows_by_level.items():
+        rows.add_row(f"agrégats : {level}", _n(n))
+    console.print(rows)
+    if info.dates != (None, None):
+        console.print(f"Dates des établissements : du {info.dates[0]} au {info.dates[1]}")
+    if info.years != (None, None):
+        console.print(f"Années des agrégats : de {info.years[0]} à {info.years[1]}")
+    if info.quarantine_by_reason:
+        reasons = Table(title="Quarantaine par motif")
+        reasons.add_column("motif")
+        reasons.add_column("lignes", justify="right")
+        for reason, n in info.quarantine_by_reason.items():
+            reasons.add_row(reason, _n(n))
+        console.print(reasons)
+    else:
+        console.print("Quarantaine vide.")
+
+
+@app.command("info")
+def info(
+    store: StoreOption = None,
+    format: Annotated[
+        str, typer.Option("--format", help="Présentation : text ou json.")
+    ] = "text",
+) -> None:
+    """Décrire le magasin : sources, lignes par niveau, quarantaine par motif."""
+    with handle_errors():
+        if format not in ("text", "json"):
+            from grappe.errors import InputError
+
+            raise InputError(f"--format {format!r} inconnu ; valeurs possibles : text, json")
+        result = FabricStore.open(store).info()
+        if format == "json":
+            typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            _info_text(result)
+
+
+@app.command("synth")
+def synth(
+    out: Annotated[Path, typer.Option("--out", help="Fichier à écrire : .csv ou .parquet.")],
+    establishments: Annotated[
+        int, typer.Option("--establishments", help="Nombre d'établissements.")
+    ] = 100_000,
+    seed: Annotated[int, typer.Option("--seed", help="Graine aléatoire.")] = 0,
+    region: Annotated[
+        str | None, typer.Option("--region", help="Code COG d'une région (toute la France sinon).")
+    ] = None,
+    invalid_rate: Annotated[
+        float, typer.Option("--invalid-rate", help="Part de lignes invalides (0 à 1).")
+    ] = 0.0,
+    strength: Annotated[
+        float, typer.Option("--strength", help="Force des clusters plantés (0 : aucun).")
+    ] = 1.0,
+) -> None:
+    """Générer un fichier SIRENE synthétique avec des clusters plantés."""
+    from grappe.fabric.synth import write_synthetic
+
+    with handle_errors():
+        with RichReporter() as reporter:
+            report = write_synthetic(out, establishments, seed, region=region,
+                                     invalid_rate=invalid_rate, strength=strength,
+                                     reporter=reporter)
+        console.print(
+            f"Écrit : {report.path} ({_n(report.rows)} établissements dont "
+            f"{_n(report.invalid_rows)} invalides, {report.seconds:.1f} s)"
+        )

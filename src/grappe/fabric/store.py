@@ -1,0 +1,454 @@
+"""The fabric store: Parquet files of establishments and aggregates, listed in a DuckDB catalogue.
+
+Layout of a store directory::
+
+    catalogue.duckdb              tables `sources` and `quarantine`
+    establishments/<id>.parquet   establishment rows (schema.ESTABLISHMENT_COLUMNS)
+    aggregates/<id>.parquet       aggregated counts (schema.AGGREGATE_COLUMNS)
+    .lock                         inter-process lock (shared to read, exclusive to publish)
+    .tmp/<import>/                work directory of a running import
+
+A source id is the SHA-256 of the file's bytes, so importing a file twice is a
+no-op. An import writes its Parquet file in its work directory, fsyncs it, moves it
+into place, then inserts its `sources` and `quarantine` rows in one catalogue
+transaction. Only files listed in `sources` are ever read; a file moved into place
+by an import killed before its commit is an orphan, removed at the next open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+import pyarrow as pa
+
+from grappe.config import get_settings
+from grappe.errors import EngineError, InputError
+from grappe.fabric import importer
+from grappe.fabric.formats import Plan, plan_for
+from grappe.fabric.schema import Kind
+from grappe.fabric.sniff import SniffedFile, sniff
+from grappe.fabric.sqlkit import literal
+from grappe.progress import SILENT, Reporter
+
+CATALOGUE: Final = "catalogue.duckdb"
+KIND_DIRS: Final[dict[str, str]] = {"establishments": "establishments", "aggregates": "aggregates"}
+_HASH_CHUNK: Final = 8 * 1024 * 1024
+_FRESH_SECONDS: Final = 60.0
+
+_CATALOGUE_DDL: Final = """
+CREATE TABLE IF NOT EXISTS sources (
+    source_id VARCHAR PRIMARY KEY,
+    kind VARCHAR NOT NULL,
+    format VARCHAR NOT NULL,
+    path VARCHAR NOT NULL,
+    size BIGINT NOT NULL,
+    rows_read BIGINT NOT NULL,
+    rows_stored BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    imported_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    source_id VARCHAR NOT NULL,
+    file VARCHAR NOT NULL,
+    line BIGINT,
+    "column" VARCHAR,
+    value VARCHAR,
+    reason VARCHAR NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What the import of one file did.
+
+    ``rows_read = rows_stored + rows_quarantined`` always holds; the counts are
+    records of the input file (for URSSAF one line carries many years).
+    """
+
+    source_id: str
+    path: Path
+    format: str
+    kind: str
+    rows_read: int
+    rows_stored: int
+    rows_quarantined: int
+    skipped: bool
+    seconds: float
+
+
+@dataclass
+class StoreInfo:
+    """Summary of a store, as ``grappe fabric info`` shows it.
+
+    Attributes
+    ----------
+    path
+        The store directory.
+    sources
+        One dict per source (the `sources` table rows).
+    rows_by_kind
+        Rows in the Parquet files: ``establishments`` and ``aggregates``.
+    rows_by_level
+        Aggregated rows by territory level.
+    quarantine_by_reason
+        Quarantined records by reason, most frequent first.
+    dates
+        Date range of the establishment data (earliest and latest date of creation,
+        closure or period bound), ISO strings or None.
+    years
+        Year range of the aggregated data, or None.
+    """
+
+    path: str
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    rows_by_kind: dict[str, int] = field(default_factory=dict)
+    rows_by_level: dict[str, int] = field(default_factory=dict)
+    quarantine_by_reason: dict[str, int] = field(default_factory=dict)
+    dates: tuple[str | None, str | None] = (None, None)
+    years: tuple[int | None, int | None] = (None, None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict."""
+        data = asdict(self)
+        data["dates"] = list(self.dates)
+        data["years"] = list(self.years)
+        return data
+
+
+def file_sha256(path: Path, advance: importer.Advance | None = None) -> tuple[str, int]:
+    """The hex SHA-256 of a file's bytes (its source id) and its number of physical lines."""
+    digest = hashlib.sha256()
+    newlines = 0
+    last = b""
+    with path.open("rb") as stream:
+        while chunk := stream.read(_HASH_CHUNK):
+            digest.update(chunk)
+            newlines += chunk.count(b"\n")
+            last = chunk[-1:]
+            if advance is not None:
+                advance(len(chunk))
+    lines = newlines + (1 if last not in (b"", b"\n") else 0)
+    return digest.hexdigest(), lines
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _move_into_place(tmp: Path, final: Path) -> None:
+    """Atomic rename inside the store, made durable."""
+    os.replace(tmp, final)
+    _fsync_dir(final.parent)
+
+
+def _insert_catalogue_rows(
+    conn: duckdb.DuckDBPyConnection, row: dict[str, Any], file: str
+) -> None:
+    """Insert the `sources` row and the quarantine rows of one import (inside a transaction)."""
+    conn.execute(
+        "INSERT INTO cat.sources VALUES ($source_id, $kind, $format, $path, $size, $rows_read, "
+        "$rows_stored, $rows_quarantined, $imported_at)",
+        row,
+    )
+    conn.execute(
+        "INSERT INTO cat.quarantine SELECT $source_id, $file, line, \"column\", value, reason "
+        "FROM quarantine_rows ORDER BY line",
+        {"source_id": row["source_id"], "file": file},
+    )
+
+
+class FabricStore:
+    """A directory of Parquet files and their DuckDB catalogue.
+
+    Use :meth:`open`; the constructor does not prepare the directory.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, path: Path | None = None) -> FabricStore:
+        """Open (creating it if needed) the store at ``path`` (default: ``Settings.store_dir``).
+
+        Orphans of killed imports (Parquet files not listed in `sources`, abandoned
+        work directories) are removed.
+        """
+        store = cls(Path(path) if path is not None else get_settings().store_dir)
+        try:
+            store.path.mkdir(parents=True, exist_ok=True)
+            for sub in (*KIND_DIRS.values(), ".tmp"):
+                (store.path / sub).mkdir(exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"magasin {store.path} : création impossible ({exc})") from exc
+        with store._lock(exclusive=True):
+            with store._catalogue() as conn:
+                conn.execute(_CATALOGUE_DDL)
+                known = {r[0] for r in conn.execute("SELECT source_id FROM sources").fetchall()}
+            store._remove_orphans(known)
+        return store
+
+    @contextmanager
+    def _lock(self, exclusive: bool) -> Iterator[None]:
+        with (self.path / ".lock").open("a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def _catalogue(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection to the catalogue (call under the lock)."""
+        try:
+            conn = duckdb.connect(str(self.path / CATALOGUE))
+        except duckdb.Error as exc:
+            raise EngineError(f"catalogue {self.path / CATALOGUE} illisible ({exc})") from exc
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def _remove_orphans(self, known: set[str]) -> None:
+        for sub in KIND_DIRS.values():
+            for file in (self.path / sub).iterdir():
+                if file.name.removesuffix(".parquet") not in known:
+                    file.unlink(missing_ok=True)
+        for work in (self.path / ".tmp").iterdir():
+            if work.is_dir() and not _is_busy(work):
+                shutil.rmtree(work, ignore_errors=True)
+
+    # ------------------------------------------------------------------ reading
+
+    def _query(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
+        with self._lock(exclusive=False), self._catalogue() as conn:
+            return conn.sql(sql, params=list(params)).to_arrow_table()
+
+    def sources(self) -> pa.Table:
+        """The `sources` table (one row per imported file), in import order."""
+        return self._query("SELECT * FROM sources ORDER BY imported_at, source_id")
+
+    def quarantine(self, source_id: str | None = None) -> pa.Table:
+        """Quarantined records (``source_id, file, line, column, value, reason``), by line."""
+        if source_id is None:
+            return self._query("SELECT * FROM quarantine ORDER BY source_id, line")
+        return self._query(
+            "SELECT * FROM quarantine WHERE source_id = ? ORDER BY line", [source_id]
+        )
+
+    def _files(self, kind: Kind) -> list[Path]:
+        ids = self._query(
+            "SELECT source_id FROM sources WHERE kind = ? ORDER BY imported_at, source_id", [kind]
+        )["source_id"].to_pylist()
+        return [self.path / KIND_DIRS[kind] / f"{i}.parquet" for i in ids]
+
+    def establishment_files(self) -> list[Path]:
+        """The Parquet files of establishment rows listed in the catalogue."""
+        return self._files("establishments")
+
+    def aggregate_files(self) -> list[Path]:
+        """The Parquet files of aggregated counts listed in the catalogue."""
+        return self._files("aggregates")
+
+    def info(self) -> StoreInfo:
+        """Sources, row counts by kind and territory level, quarantine by reason, date ranges."""
+        sources = self.sources().to_pylist()
+        for row in sources:
+            row["imported_at"] = row["imported_at"].isoformat(timespec="seconds")
+        reasons = self._query(
+            "SELECT reason, count(*) AS n FROM quarantine GROUP BY reason ORDER BY n DESC, reason"
+        ).to_pylist()
+        info = StoreInfo(
+            path=str(self.path),
+            sources=sources,
+            quarantine_by_reason={r["reason"]: int(r["n"]) for r in reasons},
+        )
+        estab, aggr = self.establishment_files(), self.aggregate_files()
+        conn = duckdb.connect(":memory:")
+        try:
+            info.rows_by_kind = {"establishments": 0, "aggregates": 0}
+            if estab:
+                files = _file_list(estab)
+                row = conn.execute(f"""
+                    SELECT count(*), min(least(created, closed, valid_from, valid_to)),
+                        max(greatest(created, closed, valid_from, valid_to))
+                    FROM read_parquet({files})""").fetchall()[0]
+                if row is not None:
+                    info.rows_by_kind["establishments"] = int(row[0])
+                    info.dates = (_iso(row[1]), _iso(row[2]))
+            if aggr:
+                files = _file_list(aggr)
+                by_level = conn.execute(f"""
+                    SELECT territory_level, count(*), min(year), max(year)
+                    FROM read_parquet({files}) GROUP BY ALL ORDER BY 1""").fetchall()
+                info.rows_by_level = {r[0]: int(r[1]) for r in by_level}
+                info.rows_by_kind["aggregates"] = sum(info.rows_by_level.values())
+                if by_level:
+                    info.years = (min(int(r[2]) for r in by_level),
+                                  max(int(r[3]) for r in by_level))
+        finally:
+            conn.close()
+        return info
+
+    # ------------------------------------------------------------------ importing
+
+    def import_files(
+        self,
+        paths: Sequence[Path],
+        format: str | None = None,
+        delimiter: str | None = None,
+        encoding: str | None = None,
+        reporter: Reporter = SILENT,
+    ) -> list[ImportReport]:
+        """Import files into the store, one after the other.
+
+        Every file's header is checked before any import starts, so a file that is not
+        what its format says fails at once and nothing is imported.
+
+        Parameters
+        ----------
+        paths
+            CSV (plain or gzip) or Parquet files.
+        format
+            ``sirene``, ``urssaf`` or ``table``; detected from each header when None.
+        delimiter, encoding
+            Forced CSV delimiter and encoding (``utf-8`` or ``latin-1``); detected when None.
+        reporter
+            Progress of each file.
+
+        Returns
+        -------
+        list[ImportReport]
+            One report per file; a file already in the store is reported as skipped.
+
+        Raises
+        ------
+        InputError
+            A file is missing, or an option is invalid.
+        FileFormatError
+            A file is not what its format says; the message names what was expected
+            and what was found.
+        """
+        today = dt.date.today()
+        planned: list[tuple[SniffedFile, Plan]] = []
+        for path in paths:
+            sniffed = sniff(Path(path), delimiter=delimiter, encoding=encoding)
+            planned.append((sniffed, plan_for(sniffed, format, today)))
+        return [self._import_one(s, p, reporter) for s, p in planned]
+
+    def _import_one(self, sniffed: SniffedFile, plan: Plan, reporter: Reporter) -> ImportReport:
+        start = time.perf_counter()
+        size = sniffed.path.stat().st_size
+        with reporter.step(f"Empreinte de {sniffed.path.name}", total=size) as advance:
+            source_id, physical_lines = file_sha256(sniffed.path, advance)
+        known = self._query("SELECT rows_read, rows_stored, rows_quarantined FROM sources "
+                            "WHERE source_id = ?", [source_id]).to_pylist()
+        if known:
+            return ImportReport(source_id, sniffed.path, plan.format, plan.kind,
+                                int(known[0]["rows_read"]), int(known[0]["rows_stored"]),
+                                int(known[0]["rows_quarantined"]), True,
+                                time.perf_counter() - start)
+        settings = get_settings()
+        with (_work_dir(self.path / ".tmp") as workdir,
+              reporter.step(f"Import de {sniffed.path.name}", total=5) as advance):
+            result = importer.run(
+                sniffed, plan, source_id=source_id, workdir=workdir,
+                memory_limit=settings.memory_limit, threads=settings.threads,
+                advance=advance,
+                physical_lines=physical_lines if sniffed.compression == "none" else None,
+            )
+            try:
+                skipped = not self._publish(result, sniffed, plan, source_id, size)
+            finally:
+                result.conn.close()
+            advance(1)
+        return ImportReport(source_id, sniffed.path, plan.format, plan.kind, result.rows_read,
+                            result.rows_stored, result.rows_quarantined, skipped,
+                            time.perf_counter() - start)
+
+    def _publish(self, result: importer.FileImport, sniffed: SniffedFile, plan: Plan,
+                 source_id: str, size: int) -> bool:
+        """Move the Parquet file into place, commit the catalogue rows; False if already there."""
+        final = self.path / KIND_DIRS[plan.kind] / f"{source_id}.parquet"
+        conn = result.conn
+        row = {
+            "source_id": source_id, "kind": plan.kind, "format": plan.format,
+            "path": str(sniffed.path.resolve()), "size": size, "rows_read": result.rows_read,
+            "rows_stored": result.rows_stored, "rows_quarantined": result.rows_quarantined,
+            "imported_at": dt.datetime.now(),
+        }
+        with self._lock(exclusive=True):
+            conn.execute(f"ATTACH {literal(str(self.path / CATALOGUE))} AS cat")
+            try:
+                exists = conn.execute("SELECT count(*) FROM cat.sources WHERE source_id = ?",
+                                      [source_id]).fetchall()[0]
+                if exists is not None and exists[0]:
+                    return False  # imported meanwhile by another process
+                _move_into_place(result.parquet, final)
+                try:
+                    conn.execute("BEGIN TRANSACTION")
+                    _insert_catalogue_rows(conn, row, str(sniffed.path.resolve()))
+                    conn.execute("COMMIT")
+                except BaseException:
+                    with suppress(duckdb.Error):
+                        conn.execute("ROLLBACK")
+                    final.unlink(missing_ok=True)
+                    raise
+            finally:
+                with suppress(duckdb.Error):
+                    conn.execute("DETACH cat")
+        return True
+
+
+def _file_list(paths: Sequence[Path]) -> str:
+    return "[" + ", ".join(literal(str(p)) for p in paths) + "]"
+
+
+def _iso(value: object) -> str | None:
+    return value.isoformat() if isinstance(value, dt.date) else None
+
+
+def _is_busy(workdir: Path) -> bool:
+    """True when a running import holds the lock file of this work directory."""
+    lock = workdir / ".busy"
+    if not lock.exists():
+        # A directory just created may not have its lock file yet.
+        return time.time() - workdir.stat().st_mtime < _FRESH_SECONDS
+    with lock.open("a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+@contextmanager
+def _work_dir(root: Path) -> Iterator[Path]:
+    """A private work directory, locked while in use and removed afterwards."""
+    workdir = root / uuid.uuid4().hex
+    workdir.mkdir(parents=True)
+    try:
+        with (workdir / ".busy").open("a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield workdir
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
