@@ -1,4 +1,4 @@
-"""Gi* and local Moran: esda anchors, permutation inference, Benjamini–Hochberg, calls."""
+"""Gi* and local Moran: esda anchors, permutation inference, refinement, Benjamini–Hochberg."""
 
 from __future__ import annotations
 
@@ -88,7 +88,11 @@ def test_tail_rule_equals_esda_on_explicit_draws() -> None:
 
     w = _grid_weights(7)
     values = np.random.default_rng(3).poisson(1.5, size=(w.n, 3)).astype(float)
-    res = getis_ord(values, w, permutations=999, rng=np.random.default_rng(99))
+    res = getis_ord(
+        values, w, permutations=999, max_permutations=999, rng=np.random.default_rng(99)
+    )
+    assert res.schedule == (999,)
+    assert not res.refined.any()
     draws = sig._Draws.make(w.cardinalities, 999, np.random.default_rng(99))
     for i in range(w.n):
         c = int(w.cardinalities[i])
@@ -166,9 +170,11 @@ def _moderate() -> tuple[SpatialWeights, sp.csr_array]:
 def test_shared_draws_equal_direct_draws(verb: object) -> None:
     """The fast scheme gives every cell the same 999-draw outcome as drawing cell by cell."""
     w, values = _moderate()
-    fast = verb(values, w, rng=np.random.default_rng(1))  # type: ignore[operator]
-    slow = verb(values, w, rng=np.random.default_rng(1), method="direct")  # type: ignore[operator]
+    fast = verb(values, w, rng=np.random.default_rng(1), max_permutations=31_999)  # type: ignore[operator]
+    slow = verb(values, w, rng=np.random.default_rng(1), method="direct", max_permutations=31_999)  # type: ignore[operator]
     assert fast.tested.sum() > 300
+    assert fast.refined.sum() > 5  # the refinement blocks are counted both ways too
+    assert (fast.draw_round == slow.draw_round).all()
     assert (fast.folded == slow.folded).all()
     assert (fast.tail == slow.tail).all()
     np.testing.assert_array_equal(fast.p_sim, slow.p_sim)
@@ -210,9 +216,16 @@ def test_reproducible_bit_for_bit() -> None:
     a = getis_ord(values, w, rng=np.random.default_rng(123))
     b = getis_ord(values, w, rng=np.random.default_rng(123))
     c = getis_ord(values, w, rng=np.random.default_rng(124))
-    for name in ("statistic", "z", "folded", "tail", "z_sim", "p_adjusted"):
+    assert a.refined.sum() > 5
+    names = ("statistic", "z", "folded", "tail", "z_sim", "p_adjusted", "draws", "unsettled")
+    for name in names:
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     assert (a.folded != c.folded).any()
+    # The refinement draws of a cell do not depend on the other sectors: one sector alone
+    # gets the same bits (its Benjamini–Hochberg family is the same).
+    alone = getis_ord(values[:, [4]], w, rng=np.random.default_rng(123))
+    for name in ("folded", "tail", "draws", "p_adjusted", "unsettled"):
+        np.testing.assert_array_equal(getattr(alone, name)[:, 0], getattr(a, name)[:, 4])
 
 
 def test_sparse_and_dense_inputs_agree() -> None:
@@ -270,12 +283,18 @@ def test_planted_hot_spot_is_found_and_nothing_else() -> None:
     assert hot[block, 1].sum() >= 5
     assert hot[:, 0].sum() == 0
     centre = w.index("L93_1000m_N5000_E5000")
-    assert not res.cold(0.05)[:, 1].any()
+    # Cold calls (if any) are low neighbourhoods away from the block: a Gi* below its draws.
+    cold = np.flatnonzero(res.cold(0.05)[:, 1])
+    assert not set(cold.tolist()) & set(block)
+    lag = w.adjacency @ values[:, 1]
+    assert (lag[cold] < np.median(lag)).all()
     frame = res.to_frame()
     assert len(frame) == int(res.tested.sum())
     row = frame[(frame.territory == w.ids[centre]) & (frame.sector == "1")].iloc[0]
     assert row.call == "hot"
-    assert row.p_sim == pytest.approx(0.001)
+    # No draw reached the centre's neighbour sum: its p-value is the floor of its draws.
+    assert row.p_sim == pytest.approx(1.0 / (row.draws + 1.0))
+    assert row.draws > 999
     moran = local_moran(values, w, rng=np.random.default_rng(0), sectors=["a", "b"])
     assert moran.hot(0.05)[centre, 1]
     assert set(moran.to_frame(cells="significant").quadrant) <= {"HH", "LH", "LL", "HL"}
@@ -298,3 +317,114 @@ def test_inputs_are_validated() -> None:
         local_moran(good, w, fdr="sector", permutations=0)
     with pytest.raises(InputError, match="2 sector labels for 1"):
         local_moran(good[:, 0], w, sectors=["a", "b"], permutations=0)
+
+
+# --------------------------------------------------------------------------- refinement
+
+
+def _spots(
+    n: int, s: int, seed: int, spots: dict[int, int]
+) -> tuple[SpatialWeights, sp.csr_array, dict[int, np.ndarray]]:
+    """knn(8) on random points, sparse Poisson counts, and planted spots {sector: size}."""
+    pts = _points(n, seed)
+    pts["code"] = np.array([f"t{i:05d}" for i in range(n)])
+    w = knn(pts, k=8)
+    rng = np.random.default_rng(seed)
+    dense = rng.poisson(rng.uniform(0.05, 1.5, s), size=(n, s)).astype(float)
+    xy = np.column_stack([pts["x"], pts["y"]])
+    planted = {}
+    for j, size in spots.items():
+        near = np.argsort(((xy - xy[rng.integers(n)]) ** 2).sum(axis=1))[:size]
+        dense[near, j] += rng.poisson(6, size) + 4.0
+        planted[j] = near  # codes t00000... are already sorted: row i is point i
+    return w, sp.csr_array(dense), planted
+
+
+@pytest.mark.parametrize("verb", [getis_ord, local_moran])
+def test_sequential_calls_equal_the_full_cap_test(verb: object) -> None:
+    """Refining only the undecided cells gives the calls of drawing the cap for every cell."""
+    w, values, _ = _spots(400, 10, 31, {2: 7, 6: 5})
+    kwargs = {"max_permutations": 19_999, "rng": None}
+    runs = {}
+    for mode in ("sequential", "full"):
+        kwargs["rng"] = np.random.default_rng(17)
+        runs[mode] = verb(values, w, refinement=mode, **kwargs)  # type: ignore[operator]
+    seq, full = runs["sequential"], runs["full"]
+    assert (full.draws[full.tested] == 19_999).all()
+    for alpha in (0.05,):
+        np.testing.assert_array_equal(seq.significant(alpha), full.significant(alpha))
+        np.testing.assert_array_equal(seq.hot(alpha), full.hot(alpha))
+        np.testing.assert_array_equal(seq.cold(alpha), full.cold(alpha))
+    calls = seq.significant(0.05)
+    assert calls.sum() >= 8
+    # A cell refined to the cap used exactly the draws of the full test.
+    at_cap = seq.draws == 19_999
+    assert at_cap.sum() > 0
+    np.testing.assert_array_equal(seq.folded[at_cap], full.folded[at_cap])
+    # ... at a fraction of the cost, and the 999 shared draws alone would call less.
+    assert seq.draws.sum() < 0.1 * full.draws.sum()
+    base = verb(values, w, max_permutations=999, rng=np.random.default_rng(17))  # type: ignore[operator]
+    assert base.significant(0.05).sum() < calls.sum()
+    np.testing.assert_array_equal(base.statistic, seq.statistic)
+    np.testing.assert_array_equal(base.z, seq.z)
+
+
+def test_planted_hot_spot_is_called_among_thousands() -> None:
+    """At commune-like scale, 999 draws call nothing; the refinement calls the planted spot."""
+    w, values, planted = _spots(3000, 12, 5, {4: 12})
+    spot = planted[4]
+    res = getis_ord(values, w, rng=np.random.default_rng(3))
+    assert res.hot(0.05)[spot, 4].mean() >= 0.9
+    assert res.sector_draws[4] > 999
+    assert res.refined[spot, 4].all()
+    assert not res.unsettled[spot, 4].any()
+    report = res.refinement_by_sector()
+    assert report.loc[4, "calls"] >= 11
+    assert report["refined"].sum() == int(res.refined.sum())
+    assert report["draws"].tolist() == res.sector_draws.tolist()
+    # The floor of 999 draws: p >= 1/1000 while Benjamini–Hochberg needs <= 0.05 * k / 3000.
+    fixed = getis_ord(values, w, max_permutations=999, rng=np.random.default_rng(3))
+    assert not fixed.significant(0.05).any()
+    assert (fixed.p_sim[spot, 4] == 0.001).all()
+    # With too low a cap the spot's calls are not settled: the result says so.
+    low = getis_ord(values, w, max_permutations=3999, rng=np.random.default_rng(3))
+    assert low.unsettled[spot, 4].all()
+    assert (low.draws[low.unsettled] == 3999).all()
+
+
+def test_no_structure_false_discoveries_are_controlled() -> None:
+    """Values without spatial structure: a family makes a call in about alpha of the cases."""
+    families = 0
+    with_calls = 0
+    for seed in range(6):
+        pts = _points(800, 100 + seed)
+        pts["code"] = np.array([f"t{i:05d}" for i in range(800)])
+        w = knn(pts, k=6)
+        rng = np.random.default_rng(seed)
+        values = rng.poisson(rng.uniform(0.2, 3.0, 10), size=(800, 10)).astype(float)
+        res = getis_ord(values, w, rng=np.random.default_rng(seed))
+        calls = res.significant(0.05)
+        families += 10
+        with_calls += int(calls.any(axis=0).sum())
+        assert res.refined.any()  # the refinement ran on the smallest p-values
+    # Under the null the false discovery rate is P(any call) <= 5 %; loose bound over 60.
+    assert with_calls / families <= 0.15
+
+
+def test_refinement_inputs_are_validated() -> None:
+    w = knn(_points(10, 1), k=3)
+    good = np.ones((10, 2))
+    good[0] = 3.0
+    with pytest.raises(InputError, match="max_permutations must be a whole number >= permutations"):
+        getis_ord(good, w, rng=np.random.default_rng(0), max_permutations=99)
+    with pytest.raises(InputError, match="alpha must be between 0 and 1"):
+        getis_ord(good, w, rng=np.random.default_rng(0), alpha=1.5)
+    with pytest.raises(InputError, match="confidence"):
+        local_moran(good, w, rng=np.random.default_rng(0), confidence=1.0)
+    with pytest.raises(InputError, match="refinement must be 'sequential' or 'full'"):
+        local_moran(good, w, rng=np.random.default_rng(0), refinement="all")
+    res = getis_ord(good, w, permutations=0)
+    assert res.schedule == (0,)
+    assert not res.draws.any()
+    assert not res.unsettled.any()
+    assert sig._schedule(999, 20_000) == (999, 1999, 3999, 7999, 15999, 20_000)

@@ -55,6 +55,58 @@ cells of each sector (``fdr="territories"``, the family is one sector across ter
 of the whole matrix (``fdr="all"``). A Gi* cell is *hot* when significant in the upper tail
 and *cold* in the lower tail; a local Moran cell is *hot* when significant and high-high,
 *cold* when significant and low-low (the quadrants of esda).
+
+Sequential refinement: every call the permutation test can change is decided by it
+--------------------------------------------------------------------------------------
+With ``P = 999`` draws the smallest p-value is ``1 / 1000``, and Benjamini–Hochberg at 5 %
+over the 35,000 communes of a sector rejects a cell only if at least 700 cells of the sector
+reach that floor: with 999 draws nothing is ever called at commune level, and at zone d'emploi
+level (287 territories) a sector needs 6 discoveries. More draws for every cell would cost
+100 times as much. grappe draws more only where a call depends on it, and makes the calls of
+the test that gives every tested cell ``max_permutations`` draws (``P_max``, 399,999 by
+default), at the level ``alpha`` (5 % by default):
+
+1. Round 0 gives every tested cell the ``P`` shared draws above.
+2. For each cell, from its ``f`` tail draws out of ``P_r`` so far, bound the p-value that the
+   ``P_max``-draw test would give it: the exact tail probability ``q`` lies in its
+   Clopper–Pearson interval ``[q_lo, q_hi]`` (confidence ``confidence``, 0.999 by default),
+   and the ``P_max - P_r`` draws still to come add at least the ``delta``-quantile of
+   ``Binomial(P_max - P_r, q_lo)`` tail draws and at most the ``(1 - delta)``-quantile of
+   ``Binomial(P_max - P_r, q_hi)`` (``delta = (1 - confidence) / 2``); this gives
+   ``lo <= p(P_max) <= hi``, and ``lo <= p_sim <= hi`` for the current ``p_sim`` too.
+3. Benjamini–Hochberg is monotone (smaller p-values reject a superset), so whatever the
+   p-values within these bounds, the cells rejected with every p-value at ``hi`` are rejected
+   and the cells not rejected with every p-value at ``lo`` are not. A cell between the two
+   sets is *undecided*: only its call can still change. Families (sectors) without undecided
+   cells are final; a cell whose ``lo`` exceeds ``alpha`` can never be rejected (the
+   Benjamini–Hochberg threshold is at most ``alpha``) and leaves at once.
+4. Each undecided cell gets the next block of draws (blocks double the draws: 999, 1,999,
+   3,999, ... up to ``P_max``) and steps 2–4 repeat until no cell is undecided. A cell at
+   ``P_max`` has ``lo = hi``: the loop ends.
+
+The final ``p_sim`` of a cell uses all its draws and ``p_adjusted`` is Benjamini–Hochberg over
+these p-values; since each lies within its bounds, the calls at ``alpha`` are those of the
+``P_max``-draw test for every cell (``refinement="full"`` runs that test, drawing ``P_max``
+for every tested cell, and the tests check both agree), except with the small probability
+that a bound fails. Each ``p_sim`` is a valid permutation p-value at its own number of draws;
+calls at another level than ``alpha`` use the same p-values without that guarantee.
+
+The draws of round ``r >= 1`` are one block of ``P_r - P_{r-1}`` rows made, like round 0, for
+every sector at once, from a generator seeded by ``SeedSequence(entropy, spawn_key=(r,))``
+where ``entropy`` is the next draw of ``rng`` after round 0. A cell that reaches round ``r``
+has used exactly the first ``P_r`` draws of this stream, whatever other cells or sectors were
+refined: the results are reproducible bit for bit, do not depend on timing nor on the order of
+the work, and a sector gets the same results when computed alone (``fdr="territories"``).
+Each block is counted with the same shared prefix sums and corrections as round 0, only for
+the cardinalities and the cells being refined. ``z_sim`` keeps the moments of round 0.
+
+Every result reports its refinement: ``draws`` (per cell), ``refined`` (cells given more than
+``P`` draws), ``sector_draws`` (the most draws used in each sector) and ``unsettled``: cells
+that reached ``P_max`` and whose exact p-value interval still straddles the Benjamini–Hochberg
+threshold they need (``alpha * k / m`` for a called cell of a family with ``k`` calls out of
+``m`` territories, ``alpha * (k + 1) / m`` for the others). More draws than ``P_max`` could
+change their call; raise ``max_permutations`` if they matter. ``refinement_by_sector()``
+tabulates them.
 """
 
 from __future__ import annotations
@@ -74,6 +126,8 @@ from grappe.errors import InputError
 from grappe.progress import SILENT, Reporter
 
 __all__ = [
+    "CONFIDENCE",
+    "MAX_PERMUTATIONS",
     "PERMUTATIONS",
     "GetisOrd",
     "LocalMoran",
@@ -85,6 +139,12 @@ __all__ = [
 
 PERMUTATIONS = 999
 
+#: Default cap of the sequential refinement: a cell gets at most this many draws.
+MAX_PERMUTATIONS = 399_999
+
+#: Default two-sided confidence of the bounds that decide whether a call is settled.
+CONFIDENCE = 0.999
+
 # Neighbour sums within this relative distance are ties (rounding must not split equal sums).
 _TIE_RTOL = 1e-10
 
@@ -94,6 +154,7 @@ _BLOCK_VALUES = 2_000_000
 Transform = Literal["B", "R"]
 Fdr = Literal["territories", "all"]
 Method = Literal["shared", "direct"]
+Refinement = Literal["sequential", "full"]
 
 
 # --------------------------------------------------------------------------- results
@@ -116,18 +177,32 @@ class LocalStatistic:
     tested : numpy.ndarray of bool
         Cells given a permutation test (see the module notes for who is not).
     permutations : int
-        Number of conditional permutations ``P`` (0: analytic inference only).
+        Number of conditional permutations ``P`` of round 0, shared by every tested cell
+        (0: analytic inference only).
     folded : numpy.ndarray of int
-        ``min(larger, P - larger)``, the tail count of esda's folded rule.
+        ``min(larger, P_cell - larger)``, the tail count of esda's folded rule over the draws
+        of the cell (``draws``).
     tail : numpy.ndarray of int8
         +1 when the observed statistic is in the upper tail of its permutation distribution,
         -1 in the lower tail, 0 when not tested (without permutations: the sign of ``z``).
     z_sim : numpy.ndarray of float32
-        ``(statistic - mean of draws) / std of draws``; NaN where not tested.
+        ``(statistic - mean of draws) / std of draws`` over the ``P`` draws of round 0; NaN
+        where not tested.
     p_adjusted : numpy.ndarray
         Benjamini–Hochberg adjusted ``p_sim`` (``p_norm`` without permutations). Untested
         cells of a valid sector count in the family with ``p = 1`` and get 1; NaN for sectors
         without variance.
+    draw_round : numpy.ndarray of int8
+        Refinement round reached by each cell: it used ``schedule[draw_round]`` draws.
+    schedule : tuple of int
+        Draws after each round: ``P``, then doubling up to ``max_permutations``.
+    unsettled : numpy.ndarray of bool
+        Cells that reached ``max_permutations`` while their exact p-value interval still
+        straddles the Benjamini–Hochberg threshold they need (see the module notes).
+    alpha : float
+        Level at which the refinement settled the calls.
+    confidence : float
+        Two-sided confidence of the bounds used to settle them.
     fdr : {"territories", "all"}
         The Benjamini–Hochberg family: each sector across territories, or every tested cell.
     transform : {"B", "R"}
@@ -149,8 +224,56 @@ class LocalStatistic:
     fdr: str
     transform: str
     weights_kind: str
+    draw_round: np.ndarray
+    schedule: tuple[int, ...]
+    unsettled: np.ndarray
+    alpha: float
+    confidence: float
 
     name: ClassVar[str] = "statistic"
+
+    @property
+    def max_permutations(self) -> int:
+        """The cap of the refinement: most draws a cell may get."""
+        return self.schedule[-1]
+
+    @cached_property
+    def draws(self) -> np.ndarray:
+        """Draws used by each cell (uint32; 0 where not tested or without permutations)."""
+        if self.permutations == 0:
+            return np.zeros(self.statistic.shape, dtype=np.uint32)
+        out = np.asarray(self.schedule, dtype=np.uint32)[self.draw_round]
+        out[~self.tested] = 0
+        return out
+
+    @property
+    def refined(self) -> np.ndarray:
+        """Cells given more draws than the ``permutations`` of round 0."""
+        return (self.draw_round > 0) & self.tested
+
+    @cached_property
+    def sector_draws(self) -> np.ndarray:
+        """Most draws used by a cell of each sector (``permutations`` when none was refined)."""
+        if self.permutations == 0:
+            return np.zeros(len(self.sectors), dtype=np.int64)
+        top = self.draw_round.max(axis=0) if self.draw_round.size else np.zeros(0, np.int8)
+        return np.asarray(self.schedule, dtype=np.int64)[top]
+
+    def refinement_by_sector(self) -> pd.DataFrame:
+        """One row per sector: draws used, cells refined, cells unsettled at the cap, calls.
+
+        ``calls`` counts the cells significant at the level ``alpha`` of the refinement.
+        """
+        return pd.DataFrame(
+            {
+                "sector": self.sectors,
+                "tested": self.tested.sum(axis=0),
+                "draws": self.sector_draws,
+                "refined": self.refined.sum(axis=0),
+                "unsettled": self.unsettled.sum(axis=0),
+                "calls": self.significant(self.alpha).sum(axis=0),
+            }
+        )
 
     @cached_property
     def p_norm(self) -> np.ndarray:
@@ -159,10 +282,10 @@ class LocalStatistic:
 
     @cached_property
     def p_sim(self) -> np.ndarray:
-        """Pseudo p-value ``(folded + 1) / (P + 1)``; NaN where not tested or ``P == 0``."""
+        """Pseudo p-value ``(folded + 1) / (draws + 1)``; NaN where not tested or ``P == 0``."""
         if self.permutations == 0:
             return np.full(self.statistic.shape, np.nan)
-        p = (self.folded.astype(np.float64) + 1.0) / (self.permutations + 1.0)
+        p = (self.folded.astype(np.float64) + 1.0) / (self.draws.astype(np.float64) + 1.0)
         p[~self.tested] = np.nan
         return p
 
@@ -172,7 +295,9 @@ class LocalStatistic:
         Parameters
         ----------
         alpha : float
-            Level, in (0, 1).
+            Level, in (0, 1). The refinement settles the calls at the level ``self.alpha``
+            given to the verb (5 % by default); at another level the calls use the same
+            p-values, without that guarantee.
         adjusted : bool
             Compare ``p_adjusted`` (default) or the raw ``p_sim`` (``p_norm`` without
             permutations).
@@ -223,7 +348,9 @@ class LocalStatistic:
                 "p_sim": self.p_sim[rows, cols],
                 "z_sim": self.z_sim[rows, cols].astype(np.float64),
                 "p_adjusted": self.p_adjusted[rows, cols],
+                "draws": self.draws[rows, cols],
                 "significant": self.significant(alpha)[rows, cols],
+                "unsettled": self.unsettled[rows, cols],
                 "call": call,
             }
         )
@@ -307,6 +434,10 @@ def getis_ord(
     sectors: Sequence[str] | np.ndarray | None = None,
     method: str = "shared",
     reporter: Reporter = SILENT,
+    max_permutations: int | None = None,
+    alpha: float = 0.05,
+    confidence: float = CONFIDENCE,
+    refinement: str = "sequential",
 ) -> GetisOrd:
     """Local Getis–Ord Gi* (self included) of every territory x sector cell, with inference.
 
@@ -323,7 +454,8 @@ def getis_ord(
     transform : {"B", "R"}
         Binary weights (default) or row-standardised, as esda applies them.
     permutations : int
-        Conditional permutations (999 by default; 0 for analytic inference only).
+        Conditional permutations of round 0, shared by every tested cell (999 by default; 0
+        for analytic inference only).
     rng : numpy.random.Generator
         Source of the permutations; required when ``permutations > 0``. Same generator state,
         same results bit for bit.
@@ -336,7 +468,19 @@ def getis_ord(
         ``"direct"`` recomputes every cell's draws one by one (slow; for audits). Both give the
         same counts.
     reporter : Reporter
-        Progress of the sector blocks.
+        Progress of the sector blocks and of the refinement rounds.
+    max_permutations : int, optional
+        Cap of the sequential refinement (``MAX_PERMUTATIONS``, 399,999, by default, or
+        ``permutations`` if larger): the calls are those of the test drawing this many
+        permutations for every cell. Equal to ``permutations``: no refinement.
+    alpha : float
+        Level at which the refinement settles the calls (5 %).
+    confidence : float
+        Two-sided confidence of the bounds deciding that a call is settled (0.999).
+    refinement : {"sequential", "full"}
+        ``"sequential"`` (default) draws more only for the undecided cells (module notes);
+        ``"full"`` gives ``max_permutations`` draws from the same stream to every tested cell
+        (slow; the reference the sequential scheme reproduces).
 
     Returns
     -------
@@ -350,7 +494,9 @@ def getis_ord(
     >>> y = np.zeros(36); y[[0, 1, 6, 7]] = 10.0; y[20] = 1.0
     >>> res = getis_ord(y, cells.weights, rng=np.random.default_rng(0))
     >>> np.flatnonzero(res.hot(0.05)[:, 0]).tolist(), round(float(res.z[0, 0]), 3)
-    ([0, 1, 6, 7], 5.908)
+    ([0, 1, 6], 5.908)
+    >>> int(res.sector_draws[0]) > 999, int(res.unsettled.sum())  # refined, all settled
+    (True, 0)
     """
     tr = _check_transform(transform)
     problem = _Problem.build(
@@ -362,6 +508,10 @@ def getis_ord(
         fdr=fdr,
         method=method,
         verb="getis_ord",
+        max_permutations=max_permutations,
+        alpha=alpha,
+        confidence=confidence,
+        refinement=refinement,
     )
     result = _run(problem, _GiFinisher(problem, tr), reporter, "Gi* : permutations")
     assert isinstance(result, GetisOrd)
@@ -379,6 +529,10 @@ def local_moran(
     sectors: Sequence[str] | np.ndarray | None = None,
     method: str = "shared",
     reporter: Reporter = SILENT,
+    max_permutations: int | None = None,
+    alpha: float = 0.05,
+    confidence: float = CONFIDENCE,
+    refinement: str = "sequential",
 ) -> LocalMoran:
     """Local Moran's I of every territory x sector cell, with inference.
 
@@ -389,6 +543,8 @@ def local_moran(
     Parameters
     ----------
     values, weights, permutations, rng, fdr, sectors, method, reporter
+        As for :func:`getis_ord`.
+    max_permutations, alpha, confidence, refinement
         As for :func:`getis_ord`.
     transform : {"R", "B"}
         Row-standardised weights (default, as esda) or binary.
@@ -407,6 +563,10 @@ def local_moran(
         fdr=fdr,
         method=method,
         verb="local_moran",
+        max_permutations=max_permutations,
+        alpha=alpha,
+        confidence=confidence,
+        refinement=refinement,
     )
     if problem.n < 3:
         raise InputError(f"local_moran: needs at least 3 territories (got {problem.n})")
@@ -503,6 +663,10 @@ class _Problem:
     rng: np.random.Generator | None
     fdr: Fdr
     method: Method
+    schedule: tuple[int, ...]
+    alpha: float
+    confidence: float
+    refinement: Refinement
 
     @property
     def n(self) -> int:
@@ -524,6 +688,10 @@ class _Problem:
         fdr: str,
         method: str,
         verb: str,
+        max_permutations: int | None = None,
+        alpha: float = 0.05,
+        confidence: float = CONFIDENCE,
+        refinement: str = "sequential",
     ) -> _Problem:
         if not isinstance(weights, SpatialWeights):
             raise InputError(
@@ -585,6 +753,28 @@ class _Problem:
             raise InputError(f"{verb}: fdr must be 'territories' or 'all' (got {fdr!r})")
         if method not in ("shared", "direct"):
             raise InputError(f"{verb}: method must be 'shared' or 'direct' (got {method!r})")
+        if refinement not in ("sequential", "full"):
+            raise InputError(
+                f"{verb}: refinement must be 'sequential' or 'full' (got {refinement!r})"
+            )
+        if isinstance(alpha, bool) or not isinstance(alpha, float | int) or not 0 < alpha < 1:
+            raise InputError(f"{verb}: alpha must be between 0 and 1 (got {alpha!r})")
+        if (
+            isinstance(confidence, bool)
+            or not isinstance(confidence, float | int)
+            or not 0.5 <= confidence < 1
+        ):
+            raise InputError(
+                f"{verb}: confidence must be at least 0.5 and below 1 (got {confidence!r})"
+            )
+        cap = max(MAX_PERMUTATIONS, int(permutations)) if max_permutations is None else max_permutations
+        if not isinstance(cap, int | np.integer) or isinstance(cap, bool) or cap < permutations:
+            raise InputError(
+                f"{verb}: max_permutations must be a whole number >= permutations "
+                f"({permutations}) (got {max_permutations!r})"
+            )
+        if cap >= 2**32 - 1:
+            raise InputError(f"{verb}: max_permutations must be below 4,294,967,295 (got {cap})")
         return cls(
             weights,
             matrix,
@@ -593,7 +783,20 @@ class _Problem:
             rng,
             "territories" if fdr == "territories" else "all",
             "shared" if method == "shared" else "direct",
+            _schedule(int(permutations), int(cap)),
+            float(alpha),
+            float(confidence),
+            "sequential" if refinement == "sequential" else "full",
         )
+
+    def column(self, j: int) -> np.ndarray:
+        """Dense float64 values of sector ``j``."""
+        if isinstance(self.values, np.ndarray):
+            return np.ascontiguousarray(self.values[:, j])
+        start, stop = self.values.indptr[j], self.values.indptr[j + 1]
+        out = np.zeros(self.n)
+        out[self.values.indices[start:stop]] = self.values.data[start:stop]
+        return out
 
     def block(self, j0: int, j1: int) -> np.ndarray:
         """Dense float64 values of sectors ``j0:j1``, C order."""
@@ -605,6 +808,14 @@ class _Problem:
         width = max(1, min(self.n_sectors, _BLOCK_VALUES // max(self.n, width_hint)))
         for j0 in range(0, self.n_sectors, width):
             yield j0, min(j0 + width, self.n_sectors)
+
+
+def _schedule(permutations: int, cap: int) -> tuple[int, ...]:
+    """Draws after each round: ``permutations``, then doubling (``2 P + 1``) up to ``cap``."""
+    totals = [permutations]
+    while permutations and totals[-1] < cap:
+        totals.append(min(2 * totals[-1] + 1, cap))
+    return tuple(totals)
 
 
 def _csc_positions(m: sp.csc_array) -> tuple[np.ndarray, np.ndarray]:
@@ -620,10 +831,19 @@ def _draw_block(n: int, permutations: int, width: int, rng: np.random.Generator)
 
     Rows are drawn with replacement and the rows holding a repeated index are drawn again
     until none is left: each kept row is a uniform ordered sample without replacement. When
-    the rows are long compared with ``n`` (repeats likely), rows are permutations instead.
+    the rows are long compared with ``n`` (repeats likely), each row is instead the ``width``
+    smallest of ``n`` uniform keys, in increasing order (also a uniform ordered sample),
+    built in chunks of rows to bound memory.
     """
     if width * width > n:
-        return np.stack([rng.permutation(n)[:width] for _ in range(permutations)])
+        out = np.empty((permutations, width), dtype=np.int64)
+        chunk = max(1, _BLOCK_VALUES // n)
+        for r0 in range(0, permutations, chunk):
+            keys = rng.random((min(chunk, permutations - r0), n))
+            part = np.argpartition(keys, width - 1, axis=1)[:, :width]
+            order = np.argsort(np.take_along_axis(keys, part, axis=1), axis=1)
+            out[r0 : r0 + len(keys)] = np.take_along_axis(part, order, axis=1)
+        return out
     idx = rng.integers(0, n, size=(permutations, width))
     redo = np.arange(permutations)
     while len(redo):
@@ -750,6 +970,319 @@ def _counts_direct(
     ge[~tested] = 0
     le[~tested] = 0
     return ge, le, mean, var
+
+
+# --------------------------------------------------------------------------- refinement
+
+
+# Below this many cells of one cardinality, counting by direct comparison beats sorting.
+_SORT_MIN_CELLS = 16
+
+
+@dataclass
+class _ExtraDraws:
+    """One refinement block of draws, shared by every sector, with its corrections by territory."""
+
+    idx_t: np.ndarray  # (width, B) territory indices: row k holds the k-th index of every draw
+    pair_ptr: np.ndarray  # (n + 1,) corrections of territory i: pair_ptr[i]:pair_ptr[i + 1]
+    pair_b: np.ndarray  # draw row where the territory occurs among its first c_i indices
+    pair_repl: np.ndarray  # the index that replaces it (the (c_i + 1)-th of the row)
+
+    @classmethod
+    def make(cls, cards: np.ndarray, size: int, rng: np.random.Generator) -> _ExtraDraws:
+        n = len(cards)
+        width = min(int(cards.max()) + 1, n)
+        idx = _draw_block(n, size, width, rng)
+        index_type = np.int32 if n < 2**31 else np.int64
+        position = np.arange(width - 1)[None, :]
+        pb, pk = np.nonzero(position < cards[idx[:, : width - 1]])
+        pi = idx[pb, pk]
+        repl = idx[pb, cards[pi]]
+        # Stable sort by territory; 16-bit keys take numpy's radix sort.
+        order = np.argsort(pi.astype(np.uint16) if n <= 2**16 else pi, kind="stable")
+        ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pi, minlength=n), out=ptr[1:])
+        return cls(
+            np.ascontiguousarray(idx.T, dtype=index_type),
+            ptr,
+            pb[order].astype(index_type),
+            repl[order].astype(index_type),
+        )
+
+    def larger(
+        self,
+        y: np.ndarray,
+        cells: np.ndarray,
+        lag: np.ndarray,
+        up: np.ndarray,
+        cards: np.ndarray,
+        method: Method,
+    ) -> np.ndarray:
+        """Draws of this block at least as extreme as observed, for distinct territories ``cells``.
+
+        ``y`` is one sector's values, ``lag`` the observed neighbour sums of ``cells``; a cell
+        counts draws with neighbour sum ``>= lag`` where ``up`` (the statistic increases with
+        the neighbour sum) and ``<= lag`` elsewhere, with the tie tolerance of round 0.
+        """
+        low = lag - _TIE_RTOL * lag
+        high = lag + _TIE_RTOL * lag
+        c_cells = cards[cells]
+        if method == "direct":
+            return self._larger_direct(y, cells, c_cells, low, high, up)
+        size = self.idx_t.shape[1]
+        cmax = int(c_cells.max())
+        # Draw-major layout: each running sum adds one contiguous row of B values.
+        prefix = np.cumsum(y[self.idx_t[:cmax]], axis=0)
+        out = np.zeros(len(cells), dtype=np.int64)
+        for c in np.unique(c_cells).tolist():
+            sel = np.flatnonzero(c_cells == c)
+            base = prefix[c - 1]
+            if len(sel) >= _SORT_MIN_CELLS:
+                ordered = np.sort(base)
+                ge = size - np.searchsorted(ordered, low[sel], side="left")
+                le = np.searchsorted(ordered, high[sel], side="right")
+            else:
+                ge = (base[:, None] >= low[sel]).sum(axis=0)
+                le = (base[:, None] <= high[sel]).sum(axis=0)
+            out[sel] = np.where(up[sel], ge, le)
+        # Rows where a cell's own territory sits among its first c indices: its draw skips
+        # itself and takes the next index instead.
+        starts = self.pair_ptr[cells]
+        counts = self.pair_ptr[cells + 1] - starts
+        if counts.sum():
+            pos = np.repeat(np.arange(len(cells)), counts)
+            k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+            k += np.repeat(starts, counts)
+            pb, repl = self.pair_b[k], self.pair_repl[k]
+            base_v = prefix[c_cells[pos] - 1, pb]
+            own = base_v - y[cells[pos]] + y[repl]
+            lo, hi = low[pos], high[pos]
+            delta = np.where(
+                up[pos],
+                (own >= lo).astype(np.int64) - (base_v >= lo),
+                (own <= hi).astype(np.int64) - (base_v <= hi),
+            )
+            out += np.bincount(pos, weights=delta, minlength=len(cells)).astype(np.int64)
+        return out
+
+    def _larger_direct(
+        self,
+        y: np.ndarray,
+        cells: np.ndarray,
+        c_cells: np.ndarray,
+        low: np.ndarray,
+        high: np.ndarray,
+        up: np.ndarray,
+    ) -> np.ndarray:
+        """Same counts, drawing every cell's sums one by one (audit)."""
+        out = np.zeros(len(cells), dtype=np.int64)
+        idx = self.idx_t.T
+        for k, (i, c) in enumerate(zip(cells.tolist(), c_cells.tolist(), strict=True)):
+            order = np.argsort(idx == i, axis=1, kind="stable")
+            sums = y[np.take_along_axis(idx, order, axis=1)[:, :c]].sum(axis=1)
+            out[k] = (sums >= low[k]).sum() if up[k] else (sums <= high[k]).sum()
+        return out
+
+
+def _clopper_pearson(f: np.ndarray, p: np.ndarray, delta: float) -> tuple[np.ndarray, np.ndarray]:
+    """One-sided Clopper–Pearson bounds, each at level ``delta``, of ``f`` successes in ``p``."""
+    f = f.astype(np.float64)
+    p = p.astype(np.float64)
+    low = np.zeros(len(f))
+    high = np.ones(len(f))
+    some = f > 0
+    low[some] = stats.beta.ppf(delta, f[some], p[some] - f[some] + 1.0)
+    below = f < p
+    high[below] = stats.beta.ppf(1.0 - delta, f[below] + 1.0, p[below] - f[below])
+    return low, high
+
+
+class _Bounds:
+    """Bounds on the p-value a cell would get at the cap, from its draws so far."""
+
+    def __init__(self, schedule: tuple[int, ...], confidence: float) -> None:
+        self.totals = np.asarray(schedule, dtype=np.int64)
+        self.cap = int(self.totals[-1])
+        self.delta = (1.0 - confidence) / 2.0
+
+    def at_cap(self, rounds: np.ndarray, folded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(lo, hi)`` with ``lo <= p(cap) <= hi`` and ``lo <= p_sim <= hi`` (module notes).
+
+        Computed once per distinct (round, count) pair: counts are small integers.
+        """
+        keys, inverse = np.unique(
+            rounds.astype(np.int64) * (self.cap + 1) + folded, return_inverse=True
+        )
+        rnd, f = np.divmod(keys, self.cap + 1)
+        p = self.totals[rnd]
+        q_lo, q_hi = _clopper_pearson(f, p, self.delta)
+        rest = self.cap - p
+        more = rest > 0
+        add_lo = np.zeros(len(keys))
+        add_hi = np.zeros(len(keys))
+        add_lo[more] = stats.binom.ppf(self.delta, rest[more], q_lo[more])
+        add_hi[more] = stats.binom.ppf(1.0 - self.delta, rest[more], q_hi[more])
+        now = (f + 1.0) / (p + 1.0)
+        lo = np.minimum((f + add_lo + 1.0) / (self.cap + 1.0), now)
+        hi = np.maximum((f + add_hi + 1.0) / (self.cap + 1.0), now)
+        return lo[inverse], hi[inverse]
+
+    def max_candidate(self, alpha: float) -> int:
+        """Largest round-0 tail count whose ``lo`` can still be ``<= alpha``."""
+        p0 = int(self.totals[0])
+        # lo is about f / P: look a little beyond alpha * P first, everywhere if needed.
+        for top in (min(p0, int(2 * alpha * p0) + 100), p0):
+            f = np.arange(top + 1)
+            lo, _ = self.at_cap(np.zeros(top + 1, dtype=np.int8), f)
+            if top == p0 or lo[-1] > alpha:
+                break
+        ok = np.flatnonzero(lo <= alpha)
+        return int(ok[-1]) if len(ok) else -1
+
+
+def _bh_rejects(p: np.ndarray, groups: np.ndarray, sizes: np.ndarray, alpha: float) -> np.ndarray:
+    """Benjamini–Hochberg rejections at ``alpha`` within each family (declared sizes).
+
+    A p-value above ``alpha`` is never rejected and, the family sizes being declared, does
+    not change the others' rejections: only the p-values at most ``alpha`` are sorted.
+    """
+    out = np.zeros(len(p), dtype=bool)
+    low = np.flatnonzero(p <= alpha)
+    if len(low):
+        out[low] = benjamini_hochberg(p[low], groups[low], sizes) <= alpha
+    return out
+
+
+@dataclass
+class _Refiner:
+    """The sequential refinement of one result (module notes), on its candidate cells."""
+
+    problem: _Problem
+    arrays: _Arrays
+    up_cells: np.ndarray | None  # (n, s): the statistic increases with the neighbour sum
+
+    def run(self, reporter: Reporter, label: str) -> np.ndarray:
+        """Refine the candidate cells in place; return the flat indices of the cells at the cap."""
+        problem, arrays = self.problem, self.arrays
+        schedule = problem.schedule
+        last = len(schedule) - 1
+        n, s = arrays.folded.shape
+        bounds = _Bounds(schedule, problem.confidence)
+        sequential = problem.refinement == "sequential"
+        if sequential:
+            cand = arrays.tested & (arrays.folded <= bounds.max_candidate(problem.alpha))
+        else:
+            cand = arrays.tested
+        flat = np.flatnonzero(cand)
+        ci, cj = np.divmod(flat, s)
+        p0 = schedule[0]
+        f0 = arrays.folded.ravel()[flat].astype(np.int64)
+        larger = np.where(arrays.tail.ravel()[flat] > 0, f0, p0 - f0)
+        rnd = np.zeros(len(flat), dtype=np.int8)
+        up = (
+            np.ones(len(flat), dtype=bool) if self.up_cells is None else self.up_cells.ravel()[flat]
+        )
+        if problem.fdr == "territories":
+            groups, sizes = cj, np.where(arrays.valid_sector, n, 0)
+        else:
+            groups = np.zeros(len(flat), dtype=np.int64)
+            sizes = np.array([n * int(arrays.valid_sector.sum())])
+        alive = np.ones(len(flat), dtype=bool)
+        assert problem.rng is not None
+        # The blocks of the rounds come from a stream of their own, fixed by rng's state.
+        entropy = int(problem.rng.integers(0, 2**63))
+        blocks: dict[int, _ExtraDraws] = {}
+        adjacency = problem.weights.adjacency
+        cards = problem.weights.cardinalities
+        with reporter.step(label, total=last) as advance:
+            while True:
+                a = np.flatnonzero(alive)
+                totals = np.asarray(schedule, dtype=np.int64)[rnd[a]]
+                f = np.minimum(larger[a], totals - larger[a])
+                lo, hi = bounds.at_cap(rnd[a], f)
+                if sequential:
+                    # BH rejects at most the k cells of a family with lo <= alpha, so below
+                    # alpha * k / m; k only falls as cells are refined, and a cell left above
+                    # that bound keeps its draws: it is settled outside for good.
+                    low = lo <= problem.alpha
+                    k = np.bincount(groups[a][low], minlength=len(sizes))
+                    reach = problem.alpha * k / np.maximum(sizes, 1)
+                    out = lo > reach[groups[a]]
+                    alive[a[out]] = False
+                    a, lo, hi = a[~out], lo[~out], hi[~out]
+                    undecided = _bh_rejects(lo, groups[a], sizes, problem.alpha) & ~_bh_rejects(
+                        hi, groups[a], sizes, problem.alpha
+                    )
+                else:
+                    undecided = np.ones(len(a), dtype=bool)
+                undecided &= rnd[a] < last
+                if problem.fdr == "territories":
+                    # A family without undecided cells is final: its cells leave.
+                    open_family = np.zeros(s, dtype=bool)
+                    open_family[cj[a[undecided]]] = True
+                    alive[a[~open_family[cj[a]]]] = False
+                todo = a[undecided]
+                if len(todo) == 0:
+                    break
+                before = int(rnd[todo].min())
+                todo = todo[np.argsort(cj[todo], kind="stable")]
+                cuts = np.flatnonzero(np.diff(cj[todo])) + 1
+                for mine in np.split(todo, cuts):
+                    y = problem.column(int(cj[mine[0]]))
+                    lag = _neighbour_sums(adjacency, y, ci[mine])
+                    for r in np.unique(rnd[mine]).tolist():
+                        step = mine[rnd[mine] == r]
+                        block = blocks.get(r + 1)
+                        if block is None:
+                            seed = np.random.SeedSequence(entropy, spawn_key=(r + 1,))
+                            size = schedule[r + 1] - schedule[r]
+                            block = _ExtraDraws.make(cards, size, np.random.default_rng(seed))
+                            blocks[r + 1] = block
+                        sub = rnd[mine] == r
+                        larger[step] += block.larger(
+                            y, ci[step], lag[sub], up[step], cards, problem.method
+                        )
+                        rnd[step] += 1
+                advance(max(0, int(rnd[todo].min()) - before))
+        totals = np.asarray(schedule, dtype=np.int64)[rnd]
+        lower = (totals - larger) < larger
+        arrays.folded[ci, cj] = np.where(lower, totals - larger, larger)
+        arrays.tail[ci, cj] = np.where(lower, -1, 1)
+        arrays.draw_round[ci, cj] = rnd
+        return flat[rnd == last] if last else flat[:0]
+
+
+def _neighbour_sums(adjacency: sp.csr_array, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``(adjacency @ y)[rows]`` summed in the same order as the sparse product (same bits)."""
+    starts = adjacency.indptr[rows]
+    counts = adjacency.indptr[rows + 1] - starts
+    pos = np.repeat(np.arange(len(rows)), counts)
+    k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    k += np.repeat(starts, counts)
+    return np.bincount(pos, weights=y[adjacency.indices[k]], minlength=len(rows))
+
+
+def _unsettled(arrays: _Arrays, problem: _Problem, at_cap: np.ndarray) -> np.ndarray:
+    """Cells at the cap whose exact p-value interval straddles the threshold they need."""
+    assert arrays.p_adjusted is not None
+    n, s = arrays.folded.shape
+    out = np.zeros((n, s), dtype=bool)
+    if len(at_cap) == 0:
+        return out
+    called = arrays.tested & (arrays.p_adjusted <= problem.alpha)
+    if problem.fdr == "territories":
+        k = called.sum(axis=0)[at_cap % s]
+        m = n
+    else:
+        k = np.full(len(at_cap), int(called.sum()))
+        m = n * int(arrays.valid_sector.sum())
+    is_called = called.ravel()[at_cap]
+    need = problem.alpha * (k + ~is_called) / m
+    cap = problem.schedule[-1]
+    f = arrays.folded.ravel()[at_cap].astype(np.int64)
+    q_lo, q_hi = _clopper_pearson(f, np.full(len(f), cap), (1.0 - problem.confidence) / 2.0)
+    out.ravel()[at_cap] = np.where(is_called, q_hi > need, q_lo <= need)
+    return out
 
 
 # --------------------------------------------------------------------------- statistics
@@ -912,10 +1445,13 @@ class _Arrays:
     z_sim: np.ndarray
     quadrant: np.ndarray | None
     valid_sector: np.ndarray
+    draw_round: np.ndarray
     p_adjusted: np.ndarray | None = None
+    unsettled: np.ndarray | None = None
 
     def common(self, problem: _Problem, transform: str) -> dict[str, Any]:
         assert self.p_adjusted is not None
+        assert self.unsettled is not None
         return {
             "territories": problem.weights.ids,
             "sectors": problem.sectors,
@@ -930,6 +1466,11 @@ class _Arrays:
             "fdr": problem.fdr,
             "transform": transform,
             "weights_kind": problem.weights.kind,
+            "draw_round": self.draw_round,
+            "schedule": problem.schedule,
+            "unsettled": self.unsettled,
+            "alpha": problem.alpha,
+            "confidence": problem.confidence,
         }
 
 
@@ -938,7 +1479,7 @@ def _run(
 ) -> LocalStatistic:
     n, s, p = problem.n, problem.n_sectors, problem.permutations
     shape = (n, s)
-    count_type = np.uint16 if p < 2**16 else np.uint32
+    count_type = np.uint16 if problem.schedule[-1] < 2**16 else np.uint32
     arrays = _Arrays(
         statistic=np.empty(shape),
         z=np.empty(shape),
@@ -948,6 +1489,7 @@ def _run(
         z_sim=np.full(shape, np.nan, dtype=np.float32),
         quadrant=np.zeros(shape, dtype=np.int8) if isinstance(finisher, _MoranFinisher) else None,
         valid_sector=np.zeros(s, dtype=bool),
+        draw_round=np.zeros(shape, dtype=np.int8),
     )
     outcome = None
     width_hint = 1
@@ -977,7 +1519,14 @@ def _run(
             if arrays.quadrant is not None and out.quadrant is not None:
                 arrays.quadrant[:, j0:j1] = out.quadrant
             advance(j1 - j0)
+    at_cap = np.zeros(0, dtype=np.int64)
+    if len(problem.schedule) > 1:
+        up = None
+        if arrays.quadrant is not None:  # local Moran increases with the sum where z_i > 0
+            up = (arrays.quadrant == 1) | (arrays.quadrant == 4)
+        at_cap = _Refiner(problem, arrays, up).run(reporter, label.replace("permutations", "affinage"))
     arrays.p_adjusted = _adjust(arrays, problem)
+    arrays.unsettled = _unsettled(arrays, problem, at_cap)
     return finisher.result(arrays)
 
 
@@ -992,7 +1541,8 @@ def _adjust(arrays: _Arrays, problem: _Problem) -> np.ndarray:
     n, s = arrays.statistic.shape
     flat = np.flatnonzero(arrays.tested)
     if problem.permutations:
-        p = (arrays.folded.ravel()[flat].astype(np.float64) + 1.0) / (problem.permutations + 1.0)
+        draws = np.asarray(problem.schedule, dtype=np.float64)[arrays.draw_round.ravel()[flat]]
+        p = (arrays.folded.ravel()[flat].astype(np.float64) + 1.0) / (draws + 1.0)
     else:
         p = np.asarray(stats.norm.sf(np.abs(arrays.z.ravel()[flat])))
     valid = arrays.valid_sector
