@@ -1,7 +1,470 @@
-"""`grappe registry` commands."""
+"""`grappe registry` commands: cluster organisations, members, fees, directory, prospects.
+
+Every command runs as one transaction on the registry database (``GRAPPE_DATABASE_URL`` or
+the SQLite file under ``GRAPPE_HOME``), migrated on first use. The acting user is given by
+``grappe registry --as TOKEN_OR_EMAIL ...``; without it the command runs as the local
+administrator (whoever can open the database file administers it), recorded in the audit
+log as ``cli:local-admin``.
+"""
 
 from __future__ import annotations
 
-import typer
+import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, TypeVar
 
-app = typer.Typer(help="registry", no_args_is_help=True)
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from grappe.cli._console import console
+from grappe.errors import InputError
+from grappe.registry import (
+    accounts,
+    fees,
+    figures,
+    members_io,
+    migrate,
+    open_registry,
+    prospects,
+    service,
+)
+from grappe.registry.models import Role
+from grappe.registry.policy import Actor
+from grappe.registry.schemas import (
+    ClusterCreate,
+    FeeScheduleIn,
+    PaymentIn,
+    UserCreate,
+)
+from grappe.storage.sql import get_engine
+
+app = typer.Typer(
+    help="Registre des structures d'animation : adhérents, cotisations, annuaire, prospects.",
+    no_args_is_help=True,
+)
+
+_state: dict[str, str | None] = {"as": None}
+M = TypeVar("M", bound=BaseModel)
+
+
+@app.callback()
+def _options(
+    acting: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            help="Agir en tant que : jeton d'API (grp_...) ou e-mail d'un utilisateur "
+            "(défaut : administrateur local).",
+        ),
+    ] = None,
+) -> None:
+    _state["as"] = acting
+
+
+@contextmanager
+def _unit() -> Iterator[tuple[Session, Actor]]:
+    """A unit of work run as the acting user (resolved inside the transaction)."""
+    with open_registry() as session:
+        actor = accounts.actor_for(session, _state["as"])
+        session.info["actor"] = actor
+        yield session, actor
+
+
+def _build(model: type[M], **values: object) -> M:
+    """Validate command-line values into a schema; errors become one readable InputError."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']} ({e.get('input')!r})" for e in exc.errors()
+        )
+        raise InputError(f"valeurs invalides — {problems}") from exc
+
+
+def _table(title: str, columns: list[str], rows: list[list[object]]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Mettre la base du registre au dernier schéma."""
+    engine = get_engine()
+    before = migrate.current_revision(engine)
+    after = migrate.upgrade(engine)
+    console.print(f"Base du registre : révision {before or 'vide'} → {after}")
+
+
+@app.command("create")
+def create(
+    name: Annotated[str, typer.Argument(help="Nom de la structure.")],
+    acronym: Annotated[str | None, typer.Option("--sigle", help="Sigle.")] = None,
+    communes: Annotated[list[str] | None, typer.Option("--commune", help="Code COG.")] = None,
+    epcis: Annotated[list[str] | None, typer.Option("--epci", help="SIREN de l'EPCI.")] = None,
+    departements: Annotated[list[str] | None, typer.Option("--departement")] = None,
+    regions: Annotated[list[str] | None, typer.Option("--region")] = None,
+    naf: Annotated[list[str] | None, typer.Option("--naf", help="Code NAF (tout niveau).")] = None,
+    sector_group: Annotated[
+        str | None,
+        typer.Option("--filiere", help="Filière FICHIER.toml:CODE (ses codes NAF sont repris)."),
+    ] = None,
+    legal_form: Annotated[str | None, typer.Option("--forme-juridique")] = None,
+    founded: Annotated[int | None, typer.Option("--creation", help="Année de création.")] = None,
+    website: Annotated[str | None, typer.Option("--site")] = None,
+    description: Annotated[str | None, typer.Option("--description")] = None,
+) -> None:
+    """Créer une structure d'animation (administrateur)."""
+    territories = [
+        {"level": level, "code": code}
+        for level, codes in (
+            ("commune", communes),
+            ("epci", epcis),
+            ("departement", departements),
+            ("region", regions),
+        )
+        for code in codes or []
+    ]
+    sectors = list(naf or [])
+    group_name = None
+    if sector_group:
+        from grappe.detection.sector_groups import load
+
+        file, _, code = sector_group.rpartition(":")
+        if not file or not code:
+            raise InputError(f"--filiere {sector_group!r} : attendu FICHIER.toml:CODE")
+        groups = {g.code: g for g in load(Path(file))}
+        if code not in groups:
+            raise InputError(f"{file}: filière {code!r} absente ({', '.join(groups)})")
+        sectors += list(groups[code].naf)
+        group_name = groups[code].name
+    with _unit() as (session, actor):
+        out = service.create_cluster(
+            session,
+            actor,
+            _build(
+                ClusterCreate,
+                name=name,
+                acronym=acronym,
+                legal_form=legal_form,
+                founded=founded,
+                website=website,
+                description=description,
+                territories=territories,
+                sectors=sectors,
+                sector_group=group_name,
+            ),
+        )
+    console.print(f"Structure créée : n° {out.id} {out.name}")
+
+
+@app.command("list")
+def list_command() -> None:
+    """Lister les structures visibles par l'utilisateur."""
+    with _unit() as (session, actor):
+        rows = service.list_clusters(session, actor, limit=500)
+    _table(
+        "Structures",
+        ["n°", "nom", "sigle", "adhérents"],
+        [[c.id, c.name, c.acronym, c.member_count] for c in rows],
+    )
+
+
+@app.command("show")
+def show(cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")]) -> None:
+    """Afficher la fiche d'une structure."""
+    with _unit() as (session, actor):
+        out = service.get_cluster(session, actor, service.resolve_cluster(session, cluster))
+    console.print(f"[bold]{out.name}[/] ({out.acronym or 'sans sigle'}) — n° {out.id}, version {out.version}")
+    console.print(f"Adhérents : {out.member_count}")
+    console.print("Territoire : " + ", ".join(f"{t.level} {t.code}" for t in out.territories))
+    console.print("Secteurs : " + ", ".join(out.sectors))
+    for label in out.labels:
+        console.print(f"Label : {label.kind.value} {label.name or ''} ({label.start} → {label.end or '…'})")
+
+
+@app.command("import")
+def import_command(
+    cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")],
+    file: Annotated[Path, typer.Argument(help="Fichier CSV ou XLSX.")],
+    strict: Annotated[bool, typer.Option("--strict", help="Tout ou rien.")] = False,
+) -> None:
+    """Importer des adhérents (SIRET ou SIREN, nom, nature, date d'adhésion, type)."""
+    with _unit() as (session, actor):
+        report = members_io.import_members(
+            session, actor, service.resolve_cluster(session, cluster), file, strict=strict
+        )
+    if report.issues:
+        _table(
+            "Lignes rejetées",
+            ["ligne", "colonne", "valeur", "motif"],
+            [[i.line, i.column, i.value, i.reason] for i in report.issues],
+        )
+    console.print(
+        f"{report.rows} lignes lues, {report.inserted} adhésions créées, "
+        f"{report.rejected} rejetées" + ("" if report.committed else " — rien n'a été écrit (--strict)")
+    )
+    if strict and report.rejected:
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export_command(
+    cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")],
+    file: Annotated[Path, typer.Argument(help="Fichier .csv ou .xlsx à écrire.")],
+    current: Annotated[bool, typer.Option("--actuels", help="Adhérents actuels seulement.")] = False,
+) -> None:
+    """Exporter les adhérents en CSV ou XLSX."""
+    with _unit() as (session, actor):
+        n = members_io.export_members(
+            session,
+            actor,
+            service.resolve_cluster(session, cluster),
+            file,
+            include_former=not current,
+        )
+    console.print(f"{n} adhésions écrites dans {file}")
+
+
+@app.command("fee-schedule")
+def fee_schedule(
+    cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")],
+    file: Annotated[Path, typer.Argument(help="Barème JSON (year, cap_eur, due_days, rules).")],
+) -> None:
+    """Fixer le barème des cotisations d'une année depuis un fichier JSON."""
+    try:
+        data = FeeScheduleIn.model_validate_json(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{file}: barème illisible ({exc})") from exc
+    with _unit() as (session, actor):
+        out = fees.set_schedule(session, actor, service.resolve_cluster(session, cluster), data)
+    console.print(f"Barème {out.year} enregistré : {len(out.rules)} règle(s)")
+
+
+@app.command("fee-calls")
+def fee_calls(
+    cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")],
+    year: Annotated[int, typer.Argument(help="Année.")],
+    issue: Annotated[bool, typer.Option("--emettre", help="Émettre les appels manquants.")] = False,
+) -> None:
+    """Lister (et émettre avec --emettre) les appels de cotisation d'une année."""
+    with _unit() as (session, actor):
+        cid = service.resolve_cluster(session, cluster)
+        if issue:
+            done = fees.issue_calls(session, actor, cid, year)
+            console.print(f"{done.issued} appel(s) émis ({done.total_eur} €), {done.already} déjà émis")
+        calls = fees.list_calls(session, actor, cid, year=year)
+    _table(
+        f"Appels de cotisation {year}",
+        ["n°", "organisation", "montant", "payé", "échéance", "statut"],
+        [[c.id, c.organisation, c.amount_eur, c.paid_eur, c.due_on, c.status.value] for c in calls],
+    )
+
+
+@app.command("pay")
+def pay(
+    fee_call: Annotated[int, typer.Argument(help="N° de l'appel de cotisation.")],
+    amount: Annotated[str, typer.Argument(help="Montant en euros.")],
+    on: Annotated[str | None, typer.Option("--date", help="Date du paiement (AAAA-MM-JJ).")] = None,
+    method: Annotated[str | None, typer.Option("--moyen")] = None,
+    reference: Annotated[str | None, typer.Option("--reference")] = None,
+) -> None:
+    """Enregistrer un paiement."""
+    try:
+        paid_on = dt.date.fromisoformat(on) if on else dt.date.today()
+        value = Decimal(amount.replace(",", "."))
+    except ValueError as exc:
+        raise InputError(f"montant {amount!r} ou date {on!r} invalide") from exc
+    except ArithmeticError as exc:
+        raise InputError(f"montant {amount!r} invalide") from exc
+    with _unit() as (session, actor):
+        out = fees.record_payment(
+            session,
+            actor,
+            fee_call,
+            _build(PaymentIn, amount_eur=value, paid_on=paid_on, method=method, reference=reference),
+        )
+    console.print(f"Appel {out.id} : payé {out.paid_eur} / {out.amount_eur} € — {out.status.value}")
+
+
+@app.command("dunning")
+def dunning(
+    cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")],
+    on: Annotated[str | None, typer.Option("--au", help="Date (AAAA-MM-JJ).")] = None,
+) -> None:
+    """Liste des relances : cotisations échues et impayées."""
+    try:
+        day = dt.date.fromisoformat(on) if on else None
+    except ValueError as exc:
+        raise InputError(f"--au {on!r} : date AAAA-MM-JJ attendue") from exc
+    with _unit() as (session, actor):
+        lines = fees.dunning_list(session, actor, service.resolve_cluster(session, cluster), on=day)
+    _table(
+        "Relances",
+        ["appel", "organisation", "année", "reste dû", "échéance", "jours", "contacts"],
+        [
+            [
+                x.fee_call_id,
+                x.organisation,
+                x.year,
+                x.outstanding_eur,
+                x.due_on,
+                x.days_late,
+                ", ".join(x.contacts),
+            ]
+            for x in lines
+        ],
+    )
+
+
+@app.command("directory")
+def directory(
+    label: Annotated[
+        str | None, typer.Option("--label", help="pole, grappe, regional, none ou nom du label.")
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Code région.")] = None,
+    sector: Annotated[str | None, typer.Option("--secteur", help="Code NAF.")] = None,
+    size: Annotated[
+        str | None,
+        typer.Option("--taille", help="petit (< 50 adhérents), moyen (50-199), grand (200 et plus)."),
+    ] = None,
+) -> None:
+    """Annuaire public des structures."""
+    with _unit() as (session, actor):
+        page = service.directory(
+            session, actor, label=label, region=region, sector=sector, size=size, limit=500
+        )
+    _table(
+        f"Annuaire ({page.total})",
+        ["n°", "nom", "sigle", "labels", "régions", "adhérents"],
+        [
+            [e.id, e.name, e.acronym, ", ".join(e.labels), ", ".join(e.regions), e.member_count]
+            for e in page.items
+        ],
+    )
+
+
+@app.command("figures")
+def figures_command(
+    cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+) -> None:
+    """Chiffres clés d'une structure."""
+    with _unit() as (session, actor):
+        key = figures.key_figures(session, actor, service.resolve_cluster(session, cluster))
+    if json_output:
+        console.print_json(key.model_dump_json())
+        return
+    console.print(f"Adhérents au {key.on} : {key.members}")
+    console.print("Par nature : " + ", ".join(f"{k} {v}" for k, v in key.by_kind.items()))
+    console.print("Par taille : " + ", ".join(f"{k} {v}" for k, v in key.by_size.items()))
+    share = "n.d." if key.tpe_pme_share is None else f"{key.tpe_pme_share:.0%}"
+    console.print(f"Part TPE/PME : {share}")
+    console.print(
+        f"Cotisations encaissées {key.on.year} : {key.fee_income_eur} € ; impayés : {key.arrears_eur} €"
+    )
+    console.print(
+        f"Communes : {key.communes} ; départements : "
+        + ", ".join(f"{k} ({v})" for k, v in key.by_departement.items())
+    )
+    _table(
+        "Entrées et sorties",
+        ["année", "entrées", "sorties", "adhérents fin", "rétention"],
+        [
+            [
+                f.year,
+                f.entries,
+                f.exits,
+                f.members_at_end,
+                "" if f.retention is None else f"{f.retention:.0%}",
+            ]
+            for f in key.flows
+        ],
+    )
+
+
+@app.command("prospects")
+def prospects_command(
+    cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Fichier .csv ou .xlsx.")] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="Magasin du tissu.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Garder les N meilleurs.")] = None,
+) -> None:
+    """Établissements du territoire et des secteurs de la structure, non adhérents, classés."""
+    with _unit() as (session, actor):
+        table = prospects.prospects(
+            session, actor, service.resolve_cluster(session, cluster), store=store, limit=limit
+        )
+    if out is not None:
+        prospects.write_prospects(table, out)
+        console.print(f"{table.num_rows} prospects écrits dans {out}")
+        return
+    rows = table.slice(0, 50).to_pylist()
+    _table(
+        f"Prospects ({table.num_rows}, 50 premiers)",
+        ["rang", "siret", "nom", "naf", "commune", "score"],
+        [[r["rang"], r["siret"], r["nom"], r["naf"], r["commune"], r["score"]] for r in rows],
+    )
+
+
+@app.command("user-add")
+def user_add(
+    email: Annotated[str, typer.Argument()],
+    role: Annotated[Role, typer.Option("--role", help="admin, funder, manager ou member.")],
+    funder: Annotated[str | None, typer.Option("--financeur")] = None,
+    organisation: Annotated[int | None, typer.Option("--organisation")] = None,
+    clusters: Annotated[list[int] | None, typer.Option("--structure")] = None,
+    token: Annotated[bool, typer.Option("--jeton", help="Émettre aussi un jeton d'API.")] = False,
+) -> None:
+    """Créer un utilisateur (administrateur), avec un jeton d'API si demandé."""
+    with _unit() as (session, actor):
+        user = accounts.create_user(
+            session,
+            actor,
+            _build(
+                UserCreate,
+                email=email,
+                role=role,
+                funder=funder,
+                organisation_id=organisation,
+                clusters=clusters or [],
+            ),
+        )
+        secret = accounts.issue_token(session, actor, user.id).token if token else None
+    console.print(f"Utilisateur n° {user.id} {user.email} ({user.role.value})")
+    if secret:
+        console.print(f"Jeton d'API (affiché une seule fois) : {secret}", highlight=False)
+
+
+@app.command("audit")
+def audit(
+    cluster: Annotated[int | None, typer.Option("--structure")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 50,
+) -> None:
+    """Journal d'audit (administrateur)."""
+    with _unit() as (session, actor):
+        rows = accounts.audit_log(session, actor, cluster_id=cluster, limit=limit)
+    _table(
+        "Journal",
+        ["n°", "quand", "qui", "action", "objet", "après"],
+        [
+            [
+                e.id,
+                e.at.isoformat(timespec="seconds"),
+                e.actor,
+                e.action,
+                f"{e.entity} {e.entity_id}",
+                json.dumps(e.after, ensure_ascii=False)[:80],
+            ]
+            for e in rows
+        ],
+    )

@@ -1,0 +1,191 @@
+"""Users, API tokens (stored hashed) and the resolution of a token or e-mail to an Actor."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from grappe.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from grappe.registry import policy, service
+from grappe.registry.models import (
+    ApiToken,
+    AuditEntry,
+    Cluster,
+    ClusterManager,
+    Organisation,
+    Role,
+    User,
+)
+from grappe.registry.policy import Actor
+from grappe.registry.schemas import AuditOut, TokenOut, UserCreate, UserOut
+
+TOKEN_PREFIX = "grp_"
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of a token: tokens are 256-bit random secrets, so a fast hash is enough."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _user_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=Role(user.role),
+        funder_id=user.funder_id,
+        organisation_id=user.organisation_id,
+        clusters=sorted(m.cluster_id for m in user.managed),
+        active=user.active,
+    )
+
+
+def create_user(session: Session, actor: Actor, data: UserCreate) -> UserOut:
+    """Create a user with its role and scope (platform administrators only).
+
+    A funder names its funder (created if new); a member names its organisation; a manager
+    lists the cluster organisations it manages.
+    """
+    policy.require_admin(actor, "créer un utilisateur")
+    email = data.email.strip().lower()
+    if session.scalar(select(User.id).where(User.email == email)):
+        raise ConflictError(f"l'utilisateur {email} existe déjà")
+    role = data.role
+    if role is Role.PUBLIC:
+        raise InputError("role=public : le public n'a pas de compte")
+    if role is Role.FUNDER and not data.funder:
+        raise InputError("role=funder : indiquez le financeur (funder)")
+    if role is Role.MEMBER:
+        if data.organisation_id is None:
+            raise InputError("role=member : indiquez l'organisation (organisation_id)")
+        service.get_object(session, Organisation, data.organisation_id, "organisation")
+    if role is Role.MANAGER and not data.clusters:
+        raise InputError("role=manager : indiquez au moins une structure (clusters)")
+    for cid in data.clusters:
+        service.get_object(session, Cluster, cid, "structure")
+    funder = service.funder_named(session, data.funder) if role is Role.FUNDER else None
+    service.flush(session)
+    user = User(
+        email=email,
+        name=data.name,
+        role=role.value,
+        funder_id=funder.id if funder is not None else None,
+        organisation_id=data.organisation_id if role is Role.MEMBER else None,
+        managed=[ClusterManager(cluster_id=c) for c in sorted(set(data.clusters))]
+        if role is Role.MANAGER
+        else [],
+    )
+    session.add(user)
+    service.flush(session)
+    return _user_out(user)
+
+
+def list_users(session: Session, actor: Actor) -> list[UserOut]:
+    """Every user (platform administrators only)."""
+    policy.require_admin(actor, "lister les utilisateurs")
+    users = session.scalars(select(User).options(selectinload(User.managed)).order_by(User.id))
+    return [_user_out(u) for u in users]
+
+
+def issue_token(
+    session: Session,
+    actor: Actor,
+    user_id: int,
+    name: str = "api",
+    expires_at: dt.datetime | None = None,
+) -> TokenOut:
+    """Issue an API token for a user (administrators); the secret is returned once."""
+    policy.require_admin(actor, "émettre un jeton d'API")
+    user = service.get_object(session, User, user_id, "utilisateur")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id, name=name, token_hash=hash_token(secret), expires_at=expires_at
+    )
+    session.add(token)
+    service.flush(session)
+    return TokenOut(id=token.id, user_id=user.id, name=name, token=secret)
+
+
+def revoke_token(session: Session, actor: Actor, token_id: int) -> None:
+    """Revoke an API token (administrators)."""
+    policy.require_admin(actor, "révoquer un jeton d'API")
+    token = service.get_object(session, ApiToken, token_id, "jeton")
+    token.revoked_at = dt.datetime.now(dt.UTC)
+    service.flush(session)
+
+
+def actor_of_user(user: User) -> Actor:
+    """The Actor a user acts as."""
+    return Actor(
+        role=Role(user.role),
+        user_id=user.id,
+        label=f"user:{user.id}",
+        funder_id=user.funder_id,
+        organisation_id=user.organisation_id,
+        managed=frozenset(m.cluster_id for m in user.managed),
+    )
+
+
+def authenticate(session: Session, token: str) -> Actor:
+    """The Actor of an API token.
+
+    Raises
+    ------
+    PermissionDeniedError
+        Unknown, revoked or expired token, or inactive user (the message does not say which).
+    """
+    row = session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == hash_token(token.strip()))
+        .options(selectinload(ApiToken.user).selectinload(User.managed))
+    )
+    now = dt.datetime.now(dt.UTC)
+    expires = row.expires_at if row is not None else None
+    if expires is not None and expires.tzinfo is None:
+        expires = expires.replace(tzinfo=dt.UTC)  # SQLite returns naive datetimes
+    if (
+        row is None
+        or row.revoked_at is not None
+        or (expires is not None and expires <= now)
+        or not row.user.active
+    ):
+        raise PermissionDeniedError("jeton d'API invalide, expiré ou révoqué")
+    return actor_of_user(row.user)
+
+
+def actor_for(session: Session, who: str | None) -> Actor:
+    """The CLI's acting user: a token (``grp_...``), a user's e-mail, or the local administrator."""
+    if who is None or not who.strip():
+        return policy.LOCAL_ADMIN
+    if who.startswith(TOKEN_PREFIX):
+        return authenticate(session, who)
+    if who.strip().lower() == "public":
+        return policy.PUBLIC
+    user = session.scalar(
+        select(User).where(User.email == who.strip().lower()).options(selectinload(User.managed))
+    )
+    if user is None or not user.active:
+        raise NotFoundError(f"utilisateur {who!r} inconnu ou inactif")
+    return actor_of_user(user)
+
+
+def audit_log(
+    session: Session,
+    actor: Actor,
+    *,
+    cluster_id: int | None = None,
+    entity: str | None = None,
+    limit: int = 100,
+) -> list[AuditOut]:
+    """The newest audit entries (administrators), optionally for one cluster or entity type."""
+    policy.require_admin(actor, "consulter le journal d'audit")
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(min(max(limit, 1), 1000))
+    if cluster_id is not None:
+        query = query.where(AuditEntry.cluster_id == cluster_id)
+    if entity is not None:
+        query = query.where(AuditEntry.entity == entity)
+    return [AuditOut.model_validate(e) for e in session.scalars(query)]

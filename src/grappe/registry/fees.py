@@ -1,0 +1,400 @@
+"""Membership fees: schedules per cluster and year, fee calls, payments, waivers, dunning list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from functools import lru_cache
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from grappe.errors import InputError, NotFoundError
+from grappe.refdata import sizes
+from grappe.registry import policy, service
+from grappe.registry.models import (
+    Cluster,
+    FeeCall,
+    FeeMode,
+    FeeRule,
+    FeeSchedule,
+    FeeStatus,
+    Membership,
+    Organisation,
+    Payment,
+)
+from grappe.registry.policy import Actor
+from grappe.registry.schemas import (
+    Bracket,
+    DunningLine,
+    FeeCallOut,
+    FeeCallsIssued,
+    FeeRuleIn,
+    FeeScheduleIn,
+    FeeScheduleOut,
+    PaymentIn,
+    WaiveIn,
+)
+
+CENT = Decimal("0.01")
+
+
+@lru_cache(maxsize=1)
+def _central_headcount() -> dict[str, float]:
+    table = sizes.size_bands().select(["code", "central"]).to_pylist()
+    return {row["code"]: float(row["central"] or 0) for row in table}
+
+
+def headcount_of(org: Organisation) -> float:
+    """The headcount a bracket fee uses: declared, else the central value of the SIRENE band."""
+    if org.declared_headcount is not None:
+        return float(org.declared_headcount)
+    if org.size_band:
+        return _central_headcount().get(org.size_band, 0.0)
+    return 0.0
+
+
+def _check_rule(rule: FeeRuleIn, index: int) -> None:
+    where = f"règle {index + 1} ({rule.membership_type})"
+    if rule.mode is FeeMode.FIXED:
+        if rule.amount_eur is None or rule.brackets:
+            raise InputError(f"{where} : mode fixed → amount_eur requis, pas de brackets")
+    else:
+        if not rule.brackets or rule.amount_eur is not None:
+            raise InputError(f"{where} : mode headcount → brackets requis, pas de amount_eur")
+        mins = [b.min_headcount for b in rule.brackets]
+        if mins[0] != 0 or mins != sorted(set(mins)):
+            raise InputError(
+                f"{where} : les tranches doivent commencer à 0 et croître strictement ({mins})"
+            )
+
+
+def _schedule_out(schedule: FeeSchedule) -> FeeScheduleOut:
+    return FeeScheduleOut(
+        id=schedule.id,
+        year=schedule.year,
+        cap_eur=schedule.cap_eur,
+        due_days=schedule.due_days,
+        version=schedule.version,
+        rules=[
+            FeeRuleIn(
+                membership_type=r.membership_type,
+                size_category=r.size_category,  # type: ignore[arg-type]
+                mode=FeeMode(r.mode),
+                amount_eur=r.amount_eur,
+                brackets=[
+                    Bracket(min_headcount=b[0], amount_eur=Decimal(str(b[1])))
+                    for b in (r.brackets or [])
+                ],
+            )
+            for r in schedule.rules
+        ],
+    )
+
+
+def set_schedule(
+    session: Session, actor: Actor, cluster_id: int, data: FeeScheduleIn
+) -> FeeScheduleOut:
+    """Create or replace the fee schedule of a year (administrators, the cluster's managers)."""
+    service.get_object(session, Cluster, cluster_id, "structure")
+    policy.require_manage(actor, cluster_id, "fixer le barème des cotisations")
+    seen: set[tuple[str, str | None]] = set()
+    for i, rule in enumerate(data.rules):
+        _check_rule(rule, i)
+        key = (
+            rule.membership_type.strip(),
+            rule.size_category.value if rule.size_category else None,
+        )
+        if key in seen:
+            raise InputError(f"règle {i + 1} : doublon {key}")
+        seen.add(key)
+    schedule = session.scalar(
+        select(FeeSchedule)
+        .where(FeeSchedule.cluster_id == cluster_id, FeeSchedule.year == data.year)
+        .options(selectinload(FeeSchedule.rules))
+    )
+    if schedule is None:
+        schedule = FeeSchedule(cluster_id=cluster_id, year=data.year)
+        session.add(schedule)
+    schedule.cap_eur = data.cap_eur
+    schedule.due_days = data.due_days
+    schedule.rules = [
+        FeeRule(
+            membership_type=r.membership_type.strip(),
+            size_category=r.size_category.value if r.size_category else None,
+            mode=r.mode.value,
+            amount_eur=r.amount_eur,
+            brackets=[[b.min_headcount, str(b.amount_eur)] for b in r.brackets] or None,
+        )
+        for r in data.rules
+    ]
+    service.flush(session)
+    return _schedule_out(schedule)
+
+
+def get_schedule(session: Session, actor: Actor, cluster_id: int, year: int) -> FeeScheduleOut:
+    """The fee schedule of a year (administrators, managers, funders)."""
+    policy.require_read(session, actor, cluster_id, "consulter le barème")
+    schedule = session.scalar(
+        select(FeeSchedule)
+        .where(FeeSchedule.cluster_id == cluster_id, FeeSchedule.year == year)
+        .options(selectinload(FeeSchedule.rules))
+    )
+    if schedule is None:
+        raise NotFoundError(f"pas de barème {year} pour la structure {cluster_id}")
+    return _schedule_out(schedule)
+
+
+def fee_for(schedule: FeeSchedule, membership_type: str, org: Organisation) -> Decimal | None:
+    """The fee a schedule asks of a member (None when no rule applies).
+
+    The rule of the member's type and size category wins over the rule of its type for any
+    size; a bracket rule takes the bracket of the member's headcount; the cap applies last.
+    """
+    rules = [r for r in schedule.rules if r.membership_type == membership_type]
+    rule = next(
+        (r for r in rules if r.size_category == org.size_category and r.size_category), None
+    ) or next((r for r in rules if r.size_category is None), None)
+    if rule is None:
+        return None
+    if rule.mode == FeeMode.FIXED.value:
+        amount = Decimal(rule.amount_eur or 0)
+    else:
+        headcount = headcount_of(org)
+        amount = Decimal(0)
+        for low, value in rule.brackets or []:
+            if headcount >= low:
+                amount = Decimal(str(value))
+    if schedule.cap_eur is not None:
+        amount = min(amount, Decimal(schedule.cap_eur))
+    return amount.quantize(CENT)
+
+
+def issue_calls(
+    session: Session, actor: Actor, cluster_id: int, year: int, *, issued_on: dt.date | None = None
+) -> FeeCallsIssued:
+    """Issue the fee calls of a year to every member of that year not yet called.
+
+    Members of the year are those whose period meets the calendar year. A member whose type
+    has no rule in the schedule is an error (the message lists them), so no member is
+    silently skipped.
+    """
+    service.get_object(session, Cluster, cluster_id, "structure")
+    policy.require_manage(actor, cluster_id, "émettre les appels de cotisation")
+    schedule = session.scalar(
+        select(FeeSchedule)
+        .where(FeeSchedule.cluster_id == cluster_id, FeeSchedule.year == year)
+        .options(selectinload(FeeSchedule.rules))
+    )
+    if schedule is None:
+        raise InputError(f"pas de barème {year} : fixez-le avant d'émettre les appels")
+    issued_on = issued_on or dt.date.today()
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    called = set(
+        session.scalars(
+            select(FeeCall.membership_id).where(
+                FeeCall.cluster_id == cluster_id, FeeCall.year == year
+            )
+        )
+    )
+    members = session.scalars(
+        select(Membership)
+        .where(
+            Membership.cluster_id == cluster_id,
+            Membership.joined <= end,
+            or_(Membership.left_on.is_(None), Membership.left_on > start),
+        )
+        .options(selectinload(Membership.organisation))
+        .order_by(Membership.id)
+    ).all()
+    missing = []
+    calls = []
+    for m in members:
+        if m.id in called:
+            continue
+        amount = fee_for(schedule, m.membership_type, m.organisation)
+        if amount is None:
+            missing.append(
+                f"{m.organisation.name} ({m.membership_type}, "
+                f"{m.organisation.size_category or 'taille inconnue'})"
+            )
+            continue
+        calls.append(
+            FeeCall(
+                cluster_id=cluster_id,
+                membership_id=m.id,
+                organisation_id=m.organisation_id,
+                year=year,
+                amount_eur=amount,
+                issued_on=issued_on,
+                due_on=issued_on + dt.timedelta(days=schedule.due_days),
+                status=FeeStatus.DUE.value if amount > 0 else FeeStatus.PAID.value,
+            )
+        )
+    if missing:
+        raise InputError(
+            f"aucune règle du barème {year} pour {len(missing)} adhérent(s) : "
+            + "; ".join(missing[:10])
+            + (" ..." if len(missing) > 10 else "")
+        )
+    session.add_all(calls)
+    service.flush(session)
+    return FeeCallsIssued(
+        year=year,
+        issued=len(calls),
+        already=len(called),
+        total_eur=sum((c.amount_eur for c in calls), Decimal(0)),
+    )
+
+
+def status_of(call: FeeCall, paid: Decimal, on: dt.date) -> FeeStatus:
+    """The status of a call on a date: paid or waived as stored; due becomes late after its date."""
+    if call.status != FeeStatus.DUE.value:
+        return FeeStatus(call.status)
+    if paid >= call.amount_eur:
+        return FeeStatus.PAID
+    return FeeStatus.LATE if call.due_on < on else FeeStatus.DUE
+
+
+def _paid_query() -> Select[int, Decimal]:
+    return select(Payment.fee_call_id, func.coalesce(func.sum(Payment.amount_eur), 0)).group_by(
+        Payment.fee_call_id
+    )
+
+
+def _call_out(call: FeeCall, paid: Decimal, on: dt.date) -> FeeCallOut:
+    return FeeCallOut(
+        id=call.id,
+        membership_id=call.membership_id,
+        organisation_id=call.organisation_id,
+        organisation=call.organisation.name,
+        year=call.year,
+        amount_eur=call.amount_eur,
+        paid_eur=Decimal(paid).quantize(CENT),
+        issued_on=call.issued_on,
+        due_on=call.due_on,
+        status=status_of(call, Decimal(paid), on),
+        version=call.version,
+    )
+
+
+def list_calls(
+    session: Session,
+    actor: Actor,
+    cluster_id: int,
+    *,
+    year: int | None = None,
+    status: FeeStatus | None = None,
+    on: dt.date | None = None,
+) -> list[FeeCallOut]:
+    """Fee calls of a cluster with their status on a date (administrators, managers, funders)."""
+    service.get_object(session, Cluster, cluster_id, "structure")
+    policy.require_read(session, actor, cluster_id, "consulter les cotisations")
+    on = on or dt.date.today()
+    query = (
+        select(FeeCall)
+        .where(FeeCall.cluster_id == cluster_id)
+        .options(selectinload(FeeCall.organisation))
+        .order_by(FeeCall.year, FeeCall.id)
+    )
+    if year is not None:
+        query = query.where(FeeCall.year == year)
+    calls = session.scalars(query).all()
+    paid_rows = session.execute(_paid_query().where(Payment.cluster_id == cluster_id))
+    paid: dict[int, Decimal] = {row[0]: row[1] for row in paid_rows}
+    result = [_call_out(c, Decimal(paid.get(c.id, 0)), on) for c in calls]
+    return [c for c in result if status is None or c.status is status]
+
+
+def _load_call(session: Session, fee_call_id: int) -> FeeCall:
+    call = session.scalar(
+        select(FeeCall)
+        .where(FeeCall.id == fee_call_id)
+        .options(selectinload(FeeCall.organisation), selectinload(FeeCall.payments))
+    )
+    if call is None:
+        raise NotFoundError(f"appel de cotisation {fee_call_id} introuvable")
+    return call
+
+
+def record_payment(
+    session: Session, actor: Actor, fee_call_id: int, data: PaymentIn, *, on: dt.date | None = None
+) -> FeeCallOut:
+    """Record a payment; the call becomes paid when payments cover its amount."""
+    call = _load_call(session, fee_call_id)
+    policy.require_manage(actor, call.cluster_id, "enregistrer un paiement")
+    if call.status == FeeStatus.WAIVED.value:
+        raise InputError(f"appel {fee_call_id} exonéré : pas de paiement attendu")
+    paid = sum((p.amount_eur for p in call.payments), Decimal(0)) + data.amount_eur
+    call.payments.append(
+        Payment(
+            cluster_id=call.cluster_id,
+            paid_on=data.paid_on,
+            amount_eur=data.amount_eur,
+            method=data.method,
+            reference=data.reference,
+        )
+    )
+    if paid >= call.amount_eur and call.status != FeeStatus.PAID.value:
+        call.status = FeeStatus.PAID.value
+    service.flush(session)
+    return _call_out(call, paid, on or dt.date.today())
+
+
+def waive(
+    session: Session, actor: Actor, fee_call_id: int, data: WaiveIn, *, on: dt.date | None = None
+) -> FeeCallOut:
+    """Waive a fee call (exonération) with a reason (administrators, the cluster's managers)."""
+    call = _load_call(session, fee_call_id)
+    policy.require_manage(actor, call.cluster_id, "exonérer une cotisation")
+    service.check_version("appel de cotisation", fee_call_id, data.version, call.version)
+    if call.status == FeeStatus.PAID.value:
+        raise InputError(f"appel {fee_call_id} déjà payé : rien à exonérer")
+    call.status = FeeStatus.WAIVED.value
+    call.waived_reason = data.reason
+    service.flush(session)
+    paid = sum((p.amount_eur for p in call.payments), Decimal(0))
+    return _call_out(call, paid, on or dt.date.today())
+
+
+def dunning_list(
+    session: Session, actor: Actor, cluster_id: int, *, on: dt.date | None = None
+) -> list[DunningLine]:
+    """Late fee calls (due date passed, not fully paid, not waived), most overdue first."""
+    service.get_object(session, Cluster, cluster_id, "structure")
+    policy.require_read(session, actor, cluster_id, "consulter la liste des relances")
+    on = on or dt.date.today()
+    calls = session.scalars(
+        select(FeeCall)
+        .where(
+            FeeCall.cluster_id == cluster_id,
+            FeeCall.status == FeeStatus.DUE.value,
+            FeeCall.due_on < on,
+        )
+        .options(selectinload(FeeCall.organisation).selectinload(Organisation.contacts))
+    ).all()
+    paid_rows = session.execute(
+        _paid_query().where(Payment.fee_call_id.in_([c.id for c in calls]))
+    )
+    paid: dict[int, Decimal] = {row[0]: row[1] for row in paid_rows}
+    lines = []
+    for c in calls:
+        got = Decimal(paid.get(c.id, 0)).quantize(CENT)
+        if got >= c.amount_eur:
+            continue
+        lines.append(
+            DunningLine(
+                fee_call_id=c.id,
+                organisation_id=c.organisation_id,
+                organisation=c.organisation.name,
+                year=c.year,
+                amount_eur=c.amount_eur,
+                paid_eur=got,
+                outstanding_eur=(c.amount_eur - got).quantize(CENT),
+                due_on=c.due_on,
+                days_late=(on - c.due_on).days,
+                contacts=[x.email for x in c.organisation.contacts if x.email],
+            )
+        )
+    lines.sort(key=lambda x: (-x.days_late, x.organisation))
+    return lines

@@ -1,0 +1,498 @@
+"""Import members from CSV/XLSX with a row-by-row report, and export them (CSV, XLSX).
+
+Accepted columns (header names are matched without case, accents or punctuation):
+
+============================  ==========================================================
+column                        meaning
+============================  ==========================================================
+``siret`` or ``siren``        the member (one of them is required per row)
+``nom`` / ``name``            its name (optional when the fabric or the registry knows it)
+``nature`` / ``kind``         entreprise, laboratoire, formation, public, association, autre
+                              (or the English codes firm, research_lab...); default firm
+``date_adhesion`` / ``joined``  YYYY-MM-DD or DD/MM/YYYY (or an Excel date)
+``type_adhesion`` / ``type``  membership type (default ``adherent``)
+============================  ==========================================================
+
+Rows with a problem are reported with their line (the header is line 1) and reason: invalid
+SIRET/SIREN, SIRET unknown to the fabric (when a fabric store exists), invalid date, duplicate
+member in the file, period overlapping an existing membership. Good rows go in unless
+``strict``; everything happens in the caller's transaction, so a failure leaves nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from grappe.errors import FileFormatError, InputError
+from grappe.registry import fabric_link, policy, service
+from grappe.registry.identifiers import normalize_siren, normalize_siret
+from grappe.registry.models import Establishment, Membership, Organisation, OrganisationKind
+from grappe.registry.policy import Actor
+from grappe.registry.schemas import ImportIssue, ImportReport, MemberOut
+
+Lookup = Callable[[Sequence[str], Sequence[str]], dict[str, dict[str, Any]]]
+
+_HEADERS = {
+    "siret": "siret",
+    "siren": "siren",
+    "nom": "name",
+    "name": "name",
+    "raison_sociale": "name",
+    "denomination": "name",
+    "nature": "kind",
+    "kind": "kind",
+    "categorie": "kind",
+    "date_adhesion": "joined",
+    "date_d_adhesion": "joined",
+    "adhesion": "joined",
+    "joined": "joined",
+    "date": "joined",
+    "type_adhesion": "membership_type",
+    "type_d_adhesion": "membership_type",
+    "type": "membership_type",
+    "membership_type": "membership_type",
+    "college": "membership_type",
+}
+_KINDS = {
+    "entreprise": "firm",
+    "firm": "firm",
+    "laboratoire": "research_lab",
+    "labo": "research_lab",
+    "recherche": "research_lab",
+    "research_lab": "research_lab",
+    "formation": "training_body",
+    "organisme_de_formation": "training_body",
+    "training_body": "training_body",
+    "public": "public_body",
+    "organisme_public": "public_body",
+    "collectivite": "public_body",
+    "public_body": "public_body",
+    "association": "association",
+    "autre": "other",
+    "other": "other",
+}
+
+
+def _key(text: object) -> str:
+    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return "_".join("".join(c if c.isalnum() else " " for c in folded.lower()).split())
+
+
+@dataclass
+class _Row:
+    line: int
+    values: dict[str, str]
+
+
+def _read_csv(path: Path) -> Iterator[list[str]]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    first = text.split("\n", 1)[0]
+    delimiter = max([";", ",", "\t"], key=first.count)
+    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_xlsx(path: Path) -> Iterator[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several unrelated types for a bad file
+        raise FileFormatError(f"{path}: classeur XLSX illisible ({exc})") from exc
+    try:
+        sheet = book.worksheets[0]
+        for row in sheet.iter_rows(values_only=True):
+            yield [_cell(v) for v in row]
+    finally:
+        book.close()
+
+
+def read_rows(path: Path) -> tuple[list[str], list[_Row]]:
+    """Read a member file (CSV or XLSX): the mapped header and the non-empty rows with lines."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileFormatError(f"{path}: fichier introuvable")
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm"}:
+        lines = _read_xlsx(path)
+    elif suffix in {".csv", ".txt", ".tsv"}:
+        lines = _read_csv(path)
+    else:
+        raise FileFormatError(f"{path}: format {suffix or '?'} non pris en charge (CSV ou XLSX)")
+    try:
+        header = next(lines)
+    except StopIteration:
+        raise FileFormatError(f"{path}: fichier vide") from None
+    mapped = [_HEADERS.get(_key(h), "") for h in header]
+    if "siret" not in mapped and "siren" not in mapped:
+        raise FileFormatError(
+            f"{path}: colonne siret ou siren attendue ; trouvé : {', '.join(map(str, header))}"
+        )
+    rows = []
+    for number, cells in enumerate(lines, start=2):
+        if not any(str(c).strip() for c in cells):
+            continue
+        values = {
+            name: str(cells[i]).strip()
+            for i, name in enumerate(mapped)
+            if name and i < len(cells) and str(cells[i]).strip()
+        }
+        rows.append(_Row(number, values))
+    return mapped, rows
+
+
+def parse_date(text: str) -> dt.date:
+    """A date written YYYY-MM-DD or DD/MM/YYYY (ValueError otherwise)."""
+    text = text.strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+@dataclass
+class _Good:
+    line: int
+    siren: str
+    siret: str | None
+    name: str | None
+    kind: str
+    joined: dt.date
+    membership_type: str
+
+
+def import_members(
+    session: Session,
+    actor: Actor,
+    cluster_id: int,
+    path: Path,
+    *,
+    strict: bool = False,
+    lookup: Lookup | None = None,
+    today: dt.date | None = None,
+) -> ImportReport:
+    """Import the members listed in a CSV or XLSX file into a cluster organisation.
+
+    Parameters
+    ----------
+    strict
+        Write nothing when any row has a problem.
+    lookup
+        Fabric lookup (default :func:`grappe.registry.fabric_link.lookup` on the settings'
+        store). When the fabric has establishment files, a SIRET it does not know is rejected.
+
+    Returns
+    -------
+    ImportReport
+        Rows read, inserted, rejected, and one issue per rejected row (line, column, value,
+        reason).
+    """
+    service.get_object(session, service.Cluster, cluster_id, "structure")
+    policy.require_manage(actor, cluster_id, "importer des adhérents")
+    _, rows = read_rows(path)
+    today = today or dt.date.today()
+    issues: list[ImportIssue] = []
+    candidates: list[_Good] = []
+
+    def reject(row: _Row, column: str | None, reason: str) -> None:
+        issues.append(
+            ImportIssue(
+                line=row.line,
+                column=column,
+                value=row.values.get(column or "", None),
+                reason=reason,
+            )
+        )
+
+    for row in rows:
+        v = row.values
+        try:
+            if "siret" in v:
+                siret: str | None = normalize_siret(v["siret"])
+                siren = siret[:9] if siret else ""
+                if "siren" in v and normalize_siren(v["siren"]) != siren:
+                    reject(row, "siren", f"SIREN différent de celui du SIRET ({siren})")
+                    continue
+            elif "siren" in v:
+                siret, siren = None, normalize_siren(v["siren"])
+            else:
+                reject(row, "siret", "SIRET ou SIREN manquant")
+                continue
+        except InputError as exc:
+            reject(row, "siret" if "siret" in v else "siren", str(exc))
+            continue
+        kind_text = _key(v.get("kind", "firm"))
+        kind = _KINDS.get(kind_text)
+        if kind is None:
+            reject(row, "kind", f"nature inconnue : attendu {', '.join(sorted(set(_KINDS)))}")
+            continue
+        if "joined" not in v:
+            reject(row, "joined", "date d'adhésion manquante")
+            continue
+        try:
+            joined = parse_date(v["joined"])
+        except ValueError:
+            reject(row, "joined", "date invalide : attendu AAAA-MM-JJ ou JJ/MM/AAAA")
+            continue
+        if joined > today or joined.year < 1900:
+            reject(row, "joined", f"date d'adhésion hors limites ({joined})")
+            continue
+        candidates.append(
+            _Good(
+                row.line,
+                siren,
+                siret,
+                v.get("name"),
+                kind,
+                joined,
+                v.get("membership_type", "adherent"),
+            )
+        )
+
+    # Duplicates inside the file: the first occurrence wins, later ones are reported.
+    first: dict[str, int] = {}
+    unique: list[_Good] = []
+    for good in candidates:
+        if good.siren in first:
+            issues.append(
+                ImportIssue(
+                    line=good.line,
+                    column="siret" if good.siret else "siren",
+                    value=good.siret or good.siren,
+                    reason=f"adhérent en double (déjà ligne {first[good.siren]})",
+                )
+            )
+            continue
+        first[good.siren] = good.line
+        unique.append(good)
+
+    files = fabric_link.establishment_files() if lookup is None else None
+    found = (lookup or (lambda a, b: fabric_link.lookup(a, b, files)))(
+        [g.siret for g in unique if g.siret], [g.siren for g in unique]
+    )
+    fabric_known = bool(files) if lookup is None else True
+    existing: dict[str, Organisation] = {
+        o.siren or "": o
+        for o in session.scalars(
+            select(Organisation)
+            .where(Organisation.siren.in_([g.siren for g in unique]))
+            .options(selectinload(Organisation.establishments))
+        )
+    }
+    periods: dict[int, list[Membership]] = {}
+    if existing:
+        for m in session.scalars(
+            select(Membership).where(
+                Membership.cluster_id == cluster_id,
+                Membership.organisation_id.in_([o.id for o in existing.values()]),
+            )
+        ):
+            periods.setdefault(m.organisation_id, []).append(m)
+
+    accepted: list[_Good] = []
+    for good in unique:
+        column = "siret" if good.siret else "siren"
+        if good.siret and fabric_known and good.siret not in found:
+            issues.append(
+                ImportIssue(
+                    line=good.line,
+                    column="siret",
+                    value=good.siret,
+                    reason="SIRET inconnu du tissu productif",
+                )
+            )
+            continue
+        org = existing.get(good.siren)
+        if org is not None:
+            clash = next(
+                (
+                    m
+                    for m in periods.get(org.id, [])
+                    if m.left_on is None or m.left_on > good.joined
+                ),
+                None,
+            )
+            if clash is not None:
+                issues.append(
+                    ImportIssue(
+                        line=good.line,
+                        column="joined",
+                        value=good.joined.isoformat(),
+                        reason=f"période qui chevauche l'adhésion du {clash.joined}"
+                        + (f" au {clash.left_on}" if clash.left_on else " (en cours)"),
+                    )
+                )
+                continue
+        elif not good.name and good.siren not in found and (good.siret or "") not in found:
+            issues.append(
+                ImportIssue(
+                    line=good.line,
+                    column="name",
+                    value=None,
+                    reason=f"nom manquant et {column} absent du tissu productif",
+                )
+            )
+            continue
+        accepted.append(good)
+
+    issues.sort(key=lambda i: i.line)
+    report = ImportReport(
+        file=str(path),
+        rows=len(rows),
+        inserted=0,
+        rejected=len(issues),
+        committed=False,
+        issues=issues,
+    )
+    if strict and issues:
+        return report
+    for good in accepted:
+        _insert(session, cluster_id, good, existing, found)
+    service.flush(session)
+    service.refresh_member_count(session, cluster_id)
+    report.inserted = len(accepted)
+    report.committed = True
+    return report
+
+
+def _insert(
+    session: Session,
+    cluster_id: int,
+    good: _Good,
+    existing: dict[str, Organisation],
+    found: dict[str, dict[str, Any]],
+) -> None:
+    unit = found.get(good.siren, {})
+    org = existing.get(good.siren)
+    if org is None:
+        site = found.get(good.siret or "", {})
+        org = Organisation(
+            siren=good.siren,
+            name=good.name or unit.get("name") or site.get("name") or good.siren,
+            kind=OrganisationKind(good.kind).value,
+            naf=unit.get("naf") or site.get("naf"),
+            commune=unit.get("commune") or site.get("commune"),
+            size_band=unit.get("size_band") or site.get("size_band"),
+            in_fabric=bool(unit or site),
+        )
+        service.refresh_size(org)
+        session.add(org)
+        existing[good.siren] = org
+    establishment = None
+    if good.siret:
+        establishment = next((e for e in org.establishments if e.siret == good.siret), None)
+        if establishment is None:
+            establishment = session.scalar(
+                select(Establishment).where(Establishment.siret == good.siret)
+            )
+        if establishment is None:
+            info = found.get(good.siret, {})
+            establishment = Establishment(
+                siret=good.siret,
+                name=info.get("name"),
+                naf=info.get("naf"),
+                commune=info.get("commune"),
+                size_band=info.get("size_band"),
+                in_fabric=bool(info),
+            )
+            org.establishments.append(establishment)
+    session.add(
+        Membership(
+            cluster_id=cluster_id,
+            organisation=org,
+            establishment=establishment,
+            membership_type=good.membership_type,
+            joined=good.joined,
+        )
+    )
+
+
+EXPORT_COLUMNS = (
+    "siren",
+    "siret",
+    "nom",
+    "nature",
+    "categorie_taille",
+    "commune",
+    "type_adhesion",
+    "date_adhesion",
+    "date_depart",
+    "motif_depart",
+)
+
+
+def _export_rows(members: list[MemberOut]) -> list[list[Any]]:
+    return [
+        [
+            m.siren,
+            m.siret,
+            m.name,
+            m.kind.value,
+            m.size_category.value if m.size_category else None,
+            m.commune,
+            m.membership_type,
+            m.joined,
+            m.left,
+            m.leaving_reason,
+        ]
+        for m in members
+    ]
+
+
+def write_table(path: Path, header: Sequence[str], rows: list[list[Any]]) -> Path:
+    """Write rows as CSV (``;``, UTF-8 with BOM for spreadsheet programs) or XLSX by suffix."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet()
+        sheet.append(list(header))
+        for row in rows:
+            sheet.append(row)
+        book.save(path)
+    elif suffix == ".csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle, delimiter=";")
+            writer.writerow(header)
+            writer.writerows(["" if v is None else v for v in row] for row in rows)
+    else:
+        raise InputError(f"{path}: extension {suffix or '?'} non prise en charge (.csv ou .xlsx)")
+    return path
+
+
+def export_members(
+    session: Session, actor: Actor, cluster_id: int, path: Path, *, include_former: bool = True
+) -> int:
+    """Write the members of a cluster to a CSV or XLSX file; return the number of rows."""
+    members = service.all_members(session, actor, cluster_id, include_former=include_former)
+    write_table(path, EXPORT_COLUMNS, _export_rows(members))
+    return len(members)

@@ -1,0 +1,80 @@
+"""`grappe registry ...` and `grappe serve` through Typer's CliRunner (French output)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dbkit import siren
+from typer.testing import CliRunner
+
+from grappe.cli import app
+from grappe.errors import InputError, PermissionDeniedError, UnknownCodeError
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_registry_commands_end_to_end(tmp_path: Path) -> None:
+    assert run("registry", "migrate")[0] == 0
+    code, out = run(
+        "registry", "create", "Mécanique Rhône", "--sigle", "MECA", "--commune", "69123", "--naf", "25.62A"
+    )
+    assert code == 0, out
+    assert "Structure créée" in out
+    members = tmp_path / "m.csv"
+    members.write_text(
+        f"siren;nom;date_adhesion\n{siren(11)};Alpha;2024-01-02\n{siren(12)};Beta;31/13/2024\n",
+        encoding="utf-8",
+    )
+    code, out = run("registry", "import", "MECA", str(members))
+    assert code == 0, out
+    assert "1 adhésions créées, 1 rejetées" in out
+    assert "date invalide" in out
+    code, out = run("registry", "import", "MECA", str(members), "--strict")
+    assert code == 1
+    assert "rien n'a été écrit" in out
+    code, out = run("registry", "export", "MECA", str(tmp_path / "out.xlsx"))
+    assert code == 0, out
+    schedule = tmp_path / "bareme.json"
+    schedule.write_text(
+        json.dumps(
+            {"year": 2024, "due_days": 0, "rules": [{"membership_type": "adherent", "amount_eur": "90"}]}
+        ),
+        encoding="utf-8",
+    )
+    assert run("registry", "fee-schedule", "MECA", str(schedule))[0] == 0
+    code, out = run("registry", "fee-calls", "MECA", "2024", "--emettre")
+    assert code == 0, out
+    assert "1 appel(s) émis (90.00 €)" in out
+    code, out = run("registry", "pay", "1", "40", "--date", "2024-03-01")
+    assert "payé 40.00 / 90.00" in out
+    code, out = run("registry", "dunning", "MECA", "--au", "2099-01-01")
+    assert "Alpha" in out
+    code, out = run("registry", "directory", "--region", "84")
+    assert "Mécanique" in out
+    code, out = run("registry", "figures", "MECA", "--json")
+    assert json.loads(out)["members"] == 1
+    code, out = run("registry", "show", "MECA")
+    assert "Adhérents : 1" in out
+
+
+def test_acting_user_and_errors_in_french(tmp_path: Path) -> None:
+    assert run("registry", "create", "A", "--commune", "69123")[0] == 0
+    code, out = run("registry", "user-add", "m@a.fr", "--role", "manager", "--structure", "1", "--jeton")
+    assert code == 0, out
+    token = out.split("une seule fois) : ")[1].split()[0]
+    code, out = run("registry", "--as", token, "list")
+    assert code == 0, out
+    denied = runner.invoke(app, ["registry", "--as", "public", "create", "B"])
+    assert isinstance(denied.exception, PermissionDeniedError)
+    unknown = runner.invoke(app, ["registry", "create", "C", "--commune", "99999"])
+    assert isinstance(unknown.exception, UnknownCodeError)
+    assert "99999" in str(unknown.exception)
+    invalid = runner.invoke(app, ["registry", "user-add", "pas-un-email", "--role", "admin"])
+    assert isinstance(invalid.exception, InputError)
+    assert "email" in str(invalid.exception)

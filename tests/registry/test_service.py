@@ -1,0 +1,249 @@
+"""Cluster organisations, organisations, memberships, directory and audit through the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from dbkit import Database, World, siren, siret
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from grappe.errors import ConflictError, InputError, NotFoundError, UnknownCodeError
+from grappe.registry import LOCAL_ADMIN, accounts, service
+from grappe.registry.models import AuditEntry, Cluster, Membership
+from grappe.registry.schemas import (
+    ClusterCreate,
+    ClusterUpdate,
+    MembershipCreate,
+    MembershipEnd,
+    OrganisationCreate,
+    OrganisationUpdate,
+    TerritoryRef,
+)
+from grappe.storage.sql import session_scope
+
+
+def test_create_cluster_normalises_codes_and_derives_regions(db: Session) -> None:
+    out = service.create_cluster(
+        db,
+        LOCAL_ADMIN,
+        ClusterCreate(
+            name="Vallée de l'Arve",
+            territories=[
+                TerritoryRef(level="commune", code="69381"),  # Lyon 1er -> Lyon
+                TerritoryRef(level="departement", code="74"),
+            ],
+            sectors=["2562a", "25.62A", "C"],
+        ),
+    )
+    assert [(t.level, t.code) for t in out.territories] == [
+        ("commune", "69123"),
+        ("departement", "74"),
+    ]
+    assert out.sectors == ["25.62A", "C"]
+    assert out.version == 1
+    stored = db.scalars(select(Cluster).where(Cluster.id == out.id)).one()
+    assert {t.region for t in stored.territories} == {"84"}
+
+
+@pytest.mark.parametrize(
+    ("territory", "sectors", "error"),
+    [
+        (TerritoryRef(level="commune", code="99999"), ["25"], UnknownCodeError),
+        (TerritoryRef(level="departement", code="00"), ["25"], UnknownCodeError),
+        (TerritoryRef(level="region", code="84"), ["99.99Z"], UnknownCodeError),
+    ],
+)
+def test_create_cluster_rejects_unknown_codes(
+    db: Session, territory: TerritoryRef, sectors: list[str], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        service.create_cluster(
+            db, LOCAL_ADMIN, ClusterCreate(name="X", territories=[territory], sectors=sectors)
+        )
+
+
+def test_update_with_a_stale_version_is_a_conflict(db: Session, world: World) -> None:
+    first = service.update_cluster(db, LOCAL_ADMIN, world.a, ClusterUpdate(version=1, name="A2"))
+    assert first.version == 2
+    assert first.name == "A2"
+    with pytest.raises(ConflictError, match="version lue 1"):
+        service.update_cluster(db, LOCAL_ADMIN, world.a, ClusterUpdate(version=1, name="A3"))
+
+
+def test_two_sessions_editing_the_same_record_conflict(fresh: Database) -> None:
+    with session_scope(fresh.engine, actor=LOCAL_ADMIN) as s:
+        cid = service.create_cluster(s, LOCAL_ADMIN, ClusterCreate(name="C")).id
+    one = Session(fresh.engine, expire_on_commit=False)
+    two = Session(fresh.engine, expire_on_commit=False)
+    try:
+        a = one.get(Cluster, cid)
+        b = two.get(Cluster, cid)
+        assert a is not None
+        assert b is not None
+        one.commit()  # end the read transactions: the clash happens at write time
+        two.commit()
+        a.description = "première"
+        one.commit()
+        b.description = "seconde"
+        with pytest.raises(ConflictError):
+            service.flush(two)
+        two.rollback()
+    finally:
+        one.close()
+        two.close()
+    with session_scope(fresh.engine) as s:
+        kept = s.get(Cluster, cid)
+        assert kept is not None
+        assert kept.description == "première"
+        assert kept.version == 2
+
+
+def test_overlapping_membership_rejected_by_service(db: Session, world: World) -> None:
+    with pytest.raises(InputError, match="chevauche"):
+        service.add_membership(
+            db,
+            LOCAL_ADMIN,
+            world.a,
+            MembershipCreate(organisation_id=world.org_a, joined=dt.date(2023, 1, 1)),
+        )
+    # after the period, a new one is fine
+    ended = service.end_membership(
+        db,
+        LOCAL_ADMIN,
+        world.membership_a,
+        MembershipEnd(version=1, left=dt.date(2022, 6, 30), reason="cessation"),
+    )
+    assert ended.left == dt.date(2022, 6, 30)
+    again = service.add_membership(
+        db,
+        LOCAL_ADMIN,
+        world.a,
+        MembershipCreate(organisation_id=world.org_a, joined=dt.date(2022, 6, 30)),
+    )
+    assert again.joined == dt.date(2022, 6, 30)
+    # and the organisation may belong to another cluster at the same time
+    service.add_membership(
+        db,
+        LOCAL_ADMIN,
+        world.b,
+        MembershipCreate(organisation_id=world.org_a, joined=dt.date(2023, 1, 1)),
+    )
+
+
+def test_overlapping_membership_rejected_by_the_database(db: Session, world: World) -> None:
+    """Bypassing the service, the constraint (PostgreSQL) or trigger (SQLite) still refuses."""
+    nested = db.begin_nested()
+    db.add(
+        Membership(
+            cluster_id=world.a,
+            organisation_id=world.org_a,
+            membership_type="x",
+            joined=dt.date(2024, 1, 1),
+        )
+    )
+    with pytest.raises(ConflictError, match="chevauchent"):
+        service.flush(db)
+    nested.rollback()
+
+
+def test_member_count_follows_open_memberships(db: Session, world: World) -> None:
+    assert service.get_cluster(db, LOCAL_ADMIN, world.a).member_count == 1
+    service.add_membership(
+        db,
+        LOCAL_ADMIN,
+        world.a,
+        MembershipCreate(organisation_id=world.org_free, joined=dt.date(2024, 1, 1)),
+    )
+    db.expire_all()
+    assert service.get_cluster(db, LOCAL_ADMIN, world.a).member_count == 2
+
+
+def test_organisation_size_category_from_band_then_declared(db: Session) -> None:
+    org = service.create_organisation(
+        db, LOCAL_ADMIN, OrganisationCreate(name="Y", siren=siren(77), size_band="12")
+    )
+    assert org.size_category == "PME"
+    org = service.update_organisation(
+        db, LOCAL_ADMIN, org.id, OrganisationUpdate(version=org.version, declared_headcount=5)
+    )
+    assert org.size_category == "TPE"
+
+
+def test_organisation_identifiers_are_checked(db: Session) -> None:
+    with pytest.raises(InputError, match="Luhn"):
+        service.create_organisation(
+            db, LOCAL_ADMIN, OrganisationCreate(name="Z", siren="123456789")
+        )
+    with pytest.raises(InputError, match="n'appartient pas"):
+        service.create_organisation(
+            db, LOCAL_ADMIN, OrganisationCreate(name="Z", siren=siren(5), sirets=[siret(6)])
+        )
+    service.create_organisation(db, LOCAL_ADMIN, OrganisationCreate(name="Z", siren=siren(5)))
+    with pytest.raises(ConflictError):
+        service.create_organisation(db, LOCAL_ADMIN, OrganisationCreate(name="Z", siren=siren(5)))
+
+
+def test_directory_filters(db: Session, world: World) -> None:
+    def names(**kw: str) -> list[str]:
+        return [e.acronym or "" for e in service.directory(db, LOCAL_ADMIN, **kw).items]
+
+    assert names() == ["GRAN", "MECA"]
+    assert names(region="84") == ["MECA"]
+    assert names(region="53") == ["GRAN"]
+    assert names(sector="25.62A") == ["MECA"]  # listed code
+    assert names(sector="28.41Z") == ["MECA"]  # within division 28
+    assert names(sector="C") == ["MECA"]  # section of the scope
+    assert names(sector="B") == ["GRAN"]
+    assert names(label="grappe") == ["MECA"]
+    assert names(label="none") == ["GRAN"]
+    assert names(size="petit") == ["GRAN", "MECA"]
+    assert names(size="grand") == []
+    entry = service.directory(db, LOCAL_ADMIN, region="84").items[0]
+    assert entry.labels == ["Grappe d'entreprises"]
+    assert entry.regions == ["84"]
+    with pytest.raises(InputError):
+        service.directory(db, LOCAL_ADMIN, size="énorme")
+    with pytest.raises(UnknownCodeError):
+        service.directory(db, LOCAL_ADMIN, region="99")
+
+
+def test_member_directory_shows_only_consenting_contacts(db: Session, world: World) -> None:
+    members = service.member_directory(db, world.actors["member"], world.a)
+    assert [m.name for m in members] == ["Décolletage Dupont"]
+    assert [c.full_name for c in members[0].contacts] == ["Anne Dupont"]
+
+
+def test_every_write_is_audited(db: Session, world: World) -> None:
+    db.info["actor"] = world.actors["manager"]  # the unit of work's actor is the one logged
+    service.update_cluster(
+        db,
+        world.actors["manager"],
+        world.a,
+        ClusterUpdate(version=1, website="https://meca.example"),
+    )
+    entries = accounts.audit_log(db, LOCAL_ADMIN, cluster_id=world.a, entity="clusters")
+    last = entries[0]
+    assert last.action == "update"
+    assert last.actor == world.actors["manager"].label
+    assert last.before == {"website": None}
+    assert last.after == {"website": "https://meca.example"}
+    created = db.scalar(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == "create", AuditEntry.entity == "memberships")
+    )
+    assert created == 2
+    tokens = accounts.issue_token(db, LOCAL_ADMIN, world.actors["manager"].user_id or 0)
+    row = db.scalars(select(AuditEntry).where(AuditEntry.entity == "api_tokens")).one()
+    assert row.after is not None
+    assert row.after["token_hash"] == "***"
+    assert tokens.token not in str(row.after)
+
+
+def test_not_found(db: Session) -> None:
+    with pytest.raises(NotFoundError):
+        service.get_cluster(db, LOCAL_ADMIN, 999_999)
+    with pytest.raises(NotFoundError):
+        service.resolve_cluster(db, "NOPE")
