@@ -11,9 +11,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from grappe.detection.aggregate import aggregate, cohort_survival
-from grappe.detection.counts import Counts
+from grappe.detection.counts import SECTOR_LEVELS, Counts
 from grappe.detection.sector_groups import SectorGroup
 from grappe.errors import FileFormatError, InputError
 from grappe.fabric.schema import arrow_schema
@@ -388,8 +390,176 @@ def test_sector_groups_overlap(small_fabric: Path) -> None:
         ("74", "mecanique"): 5,
         ("01", "plasturgie"): 2,
     }
-    # Toulouse has none of these sectors: no row for it.
-    assert counts.territories.tolist() == ["01", "74"]
+    # Toulouse has none of these sectors but is part of the economy they are measured
+    # against: its row is there, empty, with its own totals.
+    assert counts.territories.tolist() == ["01", "31", "74"]
+    assert counts.establishments.toarray()[1].tolist() == [0, 0, 0]
+    assert counts.totals is not None
+    # Whole-economy totals: each establishment once, whatever its groups (74 has 5, not 9).
+    assert counts.totals.establishments.tolist() == [2, 3, 5]
+    arve = CENTRAL["11"] + CENTRAL["01"] + CENTRAL["32"]  # NULL and NN bands: no employment
+    toulouse = CENTRAL["53"] + CENTRAL["12"] + CENTRAL["03"]
+    assert counts.totals.employment.tolist() == [CENTRAL["21"] + CENTRAL["02"], toulouse, arve]
+    assert counts.totals.employment_low[2] == LOW["11"] + LOW["01"] + LOW["32"]
+    assert counts.totals.employment_high[2] == HIGH["11"] + HIGH["01"] + HIGH["32"]
+    assert counts.totals.sme_establishments.tolist() == [2, 2, 4]  # bands 32 and 53 are not
+
+
+TOTALS = ("establishments", "employment", "employment_low", "employment_high", "sme_establishments")
+FLOWS = ("stock_start", "stock_end", "created", "closed", "employment_start", "employment_end")
+
+
+def assert_totals_equal(left: Counts, right: Counts) -> None:
+    """The same rows and the same whole-economy totals and flows, exactly."""
+    assert left.totals is not None
+    assert right.totals is not None
+    assert left.territories.tolist() == right.territories.tolist()
+    for name in TOTALS:
+        assert np.array_equal(getattr(left.totals, name), getattr(right.totals, name)), name
+    assert (left.totals.flows is None) == (right.totals.flows is None)
+    if left.totals.flows is not None and right.totals.flows is not None:
+        for name in FLOWS:
+            assert np.array_equal(getattr(left.totals.flows, name), getattr(right.totals.flows, name)), name
+
+
+def assert_totals_are_row_sums(counts: Counts) -> None:
+    """Stock totals are the row sums; flows hold at least the row sums of the flow matrices
+    (a sector with flows but no establishment at the date has no column, yet its creations
+    and closures are the territory's)."""
+    assert counts.totals is not None
+    for name in TOTALS:
+        rows = np.asarray(getattr(counts, name).sum(axis=1)).ravel()
+        assert np.array_equal(getattr(counts.totals, name), rows), name
+    if counts.dynamics is not None:
+        assert counts.totals.flows is not None
+        for name in FLOWS:
+            rows = np.asarray(getattr(counts.dynamics, name).sum(axis=1)).ravel()
+            assert np.all(getattr(counts.totals.flows, name) >= rows), name
+
+
+def test_overlapping_and_partial_groups_keep_the_whole_economy_totals(tmp_path: Path) -> None:
+    rows = [
+        establishment("25.62A", CLUSES, size_band="11", created=D(2021, 6, 1)),
+        establishment("25.62A", SCIONZIER, size_band="03"),
+        establishment("28.41Z", CLUSES, size_band="21", created=D(2015, 1, 1), closed=D(2021, 3, 1)),
+        establishment("22.29A", OYONNAX, size_band="02", created=D(2021, 9, 1)),
+        establishment("30.30Z", TOULOUSE, size_band="53"),
+        establishment("62.01Z", BLAGNAC, size_band=None, created=D(2021, 12, 1)),
+        establishment("47.11F", TOULOUSE, size_band="12"),
+    ]
+    path = write(tmp_path / "fabric.parquet", rows)
+    at = D(2021, 12, 31)
+    whole = aggregate([path], "departement", "section", at=at)
+    one = [SectorGroup("decolletage", "Décolletage", ("25.62A",))]
+    overlapping = [
+        *one,
+        SectorGroup("mecanique", "Mécanique", ("25", "28")),
+        SectorGroup("industrie", "Industrie", ("C",)),
+    ]
+    for groups in (one, overlapping):
+        counts = aggregate([path], "departement", groups, at=at)
+        # every territory with activity, with the totals of the full NAF level
+        assert_totals_equal(counts, whole)
+    assert_totals_are_row_sums(whole)
+    assert whole.totals is not None
+    assert whole.totals.flows is not None
+    # 74: created 25.62A in Cluses, closed 28.41Z; 31: a creation in 62.01Z
+    assert whole.territories.tolist() == ["01", "31", "74"]
+    assert whole.totals.flows.created.tolist() == [1, 1, 1]
+    assert whole.totals.flows.closed.tolist() == [0, 0, 1]
+
+
+def test_aggregated_tables_carry_the_whole_economy(urssaf_like: Path) -> None:
+    groups = [SectorGroup("decolletage", "Décolletage", ("25.62A",))]
+    counts = aggregate([urssaf_like], "departement", groups)
+    whole = aggregate([urssaf_like], "departement", "classe")
+    assert_totals_equal(counts, whole)
+    assert_totals_are_row_sums(whole)
+    assert counts.totals is not None
+    # 74 holds 12 establishments of 25.62A and 3 of 25.62B in 2022
+    assert counts.territories.tolist() == ["01", "31", "74"]
+    assert counts.totals.establishments.tolist() == [4, 7, 15]
+    assert counts.totals.employment.tolist() == [85, 0, 270]
+    assert cells(counts.establishments, counts) == {("74", "decolletage"): 12}
+
+
+_SOUS_CLASSES = ("25.62A", "25.62B", "28.41Z", "22.29A", "30.30Z", "62.01Z", "47.11F", "01.11Z")
+_COMMUNES = (CLUSES, SCIONZIER, OYONNAX, TOULOUSE, BLAGNAC)
+_BANDS = (*sizes.size_bands()["code"].to_pylist(), None)
+
+
+@st.composite
+def stock_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """A few stock rows, at least one still open, with creations and closures around 2020."""
+    n = draw(st.integers(1, 25))
+    days = st.integers(0, 3 * 365)
+    rows = []
+    for i in range(n):
+        created = D(2018, 1, 1) + dt.timedelta(days=draw(days))
+        closed = created + dt.timedelta(days=draw(days)) if i and draw(st.booleans()) else None
+        rows.append(
+            establishment(
+                draw(st.sampled_from(_SOUS_CLASSES)),
+                draw(st.sampled_from(_COMMUNES)),
+                created=created,
+                size_band=draw(st.sampled_from(_BANDS)),
+                closed=closed,
+            )
+        )
+    return rows
+
+
+def expected_totals(
+    rows: list[dict[str, Any]], level: str, start: dt.date, end: dt.date
+) -> dict[str, dict[str, float]]:
+    """Whole-economy totals and flows of stock rows by territory, written plainly."""
+    levels = territories.commune_levels()
+    parent = dict(zip(levels["commune"].to_pylist(), levels[level].to_pylist(), strict=True))
+
+    def open_at(row: dict[str, Any], day: dt.date) -> bool:
+        return bool(row["created"] <= day and (row["closed"] is None or row["closed"] > day))
+
+    out: dict[str, dict[str, float]] = {}
+    for row in rows:
+        band = row["size_band"] or "NN"
+        sums = out.setdefault(parent[row["commune"]], dict.fromkeys(("n", *FLOWS), 0.0))
+        sums["n"] += open_at(row, end)
+        for day, moment in ((start, "start"), (end, "end")):
+            stock, employment = f"stock_{moment}", f"employment_{moment}"
+            sums[stock] += open_at(row, day)
+            sums[employment] += CENTRAL[band] * open_at(row, day)
+        sums["created"] += start < row["created"] <= end
+        sums["closed"] += row["closed"] is not None and start < row["closed"] <= end
+    return {code: sums for code, sums in out.items() if sums["n"] > 0}
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    # each example runs the engine: shrinking a failure would take minutes
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    rows=stock_rows(),
+    territory_level=st.sampled_from(["commune", "epci", "departement", "region"]),
+    sector_level=st.sampled_from(SECTOR_LEVELS),
+)
+def test_totals_of_a_naf_level_are_its_row_sums(
+    tmp_path: Path, rows: list[dict[str, Any]], territory_level: str, sector_level: str
+) -> None:
+    path = write(tmp_path / "fabric.parquet", rows)
+    at = D(2021, 1, 1)
+    counts = aggregate([path], territory_level, sector_level, at=at)
+    assert_totals_are_row_sums(counts)
+    assert counts.totals is not None
+    assert counts.totals.flows is not None
+    expected = expected_totals(rows, territory_level, D(2020, 1, 1), at)
+    assert counts.territories.tolist() == sorted(expected)
+    assert counts.totals.establishments.tolist() == [expected[t]["n"] for t in counts.territories]
+    for name in FLOWS:
+        values = getattr(counts.totals.flows, name).tolist()
+        assert values == pytest.approx([expected[t][name] for t in counts.territories]), name
 
 
 def test_sector_group_file(small_fabric: Path, tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ MATRICES = (
     "employment_sq",
 )
 FLOWS = ("stock_start", "stock_end", "created", "closed", "employment_start", "employment_end")
+TOTALS = ("establishments", "employment", "employment_low", "employment_high", "sme_establishments")
 EPOCH = np.datetime64("1990-01-01")
 
 
@@ -172,6 +173,15 @@ def assert_identical(left: Counts, right: Counts) -> None:
         pairs += [(getattr(left.dynamics, m), getattr(right.dynamics, m), m) for m in FLOWS]
     for a, b, name in pairs:
         assert_same_matrix(a, b, name)
+    # the whole-economy totals of each territory, and their flows, exactly
+    assert left.totals is not None
+    assert right.totals is not None
+    vectors = [(getattr(left.totals, n), getattr(right.totals, n), n) for n in TOTALS]
+    assert (left.totals.flows is None) == (right.totals.flows is None)
+    if left.totals.flows is not None and right.totals.flows is not None:
+        vectors += [(getattr(left.totals.flows, n), getattr(right.totals.flows, n), n) for n in FLOWS]
+    for a, b, name in vectors:
+        assert np.array_equal(a, b), f"totals {name}"
 
 
 def assert_same_matrix(a: sp.csr_array, b: sp.csr_array, name: str) -> None:
@@ -199,6 +209,11 @@ def test_same_counts_on_both_engines(fabric: Path, territory_level: str, sector_
     assert duck.dynamics.created.sum() > 0
     assert duck.dynamics.closed.sum() > 0
     assert_identical(duck, spark)
+    # a NAF level partitions the economy: its totals are the row sums
+    assert duck.totals is not None
+    for name in TOTALS:
+        rows = np.asarray(getattr(duck, name).sum(axis=1)).ravel()
+        assert np.array_equal(getattr(duck.totals, name), rows), name
 
 
 @pytest.mark.usefixtures("spark")
@@ -208,13 +223,24 @@ def test_same_groups_tables_and_survival(fabric: Path, table_file: Path) -> None
         SectorGroup("services", "Services", ("J", "M", "N")),
         SectorGroup("mixte", "Mixte", ("25", "62", "71.12B")),
     ]
-    assert_identical(
-        aggregate([fabric], "region", groups, engine="duckdb"),
-        aggregate([fabric], "region", groups, engine="spark"),
-    )
+    duck_groups = aggregate([fabric], "region", groups, engine="duckdb")
+    assert_identical(duck_groups, aggregate([fabric], "region", groups, engine="spark"))
+    # overlapping groups covering part of the economy: totals are still the whole economy's
+    assert duck_groups.totals is not None
+    whole = aggregate([fabric], "region", "section", engine="duckdb", dynamics=False)
+    assert whole.totals is not None
+    assert duck_groups.territories.tolist() == whole.territories.tolist()
+    assert np.array_equal(duck_groups.totals.employment_high, whole.totals.employment_high)
+    row_sums = np.asarray(duck_groups.establishments.sum(axis=1)).ravel()
+    assert (row_sums != duck_groups.totals.establishments).any()
     assert_identical(
         aggregate([table_file], "departement", "division", engine="duckdb"),
         aggregate([table_file], "departement", "division", engine="spark"),
+    )
+    small_groups = [SectorGroup("metal", "Métal", ("24", "25")), SectorGroup("fin", "Fin", ("25.62A",))]
+    assert_identical(
+        aggregate([table_file], "departement", small_groups, engine="duckdb"),
+        aggregate([table_file], "departement", small_groups, engine="spark"),
     )
     duck = cohort_survival([fabric], "region", "section", 2005, 5, engine="duckdb")
     spark = cohort_survival([fabric], "region", "section", 2005, 5, engine="spark")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import json
@@ -16,7 +17,7 @@ import scipy.sparse as sp
 from ecomplexity import ecomplexity
 from typer.testing import CliRunner, Result
 
-from grappe.detection.counts import Counts, Dynamics
+from grappe.detection.counts import Counts, Dynamics, Totals
 from grappe.detection.indicators import Indicators, Table, indicators, output_format
 from grappe.errors import InputError
 
@@ -716,3 +717,211 @@ def test_cohort_survival_is_aligned_on_the_cells() -> None:
     )
     with pytest.raises(InputError, match="territory_level 'epci' differs"):
         indicators(counts, survival=wrong)
+
+
+# --------------------------------------------------------------------------------------------
+# sector groups measured against the whole economy
+
+
+def test_group_lq_uses_the_territory_and_national_totals() -> None:
+    # Two overlapping groups; the territories' whole economies are larger than the groups.
+    #            g1  g2 | whole economy
+    #   T00       4   5 |   5   (g1 inside g2: the 4 establishments count once)
+    #   T01       0   2 |  10
+    #   T02       1   1 |   5
+    est = np.array([[4.0, 5.0], [0.0, 2.0], [1.0, 1.0]])
+    whole = np.array([5.0, 10.0, 5.0])
+    counts = with_totals(make_counts(est), whole)
+    result = indicators(counts, measure="establishments")
+    # LQ(T00, g1) = (4/5) / (5/20) = 3.2 ; LQ(T02, g2) = (1/5) / (8/20) = 0.5
+    expected = np.array([[3.2, (5 / 5) / (8 / 20)], [0.0, (2 / 10) / (8 / 20)], [0.8, 0.5]])
+    np.testing.assert_allclose(result.lq.toarray(), expected, rtol=1e-12)
+    np.testing.assert_allclose(result.focus.toarray(), est / whole[:, None], rtol=1e-12)
+    np.testing.assert_allclose(result.size.toarray(), est / est.sum(0), rtol=1e-12)
+    # the territory table reports each territory's whole economy, not its column sums
+    territories = result.territories_frame()
+    assert territories["establishments"].tolist() == [5.0, 10.0, 5.0]
+    # Hoover of g1: 0.5 (|0.8 - 0.25| + |0 - 0.5| + |0.2 - 0.25|) = 0.55
+    assert result.establishments.hoover[0] == pytest.approx(0.55)
+
+
+def with_totals(
+    counts: Counts,
+    establishments: np.ndarray,
+    employment: np.ndarray | None = None,
+    low: np.ndarray | None = None,
+    high: np.ndarray | None = None,
+) -> Counts:
+    """The counts with whole-economy totals (employment defaults to the establishments)."""
+    emp = establishments if employment is None else employment
+    return dataclasses.replace(
+        counts,
+        totals=Totals(
+            establishments=np.asarray(establishments, dtype=float),
+            employment=np.asarray(emp, dtype=float),
+            employment_low=np.asarray(emp if low is None else low, dtype=float),
+            employment_high=np.asarray(emp if high is None else high, dtype=float),
+            sme_establishments=np.asarray(establishments, dtype=float),
+        ),
+    )
+
+
+def test_one_group_among_other_activity_is_measured() -> None:
+    counts = with_totals(make_counts(np.array([[3.0], [1.0]])), np.array([4.0, 6.0]))
+    result = indicators(counts, measure="establishments")
+    np.testing.assert_allclose(result.lq.toarray().ravel(), [(3 / 4) / 0.4, (1 / 6) / 0.4])
+    # a single sector that is the whole economy has LQ 1 everywhere: still refused
+    with pytest.raises(InputError, match=r"at least 2 sectors.*or activity outside them"):
+        indicators(with_totals(make_counts(np.array([[3.0], [1.0]])), np.array([3.0, 1.0])))
+
+
+def test_totals_are_validated() -> None:
+    counts = make_counts(HAND_PLANTS, HAND_EMPLOYMENT)
+    whole = np.array([10.0, 10.0, 10.0])
+    employment = np.array([40.0, 40.0, 20.0])
+    with pytest.raises(
+        InputError,
+        match=r"a cell of Counts.establishments > Counts.totals.establishments"
+        r" in territory 'T00': 3.0 > 2.0",
+    ):
+        indicators(with_totals(counts, np.array([2.0, 10.0, 10.0]), employment))
+    with pytest.raises(InputError, match=r"Counts.totals.employment_low > Counts.totals.employment.*'T01'"):
+        indicators(with_totals(counts, whole, employment, low=np.array([40.0, 41.0, 20.0])))
+    with pytest.raises(InputError, match=r"Counts.totals.employment: value nan in territory 'T02'"):
+        indicators(with_totals(counts, whole, np.array([40.0, 40.0, np.nan])))
+    with pytest.raises(InputError, match=r"Totals.establishments has shape \(2,\), expected \(3,\)"):
+        with_totals(counts, np.array([10.0, 10.0]))
+
+
+SOUS_CLASSES = ("25.62A", "25.62B", "25.73A", "28.41Z", "22.29A", "30.30Z", "62.01Z", "47.11F", "71.12B")
+
+
+@pytest.fixture(scope="module")
+def group_fabric(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """600 seeded establishments in 40 communes, every size band, some closed."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from grappe.fabric.schema import arrow_schema
+    from grappe.refdata import sizes, territories
+
+    rng = np.random.default_rng(44)
+    communes = rng.choice(np.asarray(territories.commune_levels()["commune"].to_pylist()), 40, replace=False)
+    bands = np.asarray([*sizes.size_bands()["code"].to_pylist(), None], dtype=object)
+    n = 600
+    created = np.datetime64("2000-01-01") + rng.integers(0, 20 * 365, n).astype("timedelta64[D]")
+    closed = np.where(
+        rng.random(n) < 0.2,
+        created + rng.integers(30, 3000, n).astype("timedelta64[D]"),
+        np.datetime64("NaT", "D"),
+    )
+    siret = [f"{i:014d}" for i in range(n)]
+    columns = {
+        "siret": siret,
+        "siren": [s[:9] for s in siret],
+        "nic": [s[9:] for s in siret],
+        "naf": rng.choice(SOUS_CLASSES, n),
+        "commune": rng.choice(communes, n),
+        "size_band": rng.choice(bands, n),
+        "created": created,
+        "closed": closed,
+        "active": np.isnat(closed),
+        "source": ["test"] * n,
+    }
+    schema = arrow_schema("establishments")
+    table = pa.table(
+        {
+            f.name: pa.array(columns[f.name]).cast(f.type) if f.name in columns else pa.nulls(n, f.type)
+            for f in schema
+        },
+        schema=schema,
+    )
+    path = tmp_path_factory.mktemp("groups") / "fabric.parquet"
+    pq.write_table(table, path)
+    return path
+
+
+def group_as_a_sector(full: Counts, members: list[str]) -> Counts:
+    """The group as one more sector of a partition {group, rest of the economy}, by hand."""
+    in_group = np.isin(full.sectors, members)
+
+    def split(matrix: sp.csr_array) -> sp.csr_array:
+        dense = matrix.toarray()
+        group = dense[:, in_group].sum(axis=1)
+        return sp.csr_array(np.column_stack([group, dense.sum(axis=1) - group]))
+
+    return Counts(
+        territory_level=full.territory_level,
+        sector_level="partition",
+        territories=full.territories,
+        sectors=np.array(["group", "rest"]),
+        establishments=split(full.establishments),
+        employment=split(full.employment),
+        employment_low=split(full.employment_low),
+        employment_high=split(full.employment_high),
+        sme_establishments=split(full.sme_establishments),
+        employment_sq=split(full.employment_sq),
+    )
+
+
+def test_groups_give_the_figures_of_the_group_as_a_sector_of_the_full_level(group_fabric: Path) -> None:
+    from grappe.detection.aggregate import aggregate
+    from grappe.detection.sector_groups import SectorGroup
+
+    groups = [
+        SectorGroup("decolletage", "Décolletage", ("25.62A", "25.62B")),
+        SectorGroup("metal", "Métallurgie", ("25", "28.41Z")),  # overlaps décolletage
+        SectorGroup("ingenierie", "Ingénierie", ("71.12B",)),
+    ]
+    members = {
+        "decolletage": ["25.62A", "25.62B"],
+        "metal": ["25.62A", "25.62B", "25.73A", "28.41Z"],
+        "ingenierie": ["71.12B"],
+    }
+    grouped = aggregate([group_fabric], "departement", groups)
+    full = aggregate([group_fabric], "departement", "sous-classe")
+    assert grouped.territories.tolist() == full.territories.tolist()
+    result = indicators(grouped)
+    cell_figures = (
+        "lq",
+        "lq_low",
+        "lq_high",
+        "focus",
+        "focus_low",
+        "focus_high",
+        "size",
+        "size_low",
+        "size_high",
+    )
+    sector_figures = ("herfindahl", "gini", "hoover", "eg_gamma", "plant_herfindahl")
+    for j, code in enumerate(grouped.sectors):
+        by_hand = indicators(group_as_a_sector(full, members[code]))
+        for measure in ("employment", "establishments"):
+            ours, reference = getattr(result, measure), getattr(by_hand, measure)
+            for name in cell_figures:
+                np.testing.assert_allclose(
+                    getattr(ours, name).toarray()[:, j],
+                    getattr(reference, name).toarray()[:, 0],
+                    rtol=1e-9,
+                    atol=1e-12,
+                    err_msg=f"{code} {measure} {name}",
+                )
+            for name in sector_figures:
+                suffixes = ("",) if name == "plant_herfindahl" else ("", "_low", "_high")
+                for suffix in suffixes:
+                    np.testing.assert_allclose(
+                        getattr(ours, name + suffix)[j],
+                        getattr(reference, name + suffix)[0],
+                        rtol=1e-9,
+                        atol=1e-12,
+                        err_msg=f"{code} {measure} {name}{suffix}",
+                    )
+    # the ranges are not trivial: employment comes from size bands
+    assert (result.employment.lq_low.data < result.employment.lq_high.data).any()
+    # the territory table is the whole economy's, with its dynamism
+    whole = indicators(full).territories_frame()
+    ours_frame = result.territories_frame()
+    rates = ("creation_rate", "closure_rate", "net_growth", "employment_growth")
+    for column in ("establishments", "employment", "employment_low", "employment_high", *rates):
+        np.testing.assert_array_equal(ours_frame[column], whole[column])
+    assert ours_frame["creation_rate"].notna().sum() > 3

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from grappe.detection.counts import Counts
+from grappe.detection.counts import Counts, Totals
 from grappe.detection.indicators import indicators
 from grappe.errors import InputError
 
@@ -187,3 +187,120 @@ def test_empty_inputs_raise_a_clear_error(n_t: int, n_s: int) -> None:
     est = np.zeros((n_t, n_s))
     with pytest.raises(InputError, match=r"no data|no establishment"):
         indicators(counts_of(est, est, est))
+
+
+def whole_economy_totals(counts: Counts) -> Totals:
+    """The row sums of counts whose columns partition the economy."""
+    return counts.territory_totals()
+
+
+def columns(
+    counts: Counts, keep: np.ndarray, totals: Totals, extra: dict[str, sp.csr_array] | None = None
+) -> Counts:
+    """Some columns of ``counts`` (plus ``extra`` ones, e.g. unions), measured against ``totals``."""
+    names = (
+        "establishments",
+        "employment",
+        "employment_low",
+        "employment_high",
+        "sme_establishments",
+        "employment_sq",
+    )
+    matrices = {}
+    for name in names:
+        kept = sp.csr_array(getattr(counts, name))[:, keep]
+        if extra is not None:
+            kept = sp.csr_array(sp.hstack([kept, extra[name]]))
+        matrices[name] = kept
+    sectors = counts.sectors[keep]
+    if extra is not None:
+        sectors = np.concatenate([sectors, ["union"]])
+    return Counts(
+        territory_level=counts.territory_level,
+        sector_level="groups",
+        territories=counts.territories,
+        sectors=sectors,
+        totals=totals,
+        **matrices,
+    )
+
+
+CELL_FIGURES = (
+    "lq",
+    "lq_low",
+    "lq_high",
+    "focus",
+    "focus_low",
+    "focus_high",
+    "size",
+    "size_low",
+    "size_high",
+)
+SECTOR_FIGURES = ("herfindahl", "gini", "hoover", "eg_gamma")
+
+
+def assert_same_columns(
+    part: Counts, part_columns: np.ndarray, full: Counts, full_columns: np.ndarray
+) -> None:
+    ours, reference = indicators(part, measure="establishments"), indicators(full, measure="establishments")
+    for measure in ("establishments", "employment"):
+        a, b = getattr(ours, measure), getattr(reference, measure)
+        for name in CELL_FIGURES:
+            np.testing.assert_allclose(
+                getattr(a, name).toarray()[:, part_columns],
+                getattr(b, name).toarray()[:, full_columns],
+                rtol=1e-9,
+                atol=1e-12,
+                err_msg=f"{measure} {name}",
+            )
+        for name in SECTOR_FIGURES:
+            for suffix in ("", "_low", "_high"):
+                np.testing.assert_allclose(
+                    getattr(a, name + suffix)[part_columns],
+                    getattr(b, name + suffix)[full_columns],
+                    rtol=1e-9,
+                    atol=1e-12,
+                    err_msg=f"{measure} {name}{suffix}",
+                )
+
+
+@SETTINGS
+@given(fabrics(min_sectors=3), st.data())
+def test_a_part_of_the_economy_is_measured_as_in_the_full_level(counts: Counts, data: st.DataObject) -> None:
+    """Columns kept from a full level, with the whole-economy totals: the same cell figures and
+    sector indices as in the full level (a sector group covering part of the economy)."""
+    n_s = len(counts.sectors)
+    keep = np.asarray(data.draw(st.lists(st.booleans(), min_size=n_s, max_size=n_s)))
+    kept_establishments = counts.establishments.toarray()[:, keep]
+    assume(kept_establishments.sum() > 0 and keep.sum() < n_s)
+    part = columns(counts, keep, whole_economy_totals(counts))
+    assert_same_columns(part, np.arange(keep.sum()), counts, np.flatnonzero(keep))
+
+
+@SETTINGS
+@given(fabrics(min_sectors=3), st.data())
+def test_an_overlapping_group_leaves_the_other_columns_unchanged(counts: Counts, data: st.DataObject) -> None:
+    """A column that unions two others (an overlapping group) changes no territory total:
+    every other column keeps its figures, and the union is measured as a sector."""
+    n_s = len(counts.sectors)
+    first, second = data.draw(st.lists(st.integers(0, n_s - 1), min_size=2, max_size=2, unique=True))
+    names = ("establishments", "employment", "employment_low", "employment_high", "sme_establishments")
+    union = {
+        name: sp.csr_array(getattr(counts, name))[:, [first]]
+        + sp.csr_array(getattr(counts, name))[:, [second]]
+        for name in names
+    }
+    # plants: the union's squared sizes are the sum of its members'
+    union["employment_sq"] = (
+        sp.csr_array(counts.employment_sq)[:, [first]] + sp.csr_array(counts.employment_sq)[:, [second]]
+    )
+    every = np.ones(n_s, dtype=bool)
+    grouped = columns(counts, every, whole_economy_totals(counts), extra=union)
+    assert_same_columns(grouped, np.arange(n_s), counts, np.arange(n_s))
+    # the union as a sector of a partition: merge the two columns (unless the union is the
+    # whole economy, where a lone sector is refused)
+    merged_keep = every.copy()
+    merged_keep[[first, second]] = False
+    if counts.establishments.toarray()[:, merged_keep].sum() > 0:
+        partition = columns(counts, merged_keep, whole_economy_totals(counts), extra=union)
+        assert_same_columns(grouped, np.array([n_s]), partition, np.array([n_s - 2]))

@@ -268,3 +268,35 @@ def test_rules_agree_with_the_reference_on_arbitrary_counts(
     np.testing.assert_array_equal(merged.focus_star, merged.focus_ref & (merged.focus > 0))
     assert frame.stars.between(0, 3).all()
     assert (frame.lq[frame.strong] >= 1).all()
+
+
+def test_a_sector_group_is_rated_against_each_territory_whole_economy() -> None:
+    """Focus and specialisation of a group use the territory's whole economy, not the
+    sum of the groups: a territory whose only group is a small part of a large economy
+    does not earn the focus star that the within-groups share would give it."""
+    from dataclasses import replace
+
+    from grappe.detection.counts import Totals
+
+    # group g in 10 territories; T00 has nothing else of the groups but 1,000 jobs outside
+    est = np.array([[5, 0], *([[5, 5]] * 9)], dtype=float)
+    emp = est * 10
+    whole_est = np.array([100.0, *([10.0] * 9)])
+    whole_emp = whole_est * 10
+    counts = replace(
+        make_counts(est, emp),
+        totals=Totals(whole_est, whole_emp, whole_emp, whole_emp, whole_est),
+    )
+    rules = apply_rules(indicators(counts))
+    frame = rules.to_frame().set_index(["territory_code", "sector"])
+    g = frame.xs("S00", level="sector")
+    assert g.loc["T00", "focus"] == pytest.approx(0.05)
+    assert g.loc["T01", "focus"] == pytest.approx(0.5)
+    # LQ(T00) = 0.05 / (50 / 190) < 1; LQ(T01) = 0.5 / (50 / 190) ~ 1.9
+    assert g.loc["T00", "lq"] == pytest.approx(0.05 / (500 / 1900))
+    assert not g.loc["T00", "focus_star"]
+    assert not g.loc["T00", "strong"]
+    # without the totals the group would be all of T00's activity: the top focus
+    plain = apply_rules(indicators(make_counts(est, emp))).to_frame().set_index(["territory_code", "sector"])
+    assert plain.loc[("T00", "S00"), "focus"] == 1.0
+    assert plain.loc[("T00", "S00"), "focus_star"]

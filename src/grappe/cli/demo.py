@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
             _print_generation(synth)
             _print_imports(imports)
             _summary(store)
-            # Later steps (the top potential clusters) read the same store here.
+            _top_candidates(store, seed)
 
 
 def _generate_and_import(
@@ -164,3 +164,16 @@ def _fit_columns(rows: list[str], values: np.ndarray, width: int) -> list[list[i
     per_table = max(1, (width - label) // cell)
     columns = list(range(values.shape[1]))
     return [columns[k:k + per_table] for k in range(0, len(columns), per_table)]
+
+
+def _top_candidates(store: FabricStore, seed: int) -> None:
+    """Print the 20 best potential clusters: EPCI (zones d'emploi when imported) x sous-classe."""
+    from grappe.cli.detect import print_top
+    from grappe.detection.candidates import detect
+
+    level = "ze" if territories.ze_imported() else "epci"
+    with RichReporter() as reporter:
+        found = detect(store, level=level, sectors="sous-classe", seed=seed, reporter=reporter)
+    where = "zones d'emploi" if level == "ze" else "EPCI"
+    print_top(found.top(20), title=f"Les 20 grappes potentielles les mieux classées ({where} x "
+                                   "sous-classes NAF)")

@@ -1,9 +1,221 @@
-"""`grappe detect` command."""
+"""`grappe detect`: find, test, score and rank the potential clusters of the fabric store."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
 import typer
+from rich.table import Table
+
+from grappe.cli._console import RichReporter, console, err_console, handle_errors
+from grappe.config import get_settings
+from grappe.detection.counts import SECTOR_LEVELS, TERRITORY_LEVELS
+from grappe.errors import InputError
+
+ENGINES = ("duckdb", "spark")
 
 
 def register(app: typer.Typer) -> None:
-    """Add the commands of this module to the main app."""
+    """Add the ``detect`` command to the main app."""
+    app.command("detect")(detect_command)
+
+
+def detect_command(
+    *,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store", help="Dossier du magasin du tissu productif (défaut : GRAPPE_HOME/store)."
+        ),
+    ] = None,
+    level: Annotated[
+        str, typer.Option("--level", help=f"Niveau territorial : {', '.join(TERRITORY_LEVELS)}.")
+    ] = "ze",
+    sectors: Annotated[
+        str,
+        typer.Option(
+            "--sectors",
+            help=f"Niveau sectoriel ({', '.join(SECTOR_LEVELS)}) ou fichier de groupes (.toml).",
+        ),
+    ] = "sous-classe",
+    engine: Annotated[
+        str | None,
+        typer.Option("--engine", help="Moteur : duckdb ou spark (défaut : GRAPPE_ENGINE)."),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="csv, json, parquet ou geojson (défaut : extension de --out, sinon csv).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Fichier des candidats (sinon : tableau des meilleurs)."),
+    ] = None,
+    map_path: Annotated[
+        Path | None,
+        typer.Option("--map", help="Carte des meilleurs candidats (.png ou .svg)."),
+    ] = None,
+    top: Annotated[
+        int, typer.Option("--top", min=1, help="Nombre de candidats affichés et cartographiés.")
+    ] = 20,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Date du tissu (AAAA-MM-JJ ; défaut : la plus récente)."),
+    ] = None,
+    permutations: Annotated[
+        int,
+        typer.Option("--permutations", min=0, help="Permutations du test Gi* (0 : analytique)."),
+    ] = 999,
+    alpha: Annotated[
+        float,
+        typer.Option("--alpha", help="Taux de fausses découvertes du test Gi* (entre 0 et 1)."),
+    ] = 0.05,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Graine des permutations (même graine, même résultat).")
+    ] = 0,
+) -> None:
+    """Classer les grappes potentielles : territoire x secteur, preuves et score.
+
+    Chaque candidat (un secteur présent dans un territoire) porte ses preuves : effectifs et
+    leur fourchette, part de PME, quotient de localisation, règle « cluster fort » de l'U.S.
+    Cluster Mapping, étoiles de l'European Cluster Observatory, test Gi* de point chaud (sur les
+    communes, permutations, Benjamini-Hochberg), taux de création ; le score combine taille,
+    spécialisation, significativité et dynamisme.
+    """
+    with handle_errors():
+        from grappe.detection.candidates import candidate_format, detect
+
+        _choice("--level", level, TERRITORY_LEVELS)
+        if not sectors.lower().endswith(".toml"):
+            _choice("--sectors", sectors, SECTOR_LEVELS)
+        if engine is not None:
+            _choice("--engine", engine, ENGINES)
+        if not 0 < alpha < 1:
+            raise InputError(f"--alpha {alpha!r} : attendu un taux strictement entre 0 et 1")
+        fmt = candidate_format(out, output) if (out is not None or output is not None) else None
+        if fmt is not None and out is None and fmt in ("parquet", "geojson"):
+            raise InputError(f"--format {fmt} : indiquez un fichier avec --out")
+        if map_path is not None and map_path.suffix.lower() not in (".png", ".svg"):
+            raise InputError(f"--map {map_path} : extension attendue .png ou .svg")
+        date = _date("--at", at)
+        store_dir = store if store is not None else get_settings().store_dir
+        if not store_dir.is_dir():
+            raise InputError(
+                f"--store {store_dir} : magasin introuvable (importez d'abord un fichier avec "
+                "`grappe fabric import`, ou indiquez --store)"
+            )
+        sector_spec: str | Path = Path(sectors) if sectors.lower().endswith(".toml") else sectors
+        with RichReporter() as reporter:
+            found = detect(
+                store_dir,
+                level=level,
+                sectors=sector_spec,
+                engine=engine,
+                at=date,
+                permutations=permutations,
+                alpha=alpha,
+                seed=seed,
+                reporter=reporter,
+            )
+        if out is not None and fmt is not None:
+            found.write(out, fmt)
+            err_console.print(
+                f"{len(found)} candidats écrits dans {out} ({fmt}).", highlight=False
+            )
+        elif fmt is not None:
+            from grappe.detection.indicators import write_frame
+
+            write_frame(found.frame, sys.stdout, "json" if fmt == "json" else "csv")
+        else:
+            print_top(found.top(top), title=_title(found.territory_level, top, found.date))
+        if map_path is not None:
+            found.map(map_path, top=top)
+            err_console.print(f"Carte écrite : {map_path}", highlight=False)
+
+
+def print_top(frame: pd.DataFrame, title: str) -> None:
+    """Print candidates as a Rich table with French headers."""
+    table = Table(title=title)
+    for header, justify in (
+        ("rang", "right"), ("territoire", "left"), ("secteur", "left"),
+        ("étab.", "right"), ("emploi estimé", "right"), ("QL", "right"),
+        ("fort", "center"), ("étoiles", "center"), ("Gi* z", "right"),
+        ("p ajustée", "right"), ("création", "right"), ("score", "right"),
+    ):
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for row in frame.itertuples(index=False):
+        table.add_row(
+            str(row.rank),
+            f"{row.territory_name} ({row.territory_code})",
+            f"{row.sector} {_cut(str(row.sector_name))}",
+            _n(row.establishments),
+            f"{_n(row.employment)} ({_n(row.employment_low)}–{_n(row.employment_high)})",
+            _decimal(row.lq, 1),
+            "oui" if row.strong else "",
+            "★" * int(row.stars),
+            _decimal(row.gi_z, 1),
+            _p(row.p_adjusted) + (" *" if row.significant else ""),
+            _percent(row.creation_rate),
+            _decimal(row.score, 3),
+        )
+    console.print(table)
+    console.print(
+        "* point chaud Gi* significatif (Benjamini-Hochberg). QL : quotient de localisation "
+        "de l'emploi ; fort : règle de l'U.S. Cluster Mapping ; étoiles : European Cluster "
+        "Observatory.",
+        style="dim",
+    )
+
+
+def _title(level: str, top: int, date: str) -> str:
+    when = f" au {date}" if date else ""
+    return f"Grappes potentielles : les {top} meilleurs candidats (niveau {level}){when}"
+
+
+def _n(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{round(value):,}".replace(",", "\u202f")
+
+
+def _decimal(value: float, digits: int) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+def _p(value: float) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:.1e}".replace(".", ",") if value < 0.001 else f"{value:.3f}".replace(".", ",")
+
+
+def _percent(value: float) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{100 * value:.1f} %".replace(".", ",")
+
+
+def _cut(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def _choice(option: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise InputError(f"{option} {value!r} : valeur inconnue ; attendu : {', '.join(allowed)}")
+
+
+def _date(option: str, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise InputError(f"{option} {value!r} : date invalide, attendu AAAA-MM-JJ") from exc

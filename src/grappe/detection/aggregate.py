@@ -20,7 +20,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import scipy.sparse as sp
 
-from grappe.detection.counts import SECTOR_LEVELS, TERRITORY_LEVELS, Counts, Dynamics
+from grappe.detection.counts import (
+    SECTOR_LEVELS,
+    TERRITORY_LEVELS,
+    Counts,
+    Dynamics,
+    TotalFlows,
+    Totals,
+)
 from grappe.detection.sector_groups import SectorGroup
 from grappe.detection.sector_groups import load as load_sector_groups
 from grappe.errors import FileFormatError, InputError
@@ -50,6 +57,9 @@ _ROLL_UPS = {
 # whatever the order of their additions (DOUBLE sums depend on it). Band values are
 # half-units and their squares quarter-units, so hundredths lose nothing.
 _HUNDREDTHS = 100
+# Sector id of the NAF codes that no sector group lists: they have no column but belong to
+# the territory's whole economy (see _sector_map).
+_OUTSIDE = -1
 _ESTABLISHMENT_MARK = "siret"
 _AGGREGATE_MARK = "territory_level"
 
@@ -205,9 +215,11 @@ def aggregate(
     Returns
     -------
     Counts
-        With ``dynamics`` filled (unless ``dynamics=False``). Rows and columns are the
-        territories and sectors with at least one establishment at the snapshot; dynamics
-        are reported on the same cells.
+        With ``dynamics`` filled (unless ``dynamics=False``) and ``totals`` always filled.
+        Rows are the territories with at least one establishment at the snapshot, whatever
+        its activity (with sector groups, a territory with none of their activity has an
+        empty row); columns are the sectors or groups with at least one establishment.
+        Dynamics are reported on the same cells.
 
     Notes
     -----
@@ -219,6 +231,13 @@ def aggregate(
     (fewer than 250 staff). Establishments whose commune has no territory at the requested
     level (e.g. a commune outside every EPCI) are left out of the rows. Each stored row
     counts: a store holding two snapshots of the same establishments counts them twice.
+
+    ``Counts.totals`` holds each territory's whole economy, counted in the same join and
+    group-by as the cells: every establishment whose NAF code the level can place, once,
+    whatever the number of groups that list it (none included). For a NAF level it equals
+    the row sums. Its flows (``totals.flows``) may exceed the row sums of the flow
+    matrices: a sector with creations or closures but no establishment at the snapshot
+    has no column, yet its flows are the territory's.
 
     A creation of a history establishment (SIRENE periods) counts in the cell of its first
     active period, a closure in the cell of its last one. Sums are exact (integers, and
@@ -374,7 +393,7 @@ def _aggregate_establishments(
         at = _snapshot_date(analytics, rows)
     start, end = _window(window, at)
     territory_codes, territory_map = _territory_map(analytics, territory_level)
-    sector_codes, sector_map = _sector_map(analytics, sector_name, sector_groups)
+    sector_codes, sector_map = _sector_map(analytics, sector_name, sector_groups, with_totals=True)
     bands = _Bands.load()
     band_map = analytics.from_arrow(bands.table, "size_bands")
 
@@ -405,7 +424,7 @@ def _aggregate_establishments(
             for alias, name in flag_of.items()
             if name in flags
         }
-        by_band = cells.group_by("tid", "sid", "band").aggregate(**counts)
+        by_band = cells.group_by("tid", "sid", "whole", "band").aggregate(**counts)
         weighted = by_band.left_join(band_map, "band")
         weighted = weighted.mutate(
             **{name: weighted[name].fill_null(0) for name in ("low", "central", "high", "sq")},
@@ -433,7 +452,7 @@ def _aggregate_establishments(
                 "central_start": times(weighted.s, weighted.central),
                 "central_end": times(weighted.e, weighted.central),
             }
-        stocks = weighted.group_by("tid", "sid").aggregate(**sums)
+        stocks = weighted.group_by("tid", "sid", "whole").aggregate(**sums)
         parts = [stocks]
         if with_dynamics:
             history = rows.filter(rows.valid_from.notnull() | rows.valid_to.notnull())
@@ -442,7 +461,7 @@ def _aggregate_establishments(
                 ("n_closed", _last_periods(history, start, end)),
             ):
                 flow_cells = _to_cells(flows, territory_map, sector_map)
-                counted = flow_cells.group_by("tid", "sid").aggregate(
+                counted = flow_cells.group_by("tid", "sid", "whole").aggregate(
                     **{column: flow_cells.count().cast("int64")}
                 )
                 parts.append(
@@ -460,22 +479,24 @@ def _aggregate_establishments(
     tid = _column(result, "tid")
     sid = _column(result, "sid")
     n_at = _column(result, "n_at")
-    if not n_at.any():
+    if not n_at[sid != _OUTSIDE].any():
         raise InputError(
             f"no establishment active on {at.isoformat()} at level {territory_level} x "
             f"{sector_name} (is the date before the data, or are the communes outside the level?)"
         )
-    index = _Index.build(tid, sid, n_at > 0)
-    rows_, cols_, keep = index.locate(tid, sid)
-    layout = _Layout.build(rows_, cols_, index.shape)
+    assembly = _Assembly.build(tid, sid, _column(result, "whole") > 0, n_at > 0)
+
+    def scale(name: str) -> int:
+        return 1 if name.startswith(("n_", "sme_")) else _HUNDREDTHS
 
     def matrix(name: str) -> sp.csr_array:
-        values = _column(result, name)[keep]
-        if name.startswith(("n_", "sme_")):
-            return layout.matrix(values)
-        return layout.matrix(values, scale=_HUNDREDTHS)
+        return assembly.matrix(_column(result, name), scale(name))
+
+    def vector(name: str) -> FloatArray:
+        return assembly.vector(_column(result, name), scale(name))
 
     dynamics = None
+    flows = None
     if with_dynamics:
         dynamics = Dynamics(
             start=start.isoformat(),
@@ -487,6 +508,15 @@ def _aggregate_establishments(
             employment_start=matrix("central_start"),
             employment_end=matrix("central_end"),
         )
+        flows = TotalFlows(
+            stock_start=vector("n_start"),
+            stock_end=vector("n_end"),
+            created=vector("n_created"),
+            closed=vector("n_closed"),
+            employment_start=vector("central_start"),
+            employment_end=vector("central_end"),
+        )
+    index = assembly.index
     return Counts(
         territory_level=territory_level,
         sector_level=sector_name,
@@ -500,6 +530,14 @@ def _aggregate_establishments(
         employment_sq=matrix("sq_at"),
         from_establishments=True,
         dynamics=dynamics,
+        totals=Totals(
+            establishments=vector("n_at"),
+            employment=vector("central_at"),
+            employment_low=vector("low_at"),
+            employment_high=vector("high_at"),
+            sme_establishments=vector("sme_at"),
+            flows=flows,
+        ),
     )
 
 
@@ -539,7 +577,8 @@ def _last_periods(rows: ir.Table, start: dt.date, end: dt.date) -> ir.Table:
 
 
 def _to_cells(rows: ir.Table, territory_map: ir.Table, sector_map: ir.Table) -> ir.Table:
-    """Attach the territory id ``tid`` and sector id ``sid`` (a row per matching group)."""
+    """Attach the territory id ``tid``, sector id ``sid`` (a row per matching group) and the
+    ``whole`` flag of the row that counts in the territory's total (see :func:`_sector_map`)."""
     return rows.join(territory_map, "commune").join(sector_map, "naf")
 
 
@@ -640,7 +679,7 @@ def _aggregate_tables(
             "of the aggregated tables: choose a coarser sector level"
         )
 
-    sector_codes, sector_map = _sector_map(analytics, sector_name, sector_groups)
+    sector_codes, sector_map = _sector_map(analytics, sector_name, sector_groups, with_totals=True)
     with reporter.step(f"Agrégation des tableaux agrégés {year} ({analytics.engine})"):
         if level_from == territory_level:
             territory = picked.mutate(territory=picked.territory_code)
@@ -661,7 +700,7 @@ def _aggregate_tables(
             return ibis.ifelse(cells.year == chosen, value, 0)
 
         result = analytics.to_arrow(
-            cells.group_by("territory", "sid").aggregate(
+            cells.group_by("territory", "sid", "whole").aggregate(
                 n_at=in_year(establishments, year).sum().cast("int64"),
                 e_at=in_year(employees, year).sum().cast("int64"),
                 n_start=in_year(establishments, start_year).sum().cast("int64"),
@@ -675,23 +714,37 @@ def _aggregate_tables(
     territories, tid = np.unique(territory_values.astype(str), return_inverse=True)
     sid = _column(result, "sid")
     n_at = _column(result, "n_at")
-    if not n_at.any():
+    if not n_at[sid != _OUTSIDE].any():
         raise InputError(
             f"no establishment in the aggregated tables for {year} at level {territory_level} x {sector_name}"
         )
-    index = _Index.build(tid.astype(np.int64), sid, n_at > 0)
-    rows_, cols_, keep = index.locate(tid.astype(np.int64), sid)
+    assembly = _Assembly.build(tid.astype(np.int64), sid, _column(result, "whole") > 0, n_at > 0)
+    index = assembly.index
     shape = index.shape
-    layout = _Layout.build(rows_, cols_, shape)
+
+    def scale(name: str) -> int:
+        return _HUNDREDTHS if name.startswith("e_") else 1
 
     def cell_sum(name: str) -> sp.csr_array:
-        values = _column(result, name)[keep]
-        return layout.matrix(values, scale=_HUNDREDTHS if name.startswith("e_") else 1)
+        return assembly.matrix(_column(result, name), scale(name))
+
+    def vector(name: str) -> FloatArray:
+        return assembly.vector(_column(result, name), scale(name))
 
     employment = cell_sum("e_at")
+    total_employment = vector("e_at")
     zeros = sp.csr_array(shape, dtype=np.float64)
     dynamics = None
+    flows = None
     if start_year is not None:
+        flows = TotalFlows(
+            stock_start=vector("n_start"),
+            stock_end=vector("n_end"),
+            created=np.zeros(shape[0]),
+            closed=np.zeros(shape[0]),
+            employment_start=vector("e_start"),
+            employment_end=vector("e_end"),
+        )
         dynamics = Dynamics(
             start=dt.date(start_year, 12, 31).isoformat(),
             end=dt.date(end_year, 12, 31).isoformat(),
@@ -715,6 +768,14 @@ def _aggregate_tables(
         employment_sq=zeros.copy(),
         from_establishments=False,
         dynamics=dynamics,
+        totals=Totals(
+            establishments=vector("n_at"),
+            employment=total_employment,
+            employment_low=total_employment.copy(),
+            employment_high=total_employment.copy(),
+            sme_establishments=np.zeros(shape[0]),
+            flows=flows,
+        ),
     )
 
 
@@ -771,9 +832,22 @@ def _require_level_filled(levels: pa.Table, level: str) -> None:
 
 
 def _sector_map(
-    analytics: Analytics, sector_name: str, groups: list[SectorGroup] | None
+    analytics: Analytics,
+    sector_name: str,
+    groups: list[SectorGroup] | None,
+    with_totals: bool = False,
 ) -> tuple[np.ndarray, ir.Table]:
-    """Sorted sector codes and the engine table ``naf -> sid`` (int32), any NAF level in."""
+    """Sorted sector codes and the engine table ``naf -> sid, whole``, any NAF level in.
+
+    ``sid`` (int32) is the column of the code; a code in several sector groups has a row
+    per group. ``whole`` (boolean) is true on exactly one row of each code of the economy:
+    summing the rows where it is true counts every establishment once, in its territory's
+    whole economy, in the same join and group-by as the cells. The economy is the codes the
+    level can place: for a NAF level, the codes at that level or finer (each has one row,
+    so the totals are the row sums); for sector groups, every NAF code. With
+    ``with_totals``, the codes that no group lists get a row of their own, ``sid`` =
+    :data:`_OUTSIDE`, which has no column but counts in the totals.
+    """
     from grappe.refdata import naf
 
     table = naf.table()
@@ -807,7 +881,21 @@ def _sector_map(
         raise InputError(f"sector level {sector_name!r}: no NAF code maps to it")
     naf_codes = [p[0] for p in pairs]
     sector_codes, sid = np.unique(np.asarray([p[1] for p in pairs], dtype=str), return_inverse=True)
-    mapping = pa.table({"naf": pa.array(naf_codes, pa.string()), "sid": pa.array(sid.astype(np.int32))})
+    sid = sid.astype(np.int32)
+    # pairs are sorted by code, so the first row of each code is where its total counts
+    whole = [i == 0 or naf_codes[i - 1] != code for i, code in enumerate(naf_codes)]
+    if with_totals and groups is not None:
+        outside = sorted(set(codes) - set(naf_codes))
+        naf_codes = naf_codes + outside
+        sid = np.concatenate([sid, np.full(len(outside), _OUTSIDE, dtype=np.int32)])
+        whole = whole + [True] * len(outside)
+    mapping = pa.table(
+        {
+            "naf": pa.array(naf_codes, pa.string()),
+            "sid": pa.array(sid),
+            "whole": pa.array(whole, pa.bool_()),
+        }
+    )
     return sector_codes, analytics.from_arrow(mapping, "sectors")
 
 
@@ -860,7 +948,10 @@ class _Index:
 
     @classmethod
     def build(cls, tid: IntArray, sid: IntArray, present: npt.NDArray[np.bool_]) -> _Index:
-        return cls(territories=np.unique(tid[present]), sectors=np.unique(sid[present]))
+        # Rows: every territory with activity, in a column or only outside the sector
+        # groups (which may cover part of the economy); columns: the sectors.
+        sector = present & (sid != _OUTSIDE)
+        return cls(territories=np.unique(tid[present]), sectors=np.unique(sid[sector]))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -875,6 +966,50 @@ class _Index:
         keep = rows_ok & cols_ok
         keep[keep] = (self.territories[rows[keep]] == tid[keep]) & (self.sectors[cols[keep]] == sid[keep])
         return rows[keep], cols[keep], keep
+
+
+@dataclass(frozen=True)
+class _Assembly:
+    """Where each result row of the engine goes: a cell of the matrices (a sector's rows)
+    and an entry of the territory totals (the ``whole`` rows)."""
+
+    index: _Index
+    layout: _Layout
+    keep: npt.NDArray[np.bool_]
+    territory_rows: IntArray
+    territory_keep: npt.NDArray[np.bool_]
+
+    @classmethod
+    def build(
+        cls,
+        tid: IntArray,
+        sid: IntArray,
+        whole: npt.NDArray[np.bool_],
+        present: npt.NDArray[np.bool_],
+    ) -> _Assembly:
+        index = _Index.build(tid, sid, present)
+        rows, cols, keep = index.locate(tid, sid)
+        # Whole-economy rows of territories without stock at the date (flows only) have no
+        # row to land in, like the cells of such territories.
+        at = np.searchsorted(index.territories, tid)
+        territory_keep = whole & (at < len(index.territories))
+        territory_keep[territory_keep] = index.territories[at[territory_keep]] == tid[territory_keep]
+        layout = _Layout.build(rows, cols, index.shape)
+        return cls(index, layout, keep, at[territory_keep], territory_keep)
+
+    def matrix(self, values: IntArray, scale: int = 1) -> sp.csr_array:
+        """The cells of an engine column (integers), divided by ``scale``."""
+        return self.layout.matrix(values[self.keep], scale=scale)
+
+    def vector(self, values: IntArray, scale: int = 1) -> FloatArray:
+        """The territory totals of an engine column (integers), divided by ``scale``."""
+        # Float sums of integers are exact below 2**53, as in _Layout.matrix.
+        sums = np.bincount(
+            self.territory_rows,
+            weights=values[self.territory_keep].astype(np.float64),
+            minlength=len(self.index.territories),
+        ).astype(np.float64)
+        return sums / scale if scale != 1 else sums
 
 
 @dataclass(frozen=True)

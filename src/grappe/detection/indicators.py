@@ -7,9 +7,15 @@ from the SIRENE size bands; the rule behind each range is stated where the figur
 defined (see :class:`MeasureIndicators`).
 
 Notation used in the docstrings: ``x_ts`` is the measure in territory ``t`` and sector
-``s``; ``x_t.``, ``x_.s`` and ``x_..`` are the territory total, the sector total and the
-national total. All sums run over every territory and sector of the input, so the
-"nation" is the set of rows and columns of the ``Counts``.
+``s``; ``x_.s`` is the sector total (its column sum); ``x_t.`` and ``x_..`` are the
+territory total and the national total over the whole economy, every activity included:
+``Counts.territory_totals()``, i.e. ``Counts.totals`` (filled by the aggregation) or, for
+hand-built counts without it, the row sums. The "nation" is the set of rows of the
+``Counts`` (every territory with activity). For a standard NAF level the two definitions
+agree; for a sector-group level (groups covering part of the economy, possibly
+overlapping) each group is measured as one more sector of the full nomenclature would be:
+``LQ_tg = (x_tg / X_t) / (x_.g / X_..)``, its focus ``x_tg / X_t``, and an establishment
+in two groups still counts once in ``X_t``.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from grappe.detection.counts import Counts
+from grappe.detection.counts import Counts, TotalFlows, Totals
 from grappe.errors import InputError
 
 if TYPE_CHECKING:
@@ -62,7 +68,12 @@ class MeasureIndicators:
       column, ``o`` every other cell) falls with ``r`` and ``c`` and rises with ``o``; in
       ``a`` it rises then falls (``dLQ/da`` has the sign of ``-o a^2 + 2 r c a + r c (o + r +
       c)``), so its minimum is at an end of ``[a_low, a_high]`` and its maximum at the
-      positive root of that parabola clipped to ``[a_low, a_high]``.
+      positive root of that parabola clipped to ``[a_low, a_high]``. Here ``r = x_t. - a``
+      is the rest of the territory's whole economy and ``o = x_.. - x_t. - c``: ``a``,
+      ``r``, ``c`` and ``o`` sum disjoint sets of establishments (the cell's own, the
+      territory's others whatever their activity, the sector's elsewhere, the rest), so
+      they move independently within their bands and the territory total moves with the
+      cell. Their bands come from ``Counts.totals`` (``employment_low`` / ``_high``).
     * territory and sector indices (``krugman``, ``hachman``, ``herfindahl``, ``gini``,
       ``hoover``, ``eg_gamma``): a sensitivity range, the minimum and maximum of the index
       evaluated on the ``employment_low``, ``employment`` and ``employment_high``
@@ -93,9 +104,14 @@ class MeasureIndicators:
     krugman, krugman_low, krugman_high : ndarray, shape (territories,)
         Krugman (1991, *Geography and Trade*) dissimilarity index of each territory's sector
         mix from the national mix: ``K_t = sum_s |x_ts / x_t. - x_.s / x_..|``, in [0, 2).
+        The sum runs over the columns: for sector groups it is the part of the index due to
+        the groups (the rest of the economy is not split into sectors).
     hachman, hachman_low, hachman_high : ndarray, shape (territories,)
         Hachman index ``HI_t = 1 / sum_s LQ_ts (x_ts / x_t.)`` (Hachman 1995; Mack, Grubesic
-        & Kessler 2007), in (0, 1]: 1 when the territory mirrors the nation.
+        & Kessler 2007), in (0, 1] over a full NAF level: 1 when the territory mirrors the
+        nation. Summed over the columns only, as Krugman: for groups covering part of the
+        economy it may exceed 1, and it is undefined (``NaN``) in a territory with none of
+        their activity.
     herfindahl, herfindahl_low, herfindahl_high : ndarray, shape (sectors,)
         Herfindahl index of the sector across territories: ``sum_t (x_ts / x_.s)^2``, in
         [1 / T, 1] with ``T`` the number of territories.
@@ -111,7 +127,9 @@ class MeasureIndicators:
         Ellison & Glaeser (1997, *JPE* 105(5)) agglomeration index
         ``gamma = (G - (1 - sum_t w_t^2) H) / ((1 - sum_t w_t^2)(1 - H))`` with
         ``G = sum_t (x_ts / x_.s - w_t)^2``, ``w_t = x_t. / x_..`` and the plant Herfindahl
-        ``H`` below. ``NaN`` where ``H`` is unknown or equals 1 (a single plant).
+        ``H`` below. ``NaN`` where ``H`` is unknown or equals 1 (a single plant). The
+        weights ``w_t`` of the Lorenz curve (Gini), of Hoover and of EG are the whole
+        economy's shares.
     plant_herfindahl : ndarray, shape (sectors,)
         The plant Herfindahl ``H = sum_plants (e_j / x_.s)^2``. For employment it is read from
         ``Counts.employment_sq`` (central band values); it is unknown (``NaN``) for
@@ -346,16 +364,21 @@ class Indicators:
         return pd.DataFrame(columns, copy=False)
 
     def territories_frame(self) -> pd.DataFrame:
-        """One row per territory: totals, specialisation (Krugman, Hachman) and dynamism."""
+        """One row per territory: totals, specialisation (Krugman, Hachman) and dynamism.
+
+        Totals and dynamism are the territory's whole economy (``Counts.territory_totals()``),
+        not the sum of its columns: they differ for sector groups.
+        """
         counts = self.counts
+        totals = counts.territory_totals()
         main, other = self.selected, self._other
         frame: dict[str, object] = {
             "territory_level": counts.territory_level,
             "territory_code": counts.territories,
-            "establishments": _sum(counts.establishments, 1),
-            "employment": _sum(counts.employment, 1),
-            "employment_low": _sum(counts.employment_low, 1),
-            "employment_high": _sum(counts.employment_high, 1),
+            "establishments": np.array(totals.establishments, dtype=np.float64),
+            "employment": np.array(totals.employment, dtype=np.float64),
+            "employment_low": np.array(totals.employment_low, dtype=np.float64),
+            "employment_high": np.array(totals.employment_high, dtype=np.float64),
             "sectors_present": np.diff(self.cells.indptr),
             "measure": self.measure,
         }
@@ -455,7 +478,8 @@ def indicators(
     ----------
     counts : Counts
         Establishments and employment by territory and sector (see
-        :func:`grappe.detection.aggregate.aggregate`).
+        :func:`grappe.detection.aggregate.aggregate`). Territory and national totals are
+        read from ``counts.totals`` (the whole economy), or are the row sums without it.
     measure : {"employment", "establishments"}
         The measure of the unsuffixed outputs (:attr:`Indicators.lq`, ``lq`` column...).
         Both measures are always computed.
@@ -473,9 +497,11 @@ def indicators(
     InputError
         ``measure`` is unknown; a matrix has a negative or non-finite value, or
         ``employment_low <= employment <= employment_high`` fails (the message names the
-        cell); the input has no establishment; fewer than two territories or two sectors
-        have activity (every territory comparison is then undefined); ``measure`` is
-        employment and the input has none.
+        cell); ``Counts.totals`` has such a value, or a territory total below one of its
+        cells (the message names the territory); the input has no establishment; fewer
+        than two territories have activity, or a single sector has all of it (every
+        comparison is then undefined or trivial); ``measure`` is employment and the input
+        has none.
 
     Examples
     --------
@@ -555,6 +581,8 @@ def _compute(counts: Counts, measure: str, survival: CohortSurvival | None = Non
     if measure not in MEASURES:
         raise InputError(f"measure={measure!r} is not one of {', '.join(MEASURES)}")
     _validate(counts)
+    totals = counts.territory_totals()
+    _validate_totals(counts, totals)
     cells = _pattern(counts)
     rows, cols = _coordinates(cells)
     n_t, n_s = len(counts.territories), len(counts.sectors)
@@ -564,7 +592,7 @@ def _compute(counts: Counts, measure: str, survival: CohortSurvival | None = Non
     emp_low = _values(counts.employment_low, rows, cols)
     emp_high = _values(counts.employment_high, rows, cols)
 
-    _check_comparable(counts, rows, cols, establishments)
+    _check_comparable(counts, totals, cols, establishments)
     if measure == "employment" and not emp.any():
         raise InputError(
             "the input has no employment (aggregated table without headcounts?): "
@@ -586,6 +614,9 @@ def _compute(counts: Counts, measure: str, survival: CohortSurvival | None = Non
             a=emp,
             a_low=emp_low,
             a_high=emp_high,
+            row=_vector(totals.employment),
+            row_low=_vector(totals.employment_low),
+            row_high=_vector(totals.employment_high),
             plant_herfindahl=plant_h_emp,
         ),
         "establishments": _measure_indicators(
@@ -594,6 +625,9 @@ def _compute(counts: Counts, measure: str, survival: CohortSurvival | None = Non
             a=establishments,
             a_low=establishments,
             a_high=establishments,
+            row=_vector(totals.establishments),
+            row_low=_vector(totals.establishments),
+            row_high=_vector(totals.establishments),
             plant_herfindahl=plant_h_est,
         ),
     }
@@ -605,7 +639,7 @@ def _compute(counts: Counts, measure: str, survival: CohortSurvival | None = Non
         establishments=by_measure["establishments"],
         cells=geometry.matrix(np.ones(len(rows))),
         sme_share=geometry.matrix(_divide(sme, establishments)),
-        dynamics=_dynamics(counts, geometry),
+        dynamics=_dynamics(counts, totals, geometry),
         survival=_survival(counts, geometry, survival) if survival is not None else None,
     )
 
@@ -642,28 +676,33 @@ def _measure_indicators(
     a: FloatArray,
     a_low: FloatArray,
     a_high: FloatArray,
+    row: FloatArray,
+    row_low: FloatArray,
+    row_high: FloatArray,
     plant_herfindahl: FloatArray,
 ) -> MeasureIndicators:
+    """The indicators of one measure: cell values ``a`` (and their band), territory totals
+    ``row`` over the whole economy (and their band)."""
     rows, cols = cells.rows, cells.cols
-    row, col = cells.row_sum(a), cells.col_sum(a)
+    col = cells.col_sum(a)
     total = row.sum()
     lq = _divide(a * total, row[rows] * col[cols])
     focus = _divide(a, row[rows])
     size = _divide(a, col[cols])
-    central = _aggregates(cells, a, plant_herfindahl)
+    central = _aggregates(cells, a, row, plant_herfindahl)
 
     if measure == "establishments":
         lq_range, focus_range, size_range = (lq, lq), (focus, focus), (size, size)
         ranges = {name: (value, value) for name, value in central.items()}
     else:
-        cell_ranges = _cell_ranges(cells, a_low, a_high)
+        cell_ranges = _cell_ranges(cells, a_low, a_high, row_low, row_high)
         # The exact ranges contain the central value in exact arithmetic; the guard only
         # absorbs rounding differences between the two formulas.
         lq_range = _around(lq, *cell_ranges[0])
         focus_range = _around(focus, *cell_ranges[1])
         size_range = _around(size, *cell_ranges[2])
-        at_low = _aggregates(cells, a_low, plant_herfindahl)
-        at_high = _aggregates(cells, a_high, plant_herfindahl)
+        at_low = _aggregates(cells, a_low, row_low, plant_herfindahl)
+        at_high = _aggregates(cells, a_high, row_high, plant_herfindahl)
         ranges = {
             name: _scenario(value, at_low[name], at_high[name]) for name, value in central.items()
         }
@@ -687,11 +726,11 @@ def _measure_indicators(
 
 
 def _aggregates(
-    cells: _Cells, a: FloatArray, plant_herfindahl: FloatArray
+    cells: _Cells, a: FloatArray, row: FloatArray, plant_herfindahl: FloatArray
 ) -> dict[str, FloatArray]:
-    """Territory and sector indices computed from the cell values ``a``."""
+    """Territory and sector indices from the cell values ``a`` and territory totals ``row``."""
     rows, cols = cells.rows, cells.cols
-    row, col = cells.row_sum(a), cells.col_sum(a)
+    col = cells.col_sum(a)
     total = row.sum()
     lq = _divide(a * total, row[rows] * col[cols])
     focus = _divide(a, row[rows])
@@ -704,7 +743,7 @@ def _aggregates(
         "krugman": krugman,
         "hachman": hachman,
         "herfindahl": herfindahl,
-        "gini": _gini(cells, a),
+        "gini": _gini(cells, a, row),
         "hoover": hoover,
         "eg_gamma": _eg_gamma(cells, size, weight, plant_herfindahl),
     }
@@ -741,7 +780,7 @@ def _concentration(
     return herfindahl, hoover
 
 
-def _gini(cells: _Cells, a: FloatArray) -> FloatArray:
+def _gini(cells: _Cells, a: FloatArray, row: FloatArray) -> FloatArray:
     """Locational Gini of every sector, sorting only the present cells.
 
     Territories absent from the sector have LQ 0: they come first on the Lorenz curve and
@@ -749,7 +788,7 @@ def _gini(cells: _Cells, a: FloatArray) -> FloatArray:
     ``sum_k dX_k (Y_k + Y_{k-1})`` and need not be listed.
     """
     gini = np.full(cells.n_s, np.nan)
-    row, col = cells.row_sum(a), cells.col_sum(a)
+    col = cells.col_sum(a)
     total = float(row.sum())
     if total <= 0:
         return gini
@@ -797,14 +836,23 @@ def _eg_gamma(
 
 
 def _cell_ranges(
-    cells: _Cells, a_low: FloatArray, a_high: FloatArray
+    cells: _Cells,
+    a_low: FloatArray,
+    a_high: FloatArray,
+    row_low: FloatArray,
+    row_high: FloatArray,
 ) -> tuple[tuple[FloatArray, FloatArray], ...]:
-    """Exact ranges of LQ, focus and size over the box ``[employment_low, employment_high]``."""
+    """Exact ranges of LQ, focus and size over the box ``[employment_low, employment_high]``.
+
+    ``row_low`` / ``row_high`` are the territories' whole-economy totals at both ends of the
+    box; each includes the cell's own bound, so the rest of the territory is their
+    difference with the cell.
+    """
     rows, cols = cells.rows, cells.cols
-    row_low, row_high = cells.row_sum(a_low), cells.row_sum(a_high)
     col_low, col_high = cells.col_sum(a_low), cells.col_sum(a_high)
     total_low, total_high = row_low.sum(), row_high.sum()
-    # rest of the row, of the column, and every other cell, at both ends of the box
+    # rest of the territory, of the column, and every other establishment, at both ends of
+    # the box (clipped at 0 against rounding: each is a sum of non-negative bands)
     r_low = np.maximum(row_low[rows] - a_low, 0.0)
     r_high = np.maximum(row_high[rows] - a_high, 0.0)
     c_low = np.maximum(col_low[cols] - a_low, 0.0)
@@ -931,7 +979,7 @@ def _positions(reference: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np
     return index, reference[index] == codes
 
 
-def _dynamics(counts: Counts, cells: _Cells) -> CellDynamics | None:
+def _dynamics(counts: Counts, totals: Totals, cells: _Cells) -> CellDynamics | None:
     window = counts.dynamics
     if window is None:
         return None
@@ -957,7 +1005,13 @@ def _dynamics(counts: Counts, cells: _Cells) -> CellDynamics | None:
         }
 
     on_cells = rates({k: _values(m, cells.rows, cells.cols) for k, m in matrices.items()})
-    territory_rates = rates({k: _sum(m, 1) for k, m in matrices.items()})
+    # A territory's dynamism is its whole economy's (an establishment in two overlapping
+    # groups is created once); counts without totals fall back on the row sums.
+    flows = totals.flows
+    if flows is None:
+        territory_rates = rates({k: _sum(m, 1) for k, m in matrices.items()})
+    else:
+        territory_rates = rates({k: _vector(getattr(flows, k)) for k in matrices})
     sector_rates = rates({k: _sum(m, 0) for k, m in matrices.items()})
     if not counts.from_establishments:
         # Aggregated tables compare two stocks: creations and closures are unknown (stored
@@ -1001,6 +1055,60 @@ def _validate(counts: Counts) -> None:
         )
 
 
+def _validate_totals(counts: Counts, totals: Totals) -> None:
+    """Whole-economy totals: finite, non-negative, ordered, and at least each of their cells."""
+    vectors = {name: _vector(getattr(totals, name)) for name in Totals.names()}
+    if totals.flows is not None:
+        vectors |= {f"flows.{n}": _vector(getattr(totals.flows, n)) for n in TotalFlows.names()}
+    for name, vector in vectors.items():
+        bad = ~np.isfinite(vector) | (vector < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"Counts.totals.{name}: value {float(vector[i])!r} in territory "
+                f"{str(counts.territories[i])!r} is not a finite non-negative number"
+            )
+    pairs = [
+        ("employment_low", "employment"),
+        ("employment", "employment_high"),
+        ("sme_establishments", "establishments"),
+    ]
+    for smaller, larger in pairs:
+        _check_vector_order(
+            counts, f"Counts.totals.{smaller}", vectors[smaller], f"Counts.totals.{larger}", vectors[larger]
+        )
+    # A cell is part of its territory's economy: no cell can exceed the territory's total.
+    for name in Totals.names():
+        cell_max = _row_max(getattr(counts, name))
+        _check_vector_order(
+            counts, f"a cell of Counts.{name}", cell_max, f"Counts.totals.{name}", vectors[name]
+        )
+
+
+def _check_vector_order(
+    counts: Counts, smaller_name: str, smaller: FloatArray, larger_name: str, larger: FloatArray
+) -> None:
+    # the same relative tolerance as _check_order, for sums made in another order
+    bad = smaller - larger > 1e-9 * np.maximum(np.abs(larger), 1.0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{smaller_name} > {larger_name} in territory {str(counts.territories[i])!r}: "
+            f"{float(smaller[i])!r} > {float(larger[i])!r} ({int(bad.sum())} such territory(ies))"
+        )
+
+
+def _row_max(matrix: sp.sparray) -> FloatArray:
+    csr = sp.csr_array(matrix, dtype=np.float64)
+    if csr.shape[1] == 0:
+        return np.zeros(csr.shape[0])
+    return np.asarray(csr.max(axis=1).toarray(), dtype=np.float64).ravel()
+
+
+def _vector(values: FloatArray) -> FloatArray:
+    return np.asarray(values, dtype=np.float64).ravel()
+
+
 def _check_finite_nonnegative(counts: Counts, name: str, matrix: sp.sparray) -> None:
     coo = sp.coo_array(matrix)
     bad = ~np.isfinite(coo.data) | (coo.data < 0)
@@ -1031,11 +1139,9 @@ def _check_order(counts: Counts, smaller: str, larger: str) -> None:
 
 
 def _check_comparable(
-    counts: Counts, rows: np.ndarray, cols: np.ndarray, establishments: FloatArray
+    counts: Counts, totals: Totals, cols: np.ndarray, establishments: FloatArray
 ) -> None:
-    present = establishments > 0
-    territories = np.unique(rows[present])
-    sectors = np.unique(cols[present])
+    territories = np.flatnonzero(_vector(totals.establishments) > 0)
     if len(territories) < 2:
         raise InputError(
             "location quotients, specialisation and concentration compare territories: "
@@ -1043,12 +1149,18 @@ def _check_comparable(
             f"({', '.join(map(str, counts.territories[territories]))} at level "
             f"{counts.territory_level!r})"
         )
-    if len(sectors) < 2:
+    present = establishments > 0
+    sectors = np.unique(cols[present])
+    # One sector is enough when the economy holds other activity (a sector-group file
+    # naming one value chain); when it is the whole economy every LQ is 1.
+    national = float(_vector(totals.establishments).sum())
+    rest = national - float(establishments[present].sum())
+    if len(sectors) < 2 and rest <= 1e-9 * national:
         raise InputError(
             "location quotients compare a sector with the whole economy: need at least 2 "
             f"sectors with establishments, got {len(sectors)} "
-            f"({', '.join(map(str, counts.sectors[sectors]))} at level {counts.sector_level!r});"
-            " a sector-group file must cover the rest of the economy too"
+            f"({', '.join(map(str, counts.sectors[sectors]))} at level {counts.sector_level!r}),"
+            " or activity outside them"
         )
 
 

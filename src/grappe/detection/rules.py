@@ -4,6 +4,10 @@ Both rules compare, sector by sector, the territories of one level that have at 
 establishment in the sector (the "present" territories): a territory without activity in
 a sector is never a cluster of it, and counting it would lower every percentile.
 
+LQ and focus are read from the indicators, which measure every sector (or sector group)
+against the territory's whole economy (``Counts.totals``): a sector group is rated as one
+more sector of the full nomenclature would be, whatever the other groups of its file.
+
 Sources
 -------
 * Strong clusters: Delgado, Porter & Stern (2014), "Clusters, convergence, and economic

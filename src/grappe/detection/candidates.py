@@ -1,0 +1,938 @@
+"""Potential clusters: test, score and rank the territory x sector cells of the productive fabric.
+
+The pipeline of :func:`detect` (``grappe detect``)
+-------------------------------------------------
+1. **Aggregate** the fabric store on communes (for the test) and at the requested level
+   (for the candidates), on one DuckDB or Spark connection
+   (:func:`grappe.detection.aggregate.aggregate`). A store holding only aggregated tables
+   above the commune level has no commune counts: the test then runs at the level.
+2. **Indicators** (:func:`grappe.detection.indicators.indicators`, on estimated employment,
+   or on establishments when the input has no headcount) and the published rules
+   (:func:`grappe.detection.rules.apply_rules`): U.S. Cluster Mapping "strong" clusters and
+   European Cluster Observatory stars.
+3. **Significance**: local Getis–Ord Gi* (self included, binary weights), per sector across
+   the **communes** of France (:func:`grappe.detection.significance.getis_ord`), of the
+   surprise of the sector's count in each commune, with conditional permutation inference
+   and Benjamini–Hochberg control across the communes of each sector (see *Significance*).
+4. **Score** and **rank** (see :class:`ScoreWeights`).
+
+Candidates
+----------
+One row per territory x sector cell with at least one active establishment of the sector
+in the territory (a *presence*), whatever its figures: a cell is never dropped for being
+small, it ranks low. ``significant`` is the Gi* call, and only it (no percentile rule).
+
+Significance
+------------
+*What is tested.* For commune ``i`` and sector ``s`` the value is the *surprise* of the
+sector's establishment count: ``v = -log10 P(X >= x_is)`` with ``X`` Poisson of mean
+``e_is = x_i. x_.s / x_..``, the count expected if the sector were spread like all
+establishments (``v = 0`` without establishment). Where nothing is clustered
+``P(v >= t) <= 10^-t`` in every commune, dense or sparse, so the values share one tail and
+are exchangeable, as the permutation test assumes; a cluster is a group of neighbouring
+communes that are each surprising. Two simpler values were measured worse on the synthetic
+fabrics of ``tests/detection/test_recall.py``: raw counts follow the density of the fabric
+and make every dense area a hot spot of every sector (about 0.5 % of all presences called
+with nothing planted, the communes of Paris first); Pearson residuals
+``(x - e) / sqrt(e)`` explode for one establishment of a rare sector in a village
+(``e`` ~ 0.001 gives ~ 30), so random draws of such villages outweigh a real cluster and
+the clusters of denser fabrics (Toulouse's aerospace at 1 M establishments) are lost.
+
+*Why communes.* Conditional permutation keeps a territory's own value and asks whether its
+neighbours are unusually high. A cluster that fits inside one zone d'emploi or EPCI
+(Toulouse's aerospace in Toulouse Métropole, Oyonnax's plastics in its zone d'emploi) has
+ordinary neighbours at that level, so no Gi* test at that level can see it; at the commune
+scale the same cluster is a group of neighbouring communes, which is what Gi* detects. A
+candidate territory is therefore significant in a sector when at least one of its communes
+is a Gi* hot spot of the sector at false discovery rate ``alpha`` (Benjamini–Hochberg across
+the communes of the sector, untested communes counting with ``p = 1``); its ``gi_z``,
+``p_value`` and ``p_adjusted`` are those of its most significant commune (``hotspot``).
+``support="level"`` runs the same test on the territories of the requested level instead
+(faster, blind to clusters that fit in one territory).
+
+*Weights.* Contiguity from shared borders (the packaged commune contiguity, aggregated to
+the level for ``support="level"``); a territory without any neighbour (an island such as
+Ouessant or Île-de-Sein) gets its nearest territory by population-weighted centroid (k = 1,
+the link made both ways); territories without coordinates keep no neighbour and are never
+tested (their neighbour sum is empty).
+
+*Screened p-values.* ``permutations`` conditional permutations (999 by default, one seeded
+block shared by every cell, counted exactly by :mod:`grappe.detection.significance`) give
+each cell its upper-tail p-value ``(r + 1) / (P + 1)``, ``r`` the draws whose neighbour sum
+reaches the observed one. That estimate cannot go below ``1 / (P + 1)``, while
+Benjamini–Hochberg over ~35,000 communes needs ``alpha * k / 35,000`` for ``k`` discoveries:
+with 999 draws a sector needs 35 hot communes before any is called, and the clusters of a
+full-size fabric are lost. Two steps lift that floor:
+
+1. the sequential refinement of :func:`~grappe.detection.significance.getis_ord` gives more
+   draws (doubling, up to ``max_permutations`` = 199,999) to the cells whose call at
+   ``alpha`` still depends on them, and stops as soon as no call can change;
+2. where no draw reaches the observed sum (``r = 0`` after the refinement), the p-value is
+   ``min(1 / (draws + 1), B)`` with ``B`` an upper bound of the exact permutation p-value:
+   reaching the observed neighbour sum ``A`` takes at least ``j*`` non-zero neighbours,
+   ``j*`` the fewest of the other communes' largest values whose sum reaches ``A``, and the
+   number of non-zero values among ``c`` neighbours drawn without replacement is
+   hypergeometric, so ``p <= B = P(H >= j*)``.
+
+The permutations decide every call above their resolution; the bound, never below the
+exact permutation p-value, decides only below it, where the draws cannot: for a null cell
+``P(p <= t) <= t`` at every ``t``, so the Benjamini–Hochberg calls keep their guarantee.
+Cells in the lower tail of their permutation distribution (upper-tail p-value >= 1/2) enter
+their family with ``p = 1``, which only makes the calls more conservative. With
+``permutations=0`` the p-value is the normal one of the analytic z.
+
+*False discoveries.* The family of Benjamini–Hochberg is one sector across communes, as
+the rule asks: each sector may make a false call with probability up to ``alpha``, so with
+~730 sous-classes a fabric where nothing is clustered still gets calls, mostly two or three
+establishments of a rare sector in neighbouring communes (0.4 % of the presences of the
+synthetic fabrics of ``tests/detection/test_recall.py`` with nothing planted). The score's
+critical-mass factor ranks them below real clusters of the same specialisation, but they
+can fill a top 20 when nothing else stands out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import scipy.sparse as sp
+from scipy import stats
+
+from grappe.detection.aggregate import SectorSpec, StoreOrFiles, aggregate
+from grappe.detection.counts import TERRITORY_LEVELS, Counts
+from grappe.detection.indicators import Measure, indicators, write_frame
+from grappe.detection.rules import RuleThresholds, apply_rules
+from grappe.detection.sector_groups import SectorGroup
+from grappe.detection.sector_groups import load as load_sector_groups
+from grappe.detection.significance import MAX_PERMUTATIONS, benjamini_hochberg, getis_ord
+from grappe.detection.weights import SpatialWeights, contiguity
+from grappe.errors import InputError
+from grappe.progress import SILENT, Reporter
+from grappe.storage.analytics import Analytics, connect
+
+__all__ = [
+    "CANDIDATE_COLUMNS",
+    "CANDIDATE_FORMATS",
+    "Candidates",
+    "ScoreWeights",
+    "detect",
+]
+
+Support = Literal["commune", "level"]
+CandidateFormat = Literal["csv", "json", "parquet", "geojson"]
+CANDIDATE_FORMATS: tuple[CandidateFormat, ...] = ("csv", "json", "parquet", "geojson")
+
+#: Columns of :meth:`Candidates.to_frame`, in order.
+CANDIDATE_COLUMNS: tuple[str, ...] = (
+    "rank",
+    "territory_level",
+    "territory_code",
+    "territory_name",
+    "sector_level",
+    "sector",
+    "sector_name",
+    "establishments",
+    "employment",
+    "employment_low",
+    "employment_high",
+    "sme_share",
+    "lq",
+    "lq_low",
+    "lq_high",
+    "size",
+    "focus",
+    "strong",
+    "stars",
+    "hotspot",
+    "gi_z",
+    "p_value",
+    "p_adjusted",
+    "significant",
+    "creation_rate",
+    "sector_creation_rate",
+    "score_size",
+    "score_specialisation",
+    "score_significance",
+    "score_dynamism",
+    "score",
+)
+
+# Half-saturation share of the sector's national employment for the size component.
+_SIZE_HALF = 0.02
+# Half-saturation number of establishments (critical mass) for the size component.
+_MASS_HALF = 5.0
+# LQ at which the specialisation component reaches tanh(1) = 0.76.
+_LQ_SCALE = 4.0
+# Gi* z-value at which the significance component reaches 1 - 1/e = 0.63.
+_Z_SCALE = 5.0
+# Neighbour sums within this relative distance are ties (as in significance.py).
+_TIE_RTOL = 1e-10
+# Surprise values beyond 10^-300 are capped (the float64 range).
+_SURPRISE_CAP = 300.0
+# Islands borrow this many nearest territories as neighbours.
+_ISLAND_K = 1
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class ScoreWeights:
+    """Weights of the four bounded components of the candidate score.
+
+    ``score = (w_size * size + w_spec * specialisation + w_sig * significance
+    + w_dyn * dynamism) / (w_size + w_spec + w_sig + w_dyn)``, in [0, 1], with:
+
+    * ``size = s / (s + 0.02) * m / (m + 5)``: the territory's share ``s`` of the sector's
+      national employment (of its establishments without headcount data), 0.5 at 2 % and
+      0.83 at 10 %, times the critical mass of ``m`` establishments, 0.5 at 5 and 0.83 at
+      25 — one establishment holding a whole small sector is not a cluster;
+    * ``specialisation = tanh(max(ln LQ, 0) / ln 4)``: 0 at LQ <= 1, 0.46 at LQ = 2,
+      0.76 at LQ = 4, 0.96 at LQ = 16;
+    * ``significance = 1 - exp(-max(gi_z, 0) / 5)`` when the cell is significant (Gi* hot
+      spot, Benjamini–Hochberg adjusted p-value <= alpha), else 0;
+    * ``dynamism = r / (r + 1)``, ``r`` the cell's creation rate over its sector's national
+      creation rate (0.5 at the national pace); 0.5 when either rate is undefined.
+
+    Attributes
+    ----------
+    size, specialisation, significance, dynamism : float
+        Non-negative weights, not all zero (defaults 0.25, 0.30, 0.35, 0.10).
+    """
+
+    size: float = 0.25
+    specialisation: float = 0.30
+    significance: float = 0.35
+    dynamism: float = 0.10
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+                raise InputError(
+                    f"ScoreWeights.{item.name}={value!r}: expected a finite number >= 0"
+                )
+        if self.total <= 0:
+            raise InputError("ScoreWeights: at least one weight must be positive")
+
+    @property
+    def total(self) -> float:
+        """Sum of the weights."""
+        return self.size + self.specialisation + self.significance + self.dynamism
+
+
+@dataclass(frozen=True, eq=False)
+class Candidates:
+    """Ranked potential clusters, computed once by :func:`detect`.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        One row per candidate (columns :data:`CANDIDATE_COLUMNS`), best first.
+    territory_level, sector_level : str
+        Levels of the rows.
+    support : {"commune", "level"}
+        Territories on which the Gi* test ran.
+    weights_kind : str
+        How the spatial weights were built.
+    permutations, seed : int
+        Permutation draws and their seed.
+    alpha : float
+        False discovery rate of the ``significant`` call.
+    score_weights : ScoreWeights
+        Weights of the score.
+    date : str
+        Snapshot date of the fabric (the end of the dynamics window), ISO.
+    """
+
+    frame: pd.DataFrame
+    territory_level: str
+    sector_level: str
+    support: str
+    weights_kind: str
+    permutations: int
+    seed: int
+    alpha: float
+    score_weights: ScoreWeights
+    date: str
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of the ranked candidates (one row per territory x sector presence)."""
+        return self.frame.copy()
+
+    def top(self, n: int = 20) -> pd.DataFrame:
+        """The ``n`` best candidates."""
+        if not isinstance(n, int) or n < 0:
+            raise InputError(f"top: n={n!r}: expected a whole number >= 0")
+        return self.frame.head(n).copy()
+
+    def write(
+        self, path: Path | str, format: str | None = None, top: int | None = None
+    ) -> Path:
+        """Write the candidates as CSV, JSON (records), Parquet or GeoJSON.
+
+        Parameters
+        ----------
+        path : Path or str
+            Output file.
+        format : {"csv", "json", "parquet", "geojson"}, optional
+            Defaults to the suffix of ``path``.
+        top : int, optional
+            Write only the ``top`` best candidates (default: all).
+
+        Returns
+        -------
+        Path
+            The file written.
+
+        Notes
+        -----
+        GeoJSON holds one Point feature per candidate at the population-weighted centroid of
+        its territory (WGS84 longitude, latitude), its properties the columns; candidates
+        whose territory has no coordinates get a null geometry.
+        """
+        path = Path(path)
+        fmt = candidate_format(path, format)
+        frame = self.frame if top is None else self.top(top)
+        if fmt == "geojson":
+            path.write_text(_geojson_text(frame, self.territory_level), encoding="utf-8")
+        else:
+            write_frame(frame, path, fmt)
+        return path
+
+    def map(self, path: Path | str, top: int = 20) -> Path:
+        """Draw the ``top`` candidates on a map of France, PNG or SVG by the suffix of ``path``.
+
+        See :func:`grappe.detection.maps.candidates_map`.
+        """
+        from grappe.detection.maps import candidates_map
+
+        return candidates_map(self.top(top), Path(path), self.territory_level, title_date=self.date)
+
+    def geojson(self, top: int | None = None) -> dict[str, Any]:
+        """The candidates as a GeoJSON FeatureCollection (a dict); see :meth:`write`."""
+        frame = self.frame if top is None else self.top(top)
+        result: dict[str, Any] = json.loads(_geojson_text(frame, self.territory_level))
+        return result
+
+
+def detect(
+    store: StoreOrFiles,
+    level: str = "ze",
+    sectors: SectorSpec = "sous-classe",
+    engine: str | Analytics | None = None,
+    at: dt.date | None = None,
+    thresholds: RuleThresholds | None = None,
+    permutations: int = 999,
+    alpha: float = 0.05,
+    seed: int = 0,
+    reporter: Reporter = SILENT,
+    weights: ScoreWeights | None = None,
+    support: Support = "commune",
+    max_permutations: int | None = MAX_PERMUTATIONS,
+) -> Candidates:
+    """Find, test, score and rank the potential clusters of a fabric store.
+
+    Parameters
+    ----------
+    store : FabricStore, Path or sequence of Path
+        The fabric store (or its directory, or its Parquet files).
+    level : {"ze", "epci", "commune", "departement", "region"}
+        Territory level of the candidates. ``ze`` needs the zones d'emploi imported
+        (``grappe refdata import-ze``).
+    sectors : NAF level, sector-group file or list of SectorGroup
+        Sector level of the candidates (``section`` ... ``sous-classe``, or groups).
+    engine : {"duckdb", "spark"} or Analytics, optional
+        Engine of the aggregation (default ``Settings.engine``).
+    at : datetime.date, optional
+        Snapshot date (default: the latest date of the fabric).
+    thresholds : RuleThresholds, optional
+        Thresholds of the strong rule and the stars (the published ones by default).
+    permutations : int
+        Conditional permutations of the Gi* test (999; 0 for analytic p-values only).
+    alpha : float
+        False discovery rate of the ``significant`` call, in (0, 1).
+    seed : int
+        Seed of the permutations: the same seed gives the same candidates, bit for bit.
+    reporter : Reporter
+        Progress of the steps.
+    weights : ScoreWeights, optional
+        Weights of the score components (defaults: :class:`ScoreWeights`).
+    support : {"commune", "level"}
+        Territories of the Gi* test: communes (default; see the module notes) or the
+        territories of ``level``.
+    max_permutations : int, optional
+        Cap of the sequential refinement of :func:`~grappe.detection.significance.getis_ord`
+        (more draws, up to this many, only for the cells whose call at ``alpha`` depends on
+        them; 199,999 by default). ``None`` (or any value up to ``permutations``) turns the
+        refinement off.
+
+    Returns
+    -------
+    Candidates
+        Ranked, best first.
+
+    Raises
+    ------
+    InputError
+        A wrong argument, zones d'emploi not imported for ``level="ze"``, an empty store.
+
+    Examples
+    --------
+    >>> from grappe.detection.candidates import detect
+    >>> found = detect("store/", level="epci", permutations=999, seed=1)  # doctest: +SKIP
+    >>> found.top(5)[["territory_name", "sector_name", "score"]]  # doctest: +SKIP
+    """
+    _check_arguments(level, permutations, alpha, seed, support)
+    if max_permutations is not None and (
+        isinstance(max_permutations, bool)
+        or not isinstance(max_permutations, int)
+        or max_permutations < 0
+    ):
+        raise InputError(f"max_permutations={max_permutations!r}: expected a whole number >= 0")
+    # The refinement cap is at least the first round (no refinement at or below it).
+    cap = permutations if max_permutations is None else max(max_permutations, permutations)
+    score_weights = weights if weights is not None else ScoreWeights()
+    if not isinstance(score_weights, ScoreWeights):
+        raise InputError(f"weights must be a ScoreWeights, not {type(weights).__name__}")
+    _require_ze(level)
+    fine, counts, used_support = _counts(store, level, sectors, engine, at, reporter, support)
+    measure: Measure = "employment" if counts.employment.nnz else "establishments"
+    with reporter.step("Indicateurs, grappes fortes et étoiles"):
+        ind = indicators(counts, measure=measure)
+        frame = apply_rules(ind, thresholds).to_frame()
+    weights_ = _weights(used_support if used_support == "commune" else level)
+    test = _significance(
+        fine, weights_, permutations, seed, alpha, cap, reporter
+    )
+    with reporter.step("Score et classement des candidats"):
+        frame = frame[frame["establishments"] > 0].reset_index(drop=True)
+        lifted = _lift(test, counts, frame, used_support, level)
+        for name, values in lifted.items():
+            frame[name] = values
+        frame["significant"] = frame["p_adjusted"].to_numpy() <= alpha
+        sector_rates = _sector_creation_rates(counts)
+        frame["sector_creation_rate"] = sector_rates[
+            np.searchsorted(counts.sectors, frame["sector"].to_numpy())
+        ]
+        _score(frame, score_weights)
+        _names(frame, level, counts.sector_level, sectors)
+        frame = _rank(frame)
+    date = counts.dynamics.end if counts.dynamics is not None else ""
+    return Candidates(
+        frame=frame,
+        territory_level=level,
+        sector_level=counts.sector_level,
+        support=used_support,
+        weights_kind=weights_.kind,
+        permutations=int(permutations),
+        seed=int(seed),
+        alpha=float(alpha),
+        score_weights=score_weights,
+        date=date,
+    )
+
+
+def candidate_format(path: Path | None, format: str | None) -> CandidateFormat:
+    """The output format: ``format`` when given, else the suffix of ``path`` (else CSV).
+
+    Raises
+    ------
+    InputError
+        The format (or the suffix) is not csv, json, parquet or geojson.
+    """
+    if format is None:
+        suffix = path.suffix.lower().lstrip(".") if path is not None else ""
+        if not suffix:
+            return "csv"
+        if suffix not in CANDIDATE_FORMATS:
+            raise InputError(
+                f"{path}: cannot infer the output format from the suffix {suffix!r}; "
+                f"use one of {', '.join(CANDIDATE_FORMATS)}"
+            )
+        format = suffix
+    for known in CANDIDATE_FORMATS:
+        if format == known:
+            return known
+    raise InputError(f"format={format!r} is not one of {', '.join(CANDIDATE_FORMATS)}")
+
+
+# --------------------------------------------------------------------------------------------
+# implementation
+
+
+def _check_arguments(
+    level: str, permutations: int, alpha: float, seed: int, support: str
+) -> None:
+    if level not in TERRITORY_LEVELS:
+        raise InputError(f"level {level!r}: expected one of {', '.join(TERRITORY_LEVELS)}")
+    if isinstance(permutations, bool) or not isinstance(permutations, int) or permutations < 0:
+        raise InputError(f"permutations={permutations!r}: expected a whole number >= 0")
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+        raise InputError(f"alpha={alpha!r}: expected a false discovery rate between 0 and 1")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError(f"seed={seed!r}: expected a whole number >= 0")
+    if support not in ("commune", "level"):
+        raise InputError(f"support={support!r}: expected 'commune' or 'level'")
+
+
+def _require_ze(level: str) -> None:
+    from grappe.refdata import territories
+
+    if level == "ze" and not territories.ze_imported():
+        raise InputError(
+            "niveau 'ze' : les zones d'emploi ne sont pas importées ; lancez "
+            "`grappe refdata import-ze FICHIER.xlsx` avec la table de composition communale "
+            "de l'INSEE (ou choisissez --level epci)"
+        )
+
+
+def _counts(
+    store: StoreOrFiles,
+    level: str,
+    sectors: SectorSpec,
+    engine: str | Analytics | None,
+    at: dt.date | None,
+    reporter: Reporter,
+    support: Support,
+) -> tuple[Counts, Counts, Support]:
+    """Counts of the Gi* support (communes) and of the candidate level, on one engine.
+
+    Two aggregations rather than a roll-up of the commune counts: commune counts have no
+    row for a commune without any establishment at the snapshot, so its closures and its
+    stock at the start of the window would be lost from the level's dynamics.
+    """
+    if support == "level" or level == "commune":
+        counts = aggregate(store, level, sectors, at=at, engine=engine, reporter=reporter)
+        return counts, counts, "level" if level != "commune" else "commune"
+    analytics = engine if isinstance(engine, Analytics) else connect(engine)
+    try:
+        try:
+            fine = aggregate(store, "commune", sectors, at=at, engine=analytics, reporter=reporter)
+        except InputError as exc:
+            # Aggregated tables stored above the commune level cannot go down to communes.
+            if "cannot give level 'commune'" not in str(exc):
+                raise
+            counts = aggregate(store, level, sectors, at=at, engine=analytics, reporter=reporter)
+            return counts, counts, "level"
+        counts = aggregate(store, level, sectors, at=at, engine=analytics, reporter=reporter)
+    finally:
+        if analytics is not engine:
+            analytics.close()
+    return fine, counts, "commune"
+
+
+@lru_cache(maxsize=8)
+def _level_weights(level: str, ze_key: object) -> SpatialWeights:
+    """Contiguity of every territory of a level, islands tied to their nearest territory."""
+    from grappe.refdata import territories
+
+    levels = territories.commune_levels()
+    codes = pc.unique(levels.column(level).drop_null()).to_pylist()
+    weights = contiguity(np.asarray(sorted(codes)), level)
+    if len(weights.islands) == 0:
+        return weights
+    centroids = territories.centroids(level)
+    located = centroids.filter(pc.is_valid(centroids.column("x")))
+    located_codes = np.asarray(located.column("code").to_pylist(), dtype=str)
+    inside = np.isin(weights.ids, located_codes)
+    sub = weights.reindex(weights.ids[inside])
+    coords = located.filter(pc.is_in(located.column("code"), pa.array(sub.ids.tolist())))
+    filled = sub.fill_islands(coords, k=_ISLAND_K)
+    if inside.all():
+        return filled
+    # Territories without coordinates keep no neighbour (never tested).
+    coo = filled.adjacency.tocoo()
+    rows = np.searchsorted(weights.ids, filled.ids[coo.row])
+    cols = np.searchsorted(weights.ids, filled.ids[coo.col])
+    return SpatialWeights.from_pairs(weights.ids, rows, cols, filled.kind)
+
+
+def _weights(level: str) -> SpatialWeights:
+    from grappe.refdata import territories
+
+    key = territories._ze_key() if level == "ze" else None  # follows a re-import of the ZE
+    return _level_weights(level, key)
+
+
+@dataclass(frozen=True)
+class _Test:
+    """Gi* outcome on the tested support cells (flat, row-major on weights.ids x sectors)."""
+
+    rows: IntArray  # support territory (row of the weights)
+    cols: IntArray  # sector
+    z: FloatArray
+    p: FloatArray
+    p_adjusted: FloatArray
+    ids: npt.NDArray[np.str_]
+    sectors: npt.NDArray[np.str_]
+    valid_sector: npt.NDArray[np.bool_]
+
+
+def _significance(
+    fine: Counts,
+    weights: SpatialWeights,
+    permutations: int,
+    seed: int,
+    alpha: float,
+    max_permutations: int,
+    reporter: Reporter,
+) -> _Test:
+    """Gi* hot-spot p-values of establishments on the support, refined below 1 / (P + 1)."""
+    n, s = weights.n, len(fine.sectors)
+    located = np.searchsorted(weights.ids, fine.territories)
+    located = np.minimum(located, n - 1)
+    inside = weights.ids[located] == fine.territories
+    est = fine.establishments.tocoo()
+    keep = inside[est.row]
+    # The surprise of each count, not the count (see the module notes): raw counts follow
+    # the density of the fabric and would make every dense area a hot spot of every sector.
+    data = est.data[keep]
+    row_total = np.asarray(fine.establishments.sum(axis=1)).ravel()
+    col_total = np.asarray(fine.establishments.sum(axis=0)).ravel()
+    expected = row_total[est.row[keep]] * col_total[est.col[keep]] / col_total.sum()
+    data = _surprise(data, expected)
+    values = sp.csc_array(
+        (data, (located[est.row[keep]], est.col[keep])), shape=(n, s)
+    )
+    values.sum_duplicates()
+    values.eliminate_zeros()
+    rng = np.random.default_rng(seed)
+    result = getis_ord(
+        values,
+        weights,
+        transform="B",
+        permutations=permutations,
+        rng=rng if permutations else None,
+        sectors=fine.sectors,
+        reporter=reporter,
+        max_permutations=max_permutations if permutations else None,
+        alpha=alpha,
+    )
+    # Only cells in the upper tail can be hot spots; the others (upper-tail p-value >= 1/2)
+    # enter their family with p = 1, which can only make the calls more conservative, and
+    # halves the arrays kept from tens of millions of tested cells.
+    upper = result.tested & (result.tail > 0)
+    flat = np.flatnonzero(upper)
+    del upper
+    rows, cols = np.divmod(flat, s)
+    z = result.z.ravel()[flat]
+    if permutations:
+        draws = np.asarray(result.schedule, dtype=np.int64)[result.draw_round.ravel()[flat]]
+        larger = result.folded.ravel()[flat].astype(np.int64)  # upper tail: folded = larger
+        p = (larger + 1.0) / (draws + 1.0)
+        del draws
+        floor = np.flatnonzero(larger == 0)
+        if len(floor):
+            totals = np.asarray(values.sum(axis=0)).ravel()
+            gi = result.statistic.ravel()[flat[floor]]
+            own = np.asarray(values[rows[floor], cols[floor]]).ravel()
+            lag = gi * totals[cols[floor]] - own
+            bound = _hypergeometric_bound(values, weights, rows[floor], cols[floor], lag)
+            p[floor] = np.minimum(p[floor], bound)
+    else:
+        p = np.asarray(stats.norm.sf(z))
+    # Sectors without variance (NaN adjusted p-values) have no test at all.
+    valid_sector = ~np.isnan(result.p_adjusted[0])
+    del result
+    # Each sector's family is every support territory, the untested ones with p = 1.
+    p_adjusted = benjamini_hochberg(p, cols, np.full(s, n))
+    return _Test(rows, cols, z, p, p_adjusted, weights.ids, fine.sectors, valid_sector)
+
+
+def _surprise(observed: FloatArray, expected: FloatArray) -> FloatArray:
+    """``-log10 P(X >= observed)`` for ``X ~ Poisson(expected)``: 0 for no establishment.
+
+    Under the null (a sector spread like all establishments) ``P(v >= t) <= 10 ** -t`` in
+    every commune, dense or sparse: the values share one tail, as the permutation test
+    assumes.
+    """
+    log_sf = stats.poisson.logsf(observed - 1.0, expected)
+    return np.minimum(-log_sf / math.log(10.0), _SURPRISE_CAP)
+
+
+def _hypergeometric_bound(
+    values: sp.csc_array,
+    weights: SpatialWeights,
+    rows: IntArray,
+    cols: IntArray,
+    lag: FloatArray,
+) -> FloatArray:
+    """Upper bound of the conditional-permutation p-value ``P(D >= lag)`` of each cell.
+
+    ``D`` is the sum of ``c_i`` values drawn without replacement among the other
+    territories. Reaching ``lag`` takes at least ``j*`` non-zero draws, ``j*`` the fewest of
+    the other territories' largest values whose sum reaches ``lag``; the count of non-zero
+    draws is hypergeometric.
+    """
+    n = weights.n
+    cards = weights.cardinalities[rows]
+    own = np.asarray(values[rows, cols]).ravel()
+    needed = np.empty(len(rows), dtype=np.int64)
+    nonzero = np.diff(values.indptr)
+    for j in np.unique(cols).tolist():
+        at = np.flatnonzero(cols == j)
+        column = values.data[values.indptr[j] : values.indptr[j + 1]]
+        ascending = np.sort(column)
+        top = np.cumsum(ascending[::-1])  # top[k - 1]: sum of the k largest values
+        target = lag[at] * (1.0 - _TIE_RTOL)
+        # The draws come from the other territories: the cell's own value, when among the
+        # largest, is not available. With ``r`` its rank (1 = largest), the others' k
+        # largest sum to top[k - 1] for k < r and to top[k] - own from k = r on.
+        rank = len(ascending) - np.searchsorted(ascending, own[at], side="right") + 1
+        first = np.searchsorted(top, target, side="left") + 1
+        without = np.searchsorted(top, target + own[at], side="left")
+        needed[at] = np.where((first < rank) | (own[at] <= 0), first, np.maximum(rank, without))
+    needed[lag <= 0] = 0  # an empty neighbour sum is always reached
+    others_nonzero = nonzero[cols] - (own > 0)
+    bound = _hypergeometric_sf(needed, n - 1, others_nonzero, cards)
+    # The observed draw itself has a positive probability: never report exactly zero.
+    return np.maximum(bound, np.finfo(np.float64).tiny)
+
+
+def _hypergeometric_sf(
+    j: IntArray, population: int, successes: IntArray, draws: IntArray
+) -> FloatArray:
+    """``P(H >= j)`` for ``H`` hypergeometric, vectorised (scipy's ``sf`` loops per element).
+
+    The first term comes from log-gamma functions, the next ones from the ratio of
+    consecutive terms; the loop runs over the at most ``max(draws)`` terms, not the cells.
+    """
+    from scipy.special import gammaln
+
+    j = np.asarray(j, dtype=np.int64)
+    k = np.asarray(successes, dtype=np.float64)
+    c = np.asarray(draws, dtype=np.float64)
+    big_n = float(population)
+    last = np.minimum(k, c)
+    start = np.maximum(j, 0).astype(np.float64)
+    possible = start <= last
+    h = np.where(possible, start, 0.0)
+
+    def log_choose(a: FloatArray, b: FloatArray) -> FloatArray:
+        return np.asarray(gammaln(a + 1) - gammaln(b + 1) - gammaln(a - b + 1))
+
+    with np.errstate(invalid="ignore"):
+        log_term = (
+            log_choose(k, h) + log_choose(big_n - k, c - h) - log_choose(np.full_like(k, big_n), c)
+        )
+    term = np.where(possible, np.exp(log_term), 0.0)
+    total = term.copy()
+    for _ in range(int(np.max(last - h, initial=0))):
+        going = possible & (h < last)
+        if not going.any():
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = (k - h) * (c - h) / ((h + 1.0) * (big_n - k - c + h + 1.0))
+        term = np.where(going, term * ratio, 0.0)
+        total += term
+        h = np.where(going, h + 1.0, h)
+    return np.minimum(total, 1.0)
+
+
+def _lift(
+    test: _Test,
+    counts: Counts,
+    frame: pd.DataFrame,
+    support: Support,
+    level: str,
+) -> dict[str, np.ndarray]:
+    """The most significant support territory of each candidate: hotspot, gi_z, p-values."""
+    s = len(counts.sectors)
+    # The support and the level are aggregated apart: align their sector columns by code.
+    column = np.searchsorted(counts.sectors, test.sectors)
+    column = np.minimum(column, s - 1)
+    known_sector = counts.sectors[column] == test.sectors
+    support_ids = test.ids
+    if support == "commune" and level != "commune":
+        from grappe.refdata import territories
+
+        levels = territories.commune_levels()
+        communes = np.asarray(levels.column("commune").to_pylist(), dtype=str)
+        targets = np.asarray(levels.column(level).fill_null("").to_pylist(), dtype=str)
+        order = np.argsort(communes)
+        pos = np.minimum(np.searchsorted(communes[order], support_ids), len(communes) - 1)
+        parent = np.where(communes[order][pos] == support_ids, targets[order][pos], "")
+    else:
+        parent = support_ids
+    t_index = np.searchsorted(counts.territories, parent)
+    t_index = np.minimum(t_index, len(counts.territories) - 1)
+    has_parent = counts.territories[t_index] == parent
+    row_t = t_index[test.rows]
+    ok = has_parent[test.rows] & known_sector[test.cols]
+    key = row_t[ok].astype(np.int64) * s + column[test.cols[ok]]
+    p = test.p[ok]
+    p_adj = test.p_adjusted[ok]
+    z = test.z[ok]
+    where = test.rows[ok]
+
+    cand_rows = np.searchsorted(counts.territories, frame["territory_code"].to_numpy())
+    cand_cols = np.searchsorted(counts.sectors, frame["sector"].to_numpy())
+    cand_key = cand_rows.astype(np.int64) * s + cand_cols
+    n_cand = len(frame)
+    # Candidate of each tested cell (cells outside every candidate are dropped), then per
+    # candidate: the smallest p, among those the largest z, among those the first territory.
+    # Grouped reductions (ufunc.at) rather than a sort: tens of millions of tested cells.
+    by_key = np.argsort(cand_key, kind="stable")
+    sorted_keys = cand_key[by_key]
+    at = np.minimum(np.searchsorted(sorted_keys, key), max(n_cand - 1, 0))
+    inside = (sorted_keys[at] == key) if n_cand else np.zeros(len(key), dtype=bool)
+    cand = by_key[at[inside]]
+    p, p_adj, z, where = p[inside], p_adj[inside], z[inside], where[inside]
+    out_p = np.ones(n_cand)
+    np.minimum.at(out_p, cand, p)
+    best = p == out_p[cand]
+    z_key = np.where(np.isnan(z), -np.inf, z)
+    best_z = np.full(n_cand, -np.inf)
+    np.maximum.at(best_z, cand[best], z_key[best])
+    best &= z_key == best_z[cand]
+    first = np.full(n_cand, np.iinfo(np.int64).max)
+    np.minimum.at(first, cand[best], where[best])
+    found = first < np.iinfo(np.int64).max
+    valid = np.zeros(s, dtype=bool)
+    valid[column[known_sector & test.valid_sector]] = True
+    out_padj = np.where(valid[cand_cols], 1.0, np.nan)
+    # Benjamini-Hochberg is monotone in p within a sector: the smallest p has the smallest
+    # adjusted p.
+    np.fmin.at(out_padj, cand, p_adj)
+    out_z = np.where(found & np.isfinite(best_z), best_z, np.nan)
+    hotspot = np.full(n_cand, "", dtype=object)
+    hotspot[found] = support_ids[first[found]]
+    return {"hotspot": hotspot, "gi_z": out_z, "p_value": out_p, "p_adjusted": out_padj}
+
+
+def _sector_creation_rates(counts: Counts) -> FloatArray:
+    """Creation rate of every sector nationally (created / stock at the window start)."""
+    if counts.dynamics is None:
+        return np.full(len(counts.sectors), np.nan)
+    created = np.asarray(counts.dynamics.created.sum(axis=0)).ravel()
+    stock = np.asarray(counts.dynamics.stock_start.sum(axis=0)).ravel()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(stock > 0, created / stock, np.nan)
+    if not counts.from_establishments:
+        rate[:] = np.nan
+    return rate
+
+
+def _score(frame: pd.DataFrame, w: ScoreWeights) -> None:
+    """Add the four bounded components and the score (see :class:`ScoreWeights`)."""
+    size = frame["size"].to_numpy(dtype=np.float64)
+    size = np.where(np.isfinite(size), size, 0.0)
+    mass = frame["establishments"].to_numpy(dtype=np.float64)
+    size_c = size / (size + _SIZE_HALF) * mass / (mass + _MASS_HALF)
+    lq = frame["lq"].to_numpy(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_lq = np.where(np.isfinite(lq) & (lq > 0), np.log(np.where(lq > 0, lq, 1.0)), 0.0)
+    spec_c = np.tanh(np.maximum(log_lq, 0.0) / math.log(_LQ_SCALE))
+    z = np.nan_to_num(frame["gi_z"].to_numpy(dtype=np.float64), nan=0.0, posinf=1e6)
+    sig_c = np.where(
+        frame["significant"].to_numpy(), 1.0 - np.exp(-np.maximum(z, 0.0) / _Z_SCALE), 0.0
+    )
+    rate = frame["creation_rate"].to_numpy(dtype=np.float64)
+    national = frame["sector_creation_rate"].to_numpy(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = rate / national
+    defined = np.isfinite(ratio) & (ratio >= 0)
+    dyn_c = np.where(defined, ratio / (np.where(defined, ratio, 0.0) + 1.0), 0.5)
+    frame["score_size"] = size_c
+    frame["score_specialisation"] = spec_c
+    frame["score_significance"] = sig_c
+    frame["score_dynamism"] = dyn_c
+    frame["score"] = (
+        w.size * size_c + w.specialisation * spec_c + w.significance * sig_c + w.dynamism * dyn_c
+    ) / w.total
+
+
+def _names(frame: pd.DataFrame, level: str, sector_level: str, sectors: SectorSpec) -> None:
+    from grappe.refdata import naf, territories
+
+    territory_names = territories.names(level)
+    frame["territory_name"] = [
+        territory_names.get(code, code) for code in frame["territory_code"].tolist()
+    ]
+    groups = _groups_of(sectors)
+    if groups is not None:
+        labels = {g.code: g.name for g in groups}
+    else:
+        table = naf.table()
+        labels = dict(zip(table["code"].to_pylist(), table["label"].to_pylist(), strict=True))
+    frame["sector_name"] = [labels.get(code, code) for code in frame["sector"].tolist()]
+
+
+def _groups_of(sectors: SectorSpec) -> list[SectorGroup] | None:
+    if isinstance(sectors, str) and not sectors.lower().endswith(".toml"):
+        return None
+    if isinstance(sectors, str | Path):
+        return load_sector_groups(Path(sectors))
+    return list(sectors)
+
+
+def _rank(frame: pd.DataFrame) -> pd.DataFrame:
+    """Order by score (ties: significant first, more establishments, then codes) and rank."""
+    order = np.lexsort(
+        (
+            frame["sector"].to_numpy(),
+            frame["territory_code"].to_numpy(),
+            -frame["establishments"].to_numpy(),
+            ~frame["significant"].to_numpy(),
+            -frame["score"].to_numpy(),
+        )
+    )
+    ranked = frame.iloc[order].reset_index(drop=True)
+    ranked["rank"] = np.arange(1, len(ranked) + 1, dtype=np.int64)
+    ranked["stars"] = ranked["stars"].astype(np.int64)
+    ranked["strong"] = ranked["strong"].astype(bool)
+    ranked["significant"] = ranked["significant"].astype(bool)
+    return ranked[list(CANDIDATE_COLUMNS)]
+
+
+def _geojson_text(frame: pd.DataFrame, level: str) -> str:
+    """A FeatureCollection of Points at the territories' population-weighted centroids."""
+    from grappe.refdata import territories
+
+    centroids = territories.centroids(level)
+    codes = np.asarray(centroids.column("code").to_pylist(), dtype=str)
+    lon = np.asarray(centroids.column("lon").to_pylist(), dtype=object)
+    lat = np.asarray(centroids.column("lat").to_pylist(), dtype=object)
+    wanted = frame["territory_code"].to_numpy().astype(str)
+    pos = np.minimum(np.searchsorted(codes, wanted), max(len(codes) - 1, 0))
+    found = codes[pos] == wanted
+    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    features = []
+    for k, record in enumerate(records):
+        x, y = (lon[pos[k]], lat[pos[k]]) if found[k] else (None, None)
+        geometry = (
+            {"type": "Point", "coordinates": [round(float(x), 6), round(float(y), 6)]}
+            if x is not None and y is not None
+            else None
+        )
+        features.append({"type": "Feature", "geometry": geometry, "properties": record})
+    return json.dumps(
+        {"type": "FeatureCollection", "features": features},
+        ensure_ascii=False,
+        default=_json_default,
+        allow_nan=False,
+    ) + "\n"
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
+    if isinstance(value, np.floating):
+        number = float(value)
+        return None if math.isnan(number) else number
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+

@@ -1,0 +1,116 @@
+"""`grappe detect` through Typer's CliRunner: the table, the files, the map, the errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from _candidates_fabric import synthetic_store
+from typer.testing import CliRunner
+
+from grappe.cli import _console, app
+from grappe.fabric.synth import PlantedCluster
+from grappe.refdata import territories
+
+FABRIC_ROWS = 100_000
+
+
+@pytest.fixture(scope="module")
+def fabric(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[PlantedCluster]]:
+    return synthetic_store(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="module")
+def ze_parquet(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> Path:
+    home = tmp_path_factory.mktemp("ze_home")
+    territories.import_ze(real_data / "insee_communes_ze2020_geo2022.xlsx", home=home)
+    return territories.ze_path(home)
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["detect", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_prints_the_top_candidates_at_ze_level(
+    fabric: tuple[Path, list[PlantedCluster]],
+    ze_parquet: Path,
+    grappe_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_console.console, "_width", 220)  # a wide terminal: one line per row
+    target = territories.ze_path(grappe_home)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ze_parquet, target)
+    code, out, err = run("--store", str(fabric[0]), "--level", "ze", "--top", "10",
+                         "--permutations", "99", "--seed", "3")
+    assert code == 0, err
+    for header in ("rang", "territoire", "secteur", "QL", "étoiles", "p ajustée", "score"):
+        assert header in out
+    assert "Grappes potentielles : les 10 meilleurs candidats (niveau ze)" in out
+    # the two largest planted clusters lead at this size
+    assert "Décolletage" in out
+    assert "Oyonnax" in out
+
+
+def test_writes_every_format_and_a_map(
+    fabric: tuple[Path, list[PlantedCluster]], tmp_path: Path
+) -> None:
+    common = ("--store", str(fabric[0]), "--level", "epci", "--permutations", "99")
+    out_csv = tmp_path / "candidats.csv"
+    code, _, err = run(*common, "--out", str(out_csv), "--map", str(tmp_path / "carte.svg"),
+                       "--top", "15")
+    assert code == 0, err
+    frame = pd.read_csv(out_csv, dtype={"territory_code": str, "sector": str})
+    assert frame["rank"].iloc[0] == 1
+    assert len(frame) > 1000
+    assert "candidats écrits" in err
+    assert "Carte écrite" in err
+    assert (tmp_path / "carte.svg").read_text(encoding="utf-8").startswith("<?xml")
+    out_geojson = tmp_path / "candidats.json"
+    code, _, err = run(*common, "--out", str(out_geojson), "--format", "geojson")
+    assert code == 0, err
+    collection = json.loads(out_geojson.read_text(encoding="utf-8"))
+    assert collection["type"] == "FeatureCollection"
+    assert collection["features"][0]["properties"]["rank"] == 1
+    # the same seed gives the same file
+    first = frame.to_csv(index=False)
+    code, _, err = run(*common, "--out", str(out_csv))
+    assert code == 0, err
+    again = pd.read_csv(out_csv, dtype={"territory_code": str, "sector": str})
+    assert again.to_csv(index=False) == first
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--level", "canton"), "--level 'canton' : valeur inconnue"),
+        (("--sectors", "rayon"), "--sectors 'rayon' : valeur inconnue"),
+        (("--engine", "oracle"), "--engine 'oracle' : valeur inconnue"),
+        (("--alpha", "2"), "--alpha 2.0 : attendu un taux"),
+        (("--format", "xlsx"), "format='xlsx' is not one of"),
+        (("--format", "parquet"), "--format parquet : indiquez un fichier avec --out"),
+        (("--map", "carte.pdf"), "--map carte.pdf : extension attendue .png ou .svg"),
+        (("--at", "2024-13-01"), "--at '2024-13-01' : date invalide"),
+    ],
+)
+def test_wrong_options_fail_with_a_clear_message(
+    args: tuple[str, ...], message: str, tmp_path: Path
+) -> None:
+    code, _, err = run("--store", str(tmp_path), "--level", "epci", *args)
+    assert code == 2
+    assert message in " ".join(err.split())
+
+
+def test_missing_store_and_missing_zones_d_emploi(
+    fabric: tuple[Path, list[PlantedCluster]], tmp_path: Path
+) -> None:
+    code, _, err = run("--store", str(tmp_path / "nowhere"), "--level", "epci")
+    assert code == 2
+    assert "magasin introuvable" in err
+    code, _, err = run("--store", str(fabric[0]))  # default level: ze, not imported here
+    assert code == 2
+    assert "grappe refdata import-ze" in " ".join(err.split())
