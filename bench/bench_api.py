@@ -1,44 +1,69 @@
 """Benchmark: directory and member-list endpoints at a constant 200 requests/s (goal p99 <= 50 ms).
 
 Setup: a registry with 1,000 cluster organisations and 100,000 members (100 per cluster),
-seeded with bulk inserts; the API runs in its own process (uvicorn, 1 worker by default).
+seeded with bulk inserts, on SQLite (a temporary file) and on PostgreSQL (a database
+``grappe_bench_api`` created next to the one of ``GRAPPE_TEST_POSTGRES_URL``, dropped at
+the end). The API runs as ``grappe serve`` would: uvicorn, ``--workers 2`` by default,
+uvloop and httptools when installed (the ``server`` extra), no access log.
 
-Load: an *open-loop* generator in a separate process (asyncio + httpx): request i is due at
-``start + i / rate`` whatever the previous answers, and its latency is measured from that
-due time, so a slow server cannot slow the load down and hide its queueing (no coordinated
-omission, the flaw of closed-loop tools such as ``wrk``; ``wrk2`` is not packaged in Debian).
-Each endpoint is measured in turn at the same rate: ``/health`` (the baseline, same server,
-same stack), ``/directory`` (public, rotating filters) and ``/clusters/{id}/members`` (admin
-token, random cluster). Prints p50/p99 in ms and the ratios to the baseline.
+Load: ``bench/loadgen.py`` in its own process — open loop, request ``i`` due at
+``start + i / rate``, latency measured from that due time (no coordinated omission: see its
+docstring), keep-alive connections, a few microseconds of client CPU per request. Each
+scenario runs in turn for ``--duration`` seconds at ``--rate``:
+
+* ``health``: ``GET /health`` on the same server, the baseline of the stack (HTTP parsing,
+  routing, the event loop) without the database;
+* ``directory``: public ``GET /directory`` pages cycling over 100 distinct filter sets
+  (18 régions x 3 pages, 4 labels x 2 pages, 8 sectors, 3 sizes, région x label); each
+  distinct page is a cache miss once per worker process, misses included in the figures;
+* ``members``: ``GET /clusters/{id}/members`` with an administrator's token, 200 random
+  clusters (no page cache: every request reads the database);
+* ``directory (no cache)`` with ``--no-cache-run``: the directory again on a server started
+  with ``GRAPPE_API_CACHE=0``, every request computed from the database.
+
+Before measuring, a short warm-up at a quarter of the rate on *other* pages and clusters
+loads each worker's lazy state (statement compilation, pool connections) without filling
+the page cache for the measured pages.
+
+Prints p50/p90/p99/p99.9/max (ms), achieved rate and errors per scenario with the ratio of
+p99 to the baseline's, the server's CPU time per request, and writes everything (machine,
+load average, command) to ``bench/results/api.json``.
 
 Usage: ``python bench/bench_api.py [--backend sqlite|postgres|both] [--rate 200]
-[--duration 60] [--workers 1]`` (PostgreSQL URL from GRAPPE_TEST_POSTGRES_URL).
+[--duration 60] [--workers 2] [--no-cache-run] [--out bench/results/api.json]``
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import multiprocessing as mp
+import datetime as dt
+import importlib.util
+import json
 import os
+import platform
 import random
+import resource
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 CLUSTERS = 1_000
 MEMBERS_PER_CLUSTER = 100
+GOAL_P99_MS = 50.0
+HERE = Path(__file__).resolve().parent
+BENCH_DB = "grappe_bench_api"
 
 
 def seed(url: str) -> str:
     """Fill an empty registry; return an admin API token."""
-    import datetime as dt
-
     from sqlalchemy import insert, text
 
     from grappe.refdata import territories
@@ -145,7 +170,9 @@ def seed(url: str) -> str:
                         f"(SELECT max(id) FROM {table}))"
                     )
                 )
-            conn.execute(text("ANALYZE"))
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
     with session_scope(engine, actor=LOCAL_ADMIN) as session:
         user = accounts.create_user(
             session, LOCAL_ADMIN, UserCreate(email="bench@grappe.fr", role=Role.ADMIN)
@@ -155,148 +182,273 @@ def seed(url: str) -> str:
     return token
 
 
+def scenarios(rng: random.Random) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Measured paths per scenario, and warm-up paths that share none of their pages."""
+    regions = ["11", "24", "27", "28", "32", "44", "52", "53", "75", "76", "84", "93", "94"]
+    regions += ["01", "02", "03", "04", "06"]
+    labels = ["pole", "grappe", "regional", "none"]
+    sectors = ["25.62A", "25", "28", "C", "10.71C", "62.01Z", "J", "20"]
+    directory = [f"/directory?region={r}&limit=50&offset={o}" for r in regions for o in (0, 50, 100)]
+    directory += [f"/directory?label={lb}&limit=50&offset={o}" for lb in labels for o in (0, 50)]
+    directory += [f"/directory?sector={s}&limit=50" for s in sectors]
+    directory += [f"/directory?size={s}&limit=50" for s in ("petit", "moyen", "grand")]
+    directory += [f"/directory?region={r}&label=pole&limit=50" for r in regions[:13]]
+    directory += ["/directory?limit=50", "/directory?limit=50&offset=500"]
+    directory += [f"/directory?label=grappe&region={r}&limit=50" for r in regions[13:]]
+    directory += [f"/directory?sector=25&region={r}&limit=50" for r in regions[:7]]
+    assert len(set(directory)) == len(directory) == 100
+    rng.shuffle(directory)
+    clusters = rng.sample(range(1, CLUSTERS + 1), 200 + 20)
+    members = [f"/clusters/{c}/members?limit=50" for c in clusters[:200]]
+    warm_members = [f"/clusters/{c}/members?limit=50" for c in clusters[200:]]
+    # the same statements with other bound values: compiled and pooled, but other pages
+    warm_directory = [p.replace("limit=50", "limit=49") for p in directory[:20]]
+    measured = {"health": ["/health"], "directory": directory, "members": members}
+    warm = {"health": ["/health"], "directory": warm_directory, "members": warm_members}
+    return measured, warm
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-async def _load(base: str, paths: list[str], rate: float, duration: float, token: str) -> list[float]:
-    import httpx
-
-    latencies: list[float] = []
-    errors = 0
-    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
-    async with httpx.AsyncClient(
-        base_url=base, limits=limits, timeout=30, headers={"Authorization": f"Bearer {token}"}
-    ) as client:
-        for _ in range(20):  # warm-up
-            await client.get(paths[0])
-        loop = asyncio.get_running_loop()
-        start = loop.time() + 0.1
-        total = int(rate * duration)
-
-        async def one(i: int) -> None:
-            nonlocal errors
-            due = start + i / rate
-            await asyncio.sleep(max(0.0, due - loop.time()))
-            response = await client.get(paths[i % len(paths)])
-            if response.status_code != 200:
-                errors += 1
-            latencies.append(loop.time() - due)
-
-        await asyncio.gather(*(one(i) for i in range(total)))
-    if errors:
-        print(f"  !! {errors} non-200 answers", file=sys.stderr)
-    return latencies
+def _get(url: str, token: str) -> Any:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:  # loopback only
+        return json.loads(response.read())
 
 
-def _load_process(
-    base: str, paths: list[str], rate: float, duration: float, token: str, queue: mp.Queue
-) -> None:  # type: ignore[type-arg]
-    queue.put(asyncio.run(_load(base, paths, rate, duration, token)))
-
-
-def measure(base: str, paths: list[str], rate: float, duration: float, token: str) -> tuple[float, float]:
-    """p50 and p99 latency (ms) of an open-loop run from a separate process."""
-    queue: mp.Queue = mp.Queue()  # type: ignore[type-arg]
-    proc = mp.Process(target=_load_process, args=(base, paths, rate, duration, token, queue))
-    proc.start()
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children (the uvicorn workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
     try:
-        latencies = np.array(queue.get(timeout=duration + 120)) * 1000
-    finally:
-        proc.join(5)
-        if proc.is_alive():
-            proc.terminate()
-    return float(np.percentile(latencies, 50)), float(np.percentile(latencies, 99))
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
-def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
-    print(f"== {name}: seeding {CLUSTERS:,} clusters and {CLUSTERS * MEMBERS_PER_CLUSTER:,} members")
-    token = seed(url)
+@contextmanager
+def server(url: str, workers: int, *, cache: bool = True) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The API under uvicorn on a free loopback port, as ``grappe serve`` runs it."""
     port = _free_port()
     env = {**os.environ, "GRAPPE_DATABASE_URL": url}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "grappe.api:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-    )
+    if not cache:
+        env["GRAPPE_API_CACHE"] = "0"
+    command = [sys.executable, "-m", "uvicorn", "grappe.api:create_app", "--factory"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    command += ["--log-level", "warning", "--no-access-log"]
+    proc = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        import httpx
-
-        for _ in range(100):
+        for _ in range(150):
             try:
-                if httpx.get(base + "/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
+                with urllib.request.urlopen(base + "/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
                 time.sleep(0.2)
-        rng = random.Random(1)
-        regions = ["84", "11", "53", "75", "76", "44", "93", "32"]
-        directory = [
-            f"/directory?region={rng.choice(regions)}&limit=50&offset={rng.randrange(3) * 50}"
-            for _ in range(50)
-        ] + [
-            "/directory?label=pole&limit=50",
-            "/directory?sector=25.62A&limit=50",
-            "/directory?size=moyen&limit=50",
-        ]
-        members = [f"/clusters/{rng.randrange(1, CLUSTERS + 1)}/members?limit=50" for _ in range(200)]
-        results = {}
-        for label, paths in (
-            ("health (baseline)", ["/health"]),
-            ("directory", directory),
-            ("members", members),
-        ):
-            results[label] = measure(base, paths, args.rate, args.duration, token)
-        _, p99b = results["health (baseline)"]
-        for label, (p50, p99) in results.items():
-            verdict = (
-                ""
-                if label.startswith("health")
-                else ("  OK" if p99 <= 50 else "  MISSED (goal p99 <= 50 ms)")
-            )
-            print(
-                f"  {label:18s} p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  "
-                f"ratio p99/baseline {p99 / p99b:5.2f}{verdict}"
-            )
+        else:
+            raise RuntimeError("the API server did not start")
+        time.sleep(1.0)  # every worker up, not only the first that answered
+        yield base, proc
     finally:
-        server.terminate()
-        server.wait(10)
+        proc.terminate()
+        proc.wait(20)
+
+
+def load(base: str, paths: list[str], token: str, rate: float, duration: float, connections: int) -> Any:
+    """Run the load generator in its own process; its JSON summary."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
+        handle.write("\n".join(paths))
+        paths_file = handle.name
+    try:
+        command = [sys.executable, str(HERE / "loadgen.py"), "--url", base, "--paths-file", paths_file]
+        command += ["--rate", str(rate), "--duration", str(duration), "--connections", str(connections)]
+        command += ["--header", f"Authorization: Bearer {token}"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out = subprocess.run(command, check=True, capture_output=True, text=True, timeout=duration + 120)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        result = json.loads(out.stdout)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        result["client_cpu_ms_per_request"] = round(1000 * cpu / max(result["completed"], 1), 3)
+        return result
+    finally:
+        os.unlink(paths_file)
+
+
+def check_answers(base: str, token: str) -> None:
+    """The pages measured are the real ones: sizes and totals of the seeded registry."""
+    page = _get(base + "/directory?limit=50", token)
+    region = _get(base + "/directory?region=84&limit=50", token)
+    members = _get(base + "/clusters/17/members?limit=50", token)
+    checks = {
+        "directory total": page["total"] == CLUSTERS and len(page["items"]) == 50,
+        "directory région 84": 0 < region["total"] < CLUSTERS
+        and all("84" in e["regions"] for e in region["items"]),
+        "member list": members["total"] == MEMBERS_PER_CLUSTER and len(members["items"]) == 50,
+    }
+    failed = [name for name, ok in checks.items() if not ok]
+    if failed:
+        raise RuntimeError(f"wrong answers from the server: {failed}")
+
+
+def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Seed, serve and measure every scenario on one database; the results."""
+    print(f"== {name}: seeding {CLUSTERS:,} clusters and {CLUSTERS * MEMBERS_PER_CLUSTER:,} members")
+    token = seed(url)
+    measured, warm = scenarios(random.Random(1))
+    runs: list[tuple[str, list[str], list[str], bool]] = [
+        (label, measured[label], warm[label], True) for label in ("health", "directory", "members")
+    ]
+    if args.no_cache_run:
+        runs.append(("directory (no cache)", measured["directory"], warm["directory"], False))
+    results: dict[str, Any] = {}
+    for cache in (True, False):
+        todo = [r for r in runs if r[3] is cache]
+        if not todo:
+            continue
+        with server(url, args.workers, cache=cache) as (base, proc):
+            check_answers(base, token)
+            for label, paths, warm_paths, _ in todo:
+                load(base, warm_paths, token, args.rate / 4, args.warmup, args.connections)
+                load_before, cpu_before = os.getloadavg()[0], _cpu_seconds(proc.pid)
+                result = load(base, paths, token, args.rate, args.duration, args.connections)
+                cpu = _cpu_seconds(proc.pid) - cpu_before
+                result["server_cpu_ms_per_request"] = round(1000 * cpu / max(result["completed"], 1), 3)
+                result["loadavg_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+                result["distinct_paths"] = len(set(paths))
+                results[label] = result
+                report(label, result, results.get("health"))
+    return results
+
+
+def report(label: str, result: dict[str, Any], baseline: dict[str, Any] | None) -> None:
+    """One line per scenario: percentiles, rate, errors, verdict."""
+    lat = result["latency_ms"]
+    errors = result["non_200"] + result["transport_errors"] + result["timeouts"]
+    ratio = lat["p99"] / baseline["latency_ms"]["p99"] if baseline else 1.0
+    if label == "health":
+        verdict = "baseline"
+    elif lat["p99"] <= GOAL_P99_MS and errors == 0:
+        verdict = "OK"
+    else:
+        verdict = f"MISSED (goal p99 <= {GOAL_P99_MS:.0f} ms, no error)"
+    result["p99_over_baseline"] = round(ratio, 2)
+    result["verdict"] = verdict
+    print(
+        f"  {label:21s} p50 {lat['p50']:6.2f}  p90 {lat['p90']:6.2f}  p99 {lat['p99']:7.2f}  "
+        f"p99.9 {lat['p99.9']:7.2f}  max {lat['max']:7.2f} ms | {result['achieved_rate']:6.1f} req/s "
+        f"| errors {errors} | >{result['slow_ms']:.0f} ms: {result['slower_than_slow_ms']} in "
+        f"{result['seconds_with_slow_answers']} s | cpu {result['server_cpu_ms_per_request']:.2f} ms/req "
+        f"| load {result['loadavg_1min'][0]:.1f}->{result['loadavg_1min'][1]:.1f} "
+        f"| p99 x{ratio:4.1f} baseline  {verdict}",
+        flush=True,
+    )
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    """A scratch database next to the test one (the test database's schemas stay untouched)."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from grappe.storage.sql import make_engine
+
+    admin = make_engine(admin_url, pool=False).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB}"))
+        conn.execute(text(f"CREATE DATABASE {BENCH_DB}"))
+    try:
+        yield make_url(admin_url).set(database=BENCH_DB).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
+        admin.dispose()
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "system": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "uvloop": importlib.util.find_spec("uvloop") is not None,
+        "httptools": importlib.util.find_spec("httptools") is not None,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--duration", type=float, default=60.0)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--warmup", type=float, default=4.0, help="seconds at rate/4 before each run")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--no-cache-run", action="store_true", help="also measure without page cache")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "api.json")
     args = parser.parse_args()
+    info = machine()
     print(
-        f"rate {args.rate:.0f} req/s for {args.duration:.0f} s per endpoint, "
-        f"{args.workers} uvicorn worker(s), {os.cpu_count()} CPUs"
+        f"rate {args.rate:.0f} req/s for {args.duration:.0f} s per scenario, {args.workers} uvicorn "
+        f"worker(s), uvloop {info['uvloop']}, httptools {info['httptools']}, {info['cpus']} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
+    started = time.time()
+    backends: dict[str, Any] = {}
     if args.backend in {"sqlite", "both"}:
         folder = Path(tempfile.mkdtemp(prefix="grappe_bench_api_"))
-        run_backend("SQLite", f"sqlite:///{folder / 'registry.sqlite3'}", args)
+        try:
+            backends["sqlite"] = run_backend("SQLite", f"sqlite:///{folder / 'registry.sqlite3'}", args)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
     if args.backend in {"postgres", "both"}:
-        url = os.environ.get("GRAPPE_TEST_POSTGRES_URL")
-        if not url:
+        admin_url = os.environ.get("GRAPPE_TEST_POSTGRES_URL")
+        if not admin_url:
             print("GRAPPE_TEST_POSTGRES_URL not set: PostgreSQL skipped")
         else:
-            run_backend("PostgreSQL", url, args)
+            with postgres_database(admin_url) as url:
+                backends["postgres"] = run_backend("PostgreSQL", url, args)
+    document = {
+        "benchmark": "registry API, open-loop constant rate (bench/bench_api.py, bench/loadgen.py)",
+        "goal": f"directory and members p99 <= {GOAL_P99_MS:.0f} ms at {args.rate:.0f} req/s",
+        "command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
+        "date": dt.datetime.fromtimestamp(started, dt.UTC).isoformat(timespec="seconds"),
+        "machine": info,
+        "setup": {
+            "clusters": CLUSTERS,
+            "members": CLUSTERS * MEMBERS_PER_CLUSTER,
+            "rate": args.rate,
+            "duration_s": args.duration,
+            "workers": args.workers,
+            "connections": args.connections,
+        },
+        "backends": backends,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"written {args.out}")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     spark_master: str = Field(default="local[2]", description="Spark master URL.")
     memory_limit: str = Field(default="2GB", description="DuckDB memory limit for heavy queries.")
     threads: int | None = Field(default=None, description="DuckDB threads (default: all cores).")
+    api_cache: int = Field(
+        default=2048,
+        ge=0,
+        description="Public directory pages the API keeps per process (0: no cache).",
+    )
 
     @property
     def store_dir(self) -> Path:

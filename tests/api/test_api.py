@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from conftest import Api, dbkit
+from apikit import Api, dbkit
 
 
 def test_health_and_openapi(api: Api) -> None:

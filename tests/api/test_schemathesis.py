@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import schemathesis
+from apikit import Api
 from hypothesis import HealthCheck, given, settings
-
-from conftest import Api
 
 EXAMPLES_PER_OPERATION = 10
 

@@ -15,6 +15,7 @@ from grappe.registry.models import AuditEntry, Cluster, Membership
 from grappe.registry.schemas import (
     ClusterCreate,
     ClusterUpdate,
+    LabelIn,
     MembershipCreate,
     MembershipEnd,
     OrganisationCreate,
@@ -173,9 +174,7 @@ def test_organisation_size_category_from_band_then_declared(db: Session) -> None
 
 def test_organisation_identifiers_are_checked(db: Session) -> None:
     with pytest.raises(InputError, match="Luhn"):
-        service.create_organisation(
-            db, LOCAL_ADMIN, OrganisationCreate(name="Z", siren="123456789")
-        )
+        service.create_organisation(db, LOCAL_ADMIN, OrganisationCreate(name="Z", siren="123456789"))
     with pytest.raises(InputError, match="n'appartient pas"):
         service.create_organisation(
             db, LOCAL_ADMIN, OrganisationCreate(name="Z", siren=siren(5), sirets=[siret(6)])
@@ -207,6 +206,67 @@ def test_directory_filters(db: Session, world: World) -> None:
         service.directory(db, LOCAL_ADMIN, size="énorme")
     with pytest.raises(UnknownCodeError):
         service.directory(db, LOCAL_ADMIN, region="99")
+
+
+def test_directory_pages_label_names_periods_and_order(db: Session, world: World) -> None:
+    service.add_label(
+        db,
+        LOCAL_ADMIN,
+        world.b,
+        LabelIn(
+            kind="regional", name="Produit en Bretagne", start=dt.date(2015, 1, 1), end=dt.date(2019, 12, 31)
+        ),
+    )
+    page = service.directory(db, LOCAL_ADMIN, limit=1, offset=1)
+    assert (page.total, [e.acronym for e in page.items]) == (2, ["MECA"])
+    beyond = service.directory(db, LOCAL_ADMIN, limit=1, offset=5)
+    assert (beyond.total, beyond.items) == (2, [])
+    assert service.directory(db, LOCAL_ADMIN, region="11").total == 0
+    # a label by name, whatever the case; only while it is held
+    assert [e.acronym for e in service.directory(db, LOCAL_ADMIN, label="produit EN bretagne").items] == []
+    held = service.directory(db, LOCAL_ADMIN, label="Produit en Bretagne", on=dt.date(2018, 5, 1))
+    assert [(e.acronym, e.labels) for e in held.items] == [("GRAN", ["Produit en Bretagne"])]
+    assert [e.acronym for e in service.directory(db, LOCAL_ADMIN, label="regional").items] == []
+    # sectors in the order the scope lists them; filters combine
+    meca = service.directory(db, LOCAL_ADMIN, sector="28", region="84", size="petit", label="grappe")
+    assert [(e.acronym, e.sectors) for e in meca.items] == [("MECA", ["25.62A", "28"])]
+
+
+def test_member_list_pages_dates_and_former_members(db: Session, world: World) -> None:
+    service.add_membership(
+        db,
+        LOCAL_ADMIN,
+        world.a,
+        MembershipCreate(
+            organisation_id=world.org_free, joined=dt.date(2024, 1, 1), left=dt.date(2024, 7, 1)
+        ),
+    )
+    names = lambda page: [m.name for m in page.items]  # noqa: E731
+    now = service.list_members(db, LOCAL_ADMIN, world.a)
+    assert (now.total, names(now)) == (1, ["Décolletage Dupont"])
+    then = service.list_members(db, LOCAL_ADMIN, world.a, on=dt.date(2024, 3, 1))
+    assert (then.total, names(then)) == (2, ["Décolletage Dupont", "Solo SARL"])
+    every = service.list_members(db, LOCAL_ADMIN, world.a, include_former=True, limit=1, offset=1)
+    assert (every.total, names(every)) == (2, ["Solo SARL"])
+    assert every.items[0].left == dt.date(2024, 7, 1)
+    beyond = service.list_members(db, LOCAL_ADMIN, world.a, include_former=True, offset=10)
+    assert (beyond.total, beyond.items) == (2, [])
+    member = now.items[0]
+    # no SIRET named on joining; 12 declared staff make a PME
+    assert (member.siret, member.kind.value, member.size_category) == (None, "firm", "PME")
+    workshop = service.create_organisation(
+        db, LOCAL_ADMIN, OrganisationCreate(name="Atelier", sirets=[siret(4004)], commune="69123")
+    )
+    service.add_membership(
+        db,
+        LOCAL_ADMIN,
+        world.a,
+        MembershipCreate(organisation_id=workshop.id, joined=dt.date(2024, 1, 1), siret=siret(4004)),
+    )
+    first = service.list_members(db, LOCAL_ADMIN, world.a).items[0]
+    assert (first.name, first.siret, first.commune) == ("Atelier", siret(4004), "69123")
+    with pytest.raises(NotFoundError):
+        service.list_members(db, LOCAL_ADMIN, 999_999)
 
 
 def test_member_directory_shows_only_consenting_contacts(db: Session, world: World) -> None:

@@ -7,11 +7,12 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
 from grappe.api.app import Unit, get_unit
+from grappe.api.cache import GenerationCache
 from grappe.errors import InputError
 from grappe.registry import accounts, fees, figures, members_io, prospects, service
 from grappe.registry.models import FeeStatus
@@ -82,6 +83,7 @@ def _text(value: str | None, name: str, size: int = 60) -> str | None:
 @router.get("/directory", response_model=DirectoryPage, tags=["annuaire"], responses=ERRORS)
 def directory(
     *,
+    request: Request,
     work: Work,
     label: Annotated[str | None, Query(max_length=200)] = None,
     region: Annotated[str | None, Query(max_length=3)] = None,
@@ -89,19 +91,31 @@ def directory(
     size: Literal["petit", "moyen", "grand"] | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> DirectoryPage:
+) -> Response:
     """Annuaire public des structures, filtré par label, région, secteur NAF et taille."""
+    label, region, sector = _text(label, "label", 200), _text(region, "region"), _text(sector, "sector")
+    # The page depends on the filters and on the day (labels are held over periods); it is
+    # valid until the next write anywhere in the registry (see grappe.registry.generation).
+    today = dt.date.today()
+    key = (label, region, sector, size, limit, offset, today)
+    cache: GenerationCache[bytes] = request.app.state.directory
     with work as (db, actor):
-        return service.directory(
-            db,
-            actor,
-            label=_text(label, "label", 200),
-            region=_text(region, "region"),
-            sector=_text(sector, "sector"),
-            size=size,
-            limit=limit,
-            offset=offset,
-        )
+        body = cache.get(key, work.generation)
+        if body is None:
+            page = service.directory(
+                db,
+                actor,
+                label=label,
+                region=region,
+                sector=sector,
+                size=size,
+                on=today,
+                limit=limit,
+                offset=offset,
+            )
+            body = page.model_dump_json().encode()
+            cache.put(key, work.generation, body)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/clusters", response_model=list[ClusterSummary], tags=["structures"], responses=ERRORS)
@@ -209,12 +223,15 @@ def list_members(
     include_former: bool = False,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> MemberPage:
+) -> Response:
     """Adhérents à une date (ou toutes les périodes avec `include_former`)."""
     with work as (db, actor):
-        return service.list_members(
+        page = service.list_members(
             db, actor, cluster_id, on=on, include_former=include_former, limit=limit, offset=offset
         )
+    # Serialised here, in the endpoint's thread, by the schema's own (Rust) serialiser: FastAPI
+    # would validate the page again and hop to the thread pool a second time to do so.
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.post(
@@ -491,3 +508,13 @@ def audit_log(
         return accounts.audit_log(
             db, actor, cluster_id=cluster_id, entity=_text(entity, "entity"), limit=limit
         )
+
+
+# Last of the router on purpose: the property test of the API sends its requests as the
+# administrator, and revoking that token first would leave the operations after it untried.
+@router.delete("/tokens/{token_id}", status_code=204, tags=["comptes"], responses=ERRORS)
+def revoke_token(work: Work, token_id: Id) -> Response:
+    """Révoquer un jeton d'API (administrateur) ; effet immédiat sur toutes les requêtes."""
+    with work as (db, actor):
+        accounts.revoke_token(db, actor, token_id)
+    return Response(status_code=204)

@@ -21,6 +21,7 @@ from grappe.registry import (
     audit,  # noqa: F401  (installs the audit listener)
     fees,
     figures,
+    generation,  # noqa: F401  (installs the generation listeners)
     members_io,
     migrate,
     prospects,

@@ -24,6 +24,7 @@ from grappe.registry.policy import Actor
 from grappe.registry.schemas import AuditOut, TokenOut, UserCreate, UserOut
 
 TOKEN_PREFIX = "grp_"
+INVALID_TOKEN = "jeton d'API invalide, expiré ou révoqué"
 
 
 def hash_token(token: str) -> str:
@@ -138,23 +139,39 @@ def authenticate(session: Session, token: str) -> Actor:
     PermissionDeniedError
         Unknown, revoked or expired token, or inactive user (the message does not say which).
     """
+    actor, expires = resolve_token(session, hash_token(token.strip()))
+    check_expiry(expires)
+    return actor
+
+
+def resolve_token(session: Session, token_hash: str) -> tuple[Actor, dt.datetime | None]:
+    """The Actor of a token digest and the token's expiry (not checked here: see check_expiry).
+
+    What the API caches per token: the expiry must then be checked on every use, the rest
+    holds until the next write (revoking a token or deactivating a user is one).
+
+    Raises
+    ------
+    PermissionDeniedError
+        Unknown or revoked token, or inactive user.
+    """
     row = session.scalar(
         select(ApiToken)
-        .where(ApiToken.token_hash == hash_token(token.strip()))
+        .where(ApiToken.token_hash == token_hash)
         .options(selectinload(ApiToken.user).selectinload(User.managed))
     )
-    now = dt.datetime.now(dt.UTC)
-    expires = row.expires_at if row is not None else None
+    if row is None or row.revoked_at is not None or not row.user.active:
+        raise PermissionDeniedError(INVALID_TOKEN)
+    expires = row.expires_at
     if expires is not None and expires.tzinfo is None:
         expires = expires.replace(tzinfo=dt.UTC)  # SQLite returns naive datetimes
-    if (
-        row is None
-        or row.revoked_at is not None
-        or (expires is not None and expires <= now)
-        or not row.user.active
-    ):
-        raise PermissionDeniedError("jeton d'API invalide, expiré ou révoqué")
-    return actor_of_user(row.user)
+    return actor_of_user(row.user), expires
+
+
+def check_expiry(expires: dt.datetime | None, now: dt.datetime | None = None) -> None:
+    """Raise PermissionDeniedError when a token's expiry has passed."""
+    if expires is not None and expires <= (now or dt.datetime.now(dt.UTC)):
+        raise PermissionDeniedError(INVALID_TOKEN)
 
 
 def actor_for(session: Session, who: str | None) -> Actor:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -518,3 +519,17 @@ class AuditEntry(Base):
     cluster_id: Mapped[int | None] = mapped_column(Integer)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class RegistryState(Base):
+    """One row: the registry's generation, bumped in the same transaction as every write.
+
+    Readers compare it with the generation a cached answer was built at (public directory
+    pages, resolved API tokens): equal means nothing was written since, so the cached answer
+    is still the database's. See :mod:`grappe.registry.generation`.
+    """
+
+    __tablename__ = "registry_state"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -41,6 +41,19 @@ def _codes(level: str) -> frozenset[str]:
     return frozenset(str(c) for c in table.column("code").to_pylist())
 
 
+def preload() -> None:
+    """Load the reference tables the checks use now rather than on a first request.
+
+    A server calls it at start-up: loading the COG and NAF tables takes a few hundred
+    milliseconds, which the first request of each process would otherwise wait for.
+    """
+    _levels()
+    _population()
+    for level in ("epci", "departement", "region"):
+        _codes(level)
+    sector_and_ancestors("25.62A")
+
+
 def communes_of(level: str, code: str) -> list[str]:
     """Current communes of a territory (validated code), sorted."""
     if level == "commune":

@@ -10,9 +10,24 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import TypeVar
+from functools import lru_cache
+from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    Date,
+    Integer,
+    Select,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -49,7 +64,6 @@ from grappe.registry.schemas import (
     ContactIn,
     ContactOut,
     DirectoryContact,
-    DirectoryEntry,
     DirectoryMember,
     DirectoryPage,
     FundingIn,
@@ -420,6 +434,94 @@ def set_body(session: Session, actor: Actor, cluster_id: int, data: BodyIn) -> B
 # --- public directory ------------------------------------------------------------------------
 
 
+#: The directory's filters as one statement shape: (label filter, région, sector, size bounds).
+DirectoryShape = tuple[str | None, bool, str | None, str | None]
+
+
+def _active_label(day: ColumnElement[dt.date]) -> ColumnElement[bool]:
+    return (ClusterLabel.start <= day) & (ClusterLabel.end_date.is_(None) | (ClusterLabel.end_date >= day))
+
+
+@lru_cache(maxsize=128)
+def _directory_statements(shape: DirectoryShape) -> tuple[Select[*tuple[Any, ...]], Select[int]]:
+    """The page statement (with its window total) and the count statement of a filter shape.
+
+    Values are bound at run time; the statements are built once per shape (at most 72), so
+    a directory page costs the database work, not the building of SQLAlchemy constructs.
+    """
+    label, region, sector, size = shape
+    day = bindparam("day", type_=Date())
+    where: list[ColumnElement[bool]] = [Cluster.public.is_(True)]
+    if label == "none":
+        held = select(ClusterLabel.cluster_id).where(_active_label(day), ClusterLabel.kind != "none")
+        where.append(Cluster.id.not_in(held))
+    elif label is not None:
+        match = (
+            ClusterLabel.kind == bindparam("label")
+            if label == "kind"
+            else func.lower(ClusterLabel.name) == bindparam("label")
+        )
+        where.append(Cluster.id.in_(select(ClusterLabel.cluster_id).where(_active_label(day), match)))
+    if region:
+        # IN (subquery) rather than EXISTS: evaluated once, not once per cluster organisation
+        where.append(
+            Cluster.id.in_(
+                select(ClusterTerritory.cluster_id).where(ClusterTerritory.region == bindparam("region"))
+            )
+        )
+    if sector is not None:
+        within = (
+            ClusterSector.section == bindparam("sector")
+            if sector == "section"
+            else ClusterSector.naf.like(bindparam("sector_prefix"))
+        )
+        chain = ClusterSector.naf.in_(bindparam("chain", expanding=True))
+        where.append(Cluster.id.in_(select(ClusterSector.cluster_id).where(or_(chain, within))))
+    if size is not None:
+        where.append(Cluster.member_count >= bindparam("low", type_=Integer()))
+        if size == "bounded":
+            where.append(Cluster.member_count < bindparam("high", type_=Integer()))
+    page = (
+        select(
+            Cluster.id,
+            Cluster.name,
+            Cluster.acronym,
+            Cluster.website,
+            Cluster.description,
+            Cluster.member_count,
+            func.count().over().label("total"),
+        )
+        .where(*where)
+        .order_by(Cluster.name, Cluster.id)
+        .limit(bindparam("limit", type_=Integer()))
+        .offset(bindparam("offset", type_=Integer()))
+    )
+    count = select(func.count()).select_from(Cluster).where(*where)
+    return page, count
+
+
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+#: Labels held, régions and sectors of the clusters of a page, in one round trip.
+_DIRECTORY_DETAILS: CompoundSelect[*tuple[Any, ...]] = union_all(
+    select(
+        literal("label").label("what"),
+        ClusterLabel.cluster_id,
+        func.coalesce(ClusterLabel.name, ClusterLabel.kind).label("value"),
+        literal(0).label("rank"),
+    ).where(
+        ClusterLabel.cluster_id.in_(_IDS),
+        ClusterLabel.kind != "none",
+        _active_label(bindparam("day", type_=Date())),
+    ),
+    select(
+        literal("region"), ClusterTerritory.cluster_id, ClusterTerritory.region, literal(0)
+    ).where(ClusterTerritory.cluster_id.in_(_IDS), ClusterTerritory.region.is_not(None)),
+    select(literal("sector"), ClusterSector.cluster_id, ClusterSector.naf, ClusterSector.id).where(
+        ClusterSector.cluster_id.in_(_IDS)
+    ),
+)
+
+
 def directory(
     session: Session,
     actor: Actor,
@@ -448,83 +550,74 @@ def directory(
     """
     del actor  # the directory is public: every role may read it
     limit, offset = _page(limit, offset)
-    day = on or dt.date.today()
-    query = select(Cluster.id).where(Cluster.public.is_(True))
+    params: dict[str, Any] = {"day": on or dt.date.today(), "limit": limit, "offset": offset}
+    label_shape = None
     if label:
-        active = (ClusterLabel.start <= day) & (
-            ClusterLabel.end_date.is_(None) | (ClusterLabel.end_date >= day)
-        )
-        kinds = {k.value for k in LabelKind}
-        if label in kinds and label != "none":
-            match = ClusterLabel.kind == label
-        elif label == "none":
-            query = query.where(
-                Cluster.id.not_in(select(ClusterLabel.cluster_id).where(active, ClusterLabel.kind != "none"))
-            )
-            match = None
+        if label == "none":
+            label_shape = "none"
+        elif label in {k.value for k in LabelKind}:
+            label_shape, params["label"] = "kind", label
         else:
-            match = func.lower(ClusterLabel.name) == label.lower()
-        if match is not None:
-            query = query.where(Cluster.id.in_(select(ClusterLabel.cluster_id).where(active, match)))
+            label_shape, params["label"] = "name", label.lower()
     if region:
-        code = region.strip()
-        refs.normalize_territory("region", code)
-        # IN (subquery) rather than EXISTS: evaluated once, not once per cluster organisation
-        query = query.where(
-            Cluster.id.in_(select(ClusterTerritory.cluster_id).where(ClusterTerritory.region == code))
-        )
+        params["region"] = region.strip()
+        refs.normalize_territory("region", params["region"])
+    sector_shape = None
     if sector:
         chain = refs.sector_and_ancestors(sector)
-        code = chain[0]
-        within = ClusterSector.section == code if len(code) == 1 else ClusterSector.naf.like(f"{code}%")
-        query = query.where(
-            Cluster.id.in_(select(ClusterSector.cluster_id).where(or_(ClusterSector.naf.in_(chain), within)))
-        )
+        params["chain"] = chain
+        if len(chain[0]) == 1:
+            sector_shape, params["sector"] = "section", chain[0]
+        else:
+            sector_shape, params["sector_prefix"] = "prefix", f"{chain[0]}%"
+    size_shape = None
     if size:
         if size not in SIZE_CLASSES:
             raise InputError(f"taille {size!r} inconnue : attendu {', '.join(SIZE_CLASSES)}")
-        low, high = SIZE_CLASSES[size]
-        query = query.where(Cluster.member_count >= low)
+        params["low"], high = SIZE_CLASSES[size]
+        size_shape = "open" if high is None else "bounded"
         if high is not None:
-            query = query.where(Cluster.member_count < high)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    ids = list(session.scalars(query.order_by(Cluster.name, Cluster.id).limit(limit).offset(offset)))
-    if not ids:
+            params["high"] = high
+    page_statement, count_statement = _directory_statements(
+        (label_shape, bool(region), sector_shape, size_shape)
+    )
+    # Plain column reads on the session's connection, no ORM objects: the directory is the
+    # busiest public read. The window count gives the total in the same statement as the page.
+    connection = session.connection()
+    page = connection.execute(page_statement, params).all()
+    if not page:
+        total = connection.execute(count_statement, params).scalar_one() if offset else 0
         return DirectoryPage(total=total, items=[])
-    clusters = session.scalars(
-        select(Cluster)
-        .where(Cluster.id.in_(ids))
-        .options(
-            selectinload(Cluster.territories),
-            selectinload(Cluster.sectors),
-            selectinload(Cluster.labels),
-        )
-    ).all()
-    by_id = {c.id: c for c in clusters}
-    items = []
-    for cid in ids:
-        c = by_id[cid]
-        labels = sorted(
-            {
-                (lb.name or lb.kind)
-                for lb in c.labels
-                if lb.kind != "none" and lb.start <= day and (lb.end_date is None or lb.end_date >= day)
-            }
-        )
-        items.append(
-            DirectoryEntry(
-                id=c.id,
-                name=c.name,
-                acronym=c.acronym,
-                website=c.website,
-                description=c.description,
-                labels=labels,
-                regions=sorted({t.region for t in c.territories if t.region}),
-                sectors=[s.naf for s in c.sectors],
-                member_count=c.member_count,
-            )
-        )
-    return DirectoryPage(total=total, items=items)
+    ids = [row.id for row in page]
+    labels: dict[int, set[str]] = {cid: set() for cid in ids}
+    regions: dict[int, set[str]] = {cid: set() for cid in ids}
+    sectors: dict[int, list[tuple[int, str]]] = {cid: [] for cid in ids}
+    for what, cid, value, rank in connection.execute(_DIRECTORY_DETAILS, {"ids": ids, "day": params["day"]}):
+        if what == "label":
+            labels[cid].add(value)
+        elif what == "region":
+            regions[cid].add(value)
+        else:
+            sectors[cid].append((rank, value))
+    return DirectoryPage.model_validate(
+        {
+            "total": page[0].total,
+            "items": [
+                {
+                    "id": row.id,
+                    "name": row.name,
+                    "acronym": row.acronym,
+                    "website": row.website,
+                    "description": row.description,
+                    "labels": sorted(labels[row.id]),
+                    "regions": sorted(regions[row.id]),
+                    "sectors": [naf for _, naf in sorted(sectors[row.id])],
+                    "member_count": row.member_count,
+                }
+                for row in page
+            ],
+        }
+    )
 
 
 # --- organisations ---------------------------------------------------------------------------
@@ -824,11 +917,61 @@ def end_membership(session: Session, actor: Actor, membership_id: int, data: Mem
 def _members_query(cluster_id: int, on: dt.date | None, include_former: bool):  # type: ignore[no-untyped-def]
     query = select(Membership).where(Membership.cluster_id == cluster_id)
     if not include_former:
-        day = on or dt.date.today()
-        query = query.where(
-            Membership.joined <= day, or_(Membership.left_on.is_(None), Membership.left_on > day)
-        )
+        query = query.where(*_current(on))
     return query
+
+
+def _current(on: dt.date | None) -> list[ColumnElement[bool]]:
+    """Conditions of a membership open on a date (default today)."""
+    day = on or dt.date.today()
+    return [Membership.joined <= day, or_(Membership.left_on.is_(None), Membership.left_on > day)]
+
+
+def _member_page_statement(current: bool) -> Select[*tuple[Any, ...]]:
+    """The member-list page (columns only, with the window total); values are bound at run.
+
+    Built once per variant at import: a statement built anew per request costs more Python
+    time (construction, cache key) than the database spends answering it.
+    """
+    where = [Membership.cluster_id == bindparam("cluster_id")]
+    if current:
+        day = bindparam("day", type_=Date())
+        where += [Membership.joined <= day, or_(Membership.left_on.is_(None), Membership.left_on > day)]
+    return (
+        select(
+            Membership.id.label("membership_id"),
+            Organisation.id.label("organisation_id"),
+            Organisation.siren,
+            Establishment.siret,
+            Organisation.name,
+            Organisation.kind,
+            Organisation.size_category,
+            func.coalesce(Establishment.commune, Organisation.commune).label("commune"),
+            Membership.membership_type,
+            Membership.joined,
+            Membership.left_on.label("left"),
+            Membership.leaving_reason,
+            Membership.version,
+            func.count().over().label("total"),
+        )
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .outerjoin(Establishment, Establishment.id == Membership.establishment_id)
+        .where(*where)
+        .order_by(Organisation.name, Membership.joined, Membership.id)
+        .limit(bindparam("limit", type_=Integer()))
+        .offset(bindparam("offset", type_=Integer()))
+    )
+
+
+_MEMBER_PAGE = {current: _member_page_statement(current) for current in (True, False)}
+_MEMBER_COUNT = {
+    current: select(func.count()).select_from(
+        _member_page_statement(current).limit(None).offset(None).order_by(None).subquery()
+    )
+    for current in (True, False)
+}
+_MEMBER_FIELDS = [c.key for c in _MEMBER_PAGE[True].selected_columns if c.key != "total"]
+_CLUSTER_EXISTS = select(Cluster.id).where(Cluster.id == bindparam("cluster_id"))
 
 
 def list_members(
@@ -841,20 +984,30 @@ def list_members(
     limit: int = 100,
     offset: int = 0,
 ) -> MemberPage:
-    """Members of a cluster on a date, or every period (administrators, managers, funders)."""
-    get_object(session, Cluster, cluster_id, "structure")
+    """Members of a cluster on a date, or every period (administrators, managers, funders).
+
+    One statement for the page and its total (window count), reading columns only: no ORM
+    object is built, the rows go straight into the output schema.
+    """
+    connection = session.connection()
+    if connection.execute(_CLUSTER_EXISTS, {"cluster_id": cluster_id}).first() is None:
+        raise NotFoundError(f"structure {cluster_id} introuvable")
     policy.require_read(session, actor, cluster_id, "consulter la liste des adhérents")
     limit, offset = _page(limit, offset)
-    base = _members_query(cluster_id, on, include_former)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    rows = session.scalars(
-        base.join(Membership.organisation)
-        .options(selectinload(Membership.organisation), selectinload(Membership.establishment))
-        .order_by(Organisation.name, Membership.joined, Membership.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return MemberPage(total=total, items=[_member_out(m) for m in rows])
+    current = not include_former
+    params: dict[str, Any] = {"cluster_id": cluster_id, "limit": limit, "offset": offset}
+    if current:
+        params["day"] = on or dt.date.today()
+    rows = connection.execute(_MEMBER_PAGE[current], params).all()
+    if rows:
+        total = rows[0].total
+    elif offset:
+        total = connection.execute(_MEMBER_COUNT[current], params).scalar() or 0
+    else:
+        total = 0
+    return MemberPage.model_validate(
+        {"total": total, "items": [dict(zip(_MEMBER_FIELDS, row, strict=False)) for row in rows]}
+    )
 
 
 def all_members(

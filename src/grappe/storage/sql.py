@@ -113,6 +113,12 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
+# One factory for every engine, bound per session: each ``sessionmaker`` defines a new
+# Session subclass, to which SQLAlchemy then copies every Session-level event listener
+# (audit log, registry generation), a cost an API request should not pay each time.
+_sessions: sessionmaker[Session] = sessionmaker(expire_on_commit=False, autoflush=True)
+
+
 @contextmanager
 def session_scope(engine: Engine | None = None, **info: Any) -> Iterator[Session]:
     """One unit of work: commit when the block succeeds, roll back when it raises.
@@ -120,7 +126,7 @@ def session_scope(engine: Engine | None = None, **info: Any) -> Iterator[Session
     Services never commit; the caller (a CLI command, an API request) opens this scope.
     Keyword arguments are stored in ``session.info`` (e.g. ``actor=...`` for the audit log).
     """
-    session = session_factory(engine or get_engine())()
+    session = _sessions(bind=engine or get_engine())
     session.info.update(info)
     try:
         yield session

@@ -1,0 +1,57 @@
+"""API test kit: an app on a fresh database with the test world and a token per role.
+
+A module of its own (not conftest) so that test files import it by a name no other test
+folder uses: ``conftest`` is ambiguous when several test folders are collected together.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+# The registry tests' kit (databases on SQLite and PostgreSQL, the world) is shared by path:
+# the test folders are not packages.
+_KIT = Path(__file__).resolve().parents[1] / "registry"
+sys.path.insert(0, str(_KIT))
+dbkit = importlib.import_module("dbkit")
+assert importlib.util.find_spec("dbkit") is not None
+
+with warnings.catch_warnings():
+    # Starlette warns that its TestClient will move to httpx2; not our code, nothing to fix.
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from fastapi import FastAPI  # noqa: E402
+
+from grappe.api import create_app  # noqa: E402
+from grappe.registry import LOCAL_ADMIN, accounts  # noqa: E402
+from grappe.registry.schemas import UserCreate  # noqa: E402
+from grappe.storage.sql import session_scope  # noqa: E402
+
+
+@dataclass
+class Api:
+    """An app on a fresh database with the test world and a token per role."""
+
+    app: FastAPI
+    client: TestClient
+    world: object
+    tokens: dict[str, str]
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"} if who in self.tokens else {}
+
+
+def build_api(db: object) -> Api:
+    with session_scope(db.engine, actor=LOCAL_ADMIN) as session:  # type: ignore[attr-defined]
+        world = dbkit.build_world(session)
+        admin = accounts.create_user(session, LOCAL_ADMIN, UserCreate(email="admin@grappe.fr", role="admin"))  # type: ignore[arg-type]
+        tokens = {"admin": accounts.issue_token(session, LOCAL_ADMIN, admin.id).token}
+        for name, actor in world.actors.items():
+            if actor.user_id is not None:
+                tokens[name] = accounts.issue_token(session, LOCAL_ADMIN, actor.user_id).token
+    app = create_app(db.engine)  # type: ignore[attr-defined]
+    return Api(app=app, client=TestClient(app, raise_server_exceptions=False), world=world, tokens=tokens)
