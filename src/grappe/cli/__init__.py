@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from grappe.cli import demo, detect, detection, fabric, refdata, registry, serve
+from grappe.cli import demo, detect, detection, fabric, refdata, serve
 from grappe.cli._console import handle_errors
+from grappe.errors import EngineError
+
+# The registry needs the server extra (SQLAlchemy, Alembic); the analysis commands, `grappe
+# demo` first, must run on the plain `pip install grappe`.
+SERVER_EXTRA = frozenset({"sqlalchemy", "alembic", "psycopg"})
 
 app = typer.Typer(
     name="grappe",
@@ -15,7 +20,26 @@ app = typer.Typer(
 )
 app.add_typer(refdata.app, name="refdata")
 app.add_typer(fabric.app, name="fabric")
-app.add_typer(registry.app, name="registry")
+try:
+    from grappe.cli import registry
+except ModuleNotFoundError as exc:
+    if (exc.name or "").split(".")[0] not in SERVER_EXTRA:
+        raise
+    _missing = exc.name
+
+    @app.command(
+        "registry",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )
+    def registry_unavailable() -> None:
+        """Registre des structures d'animation (nécessite l'extra server)."""
+        with handle_errors():
+            raise EngineError(
+                f"`grappe registry` nécessite l'extra server ({_missing} absent) : "
+                "pip install 'grappe[server]'"
+            )
+else:
+    app.add_typer(registry.app, name="registry")
 detection.register(app)
 detect.register(app)
 demo.register(app)

@@ -1,12 +1,16 @@
-"""Console helpers shared by the CLI commands: Rich progress, error rendering."""
+"""Console helpers shared by the CLI commands: Rich progress, error rendering, French numbers."""
 
 from __future__ import annotations
 
+import math
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -19,8 +23,20 @@ from rich.progress import (
 from grappe.errors import GrappeError
 from grappe.progress import Advance
 
-console = Console()
-err_console = Console(stderr=True)
+# Columns of the output when it is not a terminal (a pipe, a log file): Rich would use 80,
+# where the tables of `grappe demo` and `grappe detect` wrap every cell. COLUMNS still wins.
+PIPE_WIDTH = 160
+
+
+def _width(stream: TextIO) -> int | None:
+    isatty = getattr(stream, "isatty", None)
+    if "COLUMNS" in os.environ or (isatty is not None and isatty()):
+        return None
+    return PIPE_WIDTH
+
+
+console = Console(width=_width(sys.stdout))
+err_console = Console(stderr=True, width=_width(sys.stderr))
 
 
 class RichReporter:
@@ -56,11 +72,22 @@ class RichReporter:
                                   completed=max(done, 1) if total is None else total)
 
 
+def number(value: float | None) -> str:
+    """A number rounded to an integer with French thousands separators (narrow no-break space).
+
+    ``None`` and NaN (a figure that does not exist) print as a dash.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{round(value):,}".replace(",", "\u202f")
+
+
 @contextmanager
 def handle_errors() -> Iterator[None]:
     """Render grappe errors as one clear line and exit with status 2."""
     try:
         yield
     except GrappeError as exc:
-        err_console.print(f"[bold red]Erreur :[/] {exc}", highlight=False, soft_wrap=True)
+        # Escaped: a message quoting a value such as [server] or a list is text, not markup.
+        err_console.print(f"[bold red]Erreur :[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)

@@ -9,7 +9,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from grappe.cli._console import RichReporter, console, handle_errors
+from grappe.cli._console import RichReporter, console, handle_errors, number
 from grappe.config import get_settings
 from grappe.detection.aggregate import aggregate
 from grappe.fabric.store import FabricStore, ImportReport
@@ -26,9 +26,6 @@ INVALID_RATE = 0.001
 """Share of defective rows mixed into the demo file, so that the quarantine has something."""
 
 
-def _n(value: float) -> str:
-    """A number rounded to an integer, with French thousands separators (narrow no-break space)."""
-    return f"{round(value):,}".replace(",", "\u202f")
 
 
 def register(app: typer.Typer) -> None:
@@ -79,8 +76,8 @@ def _generate_and_import(
 
 def _print_generation(synth: SynthReport) -> None:
     console.print(
-        f"Fichier SIRENE synthétique : {synth.path} ({_n(synth.rows)} établissements, "
-        f"dont {_n(synth.invalid_rows)} lignes volontairement erronées, {synth.seconds:.1f} s)",
+        f"Fichier SIRENE synthétique : {synth.path} ({number(synth.rows)} établissements, "
+        f"dont {number(synth.invalid_rows)} lignes volontairement erronées, {synth.seconds:.1f} s)",
         soft_wrap=True,
     )
     table = Table(title="Grappes plantées dans le fichier")
@@ -90,7 +87,7 @@ def _print_generation(synth: SynthReport) -> None:
     table.add_column("établissements ajoutés", justify="right")
     for cluster in synth.planted:
         table.add_row(cluster.name, cluster.naf, str(len(cluster.communes)),
-                      _n(cluster.establishments))
+                      number(cluster.establishments))
     console.print(table)
 
 
@@ -98,7 +95,7 @@ def _print_imports(imports: list[ImportReport]) -> None:
     for r in imports:
         console.print(
             f"{r.path.name} : lignes lues = lignes stockées + lignes en quarantaine : "
-            f"{_n(r.rows_read)} = {_n(r.rows_stored)} + {_n(r.rows_quarantined)}"
+            f"{number(r.rows_read)} = {number(r.rows_stored)} + {number(r.rows_quarantined)}"
             + (" (fichier déjà importé, rien de changé)" if r.skipped else ""),
             soft_wrap=True,
         )
@@ -125,8 +122,8 @@ def _summary(store: FabricStore) -> None:
         for j in columns:
             cross.add_column(str(counts.sectors[j]), justify="right", no_wrap=True)
         for i in order:
-            cross.add_row(names[i], *(_n(establishments[i, j]) for j in columns))
-        cross.add_row("France", *(_n(establishments[:, j].sum()) for j in columns),
+            cross.add_row(names[i], *(number(establishments[i, j]) for j in columns))
+        cross.add_row("France", *(number(establishments[:, j].sum()) for j in columns),
                       style="bold")
         console.print(cross)
     console.print("Sections : " + " ; ".join(
@@ -141,10 +138,10 @@ def _summary(store: FabricStore) -> None:
     employment.add_column("fourchette", justify="right", no_wrap=True)
     for i in order:
         code = str(counts.territories[i])
-        employment.add_row(region_names.get(code, code), _n(establishments[i].sum()),
-                           _n(central[i]), f"{_n(low[i])} – {_n(high[i])}")
-    employment.add_row("France", _n(establishments.sum()), _n(central.sum()),
-                       f"{_n(low.sum())} – {_n(high.sum())}", style="bold")
+        employment.add_row(region_names.get(code, code), number(establishments[i].sum()),
+                           number(central[i]), f"{number(low[i])} – {number(high[i])}")
+    employment.add_row("France", number(establishments.sum()), number(central.sum()),
+                       f"{number(low.sum())} – {number(high.sum())}", style="bold")
     console.print(employment)
 
     info = store.info()
@@ -152,15 +149,15 @@ def _summary(store: FabricStore) -> None:
     quarantine.add_column("motif")
     quarantine.add_column("lignes", justify="right")
     for reason, rows in info.quarantine_by_reason.items():
-        quarantine.add_row(reason, _n(rows))
-    quarantine.add_row("total", _n(sum(info.quarantine_by_reason.values())), style="bold")
+        quarantine.add_row(reason, number(rows))
+    quarantine.add_row("total", number(sum(info.quarantine_by_reason.values())), style="bold")
     console.print(quarantine)
 
 
 def _fit_columns(rows: list[str], values: np.ndarray, width: int) -> list[list[int]]:
     """Split the section columns into groups whose tables fit in the console width."""
     label = max(len(r) for r in [*rows, "région", "France"]) + 4  # borders and padding
-    cell = len(_n(values.sum(axis=0).max())) + 3
+    cell = len(number(values.sum(axis=0).max())) + 3
     per_table = max(1, (width - label) // cell)
     columns = list(range(values.shape[1]))
     return [columns[k:k + per_table] for k in range(0, len(columns), per_table)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import sys
 from pathlib import Path
@@ -12,12 +11,16 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from grappe.cli._console import RichReporter, console, err_console, handle_errors
-from grappe.config import get_settings
-from grappe.detection.counts import SECTOR_LEVELS, TERRITORY_LEVELS
+from grappe.cli._analysis import (
+    AtOption,
+    EngineOption,
+    LevelOption,
+    SectorsOption,
+    StoreOption,
+    analysis_input,
+)
+from grappe.cli._console import RichReporter, console, err_console, handle_errors, number
 from grappe.errors import InputError
-
-ENGINES = ("duckdb", "spark")
 
 
 def register(app: typer.Typer) -> None:
@@ -27,26 +30,10 @@ def register(app: typer.Typer) -> None:
 
 def detect_command(
     *,
-    store: Annotated[
-        Path | None,
-        typer.Option(
-            "--store", help="Dossier du magasin du tissu productif (défaut : GRAPPE_HOME/store)."
-        ),
-    ] = None,
-    level: Annotated[
-        str, typer.Option("--level", help=f"Niveau territorial : {', '.join(TERRITORY_LEVELS)}.")
-    ] = "ze",
-    sectors: Annotated[
-        str,
-        typer.Option(
-            "--sectors",
-            help=f"Niveau sectoriel ({', '.join(SECTOR_LEVELS)}) ou fichier de groupes (.toml).",
-        ),
-    ] = "sous-classe",
-    engine: Annotated[
-        str | None,
-        typer.Option("--engine", help="Moteur : duckdb ou spark (défaut : GRAPPE_ENGINE)."),
-    ] = None,
+    store: StoreOption = None,
+    level: LevelOption = "ze",
+    sectors: SectorsOption = "sous-classe",
+    engine: EngineOption = None,
     output: Annotated[
         str | None,
         typer.Option(
@@ -65,10 +52,7 @@ def detect_command(
     top: Annotated[
         int, typer.Option("--top", min=1, help="Nombre de candidats affichés et cartographiés.")
     ] = 20,
-    at: Annotated[
-        str | None,
-        typer.Option("--at", help="Date du tissu (AAAA-MM-JJ ; défaut : la plus récente)."),
-    ] = None,
+    at: AtOption = None,
     permutations: Annotated[
         int,
         typer.Option("--permutations", min=0, help="Permutations du test Gi* (0 : analytique)."),
@@ -92,11 +76,7 @@ def detect_command(
     with handle_errors():
         from grappe.detection.candidates import candidate_format, detect
 
-        _choice("--level", level, TERRITORY_LEVELS)
-        if not sectors.lower().endswith(".toml"):
-            _choice("--sectors", sectors, SECTOR_LEVELS)
-        if engine is not None:
-            _choice("--engine", engine, ENGINES)
+        given = analysis_input(store, level, sectors, engine, at)
         if not 0 < alpha < 1:
             raise InputError(f"--alpha {alpha!r} : attendu un taux strictement entre 0 et 1")
         fmt = candidate_format(out, output) if (out is not None or output is not None) else None
@@ -104,21 +84,13 @@ def detect_command(
             raise InputError(f"--format {fmt} : indiquez un fichier avec --out")
         if map_path is not None and map_path.suffix.lower() not in (".png", ".svg"):
             raise InputError(f"--map {map_path} : extension attendue .png ou .svg")
-        date = _date("--at", at)
-        store_dir = store if store is not None else get_settings().store_dir
-        if not store_dir.is_dir():
-            raise InputError(
-                f"--store {store_dir} : magasin introuvable (importez d'abord un fichier avec "
-                "`grappe fabric import`, ou indiquez --store)"
-            )
-        sector_spec: str | Path = Path(sectors) if sectors.lower().endswith(".toml") else sectors
         with RichReporter() as reporter:
             found = detect(
-                store_dir,
-                level=level,
-                sectors=sector_spec,
-                engine=engine,
-                at=date,
+                given.store,
+                level=given.level,
+                sectors=given.sectors,
+                engine=given.engine,
+                at=given.at,
                 permutations=permutations,
                 alpha=alpha,
                 seed=seed,
@@ -155,8 +127,8 @@ def print_top(frame: pd.DataFrame, title: str) -> None:
             str(row.rank),
             f"{row.territory_name} ({row.territory_code})",
             f"{row.sector} {_cut(str(row.sector_name))}",
-            _n(row.establishments),
-            f"{_n(row.employment)} ({_n(row.employment_low)}–{_n(row.employment_high)})",
+            number(row.establishments),
+            f"{number(row.employment)} ({number(row.employment_low)}–{number(row.employment_high)})",
             _decimal(row.lq, 1),
             "oui" if row.strong else "",
             "★" * int(row.stars),
@@ -179,10 +151,6 @@ def _title(level: str, top: int, date: str) -> str:
     return f"Grappes potentielles : les {top} meilleurs candidats (niveau {level}){when}"
 
 
-def _n(value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{round(value):,}".replace(",", "\u202f")
 
 
 def _decimal(value: float, digits: int) -> str:
@@ -206,16 +174,3 @@ def _percent(value: float) -> str:
 def _cut(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
-
-def _choice(option: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise InputError(f"{option} {value!r} : valeur inconnue ; attendu : {', '.join(allowed)}")
-
-
-def _date(option: str, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise InputError(f"{option} {value!r} : date invalide, attendu AAAA-MM-JJ") from exc

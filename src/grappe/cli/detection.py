@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Annotated, cast
 
 import typer
 
+from grappe.cli._analysis import (
+    AtOption,
+    EngineOption,
+    LevelOption,
+    SectorsOption,
+    StoreOption,
+    analysis_input,
+    choice,
+)
 from grappe.cli._console import RichReporter, err_console, handle_errors
-from grappe.config import get_settings
-from grappe.detection.counts import SECTOR_LEVELS, TERRITORY_LEVELS
 from grappe.detection.indicators import (
     MEASURES,
     TABLES,
@@ -23,8 +29,6 @@ from grappe.detection.indicators import (
 )
 from grappe.errors import InputError
 
-ENGINES = ("duckdb", "spark")
-
 
 def register(app: typer.Typer) -> None:
     """Add the commands of this module to the main app."""
@@ -33,36 +37,17 @@ def register(app: typer.Typer) -> None:
 
 def indicators_command(
     *,
-    store: Annotated[
-        Path | None,
-        typer.Option(
-            "--store", help="Dossier du magasin du tissu productif (défaut : GRAPPE_HOME/store)."
-        ),
-    ] = None,
-    level: Annotated[
-        str, typer.Option("--level", help=f"Niveau territorial : {', '.join(TERRITORY_LEVELS)}.")
-    ] = "ze",
-    sectors: Annotated[
-        str,
-        typer.Option(
-            "--sectors",
-            help=f"Niveau sectoriel ({', '.join(SECTOR_LEVELS)}) ou fichier de groupes (.toml).",
-        ),
-    ] = "division",
-    at: Annotated[
-        str | None,
-        typer.Option("--at", help="Date du tissu (AAAA-MM-JJ ; défaut : la plus récente)."),
-    ] = None,
+    store: StoreOption = None,
+    level: LevelOption = "ze",
+    sectors: SectorsOption = "division",
+    at: AtOption = None,
     measure: Annotated[
         str,
         typer.Option(
             "--measure", help="Mesure des indicateurs : employment (effectifs) ou establishments."
         ),
     ] = "employment",
-    engine: Annotated[
-        str | None,
-        typer.Option("--engine", help="Moteur : duckdb ou spark (défaut : GRAPPE_ENGINE)."),
-    ] = None,
+    engine: EngineOption = None,
     output: Annotated[
         str | None,
         typer.Option(
@@ -89,31 +74,20 @@ def indicators_command(
     « cluster fort » de l'U.S. Cluster Mapping et les étoiles de l'European Cluster Observatory.
     """
     with handle_errors():
-        _choice("--level", level, TERRITORY_LEVELS)
-        if not sectors.lower().endswith(".toml"):
-            _choice("--sectors", sectors, SECTOR_LEVELS)
-        _choice("--measure", measure, MEASURES)
-        _choice("--table", table, TABLES)
-        if engine is not None:
-            _choice("--engine", engine, ENGINES)
+        given = analysis_input(store, level, sectors, engine, at)
+        choice("--measure", measure, MEASURES)
+        choice("--table", table, TABLES)
         fmt = output_format(out, output)
         if fmt == "parquet" and out is None:
             raise InputError("--format parquet : indiquez un fichier avec --out")
-        date = _date("--at", at)
-        store_dir = store if store is not None else get_settings().store_dir
-        if not store_dir.is_dir():
-            raise InputError(
-                f"--store {store_dir} : magasin introuvable (importez d'abord un fichier avec "
-                "`grappe fabric import`, ou indiquez --store)"
-            )
-        sector_spec: str | Path = Path(sectors) if sectors.lower().endswith(".toml") else sectors
 
         from grappe.detection.aggregate import aggregate
         from grappe.detection.rules import apply_rules
 
         with RichReporter() as reporter:
             counts = aggregate(
-                store_dir, level, sector_spec, at=date, engine=engine, reporter=reporter
+                given.store, given.level, given.sectors, at=given.at, engine=given.engine,
+                reporter=reporter,
             )
             with reporter.step("Calcul des indicateurs"):
                 result = indicators(counts, measure=cast(Measure, measure))
@@ -127,16 +101,3 @@ def indicators_command(
             write_frame(frame, out, fmt)
             err_console.print(f"{len(frame)} lignes écrites dans {out} ({fmt}).", highlight=False)
 
-
-def _choice(option: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise InputError(f"{option} {value!r} : valeur inconnue ; attendu : {', '.join(allowed)}")
-
-
-def _date(option: str, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise InputError(f"{option} {value!r} : date invalide, attendu AAAA-MM-JJ") from exc

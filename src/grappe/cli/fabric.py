@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from grappe.cli._console import RichReporter, console, handle_errors
+from grappe.cli._console import RichReporter, console, handle_errors, number
 from grappe.fabric.store import FabricStore, ImportReport, StoreInfo
 
 app = typer.Typer(
@@ -23,9 +23,6 @@ StoreOption = Annotated[
 ]
 
 
-def _n(value: int) -> str:
-    """An integer with French thousands separators (narrow no-break space)."""
-    return f"{value:,}".replace(",", "\u202f")
 
 
 def _summary(reports: list[ImportReport]) -> Table:
@@ -36,9 +33,9 @@ def _summary(reports: list[ImportReport]) -> Table:
         table.add_row(
             r.path.name,
             r.format + (" (déjà importé)" if r.skipped else ""),
-            _n(r.rows_read),
-            _n(r.rows_stored),
-            _n(r.rows_quarantined),
+            number(r.rows_read),
+            number(r.rows_stored),
+            number(r.rows_quarantined),
             f"{r.seconds:.1f} s",
         )
     return table
@@ -71,7 +68,7 @@ def import_(
         for r in reports:
             console.print(
                 f"{r.path.name} : lignes lues = lignes stockées + lignes en quarantaine : "
-                f"{_n(r.rows_read)} = {_n(r.rows_stored)} + {_n(r.rows_quarantined)}"
+                f"{number(r.rows_read)} = {number(r.rows_stored)} + {number(r.rows_quarantined)}"
                 + (" (fichier déjà importé, rien de changé)" if r.skipped else "")
             )
         if any(r.rows_quarantined for r in reports if not r.skipped):
@@ -89,15 +86,15 @@ def _info_text(info: StoreInfo) -> None:
         sources.add_column(column)
     for s in info.sources:
         sources.add_row(s["source_id"][:12], s["kind"], s["format"], Path(s["path"]).name,
-                        _n(s["rows_read"]), _n(s["rows_stored"]), _n(s["rows_quarantined"]),
+                        number(s["rows_read"]), number(s["rows_stored"]), number(s["rows_quarantined"]),
                         s["imported_at"])
     console.print(sources)
     rows = Table(title="Lignes stockées")
     rows.add_column("niveau")
     rows.add_column("lignes", justify="right")
-    rows.add_row("établissements", _n(info.rows_by_kind.get("establishments", 0)))
+    rows.add_row("établissements", number(info.rows_by_kind.get("establishments", 0)))
     for level, n in info.rows_by_level.items():
-        rows.add_row(f"agrégats : {level}", _n(n))
+        rows.add_row(f"agrégats : {level}", number(n))
     console.print(rows)
     if info.dates != (None, None):
         console.print(f"Dates des établissements : du {info.dates[0]} au {info.dates[1]}")
@@ -108,7 +105,7 @@ def _info_text(info: StoreInfo) -> None:
         reasons.add_column("motif")
         reasons.add_column("lignes", justify="right")
         for reason, n in info.quarantine_by_reason.items():
-            reasons.add_row(reason, _n(n))
+            reasons.add_row(reason, number(n))
         console.print(reasons)
     else:
         console.print("Quarantaine vide.")
@@ -160,6 +157,6 @@ def synth(
                                      invalid_rate=invalid_rate, strength=strength,
                                      reporter=reporter)
         console.print(
-            f"Écrit : {report.path} ({_n(report.rows)} établissements dont "
-            f"{_n(report.invalid_rows)} invalides, {report.seconds:.1f} s)"
+            f"Écrit : {report.path} ({number(report.rows)} établissements dont "
+            f"{number(report.invalid_rows)} invalides, {report.seconds:.1f} s)"
         )

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 import typer
 from rich.table import Table
 
-from grappe.cli._console import RichReporter, console, handle_errors
+from grappe.cli._console import RichReporter, console, handle_errors, number
 from grappe.refdata import naf, provenance, territories
 
 app = typer.Typer(
@@ -19,9 +19,6 @@ app = typer.Typer(
 )
 
 
-def _n(value: int) -> str:
-    """An integer with French thousands separators (narrow no-break space)."""
-    return f"{value:,}".replace(",", "\u202f")
 
 
 @app.command("import-ze")
@@ -32,8 +29,8 @@ def import_ze(
     with handle_errors(), RichReporter() as reporter:
         result = territories.import_ze(file, reporter=reporter)
     console.print(
-        f"Zones d'emploi importées : {_n(result['rows'])} lignes lues, "
-        f"{_n(result['communes'])} communes actuelles rattachées à {result['zones']} zones "
+        f"Zones d'emploi importées : {number(result['rows'])} lignes lues, "
+        f"{number(result['communes'])} communes actuelles rattachées à {result['zones']} zones "
         f"({result['metropolitan_zones']} en France métropolitaine)."
     )
     if result["unknown_communes"]:

@@ -110,7 +110,7 @@ from scipy import stats
 
 from grappe.detection.aggregate import SectorSpec, StoreOrFiles, aggregate
 from grappe.detection.counts import TERRITORY_LEVELS, Counts
-from grappe.detection.indicators import Measure, indicators, write_frame
+from grappe.detection.indicators import Measure, indicators, json_default, write_frame
 from grappe.detection.rules import RuleThresholds, apply_rules
 from grappe.detection.sector_groups import SectorGroup
 from grappe.detection.sector_groups import load as load_sector_groups
@@ -923,16 +923,6 @@ def _geojson_text(frame: pd.DataFrame, level: str) -> str:
     return json.dumps(
         {"type": "FeatureCollection", "features": features},
         ensure_ascii=False,
-        default=_json_default,
+        default=json_default,
         allow_nan=False,
     ) + "\n"
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, np.integer | np.bool_):
-        return value.item()
-    if isinstance(value, np.floating):
-        number = float(value)
-        return None if math.isnan(number) else number
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-

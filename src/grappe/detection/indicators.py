@@ -555,7 +555,7 @@ def write_frame(frame: pd.DataFrame, target: Path | IO[str], format: OutputForma
         return
     if format == "json":
         records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-        text = json.dumps(records, ensure_ascii=False, default=_json_default, allow_nan=False)
+        text = json.dumps(records, ensure_ascii=False, default=json_default, allow_nan=False)
         if isinstance(target, Path):
             target.write_text(text + "\n", encoding="utf-8")
         else:
@@ -564,7 +564,8 @@ def write_frame(frame: pd.DataFrame, target: Path | IO[str], format: OutputForma
     raise InputError(f"format={format!r} is not one of {', '.join(OUTPUT_FORMATS)}")
 
 
-def _json_default(value: object) -> object:
+def json_default(value: object) -> object:
+    """JSON for NumPy scalars: integers and booleans as such, NaN as null."""
     if isinstance(value, np.integer | np.bool_):
         return value.item()
     if isinstance(value, np.floating):

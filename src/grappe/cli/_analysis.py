@@ -1,0 +1,81 @@
+"""Options and checks shared by the analysis commands (`grappe indicators`, `grappe detect`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from grappe.config import get_settings
+from grappe.detection.counts import SECTOR_LEVELS, TERRITORY_LEVELS
+from grappe.errors import InputError
+
+ENGINES = ("duckdb", "spark")
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option("--store", help="Dossier du magasin du tissu productif (défaut : GRAPPE_HOME/store)."),
+]
+LevelOption = Annotated[
+    str, typer.Option("--level", help=f"Niveau territorial : {', '.join(TERRITORY_LEVELS)}.")
+]
+SectorsOption = Annotated[
+    str,
+    typer.Option(
+        "--sectors",
+        help=f"Niveau sectoriel ({', '.join(SECTOR_LEVELS)}) ou fichier de groupes (.toml).",
+    ),
+]
+EngineOption = Annotated[
+    str | None,
+    typer.Option("--engine", help="Moteur : duckdb ou spark (défaut : GRAPPE_ENGINE)."),
+]
+AtOption = Annotated[
+    str | None,
+    typer.Option("--at", help="Date du tissu (AAAA-MM-JJ ; défaut : la plus récente)."),
+]
+
+
+@dataclass(frozen=True)
+class AnalysisInput:
+    """What an analysis command reads: the store, the levels, the engine and the date."""
+
+    store: Path
+    level: str
+    sectors: str | Path
+    engine: str | None
+    at: dt.date | None
+
+
+def analysis_input(
+    store: Path | None, level: str, sectors: str, engine: str | None, at: str | None
+) -> AnalysisInput:
+    """Check the shared options and name the first wrong one (``InputError``)."""
+    choice("--level", level, TERRITORY_LEVELS)
+    is_file = sectors.lower().endswith(".toml")
+    if not is_file:
+        choice("--sectors", sectors, SECTOR_LEVELS)
+    if engine is not None:
+        choice("--engine", engine, ENGINES)
+    date = None
+    if at is not None:
+        try:
+            date = dt.date.fromisoformat(at)
+        except ValueError as exc:
+            raise InputError(f"--at {at!r} : date invalide, attendu AAAA-MM-JJ") from exc
+    store_dir = store if store is not None else get_settings().store_dir
+    if not store_dir.is_dir():
+        raise InputError(
+            f"--store {store_dir} : magasin introuvable (importez d'abord un fichier avec "
+            "`grappe fabric import`, ou indiquez --store)"
+        )
+    return AnalysisInput(store_dir, level, Path(sectors) if is_file else sectors, engine, date)
+
+
+def choice(option: str, value: str, allowed: tuple[str, ...]) -> None:
+    """Refuse a value outside ``allowed``, naming the option and the allowed values."""
+    if value not in allowed:
+        raise InputError(f"{option} {value!r} : valeur inconnue ; attendu : {', '.join(allowed)}")

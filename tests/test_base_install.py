@@ -1,0 +1,51 @@
+"""The plain `pip install grappe` (no server extra) runs the analysis commands and the demo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+# Run the CLI in a child where the server extra cannot be imported, as on a base install.
+_BLOCKED = textwrap.dedent("""
+    import sys
+    from importlib.abc import MetaPathFinder
+
+    class Block(MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in {"sqlalchemy", "alembic", "psycopg", "fastapi", "uvicorn"}:
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            return None
+
+    sys.meta_path.insert(0, Block())
+    sys.argv = ["grappe", *sys.argv[1:]]
+    from grappe.cli import main
+    main()
+""")
+
+
+def _grappe(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {"GRAPPE_HOME": str(home), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-c", _BLOCKED, *args], capture_output=True,
+                          text=True, timeout=600, env=env, check=False)
+
+
+@pytest.mark.slow
+def test_demo_runs_without_the_server_extra(tmp_path: Path) -> None:
+    done = _grappe("demo", "--dir", str(tmp_path / "demo"), "--establishments", "20000",
+                   home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Les 20 grappes potentielles les mieux classées" in done.stdout
+
+
+def test_registry_says_which_extra_it_needs(tmp_path: Path) -> None:
+    done = _grappe("registry", "list", home=tmp_path)
+    assert done.returncode == 2
+    assert "pip install 'grappe[server]'" in done.stderr
+    assert "sqlalchemy" in done.stderr
+    listing = _grappe("--help", home=tmp_path)
+    assert listing.returncode == 0
+    assert "registry" in listing.stdout

@@ -1,0 +1,41 @@
+"""Every command and every setting is documented in the README (fails when one is added silently)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from grappe.cli import app
+from grappe.config import Settings
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def _commands(group: typer.Typer, prefix: str = "grappe") -> list[str]:
+    click_group = typer.main.get_command(group)
+    names: list[str] = []
+
+    def walk(command: object, path: str) -> None:
+        subcommands = getattr(command, "commands", None)
+        if subcommands is None:
+            names.append(path)
+            return
+        for name, sub in sorted(subcommands.items()):
+            walk(sub, f"{path} {name}")
+
+    walk(click_group, prefix)
+    return names
+
+
+@pytest.mark.parametrize("command", _commands(app))
+def test_every_command_is_in_the_readme(command: str) -> None:
+    assert re.search(rf"`{re.escape(command)}[` ]", README), f"README does not document `{command}`"
+
+
+@pytest.mark.parametrize("field", sorted(Settings.model_fields))
+def test_every_setting_is_in_the_readme(field: str) -> None:
+    variable = f"GRAPPE_{field.upper()}"
+    assert variable in README, f"README does not document the setting {variable}"
