@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from grappe.detection import significance as sig
@@ -428,3 +430,26 @@ def test_refinement_inputs_are_validated() -> None:
     assert not res.draws.any()
     assert not res.unsettled.any()
     assert sig._schedule(999, 20_000) == (999, 1999, 3999, 7999, 15999, 20_000)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    draws=st.sampled_from([99, 999, 9_999]),
+    tails=st.lists(st.integers(0, 400), min_size=1, max_size=200),
+    families=st.integers(1, 6),
+    padding=st.integers(0, 40),
+    alpha=st.sampled_from([0.05, 0.1, 0.2]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_refinement_calls_are_benjamini_hochbergs(
+    draws: int, tails: list[int], families: int, padding: int, alpha: float, seed: int
+) -> None:
+    """The refinement's rejection test equals ``benjamini_hochberg(...) <= alpha``, ties included."""
+    p = (np.minimum(np.array(tails), draws) + 1.0) / (draws + 1.0)
+    groups = np.random.default_rng(seed).integers(0, families, len(p))
+    sizes = np.bincount(groups, minlength=families) + padding
+    expected = np.zeros(len(p), dtype=bool)
+    low = np.flatnonzero(p <= alpha)
+    if len(low):
+        expected[low] = benjamini_hochberg(p[low], groups[low], sizes) <= alpha
+    np.testing.assert_array_equal(sig._bh_rejects(p, groups, sizes, alpha), expected)

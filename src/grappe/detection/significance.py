@@ -98,7 +98,11 @@ has used exactly the first ``P_r`` draws of this stream, whatever other cells or
 refined: the results are reproducible bit for bit, do not depend on timing nor on the order of
 the work, and a sector gets the same results when computed alone (``fdr="territories"``).
 Each block is counted with the same shared prefix sums and corrections as round 0, only for
-the cardinalities and the cells being refined. ``z_sim`` keeps the moments of round 0.
+the cardinalities and the cells being refined. A sparse sector (few territories with a
+non-zero value, the usual case for a sous-classe across communes) skips the prefix sums of
+the ``B`` draws of a block: from an index of where each territory occurs in the block, only
+the draws that hit one of its non-zero territories get a sum, the others are zero; the
+counts are the same. ``z_sim`` keeps the moments of round 0.
 
 Every result reports its refinement: ``draws`` (per cell), ``refined`` (cells given more than
 ``P`` draws), ``sector_draws`` (the most draws used in each sector) and ``unsettled``: cells
@@ -616,7 +620,7 @@ def benjamini_hochberg(p_values: Any, groups: Any = None, family_sizes: Any = No
     if len(where) == 0:
         return out
     pv, gv = p[where], g[where]
-    order = np.lexsort((pv, gv))
+    order = _group_order(pv, gv)
     ps, gs = pv[order], gv[order]
     starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
     ends = np.r_[starts[1:], len(gs)]
@@ -641,6 +645,19 @@ def benjamini_hochberg(p_values: Any, groups: Any = None, family_sizes: Any = No
 
 
 # --------------------------------------------------------------------------- problem set-up
+
+
+def _group_order(p: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """``np.lexsort((p, groups))``, faster: a stable sort of ``p``, then of the groups.
+
+    Both sorts are stable, so ties keep their input order exactly as lexsort's; groups that
+    fit 16 bits take numpy's radix sort.
+    """
+    by_p = np.argsort(p, kind="stable")
+    keys = groups[by_p]
+    if len(keys) and keys.max() < 2**16:
+        keys = keys.astype(np.uint16)
+    return by_p[np.argsort(keys, kind="stable")]
 
 
 def _check_transform(transform: str) -> Transform:
@@ -979,6 +996,33 @@ def _counts_direct(
 _SORT_MIN_CELLS = 16
 
 
+def _tail_counts(
+    sums: np.ndarray, zeros: int, low: np.ndarray, high: np.ndarray, up: np.ndarray
+) -> np.ndarray:
+    """Draws whose sum is ``>= low`` where ``up``, else ``<= high``, per cell.
+
+    ``sums`` are the draws' neighbour sums, plus ``zeros`` draws of sum 0 not listed.
+    """
+    # Gi* cells all count the upper tail: the other count is not needed.
+    ge = le = np.zeros(len(low), dtype=np.int64)
+    need_ge, need_le = bool(up.any()), not up.all()
+    if len(low) >= _SORT_MIN_CELLS:
+        ordered = np.sort(sums)
+        if need_ge:
+            ge = len(sums) - np.searchsorted(ordered, low, side="left")
+        if need_le:
+            le = np.searchsorted(ordered, high, side="right")
+    else:
+        if need_ge:
+            ge = (sums[:, None] >= low).sum(axis=0)
+        if need_le:
+            le = (sums[:, None] <= high).sum(axis=0)
+    if zeros:
+        ge = ge + zeros * (low <= 0)
+        le = le + zeros * (high >= 0)
+    return np.where(up, ge, le)
+
+
 @dataclass
 class _ExtraDraws:
     """One refinement block of draws, shared by every sector, with its corrections by territory."""
@@ -987,6 +1031,11 @@ class _ExtraDraws:
     pair_ptr: np.ndarray  # (n + 1,) corrections of territory i: pair_ptr[i]:pair_ptr[i + 1]
     pair_b: np.ndarray  # draw row where the territory occurs among its first c_i indices
     pair_repl: np.ndarray  # the index that replaces it (the (c_i + 1)-th of the row)
+    # Where each territory occurs in the block (made on first use by a sparse sector):
+    # occurrences of territory t are occ_ptr[t]:occ_ptr[t + 1], at draw occ_b and position occ_k.
+    occ_ptr: np.ndarray | None = None
+    occ_b: np.ndarray | None = None
+    occ_k: np.ndarray | None = None
 
     @classmethod
     def make(cls, cards: np.ndarray, size: int, rng: np.random.Generator) -> _ExtraDraws:
@@ -1031,30 +1080,37 @@ class _ExtraDraws:
             return self._larger_direct(y, cells, c_cells, low, high, up)
         size = self.idx_t.shape[1]
         cmax = int(c_cells.max())
-        # Draw-major layout: each running sum adds one contiguous row of B values.
-        prefix = np.cumsum(y[self.idx_t[:cmax]], axis=0)
-        out = np.zeros(len(cells), dtype=np.int64)
-        for c in np.unique(c_cells).tolist():
-            sel = np.flatnonzero(c_cells == c)
-            base = prefix[c - 1]
-            if len(sel) >= _SORT_MIN_CELLS:
-                ordered = np.sort(base)
-                ge = size - np.searchsorted(ordered, low[sel], side="left")
-                le = np.searchsorted(ordered, high[sel], side="right")
-            else:
-                ge = (base[:, None] >= low[sel]).sum(axis=0)
-                le = (base[:, None] <= high[sel]).sum(axis=0)
-            out[sel] = np.where(up[sel], ge, le)
         # Rows where a cell's own territory sits among its first c indices: its draw skips
-        # itself and takes the next index instead.
+        # itself and takes the next index instead (corrected below).
         starts = self.pair_ptr[cells]
         counts = self.pair_ptr[cells + 1] - starts
-        if counts.sum():
-            pos = np.repeat(np.arange(len(cells)), counts)
-            k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-            k += np.repeat(starts, counts)
-            pb, repl = self.pair_b[k], self.pair_repl[k]
+        pos = np.repeat(np.arange(len(cells)), counts)
+        k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        k += np.repeat(starts, counts)
+        pb, repl = self.pair_b[k], self.pair_repl[k]
+        base_v = np.zeros(len(pos))  # the common draw sum of each corrected row
+        out = np.zeros(len(cells), dtype=np.int64)
+        hits = self._hits(y, len(np.unique(c_cells)), cmax)
+        if hits is None:
+            # Draw-major layout: each running sum adds one contiguous row of B values.
+            prefix = np.cumsum(y[self.idx_t[:cmax]], axis=0)
+            for c in np.unique(c_cells).tolist():
+                sel = np.flatnonzero(c_cells == c)
+                out[sel] = _tail_counts(prefix[c - 1], 0, low[sel], high[sel], up[sel])
             base_v = prefix[c_cells[pos] - 1, pb]
+        else:
+            # Sparse sector: only the draws that hit a non-zero territory have a non-zero sum.
+            drawn, inverse, hit_k, hit_v = hits
+            for c in np.unique(c_cells).tolist():
+                sel = np.flatnonzero(c_cells == c)
+                first = hit_k < c
+                sums = np.bincount(inverse[first], weights=hit_v[first], minlength=len(drawn))
+                out[sel] = _tail_counts(sums, size - len(drawn), low[sel], high[sel], up[sel])
+                mine = np.flatnonzero(c_cells[pos] == c)
+                at = np.minimum(np.searchsorted(drawn, pb[mine]), max(len(drawn) - 1, 0))
+                if len(drawn):
+                    base_v[mine] = np.where(drawn[at] == pb[mine], sums[at], 0.0)
+        if len(pos):
             own = base_v - y[cells[pos]] + y[repl]
             lo, hi = low[pos], high[pos]
             delta = np.where(
@@ -1064,6 +1120,38 @@ class _ExtraDraws:
             )
             out += np.bincount(pos, weights=delta, minlength=len(cells)).astype(np.int64)
         return out
+
+    def _hits(
+        self, y: np.ndarray, n_cards: int, cmax: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """The block's draws holding a non-zero value of ``y``, when cheaper than prefix sums.
+
+        Returns ``(drawn, inverse, k, v)``: the sorted draws hit, and for each hit the index of
+        its draw in ``drawn``, its position in the draw and the value; ``None`` when the
+        sector is dense enough for the prefix sums of every draw (``cmax x B`` values) to cost
+        less than going over its hits once per cardinality.
+        """
+        nonzero = np.flatnonzero(y)
+        width, size = self.idx_t.shape
+        n = len(y)
+        # Each territory occurs about width * B / n times in the block.
+        if len(nonzero) * width * size / n * (n_cards + 2) >= cmax * size:
+            return None
+        if self.occ_ptr is None:
+            flat = self.idx_t.ravel()  # position k * B + b
+            order = np.argsort(flat.astype(np.uint16) if n <= 2**16 else flat, kind="stable")
+            ptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(flat, minlength=n), out=ptr[1:])
+            occ_k, occ_b = np.divmod(order, size)
+            self.occ_ptr, self.occ_b, self.occ_k = ptr, occ_b.astype(np.int32), occ_k.astype(np.int16)
+        assert self.occ_b is not None
+        assert self.occ_k is not None
+        starts = self.occ_ptr[nonzero]
+        counts = self.occ_ptr[nonzero + 1] - starts
+        at = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        at += np.repeat(starts, counts)
+        drawn, inverse = np.unique(self.occ_b[at], return_inverse=True)
+        return drawn, inverse, self.occ_k[at], np.repeat(y[nonzero], counts)
 
     def _larger_direct(
         self,
@@ -1148,8 +1236,25 @@ def _bh_rejects(p: np.ndarray, groups: np.ndarray, sizes: np.ndarray, alpha: flo
     """
     out = np.zeros(len(p), dtype=bool)
     low = np.flatnonzero(p <= alpha)
-    if len(low):
-        out[low] = benjamini_hochberg(p[low], groups[low], sizes) <= alpha
+    if len(low) == 0:
+        return out
+    # The calls of benjamini_hochberg(...) <= alpha without the adjusted values: a cell is
+    # rejected when some cell of its family ranked at or after it has p * m / rank <= alpha
+    # (the same product, so the same bits decide), i.e. when its p is at most the largest
+    # such p of its family.
+    pv, gv = p[low], groups[low]
+    order = _group_order(pv, gv)
+    ps, gs = pv[order], gv[order]
+    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+    counts = np.diff(np.r_[starts, len(gs)])
+    rank = np.arange(len(ps)) - np.repeat(starts, counts) + 1.0
+    passing = np.flatnonzero(ps * (np.repeat(sizes[gs[starts]], counts) / rank) <= alpha)
+    if len(passing) == 0:
+        return out
+    last = passing[np.r_[gs[passing][1:] != gs[passing][:-1], True]]
+    threshold = np.full(len(sizes), -1.0)
+    threshold[gs[last]] = ps[last]
+    out[low] = pv <= threshold[gv]
     return out
 
 
