@@ -620,11 +620,8 @@ def benjamini_hochberg(p_values: Any, groups: Any = None, family_sizes: Any = No
     if len(where) == 0:
         return out
     pv, gv = p[where], g[where]
-    order = _group_order(pv, gv)
-    ps, gs = pv[order], gv[order]
-    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
-    ends = np.r_[starts[1:], len(gs)]
-    counts = ends - starts
+    order, ps, gs, starts, counts, rank = _ranked(pv, gv)
+    ends = starts + counts
     if family_sizes is None:
         sizes = counts
     else:
@@ -634,7 +631,6 @@ def benjamini_hochberg(p_values: Any, groups: Any = None, family_sizes: Any = No
         sizes = declared[gs[starts]]
         if (sizes < counts).any():
             raise InputError("benjamini_hochberg: a family size is smaller than its p-values")
-    rank = np.arange(len(ps)) - np.repeat(starts, counts) + 1.0
     adjusted = ps * (np.repeat(sizes, counts) / rank)
     for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
         seg = adjusted[s:e][::-1]
@@ -647,17 +643,27 @@ def benjamini_hochberg(p_values: Any, groups: Any = None, family_sizes: Any = No
 # --------------------------------------------------------------------------- problem set-up
 
 
-def _group_order(p: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """``np.lexsort((p, groups))``, faster: a stable sort of ``p``, then of the groups.
+def _ranked(
+    p: np.ndarray, groups: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """p-values sorted by (family, p) and ranked within their family (non-empty input).
 
-    Both sorts are stable, so ties keep their input order exactly as lexsort's; groups that
-    fit 16 bits take numpy's radix sort.
+    Returns ``(order, p[order], groups[order], starts, counts, rank)``: the order of
+    ``np.lexsort((p, groups))``, got faster by a stable sort of ``p`` then of the groups (both
+    stable, so ties keep their input order exactly as lexsort's; groups that fit 16 bits take
+    numpy's radix sort), where each family starts and how many it holds, and each value's
+    rank (1-based, float) in its family.
     """
     by_p = np.argsort(p, kind="stable")
     keys = groups[by_p]
-    if len(keys) and keys.max() < 2**16:
+    if keys.max() < 2**16:
         keys = keys.astype(np.uint16)
-    return by_p[np.argsort(keys, kind="stable")]
+    order = by_p[np.argsort(keys, kind="stable")]
+    ps, gs = p[order], groups[order]
+    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+    counts = np.diff(np.r_[starts, len(gs)])
+    rank = np.arange(len(ps)) - np.repeat(starts, counts) + 1.0
+    return order, ps, gs, starts, counts, rank
 
 
 def _check_transform(transform: str) -> Transform:
@@ -1243,11 +1249,7 @@ def _bh_rejects(p: np.ndarray, groups: np.ndarray, sizes: np.ndarray, alpha: flo
     # (the same product, so the same bits decide), i.e. when its p is at most the largest
     # such p of its family.
     pv, gv = p[low], groups[low]
-    order = _group_order(pv, gv)
-    ps, gs = pv[order], gv[order]
-    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
-    counts = np.diff(np.r_[starts, len(gs)])
-    rank = np.arange(len(ps)) - np.repeat(starts, counts) + 1.0
+    _, ps, gs, starts, counts, rank = _ranked(pv, gv)
     passing = np.flatnonzero(ps * (np.repeat(sizes[gs[starts]], counts) / rank) <= alpha)
     if len(passing) == 0:
         return out
