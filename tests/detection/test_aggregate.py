@@ -744,6 +744,59 @@ def test_real_store_establishments(real_store: Path) -> None:
     assert (again.establishments != counts.establishments).nnz == 0
 
 
+def assert_counts_identical(left: Any, right: Any, where: str = "counts") -> None:
+    """Every field of two Counts (matrices, totals, dynamics) equal, recursively."""
+    import dataclasses
+
+    import scipy.sparse as sp
+
+    if dataclasses.is_dataclass(left):
+        for item in dataclasses.fields(left):
+            assert_counts_identical(
+                getattr(left, item.name), getattr(right, item.name), f"{where}.{item.name}"
+            )
+    elif sp.issparse(left):
+        assert left.shape == right.shape, where
+        assert (sp.csr_array(left) != sp.csr_array(right)).nnz == 0, where
+    elif isinstance(left, np.ndarray):
+        assert np.array_equal(left, right, equal_nan=left.dtype.kind == "f"), where
+    else:
+        assert left == right, where
+
+
+@pytest.mark.parametrize("at", [D(2015, 1, 1), D(2019, 6, 30)])
+def test_levels_from_one_pass_are_the_levels_counted_apart(real_store: Path, at: dt.date) -> None:
+    """Communes counted once and rolled up give each level's own aggregation, flows included."""
+    from grappe.detection.aggregate import aggregate_levels
+
+    levels = ("commune", "epci", "departement", "region")
+    together = aggregate_levels(real_store, levels, "division", at=at)
+    assert list(together) == list(levels)
+    for level in levels:
+        assert_counts_identical(together[level], aggregate(real_store, level, "division", at=at), level)
+
+
+def test_rolled_up_levels_keep_the_flows_of_communes_without_stock(tmp_path: Path) -> None:
+    """A commune whose only establishment closed in the window has no row at commune level,
+    but its closure and its stock at the window start count in its département."""
+    from grappe.detection.aggregate import aggregate_levels
+
+    rows = [
+        establishment("25.62A", CLUSES, created=D(2010, 1, 1)),
+        establishment("25.62A", SCIONZIER, created=D(2015, 3, 1), closed=D(2022, 9, 1)),
+    ]
+    path = write(tmp_path / "closed.parquet", rows)
+    both = aggregate_levels([path], ("commune", "departement"), "sous-classe", at=D(2022, 12, 31))
+    assert both["commune"].territories.tolist() == [CLUSES]
+    dynamics = both["departement"].dynamics
+    assert dynamics is not None
+    assert cells(dynamics.closed, both["departement"]) == {("74", "25.62A"): 1}
+    assert cells(dynamics.stock_start, both["departement"]) == {("74", "25.62A"): 2}
+    assert_counts_identical(both["departement"], aggregate([path], "departement", "sous-classe", at=D(2022, 12, 31)))
+    with pytest.raises(InputError, match="at least one territory level"):
+        aggregate_levels([path], (), "sous-classe")
+
+
 def test_real_store_urssaf(real_store: Path) -> None:
     import duckdb
 

@@ -39,6 +39,7 @@ __all__ = [
     "FabricSource",
     "active_at",
     "aggregate",
+    "aggregate_levels",
     "cohort_survival",
 ]
 
@@ -254,7 +255,50 @@ def aggregate(
         Unknown level, zones d'emploi not imported, a sector level finer than the stored
         NAF codes, a territory level that the stored one cannot roll up to, an empty store.
     """
-    _check_territory_level(territory_level)
+    return aggregate_levels(
+        store_or_files,
+        (territory_level,),
+        sector_level,
+        at=at,
+        engine=engine,
+        reporter=reporter,
+        window=window,
+        source=source,
+        year=year,
+        dynamics=dynamics,
+    )[territory_level]
+
+
+def aggregate_levels(
+    store_or_files: StoreOrFiles,
+    territory_levels: Sequence[str],
+    sector_level: SectorSpec,
+    at: dt.date | None = None,
+    engine: str | Analytics | None = None,
+    reporter: Reporter = SILENT,
+    window: tuple[dt.date, dt.date] | None = None,
+    source: Source = "auto",
+    year: int | None = None,
+    dynamics: bool = True,
+) -> dict[str, Counts]:
+    """:func:`aggregate` at several territory levels, establishment rows counted once.
+
+    With establishment rows and more than one level, the engine counts by commune and the
+    other levels are sums of those counts (every engine row, flows of communes without stock
+    at the snapshot included, goes to its commune's territory): the same matrices as one
+    :func:`aggregate` per level, for one pass over the store. Aggregated tables are counted
+    level by level. The arguments are those of :func:`aggregate`.
+
+    Returns
+    -------
+    dict
+        The :class:`Counts` of each level, keyed by level.
+    """
+    levels = tuple(dict.fromkeys(territory_levels))
+    if not levels:
+        raise InputError("aggregate_levels: give at least one territory level")
+    for level in levels:
+        _check_territory_level(level)
     sector_name, sector_groups = _sector_spec(sector_level)
     establishment_files, aggregate_files = _resolve_files(store_or_files)
     kind = _pick_source(source, establishment_files, aggregate_files, store_or_files)
@@ -263,7 +307,7 @@ def aggregate(
             return _aggregate_establishments(
                 analytics,
                 establishment_files,
-                territory_level,
+                levels,
                 sector_name,
                 sector_groups,
                 at if at is not None or year is None else dt.date(year, 12, 31),
@@ -271,17 +315,20 @@ def aggregate(
                 reporter,
                 with_dynamics=dynamics,
             )
-        return _aggregate_tables(
-            analytics,
-            aggregate_files,
-            territory_level,
-            sector_name,
-            sector_groups,
-            year if year is not None else (at.year if at is not None else None),
-            window,
-            reporter,
-            with_dynamics=dynamics,
-        )
+        return {
+            level: _aggregate_tables(
+                analytics,
+                aggregate_files,
+                level,
+                sector_name,
+                sector_groups,
+                year if year is not None else (at.year if at is not None else None),
+                window,
+                reporter,
+                with_dynamics=dynamics,
+            )
+            for level in levels
+        }
 
 
 def cohort_survival(
@@ -380,19 +427,21 @@ def cohort_survival(
 def _aggregate_establishments(
     analytics: Analytics,
     files: list[Path],
-    territory_level: str,
+    territory_levels: tuple[str, ...],
     sector_name: str,
     sector_groups: list[SectorGroup] | None,
     at: dt.date | None,
     window: tuple[dt.date, dt.date] | None,
     reporter: Reporter,
     with_dynamics: bool = True,
-) -> Counts:
+) -> dict[str, Counts]:
     rows = analytics.read_parquet(files, "establishments")
     if at is None:
         at = _snapshot_date(analytics, rows)
     start, end = _window(window, at)
-    territory_codes, territory_map = _territory_map(analytics, territory_level)
+    # One level: the engine counts at that level; several: by commune, then rolled up.
+    engine_level = territory_levels[0] if len(territory_levels) == 1 else "commune"
+    territory_codes, territory_map = _territory_map(analytics, engine_level)
     sector_codes, sector_map = _sector_map(analytics, sector_name, sector_groups, with_totals=True)
     bands = _Bands.load()
     band_map = analytics.from_arrow(bands.table, "size_bands")
@@ -475,16 +524,59 @@ def _aggregate_establishments(
         # One union, so one engine job: Spark pays its fixed cost per job, not per table.
         result = analytics.to_arrow(ibis.union(*parts, distinct=False))
     _release(analytics)
-
     tid = _column(result, "tid")
+    out = {}
+    for level in territory_levels:
+        codes, level_tid = (
+            (territory_codes, tid)
+            if level == engine_level
+            else _rolled_up(territory_codes, tid, level)
+        )
+        out[level] = _establishment_counts(
+            result, level_tid, codes, level, sector_name, sector_codes, at, start, end, with_dynamics
+        )
+    return out
+
+
+def _rolled_up(communes: np.ndarray, tid: IntArray, level: str) -> tuple[np.ndarray, IntArray]:
+    """Codes of ``level`` and the territory of each commune id (-1 outside the level)."""
+    from grappe.refdata import territories
+
+    levels = territories.commune_levels()
+    _require_level_filled(levels, level)
+    known = np.asarray(levels.column("commune").to_pylist(), dtype=str)
+    parents = np.asarray(levels.column(level).fill_null("").to_pylist(), dtype=str)
+    codes = np.unique(parents[parents != ""])
+    order = np.argsort(known)
+    at = np.minimum(np.searchsorted(known[order], communes.astype(str)), max(len(known) - 1, 0))
+    parent = np.where(known[order][at] == communes, parents[order][at], "")
+    parent_tid = np.where(parent != "", np.searchsorted(codes, parent), -1)
+    return codes, parent_tid[tid]
+
+
+def _establishment_counts(
+    result: pa.Table,
+    tid: IntArray,
+    territory_codes: np.ndarray,
+    territory_level: str,
+    sector_name: str,
+    sector_codes: np.ndarray,
+    at: dt.date,
+    start: dt.date,
+    end: dt.date,
+    with_dynamics: bool,
+) -> Counts:
+    """The Counts of one level from the engine rows, ``tid`` their territory (-1: none)."""
     sid = _column(result, "sid")
     n_at = _column(result, "n_at")
-    if not n_at[sid != _OUTSIDE].any():
+    inside = tid >= 0
+    if not n_at[(sid != _OUTSIDE) & inside].any():
         raise InputError(
             f"no establishment active on {at.isoformat()} at level {territory_level} x "
             f"{sector_name} (is the date before the data, or are the communes outside the level?)"
         )
-    assembly = _Assembly.build(tid, sid, _column(result, "whole") > 0, n_at > 0)
+    # Rows outside the level (tid -1) are kept out by the index: no territory has id -1.
+    assembly = _Assembly.build(tid, sid, _column(result, "whole") > 0, (n_at > 0) & inside)
 
     def scale(name: str) -> int:
         return 1 if name.startswith(("n_", "sme_")) else _HUNDREDTHS

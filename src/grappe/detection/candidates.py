@@ -108,7 +108,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 from scipy import stats
 
-from grappe.detection.aggregate import SectorSpec, StoreOrFiles, aggregate
+from grappe.detection.aggregate import SectorSpec, StoreOrFiles, aggregate, aggregate_levels
 from grappe.detection.counts import TERRITORY_LEVELS, Counts
 from grappe.detection.indicators import Measure, indicators, json_default, write_frame
 from grappe.detection.rules import RuleThresholds, apply_rules
@@ -118,7 +118,7 @@ from grappe.detection.significance import MAX_PERMUTATIONS, benjamini_hochberg, 
 from grappe.detection.weights import SpatialWeights, contiguity
 from grappe.errors import InputError
 from grappe.progress import SILENT, Reporter
-from grappe.storage.analytics import Analytics, connect
+from grappe.storage.analytics import Analytics
 
 __all__ = [
     "CANDIDATE_COLUMNS",
@@ -509,30 +509,26 @@ def _counts(
     reporter: Reporter,
     support: Support,
 ) -> tuple[Counts, Counts, Support]:
-    """Counts of the Gi* support (communes) and of the candidate level, on one engine.
+    """Counts of the Gi* support (communes) and of the candidate level, from one engine pass.
 
-    Two aggregations rather than a roll-up of the commune counts: commune counts have no
-    row for a commune without any establishment at the snapshot, so its closures and its
-    stock at the start of the window would be lost from the level's dynamics.
+    Establishment rows are counted once by commune and rolled up to the level
+    (:func:`~grappe.detection.aggregate.aggregate_levels`), closures and start-of-window
+    stock of communes without establishment at the snapshot included.
     """
     if support == "level" or level == "commune":
         counts = aggregate(store, level, sectors, at=at, engine=engine, reporter=reporter)
         return counts, counts, "level" if level != "commune" else "commune"
-    analytics = engine if isinstance(engine, Analytics) else connect(engine)
     try:
-        try:
-            fine = aggregate(store, "commune", sectors, at=at, engine=analytics, reporter=reporter)
-        except InputError as exc:
-            # Aggregated tables stored above the commune level cannot go down to communes.
-            if "cannot give level 'commune'" not in str(exc):
-                raise
-            counts = aggregate(store, level, sectors, at=at, engine=analytics, reporter=reporter)
-            return counts, counts, "level"
-        counts = aggregate(store, level, sectors, at=at, engine=analytics, reporter=reporter)
-    finally:
-        if analytics is not engine:
-            analytics.close()
-    return fine, counts, "commune"
+        both = aggregate_levels(
+            store, ("commune", level), sectors, at=at, engine=engine, reporter=reporter
+        )
+    except InputError as exc:
+        # Aggregated tables stored above the commune level cannot go down to communes.
+        if "cannot give level 'commune'" not in str(exc):
+            raise
+        counts = aggregate(store, level, sectors, at=at, engine=engine, reporter=reporter)
+        return counts, counts, "level"
+    return both["commune"], both[level], "commune"
 
 
 @lru_cache(maxsize=8)
@@ -860,16 +856,21 @@ def _names(frame: pd.DataFrame, level: str, sector_level: str, sectors: SectorSp
     from grappe.refdata import naf, territories
 
     territory_names = territories.names(level)
-    frame["territory_name"] = [
-        territory_names.get(code, code) for code in frame["territory_code"].tolist()
-    ]
+    frame["territory_name"] = _labelled(frame["territory_code"].to_numpy(), territory_names)
     groups = _groups_of(sectors)
     if groups is not None:
         labels = {g.code: g.name for g in groups}
     else:
         table = naf.table()
         labels = dict(zip(table["code"].to_pylist(), table["label"].to_pylist(), strict=True))
-    frame["sector_name"] = [labels.get(code, code) for code in frame["sector"].tolist()]
+    frame["sector_name"] = _labelled(frame["sector"].to_numpy(), labels)
+
+
+def _labelled(codes: np.ndarray, labels: dict[str, str]) -> np.ndarray:
+    """The label of each code (the code itself without one), looked up once per distinct code."""
+    distinct, inverse = np.unique(codes.astype(str), return_inverse=True)
+    named = np.array([labels.get(code, code) for code in distinct.tolist()], dtype=object)
+    return named[inverse.ravel()]
 
 
 def _groups_of(sectors: SectorSpec) -> list[SectorGroup] | None:
@@ -881,22 +882,28 @@ def _groups_of(sectors: SectorSpec) -> list[SectorGroup] | None:
 
 
 def _rank(frame: pd.DataFrame) -> pd.DataFrame:
-    """Order by score (ties: significant first, more establishments, then codes) and rank."""
+    """Order by score (ties: significant first, more establishments, then codes) and rank.
+
+    The frame comes in (territory code, sector) order (the indicators' cells, row-major on
+    sorted codes), and lexsort is stable: the row position breaks the last ties as the codes
+    would.
+    """
     order = np.lexsort(
         (
-            frame["sector"].to_numpy(),
-            frame["territory_code"].to_numpy(),
             -frame["establishments"].to_numpy(),
             ~frame["significant"].to_numpy(),
             -frame["score"].to_numpy(),
         )
     )
-    ranked = frame.iloc[order].reset_index(drop=True)
-    ranked["rank"] = np.arange(1, len(ranked) + 1, dtype=np.int64)
-    ranked["stars"] = ranked["stars"].astype(np.int64)
-    ranked["strong"] = ranked["strong"].astype(bool)
-    ranked["significant"] = ranked["significant"].astype(bool)
-    return ranked[list(CANDIDATE_COLUMNS)]
+    columns: dict[str, np.ndarray] = {}
+    for name in CANDIDATE_COLUMNS:
+        if name != "rank":
+            columns[name] = frame[name].to_numpy()[order]
+    columns["rank"] = np.arange(1, len(frame) + 1, dtype=np.int64)
+    columns["stars"] = columns["stars"].astype(np.int64)
+    columns["strong"] = columns["strong"].astype(bool)
+    columns["significant"] = columns["significant"].astype(bool)
+    return pd.DataFrame({name: columns[name] for name in CANDIDATE_COLUMNS}, copy=False)
 
 
 def _geojson_text(frame: pd.DataFrame, level: str) -> str:

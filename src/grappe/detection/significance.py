@@ -125,6 +125,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
+from grappe.detection.segments import order_within
 from grappe.detection.weights import SpatialWeights
 from grappe.errors import InputError
 from grappe.progress import SILENT, Reporter
@@ -648,17 +649,13 @@ def _ranked(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """p-values sorted by (family, p) and ranked within their family (non-empty input).
 
-    Returns ``(order, p[order], groups[order], starts, counts, rank)``: the order of
-    ``np.lexsort((p, groups))``, got faster by a stable sort of ``p`` then of the groups (both
-    stable, so ties keep their input order exactly as lexsort's; groups that fit 16 bits take
-    numpy's radix sort), where each family starts and how many it holds, and each value's
-    rank (1-based, float) in its family.
+    Returns ``(order, p[order], groups[order], starts, counts, rank)``: an order by (family,
+    p) (:func:`~grappe.detection.segments.order_within`), where each family starts and how
+    many it holds, and each value's rank (1-based, float) in its family. Tied p-values may
+    come in any order: the adjusted values and the rejections do not depend on it (tied
+    p-values share them).
     """
-    by_p = np.argsort(p, kind="stable")
-    keys = groups[by_p]
-    if keys.max() < 2**16:
-        keys = keys.astype(np.uint16)
-    order = by_p[np.argsort(keys, kind="stable")]
+    order = order_within(groups, p)
     ps, gs = p[order], groups[order]
     starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
     counts = np.diff(np.r_[starts, len(gs)])
