@@ -1,4 +1,4 @@
-"""Sorting values within groups (sectors, families), shared by the indicators, the rules and Benjamini–Hochberg."""
+"""Sorting values within groups (sectors, families): indicators, rules, Benjamini–Hochberg."""
 
 from __future__ import annotations
 
