@@ -410,13 +410,17 @@ def detect(
         raise InputError(f"weights must be a ScoreWeights, not {type(weights).__name__}")
     _require_ze(level)
     fine, counts, used_support = _counts(store, level, sectors, engine, at, reporter, support)
+    # The test needs only the support's establishment counts: the rest of the commune
+    # counts (employment, dynamics) is released before the permutations.
+    support_cells = _SupportCells(fine.territories, fine.sectors, fine.establishments)
+    del fine
     measure: Measure = "employment" if counts.employment.nnz else "establishments"
     with reporter.step("Indicateurs, grappes fortes et étoiles"):
         ind = indicators(counts, measure=measure)
         frame = apply_rules(ind, thresholds).to_frame()
     weights_ = _weights(used_support if used_support == "commune" else level)
     test = _significance(
-        fine, weights_, permutations, seed, alpha, cap, reporter
+        support_cells, weights_, permutations, seed, alpha, cap, reporter
     )
     with reporter.step("Score et classement des candidats"):
         frame = frame[frame["establishments"] > 0].reset_index(drop=True)
@@ -565,6 +569,15 @@ def _weights(level: str) -> SpatialWeights:
 
 
 @dataclass(frozen=True)
+class _SupportCells:
+    """Establishment counts of the territories the Gi* test runs on."""
+
+    territories: npt.NDArray[np.str_]
+    sectors: npt.NDArray[np.str_]
+    establishments: sp.csr_array
+
+
+@dataclass(frozen=True)
 class _Test:
     """Gi* outcome on the tested support cells (flat, row-major on weights.ids x sectors)."""
 
@@ -579,7 +592,7 @@ class _Test:
 
 
 def _significance(
-    fine: Counts,
+    fine: _SupportCells,
     weights: SpatialWeights,
     permutations: int,
     seed: int,
@@ -627,10 +640,10 @@ def _significance(
     rows, cols = np.divmod(flat, s)
     z = result.z.ravel()[flat]
     if permutations:
-        draws = np.asarray(result.schedule, dtype=np.int64)[result.draw_round.ravel()[flat]]
-        larger = result.folded.ravel()[flat].astype(np.int64)  # upper tail: folded = larger
-        p = (larger + 1.0) / (draws + 1.0)
-        del draws
+        larger = result.folded.ravel()[flat]  # upper tail: folded = larger
+        p = larger.astype(np.float64)
+        p += 1.0
+        p /= np.asarray(result.schedule, dtype=np.float64)[result.draw_round.ravel()[flat]] + 1.0
         floor = np.flatnonzero(larger == 0)
         if len(floor):
             totals = np.asarray(values.sum(axis=0)).ravel()
@@ -645,7 +658,9 @@ def _significance(
     valid_sector = ~np.isnan(result.p_adjusted[0])
     del result
     # Each sector's family is every support territory, the untested ones with p = 1.
-    p_adjusted = benjamini_hochberg(p, cols, np.full(s, n))
+    families = cols.astype(np.uint16) if s < 2**16 else cols  # less memory, a radix sort
+    p_adjusted = benjamini_hochberg(p, families, np.full(s, n))
+    del families
     return _Test(rows, cols, z, p, p_adjusted, weights.ids, fine.sectors, valid_sector)
 
 
