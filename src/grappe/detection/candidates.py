@@ -910,15 +910,14 @@ def _rank(frame: pd.DataFrame) -> pd.DataFrame:
             -frame["score"].to_numpy(),
         )
     )
-    columns: dict[str, np.ndarray] = {}
-    for name in CANDIDATE_COLUMNS:
-        if name != "rank":
-            columns[name] = frame[name].to_numpy()[order]
-    columns["rank"] = np.arange(1, len(frame) + 1, dtype=np.int64)
-    columns["stars"] = columns["stars"].astype(np.int64)
-    columns["strong"] = columns["strong"].astype(bool)
-    columns["significant"] = columns["significant"].astype(bool)
-    return pd.DataFrame({name: columns[name] for name in CANDIDATE_COLUMNS}, copy=False)
+    # Only the output columns are reordered (the frame holds every indicator).
+    ranked = frame[[name for name in CANDIDATE_COLUMNS if name != "rank"]].take(order)
+    ranked = ranked.reset_index(drop=True)
+    ranked.insert(0, "rank", np.arange(1, len(ranked) + 1, dtype=np.int64))
+    ranked["stars"] = ranked["stars"].astype(np.int64)
+    ranked["strong"] = ranked["strong"].astype(bool)
+    ranked["significant"] = ranked["significant"].astype(bool)
+    return ranked
 
 
 def _geojson_text(frame: pd.DataFrame, level: str) -> str:
