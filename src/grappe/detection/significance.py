@@ -28,7 +28,9 @@ sums are sorted once and each cell's count of draws ``>= A_i`` is a binary searc
 count a direct loop over its ``P`` draws would give (``method="direct"`` does that loop, and the
 tests check both agree bit for bit): no screen, no approximation, every call is decided by the
 permutation test. Ties are compared in the neighbour-sum space with a relative tolerance of
-1e-10, so that rounding cannot split equal sums.
+1e-10, so that rounding cannot split equal sums. The loops over draws, cells and corrections
+are compiled (:mod:`grappe.detection.kernels`, numba), with the same additions in the same
+order as the vectorised numpy code they replaced: the same counts, about six times as fast.
 
 Which cells are tested
 ----------------------
@@ -98,11 +100,9 @@ has used exactly the first ``P_r`` draws of this stream, whatever other cells or
 refined: the results are reproducible bit for bit, do not depend on timing nor on the order of
 the work, and a sector gets the same results when computed alone (``fdr="territories"``).
 Each block is counted with the same shared prefix sums and corrections as round 0, only for
-the cardinalities and the cells being refined. A sparse sector (few territories with a
-non-zero value, the usual case for a sous-classe across communes) skips the prefix sums of
-the ``B`` draws of a block: from an index of where each territory occurs in the block, only
-the draws that hit one of its non-zero territories get a sum, the others are zero; the
-counts are the same. ``z_sim`` keeps the moments of round 0.
+the cells being refined, in one compiled pass over the block's draws per sector
+(:func:`grappe.detection.kernels.block_tail_counts`: running sums up to the largest
+cardinality of the cells, a comparison per cell). ``z_sim`` keeps the moments of round 0.
 
 Every result reports its refinement: ``draws`` (per cell), ``refined`` (cells given more than
 ``P`` draws), ``sector_draws`` (the most draws used in each sector) and ``unsettled``: cells
@@ -125,6 +125,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
+from grappe.detection.kernels import block_tail_counts, shared_counts
 from grappe.detection.segments import order_within
 from grappe.detection.weights import SpatialWeights
 from grappe.errors import InputError
@@ -889,40 +890,28 @@ def _draw_block(n: int, permutations: int, width: int, rng: np.random.Generator)
 
 @dataclass
 class _Draws:
-    """The shared block of draws and what every block of sectors reuses."""
+    """The shared block of draws of round 0 and what every block of sectors reuses."""
 
     idx: np.ndarray  # (P, m) territory indices
     cards: np.ndarray  # (n,) neighbours per territory
     card_values: np.ndarray  # distinct cardinalities >= 1
-    rows_by_card: list[np.ndarray]
+    card_pos: np.ndarray  # (n,) position of each territory's cardinality in card_values, or -1
     pair_b: np.ndarray  # corrections: draw row ...
     pair_i: np.ndarray  # ... territory occurring among its first c_i indices ...
-    pair_c: np.ndarray  # ... its cardinality ...
-    pair_card_pos: np.ndarray  # ... position of that cardinality in card_values ...
     pair_repl: np.ndarray  # ... and the index that replaces it (the (c_i + 1)-th).
 
     @classmethod
     def make(cls, cards: np.ndarray, permutations: int, rng: np.random.Generator) -> _Draws:
         n = len(cards)
         width = min(int(cards.max()) + 1, n)
-        idx = _draw_block(n, permutations, width, rng)
-        card_values = np.unique(cards[cards > 0])
-        rows_by_card = [np.flatnonzero(cards == c) for c in card_values]
+        idx = _draw_block(n, permutations, width, rng).astype(np.int64)
+        card_values = np.unique(cards[cards > 0]).astype(np.int64)
+        card_pos = np.full(n, -1, dtype=np.int64)
+        card_pos[cards > 0] = np.searchsorted(card_values, cards[cards > 0])
         position = np.arange(width - 1)[None, :]
         pb, pk = np.nonzero(position < cards[idx[:, : width - 1]])
         pi = idx[pb, pk]
-        pc = cards[pi]
-        return cls(
-            idx,
-            cards,
-            card_values,
-            rows_by_card,
-            pb,
-            pi,
-            pc,
-            np.searchsorted(card_values, pc),
-            idx[pb, pc],
-        )
+        return cls(idx, cards, card_values, card_pos, pb, pi, idx[pb, cards[pi]])
 
 
 def _counts_shared(
@@ -931,53 +920,22 @@ def _counts_shared(
     """For each cell: draws with neighbour sum >= and <= the observed one, mean and variance.
 
     ``y`` and ``lag`` (observed neighbour sums) are (n, s) blocks; only ``tested`` cells are
-    filled, the others hold zeros.
+    filled, the others hold zeros. One compiled pass per sector
+    (:func:`grappe.detection.kernels.shared_counts`): the draw sums of each cardinality,
+    sorted once, a binary search per cell, then the rows where a territory meets itself.
     """
-    n, s = y.shape
-    p, width = draws.idx.shape
-    prefix = np.cumsum(y[draws.idx.ravel()].reshape(p, width, s), axis=1)
-    # Sector-major copies: every per-sector step below reads contiguous memory.
-    lag_t = np.ascontiguousarray(lag.T)
-    tested_t = np.ascontiguousarray(tested.T)
-    low = lag_t - _TIE_RTOL * lag_t
-    high = lag_t + _TIE_RTOL * lag_t
-    ge = np.zeros((s, n), dtype=np.int64)
-    le = np.zeros((s, n), dtype=np.int64)
-    shift = np.zeros((s, n))  # per-cell reference (the mean of its base draws)
-    s1 = np.zeros((s, n))  # sum of (draw - shift)
-    s2 = np.zeros((s, n))  # sum of (draw - shift) ** 2
-    mu0 = np.empty((len(draws.card_values), s))
-    for k, (c, rows) in enumerate(zip(draws.card_values.tolist(), draws.rows_by_card, strict=True)):
-        base = prefix[:, c - 1, :]  # (P, s): the common draw sums of every territory with c
-        mu0[k] = base.mean(axis=0)
-        dev = base - mu0[k]
-        shift[:, rows] = mu0[k][:, None]
-        s1[:, rows] = dev.sum(axis=0)[:, None]
-        s2[:, rows] = (dev * dev).sum(axis=0)[:, None]
-        ordered = np.ascontiguousarray(np.sort(base, axis=0).T)
-        every_row = len(rows) == n
-        for j in range(s):
-            r = np.flatnonzero(tested_t[j]) if every_row else rows[tested_t[j, rows]]
-            if len(r) == 0:
-                continue
-            ge[j, r] = p - np.searchsorted(ordered[j], low[j, r], side="left")
-            le[j, r] = np.searchsorted(ordered[j], high[j, r], side="right")
-    if len(draws.pair_i):
-        pi = draws.pair_i
-        base = prefix[draws.pair_b, draws.pair_c - 1, :]  # (Q, s)
-        own = base - y[pi] + y[draws.pair_repl]  # the draw of territory pi skips itself
-        keep = tested[pi]
-        lo, hi = low.T[pi], high.T[pi]
-        d_ge = ((own >= lo).astype(np.int64) - (base >= lo)) * keep
-        d_le = ((own <= hi).astype(np.int64) - (base <= hi)) * keep
-        mu = mu0[draws.pair_card_pos]
-        ge_n, le_n, s1_n, s2_n = ge.T, le.T, s1.T, s2.T  # (n, s) views on the same memory
-        np.add.at(ge_n, pi, d_ge)
-        np.add.at(le_n, pi, d_le)
-        np.add.at(s1_n, pi, (own - base) * keep)
-        np.add.at(s2_n, pi, ((own - mu) ** 2 - (base - mu) ** 2) * keep)
-    mean = shift + s1 / p
-    var = np.maximum(s2 / p - (s1 / p) ** 2, 0.0)
+    ge, le, mean, var = shared_counts(
+        np.ascontiguousarray(y.T, dtype=np.float64),
+        np.ascontiguousarray(lag.T, dtype=np.float64),
+        np.ascontiguousarray(tested.T),
+        draws.idx,
+        draws.card_values,
+        draws.card_pos,
+        draws.pair_b,
+        draws.pair_i,
+        draws.pair_repl,
+        _TIE_RTOL,
+    )
     return ge.T, le.T, mean.T, var.T
 
 
@@ -1009,37 +967,6 @@ def _counts_direct(
 # --------------------------------------------------------------------------- refinement
 
 
-# Below this many cells of one cardinality, counting by direct comparison beats sorting.
-_SORT_MIN_CELLS = 16
-
-
-def _tail_counts(
-    sums: np.ndarray, zeros: int, low: np.ndarray, high: np.ndarray, up: np.ndarray
-) -> np.ndarray:
-    """Draws whose sum is ``>= low`` where ``up``, else ``<= high``, per cell.
-
-    ``sums`` are the draws' neighbour sums, plus ``zeros`` draws of sum 0 not listed.
-    """
-    # Gi* cells all count the upper tail: the other count is not needed.
-    ge = le = np.zeros(len(low), dtype=np.int64)
-    need_ge, need_le = bool(up.any()), not up.all()
-    if len(low) >= _SORT_MIN_CELLS:
-        ordered = np.sort(sums)
-        if need_ge:
-            ge = len(sums) - np.searchsorted(ordered, low, side="left")
-        if need_le:
-            le = np.searchsorted(ordered, high, side="right")
-    else:
-        if need_ge:
-            ge = (sums[:, None] >= low).sum(axis=0)
-        if need_le:
-            le = (sums[:, None] <= high).sum(axis=0)
-    if zeros:
-        ge = ge + zeros * (low <= 0)
-        le = le + zeros * (high >= 0)
-    return np.where(up, ge, le)
-
-
 @dataclass
 class _ExtraDraws:
     """One refinement block of draws, shared by every sector, with its corrections by territory."""
@@ -1048,11 +975,6 @@ class _ExtraDraws:
     pair_ptr: np.ndarray  # (n + 1,) corrections of territory i: pair_ptr[i]:pair_ptr[i + 1]
     pair_b: np.ndarray  # draw row where the territory occurs among its first c_i indices
     pair_repl: np.ndarray  # the index that replaces it (the (c_i + 1)-th of the row)
-    # Where each territory occurs in the block (made on first use by a sparse sector):
-    # occurrences of territory t are occ_ptr[t]:occ_ptr[t + 1], at draw occ_b and position occ_k.
-    occ_ptr: np.ndarray | None = None
-    occ_b: np.ndarray | None = None
-    occ_k: np.ndarray | None = None
 
     @classmethod
     def make(cls, cards: np.ndarray, size: int, rng: np.random.Generator) -> _ExtraDraws:
@@ -1095,80 +1017,21 @@ class _ExtraDraws:
         c_cells = cards[cells]
         if method == "direct":
             return self._larger_direct(y, cells, c_cells, low, high, up)
-        size = self.idx_t.shape[1]
-        cmax = int(c_cells.max())
-        # Rows where a cell's own territory sits among its first c indices: its draw skips
-        # itself and takes the next index instead (corrected below).
-        starts = self.pair_ptr[cells]
-        counts = self.pair_ptr[cells + 1] - starts
-        pos = np.repeat(np.arange(len(cells)), counts)
-        k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        k += np.repeat(starts, counts)
-        pb, repl = self.pair_b[k], self.pair_repl[k]
-        base_v = np.zeros(len(pos))  # the common draw sum of each corrected row
-        out = np.zeros(len(cells), dtype=np.int64)
-        hits = self._hits(y, len(np.unique(c_cells)), cmax)
-        if hits is None:
-            # Draw-major layout: each running sum adds one contiguous row of B values.
-            prefix = np.cumsum(y[self.idx_t[:cmax]], axis=0)
-            for c in np.unique(c_cells).tolist():
-                sel = np.flatnonzero(c_cells == c)
-                out[sel] = _tail_counts(prefix[c - 1], 0, low[sel], high[sel], up[sel])
-            base_v = prefix[c_cells[pos] - 1, pb]
-        else:
-            # Sparse sector: only the draws that hit a non-zero territory have a non-zero sum.
-            drawn, inverse, hit_k, hit_v = hits
-            for c in np.unique(c_cells).tolist():
-                sel = np.flatnonzero(c_cells == c)
-                first = hit_k < c
-                sums = np.bincount(inverse[first], weights=hit_v[first], minlength=len(drawn))
-                out[sel] = _tail_counts(sums, size - len(drawn), low[sel], high[sel], up[sel])
-                mine = np.flatnonzero(c_cells[pos] == c)
-                at = np.minimum(np.searchsorted(drawn, pb[mine]), max(len(drawn) - 1, 0))
-                if len(drawn):
-                    base_v[mine] = np.where(drawn[at] == pb[mine], sums[at], 0.0)
-        if len(pos):
-            own = base_v - y[cells[pos]] + y[repl]
-            lo, hi = low[pos], high[pos]
-            delta = np.where(
-                up[pos],
-                (own >= lo).astype(np.int64) - (base_v >= lo),
-                (own <= hi).astype(np.int64) - (base_v <= hi),
-            )
-            out += np.bincount(pos, weights=delta, minlength=len(cells)).astype(np.int64)
-        return out
-
-    def _hits(
-        self, y: np.ndarray, n_cards: int, cmax: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-        """The block's draws holding a non-zero value of ``y``, when cheaper than prefix sums.
-
-        Returns ``(drawn, inverse, k, v)``: the sorted draws hit, and for each hit the index of
-        its draw in ``drawn``, its position in the draw and the value; ``None`` when the
-        sector is dense enough for the prefix sums of every draw (``cmax x B`` values) to cost
-        less than going over its hits once per cardinality.
-        """
-        nonzero = np.flatnonzero(y)
-        width, size = self.idx_t.shape
-        n = len(y)
-        # Each territory occurs about width * B / n times in the block.
-        if len(nonzero) * width * size / n * (n_cards + 2) >= cmax * size:
-            return None
-        if self.occ_ptr is None:
-            flat = self.idx_t.ravel()  # position k * B + b
-            order = np.argsort(flat.astype(np.uint16) if n <= 2**16 else flat, kind="stable")
-            ptr = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum(np.bincount(flat, minlength=n), out=ptr[1:])
-            occ_k, occ_b = np.divmod(order, size)
-            self.occ_ptr, self.occ_b, self.occ_k = ptr, occ_b.astype(np.int32), occ_k.astype(np.int16)
-        assert self.occ_b is not None
-        assert self.occ_k is not None
-        starts = self.occ_ptr[nonzero]
-        counts = self.occ_ptr[nonzero + 1] - starts
-        at = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        at += np.repeat(starts, counts)
-        drawn, inverse = np.unique(self.occ_b[at], return_inverse=True)
-        return drawn, inverse, self.occ_k[at], np.repeat(y[nonzero], counts)
+        # One compiled pass over the draws: running sums up to the cells' largest cardinality,
+        # then the rows where a cell's own territory sits among its first c indices (its draw
+        # skips itself and takes the next index instead).
+        return block_tail_counts(
+            np.ascontiguousarray(y, dtype=np.float64),
+            self.idx_t,
+            cells.astype(np.int64),
+            c_cells.astype(np.int64),
+            low,
+            high,
+            up.astype(np.bool_),
+            self.pair_ptr,
+            self.pair_b,
+            self.pair_repl,
+        )
 
     def _larger_direct(
         self,
