@@ -418,28 +418,35 @@ def detect(
     with reporter.step("Indicateurs, grappes fortes et étoiles"):
         ind = indicators(counts, measure=measure)
         frame = apply_rules(ind, thresholds).to_frame()
+        del ind
+        # The presences, with the columns of the output only (the frame holds every
+        # indicator): at commune level millions of rows, kept through the test.
+        present = (frame["establishments"] > 0).to_numpy()
+        frame = frame.loc[present, [c for c in CANDIDATE_COLUMNS if c in frame.columns]]
+        frame = frame.reset_index(drop=True)
+        frame["sector_creation_rate"] = _sector_creation_rates(counts)[
+            np.searchsorted(counts.sectors, frame["sector"].to_numpy())
+        ]
+    level_territories, level_sectors = counts.territories, counts.sectors
+    sector_level = counts.sector_level
+    date = counts.dynamics.end if counts.dynamics is not None else ""
+    del counts  # the level's matrices are not needed any more
     weights_ = _weights(used_support if used_support == "commune" else level)
     test = _significance(
         support_cells, weights_, permutations, seed, alpha, cap, reporter
     )
     with reporter.step("Score et classement des candidats"):
-        frame = frame[frame["establishments"] > 0].reset_index(drop=True)
-        lifted = _lift(test, counts, frame, used_support, level)
+        lifted = _lift(test, level_territories, level_sectors, frame, used_support, level)
         for name, values in lifted.items():
             frame[name] = values
         frame["significant"] = frame["p_adjusted"].to_numpy() <= alpha
-        sector_rates = _sector_creation_rates(counts)
-        frame["sector_creation_rate"] = sector_rates[
-            np.searchsorted(counts.sectors, frame["sector"].to_numpy())
-        ]
         _score(frame, score_weights)
-        _names(frame, level, counts.sector_level, sectors)
+        _names(frame, level, sector_level, sectors)
         frame = _rank(frame)
-    date = counts.dynamics.end if counts.dynamics is not None else ""
     return Candidates(
         frame=frame,
         territory_level=level,
-        sector_level=counts.sector_level,
+        sector_level=sector_level,
         support=used_support,
         weights_kind=weights_.kind,
         permutations=int(permutations),
@@ -756,17 +763,18 @@ def _hypergeometric_sf(
 
 def _lift(
     test: _Test,
-    counts: Counts,
+    level_territories: npt.NDArray[np.str_],
+    level_sectors: npt.NDArray[np.str_],
     frame: pd.DataFrame,
     support: Support,
     level: str,
 ) -> dict[str, np.ndarray]:
     """The most significant support territory of each candidate: hotspot, gi_z, p-values."""
-    s = len(counts.sectors)
+    s = len(level_sectors)
     # The support and the level are aggregated apart: align their sector columns by code.
-    column = np.searchsorted(counts.sectors, test.sectors)
+    column = np.searchsorted(level_sectors, test.sectors)
     column = np.minimum(column, s - 1)
-    known_sector = counts.sectors[column] == test.sectors
+    known_sector = level_sectors[column] == test.sectors
     support_ids = test.ids
     if support == "commune" and level != "commune":
         from grappe.refdata import territories
@@ -779,9 +787,9 @@ def _lift(
         parent = np.where(communes[order][pos] == support_ids, targets[order][pos], "")
     else:
         parent = support_ids
-    t_index = np.searchsorted(counts.territories, parent)
-    t_index = np.minimum(t_index, len(counts.territories) - 1)
-    has_parent = counts.territories[t_index] == parent
+    t_index = np.searchsorted(level_territories, parent)
+    t_index = np.minimum(t_index, len(level_territories) - 1)
+    has_parent = level_territories[t_index] == parent
     row_t = t_index[test.rows]
     ok = has_parent[test.rows] & known_sector[test.cols]
     key = row_t[ok].astype(np.int64) * s + column[test.cols[ok]]
@@ -790,8 +798,8 @@ def _lift(
     z = test.z[ok]
     where = test.rows[ok]
 
-    cand_rows = np.searchsorted(counts.territories, frame["territory_code"].to_numpy())
-    cand_cols = np.searchsorted(counts.sectors, frame["sector"].to_numpy())
+    cand_rows = np.searchsorted(level_territories, frame["territory_code"].to_numpy())
+    cand_cols = np.searchsorted(level_sectors, frame["sector"].to_numpy())
     cand_key = cand_rows.astype(np.int64) * s + cand_cols
     n_cand = len(frame)
     # Candidate of each tested cell (cells outside every candidate are dropped), then per

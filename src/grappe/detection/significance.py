@@ -1211,7 +1211,7 @@ class _Refiner:
                 for mine in np.split(todo, cuts):
                     y = problem.column(int(cj[mine[0]]))
                     lag = _neighbour_sums(adjacency, y, ci[mine])
-                    for r in np.unique(rnd[mine]).tolist():
+                    for r in np.flatnonzero(np.bincount(rnd[mine])).tolist():
                         step = mine[rnd[mine] == r]
                         block = blocks.get(r + 1)
                         if block is None:
