@@ -8,7 +8,33 @@ Compiled once per machine and cached beside the module (``cache=True``).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+
+@njit(cache=True, parallel=True)
+def group_order(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Indices sorting by group (``0 <= group < n_groups``), then by value.
+
+    A counting sort by group, then each group's values sorted apart, the groups shared out
+    between the cores. Tied values may come in any order within their group.
+    """
+    n = len(groups)
+    counts = np.zeros(n_groups + 1, dtype=np.int64)
+    for i in range(n):
+        counts[groups[i] + 1] += 1
+    starts = np.cumsum(counts)
+    fill = starts[:-1].copy()
+    order = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        g = groups[i]
+        order[fill[g]] = i
+        fill[g] += 1
+    for g in prange(n_groups):
+        first, last = starts[g], starts[g + 1]
+        if last - first > 1:
+            segment = order[first:last].copy()
+            order[first:last] = segment[np.argsort(values[segment])]
+    return order
 
 
 @njit(cache=True, nogil=True)

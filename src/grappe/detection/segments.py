@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from grappe.detection.kernels import group_order
+
 
 def order_within(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Indices sorting by group, then by value.
+    """Indices sorting by group (non-negative integers), then by value.
 
-    Two passes, a sort of the values then a stable sort of the groups (numpy's radix sort
-    when the groups fit 16 bits), about three times as fast as ``np.lexsort((values,
-    groups))``. Tied values may come in any order within their group.
+    A counting sort of the groups, then each group sorted on its own, in parallel
+    (:func:`grappe.detection.kernels.group_order`): about three times as fast as a sort of
+    the values then a stable sort of the groups, and ten times as fast as ``np.lexsort``.
+    Tied values may come in any order within their group.
     """
-    by_value = np.argsort(values)
-    keys = groups[by_value]
-    if len(keys) and keys.min() >= 0 and keys.max() < 2**16:
-        keys = keys.astype(np.uint16)
-    return by_value[np.argsort(keys, kind="stable")]
+    if len(groups) == 0:
+        return np.zeros(0, dtype=np.int64)
+    keys = np.asarray(groups, dtype=np.int64)
+    return group_order(keys, np.asarray(values, dtype=np.float64), int(keys.max()) + 1)
