@@ -300,3 +300,16 @@ def test_a_sector_group_is_rated_against_each_territory_whole_economy() -> None:
     plain = apply_rules(indicators(make_counts(est, emp))).to_frame().set_index(["territory_code", "sector"])
     assert plain.loc[("T00", "S00"), "focus"] == 1.0
     assert plain.loc[("T00", "S00"), "focus_star"]
+
+
+def test_frame_with_chosen_columns_is_the_full_frame_cut() -> None:
+    est, emp = crafted()
+    rules = apply_rules(indicators(make_counts(est, emp)))
+    full = rules.to_frame()
+    chosen = ["stars", "sector", "lq", "strong", "territory_code", "creation_rate"]
+    pd.testing.assert_frame_equal(rules.to_frame(chosen), full[chosen])
+    pd.testing.assert_frame_equal(
+        rules.indicators.to_frame(["lq", "territory_code"]), full[["lq", "territory_code"]]
+    )
+    with pytest.raises(InputError, match="unknown columns"):
+        rules.to_frame(["lq", "nope"])

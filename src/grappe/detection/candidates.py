@@ -167,6 +167,27 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "score",
 )
 
+# Columns of the output taken from the indicators and the rules.
+_INDICATOR_COLUMNS: tuple[str, ...] = (
+    "territory_level",
+    "territory_code",
+    "sector_level",
+    "sector",
+    "establishments",
+    "employment",
+    "employment_low",
+    "employment_high",
+    "sme_share",
+    "lq",
+    "lq_low",
+    "lq_high",
+    "size",
+    "focus",
+    "strong",
+    "stars",
+    "creation_rate",
+)
+
 # Half-saturation share of the sector's national employment for the size component.
 _SIZE_HALF = 0.02
 # Half-saturation number of establishments (critical mass) for the size component.
@@ -416,14 +437,14 @@ def detect(
     del fine
     measure: Measure = "employment" if counts.employment.nnz else "establishments"
     with reporter.step("Indicateurs, grappes fortes et étoiles"):
-        ind = indicators(counts, measure=measure)
-        frame = apply_rules(ind, thresholds).to_frame()
-        del ind
-        # The presences, with the columns of the output only (the frame holds every
-        # indicator): at commune level millions of rows, kept through the test.
+        # The columns of the output only (at commune level millions of rows, kept through
+        # the test), for the presences.
+        frame = apply_rules(indicators(counts, measure=measure), thresholds).to_frame(
+            _INDICATOR_COLUMNS
+        )
         present = (frame["establishments"] > 0).to_numpy()
-        frame = frame.loc[present, [c for c in CANDIDATE_COLUMNS if c in frame.columns]]
-        frame = frame.reset_index(drop=True)
+        if not present.all():
+            frame = frame[present].reset_index(drop=True)
         frame["sector_creation_rate"] = _sector_creation_rates(counts)[
             np.searchsorted(counts.sectors, frame["sector"].to_numpy())
         ]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal
@@ -322,8 +323,10 @@ class Indicators:
         """Row and column indices of the cells, in the order of :meth:`to_frame`."""
         return _coordinates(self.cells)
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """One row per cell with establishments or employment, in long format.
+
+        ``columns`` keeps only these columns, in this order (default: all, listed below).
 
         Columns: ``territory_level, territory_code, sector_level, sector, establishments,
         employment, employment_low, employment_high, sme_share, measure, lq, lq_low, lq_high,
@@ -359,10 +362,17 @@ class Indicators:
         for name in _RATES:
             frame[name] = getattr(self.dynamics, name).data if self.dynamics else nan
         frame["survival_rate"] = self.survival.cells.data if self.survival else nan
+        names = list(frame) if columns is None else list(columns)
+        unknown = [name for name in names if name not in frame]
+        if unknown:
+            raise InputError(f"to_frame: unknown columns {unknown}; known: {', '.join(frame)}")
         # Copy each column (the frame must not alias the matrices) but skip pandas'
         # consolidation into 2-D blocks, which costs more than the copies on large inputs.
-        columns = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in frame.items()}
-        return pd.DataFrame(columns, copy=False)
+        kept: dict[str, object] = {}
+        for name in names:
+            value = frame[name]
+            kept[name] = value.copy() if isinstance(value, np.ndarray) else value
+        return pd.DataFrame(kept, copy=False)
 
     def territories_frame(self) -> pd.DataFrame:
         """One row per territory: totals, specialisation (Krugman, Hachman) and dynamism.

@@ -26,6 +26,7 @@ Sources
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -141,13 +142,20 @@ class ClusterRules:
     employment_cut: np.ndarray
     establishments_cut: np.ndarray
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """``indicators.to_frame()`` with the columns ``strong, size_star,
-        specialisation_star, focus_star, stars``."""
-        frame = self.indicators.to_frame()
-        for name in ("strong", "size_star", "specialisation_star", "focus_star", "stars"):
-            frame[name] = getattr(self, name)
-        return frame
+        specialisation_star, focus_star, stars``; ``columns`` keeps only these, in order."""
+        if columns is None:
+            frame = self.indicators.to_frame()
+            for name in _RULE_COLUMNS:
+                frame[name] = getattr(self, name)
+            return frame
+        names = list(columns)
+        frame = self.indicators.to_frame([name for name in names if name not in _RULE_COLUMNS])
+        for name in names:
+            if name in _RULE_COLUMNS:
+                frame[name] = getattr(self, name)
+        return frame[names]
 
     def sectors_frame(self) -> pd.DataFrame:
         """One row per sector: the cuts of the strong rule and the number of strong cells."""
@@ -169,6 +177,9 @@ class ClusterRules:
                 ).astype(np.int64),
             }
         )
+
+
+_RULE_COLUMNS = ("strong", "size_star", "specialisation_star", "focus_star", "stars")
 
 
 def apply_rules(indicators: Indicators, thresholds: RuleThresholds | None = None) -> ClusterRules:
