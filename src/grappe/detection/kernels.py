@@ -10,6 +10,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+# Chunks of draws of a refinement block, shared out between the cores.
+_CHUNKS = 8
+
 
 @njit(cache=True, parallel=True)
 def group_order(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
@@ -37,7 +40,7 @@ def group_order(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.nda
     return order
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, parallel=True)
 def block_tail_counts(
     y: np.ndarray,
     idx_t: np.ndarray,
@@ -56,7 +59,8 @@ def block_tail_counts(
     ``c`` indices of column ``b`` of ``idx_t``, skipping ``i`` itself: where ``i`` occurs
     among them (the pairs ``pair_ptr[i]:pair_ptr[i + 1]``, at draw ``pair_b``), the
     ``(c + 1)``-th index ``pair_repl`` takes its place. A cell counts the sums ``>= low``
-    where ``up``, ``<= high`` elsewhere.
+    where ``up``, ``<= high`` elsewhere. The draws are shared out between the cores in
+    chunks, each counting apart (integer counts: the same total in any order).
     """
     size = idx_t.shape[1]
     m = len(cells)
@@ -66,19 +70,26 @@ def block_tail_counts(
     cmax = 0
     for q in range(m):
         cmax = max(cmax, c_cells[q])
-    prefix = np.empty(cmax)
-    for b in range(size):
-        total = 0.0
-        for k in range(cmax):
-            total += y[idx_t[k, b]]
-            prefix[k] = total
+    chunks = min(_CHUNKS, size)
+    partial = np.zeros((chunks, m), dtype=np.int64)
+    for chunk in prange(chunks):
+        prefix = np.empty(cmax)
+        counts = partial[chunk]
+        for b in range(chunk * size // chunks, (chunk + 1) * size // chunks):
+            total = 0.0
+            for k in range(cmax):
+                total += y[idx_t[k, b]]
+                prefix[k] = total
+            for q in range(m):
+                value = prefix[c_cells[q] - 1]
+                if up[q]:
+                    if value >= low[q]:
+                        counts[q] += 1
+                elif value <= high[q]:
+                    counts[q] += 1
+    for chunk in range(chunks):
         for q in range(m):
-            value = prefix[c_cells[q] - 1]
-            if up[q]:
-                if value >= low[q]:
-                    out[q] += 1
-            elif value <= high[q]:
-                out[q] += 1
+            out[q] += partial[chunk, q]
     for q in range(m):
         i = cells[q]
         c = c_cells[q]
@@ -95,7 +106,7 @@ def block_tail_counts(
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, parallel=True)
 def shared_counts(
     y_t: np.ndarray,
     lag_t: np.ndarray,
@@ -116,17 +127,44 @@ def shared_counts(
     of row ``b`` of ``idx`` (the same number for every territory of that cardinality), except
     in the rows ``pair_b`` where ``i`` (``pair_i``) occurs among them: there ``pair_repl``
     replaces it. ``card_pos[i]`` is the position of ``c_i`` in ``card_values`` (-1: no
-    neighbour).
+    neighbour). The sectors are shared out between the cores.
     """
     s, n = y_t.shape
-    p = idx.shape[0]
-    n_cards = len(card_values)
     ge = np.zeros((s, n), dtype=np.int64)
     le = np.zeros((s, n), dtype=np.int64)
     mean = np.zeros((s, n))
     var = np.zeros((s, n))
-    if n_cards == 0:
+    if len(card_values) == 0:
         return ge, le, mean, var
+    for j in prange(s):
+        _sector_counts(
+            y_t[j], lag_t[j], tested_t[j], idx, card_values, card_pos, pair_b, pair_i,
+            pair_repl, tie_rtol, ge[j], le[j], mean[j], var[j],
+        )
+    return ge, le, mean, var
+
+
+@njit(cache=True, nogil=True)
+def _sector_counts(
+    y: np.ndarray,
+    lag: np.ndarray,
+    tested: np.ndarray,
+    idx: np.ndarray,
+    card_values: np.ndarray,
+    card_pos: np.ndarray,
+    pair_b: np.ndarray,
+    pair_i: np.ndarray,
+    pair_repl: np.ndarray,
+    tie_rtol: float,
+    ge: np.ndarray,
+    le: np.ndarray,
+    mean: np.ndarray,
+    var: np.ndarray,
+) -> None:
+    """:func:`shared_counts` for one sector, into its rows ``ge, le, mean, var``."""
+    n = len(y)
+    p = idx.shape[0]
+    n_cards = len(card_values)
     cmax = card_values[n_cards - 1]
     base = np.empty((n_cards, p))
     ordered = np.empty((n_cards, p))
@@ -135,62 +173,59 @@ def shared_counts(
     s2_card = np.empty(n_cards)
     s1 = np.zeros(n)
     s2 = np.zeros(n)
-    for j in range(s):
-        y = y_t[j]
+    for b in range(p):
+        total = 0.0
+        kk = 0
+        for k in range(cmax):
+            total += y[idx[b, k]]
+            if k + 1 == card_values[kk]:
+                base[kk, b] = total
+                kk += 1
+    for kk in range(n_cards):
+        row = base[kk]
+        mu = row.mean()
+        first = 0.0
+        second = 0.0
         for b in range(p):
-            total = 0.0
-            kk = 0
-            for k in range(cmax):
-                total += y[idx[b, k]]
-                if k + 1 == card_values[kk]:
-                    base[kk, b] = total
-                    kk += 1
-        for kk in range(n_cards):
-            row = base[kk]
-            mu = row.mean()
-            first = 0.0
-            second = 0.0
-            for b in range(p):
-                dev = row[b] - mu
-                first += dev
-                second += dev * dev
-            mu0[kk] = mu
-            s1_card[kk] = first
-            s2_card[kk] = second
-            ordered[kk] = np.sort(row)
-        for i in range(n):
-            kk = card_pos[i]
-            if kk < 0:
-                continue
-            s1[i] = s1_card[kk]
-            s2[i] = s2_card[kk]
-            if not tested_t[j, i]:
-                continue
-            a = lag_t[j, i]
-            low = a - tie_rtol * a
-            high = a + tie_rtol * a
-            ge[j, i] = p - np.searchsorted(ordered[kk], low, side="left")
-            le[j, i] = np.searchsorted(ordered[kk], high, side="right")
-        for t in range(len(pair_i)):
-            i = pair_i[t]
-            if not tested_t[j, i]:
-                continue
-            kk = card_pos[i]
-            value = base[kk, pair_b[t]]
-            own = value - y[i] + y[pair_repl[t]]
-            a = lag_t[j, i]
-            low = a - tie_rtol * a
-            high = a + tie_rtol * a
-            ge[j, i] += int(own >= low) - int(value >= low)
-            le[j, i] += int(own <= high) - int(value <= high)
-            mu = mu0[kk]
-            s1[i] += own - value
-            s2[i] += (own - mu) ** 2 - (value - mu) ** 2
-        for i in range(n):
-            kk = card_pos[i]
-            if kk < 0:
-                continue
-            first = s1[i] / p
-            mean[j, i] = mu0[kk] + first
-            var[j, i] = max(s2[i] / p - first * first, 0.0)
-    return ge, le, mean, var
+            dev = row[b] - mu
+            first += dev
+            second += dev * dev
+        mu0[kk] = mu
+        s1_card[kk] = first
+        s2_card[kk] = second
+        ordered[kk] = np.sort(row)
+    for i in range(n):
+        kk = card_pos[i]
+        if kk < 0:
+            continue
+        s1[i] = s1_card[kk]
+        s2[i] = s2_card[kk]
+        if not tested[i]:
+            continue
+        a = lag[i]
+        low = a - tie_rtol * a
+        high = a + tie_rtol * a
+        ge[i] = p - np.searchsorted(ordered[kk], low, side="left")
+        le[i] = np.searchsorted(ordered[kk], high, side="right")
+    for t in range(len(pair_i)):
+        i = pair_i[t]
+        if not tested[i]:
+            continue
+        kk = card_pos[i]
+        value = base[kk, pair_b[t]]
+        own = value - y[i] + y[pair_repl[t]]
+        a = lag[i]
+        low = a - tie_rtol * a
+        high = a + tie_rtol * a
+        ge[i] += int(own >= low) - int(value >= low)
+        le[i] += int(own <= high) - int(value <= high)
+        mu = mu0[kk]
+        s1[i] += own - value
+        s2[i] += (own - mu) ** 2 - (value - mu) ** 2
+    for i in range(n):
+        kk = card_pos[i]
+        if kk < 0:
+            continue
+        first = s1[i] / p
+        mean[i] = mu0[kk] + first
+        var[i] = max(s2[i] / p - first * first, 0.0)
