@@ -167,12 +167,9 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "score",
 )
 
-# Columns of the output taken from the indicators and the rules.
+# Columns of the output taken from the indicators and the rules (codes and names are added
+# at the end, from integer indices).
 _INDICATOR_COLUMNS: tuple[str, ...] = (
-    "territory_level",
-    "territory_code",
-    "sector_level",
-    "sector",
     "establishments",
     "employment",
     "employment_low",
@@ -438,16 +435,16 @@ def detect(
     measure: Measure = "employment" if counts.employment.nnz else "establishments"
     with reporter.step("Indicateurs, grappes fortes et étoiles"):
         # The columns of the output only (at commune level millions of rows, kept through
-        # the test), for the presences.
-        frame = apply_rules(indicators(counts, measure=measure), thresholds).to_frame(
-            _INDICATOR_COLUMNS
-        )
+        # the test), for the presences; the cells' territory and sector stay integer indices.
+        rules = apply_rules(indicators(counts, measure=measure), thresholds)
+        rows, cols = rules.indicators.cell_coordinates()
+        frame = rules.to_frame(_INDICATOR_COLUMNS)
+        del rules
         present = (frame["establishments"] > 0).to_numpy()
         if not present.all():
             frame = frame[present].reset_index(drop=True)
-        frame["sector_creation_rate"] = _sector_creation_rates(counts)[
-            np.searchsorted(counts.sectors, frame["sector"].to_numpy())
-        ]
+            rows, cols = rows[present], cols[present]
+        frame["sector_creation_rate"] = _sector_creation_rates(counts)[cols]
     level_territories, level_sectors = counts.territories, counts.sectors
     sector_level = counts.sector_level
     date = counts.dynamics.end if counts.dynamics is not None else ""
@@ -457,13 +454,23 @@ def detect(
         support_cells, weights_, permutations, seed, alpha, cap, reporter
     )
     with reporter.step("Score et classement des candidats"):
-        lifted = _lift(test, level_territories, level_sectors, frame, used_support, level)
+        lifted, hotspot = _lift(test, level_territories, level_sectors, rows, cols, used_support, level)
         for name, values in lifted.items():
             frame[name] = values
         frame["significant"] = frame["p_adjusted"].to_numpy() <= alpha
         _score(frame, score_weights)
-        _names(frame, level, sector_level, sectors)
-        frame = _rank(frame)
+        territory_names, sector_names = _names(level_territories, level_sectors, level, sectors)
+        strings = {
+            "territory_level": (np.array([level]), np.zeros(len(frame), dtype=np.int64)),
+            "territory_code": (level_territories, rows),
+            "territory_name": (territory_names, rows),
+            "sector_level": (np.array([sector_level]), np.zeros(len(frame), dtype=np.int64)),
+            "sector": (level_sectors, cols),
+            "sector_name": (sector_names, cols),
+            # No hot spot (-1): the label after the support territories, "".
+            "hotspot": (np.append(test.ids, ""), np.where(hotspot >= 0, hotspot, len(test.ids))),
+        }
+        frame = _rank(frame, strings)
     return Candidates(
         frame=frame,
         territory_level=level,
@@ -786,11 +793,14 @@ def _lift(
     test: _Test,
     level_territories: npt.NDArray[np.str_],
     level_sectors: npt.NDArray[np.str_],
-    frame: pd.DataFrame,
+    cand_rows: IntArray,
+    cand_cols: IntArray,
     support: Support,
     level: str,
-) -> dict[str, np.ndarray]:
-    """The most significant support territory of each candidate: hotspot, gi_z, p-values."""
+) -> tuple[dict[str, np.ndarray], IntArray]:
+    """The most significant support territory of each candidate (row ``cand_rows`` of the
+    level's territories, column ``cand_cols`` of its sectors, in row-major order): gi_z and
+    p-values, and the index of the hot spot among the support territories (-1: none)."""
     s = len(level_sectors)
     # The support and the level are aggregated apart: align their sector columns by code.
     column = np.searchsorted(level_sectors, test.sectors)
@@ -819,18 +829,15 @@ def _lift(
     z = test.z[ok]
     where = test.rows[ok]
 
-    cand_rows = np.searchsorted(level_territories, frame["territory_code"].to_numpy())
-    cand_cols = np.searchsorted(level_sectors, frame["sector"].to_numpy())
+    # The candidates come in row-major order: their keys are sorted.
     cand_key = cand_rows.astype(np.int64) * s + cand_cols
-    n_cand = len(frame)
+    n_cand = len(cand_key)
     # Candidate of each tested cell (cells outside every candidate are dropped), then per
     # candidate: the smallest p, among those the largest z, among those the first territory.
     # Grouped reductions (ufunc.at) rather than a sort: tens of millions of tested cells.
-    by_key = np.argsort(cand_key, kind="stable")
-    sorted_keys = cand_key[by_key]
-    at = np.minimum(np.searchsorted(sorted_keys, key), max(n_cand - 1, 0))
-    inside = (sorted_keys[at] == key) if n_cand else np.zeros(len(key), dtype=bool)
-    cand = by_key[at[inside]]
+    at = np.minimum(np.searchsorted(cand_key, key), max(n_cand - 1, 0))
+    inside = (cand_key[at] == key) if n_cand else np.zeros(len(key), dtype=bool)
+    cand = at[inside]
     p, p_adj, z, where = p[inside], p_adj[inside], z[inside], where[inside]
     out_p = np.ones(n_cand)
     np.minimum.at(out_p, cand, p)
@@ -849,9 +856,8 @@ def _lift(
     # adjusted p.
     np.fmin.at(out_padj, cand, p_adj)
     out_z = np.where(found & np.isfinite(best_z), best_z, np.nan)
-    hotspot = np.full(n_cand, "", dtype=object)
-    hotspot[found] = support_ids[first[found]]
-    return {"hotspot": hotspot, "gi_z": out_z, "p_value": out_p, "p_adjusted": out_padj}
+    hotspot = np.where(found, first, -1)
+    return {"gi_z": out_z, "p_value": out_p, "p_adjusted": out_padj}, hotspot
 
 
 def _sector_creation_rates(counts: Counts) -> FloatArray:
@@ -896,25 +902,23 @@ def _score(frame: pd.DataFrame, w: ScoreWeights) -> None:
     ) / w.total
 
 
-def _names(frame: pd.DataFrame, level: str, sector_level: str, sectors: SectorSpec) -> None:
+def _names(
+    level_territories: np.ndarray, level_sectors: np.ndarray, level: str, sectors: SectorSpec
+) -> tuple[np.ndarray, np.ndarray]:
+    """The names of the level's territories and sectors (the code itself without one)."""
     from grappe.refdata import naf, territories
 
     territory_names = territories.names(level)
-    frame["territory_name"] = _labelled(frame["territory_code"].to_numpy(), territory_names)
     groups = _groups_of(sectors)
     if groups is not None:
         labels = {g.code: g.name for g in groups}
     else:
         table = naf.table()
         labels = dict(zip(table["code"].to_pylist(), table["label"].to_pylist(), strict=True))
-    frame["sector_name"] = _labelled(frame["sector"].to_numpy(), labels)
-
-
-def _labelled(codes: np.ndarray, labels: dict[str, str]) -> np.ndarray:
-    """The label of each code (the code itself without one), looked up once per distinct code."""
-    distinct, inverse = np.unique(codes.astype(str), return_inverse=True)
-    named = np.array([labels.get(code, code) for code in distinct.tolist()], dtype=object)
-    return named[inverse.ravel()]
+    return (
+        np.array([territory_names.get(c, c) for c in level_territories.tolist()], dtype=object),
+        np.array([labels.get(c, c) for c in level_sectors.tolist()], dtype=object),
+    )
 
 
 def _groups_of(sectors: SectorSpec) -> list[SectorGroup] | None:
@@ -925,12 +929,16 @@ def _groups_of(sectors: SectorSpec) -> list[SectorGroup] | None:
     return list(sectors)
 
 
-def _rank(frame: pd.DataFrame) -> pd.DataFrame:
+def _rank(
+    frame: pd.DataFrame, strings: dict[str, tuple[np.ndarray, IntArray]]
+) -> pd.DataFrame:
     """Order by score (ties: significant first, more establishments, then codes) and rank.
 
     The frame comes in (territory code, sector) order (the indicators' cells, row-major on
     sorted codes), and lexsort is stable: the row position breaks the last ties as the codes
-    would.
+    would. ``strings`` gives each text column as labels and the index of each row's label;
+    the columns are gathered by Arrow in the final order (millions of rows at commune level,
+    where building Python strings would cost seconds).
     """
     order = np.lexsort(
         (
@@ -939,14 +947,17 @@ def _rank(frame: pd.DataFrame) -> pd.DataFrame:
             -frame["score"].to_numpy(),
         )
     )
-    # Only the output columns are reordered (the frame holds every indicator).
-    ranked = frame[[name for name in CANDIDATE_COLUMNS if name != "rank"]].take(order)
-    ranked = ranked.reset_index(drop=True)
-    ranked.insert(0, "rank", np.arange(1, len(ranked) + 1, dtype=np.int64))
+    numeric = [name for name in CANDIDATE_COLUMNS if name in frame.columns]
+    ranked = frame[numeric].take(order).reset_index(drop=True)
+    text = pd.StringDtype(na_value=np.nan)
+    for name, (labels, index) in strings.items():
+        gathered = pa.array(labels.tolist(), pa.string()).take(pa.array(index[order]))
+        ranked[name] = pd.Series(gathered, dtype=text)
+    ranked["rank"] = np.arange(1, len(ranked) + 1, dtype=np.int64)
     ranked["stars"] = ranked["stars"].astype(np.int64)
     ranked["strong"] = ranked["strong"].astype(bool)
     ranked["significant"] = ranked["significant"].astype(bool)
-    return ranked
+    return ranked[list(CANDIDATE_COLUMNS)]
 
 
 def _geojson_text(frame: pd.DataFrame, level: str) -> str:
