@@ -455,6 +455,8 @@ def detect(
     )
     with reporter.step("Score et classement des candidats"):
         lifted, hotspot = _lift(test, level_territories, level_sectors, rows, cols, used_support, level)
+        support_ids = test.ids
+        del test, support_cells  # the tested cells are not needed any more
         for name, values in lifted.items():
             frame[name] = values
         frame["significant"] = frame["p_adjusted"].to_numpy() <= alpha
@@ -468,7 +470,7 @@ def detect(
             "sector": (level_sectors, cols),
             "sector_name": (sector_names, cols),
             # No hot spot (-1): the label after the support territories, "".
-            "hotspot": (np.append(test.ids, ""), np.where(hotspot >= 0, hotspot, len(test.ids))),
+            "hotspot": (np.append(support_ids, ""), np.where(hotspot >= 0, hotspot, len(support_ids))),
         }
         frame = _rank(frame, strings)
     return Candidates(
@@ -689,8 +691,8 @@ def _significance(
             p[floor] = np.minimum(p[floor], bound)
     else:
         p = np.asarray(stats.norm.sf(z))
-    # Sectors without variance (NaN adjusted p-values) have no test at all.
-    valid_sector = ~np.isnan(result.p_adjusted[0])
+    # Sectors without variance have no test at all.
+    valid_sector = result.valid_sector
     del result
     # Each sector's family is every support territory, the untested ones with p = 1.
     families = cols.astype(np.uint16) if s < 2**16 else cols  # less memory, a radix sort
@@ -947,17 +949,20 @@ def _rank(
             -frame["score"].to_numpy(),
         )
     )
-    numeric = [name for name in CANDIDATE_COLUMNS if name in frame.columns]
-    ranked = frame[numeric].take(order).reset_index(drop=True)
+    # Column by column, each released from the input once reordered: one copy at a time.
+    columns: dict[str, Any] = {"rank": np.arange(1, len(order) + 1, dtype=np.int64)}
     text = pd.StringDtype(na_value=np.nan)
-    for name, (labels, index) in strings.items():
-        gathered = pa.array(labels.tolist(), pa.string()).take(pa.array(index[order]))
-        ranked[name] = pd.Series(gathered, dtype=text)
-    ranked["rank"] = np.arange(1, len(ranked) + 1, dtype=np.int64)
-    ranked["stars"] = ranked["stars"].astype(np.int64)
-    ranked["strong"] = ranked["strong"].astype(bool)
-    ranked["significant"] = ranked["significant"].astype(bool)
-    return ranked[list(CANDIDATE_COLUMNS)]
+    for name in CANDIDATE_COLUMNS:
+        if name in strings:
+            labels, index = strings[name]
+            gathered = pa.array(labels.tolist(), pa.string()).take(pa.array(index[order]))
+            columns[name] = pd.Series(gathered, dtype=text)
+        elif name in frame.columns:
+            columns[name] = frame.pop(name).to_numpy()[order]
+    columns["stars"] = columns["stars"].astype(np.int64)
+    columns["strong"] = columns["strong"].astype(bool)
+    columns["significant"] = columns["significant"].astype(bool)
+    return pd.DataFrame({name: columns[name] for name in CANDIDATE_COLUMNS}, copy=False)
 
 
 def _geojson_text(frame: pd.DataFrame, level: str) -> str:

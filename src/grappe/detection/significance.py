@@ -197,7 +197,9 @@ class LocalStatistic:
     p_adjusted : numpy.ndarray
         Benjamini–Hochberg adjusted ``p_sim`` (``p_norm`` without permutations). Untested
         cells of a valid sector count in the family with ``p = 1`` and get 1; NaN for sectors
-        without variance.
+        without variance. Computed on first use.
+    valid_sector : numpy.ndarray of bool
+        Sectors with variance (the others have no test at all).
     draw_round : numpy.ndarray of int8
         Refinement round reached by each cell: it used ``schedule[draw_round]`` draws.
     schedule : tuple of int
@@ -205,6 +207,9 @@ class LocalStatistic:
     unsettled : numpy.ndarray of bool
         Cells that reached ``max_permutations`` while their exact p-value interval still
         straddles the Benjamini–Hochberg threshold they need (see the module notes).
+        Computed on first use, from ``at_cap``.
+    at_cap : numpy.ndarray of int
+        Flat indices (row-major) of the cells that reached ``max_permutations``.
     alpha : float
         Level at which the refinement settled the calls.
     confidence : float
@@ -226,17 +231,72 @@ class LocalStatistic:
     folded: np.ndarray
     tail: np.ndarray
     z_sim: np.ndarray
-    p_adjusted: np.ndarray
+    valid_sector: np.ndarray
     fdr: str
     transform: str
     weights_kind: str
     draw_round: np.ndarray
     schedule: tuple[int, ...]
-    unsettled: np.ndarray
+    at_cap: np.ndarray
     alpha: float
     confidence: float
 
     name: ClassVar[str] = "statistic"
+
+    @cached_property
+    def p_adjusted(self) -> np.ndarray:
+        """Benjamini–Hochberg over each family, untested members of a valid sector at p = 1.
+
+        Leaving the untested cells out of the family would select on the observed neighbour
+        sum (a cell is tested because its neighbourhood is not empty, i.e. high in its own
+        distribution) and make the discoveries of sparse sectors anti-conservative; their
+        exact upper-tail p-value is 1, so they stay in the family with it.
+        """
+        n, s = self.statistic.shape
+        flat = np.flatnonzero(self.tested)
+        if self.permutations:
+            p = self.folded.ravel()[flat].astype(np.float64)
+            p += 1.0
+            p /= np.asarray(self.schedule, dtype=np.float64)[self.draw_round.ravel()[flat]] + 1.0
+        else:
+            p = np.asarray(stats.norm.sf(np.abs(self.z.ravel()[flat])))
+        valid = self.valid_sector
+        if self.fdr == "territories":
+            groups = flat % s
+            if s < 2**16:
+                groups = groups.astype(np.uint16)  # a quarter of the memory
+            sizes = np.where(valid, n, 0)
+        else:
+            groups = np.zeros(len(flat), dtype=np.uint8)
+            sizes = np.array([n * int(valid.sum())])
+        adjusted = benjamini_hochberg(p, groups, sizes)
+        del p, groups
+        out = np.where(np.broadcast_to(valid, (n, s)), 1.0, np.nan)
+        out.ravel()[flat] = adjusted
+        return out
+
+    @cached_property
+    def unsettled(self) -> np.ndarray:
+        """Cells at the cap whose exact p-value interval straddles the threshold they need."""
+        n, s = self.folded.shape
+        out = np.zeros((n, s), dtype=bool)
+        at_cap = self.at_cap
+        if len(at_cap) == 0:
+            return out
+        called = self.tested & (self.p_adjusted <= self.alpha)
+        if self.fdr == "territories":
+            k = called.sum(axis=0)[at_cap % s]
+            m = n
+        else:
+            k = np.full(len(at_cap), int(called.sum()))
+            m = n * int(self.valid_sector.sum())
+        is_called = called.ravel()[at_cap]
+        need = self.alpha * (k + ~is_called) / m
+        cap = self.schedule[-1]
+        f = self.folded.ravel()[at_cap].astype(np.int64)
+        q_lo, q_hi = _clopper_pearson(f, np.full(len(f), cap), (1.0 - self.confidence) / 2.0)
+        out.ravel()[at_cap] = np.where(is_called, q_hi > need, q_lo <= need)
+        return out
 
     @property
     def max_permutations(self) -> int:
@@ -1243,29 +1303,6 @@ def _neighbour_sums(adjacency: sp.csr_array, y: np.ndarray, rows: np.ndarray) ->
     return np.bincount(pos, weights=y[adjacency.indices[k]], minlength=len(rows))
 
 
-def _unsettled(arrays: _Arrays, problem: _Problem, at_cap: np.ndarray) -> np.ndarray:
-    """Cells at the cap whose exact p-value interval straddles the threshold they need."""
-    assert arrays.p_adjusted is not None
-    n, s = arrays.folded.shape
-    out = np.zeros((n, s), dtype=bool)
-    if len(at_cap) == 0:
-        return out
-    called = arrays.tested & (arrays.p_adjusted <= problem.alpha)
-    if problem.fdr == "territories":
-        k = called.sum(axis=0)[at_cap % s]
-        m = n
-    else:
-        k = np.full(len(at_cap), int(called.sum()))
-        m = n * int(arrays.valid_sector.sum())
-    is_called = called.ravel()[at_cap]
-    need = problem.alpha * (k + ~is_called) / m
-    cap = problem.schedule[-1]
-    f = arrays.folded.ravel()[at_cap].astype(np.int64)
-    q_lo, q_hi = _clopper_pearson(f, np.full(len(f), cap), (1.0 - problem.confidence) / 2.0)
-    out.ravel()[at_cap] = np.where(is_called, q_hi > need, q_lo <= need)
-    return out
-
-
 # --------------------------------------------------------------------------- statistics
 
 
@@ -1427,12 +1464,10 @@ class _Arrays:
     quadrant: np.ndarray | None
     valid_sector: np.ndarray
     draw_round: np.ndarray
-    p_adjusted: np.ndarray | None = None
-    unsettled: np.ndarray | None = None
+    at_cap: np.ndarray | None = None
 
     def common(self, problem: _Problem, transform: str) -> dict[str, Any]:
-        assert self.p_adjusted is not None
-        assert self.unsettled is not None
+        assert self.at_cap is not None
         return {
             "territories": problem.weights.ids,
             "sectors": problem.sectors,
@@ -1443,13 +1478,13 @@ class _Arrays:
             "folded": self.folded,
             "tail": self.tail,
             "z_sim": self.z_sim,
-            "p_adjusted": self.p_adjusted,
+            "valid_sector": self.valid_sector,
             "fdr": problem.fdr,
             "transform": transform,
             "weights_kind": problem.weights.kind,
             "draw_round": self.draw_round,
             "schedule": problem.schedule,
-            "unsettled": self.unsettled,
+            "at_cap": self.at_cap,
             "alpha": problem.alpha,
             "confidence": problem.confidence,
         }
@@ -1506,38 +1541,5 @@ def _run(
         if arrays.quadrant is not None:  # local Moran increases with the sum where z_i > 0
             up = (arrays.quadrant == 1) | (arrays.quadrant == 4)
         at_cap = _Refiner(problem, arrays, up).run(reporter, label.replace("permutations", "affinage"))
-    arrays.p_adjusted = _adjust(arrays, problem)
-    arrays.unsettled = _unsettled(arrays, problem, at_cap)
+    arrays.at_cap = at_cap
     return finisher.result(arrays)
-
-
-def _adjust(arrays: _Arrays, problem: _Problem) -> np.ndarray:
-    """Benjamini–Hochberg over each family, untested members of a valid sector counting p = 1.
-
-    Leaving the untested cells out of the family would select on the observed neighbour sum
-    (a cell is tested because its neighbourhood is not empty, i.e. high in its own
-    distribution) and make the discoveries of sparse sectors anti-conservative; their exact
-    upper-tail p-value is 1, so they stay in the family with it.
-    """
-    n, s = arrays.statistic.shape
-    flat = np.flatnonzero(arrays.tested)
-    if problem.permutations:
-        p = arrays.folded.ravel()[flat].astype(np.float64)
-        p += 1.0
-        p /= np.asarray(problem.schedule, dtype=np.float64)[arrays.draw_round.ravel()[flat]] + 1.0
-    else:
-        p = np.asarray(stats.norm.sf(np.abs(arrays.z.ravel()[flat])))
-    valid = arrays.valid_sector
-    if problem.fdr == "territories":
-        groups = flat % s
-        if s < 2**16:
-            groups = groups.astype(np.uint16)  # a quarter of the memory, a radix sort
-        sizes = np.where(valid, n, 0)
-    else:
-        groups = np.zeros(len(flat), dtype=np.uint8)
-        sizes = np.array([n * int(valid.sum())])
-    adjusted = benjamini_hochberg(p, groups, sizes)
-    del p, groups
-    out = np.where(np.broadcast_to(valid, (n, s)), 1.0, np.nan)
-    out.ravel()[flat] = adjusted
-    return out

@@ -251,7 +251,9 @@ def connect(engine: EngineName | str | None = None, settings: Settings | None = 
     }
     if settings.threads:
         config["threads"] = settings.threads
-    return Analytics("duckdb", ibis.duckdb.connect(**config))
+    backend = ibis.duckdb.connect(**config)
+    backend.raw_sql("SET enable_progress_bar = false")  # the caller's Reporter shows progress
+    return Analytics("duckdb", backend)
 
 
 def spark_session(master: str = "local[2]") -> Any:
