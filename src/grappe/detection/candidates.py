@@ -463,10 +463,10 @@ def detect(
         _score(frame, score_weights)
         territory_names, sector_names = _names(level_territories, level_sectors, level, sectors)
         strings = {
-            "territory_level": (np.array([level]), np.zeros(len(frame), dtype=np.int64)),
+            "territory_level": (np.array([level]), np.zeros(len(frame), dtype=np.int8)),
             "territory_code": (level_territories, rows),
             "territory_name": (territory_names, rows),
-            "sector_level": (np.array([sector_level]), np.zeros(len(frame), dtype=np.int64)),
+            "sector_level": (np.array([sector_level]), np.zeros(len(frame), dtype=np.int8)),
             "sector": (level_sectors, cols),
             "sector_name": (sector_names, cols),
             # No hot spot (-1): the label after the support territories, "".
@@ -618,8 +618,8 @@ class _SupportCells:
 class _Test:
     """Gi* outcome on the tested support cells (flat, row-major on weights.ids x sectors)."""
 
-    rows: IntArray  # support territory (row of the weights)
-    cols: IntArray  # sector
+    rows: npt.NDArray[np.int32]  # support territory (row of the weights)
+    cols: npt.NDArray[np.int32]  # sector
     z: FloatArray
     p: FloatArray
     p_adjusted: FloatArray
@@ -674,28 +674,33 @@ def _significance(
     upper = result.tested & (result.tail > 0)
     flat = np.flatnonzero(upper)
     del upper
-    rows, cols = np.divmod(flat, s)
     z = result.z.ravel()[flat]
     if permutations:
         larger = result.folded.ravel()[flat]  # upper tail: folded = larger
         p = larger.astype(np.float64)
         p += 1.0
-        p /= np.asarray(result.schedule, dtype=np.float64)[result.draw_round.ravel()[flat]] + 1.0
+        p /= (np.asarray(result.schedule, dtype=np.float64) + 1.0)[result.draw_round.ravel()[flat]]
         floor = np.flatnonzero(larger == 0)
+        del larger
         if len(floor):
+            f_rows, f_cols = np.divmod(flat[floor], s)
             totals = np.asarray(values.sum(axis=0)).ravel()
             gi = result.statistic.ravel()[flat[floor]]
-            own = np.asarray(values[rows[floor], cols[floor]]).ravel()
-            lag = gi * totals[cols[floor]] - own
-            bound = _hypergeometric_bound(values, weights, rows[floor], cols[floor], lag)
+            own = np.asarray(values[f_rows, f_cols]).ravel()
+            lag = gi * totals[f_cols] - own
+            bound = _hypergeometric_bound(values, weights, f_rows, f_cols, lag)
             p[floor] = np.minimum(p[floor], bound)
     else:
         p = np.asarray(stats.norm.sf(z))
     # Sectors without variance have no test at all.
     valid_sector = result.valid_sector
     del result
+    # 32-bit cell coordinates: tens of millions of tested cells at commune level.
+    rows = (flat // s).astype(np.int32)
+    cols = (flat % s).astype(np.int32)
+    del flat
     # Each sector's family is every support territory, the untested ones with p = 1.
-    families = cols.astype(np.uint16) if s < 2**16 else cols  # less memory, a radix sort
+    families = cols.astype(np.uint16) if s < 2**16 else cols  # less memory
     p_adjusted = benjamini_hochberg(p, families, np.full(s, n))
     del families
     return _Test(rows, cols, z, p, p_adjusted, weights.ids, fine.sectors, valid_sector)
@@ -932,7 +937,7 @@ def _groups_of(sectors: SectorSpec) -> list[SectorGroup] | None:
 
 
 def _rank(
-    frame: pd.DataFrame, strings: dict[str, tuple[np.ndarray, IntArray]]
+    frame: pd.DataFrame, strings: dict[str, tuple[np.ndarray, npt.NDArray[np.integer]]]
 ) -> pd.DataFrame:
     """Order by score (ties: significant first, more establishments, then codes) and rank.
 
