@@ -167,21 +167,11 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "score",
 )
 
-# Columns of the output taken from the indicators and the rules (codes and names are added
-# at the end, from integer indices).
+# Columns of the output taken from the indicators and the rules: the block from
+# establishments to stars, and the creation rate (codes and names are added at the end, from
+# integer indices).
 _INDICATOR_COLUMNS: tuple[str, ...] = (
-    "establishments",
-    "employment",
-    "employment_low",
-    "employment_high",
-    "sme_share",
-    "lq",
-    "lq_low",
-    "lq_high",
-    "size",
-    "focus",
-    "strong",
-    "stars",
+    *CANDIDATE_COLUMNS[CANDIDATE_COLUMNS.index("establishments") : CANDIDATE_COLUMNS.index("hotspot")],
     "creation_rate",
 )
 
