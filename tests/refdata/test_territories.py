@@ -210,3 +210,12 @@ def test_outlines() -> None:
     assert len(regions["features"]) == 18
     with pytest.raises(InputError, match="contours inconnus"):
         t.outlines_path("cantons")
+
+
+def test_parents_of_communes() -> None:
+    # Lyon, Cluses, an unknown code, an empty code.
+    got = t.parents(["69123", "74081", "99999", ""], "departement")
+    assert got.tolist() == ["69", "74", "", ""]
+    assert t.parents(["74081"], "region").tolist() == ["84"]
+    with pytest.raises(InputError, match="inconnu"):
+        t.parents(["74081"], "canton")

@@ -547,12 +547,9 @@ def _rolled_up(communes: np.ndarray, tid: IntArray, level: str) -> tuple[np.ndar
 
     levels = territories.commune_levels()
     _require_level_filled(levels, level)
-    known = np.asarray(levels.column("commune").to_pylist(), dtype=str)
-    parents = np.asarray(levels.column(level).fill_null("").to_pylist(), dtype=str)
-    codes = np.unique(parents[parents != ""])
-    order = np.argsort(known)
-    at = np.minimum(np.searchsorted(known[order], communes.astype(str)), max(len(known) - 1, 0))
-    parent = np.where(known[order][at] == communes, parents[order][at], "")
+    # The level's codes as _territory_map numbers them: every territory of the level.
+    codes = np.unique(np.asarray(levels.column(level).drop_null().to_pylist(), dtype=str))
+    parent = territories.parents(communes, level)
     parent_tid = np.where(parent != "", np.searchsorted(codes, parent), -1)
     return codes, parent_tid[tid]
 

@@ -666,12 +666,8 @@ def _significance(
     del upper
     z = result.z.ravel()[flat]
     if permutations:
-        larger = result.folded.ravel()[flat]  # upper tail: folded = larger
-        p = larger.astype(np.float64)
-        p += 1.0
-        p /= (np.asarray(result.schedule, dtype=np.float64) + 1.0)[result.draw_round.ravel()[flat]]
-        floor = np.flatnonzero(larger == 0)
-        del larger
+        p = result.p_sim_at(flat)
+        floor = np.flatnonzero(result.folded.ravel()[flat] == 0)  # upper tail: folded = larger
         if len(floor):
             f_rows, f_cols = np.divmod(flat[floor], s)
             totals = np.asarray(values.sum(axis=0)).ravel()
@@ -799,7 +795,7 @@ def _lift(
     level's territories, column ``cand_cols`` of its sectors, in row-major order): gi_z and
     p-values, and the index of the hot spot among the support territories (-1: none)."""
     s = len(level_sectors)
-    # The support and the level are aggregated apart: align their sector columns by code.
+    # The support and the level may hold different sectors: align their columns by code.
     column = np.searchsorted(level_sectors, test.sectors)
     column = np.minimum(column, s - 1)
     known_sector = level_sectors[column] == test.sectors
@@ -807,12 +803,7 @@ def _lift(
     if support == "commune" and level != "commune":
         from grappe.refdata import territories
 
-        levels = territories.commune_levels()
-        communes = np.asarray(levels.column("commune").to_pylist(), dtype=str)
-        targets = np.asarray(levels.column(level).fill_null("").to_pylist(), dtype=str)
-        order = np.argsort(communes)
-        pos = np.minimum(np.searchsorted(communes[order], support_ids), len(communes) - 1)
-        parent = np.where(communes[order][pos] == support_ids, targets[order][pos], "")
+        parent = territories.parents(support_ids, level)
     else:
         parent = support_ids
     t_index = np.searchsorted(level_territories, parent)

@@ -255,9 +255,7 @@ class LocalStatistic:
         n, s = self.statistic.shape
         flat = np.flatnonzero(self.tested)
         if self.permutations:
-            p = self.folded.ravel()[flat].astype(np.float64)
-            p += 1.0
-            p /= np.asarray(self.schedule, dtype=np.float64)[self.draw_round.ravel()[flat]] + 1.0
+            p = self.p_sim_at(flat)
         else:
             p = np.asarray(stats.norm.sf(np.abs(self.z.ravel()[flat])))
         valid = self.valid_sector
@@ -274,6 +272,14 @@ class LocalStatistic:
         out = np.where(np.broadcast_to(valid, (n, s)), 1.0, np.nan)
         out.ravel()[flat] = adjusted
         return out
+
+    def p_sim_at(self, flat: np.ndarray) -> np.ndarray:
+        """``p_sim`` of the tested cells at the flat (row-major) indices ``flat``, without
+        the full array (tens of millions of cells at commune level)."""
+        p = self.folded.ravel()[flat].astype(np.float64)
+        p += 1.0
+        p /= (np.asarray(self.schedule, dtype=np.float64) + 1.0)[self.draw_round.ravel()[flat]]
+        return p
 
     @cached_property
     def unsettled(self) -> np.ndarray:

@@ -399,6 +399,21 @@ def _commune_levels(ze_key: tuple[str, int] | None) -> pa.Table:
     })
 
 
+def parents(communes_: npt.ArrayLike, level: str) -> npt.NDArray[np.str_]:
+    """The code of the ``level`` territory of each commune code ("" for a commune unknown
+    to the reference data or outside every territory of the level)."""
+    _check_level(level)
+    levels = commune_levels()
+    known = np.asarray(levels.column("commune").to_pylist(), dtype=str)
+    above = np.asarray(levels.column(level).fill_null("").to_pylist(), dtype=str)
+    wanted = np.asarray(communes_, dtype=str)
+    if len(known) == 0:
+        return np.full(len(wanted), "", dtype=str)
+    order = np.argsort(known)
+    at = np.minimum(np.searchsorted(known[order], wanted), len(known) - 1)
+    return np.where(known[order][at] == wanted, above[order][at], "")
+
+
 def _check_level(level: str) -> None:
     if level not in LEVELS:
         raise InputError(f"niveau territorial inconnu : {level!r} (attendu : {', '.join(LEVELS)})")
