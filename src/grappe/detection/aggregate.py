@@ -465,15 +465,17 @@ def _aggregate_establishments(
         any_flag = functools.reduce(operator.or_, [flagged[name] for name in flags])
         flagged = flagged.filter(any_flag)
         flagged = flagged.mutate(band=flagged.size_band.fill_null(bands.unknown))
-        cells = _to_cells(flagged, territory_map, sector_map)
-        # Count first by band (integers, the heavy pass), then weight the few band rows.
+        # Count first by commune, NAF code and band (integers, the heavy pass, on the codes
+        # as stored), then give the fewer count rows their cells and weight them by band.
         flag_of = {"a": "f_at", "s": "f_start", "e": "f_end", "c": "f_created", "k": "f_closed"}
         counts = {
-            alias: cells.count(where=cells[name].fill_null(False))
+            alias: flagged.count(where=flagged[name].fill_null(False))
             for alias, name in flag_of.items()
             if name in flags
         }
-        by_band = cells.group_by("tid", "sid", "whole", "band").aggregate(**counts)
+        by_band = _to_cells(
+            flagged.group_by("commune", "naf", "band").aggregate(**counts), territory_map, sector_map
+        )
         weighted = by_band.left_join(band_map, "band")
         weighted = weighted.mutate(
             **{name: weighted[name].fill_null(0) for name in ("low", "central", "high", "sq")},

@@ -177,14 +177,17 @@ class Analytics:
         if self._closed:
             raise EngineError(f"the {self.engine} connection is closed")
         table_expr = expr.as_table()
+        schema = table_expr.schema()
+        sql = self.backend.compile(table_expr)
         try:
             with _quiet():
                 if self.engine == "duckdb":
-                    return self.backend.to_pyarrow(table_expr)
-                result = self._session.sql(self.backend.compile(table_expr)).toArrow()
+                    result = _duckdb_typed(self.backend.con.sql(sql), schema).to_arrow_table()
+                else:
+                    result = self._session.sql(sql).toArrow()
         except _engine_errors() as exc:
             raise EngineError(f"the {self.engine} query failed: {_first_line(exc)}") from exc
-        target = table_expr.schema().to_pyarrow()
+        target = schema.to_pyarrow()
         return pa.Table.from_arrays(
             [col.cast(field.type) for col, field in zip(result.columns, target, strict=True)],
             schema=target,
@@ -317,6 +320,28 @@ def _local_cores(master: str) -> int:
     if cores is None:
         return 1
     return max(2, os.cpu_count() or 2) if cores == "*" else max(2, int(cores))
+
+
+def _duckdb_typed(relation: Any, schema: ibis.Schema) -> Any:
+    """``relation`` with its integer columns cast in the engine to the expression's types.
+
+    DuckDB sums integers in 128 bits (HUGEINT, DECIMAL(38, 0) in Arrow) where the expression
+    says int64; casting in the engine is parallel and cheap, converting Arrow decimals after is
+    neither.
+    """
+    from ibis.backends.sql.datatypes import DuckDBType
+
+    columns = []
+    changed = False
+    for name, produced, dtype in zip(relation.columns, relation.types, schema.types, strict=True):
+        quoted = '"' + name.replace('"', '""') + '"'
+        wanted = DuckDBType.to_string(dtype)
+        if dtype.is_integer() and str(produced) != wanted:
+            columns.append(f"CAST({quoted} AS {wanted}) AS {quoted}")
+            changed = True
+        else:
+            columns.append(quoted)
+    return relation.project(", ".join(columns)) if changed else relation
 
 
 def _engine_errors() -> tuple[type[BaseException], ...]:
