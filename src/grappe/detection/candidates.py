@@ -661,17 +661,16 @@ def _significance(
     # Only cells in the upper tail can be hot spots; the others (upper-tail p-value >= 1/2)
     # enter their family with p = 1, which can only make the calls more conservative, and
     # halves the arrays kept from tens of millions of tested cells.
-    upper = result.tested & (result.tail > 0)
-    flat = np.flatnonzero(upper)
-    del upper
-    z = result.z.ravel()[flat]
+    upper = np.flatnonzero(result.cell_tail > 0)
+    rows, cols = result.cell_rows[upper], result.cell_cols[upper]  # 32-bit, sector-major
+    z = result.cell_z[upper]
     if permutations:
-        p = result.p_sim_at(flat)
-        floor = np.flatnonzero(result.folded.ravel()[flat] == 0)  # upper tail: folded = larger
+        p = result.cell_p_sim[upper]
+        floor = np.flatnonzero(result.cell_folded[upper] == 0)  # upper tail: folded = larger
         if len(floor):
-            f_rows, f_cols = np.divmod(flat[floor], s)
+            f_rows, f_cols = rows[floor].astype(np.int64), cols[floor].astype(np.int64)
             totals = np.asarray(values.sum(axis=0)).ravel()
-            gi = result.statistic.ravel()[flat[floor]]
+            gi = result.cell_statistic[upper[floor]]
             own = np.asarray(values[f_rows, f_cols]).ravel()
             lag = gi * totals[f_cols] - own
             bound = _hypergeometric_bound(values, weights, f_rows, f_cols, lag)
@@ -680,11 +679,7 @@ def _significance(
         p = np.asarray(stats.norm.sf(z))
     # Sectors without variance have no test at all.
     valid_sector = result.valid_sector
-    del result
-    # 32-bit cell coordinates: tens of millions of tested cells at commune level.
-    rows = (flat // s).astype(np.int32)
-    cols = (flat % s).astype(np.int32)
-    del flat
+    del result, upper
     # Each sector's family is every support territory, the untested ones with p = 1.
     families = cols.astype(np.uint16) if s < 2**16 else cols  # less memory
     p_adjusted = benjamini_hochberg(p, families, np.full(s, n))

@@ -40,10 +40,41 @@ def group_order(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.nda
     return order
 
 
+@njit(cache=True, nogil=True)
+def _count_at_most(sorted_values: np.ndarray, first: int, last: int, value: float) -> int:
+    """How many of ``sorted_values[first:last]`` (ascending) are ``<= value``."""
+    lo, hi = first, last
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if sorted_values[mid] <= value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo - first
+
+
+@njit(cache=True, nogil=True)
+def _first_at_least(sorted_values: np.ndarray, first: int, last: int, value: float) -> int:
+    """Position of the first of ``sorted_values[first:last]`` (ascending) that is ``>= value``."""
+    lo, hi = first, last
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if sorted_values[mid] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 @njit(cache=True, parallel=True)
 def block_tail_counts(
-    y: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    n: int,
     idx_t: np.ndarray,
+    sector_of: np.ndarray,
+    sector_ptr: np.ndarray,
     cells: np.ndarray,
     c_cells: np.ndarray,
     low: np.ndarray,
@@ -55,62 +86,186 @@ def block_tail_counts(
 ) -> np.ndarray:
     """Draws of a block at least as extreme as observed, for each of ``cells``.
 
-    Draw ``b`` gives territory ``i`` (cardinality ``c``) the sum of ``y`` over the first
-    ``c`` indices of column ``b`` of ``idx_t``, skipping ``i`` itself: where ``i`` occurs
-    among them (the pairs ``pair_ptr[i]:pair_ptr[i + 1]``, at draw ``pair_b``), the
-    ``(c + 1)``-th index ``pair_repl`` takes its place. A cell counts the sums ``>= low``
-    where ``up``, ``<= high`` elsewhere. The draws are shared out between the cores in
-    chunks, each counting apart (integer counts: the same total in any order).
+    The cells ``sector_ptr[g]:sector_ptr[g + 1]`` belong to sector ``sector_of[g]`` (a column
+    of the CSC values) and are distinct territories of it. Draw ``b`` gives territory ``i``
+    (cardinality ``c``) the sum of the sector's values over the first ``c`` indices of column
+    ``b`` of ``idx_t``, skipping ``i`` itself: where ``i`` occurs among them (the pairs
+    ``pair_ptr[i]:pair_ptr[i + 1]``, at draw ``pair_b``), the ``(c + 1)``-th index
+    ``pair_repl`` takes its place. A cell counts the sums ``>= low`` where ``up``, ``<= high``
+    elsewhere.
+
+    Per sector, the running sums of all draws advance one index at a time, adding only the
+    non-zero values (which leaves every sum unchanged bit for bit: the values are
+    non-negative); when they reach a cardinality, each draw's sum is compared with the sorted
+    thresholds of the cells of that cardinality: a binary search gives how many cells it
+    counts for, recorded as the two ends of a run. The work is shared out between the cores
+    as (sector, chunk of draws) pieces, each counting apart (integer counts: the same total
+    in any order).
     """
     size = idx_t.shape[1]
     m = len(cells)
+    n_sec = len(sector_of)
     out = np.zeros(m, dtype=np.int64)
     if m == 0:
         return out
-    cmax = 0
+    chunks = max(1, min(_CHUNKS, size // 1024))
+    # Cells of each sector grouped by (direction, cardinality), by increasing threshold:
+    # sector g's groups start at starts[starts_ptr[g] + group], group = (0 or cmax) + c - 1.
+    cmax_of = np.zeros(n_sec, dtype=np.int64)
+    starts_ptr = np.zeros(n_sec + 1, dtype=np.int64)
+    for g in range(n_sec):
+        for q in range(sector_ptr[g], sector_ptr[g + 1]):
+            cmax_of[g] = max(cmax_of[g], c_cells[q])
+        starts_ptr[g + 1] = starts_ptr[g] + 2 * cmax_of[g] + 1
+    starts = np.zeros(starts_ptr[n_sec], dtype=np.int64)
+    order = np.empty(m, dtype=np.int64)
+    sorted_threshold = np.empty(m)
+    for g in range(n_sec):
+        first, last = sector_ptr[g], sector_ptr[g + 1]
+        cmax = cmax_of[g]
+        s0 = starts_ptr[g]
+        threshold = np.empty(last - first)
+        group = np.empty(last - first, dtype=np.int64)
+        for q in range(first, last):
+            threshold[q - first] = low[q] if up[q] else high[q]
+            group[q - first] = (0 if up[q] else cmax) + c_cells[q] - 1
+        by_threshold = np.argsort(threshold)
+        starts[s0] = first
+        for t in range(last - first):
+            starts[s0 + group[t] + 1] += 1
+        for t in range(2 * cmax):
+            starts[s0 + t + 1] += starts[s0 + t]
+        fill = starts[s0 : s0 + 2 * cmax].copy()
+        for t in range(last - first):
+            u = by_threshold[t]
+            order[fill[group[u]]] = first + u
+            sorted_threshold[fill[group[u]]] = threshold[u]
+            fill[group[u]] += 1
+    # One run array per (sector, chunk): the sector's cells and one end slot.
+    partial = np.zeros((chunks, m + n_sec), dtype=np.int64)
+    fix = np.zeros(m, dtype=np.int64)
+    for task in prange(n_sec * chunks):
+        g = task % n_sec
+        chunk = task // n_sec
+        j = sector_of[g]
+        y = np.zeros(n)
+        nonzero = np.zeros(n, dtype=np.bool_)
+        for t in range(indptr[j], indptr[j + 1]):
+            y[indices[t]] = data[t]
+            nonzero[indices[t]] = data[t] > 0.0
+        cmax = cmax_of[g]
+        s0 = starts_ptr[g]
+        first_cell = sector_ptr[g]
+        base_slot = first_cell + g  # runs of this sector: slots base_slot ... + m_g
+        runs = partial[chunk]
+        b0 = chunk * size // chunks
+        b1 = (chunk + 1) * size // chunks
+        prefix = np.zeros(b1 - b0)
+        for k in range(cmax):
+            row = idx_t[k]
+            for b in range(b0, b1):
+                t = row[b]
+                if nonzero[t]:
+                    prefix[b - b0] += y[t]
+            for g_at in (k, cmax + k):
+                first, last = starts[s0 + g_at], starts[s0 + g_at + 1]
+                if last == first:
+                    continue
+                lo_slot = base_slot + (first - first_cell)
+                if g_at < cmax:  # upward cells: those with low <= the sum
+                    lowest = sorted_threshold[first]
+                    for b in range(b1 - b0):
+                        value = prefix[b]
+                        if value >= lowest:
+                            runs[lo_slot] += 1
+                            runs[lo_slot + _count_at_most(sorted_threshold, first, last, value)] -= 1
+                else:  # downward cells: those with high >= the sum
+                    end_slot = base_slot + (last - first_cell)
+                    for b in range(b1 - b0):
+                        at = _first_at_least(sorted_threshold, first, last, prefix[b])
+                        runs[base_slot + (at - first_cell)] += 1
+                        runs[end_slot] -= 1
+        if chunk == 0:
+            for q in range(first_cell, sector_ptr[g + 1]):
+                i = cells[q]
+                c = c_cells[q]
+                for t in range(pair_ptr[i], pair_ptr[i + 1]):
+                    b = pair_b[t]
+                    base = 0.0
+                    for k in range(c):
+                        base += y[idx_t[k, b]]
+                    own = base - y[i] + y[pair_repl[t]]
+                    if up[q]:
+                        fix[q] += int(own >= low[q]) - int(base >= low[q])
+                    else:
+                        fix[q] += int(own <= high[q]) - int(base <= high[q])
+    for g in range(n_sec):
+        running = 0
+        first_cell = sector_ptr[g]
+        for t in range(first_cell, sector_ptr[g + 1]):
+            for chunk in range(chunks):
+                running += partial[chunk, t + g]
+            out[order[t]] = running
     for q in range(m):
-        cmax = max(cmax, c_cells[q])
-    chunks = min(_CHUNKS, size)
-    partial = np.zeros((chunks, m), dtype=np.int64)
-    for chunk in prange(chunks):
-        prefix = np.empty(cmax)
-        counts = partial[chunk]
-        for b in range(chunk * size // chunks, (chunk + 1) * size // chunks):
-            total = 0.0
-            for k in range(cmax):
-                total += y[idx_t[k, b]]
-                prefix[k] = total
-            for q in range(m):
-                value = prefix[c_cells[q] - 1]
-                if up[q]:
-                    if value >= low[q]:
-                        counts[q] += 1
-                elif value <= high[q]:
-                    counts[q] += 1
-    for chunk in range(chunks):
-        for q in range(m):
-            out[q] += partial[chunk, q]
-    for q in range(m):
-        i = cells[q]
-        c = c_cells[q]
-        for t in range(pair_ptr[i], pair_ptr[i + 1]):
-            b = pair_b[t]
-            base = 0.0
-            for k in range(c):
-                base += y[idx_t[k, b]]
-            own = base - y[i] + y[pair_repl[t]]
-            if up[q]:
-                out[q] += int(own >= low[q]) - int(base >= low[q])
-            else:
-                out[q] += int(own <= high[q]) - int(base <= high[q])
+        out[q] += fix[q]
     return out
 
 
+@njit(cache=True, nogil=True)
+def _dense_column(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, j: int, n: int) -> np.ndarray:
+    """Column ``j`` of a CSC matrix as a dense vector of ``n`` values."""
+    y = np.zeros(n)
+    for t in range(indptr[j], indptr[j + 1]):
+        y[indices[t]] = data[t]
+    return y
+
+
+@njit(cache=True, nogil=True)
+def _neighbour_sum(adj_indptr: np.ndarray, adj_indices: np.ndarray, adj_data: np.ndarray,
+                   y: np.ndarray, i: int) -> float:
+    """Row ``i`` of ``adjacency @ y``, summed in the order of scipy's sparse product."""
+    total = 0.0
+    for k in range(adj_indptr[i], adj_indptr[i + 1]):
+        total += adj_data[k] * y[adj_indices[k]]
+    return total
+
+
 @njit(cache=True, parallel=True)
-def shared_counts(
-    y_t: np.ndarray,
-    lag_t: np.ndarray,
-    tested_t: np.ndarray,
+def candidate_counts(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    n: int,
+    adj_indptr: np.ndarray,
+    adj_indices: np.ndarray,
+    adj_data: np.ndarray,
+    valid: np.ndarray,
+) -> np.ndarray:
+    """Cells with a positive neighbour sum in each valid sector (columns of a CSC matrix)."""
+    s = len(indptr) - 1
+    counts = np.zeros(s, dtype=np.int64)
+    for j in prange(s):
+        if not valid[j]:
+            continue
+        y = _dense_column(indptr, indices, data, j, n)
+        found = 0
+        for i in range(n):
+            if _neighbour_sum(adj_indptr, adj_indices, adj_data, y, i) > 0.0:
+                found += 1
+        counts[j] = found
+    return counts
+
+
+@njit(cache=True, parallel=True)
+def candidate_cells(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    n: int,
+    adj_indptr: np.ndarray,
+    adj_indices: np.ndarray,
+    adj_data: np.ndarray,
+    starts: np.ndarray,
     idx: np.ndarray,
     card_values: np.ndarray,
     card_pos: np.ndarray,
@@ -118,37 +273,55 @@ def shared_counts(
     pair_i: np.ndarray,
     pair_repl: np.ndarray,
     tie_rtol: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Round 0 of the permutation test for a block of sectors (rows of ``y_t``).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The cells with a positive neighbour sum, sector by sector, and round 0 of their test.
 
-    For each tested territory: the draws with neighbour sum ``>=`` (``ge``) and ``<=``
-    (``le``) the observed one within the tie tolerance, and the mean and variance of its
-    draws. Draw ``b`` gives territory ``i`` the sum of ``y`` over the first ``c_i`` indices
-    of row ``b`` of ``idx`` (the same number for every territory of that cardinality), except
-    in the rows ``pair_b`` where ``i`` (``pair_i``) occurs among them: there ``pair_repl``
-    replaces it. ``card_pos[i]`` is the position of ``c_i`` in ``card_values`` (-1: no
-    neighbour). The sectors are shared out between the cores.
+    Sector ``j`` (column of the CSC values) holds the cells ``starts[j]:starts[j + 1]``
+    (:func:`candidate_counts`), by increasing territory: their territory, value, neighbour
+    sum (the row of ``adjacency @ y``, same additions) and, when ``idx`` holds draws, the
+    draws with neighbour sum ``>=`` (``ge``) and ``<=`` (``le``) the observed one within the
+    tie tolerance and the mean and variance of their draws. Draw ``b`` gives territory ``i``
+    the sum of ``y`` over the first ``c_i`` indices of row ``b`` of ``idx`` (the same number
+    for every territory of that cardinality), except in the rows ``pair_b`` where ``i``
+    (``pair_i``) occurs among them: there ``pair_repl`` replaces it. ``card_pos[i]`` is the
+    position of ``c_i`` in ``card_values``. The sectors are shared out between the cores.
     """
-    s, n = y_t.shape
-    ge = np.zeros((s, n), dtype=np.int64)
-    le = np.zeros((s, n), dtype=np.int64)
-    mean = np.zeros((s, n))
-    var = np.zeros((s, n))
-    if len(card_values) == 0:
-        return ge, le, mean, var
+    s = len(starts) - 1
+    m = starts[s]
+    rows = np.empty(m, dtype=np.int32)
+    own = np.empty(m)
+    lag = np.empty(m)
+    ge = np.zeros(m, dtype=np.int64)
+    le = np.zeros(m, dtype=np.int64)
+    mean = np.zeros(m)
+    var = np.zeros(m)
     for j in prange(s):
-        _sector_counts(
-            y_t[j], lag_t[j], tested_t[j], idx, card_values, card_pos, pair_b, pair_i,
-            pair_repl, tie_rtol, ge[j], le[j], mean[j], var[j],
-        )
-    return ge, le, mean, var
+        first, last = starts[j], starts[j + 1]
+        if first == last:
+            continue
+        y = _dense_column(indptr, indices, data, j, n)
+        q = first
+        for i in range(n):
+            total = _neighbour_sum(adj_indptr, adj_indices, adj_data, y, i)
+            if total > 0.0:
+                rows[q] = i
+                own[q] = y[i]
+                lag[q] = total
+                q += 1
+        if idx.shape[0] > 0:
+            _sector_counts(
+                y, rows[first:last], lag[first:last], idx, card_values, card_pos, pair_b,
+                pair_i, pair_repl, tie_rtol, ge[first:last], le[first:last],
+                mean[first:last], var[first:last],
+            )
+    return rows, own, lag, ge, le, mean, var
 
 
 @njit(cache=True, nogil=True)
 def _sector_counts(
     y: np.ndarray,
+    rows: np.ndarray,
     lag: np.ndarray,
-    tested: np.ndarray,
     idx: np.ndarray,
     card_values: np.ndarray,
     card_pos: np.ndarray,
@@ -161,7 +334,7 @@ def _sector_counts(
     mean: np.ndarray,
     var: np.ndarray,
 ) -> None:
-    """:func:`shared_counts` for one sector, into its rows ``ge, le, mean, var``."""
+    """Round 0 of :func:`candidate_cells` for the cells ``rows`` of one sector."""
     n = len(y)
     p = idx.shape[0]
     n_cards = len(card_values)
@@ -171,8 +344,10 @@ def _sector_counts(
     mu0 = np.empty(n_cards)
     s1_card = np.empty(n_cards)
     s2_card = np.empty(n_cards)
-    s1 = np.zeros(n)
-    s2 = np.zeros(n)
+    m = len(rows)
+    s1 = np.empty(m)
+    s2 = np.empty(m)
+    position = np.full(n, -1, dtype=np.int64)
     for b in range(p):
         total = 0.0
         kk = 0
@@ -181,51 +356,55 @@ def _sector_counts(
             if k + 1 == card_values[kk]:
                 base[kk, b] = total
                 kk += 1
+    positive = np.empty(p)
     for kk in range(n_cards):
         row = base[kk]
         mu = row.mean()
         first = 0.0
         second = 0.0
+        found = 0
         for b in range(p):
             dev = row[b] - mu
             first += dev
             second += dev * dev
+            if row[b] > 0.0:
+                positive[found] = row[b]
+                found += 1
         mu0[kk] = mu
         s1_card[kk] = first
         s2_card[kk] = second
-        ordered[kk] = np.sort(row)
-    for i in range(n):
-        kk = card_pos[i]
-        if kk < 0:
-            continue
-        s1[i] = s1_card[kk]
-        s2[i] = s2_card[kk]
-        if not tested[i]:
-            continue
-        a = lag[i]
+        # The values are non-negative: the zeros first, then the positive sums sorted.
+        ordered[kk, : p - found] = 0.0
+        ordered[kk, p - found :] = np.sort(positive[:found])
+    for q in range(m):
+        i = rows[q]
+        position[i] = q
+        kk = card_pos[i]  # a positive neighbour sum: at least one neighbour
+        s1[q] = s1_card[kk]
+        s2[q] = s2_card[kk]
+        a = lag[q]
         low = a - tie_rtol * a
         high = a + tie_rtol * a
-        ge[i] = p - np.searchsorted(ordered[kk], low, side="left")
-        le[i] = np.searchsorted(ordered[kk], high, side="right")
+        ge[q] = p - np.searchsorted(ordered[kk], low, side="left")
+        le[q] = np.searchsorted(ordered[kk], high, side="right")
     for t in range(len(pair_i)):
         i = pair_i[t]
-        if not tested[i]:
+        q = position[i]
+        if q < 0:
             continue
         kk = card_pos[i]
         value = base[kk, pair_b[t]]
         own = value - y[i] + y[pair_repl[t]]
-        a = lag[i]
+        a = lag[q]
         low = a - tie_rtol * a
         high = a + tie_rtol * a
-        ge[i] += int(own >= low) - int(value >= low)
-        le[i] += int(own <= high) - int(value <= high)
+        ge[q] += int(own >= low) - int(value >= low)
+        le[q] += int(own <= high) - int(value <= high)
         mu = mu0[kk]
-        s1[i] += own - value
-        s2[i] += (own - mu) ** 2 - (value - mu) ** 2
-    for i in range(n):
-        kk = card_pos[i]
-        if kk < 0:
-            continue
-        first = s1[i] / p
-        mean[i] = mu0[kk] + first
-        var[i] = max(s2[i] / p - first * first, 0.0)
+        s1[q] += own - value
+        s2[q] += (own - mu) ** 2 - (value - mu) ** 2
+    for q in range(m):
+        kk = card_pos[rows[q]]
+        first = s1[q] / p
+        mean[q] = mu0[kk] + first
+        var[q] = max(s2[q] / p - first * first, 0.0)

@@ -115,8 +115,8 @@ tabulates them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, Literal
 
@@ -125,7 +125,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
-from grappe.detection.kernels import block_tail_counts, shared_counts
+from grappe.detection.kernels import block_tail_counts, candidate_cells, candidate_counts
 from grappe.detection.segments import order_within
 from grappe.detection.weights import SpatialWeights
 from grappe.errors import InputError
@@ -170,46 +170,41 @@ Refinement = Literal["sequential", "full"]
 class LocalStatistic:
     """A local statistic for every territory x sector cell, computed once.
 
+    The test is kept for the tested cells only (``cell_*`` arrays, sector by sector, by
+    increasing territory: about a third of the cells at commune level); the territories x
+    sectors arrays (``statistic``, ``z``, ``tested``, ``folded``...) are built from them on
+    first use.
+
     Attributes
     ----------
     territories : numpy.ndarray of str
         Row codes (the ids of the weights).
     sectors : numpy.ndarray of str
         Column labels.
-    statistic : numpy.ndarray, shape (territories, sectors)
-        The local statistic (Gi* or local Moran's I).
-    z : numpy.ndarray
-        Analytic z-value (normal approximation); NaN where undefined.
-    tested : numpy.ndarray of bool
-        Cells given a permutation test (see the module notes for who is not).
     permutations : int
         Number of conditional permutations ``P`` of round 0, shared by every tested cell
         (0: analytic inference only).
-    folded : numpy.ndarray of int
-        ``min(larger, P_cell - larger)``, the tail count of esda's folded rule over the draws
-        of the cell (``draws``).
-    tail : numpy.ndarray of int8
-        +1 when the observed statistic is in the upper tail of its permutation distribution,
-        -1 in the lower tail, 0 when not tested (without permutations: the sign of ``z``).
-    z_sim : numpy.ndarray of float32
-        ``(statistic - mean of draws) / std of draws`` over the ``P`` draws of round 0; NaN
-        where not tested.
-    p_adjusted : numpy.ndarray
-        Benjamini–Hochberg adjusted ``p_sim`` (``p_norm`` without permutations). Untested
-        cells of a valid sector count in the family with ``p = 1`` and get 1; NaN for sectors
-        without variance. Computed on first use.
     valid_sector : numpy.ndarray of bool
         Sectors with variance (the others have no test at all).
-    draw_round : numpy.ndarray of int8
-        Refinement round reached by each cell: it used ``schedule[draw_round]`` draws.
+    cell_rows, cell_cols : numpy.ndarray of int32
+        Territory (row) and sector (column) of each tested cell (see the module notes for
+        who is not tested), sector-major.
+    cell_statistic, cell_z : numpy.ndarray of float64
+        The local statistic and its analytic z-value at the tested cells.
+    cell_folded : numpy.ndarray of unsigned int
+        ``min(larger, draws - larger)``, the tail count of esda's folded rule over the draws
+        of the cell.
+    cell_tail : numpy.ndarray of int8
+        +1 when the observed statistic is in the upper tail of its permutation distribution,
+        -1 in the lower tail (without permutations: the sign of ``z``).
+    cell_z_sim : numpy.ndarray of float32
+        ``(statistic - mean of draws) / std of draws`` over the ``P`` draws of round 0.
+    cell_round : numpy.ndarray of int8
+        Refinement round reached: the cell used ``schedule[cell_round]`` draws.
+    cell_at_cap : numpy.ndarray of int
+        Positions (in the ``cell_*`` arrays) of the cells that reached ``max_permutations``.
     schedule : tuple of int
         Draws after each round: ``P``, then doubling up to ``max_permutations``.
-    unsettled : numpy.ndarray of bool
-        Cells that reached ``max_permutations`` while their exact p-value interval still
-        straddles the Benjamini–Hochberg threshold they need (see the module notes).
-        Computed on first use, from ``at_cap``.
-    at_cap : numpy.ndarray of int
-        Flat indices (row-major) of the cells that reached ``max_permutations``.
     alpha : float
         Level at which the refinement settled the calls.
     confidence : float
@@ -220,31 +215,103 @@ class LocalStatistic:
         Weights transformation used (binary or row-standardised).
     weights_kind : str
         How the weights were built.
+    dense : callable
+        Returns the territories x sectors ``statistic`` and ``z`` (and the quadrants of local
+        Moran), computed on first use.
     """
 
     territories: np.ndarray
     sectors: np.ndarray
-    statistic: np.ndarray
-    z: np.ndarray
-    tested: np.ndarray
     permutations: int
-    folded: np.ndarray
-    tail: np.ndarray
-    z_sim: np.ndarray
     valid_sector: np.ndarray
+    cell_rows: np.ndarray
+    cell_cols: np.ndarray
+    cell_statistic: np.ndarray
+    cell_z: np.ndarray
+    cell_folded: np.ndarray
+    cell_tail: np.ndarray
+    cell_z_sim: np.ndarray
+    cell_round: np.ndarray
+    cell_at_cap: np.ndarray
+    schedule: tuple[int, ...]
+    alpha: float
+    confidence: float
     fdr: str
     transform: str
     weights_kind: str
-    draw_round: np.ndarray
-    schedule: tuple[int, ...]
-    at_cap: np.ndarray
-    alpha: float
-    confidence: float
+    dense: Callable[[], dict[str, np.ndarray]] = field(repr=False)
 
     name: ClassVar[str] = "statistic"
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(territories, sectors)."""
+        return len(self.territories), len(self.sectors)
+
+    def _spread(self, values: np.ndarray, fill: Any, dtype: Any = None) -> np.ndarray:
+        """A territories x sectors array holding ``values`` at the tested cells, ``fill`` elsewhere."""
+        out = np.full(self.shape, fill, dtype=dtype if dtype is not None else values.dtype)
+        out[self.cell_rows, self.cell_cols] = values
+        return out
+
     @cached_property
-    def p_adjusted(self) -> np.ndarray:
+    def _dense(self) -> dict[str, np.ndarray]:
+        return self.dense()
+
+    @property
+    def statistic(self) -> np.ndarray:
+        """The local statistic (Gi* or local Moran's I) of every cell."""
+        return self._dense["statistic"]
+
+    @property
+    def z(self) -> np.ndarray:
+        """Analytic z-value (normal approximation) of every cell; NaN where undefined."""
+        return self._dense["z"]
+
+    @cached_property
+    def tested(self) -> np.ndarray:
+        """Cells given a permutation test (see the module notes for who is not)."""
+        return self._spread(np.ones(len(self.cell_rows), dtype=bool), False)
+
+    @cached_property
+    def folded(self) -> np.ndarray:
+        """``cell_folded`` of every cell (0 where not tested)."""
+        return self._spread(self.cell_folded, 0)
+
+    @cached_property
+    def tail(self) -> np.ndarray:
+        """``cell_tail`` of every cell (0 where not tested)."""
+        return self._spread(self.cell_tail, 0)
+
+    @cached_property
+    def z_sim(self) -> np.ndarray:
+        """``cell_z_sim`` of every cell (NaN where not tested)."""
+        return self._spread(self.cell_z_sim, np.nan)
+
+    @cached_property
+    def draw_round(self) -> np.ndarray:
+        """``cell_round`` of every cell (0 where not tested)."""
+        return self._spread(self.cell_round, 0)
+
+    @cached_property
+    def at_cap(self) -> np.ndarray:
+        """Flat indices (row-major) of the cells that reached ``max_permutations``, sorted."""
+        at = self.cell_at_cap
+        flat = self.cell_rows[at].astype(np.int64) * len(self.sectors) + self.cell_cols[at]
+        return np.sort(flat)
+
+    @cached_property
+    def cell_p_sim(self) -> np.ndarray:
+        """``(cell_folded + 1) / (draws + 1)`` of the tested cells (NaN without permutations)."""
+        if self.permutations == 0:
+            return np.full(len(self.cell_rows), np.nan)
+        p = self.cell_folded.astype(np.float64)
+        p += 1.0
+        p /= (np.asarray(self.schedule, dtype=np.float64) + 1.0)[self.cell_round]
+        return p
+
+    @cached_property
+    def cell_p_adjusted(self) -> np.ndarray:
         """Benjamini–Hochberg over each family, untested members of a valid sector at p = 1.
 
         Leaving the untested cells out of the family would select on the observed neighbour
@@ -252,57 +319,58 @@ class LocalStatistic:
         distribution) and make the discoveries of sparse sectors anti-conservative; their
         exact upper-tail p-value is 1, so they stay in the family with it.
         """
-        n, s = self.statistic.shape
-        flat = np.flatnonzero(self.tested)
+        n, s = self.shape
         if self.permutations:
-            p = self.p_sim_at(flat)
+            p = self.cell_p_sim
         else:
-            p = np.asarray(stats.norm.sf(np.abs(self.z.ravel()[flat])))
+            p = np.asarray(stats.norm.sf(np.abs(self.cell_z)))
         valid = self.valid_sector
         if self.fdr == "territories":
-            groups = flat % s
-            if s < 2**16:
-                groups = groups.astype(np.uint16)  # a quarter of the memory
+            groups = self.cell_cols.astype(np.uint16) if s < 2**16 else self.cell_cols
             sizes = np.where(valid, n, 0)
         else:
-            groups = np.zeros(len(flat), dtype=np.uint8)
+            groups = np.zeros(len(p), dtype=np.uint8)
             sizes = np.array([n * int(valid.sum())])
-        adjusted = benjamini_hochberg(p, groups, sizes)
-        del p, groups
-        out = np.where(np.broadcast_to(valid, (n, s)), 1.0, np.nan)
-        out.ravel()[flat] = adjusted
-        return out
-
-    def p_sim_at(self, flat: np.ndarray) -> np.ndarray:
-        """``p_sim`` of the tested cells at the flat (row-major) indices ``flat``, without
-        the full array (tens of millions of cells at commune level)."""
-        p = self.folded.ravel()[flat].astype(np.float64)
-        p += 1.0
-        p /= (np.asarray(self.schedule, dtype=np.float64) + 1.0)[self.draw_round.ravel()[flat]]
-        return p
+        return benjamini_hochberg(p, groups, sizes)
 
     @cached_property
-    def unsettled(self) -> np.ndarray:
-        """Cells at the cap whose exact p-value interval straddles the threshold they need."""
-        n, s = self.folded.shape
-        out = np.zeros((n, s), dtype=bool)
-        at_cap = self.at_cap
+    def p_adjusted(self) -> np.ndarray:
+        """``cell_p_adjusted`` of every cell: 1 for the untested cells of a valid sector, NaN
+        for the sectors without variance."""
+        n, s = self.shape
+        out = np.where(np.broadcast_to(self.valid_sector, (n, s)), 1.0, np.nan)
+        out[self.cell_rows, self.cell_cols] = self.cell_p_adjusted
+        return out
+
+    @cached_property
+    def cell_unsettled(self) -> np.ndarray:
+        """Tested cells at the cap whose exact p-value interval straddles the threshold they
+        need (see the module notes)."""
+        n, s = self.shape
+        out = np.zeros(len(self.cell_rows), dtype=bool)
+        at_cap = self.cell_at_cap
         if len(at_cap) == 0:
             return out
-        called = self.tested & (self.p_adjusted <= self.alpha)
+        called = self.cell_p_adjusted <= self.alpha
         if self.fdr == "territories":
-            k = called.sum(axis=0)[at_cap % s]
+            k = np.bincount(self.cell_cols[called], minlength=s)[self.cell_cols[at_cap]]
             m = n
         else:
             k = np.full(len(at_cap), int(called.sum()))
             m = n * int(self.valid_sector.sum())
-        is_called = called.ravel()[at_cap]
+        is_called = called[at_cap]
         need = self.alpha * (k + ~is_called) / m
         cap = self.schedule[-1]
-        f = self.folded.ravel()[at_cap].astype(np.int64)
+        f = self.cell_folded[at_cap].astype(np.int64)
         q_lo, q_hi = _clopper_pearson(f, np.full(len(f), cap), (1.0 - self.confidence) / 2.0)
-        out.ravel()[at_cap] = np.where(is_called, q_hi > need, q_lo <= need)
+        out[at_cap] = np.where(is_called, q_hi > need, q_lo <= need)
         return out
+
+    @property
+    def unsettled(self) -> np.ndarray:
+        """Cells that reached ``max_permutations`` while their exact p-value interval still
+        straddles the Benjamini–Hochberg threshold they need (see the module notes)."""
+        return self._spread(self.cell_unsettled, False)
 
     @property
     def max_permutations(self) -> int:
@@ -313,22 +381,21 @@ class LocalStatistic:
     def draws(self) -> np.ndarray:
         """Draws used by each cell (uint32; 0 where not tested or without permutations)."""
         if self.permutations == 0:
-            return np.zeros(self.statistic.shape, dtype=np.uint32)
-        out = np.asarray(self.schedule, dtype=np.uint32)[self.draw_round]
-        out[~self.tested] = 0
-        return out
+            return np.zeros(self.shape, dtype=np.uint32)
+        return self._spread(np.asarray(self.schedule, dtype=np.uint32)[self.cell_round], 0)
 
     @property
     def refined(self) -> np.ndarray:
         """Cells given more draws than the ``permutations`` of round 0."""
-        return (self.draw_round > 0) & self.tested
+        return self._spread(self.cell_round > 0, False)
 
     @cached_property
     def sector_draws(self) -> np.ndarray:
         """Most draws used by a cell of each sector (``permutations`` when none was refined)."""
         if self.permutations == 0:
             return np.zeros(len(self.sectors), dtype=np.int64)
-        top = self.draw_round.max(axis=0) if self.draw_round.size else np.zeros(0, np.int8)
+        top = np.zeros(len(self.sectors), dtype=np.int64)
+        np.maximum.at(top, self.cell_cols, self.cell_round)
         return np.asarray(self.schedule, dtype=np.int64)[top]
 
     def refinement_by_sector(self) -> pd.DataFrame:
@@ -336,14 +403,19 @@ class LocalStatistic:
 
         ``calls`` counts the cells significant at the level ``alpha`` of the refinement.
         """
+        s = len(self.sectors)
+
+        def count(mask: np.ndarray) -> np.ndarray:
+            return np.bincount(self.cell_cols[mask], minlength=s)
+
         return pd.DataFrame(
             {
                 "sector": self.sectors,
-                "tested": self.tested.sum(axis=0),
+                "tested": count(np.ones(len(self.cell_cols), dtype=bool)),
                 "draws": self.sector_draws,
-                "refined": self.refined.sum(axis=0),
-                "unsettled": self.unsettled.sum(axis=0),
-                "calls": self.significant(self.alpha).sum(axis=0),
+                "refined": count(self.cell_round > 0),
+                "unsettled": count(self.cell_unsettled),
+                "calls": count(self.cell_p_adjusted <= self.alpha),
             }
         )
 
@@ -355,11 +427,7 @@ class LocalStatistic:
     @cached_property
     def p_sim(self) -> np.ndarray:
         """Pseudo p-value ``(folded + 1) / (draws + 1)``; NaN where not tested or ``P == 0``."""
-        if self.permutations == 0:
-            return np.full(self.statistic.shape, np.nan)
-        p = (self.folded.astype(np.float64) + 1.0) / (self.draws.astype(np.float64) + 1.0)
-        p[~self.tested] = np.nan
-        return p
+        return self._spread(self.cell_p_sim, np.nan)
 
     def significant(self, alpha: float = 0.05, *, adjusted: bool = True) -> np.ndarray:
         """Cells whose test rejects at level ``alpha``.
@@ -377,10 +445,12 @@ class LocalStatistic:
         if not 0.0 < alpha < 1.0:
             raise InputError(f"alpha must be between 0 and 1 (got {alpha!r})")
         if adjusted:
-            p = self.p_adjusted
+            p = self.cell_p_adjusted
+        elif self.permutations:
+            p = self.cell_p_sim
         else:
-            p = self.p_sim if self.permutations else np.where(self.tested, self.p_norm, np.nan)
-        return np.asarray(p <= alpha) & self.tested
+            p = np.asarray(stats.norm.sf(np.abs(self.cell_z)))
+        return self._spread(p <= alpha, False)
 
     def hot(self, alpha: float = 0.05) -> np.ndarray:
         """Significant cells in the upper tail of their permutation distribution."""
@@ -403,7 +473,7 @@ class LocalStatistic:
         elif cells == "significant":
             mask = self.significant(alpha)
         elif cells == "all":
-            mask = np.ones(self.statistic.shape, dtype=bool)
+            mask = np.ones(self.shape, dtype=bool)
         else:
             raise InputError(f"cells must be 'tested', 'significant' or 'all' (got {cells!r})")
         rows, cols = np.nonzero(mask)
@@ -444,7 +514,7 @@ class GetisOrd(LocalStatistic):
         ``E[Gi*]`` under the null (esda's ``EGs``): the weight sum of the row over ``n``.
     """
 
-    expected: np.ndarray
+    expected: np.ndarray = field(kw_only=True)
 
     name: ClassVar[str] = "gi"
 
@@ -460,14 +530,11 @@ class LocalMoran(LocalStatistic):
 
     Attributes
     ----------
-    quadrant : numpy.ndarray of int8
-        esda's quadrants: 1 high-high, 2 low-high, 3 low-low, 4 high-low (0: undefined).
     expected : numpy.ndarray, shape (territories,)
         ``E[I_i]`` under total randomisation (esda's ``EI``): ``-w_i / (n - 1)``.
     """
 
-    quadrant: np.ndarray
-    expected: np.ndarray
+    expected: np.ndarray = field(kw_only=True)
 
     name: ClassVar[str] = "Is"
 
@@ -475,6 +542,11 @@ class LocalMoran(LocalStatistic):
     def Is(self) -> np.ndarray:  # noqa: N802 -- esda's name
         """Local Moran's I (esda's ``Is``)."""
         return self.statistic
+
+    @property
+    def quadrant(self) -> np.ndarray:
+        """esda's quadrants (int8): 1 high-high, 2 low-high, 3 low-low, 4 high-low (0: undefined)."""
+        return self._dense["quadrant"]
 
     def hot(self, alpha: float = 0.05) -> np.ndarray:
         """Significant high-high cells."""
@@ -758,7 +830,7 @@ class _Problem:
     """Validated inputs shared by both statistics."""
 
     weights: SpatialWeights
-    values: sp.csc_array | np.ndarray
+    values: sp.csc_array  # float64, duplicates summed
     sectors: np.ndarray
     permutations: int
     rng: np.random.Generator | None
@@ -876,6 +948,8 @@ class _Problem:
             )
         if cap >= 2**32 - 1:
             raise InputError(f"{verb}: max_permutations must be below 4,294,967,295 (got {cap})")
+        if isinstance(matrix, np.ndarray):
+            matrix = sp.csc_array(matrix)
         return cls(
             weights,
             matrix,
@@ -892,8 +966,6 @@ class _Problem:
 
     def column(self, j: int) -> np.ndarray:
         """Dense float64 values of sector ``j``."""
-        if isinstance(self.values, np.ndarray):
-            return np.ascontiguousarray(self.values[:, j])
         start, stop = self.values.indptr[j], self.values.indptr[j + 1]
         out = np.zeros(self.n)
         out[self.values.indices[start:stop]] = self.values.data[start:stop]
@@ -901,12 +973,11 @@ class _Problem:
 
     def block(self, j0: int, j1: int) -> np.ndarray:
         """Dense float64 values of sectors ``j0:j1``, C order."""
-        if isinstance(self.values, np.ndarray):
-            return np.ascontiguousarray(self.values[:, j0:j1])
         return np.asarray(self.values[:, j0:j1].toarray(), order="C")
 
-    def blocks(self, width_hint: int) -> Iterator[tuple[int, int]]:
-        width = max(1, min(self.n_sectors, _BLOCK_VALUES // max(self.n, width_hint)))
+    def blocks(self) -> Iterator[tuple[int, int]]:
+        """Blocks of sectors of about ``_BLOCK_VALUES`` dense values."""
+        width = max(1, min(self.n_sectors, _BLOCK_VALUES // self.n))
         for j0 in range(0, self.n_sectors, width):
             yield j0, min(j0 + width, self.n_sectors)
 
@@ -980,53 +1051,76 @@ class _Draws:
         return cls(idx, cards, card_values, card_pos, pb, pi, idx[pb, cards[pi]])
 
 
-def _counts_shared(
-    draws: _Draws, y: np.ndarray, lag: np.ndarray, tested: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """For each cell: draws with neighbour sum >= and <= the observed one, mean and variance.
+@dataclass
+class _Cells:
+    """The candidate cells of a test (a positive neighbour sum in a valid sector), sector by
+    sector, by increasing territory, with their round-0 counts when there are draws."""
 
-    ``y`` and ``lag`` (observed neighbour sums) are (n, s) blocks; only ``tested`` cells are
-    filled, the others hold zeros. One compiled pass per sector
-    (:func:`grappe.detection.kernels.shared_counts`): the draw sums of each cardinality,
+    rows: np.ndarray  # int32 territory
+    cols: np.ndarray  # int32 sector
+    y: np.ndarray  # value of the cell
+    lag: np.ndarray  # observed neighbour sum (self excluded)
+    ge: np.ndarray | None  # draws with neighbour sum >= the observed one ...
+    le: np.ndarray | None  # ... and <= it (tie tolerance)
+    mean: np.ndarray | None  # mean of the draws' neighbour sums
+    var: np.ndarray | None  # and their variance
+
+
+def _candidates(problem: _Problem, valid: np.ndarray, draws: _Draws | None) -> _Cells:
+    """The candidate cells and their round-0 counts, in two compiled passes over the sectors
+    (:func:`grappe.detection.kernels.candidate_cells`): the draw sums of each cardinality,
     sorted once, a binary search per cell, then the rows where a territory meets itself.
+    ``method="direct"`` counts the same draws cell by cell instead (:func:`_counts_direct`).
     """
-    ge, le, mean, var = shared_counts(
-        np.ascontiguousarray(y.T, dtype=np.float64),
-        np.ascontiguousarray(lag.T, dtype=np.float64),
-        np.ascontiguousarray(tested.T),
-        draws.idx,
-        draws.card_values,
-        draws.card_pos,
-        draws.pair_b,
-        draws.pair_i,
-        draws.pair_repl,
-        _TIE_RTOL,
-    )
-    return ge.T, le.T, mean.T, var.T
+    values = problem.values
+    adjacency = problem.weights.adjacency
+    csc = (values.indptr, values.indices, values.data, problem.n)
+    csr = (adjacency.indptr, adjacency.indices, np.asarray(adjacency.data, dtype=np.float64))
+    per_sector = candidate_counts(*csc, *csr, valid)
+    starts = np.zeros(problem.n_sectors + 1, dtype=np.int64)
+    np.cumsum(per_sector, out=starts[1:])
+    shared = draws is not None and problem.method == "shared"
+    if shared:
+        assert draws is not None
+        drawn = (draws.idx, draws.card_values, draws.card_pos, draws.pair_b, draws.pair_i,
+                 draws.pair_repl)
+    else:
+        none = np.zeros(0, dtype=np.int64)
+        drawn = (np.zeros((0, 1), dtype=np.int64), none, none, none, none, none)
+    rows, y, lag, ge, le, mean, var = candidate_cells(*csc, *csr, starts, *drawn, _TIE_RTOL)
+    cols = np.repeat(np.arange(problem.n_sectors, dtype=np.int32), per_sector)
+    cells = _Cells(rows, cols, y, lag, ge, le, mean, var)
+    if draws is None:
+        cells.ge = cells.le = cells.mean = cells.var = None
+    elif not shared:
+        cells.ge, cells.le, cells.mean, cells.var = _counts_direct(problem, draws, cells)
+    return cells
 
 
 def _counts_direct(
-    draws: _Draws, y: np.ndarray, lag: np.ndarray, tested: np.ndarray
+    problem: _Problem, draws: _Draws, cells: _Cells
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Same as :func:`_counts_shared`, drawing every territory's sums one by one (audit)."""
-    n, s = y.shape
-    ge = np.zeros((n, s), dtype=np.int64)
-    le = np.zeros((n, s), dtype=np.int64)
-    mean = np.zeros((n, s))
-    var = np.zeros((n, s))
-    for i in np.flatnonzero(tested.any(axis=1)).tolist():
+    """The round-0 counts of the cells, drawing every territory's sums one by one (audit)."""
+    y = problem.values.toarray()
+    m = len(cells.rows)
+    ge = np.zeros(m, dtype=np.int64)
+    le = np.zeros(m, dtype=np.int64)
+    mean = np.zeros(m)
+    var = np.zeros(m)
+    order_rows = np.argsort(cells.rows, kind="stable")
+    bounds = np.searchsorted(cells.rows[order_rows], np.arange(problem.n + 1))
+    for i in np.flatnonzero(np.diff(bounds)).tolist():
+        at = order_rows[bounds[i] : bounds[i + 1]]
         c = int(draws.cards[i])
         # Move i to the end of each row, keep the first c: c distinct others.
         order = np.argsort(draws.idx == i, axis=1, kind="stable")
         drawn = np.take_along_axis(draws.idx, order, axis=1)[:, :c]
-        sums = y[drawn].sum(axis=1)  # (P, s)
-        a = lag[i]
-        ge[i] = (sums >= a - _TIE_RTOL * a).sum(axis=0)
-        le[i] = (sums <= a + _TIE_RTOL * a).sum(axis=0)
-        mean[i] = sums.mean(axis=0)
-        var[i] = sums.var(axis=0)
-    ge[~tested] = 0
-    le[~tested] = 0
+        sums = y[drawn][:, :, cells.cols[at]].sum(axis=1)  # (P, cells of i)
+        a = cells.lag[at]
+        ge[at] = (sums >= a - _TIE_RTOL * a).sum(axis=0)
+        le[at] = (sums <= a + _TIE_RTOL * a).sum(axis=0)
+        mean[at] = sums.mean(axis=0)
+        var[at] = sums.var(axis=0)
     return ge, le, mean, var
 
 
@@ -1057,7 +1151,8 @@ class _ExtraDraws:
         ptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(pi, minlength=n), out=ptr[1:])
         return cls(
-            np.ascontiguousarray(idx.T, dtype=index_type),
+            # 16-bit indices where they fit: the counting streams them once per sector.
+            np.ascontiguousarray(idx.T, dtype=np.uint16 if n <= 2**16 else index_type),
             ptr,
             pb[order].astype(index_type),
             repl[order].astype(index_type),
@@ -1065,32 +1160,46 @@ class _ExtraDraws:
 
     def larger(
         self,
-        y: np.ndarray,
-        cells: np.ndarray,
+        problem: _Problem,
+        rows: np.ndarray,
+        cols: np.ndarray,
         lag: np.ndarray,
         up: np.ndarray,
-        cards: np.ndarray,
-        method: Method,
     ) -> np.ndarray:
-        """Draws of this block at least as extreme as observed, for distinct territories ``cells``.
+        """Draws of this block at least as extreme as observed, for the cells ``(rows, cols)``.
 
-        ``y`` is one sector's values, ``lag`` the observed neighbour sums of ``cells``; a cell
-        counts draws with neighbour sum ``>= lag`` where ``up`` (the statistic increases with
-        the neighbour sum) and ``<= lag`` elsewhere, with the tie tolerance of round 0.
+        The cells are sorted by sector (``cols``), distinct territories within a sector;
+        ``lag`` is their observed neighbour sum. A cell counts draws with neighbour sum
+        ``>= lag`` where ``up`` (the statistic increases with the neighbour sum) and
+        ``<= lag`` elsewhere, with the tie tolerance of round 0.
         """
         low = lag - _TIE_RTOL * lag
         high = lag + _TIE_RTOL * lag
-        c_cells = cards[cells]
-        if method == "direct":
-            return self._larger_direct(y, cells, c_cells, low, high, up)
-        # One compiled pass over the draws: running sums up to the cells' largest cardinality,
-        # then the rows where a cell's own territory sits among its first c indices (its draw
-        # skips itself and takes the next index instead).
+        c_cells = problem.weights.cardinalities[rows].astype(np.int64)
+        cuts = np.flatnonzero(np.diff(cols)) + 1
+        sector_ptr = np.concatenate([[0], cuts, [len(cols)]]).astype(np.int64)
+        if problem.method == "direct":
+            out = np.zeros(len(rows), dtype=np.int64)
+            for g0, g1 in zip(sector_ptr[:-1].tolist(), sector_ptr[1:].tolist(), strict=True):
+                at = slice(g0, g1)
+                out[at] = self._larger_direct(
+                    problem.column(int(cols[g0])), rows[at], c_cells[at], low[at], high[at], up[at]
+                )
+            return out
+        # One compiled pass over the draws per sector: running sums up to the cells' largest
+        # cardinality, then the rows where a cell's own territory sits among its first c
+        # indices (its draw skips itself and takes the next index instead).
+        values = problem.values
         return block_tail_counts(
-            np.ascontiguousarray(y, dtype=np.float64),
+            values.indptr,
+            values.indices,
+            values.data,
+            problem.n,
             self.idx_t,
-            cells.astype(np.int64),
-            c_cells.astype(np.int64),
+            cols[sector_ptr[:-1]].astype(np.int64),
+            sector_ptr,
+            rows.astype(np.int64),
+            c_cells,
             low,
             high,
             up.astype(np.bool_),
@@ -1110,7 +1219,7 @@ class _ExtraDraws:
     ) -> np.ndarray:
         """Same counts, drawing every cell's sums one by one (audit)."""
         out = np.zeros(len(cells), dtype=np.int64)
-        idx = self.idx_t.T
+        idx = self.idx_t.T.astype(np.int64)
         for k, (i, c) in enumerate(zip(cells.tolist(), c_cells.tolist(), strict=True)):
             order = np.argsort(idx == i, axis=1, kind="stable")
             sums = y[np.take_along_axis(idx, order, axis=1)[:, :c]].sum(axis=1)
@@ -1201,45 +1310,59 @@ def _bh_rejects(p: np.ndarray, groups: np.ndarray, sizes: np.ndarray, alpha: flo
 
 
 @dataclass
+class _Tested:
+    """The tested cells (sector by sector) and their test, refined in place."""
+
+    rows: np.ndarray  # int32
+    cols: np.ndarray  # int32
+    y: np.ndarray
+    lag: np.ndarray
+    statistic: np.ndarray
+    z: np.ndarray
+    folded: np.ndarray
+    tail: np.ndarray
+    z_sim: np.ndarray
+    draw_round: np.ndarray
+    up: np.ndarray  # the statistic increases with the neighbour sum
+
+
+@dataclass
 class _Refiner:
     """The sequential refinement of one result (module notes), on its candidate cells."""
 
     problem: _Problem
-    arrays: _Arrays
-    up_cells: np.ndarray | None  # (n, s): the statistic increases with the neighbour sum
+    cells: _Tested
+    valid_sector: np.ndarray
 
     def run(self, reporter: Reporter, label: str) -> np.ndarray:
-        """Refine the candidate cells in place; return the flat indices of the cells at the cap."""
-        problem, arrays = self.problem, self.arrays
+        """Refine the candidate cells in place; return the positions of the cells at the cap."""
+        problem, cells = self.problem, self.cells
         schedule = problem.schedule
         last = len(schedule) - 1
-        n, s = arrays.folded.shape
+        n, s = problem.n, problem.n_sectors
         bounds = _Bounds(schedule, problem.confidence)
         sequential = problem.refinement == "sequential"
         if sequential:
-            cand = arrays.tested & (arrays.folded <= bounds.max_candidate(problem.alpha))
+            pos = np.flatnonzero(cells.folded <= bounds.max_candidate(problem.alpha))
         else:
-            cand = arrays.tested
-        flat = np.flatnonzero(cand)
-        ci, cj = np.divmod(flat, s)
+            pos = np.arange(len(cells.rows))
+        # Sector-major, by increasing territory: every selection below stays sorted by sector.
+        ci, cj = cells.rows[pos], cells.cols[pos]
         p0 = schedule[0]
-        f0 = arrays.folded.ravel()[flat].astype(np.int64)
-        larger = np.where(arrays.tail.ravel()[flat] > 0, f0, p0 - f0)
-        rnd = np.zeros(len(flat), dtype=np.int8)
-        up = (
-            np.ones(len(flat), dtype=bool) if self.up_cells is None else self.up_cells.ravel()[flat]
-        )
+        f0 = cells.folded[pos].astype(np.int64)
+        larger = np.where(cells.tail[pos] > 0, f0, p0 - f0)
+        rnd = np.zeros(len(pos), dtype=np.int8)
+        up = cells.up[pos]
         if problem.fdr == "territories":
-            groups, sizes = cj, np.where(arrays.valid_sector, n, 0)
+            groups, sizes = cj, np.where(self.valid_sector, n, 0)
         else:
-            groups = np.zeros(len(flat), dtype=np.int64)
-            sizes = np.array([n * int(arrays.valid_sector.sum())])
-        alive = np.ones(len(flat), dtype=bool)
+            groups = np.zeros(len(pos), dtype=np.int64)
+            sizes = np.array([n * int(self.valid_sector.sum())])
+        alive = np.ones(len(pos), dtype=bool)
         assert problem.rng is not None
         # The blocks of the rounds come from a stream of their own, fixed by rng's state.
         entropy = int(problem.rng.integers(0, 2**63))
         blocks: dict[int, _ExtraDraws] = {}
-        adjacency = problem.weights.adjacency
         cards = problem.weights.cardinalities
         with reporter.step(label, total=last) as advance:
             while True:
@@ -1272,61 +1395,49 @@ class _Refiner:
                 if len(todo) == 0:
                     break
                 before = int(rnd[todo].min())
-                todo = todo[np.argsort(cj[todo], kind="stable")]
-                cuts = np.flatnonzero(np.diff(cj[todo])) + 1
-                for mine in np.split(todo, cuts):
-                    y = problem.column(int(cj[mine[0]]))
-                    lag = _neighbour_sums(adjacency, y, ci[mine])
-                    for r in np.flatnonzero(np.bincount(rnd[mine])).tolist():
-                        step = mine[rnd[mine] == r]
-                        block = blocks.get(r + 1)
-                        if block is None:
-                            seed = np.random.SeedSequence(entropy, spawn_key=(r + 1,))
-                            size = schedule[r + 1] - schedule[r]
-                            block = _ExtraDraws.make(cards, size, np.random.default_rng(seed))
-                            blocks[r + 1] = block
-                        sub = rnd[mine] == r
-                        larger[step] += block.larger(
-                            y, ci[step], lag[sub], up[step], cards, problem.method
-                        )
-                        rnd[step] += 1
+                for r in np.flatnonzero(np.bincount(rnd[todo])).tolist():
+                    step = todo[rnd[todo] == r]  # sorted by sector
+                    block = blocks.get(r + 1)
+                    if block is None:
+                        seed = np.random.SeedSequence(entropy, spawn_key=(r + 1,))
+                        size = schedule[r + 1] - schedule[r]
+                        block = _ExtraDraws.make(cards, size, np.random.default_rng(seed))
+                        blocks[r + 1] = block
+                    larger[step] += block.larger(
+                        problem, ci[step], cj[step], cells.lag[pos[step]], up[step]
+                    )
+                    rnd[step] += 1
                 advance(max(0, int(rnd[todo].min()) - before))
         totals = np.asarray(schedule, dtype=np.int64)[rnd]
         lower = (totals - larger) < larger
-        arrays.folded[ci, cj] = np.where(lower, totals - larger, larger)
-        arrays.tail[ci, cj] = np.where(lower, -1, 1)
-        arrays.draw_round[ci, cj] = rnd
-        return flat[rnd == last] if last else flat[:0]
-
-
-def _neighbour_sums(adjacency: sp.csr_array, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``(adjacency @ y)[rows]`` summed in the same order as the sparse product (same bits)."""
-    starts = adjacency.indptr[rows]
-    counts = adjacency.indptr[rows + 1] - starts
-    pos = np.repeat(np.arange(len(rows)), counts)
-    k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    k += np.repeat(starts, counts)
-    return np.bincount(pos, weights=y[adjacency.indices[k]], minlength=len(rows))
+        cells.folded[pos] = np.where(lower, totals - larger, larger)
+        cells.tail[pos] = np.where(lower, -1, 1)
+        cells.draw_round[pos] = rnd
+        return pos[rnd == last] if last else pos[:0]
 
 
 # --------------------------------------------------------------------------- statistics
 
 
 @dataclass
-class _Block:
-    """Results of one block of sectors, written into the full arrays."""
+class _Finished:
+    """The statistic of candidate cells, which of them are tested, and their round-0 outcome."""
 
     statistic: np.ndarray
     z: np.ndarray
     tested: np.ndarray
-    larger: np.ndarray  # draws at least as large as the observed statistic
-    z_sim: np.ndarray
-    valid: np.ndarray  # sectors with a defined statistic (non-zero variance)
-    quadrant: np.ndarray | None = None
+    up: np.ndarray  # the statistic increases with the neighbour sum
+    larger: np.ndarray | None = None  # draws at least as extreme as observed
+    z_sim: np.ndarray | None = None
 
 
 class _GiFinisher:
-    """Gi* statistic, moments and permutation outcome of a block, as esda computes them."""
+    """Gi* statistic, moments and permutation outcome, as esda computes them.
+
+    The statistic and z-value of a cell depend only on its value, its neighbour sum and
+    constants of its territory and its sector: one elementwise formula gives the candidate
+    cells and, on demand, every cell.
+    """
 
     def __init__(self, problem: _Problem, transform: Transform) -> None:
         self.problem = problem
@@ -1345,39 +1456,55 @@ class _GiFinisher:
         # esda: E[G*] = W_i / N and Var = W_i (N - W_i) / (N - 1) / N^2 * s^2 / ybar^2.
         self.expected = row_sum / n
         self.var_factor = row_sum * (n - row_sum) / (n - 1) * (1.0 / n**2)
+        values = problem.values
+        self.total = np.asarray(values.sum(axis=0), dtype=np.float64).ravel()
+        self.mean = self.total / n
+        squares = np.asarray(values.multiply(values).sum(axis=0), dtype=np.float64).ravel()
+        self.variance = squares / n - self.mean**2
+        self.valid = (self.total > 0) & (self.variance > 0)
 
-    def block(self, y: np.ndarray, lag: np.ndarray, outcome: _Outcome | None) -> _Block:
-        n = self.problem.n
-        total = y.sum(axis=0)
+    def _values(
+        self, y: np.ndarray, lag: np.ndarray, i: np.ndarray, j: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         with np.errstate(divide="ignore", invalid="ignore"):
-            statistic = (self.self_weight[:, None] * y + self.other_weight[:, None] * lag) / total
-            mean = total / n
-            variance = (y * y).sum(axis=0) / n - mean**2
-            expected_variance = self.var_factor[:, None] * (variance / mean**2)
-            z = (statistic - self.expected[:, None]) / np.sqrt(expected_variance)
-        valid = (total > 0) & (variance > 0)
-        z[:, ~valid] = np.nan
-        tested = valid[None, :] & (lag > 0)
-        larger = np.zeros(y.shape, dtype=np.int64)
-        z_sim = np.full(y.shape, np.nan, dtype=np.float32)
-        if outcome is not None:
-            ge, _, d_mean, d_var = outcome.counts(y, lag, tested)
-            larger = ge
-            with np.errstate(divide="ignore", invalid="ignore"):
-                sim_mean = (
-                    self.self_weight[:, None] * y + self.other_weight[:, None] * d_mean
-                ) / total
-                sim_sd = self.other_weight[:, None] * np.sqrt(d_var) / total
-                zs = (statistic - sim_mean) / sim_sd
-            z_sim = np.where(tested, zs, np.nan).astype(np.float32)
-        return _Block(statistic, z, tested, larger, z_sim, valid)
+            statistic = (self.self_weight[i] * y + self.other_weight[i] * lag) / self.total[j]
+            expected_variance = self.var_factor[i] * (self.variance[j] / self.mean[j] ** 2)
+            z = (statistic - self.expected[i]) / np.sqrt(expected_variance)
+        return statistic, z
 
-    def result(self, arrays: _Arrays) -> GetisOrd:
-        return GetisOrd(**arrays.common(self.problem, self.transform), expected=self.expected)
+    def finish(self, cells: _Cells) -> _Finished:
+        statistic, z = self._values(cells.y, cells.lag, cells.rows, cells.cols)
+        tested = np.ones(len(cells.rows), dtype=bool)  # every candidate
+        out = _Finished(statistic, z, tested, tested)
+        if cells.ge is not None:
+            assert cells.mean is not None and cells.var is not None
+            i, j = cells.rows, cells.cols
+            total = self.total[j]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sim_mean = (self.self_weight[i] * cells.y + self.other_weight[i] * cells.mean) / total
+                sim_sd = self.other_weight[i] * np.sqrt(cells.var) / total
+                out.z_sim = ((statistic - sim_mean) / sim_sd).astype(np.float32)
+            out.larger = cells.ge
+        return out
+
+    def dense(self) -> dict[str, np.ndarray]:
+        y = self.problem.values.toarray()
+        lag = np.asarray(self.problem.weights.adjacency @ y)
+        n, s = y.shape
+        statistic, z = self._values(y, lag, np.arange(n)[:, None], np.arange(s)[None, :])
+        z[:, ~self.valid] = np.nan
+        return {"statistic": statistic, "z": z}
+
+    def result(self, common: dict[str, Any]) -> GetisOrd:
+        return GetisOrd(**common, dense=self.dense, expected=self.expected)
 
 
 class _MoranFinisher:
-    """Local Moran's I, moments and permutation outcome of a block, as esda computes them."""
+    """Local Moran's I, moments and permutation outcome, as esda computes them.
+
+    The statistic needs the standardised values of the neighbours (esda's spatial lag of
+    ``z``): it is computed on dense blocks of sectors, then taken at the candidate cells.
+    """
 
     def __init__(self, problem: _Problem, transform: Transform) -> None:
         self.problem = problem
@@ -1392,8 +1519,11 @@ class _MoranFinisher:
         self.wi = np.asarray(self.matrix.sum(axis=1)).ravel()
         self.wi2 = np.asarray(self.matrix.multiply(self.matrix).sum(axis=1)).ravel()
         self.expected = -self.wi / (w.n - 1)
+        self.valid = np.zeros(problem.n_sectors, dtype=bool)
+        for j0, j1 in problem.blocks():
+            self.valid[j0:j1] = problem.block(j0, j1).std(axis=0) > 0
 
-    def block(self, y: np.ndarray, lag: np.ndarray, outcome: _Outcome | None) -> _Block:
+    def _block(self, y: np.ndarray) -> dict[str, np.ndarray]:
         n = self.problem.n
         mean = y.mean(axis=0)
         sd = y.std(axis=0)
@@ -1417,135 +1547,103 @@ class _MoranFinisher:
         zp, lp = z > 0, zl > 0
         quadrant = np.where(zp & lp, 1, np.where(~zp & lp, 2, np.where(~zp & ~lp, 3, 4)))
         quadrant = np.where(valid[None, :], quadrant, 0).astype(np.int8)
-        tested = valid[None, :] & (lag > 0) & (z != 0)
-        larger = np.zeros(y.shape, dtype=np.int64)
-        z_sim = np.full(y.shape, np.nan, dtype=np.float32)
-        if outcome is not None:
-            ge, le, d_mean, d_var = outcome.counts(y, lag, tested)
+        scale = (n - 1) / den / sd  # per sector, for the moments of the draws
+        return {"statistic": statistic, "z": zvalue, "quadrant": quadrant, "zs": z,
+                "mean": np.broadcast_to(mean, y.shape), "scale": np.broadcast_to(scale, y.shape)}
+
+    def finish(self, cells: _Cells) -> _Finished:
+        m = len(cells.rows)
+        taken = {name: np.empty(m) for name in ("statistic", "z", "zs", "mean", "scale")}
+        starts = np.searchsorted(cells.cols, np.arange(self.problem.n_sectors + 1))
+        for j0, j1 in self.problem.blocks():
+            at = slice(starts[j0], starts[j1])
+            block = self._block(self.problem.block(j0, j1))
+            for name, array in taken.items():
+                array[at] = block[name][cells.rows[at], cells.cols[at] - j0]
+        z = taken["zs"]
+        tested = z != 0
+        out = _Finished(taken["statistic"], taken["z"], tested, z > 0)
+        if cells.ge is not None:
+            assert cells.le is not None and cells.mean is not None and cells.var is not None
             # I_i is increasing in the neighbour sum when z_i > 0, decreasing when z_i < 0.
-            larger = np.where(z > 0, ge, le)
-            card = self.problem.weights.cardinalities[:, None].astype(np.float64)
+            out.larger = np.where(z > 0, cells.ge, cells.le)
+            card = self.problem.weights.cardinalities[cells.rows].astype(np.float64)
             with np.errstate(divide="ignore", invalid="ignore"):
-                scale = (n - 1) / den * self.other_weight[:, None] / sd
-                sim_mean = z * scale * (d_mean - card * mean)
-                sim_sd = np.abs(z) * scale * np.sqrt(d_var)
-                zs = (statistic - sim_mean) / sim_sd
-            z_sim = np.where(tested, zs, np.nan).astype(np.float32)
-        return _Block(statistic, zvalue, tested, larger, z_sim, valid, quadrant)
+                scale = taken["scale"] * self.other_weight[cells.rows]
+                sim_mean = z * scale * (cells.mean - card * taken["mean"])
+                sim_sd = np.abs(z) * scale * np.sqrt(cells.var)
+                out.z_sim = ((out.statistic - sim_mean) / sim_sd).astype(np.float32)
+        return out
 
-    def result(self, arrays: _Arrays) -> LocalMoran:
-        assert arrays.quadrant is not None
-        return LocalMoran(
-            **arrays.common(self.problem, self.transform),
-            quadrant=arrays.quadrant,
-            expected=self.expected,
-        )
+    def dense(self) -> dict[str, np.ndarray]:
+        block = self._block(self.problem.values.toarray())
+        return {name: block[name] for name in ("statistic", "z", "quadrant")}
 
-
-@dataclass
-class _Outcome:
-    """Permutation counting bound to the shared draws and the chosen method."""
-
-    draws: _Draws
-    method: Method
-
-    def counts(
-        self, y: np.ndarray, lag: np.ndarray, tested: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        if self.method == "direct":
-            return _counts_direct(self.draws, y, lag, tested)
-        return _counts_shared(self.draws, y, lag, tested)
-
-
-@dataclass
-class _Arrays:
-    """The full territories x sectors outputs, filled block by block."""
-
-    statistic: np.ndarray
-    z: np.ndarray
-    tested: np.ndarray
-    folded: np.ndarray
-    tail: np.ndarray
-    z_sim: np.ndarray
-    quadrant: np.ndarray | None
-    valid_sector: np.ndarray
-    draw_round: np.ndarray
-    at_cap: np.ndarray | None = None
-
-    def common(self, problem: _Problem, transform: str) -> dict[str, Any]:
-        assert self.at_cap is not None
-        return {
-            "territories": problem.weights.ids,
-            "sectors": problem.sectors,
-            "statistic": self.statistic,
-            "z": self.z,
-            "tested": self.tested,
-            "permutations": problem.permutations,
-            "folded": self.folded,
-            "tail": self.tail,
-            "z_sim": self.z_sim,
-            "valid_sector": self.valid_sector,
-            "fdr": problem.fdr,
-            "transform": transform,
-            "weights_kind": problem.weights.kind,
-            "draw_round": self.draw_round,
-            "schedule": problem.schedule,
-            "at_cap": self.at_cap,
-            "alpha": problem.alpha,
-            "confidence": problem.confidence,
-        }
+    def result(self, common: dict[str, Any]) -> LocalMoran:
+        return LocalMoran(**common, dense=self.dense, expected=self.expected)
 
 
 def _run(
     problem: _Problem, finisher: _GiFinisher | _MoranFinisher, reporter: Reporter, label: str
 ) -> LocalStatistic:
-    n, s, p = problem.n, problem.n_sectors, problem.permutations
-    shape = (n, s)
-    count_type = np.uint16 if problem.schedule[-1] < 2**16 else np.uint32
-    arrays = _Arrays(
-        statistic=np.empty(shape),
-        z=np.empty(shape),
-        tested=np.zeros(shape, dtype=bool),
-        folded=np.zeros(shape, dtype=count_type),
-        tail=np.zeros(shape, dtype=np.int8),
-        z_sim=np.full(shape, np.nan, dtype=np.float32),
-        quadrant=np.zeros(shape, dtype=np.int8) if isinstance(finisher, _MoranFinisher) else None,
-        valid_sector=np.zeros(s, dtype=bool),
-        draw_round=np.zeros(shape, dtype=np.int8),
-    )
-    outcome = None
-    width_hint = 1
-    if p:
-        assert problem.rng is not None
-        draws = _Draws.make(problem.weights.cardinalities, p, problem.rng)
-        outcome = _Outcome(draws, problem.method)
-        width_hint = p * draws.idx.shape[1]
-    adjacency = problem.weights.adjacency
-    with reporter.step(label, total=s) as advance:
-        for j0, j1 in problem.blocks(width_hint):
-            y = problem.block(j0, j1)
-            lag = np.asarray(adjacency @ y)  # observed neighbour sums (self excluded)
-            out = finisher.block(y, lag, outcome)
-            arrays.statistic[:, j0:j1] = out.statistic
-            arrays.z[:, j0:j1] = out.z
-            arrays.tested[:, j0:j1] = out.tested
-            arrays.valid_sector[j0:j1] = out.valid
-            if p:
-                larger = out.larger
-                lower = (p - larger) < larger  # esda's fold: fewer draws below than above
-                arrays.folded[:, j0:j1] = np.where(lower, p - larger, larger) * out.tested
-                arrays.tail[:, j0:j1] = np.where(out.tested, np.where(lower, -1, 1), 0)
-                arrays.z_sim[:, j0:j1] = out.z_sim
-            else:
-                arrays.tail[:, j0:j1] = np.where(out.tested, np.sign(out.z), 0)
-            if arrays.quadrant is not None and out.quadrant is not None:
-                arrays.quadrant[:, j0:j1] = out.quadrant
-            advance(j1 - j0)
+    p = problem.permutations
+    valid = finisher.valid
+    draws = _Draws.make(problem.weights.cardinalities, p, problem.rng) if p else None
+    with reporter.step(label, total=problem.n_sectors) as advance:
+        cells = _candidates(problem, valid, draws)
+        out = finisher.finish(cells)
+        keep = out.tested
+        count_type = np.uint16 if problem.schedule[-1] < 2**16 else np.uint32
+        if out.larger is not None:
+            larger = out.larger[keep]
+            lower = (p - larger) < larger  # esda's fold: fewer draws below than above
+            folded = np.where(lower, p - larger, larger).astype(count_type)
+            tail = np.where(lower, -1, 1).astype(np.int8)
+            assert out.z_sim is not None
+            z_sim = out.z_sim[keep]
+        else:
+            folded = np.zeros(int(keep.sum()), dtype=count_type)
+            tail = np.sign(out.z[keep]).astype(np.int8)
+            z_sim = np.full(len(folded), np.nan, dtype=np.float32)
+        tested = _Tested(
+            rows=cells.rows[keep],
+            cols=cells.cols[keep],
+            y=cells.y[keep],
+            lag=cells.lag[keep],
+            statistic=out.statistic[keep],
+            z=out.z[keep],
+            folded=folded,
+            tail=tail,
+            z_sim=z_sim,
+            draw_round=np.zeros(len(folded), dtype=np.int8),
+            up=out.up[keep],
+        )
+        del cells, out
+        advance(problem.n_sectors)
     at_cap = np.zeros(0, dtype=np.int64)
     if len(problem.schedule) > 1:
-        up = None
-        if arrays.quadrant is not None:  # local Moran increases with the sum where z_i > 0
-            up = (arrays.quadrant == 1) | (arrays.quadrant == 4)
-        at_cap = _Refiner(problem, arrays, up).run(reporter, label.replace("permutations", "affinage"))
-    arrays.at_cap = at_cap
-    return finisher.result(arrays)
+        refiner = _Refiner(problem, tested, valid)
+        at_cap = refiner.run(reporter, label.replace("permutations", "affinage"))
+    common = {
+        "territories": problem.weights.ids,
+        "sectors": problem.sectors,
+        "permutations": p,
+        "valid_sector": valid,
+        "cell_rows": tested.rows,
+        "cell_cols": tested.cols,
+        "cell_statistic": tested.statistic,
+        "cell_z": tested.z,
+        "cell_folded": tested.folded,
+        "cell_tail": tested.tail,
+        "cell_z_sim": tested.z_sim,
+        "cell_round": tested.draw_round,
+        "cell_at_cap": at_cap,
+        "schedule": problem.schedule,
+        "alpha": problem.alpha,
+        "confidence": problem.confidence,
+        "fdr": problem.fdr,
+        "transform": finisher.transform,
+        "weights_kind": problem.weights.kind,
+    }
+    return finisher.result(common)
+
