@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import ClassVar, Literal, Protocol, runtime_checkable
 
 import ibis
 import ibis.expr.types as ir
@@ -30,6 +30,7 @@ from grappe.detection.counts import (
 )
 from grappe.detection.sector_groups import SectorGroup
 from grappe.detection.sector_groups import load as load_sector_groups
+from grappe.detection.segments import positions, unique_keys
 from grappe.errors import FileFormatError, InputError
 from grappe.progress import SILENT, Reporter
 from grappe.storage.analytics import Analytics, connect
@@ -465,55 +466,34 @@ def _aggregate_establishments(
         any_flag = functools.reduce(operator.or_, [flagged[name] for name in flags])
         flagged = flagged.filter(any_flag)
         flagged = flagged.mutate(band=flagged.size_band.fill_null(bands.unknown))
-        # Count first by commune, NAF code and band (integers, the heavy pass, on the codes
-        # as stored), then give the fewer count rows their cells and weight them by band.
+        # Count by commune, NAF code and band (the heavy pass, on the codes as stored), then
+        # give the count rows their cells and their band's number: the weighting by band and
+        # the sums by cell are done once the rows are out (_BandRows), where the cells are
+        # laid out anyway; a second grouping in the engine would cost as much as the first.
         flag_of = {"a": "f_at", "s": "f_start", "e": "f_end", "c": "f_created", "k": "f_closed"}
         counts = {
-            alias: flagged.count(where=flagged[name].fill_null(False))
+            alias: flagged.count(where=flagged[name].fill_null(False)).cast("int32")
             for alias, name in flag_of.items()
             if name in flags
         }
         by_band = _to_cells(
             flagged.group_by("commune", "naf", "band").aggregate(**counts), territory_map, sector_map
-        )
-        weighted = by_band.left_join(band_map, "band")
-        weighted = weighted.mutate(
-            **{name: weighted[name].fill_null(0) for name in ("low", "central", "high", "sq")},
-            sme=weighted.sme.fill_null(bands.unknown_sme),
-        )
-
-        def times(count: ir.IntegerValue, value: ir.IntegerValue) -> ir.IntegerValue:
-            # BIGINT results: DuckDB sums in 128 bits, twice the memory in the result.
-            return (count * value).sum().cast("int64")
-
-        sums = {
-            "n_at": weighted.a.sum().cast("int64"),
-            "sme_at": times(weighted.a, weighted.sme),
-            "low_at": times(weighted.a, weighted.low),
-            "central_at": times(weighted.a, weighted.central),
-            "high_at": times(weighted.a, weighted.high),
-            "sq_at": times(weighted.a, weighted.sq),
-        }
-        if with_dynamics:
-            sums |= {
-                "n_start": weighted.s.sum().cast("int64"),
-                "n_end": weighted.e.sum().cast("int64"),
-                "n_created": weighted.c.sum().cast("int64"),
-                "n_closed": weighted.k.sum().cast("int64"),
-                "central_start": times(weighted.s, weighted.central),
-                "central_end": times(weighted.e, weighted.central),
+        ).left_join(band_map, "band")
+        stocks = by_band.select(
+            "tid", "sid", "whole", band_id=by_band.band_id.fill_null(bands.unknown_id), **{
+                alias: by_band[alias] for alias in counts
             }
-        stocks = weighted.group_by("tid", "sid", "whole").aggregate(**sums)
+        )
         parts = [stocks]
         if with_dynamics:
             history = rows.filter(rows.valid_from.notnull() | rows.valid_to.notnull())
             for column, flows in (
-                ("n_created", _first_periods(history, start, end)),
-                ("n_closed", _last_periods(history, start, end)),
+                ("c", _first_periods(history, start, end)),
+                ("k", _last_periods(history, start, end)),
             ):
                 flow_cells = _to_cells(flows, territory_map, sector_map)
                 counted = flow_cells.group_by("tid", "sid", "whole").aggregate(
-                    **{column: flow_cells.count().cast("int64")}
+                    **{column: flow_cells.count().cast("int32")}
                 )
                 parts.append(
                     counted.select(
@@ -527,9 +507,11 @@ def _aggregate_establishments(
         result = analytics.to_arrow(ibis.union(*parts, distinct=False))
     _release(analytics)
     # Each engine column once as numpy, shared by the levels.
-    columns = {name: _column(result, name) for name in result.column_names}
+    band_rows = _BandRows(
+        {name: _column(result, name) for name in result.column_names}, bands
+    )
     del result
-    tid = columns["tid"]
+    tid = band_rows.columns["tid"]
     out = {}
     for level in territory_levels:
         codes, level_tid = (
@@ -538,7 +520,7 @@ def _aggregate_establishments(
             else _rolled_up(territory_codes, tid, level)
         )
         out[level] = _establishment_counts(
-            columns, level_tid, codes, level, sector_name, sector_codes, at, start, end, with_dynamics
+            band_rows, level_tid, codes, level, sector_name, sector_codes, at, start, end, with_dynamics
         )
     return out
 
@@ -556,8 +538,42 @@ def _rolled_up(communes: np.ndarray, tid: IntArray, level: str) -> tuple[np.ndar
     return codes, parent_tid[tid]
 
 
+@dataclass(frozen=True)
+class _BandRows:
+    """The engine's count rows (a cell, a band, the counts of each flag) and the figures of
+    the Counts they sum to: each figure a flag count, weighted by a value of the row's band
+    (in hundredths) or not."""
+
+    columns: dict[str, IntArray]  # tid, sid, whole, band_id, and the flag counts a, s, e, c, k
+    bands: _Bands
+
+    # Figure -> (flag count, band value or None).
+    FIGURES: ClassVar[dict[str, tuple[str, str | None]]] = {
+        "n_at": ("a", None),
+        "sme_at": ("a", "sme"),
+        "low_at": ("a", "low"),
+        "central_at": ("a", "central"),
+        "high_at": ("a", "high"),
+        "sq_at": ("a", "sq"),
+        "n_start": ("s", None),
+        "n_end": ("e", None),
+        "n_created": ("c", None),
+        "n_closed": ("k", None),
+        "central_start": ("s", "central"),
+        "central_end": ("e", "central"),
+    }
+
+    def __getitem__(self, name: str) -> IntArray:
+        """The figure ``name`` of every row (integers)."""
+        flag, value = self.FIGURES[name]
+        counts = self.columns[flag]
+        if value is None:
+            return counts
+        return counts * self.bands.values[value][self.columns["band_id"]]
+
+
 def _establishment_counts(
-    columns: dict[str, IntArray],
+    columns: _BandRows,
     tid: IntArray,
     territory_codes: np.ndarray,
     territory_level: str,
@@ -569,7 +585,7 @@ def _establishment_counts(
     with_dynamics: bool,
 ) -> Counts:
     """The Counts of one level from the engine columns, ``tid`` the rows' territory (-1: none)."""
-    sid = columns["sid"]
+    sid = columns.columns["sid"]
     n_at = columns["n_at"]
     inside = tid >= 0
     if not n_at[(sid != _OUTSIDE) & inside].any():
@@ -578,7 +594,7 @@ def _establishment_counts(
             f"{sector_name} (is the date before the data, or are the communes outside the level?)"
         )
     # Rows outside the level (tid -1) are kept out by the index: no territory has id -1.
-    assembly = _Assembly.build(tid, sid, columns["whole"] > 0, (n_at > 0) & inside)
+    assembly = _Assembly.build(tid, sid, columns.columns["whole"] > 0, (n_at > 0) & inside)
 
     def scale(name: str) -> int:
         return 1 if name.startswith(("n_", "sme_")) else _HUNDREDTHS
@@ -1003,11 +1019,18 @@ def _finest_needed(sector_name: str, groups: list[SectorGroup] | None) -> str:
 
 @dataclass(frozen=True)
 class _Bands:
-    """Size bands as an engine table ``band, low, central, high, sq, sme`` (in hundredths)."""
+    """Size bands: the engine table ``band -> band_id`` and the values of each band id
+    (``low, central, high, sq`` in hundredths, ``sme``), with one more id,
+    :attr:`unknown_id`, for a code outside the table (values 0, ``sme`` of the unknown band).
+    """
 
     table: pa.Table
     unknown: str
-    unknown_sme: int
+    values: dict[str, IntArray]
+
+    @property
+    def unknown_id(self) -> int:
+        return len(self.values["sme"]) - 1
 
     @classmethod
     def load(cls) -> _Bands:
@@ -1023,14 +1046,17 @@ class _Bands:
             for name in ("low", "central", "high")
         }
         columns["sq"] = columns["central"] ** 2
-        arrays = {
-            name: pa.array(np.round(values * _HUNDREDTHS).astype(np.int64))
-            for name, values in columns.items()
+        values = {
+            name: np.append(np.round(column * _HUNDREDTHS).astype(np.int64), 0)
+            for name, column in columns.items()
         }
         # Firm category by headcount alone: TPE and PME are the SMEs (< 250 staff).
         sme = [int(sizes.category_of_band(code) in {"TPE", "PME"}) for code in codes]
-        table = pa.table({"band": pa.array(codes, pa.string()), **arrays, "sme": pa.array(sme, pa.int64())})
-        return cls(table=table, unknown=unknown, unknown_sme=sme[codes.index(unknown)])
+        values["sme"] = np.asarray([*sme, sme[codes.index(unknown)]], dtype=np.int64)
+        table = pa.table(
+            {"band": pa.array(codes, pa.string()), "band_id": pa.array(np.arange(len(codes), dtype=np.int16))}
+        )
+        return cls(table=table, unknown=unknown, values=values)
 
 
 @dataclass(frozen=True)
@@ -1044,8 +1070,12 @@ class _Index:
     def build(cls, tid: IntArray, sid: IntArray, present: npt.NDArray[np.bool_]) -> _Index:
         # Rows: every territory with activity, in a column or only outside the sector
         # groups (which may cover part of the economy); columns: the sectors.
+        # Engine ids are small non-negative integers once outside ones are left out.
         sector = present & (sid != _OUTSIDE)
-        return cls(territories=np.unique(tid[present]), sectors=np.unique(sid[sector]))
+        return cls(
+            territories=np.flatnonzero(np.bincount(tid[present])),
+            sectors=np.flatnonzero(np.bincount(sid[sector])),
+        )
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -1053,25 +1083,10 @@ class _Index:
 
     def locate(self, tid: IntArray, sid: IntArray) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_]]:
         """Row and column of each (tid, sid) kept, and the mask of kept entries."""
-        rows = _positions(self.territories, tid)
-        cols = _positions(self.sectors, sid)
+        rows = positions(self.territories, tid)
+        cols = positions(self.sectors, sid)
         keep = (rows >= 0) & (cols >= 0)
         return rows[keep], cols[keep], keep
-
-
-def _positions(sorted_ids: IntArray, ids: IntArray) -> IntArray:
-    """Position of each of ``ids`` in ``sorted_ids`` (-1 when absent), by a lookup table.
-
-    The ids are small integers (engine ids >= -1, dense from 0): a table indexed by id is a
-    gather, where a binary search per engine row costs ten times as much.
-    """
-    if len(ids) == 0:
-        return np.zeros(0, dtype=np.int64)
-    low = min(int(ids.min()), int(sorted_ids.min(initial=0)))
-    high = max(int(ids.max()), int(sorted_ids.max(initial=0)))
-    table = np.full(high - low + 1, -1, dtype=np.int64)
-    table[sorted_ids - low] = np.arange(len(sorted_ids))
-    return table[ids - low]
 
 
 @dataclass(frozen=True)
@@ -1097,7 +1112,7 @@ class _Assembly:
         rows, cols, keep = index.locate(tid, sid)
         # Whole-economy rows of territories without stock at the date (flows only) have no
         # row to land in, like the cells of such territories.
-        at = _positions(index.territories, tid)
+        at = positions(index.territories, tid)
         territory_keep = whole & (at >= 0)
         layout = _Layout.build(rows, cols, index.shape)
         return cls(index, layout, keep, at[territory_keep], territory_keep)
@@ -1129,7 +1144,7 @@ class _Layout:
     @classmethod
     def build(cls, rows: IntArray, cols: IntArray, shape: tuple[int, int]) -> _Layout:
         n_cols = max(shape[1], 1)
-        cells, inverse = _unique_keys(rows.astype(np.int64) * n_cols + cols, shape[0] * n_cols)
+        cells, inverse = unique_keys(rows.astype(np.int64) * n_cols + cols, shape[0] * n_cols)
         indptr = np.searchsorted(cells // n_cols, np.arange(shape[0] + 1))
         # 32-bit indices when they fit, as scipy would choose: half the index memory.
         index_type = np.int32 if len(cells) < 2**31 and n_cols < 2**31 else np.int64
@@ -1144,22 +1159,6 @@ class _Layout:
         matrix = sp.csr_array((data, self.indices.copy(), self.indptr.copy()), shape=self.shape)
         matrix.eliminate_zeros()
         return matrix
-
-
-def _unique_keys(keys: IntArray, size: int) -> tuple[IntArray, IntArray]:
-    """``np.unique(keys, return_inverse=True)`` for keys in ``[0, size)``.
-
-    When the key range is not much larger than the number of keys, a mark per possible key
-    and a running count replace the sort: linear, and the same result.
-    """
-    if size > 8 * len(keys) + 2**20:
-        cells, inverse = np.unique(keys, return_inverse=True)
-        return cells, inverse.ravel()
-    mark = np.zeros(size, dtype=bool)
-    mark[keys] = True
-    cells = np.flatnonzero(mark)
-    rank = np.cumsum(mark, dtype=np.int32 if size < 2**31 else np.int64) - 1
-    return cells, rank[keys].astype(np.int64)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1276,7 +1275,8 @@ def _release(analytics: Analytics) -> None:
 
 
 def _column(table: pa.Table, name: str) -> IntArray:
-    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.int64)
+    """An integer (or boolean) engine column as numpy, in its own type (no copy if it can)."""
+    return np.asarray(table.column(name).to_numpy(zero_copy_only=False))
 
 
 def _column_list(table: pa.Table, name: str) -> list[int]:

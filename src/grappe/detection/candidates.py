@@ -111,7 +111,9 @@ from scipy import stats
 from grappe.detection.aggregate import SectorSpec, StoreOrFiles, aggregate, aggregate_levels
 from grappe.detection.counts import TERRITORY_LEVELS, Counts
 from grappe.detection.indicators import Measure, indicators, json_default, write_frame
+from grappe.detection.kernels import best_per_group
 from grappe.detection.rules import RuleThresholds, apply_rules
+from grappe.detection.segments import positions
 from grappe.detection.sector_groups import SectorGroup
 from grappe.detection.sector_groups import load as load_sector_groups
 from grappe.detection.significance import MAX_PERMUTATIONS, benjamini_hochberg, getis_ord
@@ -816,28 +818,24 @@ def _lift(
     cand_key = cand_rows.astype(np.int64) * s + cand_cols
     n_cand = len(cand_key)
     # Candidate of each tested cell (cells outside every candidate are dropped), then per
-    # candidate: the smallest p, among those the largest z, among those the first territory.
-    # Grouped reductions (ufunc.at) rather than a sort: tens of millions of tested cells.
-    at = np.minimum(np.searchsorted(cand_key, key), max(n_cand - 1, 0))
-    inside = (cand_key[at] == key) if n_cand else np.zeros(len(key), dtype=bool)
+    # candidate, in one compiled pass: the smallest p, among those the largest z, among those
+    # the first territory (tens of millions of tested cells).
+    at = positions(cand_key, key)
+    inside = at >= 0
     cand = at[inside]
-    p, p_adj, z, where = p[inside], p_adj[inside], z[inside], where[inside]
-    out_p = np.ones(n_cand)
-    np.minimum.at(out_p, cand, p)
-    best = p == out_p[cand]
-    z_key = np.where(np.isnan(z), -np.inf, z)
-    best_z = np.full(n_cand, -np.inf)
-    np.maximum.at(best_z, cand[best], z_key[best])
-    best &= z_key == best_z[cand]
-    first = np.full(n_cand, np.iinfo(np.int64).max)
-    np.minimum.at(first, cand[best], where[best])
-    found = first < np.iinfo(np.int64).max
     valid = np.zeros(s, dtype=bool)
     valid[column[known_sector & test.valid_sector]] = True
+    out_p = np.ones(n_cand)
+    best_z = np.full(n_cand, -np.inf)
+    first = np.full(n_cand, np.iinfo(np.int64).max)
     out_padj = np.where(valid[cand_cols], 1.0, np.nan)
     # Benjamini-Hochberg is monotone in p within a sector: the smallest p has the smallest
     # adjusted p.
-    np.fmin.at(out_padj, cand, p_adj)
+    best_per_group(
+        cand, p[inside], z[inside], where[inside].astype(np.int64), p_adj[inside],
+        out_p, best_z, first, out_padj,
+    )
+    found = first < np.iinfo(np.int64).max
     out_z = np.where(found & np.isfinite(best_z), best_z, np.nan)
     hotspot = np.where(found, first, -1)
     return {"gi_z": out_z, "p_value": out_p, "p_adjusted": out_padj}, hotspot

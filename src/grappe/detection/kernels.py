@@ -230,29 +230,43 @@ def _neighbour_sum(adj_indptr: np.ndarray, adj_indices: np.ndarray, adj_data: np
     return total
 
 
+@njit(cache=True, nogil=True)
+def _mark_candidates(
+    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, j: int,
+    adj_t_indptr: np.ndarray, adj_t_indices: np.ndarray, mark: np.ndarray,
+) -> int:
+    """Mark the territories with a positive value among their neighbours in sector ``j``
+    (``adj_t``: the adjacency by columns, i.e. who has ``k`` as a neighbour); return how many."""
+    found = 0
+    for t in range(indptr[j], indptr[j + 1]):
+        if data[t] > 0.0:
+            k = indices[t]
+            for u in range(adj_t_indptr[k], adj_t_indptr[k + 1]):
+                i = adj_t_indices[u]
+                if not mark[i]:
+                    mark[i] = True
+                    found += 1
+    return found
+
+
 @njit(cache=True, parallel=True)
 def candidate_counts(
     indptr: np.ndarray,
     indices: np.ndarray,
     data: np.ndarray,
     n: int,
-    adj_indptr: np.ndarray,
-    adj_indices: np.ndarray,
-    adj_data: np.ndarray,
+    adj_t_indptr: np.ndarray,
+    adj_t_indices: np.ndarray,
     valid: np.ndarray,
 ) -> np.ndarray:
-    """Cells with a positive neighbour sum in each valid sector (columns of a CSC matrix)."""
+    """Cells with a positive neighbour sum in each valid sector (columns of a CSC matrix):
+    the territories with a positive value among their neighbours (positive weights)."""
     s = len(indptr) - 1
     counts = np.zeros(s, dtype=np.int64)
     for j in prange(s):
-        if not valid[j]:
-            continue
-        y = _dense_column(indptr, indices, data, j, n)
-        found = 0
-        for i in range(n):
-            if _neighbour_sum(adj_indptr, adj_indices, adj_data, y, i) > 0.0:
-                found += 1
-        counts[j] = found
+        if valid[j]:
+            mark = np.zeros(n, dtype=np.bool_)
+            counts[j] = _mark_candidates(indptr, indices, data, j, adj_t_indptr, adj_t_indices, mark)
     return counts
 
 
@@ -265,6 +279,8 @@ def candidate_cells(
     adj_indptr: np.ndarray,
     adj_indices: np.ndarray,
     adj_data: np.ndarray,
+    adj_t_indptr: np.ndarray,
+    adj_t_indices: np.ndarray,
     starts: np.ndarray,
     idx: np.ndarray,
     card_values: np.ndarray,
@@ -300,13 +316,14 @@ def candidate_cells(
         if first == last:
             continue
         y = _dense_column(indptr, indices, data, j, n)
+        mark = np.zeros(n, dtype=np.bool_)
+        _mark_candidates(indptr, indices, data, j, adj_t_indptr, adj_t_indices, mark)
         q = first
         for i in range(n):
-            total = _neighbour_sum(adj_indptr, adj_indices, adj_data, y, i)
-            if total > 0.0:
+            if mark[i]:
                 rows[q] = i
                 own[q] = y[i]
-                lag[q] = total
+                lag[q] = _neighbour_sum(adj_indptr, adj_indices, adj_data, y, i)
                 q += 1
         if idx.shape[0] > 0:
             _sector_counts(
@@ -385,8 +402,8 @@ def _sector_counts(
         a = lag[q]
         low = a - tie_rtol * a
         high = a + tie_rtol * a
-        ge[q] = p - np.searchsorted(ordered[kk], low, side="left")
-        le[q] = np.searchsorted(ordered[kk], high, side="right")
+        ge[q] = p - _first_at_least(ordered[kk], 0, p, low)
+        le[q] = _count_at_most(ordered[kk], 0, p, high)
     for t in range(len(pair_i)):
         i = pair_i[t]
         q = position[i]
@@ -408,3 +425,44 @@ def _sector_counts(
         first = s1[q] / p
         mean[q] = mu0[kk] + first
         var[q] = max(s2[q] / p - first * first, 0.0)
+
+
+@njit(cache=True)
+def best_per_group(
+    group: np.ndarray,
+    p: np.ndarray,
+    z: np.ndarray,
+    where: np.ndarray,
+    p_adjusted: np.ndarray,
+    p_best: np.ndarray,
+    z_best: np.ndarray,
+    where_best: np.ndarray,
+    p_adjusted_best: np.ndarray,
+) -> None:
+    """The best member of each group, in one pass, updating the ``*_best`` arrays in place.
+
+    The best has the smallest ``p``, among those the largest ``z`` (NaN counts as -inf),
+    among those the smallest ``where``; it is compared with the initial content of the
+    ``*_best`` arrays as with one more member. ``p_adjusted_best`` takes the smallest
+    ``p_adjusted`` of the group, NaN ignored (``numpy.fmin``).
+    """
+    for t in range(len(group)):
+        g = group[t]
+        pv = p[t]
+        zv = z[t]
+        if np.isnan(zv):
+            zv = -np.inf
+        w = where[t]
+        if pv < p_best[g]:
+            p_best[g] = pv
+            z_best[g] = zv
+            where_best[g] = w
+        elif pv == p_best[g]:
+            if zv > z_best[g]:
+                z_best[g] = zv
+                where_best[g] = w
+            elif zv == z_best[g] and w < where_best[g]:
+                where_best[g] = w
+        pa = p_adjusted[t]
+        if not np.isnan(pa) and (np.isnan(p_adjusted_best[g]) or pa < p_adjusted_best[g]):
+            p_adjusted_best[g] = pa

@@ -1,4 +1,5 @@
-"""Sorting values within groups (sectors, families): indicators, rules, Benjamini–Hochberg."""
+"""Sorting values within groups (sectors, families) and numbering keys: indicators, rules,
+Benjamini–Hochberg, the assembly of counts, the refinement bounds."""
 
 from __future__ import annotations
 
@@ -19,3 +20,38 @@ def order_within(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     keys = np.asarray(groups, dtype=np.int64)
     return group_order(keys, np.asarray(values, dtype=np.float64), int(keys.max()) + 1)
+
+
+def unique_keys(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` for integer keys in ``[0, size)``.
+
+    When the key range is not much larger than the number of keys (up to 64 possible keys
+    per key: 35,000 communes x 732 sous-classes for 2.5 million cells), a mark per possible
+    key and a table of ranks replace the sort: linear, and the same result.
+    """
+    if size > 64 * len(keys) + 2**20:
+        cells, inverse = np.unique(keys, return_inverse=True)
+        return cells, inverse.ravel()
+    mark = np.zeros(size, dtype=bool)
+    mark[keys] = True
+    cells = np.flatnonzero(mark)
+    del mark
+    rank = np.empty(size, dtype=np.int32 if len(cells) < 2**31 else np.int64)
+    rank[cells] = np.arange(len(cells), dtype=rank.dtype)
+    return cells, rank[keys].astype(np.int64)
+
+
+def positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Position of each of ``ids`` in the distinct sorted integers ``sorted_ids`` (-1 when
+    absent), by a lookup table.
+
+    The ids are integers in a range not much larger than their number (engine ids, cell keys):
+    a table indexed by id is a gather, where a binary search per id costs ten times as much.
+    """
+    if len(ids) == 0:
+        return np.zeros(0, dtype=np.int64)
+    low = min(int(ids.min()), int(sorted_ids.min(initial=0)))
+    high = max(int(ids.max()), int(sorted_ids.max(initial=0)))
+    table = np.full(high - low + 1, -1, dtype=np.int32 if len(sorted_ids) < 2**31 else np.int64)
+    table[sorted_ids - low] = np.arange(len(sorted_ids))
+    return table[ids - low].astype(np.int64)

@@ -126,7 +126,7 @@ import scipy.sparse as sp
 from scipy import stats
 
 from grappe.detection.kernels import block_tail_counts, candidate_cells, candidate_counts
-from grappe.detection.segments import order_within
+from grappe.detection.segments import order_within, unique_keys
 from grappe.detection.weights import SpatialWeights
 from grappe.errors import InputError
 from grappe.progress import SILENT, Reporter
@@ -1076,7 +1076,10 @@ def _candidates(problem: _Problem, valid: np.ndarray, draws: _Draws | None) -> _
     adjacency = problem.weights.adjacency
     csc = (values.indptr, values.indices, values.data, problem.n)
     csr = (adjacency.indptr, adjacency.indices, np.asarray(adjacency.data, dtype=np.float64))
-    per_sector = candidate_counts(*csc, *csr, valid)
+    # Who has territory k as a neighbour (the weights are positive, possibly asymmetric).
+    by_column = sp.csc_array(adjacency)
+    transposed = (by_column.indptr, by_column.indices)
+    per_sector = candidate_counts(*csc, *transposed, valid)
     starts = np.zeros(problem.n_sectors + 1, dtype=np.int64)
     np.cumsum(per_sector, out=starts[1:])
     shared = draws is not None and problem.method == "shared"
@@ -1087,7 +1090,9 @@ def _candidates(problem: _Problem, valid: np.ndarray, draws: _Draws | None) -> _
     else:
         none = np.zeros(0, dtype=np.int64)
         drawn = (np.zeros((0, 1), dtype=np.int64), none, none, none, none, none)
-    rows, y, lag, ge, le, mean, var = candidate_cells(*csc, *csr, starts, *drawn, _TIE_RTOL)
+    rows, y, lag, ge, le, mean, var = candidate_cells(
+        *csc, *csr, *transposed, starts, *drawn, _TIE_RTOL
+    )
     cols = np.repeat(np.arange(problem.n_sectors, dtype=np.int32), per_sector)
     cells = _Cells(rows, cols, y, lag, ge, le, mean, var)
     if draws is None:
@@ -1253,8 +1258,8 @@ class _Bounds:
 
         Computed once per distinct (round, count) pair: counts are small integers.
         """
-        keys, inverse = np.unique(
-            rounds.astype(np.int64) * (self.cap + 1) + folded, return_inverse=True
+        keys, inverse = unique_keys(
+            rounds.astype(np.int64) * (self.cap + 1) + folded, len(self.totals) * (self.cap + 1)
         )
         rnd, f = np.divmod(keys, self.cap + 1)
         p = self.totals[rnd]
@@ -1592,19 +1597,21 @@ def _run(
     with reporter.step(label, total=problem.n_sectors) as advance:
         cells = _candidates(problem, valid, draws)
         out = finisher.finish(cells)
-        keep = out.tested
+        # Gi* tests every candidate; local Moran not those exactly at the sector mean.
+        keep = slice(None) if out.tested.all() else np.flatnonzero(out.tested)
         count_type = np.uint16 if problem.schedule[-1] < 2**16 else np.uint32
         if out.larger is not None:
             larger = out.larger[keep]
             lower = (p - larger) < larger  # esda's fold: fewer draws below than above
             folded = np.where(lower, p - larger, larger).astype(count_type)
             tail = np.where(lower, -1, 1).astype(np.int8)
+            del larger, lower
             assert out.z_sim is not None
             z_sim = out.z_sim[keep]
         else:
-            folded = np.zeros(int(keep.sum()), dtype=count_type)
             tail = np.sign(out.z[keep]).astype(np.int8)
-            z_sim = np.full(len(folded), np.nan, dtype=np.float32)
+            folded = np.zeros(len(tail), dtype=count_type)
+            z_sim = np.full(len(tail), np.nan, dtype=np.float32)
         tested = _Tested(
             rows=cells.rows[keep],
             cols=cells.cols[keep],
