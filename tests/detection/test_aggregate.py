@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from grappe.detection.aggregate import aggregate, cohort_survival
-from grappe.detection.counts import SECTOR_LEVELS, Counts
+from grappe.detection.counts import SECTOR_LEVELS, Counts, EstablishmentCounts
 from grappe.detection.sector_groups import SectorGroup
 from grappe.errors import FileFormatError, InputError
 from grappe.fabric.schema import arrow_schema
@@ -774,6 +774,16 @@ def test_levels_from_one_pass_are_the_levels_counted_apart(real_store: Path, at:
     assert list(together) == list(levels)
     for level in levels:
         assert_counts_identical(together[level], aggregate(real_store, level, "division", at=at), level)
+    # A level asked for its establishments only gets the same territories, sectors and counts.
+    light = aggregate_levels(real_store, levels, "division", at=at, establishments_only=("commune",))
+    full, fine = together["commune"], light["commune"]
+    assert isinstance(fine, EstablishmentCounts) and not isinstance(light["epci"], EstablishmentCounts)
+    assert fine.territories.tolist() == full.territories.tolist()
+    assert fine.sectors.tolist() == full.sectors.tolist()
+    assert (fine.establishments != full.establishments).nnz == 0
+    assert_counts_identical(light["epci"], together["epci"], "epci")
+    with pytest.raises(InputError, match="establishments_only"):
+        aggregate_levels(real_store, ("epci",), "division", at=at, establishments_only=("ze",))
 
 
 def test_rolled_up_levels_keep_the_flows_of_communes_without_stock(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from grappe.detection.counts import (
     TERRITORY_LEVELS,
     Counts,
     Dynamics,
+    EstablishmentCounts,
     TotalFlows,
     Totals,
 )
@@ -256,7 +257,7 @@ def aggregate(
         Unknown level, zones d'emploi not imported, a sector level finer than the stored
         NAF codes, a territory level that the stored one cannot roll up to, an empty store.
     """
-    return aggregate_levels(
+    counts = aggregate_levels(
         store_or_files,
         (territory_level,),
         sector_level,
@@ -268,6 +269,8 @@ def aggregate(
         year=year,
         dynamics=dynamics,
     )[territory_level]
+    assert isinstance(counts, Counts)
+    return counts
 
 
 def aggregate_levels(
@@ -281,25 +284,36 @@ def aggregate_levels(
     source: Source = "auto",
     year: int | None = None,
     dynamics: bool = True,
-) -> dict[str, Counts]:
+    establishments_only: Sequence[str] = (),
+) -> dict[str, Counts | EstablishmentCounts]:
     """:func:`aggregate` at several territory levels, establishment rows counted once.
 
     With establishment rows and more than one level, the engine counts by commune and the
     other levels are sums of those counts (every engine row, flows of communes without stock
     at the snapshot included, goes to its commune's territory): the same matrices as one
     :func:`aggregate` per level, for one pass over the store. Aggregated tables are counted
-    level by level. The arguments are those of :func:`aggregate`.
+    level by level. The arguments are those of :func:`aggregate`, and:
+
+    establishments_only : sequence of str
+        Levels (among ``territory_levels``) for which only the active establishments are
+        needed: they come as :class:`EstablishmentCounts` (the support of a test).
 
     Returns
     -------
     dict
-        The :class:`Counts` of each level, keyed by level.
+        The :class:`Counts` (or :class:`EstablishmentCounts`) of each level, keyed by level.
     """
     levels = tuple(dict.fromkeys(territory_levels))
     if not levels:
         raise InputError("aggregate_levels: give at least one territory level")
     for level in levels:
         _check_territory_level(level)
+    light = frozenset(establishments_only)
+    if not light <= set(levels):
+        raise InputError(
+            f"aggregate_levels: establishments_only {sorted(light - set(levels))} not among "
+            f"the levels {list(levels)}"
+        )
     sector_name, sector_groups = _sector_spec(sector_level)
     establishment_files, aggregate_files = _resolve_files(store_or_files)
     kind = _pick_source(source, establishment_files, aggregate_files, store_or_files)
@@ -315,8 +329,9 @@ def aggregate_levels(
                 window,
                 reporter,
                 with_dynamics=dynamics,
+                establishments_only=light,
             )
-        return {
+        tables = {
             level: _aggregate_tables(
                 analytics,
                 aggregate_files,
@@ -329,6 +344,10 @@ def aggregate_levels(
                 with_dynamics=dynamics,
             )
             for level in levels
+        }
+        return {
+            level: EstablishmentCounts.of(counts) if level in light else counts
+            for level, counts in tables.items()
         }
 
 
@@ -435,7 +454,8 @@ def _aggregate_establishments(
     window: tuple[dt.date, dt.date] | None,
     reporter: Reporter,
     with_dynamics: bool = True,
-) -> dict[str, Counts]:
+    establishments_only: frozenset[str] = frozenset(),
+) -> dict[str, Counts | EstablishmentCounts]:
     rows = analytics.read_parquet(files, "establishments")
     if at is None:
         at = _snapshot_date(analytics, rows)
@@ -512,7 +532,7 @@ def _aggregate_establishments(
     )
     del result
     tid = band_rows.columns["tid"]
-    out = {}
+    out: dict[str, Counts | EstablishmentCounts] = {}
     for level in territory_levels:
         codes, level_tid = (
             (territory_codes, tid)
@@ -520,7 +540,8 @@ def _aggregate_establishments(
             else _rolled_up(territory_codes, tid, level)
         )
         out[level] = _establishment_counts(
-            band_rows, level_tid, codes, level, sector_name, sector_codes, at, start, end, with_dynamics
+            band_rows, level_tid, codes, level, sector_name, sector_codes, at, start, end,
+            with_dynamics, level in establishments_only,
         )
     return out
 
@@ -583,8 +604,10 @@ def _establishment_counts(
     start: dt.date,
     end: dt.date,
     with_dynamics: bool,
-) -> Counts:
-    """The Counts of one level from the engine columns, ``tid`` the rows' territory (-1: none)."""
+    establishments_only: bool = False,
+) -> Counts | EstablishmentCounts:
+    """The Counts of one level from the engine rows, ``tid`` the rows' territory (-1: none);
+    only the establishments with ``establishments_only``."""
     sid = columns.columns["sid"]
     n_at = columns["n_at"]
     inside = tid >= 0
@@ -605,6 +628,15 @@ def _establishment_counts(
     def vector(name: str) -> FloatArray:
         return assembly.vector(columns[name], scale(name))
 
+    index = assembly.index
+    if establishments_only:
+        return EstablishmentCounts(
+            territory_level,
+            sector_name,
+            territory_codes[index.territories],
+            sector_codes[index.sectors],
+            matrix("n_at"),
+        )
     dynamics = None
     flows = None
     if with_dynamics:
@@ -626,7 +658,6 @@ def _establishment_counts(
             employment_start=vector("central_start"),
             employment_end=vector("central_end"),
         )
-    index = assembly.index
     return Counts(
         territory_level=territory_level,
         sector_level=sector_name,

@@ -109,7 +109,7 @@ import scipy.sparse as sp
 from scipy import stats
 
 from grappe.detection.aggregate import SectorSpec, StoreOrFiles, aggregate, aggregate_levels
-from grappe.detection.counts import TERRITORY_LEVELS, Counts
+from grappe.detection.counts import TERRITORY_LEVELS, Counts, EstablishmentCounts
 from grappe.detection.indicators import Measure, indicators, json_default, write_frame
 from grappe.detection.kernels import best_per_group
 from grappe.detection.rules import RuleThresholds, apply_rules
@@ -419,11 +419,9 @@ def detect(
     if not isinstance(score_weights, ScoreWeights):
         raise InputError(f"weights must be a ScoreWeights, not {type(weights).__name__}")
     _require_ze(level)
+    # The test needs only the support's establishment counts (for the commune support of a
+    # coarser level, nothing else of the communes is assembled).
     fine, counts, used_support = _counts(store, level, sectors, engine, at, reporter, support)
-    # The test needs only the support's establishment counts: the rest of the commune
-    # counts (employment, dynamics) is released before the permutations.
-    support_cells = _SupportCells(fine.territories, fine.sectors, fine.establishments)
-    del fine
     measure: Measure = "employment" if counts.employment.nnz else "establishments"
     with reporter.step("Indicateurs, grappes fortes et étoiles"):
         # The columns of the output only (at commune level millions of rows, kept through
@@ -442,13 +440,11 @@ def detect(
     date = counts.dynamics.end if counts.dynamics is not None else ""
     del counts  # the level's matrices are not needed any more
     weights_ = _weights(used_support if used_support == "commune" else level)
-    test = _significance(
-        support_cells, weights_, permutations, seed, alpha, cap, reporter
-    )
+    test = _significance(fine, weights_, permutations, seed, alpha, cap, reporter)
     with reporter.step("Score et classement des candidats"):
         lifted, hotspot = _lift(test, level_territories, level_sectors, rows, cols, used_support, level)
         support_ids = test.ids
-        del test, support_cells  # the tested cells are not needed any more
+        del test, fine  # the tested cells are not needed any more
         for name, values in lifted.items():
             frame[name] = values
         frame["significant"] = frame["p_adjusted"].to_numpy() <= alpha
@@ -541,8 +537,9 @@ def _counts(
     at: dt.date | None,
     reporter: Reporter,
     support: Support,
-) -> tuple[Counts, Counts, Support]:
-    """Counts of the Gi* support (communes) and of the candidate level, from one engine pass.
+) -> tuple[EstablishmentCounts, Counts, Support]:
+    """Establishments of the Gi* support (communes) and Counts of the candidate level, from
+    one engine pass.
 
     Establishment rows are counted once by commune and rolled up to the level
     (:func:`~grappe.detection.aggregate.aggregate_levels`), closures and start-of-window
@@ -550,18 +547,21 @@ def _counts(
     """
     if support == "level" or level == "commune":
         counts = aggregate(store, level, sectors, at=at, engine=engine, reporter=reporter)
-        return counts, counts, "level" if level != "commune" else "commune"
+        return EstablishmentCounts.of(counts), counts, "level" if level != "commune" else "commune"
     try:
         both = aggregate_levels(
-            store, ("commune", level), sectors, at=at, engine=engine, reporter=reporter
+            store, ("commune", level), sectors, at=at, engine=engine, reporter=reporter,
+            establishments_only=("commune",),
         )
     except InputError as exc:
         # Aggregated tables stored above the commune level cannot go down to communes.
         if "cannot give level 'commune'" not in str(exc):
             raise
         counts = aggregate(store, level, sectors, at=at, engine=engine, reporter=reporter)
-        return counts, counts, "level"
-    return both["commune"], both[level], "commune"
+        return EstablishmentCounts.of(counts), counts, "level"
+    fine, counts = both["commune"], both[level]
+    assert isinstance(fine, EstablishmentCounts) and isinstance(counts, Counts)
+    return fine, counts, "commune"
 
 
 @lru_cache(maxsize=8)
@@ -598,15 +598,6 @@ def _weights(level: str) -> SpatialWeights:
 
 
 @dataclass(frozen=True)
-class _SupportCells:
-    """Establishment counts of the territories the Gi* test runs on."""
-
-    territories: npt.NDArray[np.str_]
-    sectors: npt.NDArray[np.str_]
-    establishments: sp.csr_array
-
-
-@dataclass(frozen=True)
 class _Test:
     """Gi* outcome on the tested support cells (flat, row-major on weights.ids x sectors)."""
 
@@ -621,7 +612,7 @@ class _Test:
 
 
 def _significance(
-    fine: _SupportCells,
+    fine: EstablishmentCounts,
     weights: SpatialWeights,
     permutations: int,
     seed: int,

@@ -113,6 +113,40 @@ class Counts:
 
 
 @dataclass(frozen=True)
+class EstablishmentCounts:
+    """Active establishments of territory x sector cells, without the rest of :class:`Counts`:
+    what a significance test reads (:func:`grappe.detection.aggregate.aggregate_levels` with
+    ``establishments_only``).
+
+    Attributes
+    ----------
+    territory_level, sector_level : str
+        Levels of rows and columns.
+    territories, sectors : numpy.ndarray of str
+        Sorted codes of rows and columns.
+    establishments : csr_array
+        Number of active establishments.
+    """
+
+    territory_level: str
+    sector_level: str
+    territories: np.ndarray
+    sectors: np.ndarray
+    establishments: sp.csr_array
+
+    @classmethod
+    def of(cls, counts: Counts) -> EstablishmentCounts:
+        """The establishment counts of ``counts``."""
+        return cls(
+            counts.territory_level,
+            counts.sector_level,
+            counts.territories,
+            counts.sectors,
+            counts.establishments,
+        )
+
+
+@dataclass(frozen=True)
 class Dynamics:
     """Establishment flows of the same territory x sector cells between two dates.
 
