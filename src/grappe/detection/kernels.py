@@ -466,3 +466,48 @@ def best_per_group(
         pa = p_adjusted[t]
         if not np.isnan(pa) and (np.isnan(p_adjusted_best[g]) or pa < p_adjusted_best[g]):
             p_adjusted_best[g] = pa
+
+
+@njit(cache=True)
+def rows_with_repeats(idx: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """Which of the rows ``rows`` of ``idx`` (values in ``[0, n)``) hold a value twice."""
+    seen = np.full(n, -1, dtype=np.int64)
+    out = np.zeros(len(rows), dtype=np.bool_)
+    for t in range(len(rows)):
+        r = rows[t]
+        for k in range(idx.shape[1]):
+            v = idx[r, k]
+            if seen[v] == t:
+                out[t] = True
+                break
+            seen[v] = t
+    return out
+
+
+@njit(cache=True)
+def self_pairs(idx: np.ndarray, cards: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (draw, territory) pairs where territory ``i`` occurs among the first ``c_i``
+    indices of a draw (a row of ``idx``), by territory, then draw: ``ptr`` (the pairs of
+    ``i`` are ``ptr[i]:ptr[i + 1]``), the draw of each pair and the index that replaces
+    ``i`` in it (the ``(c_i + 1)``-th of the row)."""
+    n = len(cards)
+    size, width = idx.shape
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    for b in range(size):
+        for k in range(width - 1):
+            i = idx[b, k]
+            if k < cards[i]:
+                ptr[i + 1] += 1
+    for i in range(n):
+        ptr[i + 1] += ptr[i]
+    fill = ptr[:-1].copy()
+    pair_b = np.empty(ptr[n], dtype=np.int64)
+    pair_repl = np.empty(ptr[n], dtype=np.int64)
+    for b in range(size):
+        for k in range(width - 1):
+            i = idx[b, k]
+            if k < cards[i]:
+                pair_b[fill[i]] = b
+                pair_repl[fill[i]] = idx[b, cards[i]]
+                fill[i] += 1
+    return ptr, pair_b, pair_repl

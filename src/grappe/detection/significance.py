@@ -125,7 +125,13 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
-from grappe.detection.kernels import block_tail_counts, candidate_cells, candidate_counts
+from grappe.detection.kernels import (
+    block_tail_counts,
+    candidate_cells,
+    candidate_counts,
+    rows_with_repeats,
+    self_pairs,
+)
 from grappe.detection.segments import order_within, unique_keys
 from grappe.detection.weights import SpatialWeights
 from grappe.errors import InputError
@@ -1019,8 +1025,7 @@ def _draw_block(n: int, permutations: int, width: int, rng: np.random.Generator)
     idx = rng.integers(0, n, size=(permutations, width))
     redo = np.arange(permutations)
     while len(redo):
-        rows = np.sort(idx[redo], axis=1)
-        redo = redo[(rows[:, 1:] == rows[:, :-1]).any(axis=1)]
+        redo = redo[rows_with_repeats(idx, redo, n)]
         idx[redo] = rng.integers(0, n, size=(len(redo), width))
     return idx
 
@@ -1147,20 +1152,13 @@ class _ExtraDraws:
         width = min(int(cards.max()) + 1, n)
         idx = _draw_block(n, size, width, rng)
         index_type = np.int32 if n < 2**31 else np.int64
-        position = np.arange(width - 1)[None, :]
-        pb, pk = np.nonzero(position < cards[idx[:, : width - 1]])
-        pi = idx[pb, pk]
-        repl = idx[pb, cards[pi]]
-        # Stable sort by territory; 16-bit keys take numpy's radix sort.
-        order = np.argsort(pi.astype(np.uint16) if n <= 2**16 else pi, kind="stable")
-        ptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(pi, minlength=n), out=ptr[1:])
+        ptr, pair_b, pair_repl = self_pairs(idx, cards.astype(np.int64))
         return cls(
             # 16-bit indices where they fit: the counting streams them once per sector.
             np.ascontiguousarray(idx.T, dtype=np.uint16 if n <= 2**16 else index_type),
             ptr,
-            pb[order].astype(index_type),
-            repl[order].astype(index_type),
+            pair_b.astype(index_type),
+            pair_repl.astype(index_type),
         )
 
     def larger(
