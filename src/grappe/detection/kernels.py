@@ -289,6 +289,7 @@ def candidate_cells(
     pair_i: np.ndarray,
     pair_repl: np.ndarray,
     tie_rtol: float,
+    lower: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The cells with a positive neighbour sum, sector by sector, and round 0 of their test.
 
@@ -296,7 +297,8 @@ def candidate_cells(
     (:func:`candidate_counts`), by increasing territory: their territory, value, neighbour
     sum (the row of ``adjacency @ y``, same additions) and, when ``idx`` holds draws, the
     draws with neighbour sum ``>=`` (``ge``) and ``<=`` (``le``) the observed one within the
-    tie tolerance and the mean and variance of their draws. Draw ``b`` gives territory ``i``
+    tie tolerance (``le`` only with ``lower``, else empty) and the mean and variance of their
+    draws. Draw ``b`` gives territory ``i``
     the sum of ``y`` over the first ``c_i`` indices of row ``b`` of ``idx`` (the same number
     for every territory of that cardinality), except in the rows ``pair_b`` where ``i``
     (``pair_i``) occurs among them: there ``pair_repl`` replaces it. ``card_pos[i]`` is the
@@ -308,7 +310,7 @@ def candidate_cells(
     own = np.empty(m)
     lag = np.empty(m)
     ge = np.zeros(m, dtype=np.int64)
-    le = np.zeros(m, dtype=np.int64)
+    le = np.zeros(m if lower else 0, dtype=np.int64)
     mean = np.zeros(m)
     var = np.zeros(m)
     for j in prange(s):
@@ -328,7 +330,7 @@ def candidate_cells(
         if idx.shape[0] > 0:
             _sector_counts(
                 y, rows[first:last], lag[first:last], idx, card_values, card_pos, pair_b,
-                pair_i, pair_repl, tie_rtol, ge[first:last], le[first:last],
+                pair_i, pair_repl, tie_rtol, ge[first:last], le[first:last] if lower else le,
                 mean[first:last], var[first:last],
             )
     return rows, own, lag, ge, le, mean, var
@@ -351,7 +353,8 @@ def _sector_counts(
     mean: np.ndarray,
     var: np.ndarray,
 ) -> None:
-    """Round 0 of :func:`candidate_cells` for the cells ``rows`` of one sector."""
+    """Round 0 of :func:`candidate_cells` for the cells ``rows`` of one sector (``le``
+    empty: not counted)."""
     n = len(y)
     p = idx.shape[0]
     n_cards = len(card_values)
@@ -362,6 +365,7 @@ def _sector_counts(
     s1_card = np.empty(n_cards)
     s2_card = np.empty(n_cards)
     m = len(rows)
+    counting_le = len(le) == m
     s1 = np.empty(m)
     s2 = np.empty(m)
     position = np.full(n, -1, dtype=np.int64)
@@ -403,7 +407,8 @@ def _sector_counts(
         low = a - tie_rtol * a
         high = a + tie_rtol * a
         ge[q] = p - _first_at_least(ordered[kk], 0, p, low)
-        le[q] = _count_at_most(ordered[kk], 0, p, high)
+        if counting_le:
+            le[q] = _count_at_most(ordered[kk], 0, p, high)
     for t in range(len(pair_i)):
         i = pair_i[t]
         q = position[i]
@@ -416,7 +421,8 @@ def _sector_counts(
         low = a - tie_rtol * a
         high = a + tie_rtol * a
         ge[q] += int(own >= low) - int(value >= low)
-        le[q] += int(own <= high) - int(value <= high)
+        if counting_le:
+            le[q] += int(own <= high) - int(value <= high)
         mu = mu0[kk]
         s1[q] += own - value
         s2[q] += (own - mu) ** 2 - (value - mu) ** 2
@@ -511,3 +517,55 @@ def self_pairs(idx: np.ndarray, cards: np.ndarray) -> tuple[np.ndarray, np.ndarr
                 pair_repl[fill[i]] = idx[b, cards[i]]
                 fill[i] += 1
     return ptr, pair_b, pair_repl
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def gi_values(
+    y: np.ndarray,
+    lag: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    self_weight: np.ndarray,
+    other_weight: np.ndarray,
+    expected: np.ndarray,
+    var_factor: np.ndarray,
+    total: np.ndarray,
+    mean: np.ndarray,
+    variance: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gi* and its analytic z-value of cells (territory ``i``, sector ``j``, value ``y``,
+    neighbour sum ``lag``), as esda computes them: ``(w_ii y + w lag) / total`` and
+    ``(G - E[G]) / sqrt(var_factor * variance / mean^2)``; NaN where a sector has none."""
+    m = len(y)
+    statistic = np.empty(m)
+    z = np.empty(m)
+    for q in prange(m):
+        a, b = i[q], j[q]
+        g = (self_weight[a] * y[q] + other_weight[a] * lag[q]) / total[b]
+        statistic[q] = g
+        z[q] = (g - expected[a]) / np.sqrt(var_factor[a] * (variance[b] / (mean[b] * mean[b])))
+    return statistic, z
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def gi_z_sim(
+    statistic: np.ndarray,
+    y: np.ndarray,
+    draw_mean: np.ndarray,
+    draw_var: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    self_weight: np.ndarray,
+    other_weight: np.ndarray,
+    total: np.ndarray,
+) -> np.ndarray:
+    """``(G - mean of the permuted G) / their std`` of cells (float32), from the mean and
+    variance of their permuted neighbour sums."""
+    m = len(y)
+    out = np.empty(m, dtype=np.float32)
+    for q in prange(m):
+        a, b = i[q], j[q]
+        sim_mean = (self_weight[a] * y[q] + other_weight[a] * draw_mean[q]) / total[b]
+        sim_sd = other_weight[a] * np.sqrt(draw_var[q]) / total[b]
+        out[q] = (statistic[q] - sim_mean) / sim_sd
+    return out

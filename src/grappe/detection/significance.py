@@ -129,6 +129,8 @@ from grappe.detection.kernels import (
     block_tail_counts,
     candidate_cells,
     candidate_counts,
+    gi_values,
+    gi_z_sim,
     rows_with_repeats,
     self_pairs,
 )
@@ -1066,16 +1068,19 @@ class _Cells:
     y: np.ndarray  # value of the cell
     lag: np.ndarray  # observed neighbour sum (self excluded)
     ge: np.ndarray | None  # draws with neighbour sum >= the observed one ...
-    le: np.ndarray | None  # ... and <= it (tie tolerance)
+    le: np.ndarray | None  # ... and <= it (tie tolerance), when counted
     mean: np.ndarray | None  # mean of the draws' neighbour sums
     var: np.ndarray | None  # and their variance
 
 
-def _candidates(problem: _Problem, valid: np.ndarray, draws: _Draws | None) -> _Cells:
+def _candidates(
+    problem: _Problem, valid: np.ndarray, draws: _Draws | None, lower: bool
+) -> _Cells:
     """The candidate cells and their round-0 counts, in two compiled passes over the sectors
     (:func:`grappe.detection.kernels.candidate_cells`): the draw sums of each cardinality,
     sorted once, a binary search per cell, then the rows where a territory meets itself.
     ``method="direct"`` counts the same draws cell by cell instead (:func:`_counts_direct`).
+    The draws below the observed sum (``le``) are counted only with ``lower``.
     """
     values = problem.values
     adjacency = problem.weights.adjacency
@@ -1096,14 +1101,15 @@ def _candidates(problem: _Problem, valid: np.ndarray, draws: _Draws | None) -> _
         none = np.zeros(0, dtype=np.int64)
         drawn = (np.zeros((0, 1), dtype=np.int64), none, none, none, none, none)
     rows, y, lag, ge, le, mean, var = candidate_cells(
-        *csc, *csr, *transposed, starts, *drawn, _TIE_RTOL
+        *csc, *csr, *transposed, starts, *drawn, _TIE_RTOL, lower
     )
     cols = np.repeat(np.arange(problem.n_sectors, dtype=np.int32), per_sector)
-    cells = _Cells(rows, cols, y, lag, ge, le, mean, var)
+    cells = _Cells(rows, cols, y, lag, ge, le if lower else None, mean, var)
     if draws is None:
         cells.ge = cells.le = cells.mean = cells.var = None
     elif not shared:
-        cells.ge, cells.le, cells.mean, cells.var = _counts_direct(problem, draws, cells)
+        cells.ge, le, cells.mean, cells.var = _counts_direct(problem, draws, cells)
+        cells.le = le if lower else None
     return cells
 
 
@@ -1442,6 +1448,8 @@ class _GiFinisher:
     cells and, on demand, every cell.
     """
 
+    lower = False  # Gi* only counts the draws at least as large as observed
+
     def __init__(self, problem: _Problem, transform: Transform) -> None:
         self.problem = problem
         self.transform = transform
@@ -1469,11 +1477,11 @@ class _GiFinisher:
     def _values(
         self, y: np.ndarray, lag: np.ndarray, i: np.ndarray, j: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            statistic = (self.self_weight[i] * y + self.other_weight[i] * lag) / self.total[j]
-            expected_variance = self.var_factor[i] * (self.variance[j] / self.mean[j] ** 2)
-            z = (statistic - self.expected[i]) / np.sqrt(expected_variance)
-        return statistic, z
+        """Gi* and z of the cells (territory ``i``, sector ``j``), one compiled pass."""
+        return gi_values(
+            y, lag, i, j, self.self_weight, self.other_weight, self.expected, self.var_factor,
+            self.total, self.mean, self.variance,
+        )
 
     def finish(self, cells: _Cells) -> _Finished:
         statistic, z = self._values(cells.y, cells.lag, cells.rows, cells.cols)
@@ -1481,12 +1489,10 @@ class _GiFinisher:
         out = _Finished(statistic, z, tested, tested)
         if cells.ge is not None:
             assert cells.mean is not None and cells.var is not None
-            i, j = cells.rows, cells.cols
-            total = self.total[j]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                sim_mean = (self.self_weight[i] * cells.y + self.other_weight[i] * cells.mean) / total
-                sim_sd = self.other_weight[i] * np.sqrt(cells.var) / total
-                out.z_sim = ((statistic - sim_mean) / sim_sd).astype(np.float32)
+            out.z_sim = gi_z_sim(
+                statistic, cells.y, cells.mean, cells.var, cells.rows, cells.cols,
+                self.self_weight, self.other_weight, self.total,
+            )
             out.larger = cells.ge
         return out
 
@@ -1494,9 +1500,12 @@ class _GiFinisher:
         y = self.problem.values.toarray()
         lag = np.asarray(self.problem.weights.adjacency @ y)
         n, s = y.shape
-        statistic, z = self._values(y, lag, np.arange(n)[:, None], np.arange(s)[None, :])
+        i = np.repeat(np.arange(n), s)
+        j = np.tile(np.arange(s), n)
+        statistic, z = self._values(y.ravel(), lag.ravel(), i, j)
+        z = z.reshape(n, s)
         z[:, ~self.valid] = np.nan
-        return {"statistic": statistic, "z": z}
+        return {"statistic": statistic.reshape(n, s), "z": z}
 
     def result(self, common: dict[str, Any]) -> GetisOrd:
         return GetisOrd(**common, dense=self.dense, expected=self.expected)
@@ -1508,6 +1517,8 @@ class _MoranFinisher:
     The statistic needs the standardised values of the neighbours (esda's spatial lag of
     ``z``): it is computed on dense blocks of sectors, then taken at the candidate cells.
     """
+
+    lower = True  # below-mean cells count the draws at most as large as observed
 
     def __init__(self, problem: _Problem, transform: Transform) -> None:
         self.problem = problem
@@ -1593,7 +1604,7 @@ def _run(
     valid = finisher.valid
     draws = _Draws.make(problem.weights.cardinalities, p, problem.rng) if p else None
     with reporter.step(label, total=problem.n_sectors) as advance:
-        cells = _candidates(problem, valid, draws)
+        cells = _candidates(problem, valid, draws, finisher.lower)
         out = finisher.finish(cells)
         # Gi* tests every candidate; local Moran not those exactly at the sector mean.
         keep = slice(None) if out.tested.all() else np.flatnonzero(out.tested)
