@@ -797,23 +797,19 @@ def _lift(
     t_index = np.searchsorted(level_territories, parent)
     t_index = np.minimum(t_index, len(level_territories) - 1)
     has_parent = level_territories[t_index] == parent
-    row_t = t_index[test.rows]
+    # The candidate of each tested cell (-1: outside every candidate, or of a territory or
+    # sector the level does not hold), then per candidate, in one compiled pass: the smallest
+    # p, among those the largest z, among those the first territory (tens of millions of
+    # tested cells, none copied).
     ok = has_parent[test.rows] & known_sector[test.cols]
-    key = row_t[ok].astype(np.int64) * s + column[test.cols[ok]]
-    p = test.p[ok]
-    p_adj = test.p_adjusted[ok]
-    z = test.z[ok]
-    where = test.rows[ok]
-
+    key = t_index[test.rows].astype(np.int64) * s + column[test.cols]
+    key[~ok] = -1
+    del ok
     # The candidates come in row-major order: their keys are sorted.
     cand_key = cand_rows.astype(np.int64) * s + cand_cols
     n_cand = len(cand_key)
-    # Candidate of each tested cell (cells outside every candidate are dropped), then per
-    # candidate, in one compiled pass: the smallest p, among those the largest z, among those
-    # the first territory (tens of millions of tested cells).
     at = positions(cand_key, key)
-    inside = at >= 0
-    cand = at[inside]
+    del key
     valid = np.zeros(s, dtype=bool)
     valid[column[known_sector & test.valid_sector]] = True
     out_p = np.ones(n_cand)
@@ -822,10 +818,7 @@ def _lift(
     out_padj = np.where(valid[cand_cols], 1.0, np.nan)
     # Benjamini-Hochberg is monotone in p within a sector: the smallest p has the smallest
     # adjusted p.
-    best_per_group(
-        cand, p[inside], z[inside], where[inside].astype(np.int64), p_adj[inside],
-        out_p, best_z, first, out_padj,
-    )
+    best_per_group(at, test.p, test.z, test.rows, test.p_adjusted, out_p, best_z, first, out_padj)
     found = first < np.iinfo(np.int64).max
     out_z = np.where(found & np.isfinite(best_z), best_z, np.nan)
     hotspot = np.where(found, first, -1)

@@ -450,10 +450,13 @@ def best_per_group(
     The best has the smallest ``p``, among those the largest ``z`` (NaN counts as -inf),
     among those the smallest ``where``; it is compared with the initial content of the
     ``*_best`` arrays as with one more member. ``p_adjusted_best`` takes the smallest
-    ``p_adjusted`` of the group, NaN ignored (``numpy.fmin``).
+    ``p_adjusted`` of the group, NaN ignored (``numpy.fmin``). Members of group -1 belong
+    to none.
     """
     for t in range(len(group)):
         g = group[t]
+        if g < 0:
+            continue
         pv = p[t]
         zv = z[t]
         if np.isnan(zv):
@@ -569,3 +572,26 @@ def gi_z_sim(
         sim_sd = other_weight[a] * np.sqrt(draw_var[q]) / total[b]
         out[q] = (statistic[q] - sim_mean) / sim_sd
     return out
+
+
+@njit(cache=True, parallel=True)
+def bh_adjusted(
+    p: np.ndarray, order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, out: np.ndarray
+) -> None:
+    """Benjamini–Hochberg adjusted p-values into ``out``, family by family.
+
+    ``order`` sorts the p-values by family, then by value; family ``g`` holds the sorted
+    positions ``starts[g]:starts[g + 1]`` and counts ``sizes[g]`` hypotheses. The value at
+    rank ``r`` is the running minimum, from the largest rank down, of ``(m / r) * p``,
+    clipped to [0, 1] (the members not given count as ``p = 1``: the clip accounts for them).
+    The families are shared out between the cores.
+    """
+    for g in prange(len(starts) - 1):
+        first, last = starts[g], starts[g + 1]
+        m = float(sizes[g])
+        running = np.inf
+        for t in range(last - 1, first - 1, -1):
+            value = (m / float(t - first + 1)) * p[order[t]]
+            if value < running:
+                running = value
+            out[order[t]] = min(max(running, 0.0), 1.0)

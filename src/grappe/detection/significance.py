@@ -126,6 +126,7 @@ import scipy.sparse as sp
 from scipy import stats
 
 from grappe.detection.kernels import (
+    bh_adjusted,
     block_tail_counts,
     candidate_cells,
     candidate_counts,
@@ -766,37 +767,33 @@ def benjamini_hochberg(p_values: Any, groups: Any = None, family_sizes: Any = No
         g = np.asarray(groups, dtype=np.int64)
     if len(g) and g.min() < 0:
         raise InputError("benjamini_hochberg: groups must be non-negative integers")
-    out = np.full(len(p), np.nan)
     # Without NaN (the usual case) the p-values are used in place: tens of millions of
     # cells, so every copy counts in the peak memory.
     where = None if everywhere else np.flatnonzero(valid)
     del valid
     if len(p) == 0 or (where is not None and len(where) == 0):
-        return out
+        return np.full(len(p), np.nan)
     pv, gv = (p, g) if where is None else (p[where], g[where])
-    order, ps, gs, starts, counts, rank = _ranked(pv, gv)
-    del gs
+    n_groups = int(gv.max()) + 1
+    counts = np.bincount(gv, minlength=n_groups)
     if family_sizes is None:
         sizes = counts
     else:
         declared = np.asarray(family_sizes, dtype=np.int64)
-        if declared.ndim != 1 or declared.size <= int(gv[order[-1]]):
+        if declared.ndim != 1 or declared.size < n_groups:
             raise InputError("benjamini_hochberg: family_sizes must give a size for every group")
-        sizes = declared[gv[order[starts]]]
+        sizes = declared[:n_groups]
         if (sizes < counts).any():
             raise InputError("benjamini_hochberg: a family size is smaller than its p-values")
-    # ps * (m / rank), computed in place, the same operations in the same order.
-    adjusted = np.repeat(sizes.astype(np.float64), counts)
-    adjusted /= rank
-    del rank
-    adjusted *= ps
-    del ps
-    for start, end in zip(starts.tolist(), (starts + counts).tolist(), strict=True):
-        seg = adjusted[start:end][::-1]
-        np.minimum.accumulate(seg, out=seg)
-    # The padded p = 1 members add m / j >= 1 terms: the clip at 1 accounts for them.
-    np.clip(adjusted, 0.0, 1.0, out=adjusted)
-    out[order if where is None else where[order]] = adjusted
+    starts = np.zeros(n_groups + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    # One compiled pass per family, in place of the values sorted by family and p-value.
+    adjusted = np.empty(len(pv))
+    bh_adjusted(pv, order_within(gv, pv), starts, sizes, adjusted)
+    if where is None:
+        return adjusted
+    out = np.full(len(p), np.nan)
+    out[where] = adjusted
     return out
 
 
