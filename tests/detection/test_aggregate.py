@@ -777,7 +777,8 @@ def test_levels_from_one_pass_are_the_levels_counted_apart(real_store: Path, at:
     # A level asked for its establishments only gets the same territories, sectors and counts.
     light = aggregate_levels(real_store, levels, "division", at=at, establishments_only=("commune",))
     full, fine = together["commune"], light["commune"]
-    assert isinstance(fine, EstablishmentCounts) and not isinstance(light["epci"], EstablishmentCounts)
+    assert isinstance(fine, EstablishmentCounts)
+    assert not isinstance(light["epci"], EstablishmentCounts)
     assert fine.territories.tolist() == full.territories.tolist()
     assert fine.sectors.tolist() == full.sectors.tolist()
     assert (fine.establishments != full.establishments).nnz == 0

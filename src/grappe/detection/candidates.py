@@ -113,9 +113,9 @@ from grappe.detection.counts import TERRITORY_LEVELS, Counts, EstablishmentCount
 from grappe.detection.indicators import Measure, indicators, json_default, write_frame
 from grappe.detection.kernels import best_per_group
 from grappe.detection.rules import RuleThresholds, apply_rules
-from grappe.detection.segments import positions
 from grappe.detection.sector_groups import SectorGroup
 from grappe.detection.sector_groups import load as load_sector_groups
+from grappe.detection.segments import positions
 from grappe.detection.significance import MAX_PERMUTATIONS, benjamini_hochberg, getis_ord
 from grappe.detection.weights import SpatialWeights, contiguity
 from grappe.errors import InputError
@@ -559,9 +559,10 @@ def _counts(
             raise
         counts = aggregate(store, level, sectors, at=at, engine=engine, reporter=reporter)
         return EstablishmentCounts.of(counts), counts, "level"
-    fine, counts = both["commune"], both[level]
-    assert isinstance(fine, EstablishmentCounts) and isinstance(counts, Counts)
-    return fine, counts, "commune"
+    fine, rolled = both["commune"], both[level]
+    assert isinstance(fine, EstablishmentCounts)
+    assert isinstance(rolled, Counts)
+    return fine, rolled, "commune"
 
 
 @lru_cache(maxsize=8)

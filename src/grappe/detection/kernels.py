@@ -592,6 +592,5 @@ def bh_adjusted(
         running = np.inf
         for t in range(last - 1, first - 1, -1):
             value = (m / float(t - first + 1)) * p[order[t]]
-            if value < running:
-                running = value
+            running = min(running, value)
             out[order[t]] = min(max(running, 0.0), 1.0)

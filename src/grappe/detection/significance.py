@@ -329,10 +329,7 @@ class LocalStatistic:
         exact upper-tail p-value is 1, so they stay in the family with it.
         """
         n, s = self.shape
-        if self.permutations:
-            p = self.cell_p_sim
-        else:
-            p = np.asarray(stats.norm.sf(np.abs(self.cell_z)))
+        p = self.cell_p_sim if self.permutations else np.asarray(stats.norm.sf(np.abs(self.cell_z)))
         valid = self.valid_sector
         if self.fdr == "territories":
             groups = self.cell_cols.astype(np.uint16) if s < 2**16 else self.cell_cols
@@ -1485,7 +1482,8 @@ class _GiFinisher:
         tested = np.ones(len(cells.rows), dtype=bool)  # every candidate
         out = _Finished(statistic, z, tested, tested)
         if cells.ge is not None:
-            assert cells.mean is not None and cells.var is not None
+            assert cells.mean is not None
+            assert cells.var is not None
             out.z_sim = gi_z_sim(
                 statistic, cells.y, cells.mean, cells.var, cells.rows, cells.cols,
                 self.self_weight, self.other_weight, self.total,
@@ -1575,7 +1573,9 @@ class _MoranFinisher:
         tested = z != 0
         out = _Finished(taken["statistic"], taken["z"], tested, z > 0)
         if cells.ge is not None:
-            assert cells.le is not None and cells.mean is not None and cells.var is not None
+            assert cells.le is not None
+            assert cells.mean is not None
+            assert cells.var is not None
             # I_i is increasing in the neighbour sum when z_i > 0, decreasing when z_i < 0.
             out.larger = np.where(z > 0, cells.ge, cells.le)
             card = self.problem.weights.cardinalities[cells.rows].astype(np.float64)
@@ -1599,7 +1599,10 @@ def _run(
 ) -> LocalStatistic:
     p = problem.permutations
     valid = finisher.valid
-    draws = _Draws.make(problem.weights.cardinalities, p, problem.rng) if p else None
+    draws = None
+    if p:
+        assert problem.rng is not None
+        draws = _Draws.make(problem.weights.cardinalities, p, problem.rng)
     with reporter.step(label, total=problem.n_sectors) as advance:
         cells = _candidates(problem, valid, draws, finisher.lower)
         out = finisher.finish(cells)
