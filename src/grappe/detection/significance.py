@@ -30,7 +30,10 @@ tests check both agree bit for bit): no screen, no approximation, every call is 
 permutation test. Ties are compared in the neighbour-sum space with a relative tolerance of
 1e-10, so that rounding cannot split equal sums. The loops over draws, cells and corrections
 are compiled (:mod:`grappe.detection.kernels`, numba), with the same additions in the same
-order as the vectorised numpy code they replaced: the same counts, about six times as fast.
+order as the vectorised numpy code they replaced: the same counts. They run on the cells that
+can be tested only (a non-empty neighbourhood, about a third of the cells at commune level),
+sector by sector, and the result keeps its arrays for those cells (``cell_*``): the
+territories x sectors arrays are built from them when asked for.
 
 Which cells are tested
 ----------------------
@@ -100,9 +103,11 @@ has used exactly the first ``P_r`` draws of this stream, whatever other cells or
 refined: the results are reproducible bit for bit, do not depend on timing nor on the order of
 the work, and a sector gets the same results when computed alone (``fdr="territories"``).
 Each block is counted with the same shared prefix sums and corrections as round 0, only for
-the cells being refined, in one compiled pass over the block's draws per sector
-(:func:`grappe.detection.kernels.block_tail_counts`: running sums up to the largest
-cardinality of the cells, a comparison per cell). ``z_sim`` keeps the moments of round 0.
+the cells being refined, in one compiled call per round for every sector
+(:func:`grappe.detection.kernels.block_tail_counts`: per sector, running sums of the draws up
+to the largest cardinality of its cells, adding only the non-zero values; at each cardinality
+a binary search of each draw's sum among the sorted thresholds of the cells). ``z_sim`` keeps
+the moments of round 0.
 
 Every result reports its refinement: ``draws`` (per cell), ``refined`` (cells given more than
 ``P`` draws), ``sector_draws`` (the most draws used in each sector) and ``unsettled``: cells
@@ -1189,7 +1194,7 @@ class _ExtraDraws:
                     problem.column(int(cols[g0])), rows[at], c_cells[at], low[at], high[at], up[at]
                 )
             return out
-        # One compiled pass over the draws per sector: running sums up to the cells' largest
+        # One compiled call for every sector: running sums up to the cells' largest
         # cardinality, then the rows where a cell's own territory sits among its first c
         # indices (its draw skips itself and takes the next index instead).
         values = problem.values
