@@ -290,15 +290,15 @@ def candidate_cells(
     pair_repl: np.ndarray,
     tie_rtol: float,
     lower: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The cells with a positive neighbour sum, sector by sector, and round 0 of their test.
 
     Sector ``j`` (column of the CSC values) holds the cells ``starts[j]:starts[j + 1]``
     (:func:`candidate_counts`), by increasing territory: their territory, value, neighbour
     sum (the row of ``adjacency @ y``, same additions) and, when ``idx`` holds draws, the
     draws with neighbour sum ``>=`` (``ge``) and ``<=`` (``le``) the observed one within the
-    tie tolerance (``le`` only with ``lower``, else empty) and the mean and variance of their
-    draws. Draw ``b`` gives territory ``i``
+    tie tolerance (``le`` only with ``lower``, else empty) and the standardised neighbour
+    sum ``(observed - mean of the draws) / their std`` (float32). Draw ``b`` gives territory ``i``
     the sum of ``y`` over the first ``c_i`` indices of row ``b`` of ``idx`` (the same number
     for every territory of that cardinality), except in the rows ``pair_b`` where ``i``
     (``pair_i``) occurs among them: there ``pair_repl`` replaces it. ``card_pos[i]`` is the
@@ -309,10 +309,9 @@ def candidate_cells(
     rows = np.empty(m, dtype=np.int32)
     own = np.empty(m)
     lag = np.empty(m)
-    ge = np.zeros(m, dtype=np.int64)
-    le = np.zeros(m if lower else 0, dtype=np.int64)
-    mean = np.zeros(m)
-    var = np.zeros(m)
+    ge = np.zeros(m, dtype=np.int32)
+    le = np.zeros(m if lower else 0, dtype=np.int32)
+    z_lag = np.zeros(m, dtype=np.float32)
     for j in prange(s):
         first, last = starts[j], starts[j + 1]
         if first == last:
@@ -331,12 +330,12 @@ def candidate_cells(
             _sector_counts(
                 y, rows[first:last], lag[first:last], idx, card_values, card_pos, pair_b,
                 pair_i, pair_repl, tie_rtol, ge[first:last], le[first:last] if lower else le,
-                mean[first:last], var[first:last],
+                z_lag[first:last],
             )
-    return rows, own, lag, ge, le, mean, var
+    return rows, own, lag, ge, le, z_lag
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _sector_counts(
     y: np.ndarray,
     rows: np.ndarray,
@@ -350,8 +349,7 @@ def _sector_counts(
     tie_rtol: float,
     ge: np.ndarray,
     le: np.ndarray,
-    mean: np.ndarray,
-    var: np.ndarray,
+    z_lag: np.ndarray,
 ) -> None:
     """Round 0 of :func:`candidate_cells` for the cells ``rows`` of one sector (``le``
     empty: not counted)."""
@@ -429,8 +427,9 @@ def _sector_counts(
     for q in range(m):
         kk = card_pos[rows[q]]
         first = s1[q] / p
-        mean[q] = mu0[kk] + first
-        var[q] = max(s2[q] / p - first * first, 0.0)
+        mean = mu0[kk] + first
+        var = max(s2[q] / p - first * first, 0.0)
+        z_lag[q] = (lag[q] - mean) / np.sqrt(var)
 
 
 @njit(cache=True)
@@ -548,30 +547,6 @@ def gi_values(
         statistic[q] = g
         z[q] = (g - expected[a]) / np.sqrt(var_factor[a] * (variance[b] / (mean[b] * mean[b])))
     return statistic, z
-
-
-@njit(cache=True, parallel=True, error_model="numpy")
-def gi_z_sim(
-    statistic: np.ndarray,
-    y: np.ndarray,
-    draw_mean: np.ndarray,
-    draw_var: np.ndarray,
-    i: np.ndarray,
-    j: np.ndarray,
-    self_weight: np.ndarray,
-    other_weight: np.ndarray,
-    total: np.ndarray,
-) -> np.ndarray:
-    """``(G - mean of the permuted G) / their std`` of cells (float32), from the mean and
-    variance of their permuted neighbour sums."""
-    m = len(y)
-    out = np.empty(m, dtype=np.float32)
-    for q in prange(m):
-        a, b = i[q], j[q]
-        sim_mean = (self_weight[a] * y[q] + other_weight[a] * draw_mean[q]) / total[b]
-        sim_sd = other_weight[a] * np.sqrt(draw_var[q]) / total[b]
-        out[q] = (statistic[q] - sim_mean) / sim_sd
-    return out
 
 
 @njit(cache=True, parallel=True)

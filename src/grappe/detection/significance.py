@@ -136,7 +136,6 @@ from grappe.detection.kernels import (
     candidate_cells,
     candidate_counts,
     gi_values,
-    gi_z_sim,
     rows_with_repeats,
     self_pairs,
 )
@@ -1068,8 +1067,9 @@ class _Cells:
     lag: np.ndarray  # observed neighbour sum (self excluded)
     ge: np.ndarray | None  # draws with neighbour sum >= the observed one ...
     le: np.ndarray | None  # ... and <= it (tie tolerance), when counted
-    mean: np.ndarray | None  # mean of the draws' neighbour sums
-    var: np.ndarray | None  # and their variance
+    # (observed - mean of the draws' neighbour sums) / their std, float32: every statistic
+    # here is affine in the neighbour sum, so its z_sim is this, signed by the slope.
+    z_lag: np.ndarray | None
 
 
 def _candidates(
@@ -1099,29 +1099,28 @@ def _candidates(
     else:
         none = np.zeros(0, dtype=np.int64)
         drawn = (np.zeros((0, 1), dtype=np.int64), none, none, none, none, none)
-    rows, y, lag, ge, le, mean, var = candidate_cells(
+    rows, y, lag, ge, le, z_lag = candidate_cells(
         *csc, *csr, *transposed, starts, *drawn, _TIE_RTOL, lower
     )
     cols = np.repeat(np.arange(problem.n_sectors, dtype=np.int32), per_sector)
-    cells = _Cells(rows, cols, y, lag, ge, le if lower else None, mean, var)
+    cells = _Cells(rows, cols, y, lag, ge, le if lower else None, z_lag)
     if draws is None:
-        cells.ge = cells.le = cells.mean = cells.var = None
+        cells.ge = cells.le = cells.z_lag = None
     elif not shared:
-        cells.ge, le, cells.mean, cells.var = _counts_direct(problem, draws, cells)
+        cells.ge, le, cells.z_lag = _counts_direct(problem, draws, cells)
         cells.le = le if lower else None
     return cells
 
 
 def _counts_direct(
     problem: _Problem, draws: _Draws, cells: _Cells
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The round-0 counts of the cells, drawing every territory's sums one by one (audit)."""
     y = problem.values.toarray()
     m = len(cells.rows)
     ge = np.zeros(m, dtype=np.int64)
     le = np.zeros(m, dtype=np.int64)
-    mean = np.zeros(m)
-    var = np.zeros(m)
+    z_lag = np.zeros(m, dtype=np.float32)
     order_rows = np.argsort(cells.rows, kind="stable")
     bounds = np.searchsorted(cells.rows[order_rows], np.arange(problem.n + 1))
     for i in np.flatnonzero(np.diff(bounds)).tolist():
@@ -1134,9 +1133,9 @@ def _counts_direct(
         a = cells.lag[at]
         ge[at] = (sums >= a - _TIE_RTOL * a).sum(axis=0)
         le[at] = (sums <= a + _TIE_RTOL * a).sum(axis=0)
-        mean[at] = sums.mean(axis=0)
-        var[at] = sums.var(axis=0)
-    return ge, le, mean, var
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z_lag[at] = (a - sums.mean(axis=0)) / np.sqrt(sums.var(axis=0))
+    return ge, le, z_lag
 
 
 # --------------------------------------------------------------------------- refinement
@@ -1487,12 +1486,8 @@ class _GiFinisher:
         tested = np.ones(len(cells.rows), dtype=bool)  # every candidate
         out = _Finished(statistic, z, tested, tested)
         if cells.ge is not None:
-            assert cells.mean is not None
-            assert cells.var is not None
-            out.z_sim = gi_z_sim(
-                statistic, cells.y, cells.mean, cells.var, cells.rows, cells.cols,
-                self.self_weight, self.other_weight, self.total,
-            )
+            # Gi* increases with the neighbour sum (positive weight): z_sim is z_lag.
+            out.z_sim = cells.z_lag
             out.larger = cells.ge
         return out
 
@@ -1524,12 +1519,7 @@ class _MoranFinisher:
         self.problem = problem
         self.transform = transform
         w = problem.weights
-        card = w.cardinalities.astype(np.float64)
         self.matrix = w.row_standardised if transform == "R" else w.adjacency
-        if transform == "R":
-            self.other_weight = np.divide(1.0, card, out=np.zeros_like(card), where=card > 0)
-        else:
-            self.other_weight = np.ones_like(card)
         self.wi = np.asarray(self.matrix.sum(axis=1)).ravel()
         self.wi2 = np.asarray(self.matrix.multiply(self.matrix).sum(axis=1)).ravel()
         self.expected = -self.wi / (w.n - 1)
@@ -1561,13 +1551,11 @@ class _MoranFinisher:
         zp, lp = z > 0, zl > 0
         quadrant = np.where(zp & lp, 1, np.where(~zp & lp, 2, np.where(~zp & ~lp, 3, 4)))
         quadrant = np.where(valid[None, :], quadrant, 0).astype(np.int8)
-        scale = (n - 1) / den / sd  # per sector, for the moments of the draws
-        return {"statistic": statistic, "z": zvalue, "quadrant": quadrant, "zs": z,
-                "mean": np.broadcast_to(mean, y.shape), "scale": np.broadcast_to(scale, y.shape)}
+        return {"statistic": statistic, "z": zvalue, "quadrant": quadrant, "zs": z}
 
     def finish(self, cells: _Cells) -> _Finished:
         m = len(cells.rows)
-        taken = {name: np.empty(m) for name in ("statistic", "z", "zs", "mean", "scale")}
+        taken = {name: np.empty(m) for name in ("statistic", "z", "zs")}
         starts = np.searchsorted(cells.cols, np.arange(self.problem.n_sectors + 1))
         for j0, j1 in self.problem.blocks():
             at = slice(starts[j0], starts[j1])
@@ -1579,16 +1567,10 @@ class _MoranFinisher:
         out = _Finished(taken["statistic"], taken["z"], tested, z > 0)
         if cells.ge is not None:
             assert cells.le is not None
-            assert cells.mean is not None
-            assert cells.var is not None
+            assert cells.z_lag is not None
             # I_i is increasing in the neighbour sum when z_i > 0, decreasing when z_i < 0.
             out.larger = np.where(z > 0, cells.ge, cells.le)
-            card = self.problem.weights.cardinalities[cells.rows].astype(np.float64)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                scale = taken["scale"] * self.other_weight[cells.rows]
-                sim_mean = z * scale * (cells.mean - card * taken["mean"])
-                sim_sd = np.abs(z) * scale * np.sqrt(cells.var)
-                out.z_sim = ((out.statistic - sim_mean) / sim_sd).astype(np.float32)
+            out.z_sim = np.where(z > 0, cells.z_lag, -cells.z_lag)
         return out
 
     def dense(self) -> dict[str, np.ndarray]:
