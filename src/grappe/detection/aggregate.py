@@ -31,7 +31,8 @@ from grappe.detection.counts import (
 )
 from grappe.detection.sector_groups import SectorGroup
 from grappe.detection.sector_groups import load as load_sector_groups
-from grappe.detection.segments import positions, unique_keys
+from grappe.detection.kernels import cell_numbers
+from grappe.detection.segments import positions
 from grappe.errors import FileFormatError, InputError
 from grappe.progress import SILENT, Reporter
 from grappe.storage.analytics import Analytics, connect
@@ -1175,7 +1176,7 @@ class _Layout:
     @classmethod
     def build(cls, rows: IntArray, cols: IntArray, shape: tuple[int, int]) -> _Layout:
         n_cols = max(shape[1], 1)
-        cells, inverse = unique_keys(rows.astype(np.int64) * n_cols + cols, shape[0] * n_cols)
+        cells, inverse = cell_numbers(rows, cols, shape[0], n_cols)
         indptr = np.searchsorted(cells // n_cols, np.arange(shape[0] + 1))
         # 32-bit indices when they fit, as scipy would choose: half the index memory.
         index_type = np.int32 if len(cells) < 2**31 and n_cols < 2**31 else np.int64

@@ -659,7 +659,7 @@ def _significance(
     rows, cols = result.cell_rows[upper], result.cell_cols[upper]  # 32-bit, sector-major
     z = result.cell_z[upper]
     if permutations:
-        p = result.cell_p_sim[upper]
+        p = result.p_sim_of(upper)
         floor = np.flatnonzero(result.cell_folded[upper] == 0)  # upper tail: folded = larger
         if len(floor):
             f_rows, f_cols = rows[floor].astype(np.int64), cols[floor].astype(np.int64)

@@ -569,3 +569,46 @@ def bh_adjusted(
             value = (m / float(t - first + 1)) * p[order[t]]
             running = min(running, value)
             out[order[t]] = min(max(running, 0.0), 1.0)
+
+
+@njit(cache=True)
+def cell_numbers(
+    rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (row, col) cells of entries, row-major, and the cell of each entry.
+
+    ``np.unique(rows * n_cols + cols, return_inverse=True)`` without a sort nor a table of
+    every possible cell: the entries are counted by row, then each row's columns are marked in
+    a table of ``n_cols``, numbered in order and looked up.
+    """
+    m = len(rows)
+    row_ptr = np.zeros(n_rows + 1, dtype=np.int64)
+    for t in range(m):
+        row_ptr[rows[t] + 1] += 1
+    for r in range(n_rows):
+        row_ptr[r + 1] += row_ptr[r]
+    fill = row_ptr[:-1].copy()
+    by_row = np.empty(m, dtype=np.int64)
+    for t in range(m):
+        by_row[fill[rows[t]]] = t
+        fill[rows[t]] += 1
+    number = np.full(n_cols, -1, dtype=np.int64)
+    keys = np.empty(m, dtype=np.int64)
+    inverse = np.empty(m, dtype=np.int64)
+    found = 0
+    for r in range(n_rows):
+        first, last = row_ptr[r], row_ptr[r + 1]
+        if first == last:
+            continue
+        for t in range(first, last):
+            number[cols[by_row[t]]] = 0
+        for c in range(n_cols):
+            if number[c] == 0:
+                number[c] = found + 1  # shifted: 0 marks a column seen, not numbered
+                keys[found] = r * n_cols + c
+                found += 1
+        for t in range(first, last):
+            inverse[by_row[t]] = number[cols[by_row[t]]] - 1
+        for t in range(first, last):
+            number[cols[by_row[t]]] = -1
+    return keys[:found].copy(), inverse

@@ -1,5 +1,5 @@
-"""Sorting values within groups (sectors, families) and numbering keys: indicators, rules,
-Benjamini–Hochberg, the assembly of counts, the refinement bounds."""
+"""Sorting values within groups (sectors, families), numbering and locating integer keys:
+indicators, rules, Benjamini–Hochberg, the assembly of counts, the refinement bounds."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ def unique_keys(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(keys, return_inverse=True)`` for integer keys in ``[0, size)``.
 
     When the key range is not much larger than the number of keys (up to 64 possible keys
-    per key: 35,000 communes x 732 sous-classes for 2.5 million cells), a mark per possible
-    key and a table of ranks replace the sort: linear, and the same result.
+    per key: the (round, tail count) pairs of the refinement bounds), a mark per possible key
+    and a table of ranks replace the sort: linear, and the same result.
     """
     if size > 64 * len(keys) + 2**20:
         cells, inverse = np.unique(keys, return_inverse=True)

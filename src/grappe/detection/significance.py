@@ -316,11 +316,15 @@ class LocalStatistic:
     @cached_property
     def cell_p_sim(self) -> np.ndarray:
         """``(cell_folded + 1) / (draws + 1)`` of the tested cells (NaN without permutations)."""
+        return self.p_sim_of(np.arange(len(self.cell_rows)))
+
+    def p_sim_of(self, at: np.ndarray) -> np.ndarray:
+        """``cell_p_sim`` at the positions ``at`` of the tested cells, without the others."""
         if self.permutations == 0:
-            return np.full(len(self.cell_rows), np.nan)
-        p = self.cell_folded.astype(np.float64)
+            return np.full(len(at), np.nan)
+        p = self.cell_folded[at].astype(np.float64)
         p += 1.0
-        p /= (np.asarray(self.schedule, dtype=np.float64) + 1.0)[self.cell_round]
+        p /= (np.asarray(self.schedule, dtype=np.float64) + 1.0)[self.cell_round[at]]
         return p
 
     @cached_property
