@@ -29,9 +29,9 @@ from grappe.detection.counts import (
     TotalFlows,
     Totals,
 )
+from grappe.detection.kernels import cell_numbers
 from grappe.detection.sector_groups import SectorGroup
 from grappe.detection.sector_groups import load as load_sector_groups
-from grappe.detection.kernels import cell_numbers
 from grappe.detection.segments import positions
 from grappe.errors import FileFormatError, InputError
 from grappe.progress import SILENT, Reporter
