@@ -1326,7 +1326,6 @@ class _Tested:
 
     rows: np.ndarray  # int32
     cols: np.ndarray  # int32
-    y: np.ndarray
     lag: np.ndarray
     statistic: np.ndarray
     z: np.ndarray
@@ -1615,7 +1614,6 @@ def _run(
         tested = _Tested(
             rows=cells.rows[keep],
             cols=cells.cols[keep],
-            y=cells.y[keep],
             lag=cells.lag[keep],
             statistic=out.statistic[keep],
             z=out.z[keep],
