@@ -29,7 +29,7 @@ from grappe.detection.counts import (
     TotalFlows,
     Totals,
 )
-from grappe.detection.kernels import cell_numbers
+from grappe.detection.kernels import cell_numbers, cell_sums
 from grappe.detection.sector_groups import SectorGroup
 from grappe.detection.sector_groups import load as load_sector_groups
 from grappe.detection.segments import positions
@@ -69,6 +69,9 @@ _AGGREGATE_MARK = "territory_level"
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+# A weighting by size band: the band id of each engine row and the integer weight of each id.
+Weight = tuple[npt.NDArray[np.integer], IntArray] | None
+_NO_BANDS = (np.zeros(0, dtype=np.int16), np.zeros(0, dtype=np.int64))
 
 
 @runtime_checkable
@@ -426,8 +429,7 @@ def cohort_survival(
     if not created.any():
         raise InputError(f"no establishment created in {cohort_year} in the fabric")
     index = _Index.build(tid, sid, created > 0)
-    rows_, cols_, keep = index.locate(tid, sid)
-    layout = _Layout.build(rows_, cols_, index.shape)
+    layout = _Layout.build(*index.locate(tid, sid), index.shape)
     return CohortSurvival(
         territory_level=territory_level,
         sector_level=sector_name,
@@ -435,8 +437,8 @@ def cohort_survival(
         horizon_years=horizon_years,
         territories=territory_codes[index.territories],
         sectors=sector_codes[index.sectors],
-        created=layout.matrix(created[keep]),
-        surviving=layout.matrix(survived[keep]),
+        created=layout.matrix(created),
+        surviving=layout.matrix(survived),
     )
 
 
@@ -585,13 +587,14 @@ class _BandRows:
         "central_end": ("e", "central"),
     }
 
-    def __getitem__(self, name: str) -> IntArray:
-        """The figure ``name`` of every row (integers)."""
+    def __getitem__(self, name: str) -> tuple[IntArray, Weight]:
+        """The figure ``name`` of every row: its flag counts and, for a figure weighted by
+        band, the rows' bands and the band weights (see :meth:`_Layout.matrix`)."""
         flag, value = self.FIGURES[name]
         counts = self.columns[flag]
         if value is None:
-            return counts
-        return counts * self.bands.values[value][self.columns["band_id"]]
+            return counts, None
+        return counts, (self.columns["band_id"], self.bands.values[value])
 
 
 def _establishment_counts(
@@ -610,7 +613,7 @@ def _establishment_counts(
     """The Counts of one level from the engine rows, ``tid`` the rows' territory (-1: none);
     only the establishments with ``establishments_only``."""
     sid = columns.columns["sid"]
-    n_at = columns["n_at"]
+    n_at, _ = columns["n_at"]
     inside = tid >= 0
     if not n_at[(sid != _OUTSIDE) & inside].any():
         raise InputError(
@@ -624,10 +627,12 @@ def _establishment_counts(
         return 1 if name.startswith(("n_", "sme_")) else _HUNDREDTHS
 
     def matrix(name: str) -> sp.csr_array:
-        return assembly.matrix(columns[name], scale(name))
+        values, weight = columns[name]
+        return assembly.matrix(values, scale(name), weight)
 
     def vector(name: str) -> FloatArray:
-        return assembly.vector(columns[name], scale(name))
+        values, weight = columns[name]
+        return assembly.vector(values, scale(name), weight)
 
     index = assembly.index
     if establishments_only:
@@ -1113,12 +1118,13 @@ class _Index:
     def shape(self) -> tuple[int, int]:
         return len(self.territories), len(self.sectors)
 
-    def locate(self, tid: IntArray, sid: IntArray) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_]]:
-        """Row and column of each (tid, sid) kept, and the mask of kept entries."""
+    def locate(self, tid: IntArray, sid: IntArray) -> tuple[IntArray, IntArray]:
+        """Row and column of each (tid, sid), the row -1 for an entry left out (a territory
+        or a sector not kept)."""
         rows = positions(self.territories, tid)
         cols = positions(self.sectors, sid)
-        keep = (rows >= 0) & (cols >= 0)
-        return rows[keep], cols[keep], keep
+        rows[cols < 0] = -1
+        return rows, cols
 
 
 @dataclass(frozen=True)
@@ -1128,9 +1134,7 @@ class _Assembly:
 
     index: _Index
     layout: _Layout
-    keep: npt.NDArray[np.bool_]
-    territory_rows: IntArray
-    territory_keep: npt.NDArray[np.bool_]
+    territory_rows: IntArray  # the total each row counts in (-1: none)
 
     @classmethod
     def build(
@@ -1141,26 +1145,21 @@ class _Assembly:
         present: npt.NDArray[np.bool_],
     ) -> _Assembly:
         index = _Index.build(tid, sid, present)
-        rows, cols, keep = index.locate(tid, sid)
+        rows, cols = index.locate(tid, sid)
         # Whole-economy rows of territories without stock at the date (flows only) have no
         # row to land in, like the cells of such territories.
-        at = positions(index.territories, tid)
-        territory_keep = whole & (at >= 0)
-        layout = _Layout.build(rows, cols, index.shape)
-        return cls(index, layout, keep, at[territory_keep], territory_keep)
+        territory_rows = positions(index.territories, tid)
+        territory_rows[~whole] = -1
+        return cls(index, _Layout.build(rows, cols, index.shape), territory_rows)
 
-    def matrix(self, values: IntArray, scale: int = 1) -> sp.csr_array:
-        """The cells of an engine column (integers), divided by ``scale``."""
-        return self.layout.matrix(values[self.keep], scale=scale)
+    def matrix(self, values: IntArray, scale: int = 1, weight: Weight = None) -> sp.csr_array:
+        """The cells of an engine column (integers), divided by ``scale``; ``weight``: see
+        :meth:`_Layout.matrix`."""
+        return self.layout.matrix(values, scale, weight)
 
-    def vector(self, values: IntArray, scale: int = 1) -> FloatArray:
+    def vector(self, values: IntArray, scale: int = 1, weight: Weight = None) -> FloatArray:
         """The territory totals of an engine column (integers), divided by ``scale``."""
-        # Float sums of integers are exact below 2**53, as in _Layout.matrix.
-        sums = np.bincount(
-            self.territory_rows,
-            weights=values[self.territory_keep].astype(np.float64),
-            minlength=len(self.index.territories),
-        ).astype(np.float64)
+        sums = cell_sums(self.territory_rows, values, len(self.index.territories), *_bands(weight))
         return sums / scale if scale != 1 else sums
 
 
@@ -1169,12 +1168,13 @@ class _Layout:
     """The sparsity pattern of (row, col) entries, sorted once and shared by every matrix."""
 
     shape: tuple[int, int]
-    inverse: IntArray
+    inverse: IntArray  # the cell of each entry (-1: left out)
     indices: npt.NDArray[np.integer]
     indptr: npt.NDArray[np.integer]
 
     @classmethod
     def build(cls, rows: IntArray, cols: IntArray, shape: tuple[int, int]) -> _Layout:
+        """The layout of entries at (``rows``, ``cols``), those of a negative row left out."""
         n_cols = max(shape[1], 1)
         cells, inverse = cell_numbers(rows, cols, shape[0], n_cols)
         indptr = np.searchsorted(cells // n_cols, np.arange(shape[0] + 1))
@@ -1182,15 +1182,22 @@ class _Layout:
         index_type = np.int32 if len(cells) < 2**31 and n_cols < 2**31 else np.int64
         return cls(shape, inverse, (cells % n_cols).astype(index_type), indptr.astype(index_type))
 
-    def matrix(self, values: IntArray, scale: int = 1) -> sp.csr_array:
-        """Integer values summed cell by cell (exactly), divided by ``scale``, as csr_array."""
+    def matrix(self, values: IntArray, scale: int = 1, weight: Weight = None) -> sp.csr_array:
+        """Integer values of the entries summed cell by cell (exactly), divided by ``scale``,
+        as csr_array; with ``weight`` (the band of each entry, the integer weight of each
+        band) each value is first multiplied by its band's weight."""
         # Float sums of integers are exact below 2**53, far above any count or hundredths here.
-        sums = np.bincount(self.inverse, weights=values.astype(np.float64), minlength=len(self.indices))
+        sums = cell_sums(self.inverse, values, len(self.indices), *_bands(weight))
         data = sums / scale if scale != 1 else sums
         # Copies: eliminate_zeros edits the index arrays in place, and they are shared.
         matrix = sp.csr_array((data, self.indices.copy(), self.indptr.copy()), shape=self.shape)
         matrix.eliminate_zeros()
         return matrix
+
+
+def _bands(weight: Weight) -> tuple[npt.NDArray[np.integer], IntArray]:
+    """The ``band, weight`` arguments of :func:`~grappe.detection.kernels.cell_sums`."""
+    return _NO_BANDS if weight is None else weight
 
 
 # ---------------------------------------------------------------------------------------------

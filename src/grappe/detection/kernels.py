@@ -571,44 +571,79 @@ def bh_adjusted(
             out[order[t]] = min(max(running, 0.0), 1.0)
 
 
+# Entries of the table of cells of one block of rows in cell_numbers (256 KiB of int32: a
+# table in the core's cache, where a larger one costs a cache miss per entry).
+_CELL_TABLE = 2**16
+
+
 @njit(cache=True)
 def cell_numbers(
     rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """The distinct (row, col) cells of entries, row-major, and the cell of each entry.
 
-    ``np.unique(rows * n_cols + cols, return_inverse=True)`` without a sort nor a table of
-    every possible cell: the entries are counted by row, then each row's columns are marked in
-    a table of ``n_cols``, numbered in order and looked up.
+    ``np.unique(rows * n_cols + cols, return_inverse=True)`` without a sort: entries with a
+    negative row are left out (cell -1). The rows are taken in blocks whose cells fit a table
+    of :data:`_CELL_TABLE` entries: the entries are counted by block and copied block after
+    block (their cell within the block's table and their position), then each block's cells
+    are marked in the table, numbered in order and looked up, reading forward.
     """
     m = len(rows)
-    row_ptr = np.zeros(n_rows + 1, dtype=np.int64)
+    block_rows = max(1, _CELL_TABLE // max(n_cols, 1))
+    n_blocks = max(1, (n_rows + block_rows - 1) // block_rows)
+    block_ptr = np.zeros(n_blocks + 1, dtype=np.int64)
     for t in range(m):
-        row_ptr[rows[t] + 1] += 1
-    for r in range(n_rows):
-        row_ptr[r + 1] += row_ptr[r]
-    fill = row_ptr[:-1].copy()
-    by_row = np.empty(m, dtype=np.int64)
+        if rows[t] >= 0:
+            block_ptr[rows[t] // block_rows + 1] += 1
+    for b in range(n_blocks):
+        block_ptr[b + 1] += block_ptr[b]
+    # Each entry's cell within its block's table, and the entry, block after block.
+    fill = block_ptr[:-1].copy()
+    local = np.empty(block_ptr[n_blocks], dtype=np.int32)
+    entry = np.empty(block_ptr[n_blocks], dtype=np.int64)
     for t in range(m):
-        by_row[fill[rows[t]]] = t
-        fill[rows[t]] += 1
-    number = np.full(n_cols, -1, dtype=np.int64)
-    keys = np.empty(m, dtype=np.int64)
-    inverse = np.empty(m, dtype=np.int64)
+        if rows[t] >= 0:
+            b = rows[t] // block_rows
+            local[fill[b]] = (rows[t] - b * block_rows) * n_cols + cols[t]
+            entry[fill[b]] = t
+            fill[b] += 1
+    table = np.full(min(n_rows, block_rows) * n_cols, -1, dtype=np.int32)
+    keys = np.empty(block_ptr[n_blocks], dtype=np.int64)
+    inverse = np.full(m, -1, dtype=np.int64)
     found = 0
-    for r in range(n_rows):
-        first, last = row_ptr[r], row_ptr[r + 1]
+    for b in range(n_blocks):
+        first, last = block_ptr[b], block_ptr[b + 1]
         if first == last:
             continue
-        for t in range(first, last):
-            number[cols[by_row[t]]] = 0
-        for c in range(n_cols):
-            if number[c] == 0:
-                number[c] = found + 1  # shifted: 0 marks a column seen, not numbered
-                keys[found] = r * n_cols + c
+        for u in range(first, last):
+            table[local[u]] = 0
+        offset = b * block_rows * n_cols
+        for cell in range(min(block_rows, n_rows - b * block_rows) * n_cols):
+            if table[cell] == 0:
+                table[cell] = found + 1  # shifted: 0 marks a cell seen, not numbered
+                keys[found] = cell + offset
                 found += 1
-        for t in range(first, last):
-            inverse[by_row[t]] = number[cols[by_row[t]]] - 1
-        for t in range(first, last):
-            number[cols[by_row[t]]] = -1
+        for u in range(first, last):
+            inverse[entry[u]] = table[local[u]] - 1
+        for u in range(first, last):
+            table[local[u]] = -1
     return keys[:found].copy(), inverse
+
+
+@njit(cache=True)
+def cell_sums(
+    groups: np.ndarray, values: np.ndarray, n_groups: int, band: np.ndarray, weight: np.ndarray
+) -> np.ndarray:
+    """Float sums by group of integer values (``np.bincount(groups, weights=values)``, the
+    same additions in the same order), entries of a negative group left out; with ``band``
+    (not empty) each value is first multiplied by ``weight[band]`` (in integers, exact)."""
+    out = np.zeros(n_groups)
+    weighted = len(band) > 0
+    for t in range(len(groups)):
+        g = groups[t]
+        if g >= 0:
+            if weighted:
+                out[g] += float(np.int64(values[t]) * np.int64(weight[band[t]]))
+            else:
+                out[g] += float(values[t])
+    return out
