@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-# Chunks of draws of a refinement block, shared out between the cores.
-_CHUNKS = 8
+# Sectors summed together by block_tail_counts (their values of one territory: 32 bytes), and
+# the draws whose running sums it keeps at once (in the core's cache).
+_PACK = 4
+_DRAW_SPAN = 4096
 
 
 @njit(cache=True, parallel=True)
@@ -66,6 +68,34 @@ def _first_at_least(sorted_values: np.ndarray, first: int, last: int, value: flo
     return lo
 
 
+@njit(cache=True, nogil=True)
+def _count_runs(
+    runs: np.ndarray, sums: np.ndarray, starts: np.ndarray, s0: int, first_cell: int, g: int,
+    k: int, cmax: int, sorted_threshold: np.ndarray,
+) -> None:
+    """Record, for the draws' sums at cardinality ``k + 1`` of sector ``g``, the runs of its
+    cells they count for (see :func:`block_tail_counts`)."""
+    base_slot = first_cell + g  # runs of this sector: slots base_slot ... + its cells
+    for g_at in (k, cmax + k):
+        first, last = starts[s0 + g_at], starts[s0 + g_at + 1]
+        if last == first:
+            continue
+        lo_slot = base_slot + (first - first_cell)
+        if g_at < cmax:  # upward cells: those with low <= the sum
+            lowest = sorted_threshold[first]
+            for b in range(len(sums)):
+                value = sums[b]
+                if value >= lowest:
+                    runs[lo_slot] += 1
+                    runs[lo_slot + _count_at_most(sorted_threshold, first, last, value)] -= 1
+        else:  # downward cells: those with high >= the sum
+            end_slot = base_slot + (last - first_cell)
+            for b in range(len(sums)):
+                at = _first_at_least(sorted_threshold, first, last, sums[b])
+                runs[base_slot + (at - first_cell)] += 1
+                runs[end_slot] -= 1
+
+
 @njit(cache=True, parallel=True)
 def block_tail_counts(
     indptr: np.ndarray,
@@ -94,13 +124,13 @@ def block_tail_counts(
     ``pair_repl`` takes its place. A cell counts the sums ``>= low`` where ``up``, ``<= high``
     elsewhere.
 
-    Per sector, the running sums of all draws advance one index at a time, adding only the
-    non-zero values (which leaves every sum unchanged bit for bit: the values are
-    non-negative); when they reach a cardinality, each draw's sum is compared with the sorted
-    thresholds of the cells of that cardinality: a binary search gives how many cells it
-    counts for, recorded as the two ends of a run. The work is shared out between the cores
-    as (sector, chunk of draws) pieces, each counting apart (integer counts: the same total
-    in any order).
+    The running sums of all draws advance one index at a time (adding zeros too, which leaves
+    every sum unchanged bit for bit); when they reach a cardinality, each draw's sum is
+    compared with the sorted thresholds of the cells of that cardinality: a binary search gives
+    how many cells it counts for, recorded as the two ends of a run. The sectors are summed
+    in packs of :data:`_PACK` (one index fetches the values of the whole pack) over spans of
+    :data:`_DRAW_SPAN` draws, the packs shared out between the cores (each sector's runs are
+    its own: the same counts in any order).
     """
     size = idx_t.shape[1]
     m = len(cells)
@@ -108,7 +138,6 @@ def block_tail_counts(
     out = np.zeros(m, dtype=np.int64)
     if m == 0:
         return out
-    chunks = max(1, min(_CHUNKS, size // 1024))
     # Cells of each sector grouped by (direction, cardinality), by increasing threshold:
     # sector g's groups start at starts[starts_ptr[g] + group], group = (0 or cmax) + c - 1.
     cmax_of = np.zeros(n_sec, dtype=np.int64)
@@ -141,70 +170,57 @@ def block_tail_counts(
             order[fill[group[u]]] = first + u
             sorted_threshold[fill[group[u]]] = threshold[u]
             fill[group[u]] += 1
-    # One run array per (sector, chunk): the sector's cells and one end slot.
-    partial = np.zeros((chunks, m + n_sec), dtype=np.int64)
+    # Sectors in packs of _PACK, by decreasing cardinality (so a pack's sums run about as far
+    # as each of its sectors needs): a draw index then fetches the values of every sector of
+    # the pack at once, one cache line of the pack's dense values (territories x _PACK).
+    by_cmax = np.argsort(-cmax_of, kind="mergesort")
+    n_packs = (n_sec + _PACK - 1) // _PACK
+    runs = np.zeros(m + n_sec, dtype=np.int64)  # sector g's runs: slots sector_ptr[g] + g ...
     fix = np.zeros(m, dtype=np.int64)
-    for task in prange(n_sec * chunks):
-        g = task % n_sec
-        chunk = task // n_sec
-        j = sector_of[g]
-        y = np.zeros(n)
-        nonzero = np.zeros(n, dtype=np.bool_)
-        for t in range(indptr[j], indptr[j + 1]):
-            y[indices[t]] = data[t]
-            nonzero[indices[t]] = data[t] > 0.0
-        cmax = cmax_of[g]
-        s0 = starts_ptr[g]
-        first_cell = sector_ptr[g]
-        base_slot = first_cell + g  # runs of this sector: slots base_slot ... + m_g
-        runs = partial[chunk]
-        b0 = chunk * size // chunks
-        b1 = (chunk + 1) * size // chunks
-        prefix = np.zeros(b1 - b0)
-        for k in range(cmax):
-            row = idx_t[k]
-            for b in range(b0, b1):
-                t = row[b]
-                if nonzero[t]:
-                    prefix[b - b0] += y[t]
-            for g_at in (k, cmax + k):
-                first, last = starts[s0 + g_at], starts[s0 + g_at + 1]
-                if last == first:
-                    continue
-                lo_slot = base_slot + (first - first_cell)
-                if g_at < cmax:  # upward cells: those with low <= the sum
-                    lowest = sorted_threshold[first]
-                    for b in range(b1 - b0):
-                        value = prefix[b]
-                        if value >= lowest:
-                            runs[lo_slot] += 1
-                            runs[lo_slot + _count_at_most(sorted_threshold, first, last, value)] -= 1
-                else:  # downward cells: those with high >= the sum
-                    end_slot = base_slot + (last - first_cell)
-                    for b in range(b1 - b0):
-                        at = _first_at_least(sorted_threshold, first, last, prefix[b])
-                        runs[base_slot + (at - first_cell)] += 1
-                        runs[end_slot] -= 1
-        if chunk == 0:
-            for q in range(first_cell, sector_ptr[g + 1]):
+    span = min(size, _DRAW_SPAN)
+    for pack in prange(n_packs):
+        members = by_cmax[pack * _PACK : min(n_sec, (pack + 1) * _PACK)]
+        y = np.zeros((n, _PACK))
+        for w in range(len(members)):
+            j = sector_of[members[w]]
+            for t in range(indptr[j], indptr[j + 1]):
+                y[indices[t], w] = data[t]
+        reach = cmax_of[members[0]]
+        prefix = np.empty((span, _PACK))
+        for b0 in range(0, size, span):
+            b1 = min(size, b0 + span)
+            prefix[:] = 0.0
+            for k in range(reach):
+                row = idx_t[k]
+                for b in range(b0, b1):
+                    t = row[b]
+                    for w in range(_PACK):
+                        prefix[b - b0, w] += y[t, w]
+                for w in range(len(members)):
+                    g = members[w]
+                    cmax = cmax_of[g]
+                    if k < cmax:
+                        _count_runs(runs, prefix[: b1 - b0, w], starts, starts_ptr[g], sector_ptr[g],
+                                    g, k, cmax, sorted_threshold)
+        for w in range(len(members)):
+            g = members[w]
+            for q in range(sector_ptr[g], sector_ptr[g + 1]):
                 i = cells[q]
                 c = c_cells[q]
                 for t in range(pair_ptr[i], pair_ptr[i + 1]):
                     b = pair_b[t]
                     base = 0.0
                     for k in range(c):
-                        base += y[idx_t[k, b]]
-                    own = base - y[i] + y[pair_repl[t]]
+                        base += y[idx_t[k, b], w]
+                    own = base - y[i, w] + y[pair_repl[t], w]
                     if up[q]:
                         fix[q] += int(own >= low[q]) - int(base >= low[q])
                     else:
                         fix[q] += int(own <= high[q]) - int(base <= high[q])
     for g in range(n_sec):
         running = 0
-        first_cell = sector_ptr[g]
-        for t in range(first_cell, sector_ptr[g + 1]):
-            for chunk in range(chunks):
-                running += partial[chunk, t + g]
+        for t in range(sector_ptr[g], sector_ptr[g + 1]):
+            running += runs[t + g]
             out[order[t]] = running
     for q in range(m):
         out[q] += fix[q]
@@ -375,26 +391,47 @@ def _sector_counts(
             if k + 1 == card_values[kk]:
                 base[kk, b] = total
                 kk += 1
-    positive = np.empty(p)
+    # The draws by increasing sum: from one cardinality to the next a sum grows or stays, so
+    # the draws that stay keep their order, and only those that grow are sorted and merged in.
+    by_sum = np.argsort(base[0])
+    kept = np.empty(p, dtype=np.int64)
+    grown = np.empty(p, dtype=np.int64)
     for kk in range(n_cards):
         row = base[kk]
         mu = row.mean()
         first = 0.0
         second = 0.0
-        found = 0
         for b in range(p):
             dev = row[b] - mu
             first += dev
             second += dev * dev
-            if row[b] > 0.0:
-                positive[found] = row[b]
-                found += 1
         mu0[kk] = mu
         s1_card[kk] = first
         s2_card[kk] = second
-        # The values are non-negative: the zeros first, then the positive sums sorted.
-        ordered[kk, : p - found] = 0.0
-        ordered[kk, p - found :] = np.sort(positive[:found])
+        if kk > 0:
+            previous = base[kk - 1]
+            n_kept = 0
+            n_grown = 0
+            for u in range(p):
+                b = by_sum[u]
+                if row[b] == previous[b]:
+                    kept[n_kept] = b
+                    n_kept += 1
+                else:
+                    grown[n_grown] = b
+                    n_grown += 1
+            moved = grown[:n_grown][np.argsort(row[grown[:n_grown]])]
+            u = 0
+            v = 0
+            for t in range(p):
+                if v == n_grown or (u < n_kept and row[kept[u]] <= row[moved[v]]):
+                    by_sum[t] = kept[u]
+                    u += 1
+                else:
+                    by_sum[t] = moved[v]
+                    v += 1
+        for t in range(p):
+            ordered[kk, t] = row[by_sum[t]]
     for q in range(m):
         i = rows[q]
         position[i] = q

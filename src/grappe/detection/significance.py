@@ -104,10 +104,10 @@ refined: the results are reproducible bit for bit, do not depend on timing nor o
 the work, and a sector gets the same results when computed alone (``fdr="territories"``).
 Each block is counted with the same shared prefix sums and corrections as round 0, only for
 the cells being refined, in one compiled call per round for every sector
-(:func:`grappe.detection.kernels.block_tail_counts`: per sector, running sums of the draws up
-to the largest cardinality of its cells, adding only the non-zero values; at each cardinality
-a binary search of each draw's sum among the sorted thresholds of the cells). ``z_sim`` keeps
-the moments of round 0.
+(:func:`grappe.detection.kernels.block_tail_counts`: per pack of sectors, running sums of the
+draws up to the largest cardinality of their cells; at each cardinality a binary search of
+each draw's sum among the sorted thresholds of the cells). ``z_sim`` keeps the moments of
+round 0.
 
 Every result reports its refinement: ``draws`` (per cell), ``refined`` (cells given more than
 ``P`` draws), ``sector_draws`` (the most draws used in each sector) and ``unsettled``: cells
