@@ -172,7 +172,7 @@ def block_tail_counts(
             fill[group[u]] += 1
     # Sectors in packs of _PACK, by decreasing cardinality (so a pack's sums run about as far
     # as each of its sectors needs): a draw index then fetches the values of every sector of
-    # the pack at once, one cache line of the pack's dense values (territories x _PACK).
+    # the pack at once, side by side in the pack's dense values (territories x _PACK).
     by_cmax = np.argsort(-cmax_of, kind="mergesort")
     n_packs = (n_sec + _PACK - 1) // _PACK
     runs = np.zeros(m + n_sec, dtype=np.int64)  # sector g's runs: slots sector_ptr[g] + g ...
