@@ -119,6 +119,7 @@ from grappe.detection.segments import positions
 from grappe.detection.significance import MAX_PERMUTATIONS, benjamini_hochberg, getis_ord
 from grappe.detection.weights import SpatialWeights, contiguity
 from grappe.errors import InputError
+from grappe.memory import release_freed_memory
 from grappe.progress import SILENT, Reporter
 from grappe.storage.analytics import Analytics
 
@@ -460,6 +461,9 @@ def detect(
             # No hot spot (-1): the label after the support territories, "".
             "hotspot": (np.append(support_ids, ""), np.where(hotspot >= 0, hotspot, len(support_ids))),
         }
+        # The ordered output is new memory (at commune level 0.75 GB): first give back what
+        # the test freed, which glibc would otherwise keep (about 0.3 GB of the peak there).
+        release_freed_memory()
         frame = _rank(frame, strings)
     return Candidates(
         frame=frame,
