@@ -12,12 +12,14 @@ from grappe.memory import _malloc_trim
 # In a fresh process: 200 MiB of arrays small enough for the heap, all freed but the last
 # (which pins the top of the heap, so glibc cannot give the rest back on its own).
 _SCRIPT = """
+import resource
+
 import numpy as np
 from grappe.memory import release_freed_memory
 
 def resident():
     with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096
+        return int(f.read().split()[1]) * resource.getpagesize()
 
 arrays = [np.ones(8192) for _ in range(3200)]  # 64 KiB each
 last = arrays[-1]
