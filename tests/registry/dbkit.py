@@ -146,7 +146,7 @@ class World:
     b: int
     org_a: int  # a member of cluster A
     org_b: int  # a member of cluster B
-    org_free: int  # a member of nothing
+    org_free: int  # a member of nothing, owned by cluster A
     membership_a: int
     actors: dict[str, Actor] = field(default_factory=dict)
 
@@ -204,8 +204,9 @@ def build_world(session: Session) -> World:
         admin,
         OrganisationCreate(name="Carrières Le Goff", siren=siren(2002), size_band="03"),
     ).id
+    # Owned by cluster A (created for it): A's managers may attach it, nobody else reads it.
     org_free = service.create_organisation(
-        session, admin, OrganisationCreate(name="Solo SARL", siren=siren(3003))
+        session, admin, OrganisationCreate(name="Solo SARL", siren=siren(3003)), cluster_id=a
     ).id
     service.add_contact(
         session,

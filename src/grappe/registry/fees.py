@@ -13,7 +13,6 @@ from grappe.errors import InputError, NotFoundError
 from grappe.refdata import sizes
 from grappe.registry import policy, service
 from grappe.registry.models import (
-    Cluster,
     FeeCall,
     FeeMode,
     FeeRule,
@@ -23,7 +22,7 @@ from grappe.registry.models import (
     Organisation,
     Payment,
 )
-from grappe.registry.policy import Actor
+from grappe.registry.policy import Access, Actor
 from grappe.registry.schemas import (
     Bracket,
     DunningLine,
@@ -96,8 +95,7 @@ def set_schedule(
     session: Session, actor: Actor, cluster_id: int, data: FeeScheduleIn
 ) -> FeeScheduleOut:
     """Create or replace the fee schedule of a year (administrators, the cluster's managers)."""
-    service.get_object(session, Cluster, cluster_id, "structure")
-    policy.require_manage(actor, cluster_id, "fixer le barème des cotisations")
+    policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "fixer le barème des cotisations")
     seen: set[tuple[str, str | None]] = set()
     for i, rule in enumerate(data.rules):
         _check_rule(rule, i)
@@ -134,7 +132,7 @@ def set_schedule(
 
 def get_schedule(session: Session, actor: Actor, cluster_id: int, year: int) -> FeeScheduleOut:
     """The fee schedule of a year (administrators, managers, funders)."""
-    policy.require_read(session, actor, cluster_id, "consulter le barème")
+    policy.require_cluster(session, actor, cluster_id, Access.READ, "consulter le barème")
     schedule = session.scalar(
         select(FeeSchedule)
         .where(FeeSchedule.cluster_id == cluster_id, FeeSchedule.year == year)
@@ -179,8 +177,7 @@ def issue_calls(
     has no rule in the schedule is an error (the message lists them), so no member is
     silently skipped.
     """
-    service.get_object(session, Cluster, cluster_id, "structure")
-    policy.require_manage(actor, cluster_id, "émettre les appels de cotisation")
+    policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "émettre les appels de cotisation")
     schedule = session.scalar(
         select(FeeSchedule)
         .where(FeeSchedule.cluster_id == cluster_id, FeeSchedule.year == year)
@@ -288,8 +285,7 @@ def list_calls(
     on: dt.date | None = None,
 ) -> list[FeeCallOut]:
     """Fee calls of a cluster with their status on a date (administrators, managers, funders)."""
-    service.get_object(session, Cluster, cluster_id, "structure")
-    policy.require_read(session, actor, cluster_id, "consulter les cotisations")
+    policy.require_cluster(session, actor, cluster_id, Access.READ, "consulter les cotisations")
     on = on or dt.date.today()
     query = (
         select(FeeCall)
@@ -306,7 +302,8 @@ def list_calls(
     return [c for c in result if status is None or c.status is status]
 
 
-def _load_call(session: Session, fee_call_id: int) -> FeeCall:
+def _load_call(session: Session, actor: Actor, fee_call_id: int, action: str) -> FeeCall:
+    """A fee call its cluster's managers change (else "introuvable" or "refusé", see policy)."""
     call = session.scalar(
         select(FeeCall)
         .where(FeeCall.id == fee_call_id)
@@ -314,6 +311,9 @@ def _load_call(session: Session, fee_call_id: int) -> FeeCall:
     )
     if call is None:
         raise NotFoundError(f"appel de cotisation {fee_call_id} introuvable")
+    policy.require_cluster_object(
+        session, actor, call.cluster_id, Access.MANAGE, f"appel de cotisation {fee_call_id}", action
+    )
     return call
 
 
@@ -321,8 +321,7 @@ def record_payment(
     session: Session, actor: Actor, fee_call_id: int, data: PaymentIn, *, on: dt.date | None = None
 ) -> FeeCallOut:
     """Record a payment; the call becomes paid when payments cover its amount."""
-    call = _load_call(session, fee_call_id)
-    policy.require_manage(actor, call.cluster_id, "enregistrer un paiement")
+    call = _load_call(session, actor, fee_call_id, "enregistrer un paiement")
     if call.status == FeeStatus.WAIVED.value:
         raise InputError(f"appel {fee_call_id} exonéré : pas de paiement attendu")
     paid = sum((p.amount_eur for p in call.payments), Decimal(0)) + data.amount_eur
@@ -345,8 +344,7 @@ def waive(
     session: Session, actor: Actor, fee_call_id: int, data: WaiveIn, *, on: dt.date | None = None
 ) -> FeeCallOut:
     """Waive a fee call (exonération) with a reason (administrators, the cluster's managers)."""
-    call = _load_call(session, fee_call_id)
-    policy.require_manage(actor, call.cluster_id, "exonérer une cotisation")
+    call = _load_call(session, actor, fee_call_id, "exonérer")
     service.check_version("appel de cotisation", fee_call_id, data.version, call.version)
     if call.status == FeeStatus.PAID.value:
         raise InputError(f"appel {fee_call_id} déjà payé : rien à exonérer")
@@ -361,8 +359,7 @@ def dunning_list(
     session: Session, actor: Actor, cluster_id: int, *, on: dt.date | None = None
 ) -> list[DunningLine]:
     """Late fee calls (due date passed, not fully paid, not waived), most overdue first."""
-    service.get_object(session, Cluster, cluster_id, "structure")
-    policy.require_read(session, actor, cluster_id, "consulter la liste des relances")
+    policy.require_cluster(session, actor, cluster_id, Access.READ, "consulter la liste des relances")
     on = on or dt.date.today()
     calls = session.scalars(
         select(FeeCall)

@@ -36,7 +36,13 @@ from sqlalchemy.orm import Session, selectinload
 from grappe.errors import FileFormatError, InputError
 from grappe.registry import fabric_link, policy, service
 from grappe.registry.identifiers import normalize_siren, normalize_siret
-from grappe.registry.models import Establishment, Membership, Organisation, OrganisationKind
+from grappe.registry.models import (
+    Establishment,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    OrganisationOwner,
+)
 from grappe.registry.policy import Actor
 from grappe.registry.schemas import ImportIssue, ImportReport, MemberOut
 
@@ -214,8 +220,7 @@ def import_members(
         Rows read, inserted, rejected, and one issue per rejected row (line, column, value,
         reason).
     """
-    service.get_object(session, service.Cluster, cluster_id, "structure")
-    policy.require_manage(actor, cluster_id, "importer des adhérents")
+    policy.require_cluster(session, actor, cluster_id, policy.Access.MANAGE, "importer des adhérents")
     _, rows = read_rows(path)
     today = today or dt.date.today()
     issues: list[ImportIssue] = []
@@ -330,6 +335,19 @@ def import_members(
             )
             continue
         org = existing.get(good.siren)
+        if org is not None and policy.organisation_access(session, actor, org.id) < policy.Access.READ:
+            # Attaching never gives a right (see grappe.registry.policy): another tenant's
+            # organisation joins through an invitation it accepts.
+            issues.append(
+                ImportIssue(
+                    line=good.line,
+                    column=column,
+                    value=good.siret or good.siren,
+                    reason="organisation déjà inscrite sur la plateforme par une autre structure : "
+                    "invitez-la (grappe registry invite)",
+                )
+            )
+            continue
         if org is not None:
             clash = next(
                 (
@@ -404,6 +422,8 @@ def _insert(
         )
         service.refresh_size(org)
         session.add(org)
+        # the importing cluster created the record: it owns it (see OrganisationOwner)
+        session.add(OrganisationOwner(organisation=org, cluster_id=cluster_id))
         existing[good.siren] = org
     establishment = None
     if good.siret:

@@ -13,6 +13,7 @@ from grappe.registry.models import (
     FeeMode,
     FeeStatus,
     FundingSource,
+    InvitationStatus,
     LabelKind,
     OrganisationKind,
     Role,
@@ -532,3 +533,48 @@ class AuditOut(Schema):
     cluster_id: int | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+
+
+# --- invitations -----------------------------------------------------------------------------
+
+
+class InvitationCreate(Schema):
+    """A cluster's invitation to an organisation already on the platform, named by its SIREN.
+
+    The SIREN, not the id: it is the public identifier a cluster knows a firm by, and ids of
+    organisations the cluster may not read are never asked for. The fields after it describe
+    the membership period the acceptance opens.
+    """
+
+    siren: Annotated[str, Field(min_length=9, max_length=20)]
+    siret: Annotated[str | None, Field(max_length=20)] = None
+    membership_type: Annotated[str, Field(min_length=1, max_length=60)] = "adherent"
+    joined: dt.date
+    left: dt.date | None = None
+
+
+class InvitationOut(Schema):
+    """An invitation; ``organisation`` (the name) only for those who may read the organisation."""
+
+    id: int
+    cluster_id: int
+    cluster: str
+    organisation_id: int
+    siren: str | None
+    organisation: str | None
+    siret: str | None
+    membership_type: str
+    joined: dt.date
+    left: dt.date | None
+    status: InvitationStatus
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+    membership_id: int | None
+    version: int
+
+
+class InvitationPage(Schema):
+    """A page of invitations and how many match in all."""
+
+    total: int
+    items: list[InvitationOut]
