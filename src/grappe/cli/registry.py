@@ -28,17 +28,20 @@ from grappe.registry import (
     accounts,
     fees,
     figures,
+    invitations,
     members_io,
     migrate,
     open_registry,
     prospects,
     service,
 )
-from grappe.registry.models import Role
+from grappe.registry.models import InvitationStatus, Role
 from grappe.registry.policy import Actor
 from grappe.registry.schemas import (
     ClusterCreate,
     FeeScheduleIn,
+    InvitationCreate,
+    InvitationOut,
     PaymentIn,
     UserCreate,
 )
@@ -414,6 +417,88 @@ def prospects_command(
         ["rang", "siret", "nom", "naf", "commune", "score"],
         [[r["rang"], r["siret"], r["nom"], r["naf"], r["commune"], r["score"]] for r in rows],
     )
+
+
+@app.command("invite")
+def invite_command(
+    cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom de la structure qui invite.")],
+    siren: Annotated[str, typer.Argument(help="SIREN de l'organisation invitée (déjà inscrite).")],
+    joined: Annotated[
+        str | None,
+        typer.Option("--joined", help="Date d'adhésion proposée (AAAA-MM-JJ ; défaut : aujourd'hui)."),
+    ] = None,
+    left: Annotated[str | None, typer.Option("--left", help="Date de départ (AAAA-MM-JJ).")] = None,
+    membership_type: Annotated[
+        str, typer.Option("--membership-type", help="Type d'adhésion.")
+    ] = "adherent",
+    siret: Annotated[str | None, typer.Option("--siret", help="Établissement adhérent.")] = None,
+) -> None:
+    """Inviter une organisation déjà inscrite ; elle devient adhérente quand elle accepte."""
+    with _unit() as (session, actor):
+        out = invitations.invite(
+            session,
+            actor,
+            service.resolve_cluster(session, cluster),
+            _build(
+                InvitationCreate,
+                siren=siren,
+                siret=siret,
+                membership_type=membership_type,
+                joined=joined or dt.date.today().isoformat(),
+                left=left,
+            ),
+        )
+    console.print(f"Invitation n° {out.id} envoyée au SIREN {out.siren} : en attente de sa réponse")
+
+
+def _invitation_row(i: InvitationOut) -> list[object]:
+    return [i.id, i.cluster, i.siren, i.organisation or "—", i.joined, i.status.value]
+
+
+@app.command("invitations")
+def invitations_command(
+    cluster: Annotated[
+        str | None, typer.Option("--cluster", help="N°, sigle ou nom d'une structure.")
+    ] = None,
+    organisation: Annotated[int | None, typer.Option("--organisation", help="N° d'organisation.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Aussi celles déjà acceptées ou refusées.")] = False,
+    limit: Annotated[int, typer.Option("--limit")] = 100,
+) -> None:
+    """Invitations envoyées par vos structures ou reçues par vos organisations."""
+    with _unit() as (session, actor):
+        page = invitations.list_invitations(
+            session,
+            actor,
+            cluster_id=service.resolve_cluster(session, cluster) if cluster else None,
+            organisation_id=organisation,
+            status=None if every else InvitationStatus.PENDING,
+            limit=limit,
+        )
+    _table(
+        f"Invitations ({page.total})",
+        ["n°", "structure", "siren", "organisation", "adhésion", "statut"],
+        [_invitation_row(i) for i in page.items],
+    )
+
+
+@app.command("accept")
+def accept_command(
+    invitation: Annotated[int, typer.Argument(help="N° de l'invitation.")],
+) -> None:
+    """Accepter une invitation (pour l'organisation invitée) : l'adhésion est ouverte."""
+    with _unit() as (session, actor):
+        out = invitations.accept(session, actor, invitation)
+    console.print(f"Invitation n° {out.id} acceptée : adhésion n° {out.membership_id} à {out.cluster}")
+
+
+@app.command("decline")
+def decline_command(
+    invitation: Annotated[int, typer.Argument(help="N° de l'invitation.")],
+) -> None:
+    """Refuser une invitation (pour l'organisation invitée)."""
+    with _unit() as (session, actor):
+        out = invitations.decline(session, actor, invitation)
+    console.print(f"Invitation n° {out.id} refusée")
 
 
 @app.command("user-add")

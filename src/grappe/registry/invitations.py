@@ -74,9 +74,7 @@ def invite(session: Session, actor: Actor, cluster_id: int, data: InvitationCrea
     service.check_period(data.joined, data.left)
     org = session.scalar(select(Organisation).where(Organisation.siren == siren))
     if org is None:
-        raise NotFoundError(
-            f"aucune organisation de SIREN {siren} sur la plateforme : créez-la plutôt"
-        )
+        raise NotFoundError(f"aucune organisation de SIREN {siren} sur la plateforme : créez-la plutôt")
     pending = session.scalar(
         select(Invitation.id).where(
             Invitation.cluster_id == cluster_id,
@@ -145,9 +143,7 @@ def accept(session: Session, actor: Actor, invitation_id: int) -> InvitationOut:
         )
     except ValidationError as exc:  # bounds of a membership may have tightened since
         raise InputError(f"invitation {invitation_id} : période refusée ({exc.errors()[0]['msg']})") from exc
-    membership = service.open_membership(
-        session, invitation.cluster_id, invitation.organisation, period
-    )
+    membership = service.open_membership(session, invitation.cluster_id, invitation.organisation, period)
     invitation.status = InvitationStatus.ACCEPTED.value
     invitation.decided_at = dt.datetime.now(dt.UTC)
     invitation.membership_id = membership.id

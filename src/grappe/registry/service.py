@@ -698,8 +698,8 @@ def create_organisation(
     An organisation already on the platform is not created twice: invite it
     (:func:`grappe.registry.invitations.invite`).
     """
+    owner = _owner_for(session, actor, cluster_id)  # first: a hidden cluster is "introuvable"
     _require_manager(actor, "créer une organisation")
-    owner = _owner_for(session, actor, cluster_id)
     sirets = [normalize_siret(s) for s in data.sirets]
     siren = normalize_siren(data.siren) if data.siren else (sirets[0][:9] if sirets else None)
     for siret in sirets:

@@ -61,9 +61,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "status IN ('pending', 'accepted', 'declined')", name=op.f("ck_invitations_status")
         ),
-        sa.CheckConstraint(
-            "left_on IS NULL OR left_on > joined", name=op.f("ck_invitations_period")
-        ),
+        sa.CheckConstraint("left_on IS NULL OR left_on > joined", name=op.f("ck_invitations_period")),
         sa.ForeignKeyConstraint(
             ["cluster_id"],
             ["clusters.id"],
