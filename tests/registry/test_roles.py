@@ -21,7 +21,16 @@ from fabric_kit import write_fabric
 from sqlalchemy.orm import Session
 
 from grappe.errors import NotFoundError, PermissionDeniedError
-from grappe.registry import LOCAL_ADMIN, accounts, fees, figures, members_io, prospects, service
+from grappe.registry import (
+    LOCAL_ADMIN,
+    accounts,
+    fees,
+    figures,
+    invitations,
+    members_io,
+    prospects,
+    service,
+)
 from grappe.registry.models import Role
 from grappe.registry.policy import Actor
 from grappe.registry.schemas import (
@@ -32,6 +41,7 @@ from grappe.registry.schemas import (
     FeeRuleIn,
     FeeScheduleIn,
     FundingIn,
+    InvitationCreate,
     LabelIn,
     MembershipCreate,
     MembershipEnd,
@@ -73,6 +83,13 @@ def _call(db: Session, w: World) -> int:
     return fees.list_calls(db, LOCAL_ADMIN, w.a)[0].id
 
 
+def _invitation_to_a(db: Session, w: World) -> int:
+    """Cluster B invites A's member organisation: A's side (its manager, its member) answers."""
+    return invitations.invite(
+        db, LOCAL_ADMIN, w.b, InvitationCreate(siren=siren(1001), joined=dt.date(2025, 1, 1))
+    ).id
+
+
 def _members_csv(folder: Path) -> Path:
     path = folder / "m.csv"
     path.write_text(
@@ -97,6 +114,9 @@ HIDDEN: dict[str, set[str]] = {
     "end_membership": PRIVATE_HIDDEN,
     "record_payment": PRIVATE_HIDDEN,
     "waive_fee": PRIVATE_HIDDEN,
+    # B's invitation to A's organisation: B's readers see it, A's side answers it
+    "accept_invitation": {"funder", "member_other", "public"},
+    "decline_invitation": {"funder", "member_other", "public"},
 }
 
 OPERATIONS: dict[str, tuple[Op, set[str]]] = {
@@ -227,6 +247,24 @@ OPERATIONS: dict[str, tuple[Op, set[str]]] = {
         ADMIN,
     ),
     "audit_log": (lambda db, a, w, t: accounts.audit_log(db, a), ADMIN),
+    "invite": (
+        lambda db, a, w, t: invitations.invite(
+            db, a, w.a, InvitationCreate(siren=siren(2002), joined=dt.date(2025, 1, 1))
+        ),
+        MANAGE_A,
+    ),
+    "list_invitations": (
+        lambda db, a, w, t: invitations.list_invitations(db, a),
+        {"admin", "manager", "manager_other", "member", "member_other"},
+    ),
+    "accept_invitation": (
+        lambda db, a, w, t: invitations.accept(db, a, _invitation_to_a(db, w)),
+        {"admin", "manager", "member"},
+    ),
+    "decline_invitation": (
+        lambda db, a, w, t: invitations.decline(db, a, _invitation_to_a(db, w)),
+        {"admin", "manager", "member"},
+    ),
 }
 
 
