@@ -100,11 +100,6 @@ def require_admin(actor: Actor, action: str) -> None:
         raise deny(actor, action)
 
 
-def can_manage(actor: Actor, cluster_id: int) -> bool:
-    """True for an administrator or a manager of this cluster organisation."""
-    return actor.role is Role.ADMIN or (actor.role is Role.MANAGER and cluster_id in actor.managed)
-
-
 def funded_cluster_ids(session: Session, funder_id: int) -> set[int]:
     """Cluster organisations a funder funds: a label it grants or a funding line from it."""
     query = union(
@@ -127,15 +122,6 @@ def member_cluster_ids(
         )
     )
     return set(rows)
-
-
-def can_read(session: Session, actor: Actor, cluster_id: int) -> bool:
-    """True when the actor may read a cluster organisation's private data (members, fees)."""
-    if can_manage(actor, cluster_id):
-        return True
-    if actor.role is Role.FUNDER and actor.funder_id is not None:
-        return cluster_id in funded_cluster_ids(session, actor.funder_id)
-    return False
 
 
 def readable_cluster_ids(session: Session, actor: Actor) -> set[int] | None:
