@@ -335,7 +335,7 @@ def import_members(
             )
             continue
         org = existing.get(good.siren)
-        if org is not None and policy.organisation_access(session, actor, org.id) < policy.Access.READ:
+        if org is not None and policy.organisation_access(session, actor, org.id) < policy.ATTACH:
             # Attaching never gives a right (see grappe.registry.policy): another tenant's
             # organisation joins through an invitation it accepts.
             issues.append(

@@ -281,14 +281,10 @@ def require_organisation(
     )
 
 
-def require_attach(session: Session, actor: Actor, cluster_id: int, organisation_id: int) -> None:
-    """Raise unless the actor may open a membership of this organisation in this cluster.
-
-    It manages the cluster and reads the organisation: attaching never gives a right the
-    actor did not have, so another tenant's organisation is "introuvable" here too (invite it).
-    """
-    require_cluster(session, actor, cluster_id, Access.MANAGE, "ajouter un adhérent")
-    require_organisation(session, actor, organisation_id, Access.READ, "rattacher")
+#: The access to an organisation that attaching it to a cluster the actor manages needs: the
+#: right to read it, so attaching never gives a right the actor did not have (another
+#: tenant's organisation is "introuvable" there too: invite it).
+ATTACH = Access.READ
 
 
 def may_answer(session: Session, actor: Actor, organisation_id: int) -> bool:

@@ -917,7 +917,7 @@ def add_membership(session: Session, actor: Actor, cluster_id: int, data: Member
     another tenant's organisation is "introuvable" here and is reached by an invitation.
     """
     policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "ajouter un adhérent")
-    org = _load_org(session, actor, data.organisation_id, Access.READ, "rattacher")
+    org = _load_org(session, actor, data.organisation_id, policy.ATTACH, "rattacher")
     return _member_out(open_membership(session, cluster_id, org, data))
 
 
