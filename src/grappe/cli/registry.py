@@ -20,12 +20,14 @@ from typing import Annotated, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.table import Table
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from grappe.cli._console import console
 from grappe.errors import InputError
 from grappe.registry import (
     accounts,
+    bounds,
     fees,
     figures,
     members_io,
@@ -69,11 +71,22 @@ def _options(
 
 @contextmanager
 def _unit() -> Iterator[tuple[Session, Actor]]:
-    """A unit of work run as the acting user (resolved inside the transaction)."""
-    with open_registry() as session:
-        actor = accounts.actor_for(session, _state["as"])
-        session.info["actor"] = actor
-        yield session, actor
+    """A unit of work run as the acting user (resolved inside the transaction).
+
+    A value the database refuses (PostgreSQL's ``DataError``, SQLite's ``OverflowError``) is
+    bad input the bounds missed: one French line and exit 2, never a traceback; the
+    transaction is rolled back.
+    """
+    try:
+        with open_registry() as session:
+            actor = accounts.actor_for(session, _state["as"])
+            session.info["actor"] = actor
+            yield session, actor
+    except (StatementError, OverflowError) as exc:
+        refusal = bounds.database_refusal(exc)
+        if refusal is None:
+            raise
+        raise refusal from exc
 
 
 def _build(model: type[M], **values: object) -> M:
@@ -82,7 +95,8 @@ def _build(model: type[M], **values: object) -> M:
         return model.model_validate(values)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']} ({e.get('input')!r})" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']} ({bounds.shown(repr(e.get('input')))})"
+            for e in exc.errors()
         )
         raise InputError(f"valeurs invalides — {problems}") from exc
 
@@ -214,7 +228,7 @@ def import_command(
         f"{report.rejected} rejetées" + ("" if report.committed else " — rien n'a été écrit (--strict)")
     )
     if strict and report.rejected:
-        raise typer.Exit(1)
+        raise typer.Exit(2)
 
 
 @app.command("export")
