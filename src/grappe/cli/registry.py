@@ -89,16 +89,20 @@ def _unit() -> Iterator[tuple[Session, Actor]]:
         raise refusal from exc
 
 
+def _problems(exc: ValidationError) -> str:
+    """A schema's refusal on one line: field, reason and the value (cut when long)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']} ({bounds.shown(repr(e.get('input')))})"
+        for e in exc.errors()
+    )
+
+
 def _build(model: type[M], **values: object) -> M:
     """Validate command-line values into a schema; errors become one readable InputError."""
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']} ({bounds.shown(repr(e.get('input')))})"
-            for e in exc.errors()
-        )
-        raise InputError(f"valeurs invalides — {problems}") from exc
+        raise InputError(f"valeurs invalides — {_problems(exc)}") from exc
 
 
 def _table(title: str, columns: list[str], rows: list[list[object]]) -> None:
@@ -257,6 +261,8 @@ def fee_schedule(
     """Fixer le barème des cotisations d'une année depuis un fichier JSON."""
     try:
         data = FeeScheduleIn.model_validate_json(file.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        raise InputError(f"{file}: barème invalide — {_problems(exc)}") from exc
     except (OSError, ValueError) as exc:
         raise InputError(f"{file}: barème illisible ({exc})") from exc
     with _unit() as (session, actor):

@@ -157,7 +157,9 @@ class _Bound:
     def json_schema(self) -> dict[str, Any]:
         return {}
 
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
         def check(value: Any) -> Any:
             problem = self.problem(value)
             if problem is not None:
@@ -235,17 +237,19 @@ class Amount(_Bound):
     column: Column
     positive: bool = False  # strictly above zero (a payment), else zero allowed
 
+    def _numeric(self) -> tuple[int, int]:
+        kind = self.column.expression.type
+        if not isinstance(kind, Numeric) or kind.precision is None or kind.scale is None:
+            raise TypeError(f"Amount({self.column}) needs a NUMERIC(p, s) column")
+        return kind.precision, kind.scale
+
     @property
     def precision(self) -> int:
-        kind = self.column.expression.type
-        assert isinstance(kind, Numeric) and kind.precision is not None
-        return kind.precision
+        return self._numeric()[0]
 
     @property
     def scale(self) -> int:
-        kind = self.column.expression.type
-        assert isinstance(kind, Numeric) and kind.scale is not None
-        return kind.scale
+        return self._numeric()[1]
 
     def problem(self, value: Decimal) -> str | None:
         if not value.is_finite():
