@@ -410,3 +410,11 @@ def test_cli_fee_schedule_out_of_bounds_is_one_line(
     assert "\n" not in message
     assert "year : année hors limites : 2999" in message
     assert "rules.0.amount_eur : montant trop grand" in message
+
+
+def test_every_payment_moves_the_call_version(db: Any, world: World) -> None:
+    # The version is what makes the later of two racing payments fail where no row lock exists.
+    call = _call(db, world)
+    before = db.get(FeeCall, call).version
+    _pay(db, call, "10")
+    assert db.get(FeeCall, call).version == before + 1

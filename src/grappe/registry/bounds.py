@@ -98,7 +98,6 @@ def text_problem(value: str, max_length: int, *, min_length: int = 0, multiline:
 class DateRule:
     """Dates from :data:`EARLIEST_DATE` to ``ahead_years`` years after today."""
 
-    name: str
     ahead_years: int
 
     def latest(self, today: dt.date | None = None) -> dt.date:
@@ -120,7 +119,6 @@ class DateRule:
 class YearRule:
     """Years from ``earliest`` to ``ahead_years`` after the current one."""
 
-    name: str
     earliest: int
     ahead_years: int
 
@@ -142,10 +140,10 @@ class YearRule:
         return value
 
 
-PAST = DateRule("passée", 0)
-PLANNED = DateRule("prévue", AHEAD_YEARS)
-ACCOUNTING = YearRule("exercice", 1900, AHEAD_YEARS)
-FOUNDED = YearRule("création", 1800, 0)
+PAST = DateRule(0)
+PLANNED = DateRule(AHEAD_YEARS)
+ACCOUNTING = YearRule(EARLIEST_DATE.year, AHEAD_YEARS)
+FOUNDED = YearRule(1800, 0)
 
 
 class _Bound:
@@ -257,15 +255,19 @@ class Amount(_Bound):
         if value < 0 or (self.positive and value == 0):
             return "montant attendu strictement positif" if self.positive else "montant négatif"
         # Size first: quantizing 1E+999999 would raise instead of answering.
-        if value >= Decimal(10) ** (self.precision - self.scale):
-            return f"montant trop grand : moins de 10^{self.precision - self.scale} attendu"
+        if value > self.largest:
+            return f"montant trop grand : {self.largest} au plus"
         if value != value.quantize(Decimal(1).scaleb(-self.scale)):
             return f"au plus {self.scale} décimales"
         return None
 
+    @property
+    def largest(self) -> Decimal:
+        """The largest amount the column holds (999999999999.99 for ``NUMERIC(14, 2)``)."""
+        return Decimal(10) ** (self.precision - self.scale) - Decimal(1).scaleb(-self.scale)
+
     def json_schema(self) -> dict[str, Any]:
-        limit = Decimal(10) ** (self.precision - self.scale) - Decimal(1).scaleb(-self.scale)
-        return {"minimum": 0, "maximum": float(limit)} | (
+        return {"minimum": 0, "maximum": float(self.largest)} | (
             {"exclusiveMinimum": 0} if self.positive else {}
         )
 
@@ -280,8 +282,8 @@ class Dated(_Bound):
         return self.rule.problem(value)
 
     def json_schema(self) -> dict[str, Any]:
-        return {"description": f"du {EARLIEST_DATE.isoformat()} à aujourd'hui"
-                + (f" + {self.rule.ahead_years} ans" if self.rule.ahead_years else "")}
+        ahead = f" + {self.rule.ahead_years} ans" if self.rule.ahead_years else ""
+        return {"description": f"du {EARLIEST_DATE.isoformat()} à aujourd'hui{ahead}"}
 
 
 @dataclass(frozen=True)
