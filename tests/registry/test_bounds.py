@@ -335,7 +335,7 @@ def _url(db: Database) -> str:
         return f"sqlite:///{db.path}"
     assert PG_URL
     assert db.schema
-    return f"{PG_URL}?options=-csearch_path%3D{db.schema}"
+    return f"{PG_URL}?options=-csearch_path%3D{db.schema},public"
 
 
 def _cli(db: Database, *args: str) -> subprocess.CompletedProcess[str]:

@@ -73,8 +73,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _text(value: str | None, name: str, size: int = 60) -> str | None:
-    if value is not None and ("\x00" in value or len(value) > size):
-        raise InputError(f"{name} invalide : au plus {size} caractères, sans caractère nul")
+    problem = None if value is None else bounds.text_problem(value, size)
+    if problem is not None:
+        raise InputError(f"{name} invalide : {problem}")
     return value
 
 
