@@ -87,6 +87,11 @@ def new_database(backend: str, folder: Path, *, migrated: bool = True) -> Databa
         schema = f"grappe_test_{os.getpid()}_{secrets.token_hex(4)}"
         admin = create_engine(PG_URL)
         with admin.begin() as conn:
+            # An extension lives in the schema it was created in: left in a test schema, the
+            # DROP SCHEMA ... CASCADE of that test would drop it and, with it, the exclusion
+            # constraints of every other test schema (parallel runs): keep it in public.
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"))
+            conn.execute(text("ALTER EXTENSION btree_gist SET SCHEMA public"))
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         admin.dispose()
         engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema},public"})

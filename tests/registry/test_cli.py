@@ -36,7 +36,7 @@ def test_registry_commands_end_to_end(tmp_path: Path) -> None:
     assert "1 adhésions créées, 1 rejetées" in out
     assert "date invalide" in out
     code, out = run("registry", "import", "MECA", str(members), "--strict")
-    assert code == 1
+    assert code == 2  # CONTRACTS: --strict with a reported row is bad input
     assert "rien n'a été écrit" in out
     code, out = run("registry", "export", "MECA", str(tmp_path / "out.xlsx"))
     assert code == 0, out

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from grappe.api.app import Unit, get_unit
 from grappe.api.cache import GenerationCache
 from grappe.errors import InputError
-from grappe.registry import accounts, fees, figures, invitations, members_io, prospects, service
+from grappe.registry import accounts, bounds, fees, figures, invitations, members_io, prospects, service
 from grappe.registry.models import FeeStatus, InvitationStatus
 from grappe.registry.schemas import (
     AuditOut,
@@ -61,7 +61,8 @@ router = APIRouter()
 Work = Annotated[Unit, Depends(get_unit)]
 # Ids stay within a 32-bit signed integer: larger ones cannot exist and would overflow drivers.
 Id = Annotated[int, PathParam(ge=1, le=2_147_483_647)]
-Year = Annotated[int, Query(ge=1900, le=2200)]
+# The year of fee calls to issue: the accounting years the schemas accept (one rule).
+Year = Annotated[int, Query(), bounds.Year(bounds.ACCOUNTING)]
 Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 Day = Annotated[dt.date | None, Query(description="Date de référence (défaut : aujourd'hui).")]
@@ -75,8 +76,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _text(value: str | None, name: str, size: int = 60) -> str | None:
-    if value is not None and ("\x00" in value or len(value) > size):
-        raise InputError(f"{name} invalide : au plus {size} caractères, sans caractère nul")
+    problem = None if value is None else bounds.text_problem(value, size)
+    if problem is not None:
+        raise InputError(f"{name} invalide : {problem}")
     return value
 
 

@@ -20,12 +20,14 @@ from typing import Annotated, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.table import Table
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from grappe.cli._console import console
 from grappe.errors import InputError
 from grappe.registry import (
     accounts,
+    bounds,
     fees,
     figures,
     invitations,
@@ -72,11 +74,30 @@ def _options(
 
 @contextmanager
 def _unit() -> Iterator[tuple[Session, Actor]]:
-    """A unit of work run as the acting user (resolved inside the transaction)."""
-    with open_registry() as session:
-        actor = accounts.actor_for(session, _state["as"])
-        session.info["actor"] = actor
-        yield session, actor
+    """A unit of work run as the acting user (resolved inside the transaction).
+
+    A value the database refuses (PostgreSQL's ``DataError``, SQLite's ``OverflowError``) is
+    bad input the bounds missed: one French line and exit 2, never a traceback; the
+    transaction is rolled back.
+    """
+    try:
+        with open_registry() as session:
+            actor = accounts.actor_for(session, _state["as"])
+            session.info["actor"] = actor
+            yield session, actor
+    except (StatementError, OverflowError) as exc:
+        refusal = bounds.database_refusal(exc)
+        if refusal is None:
+            raise
+        raise refusal from exc
+
+
+def _problems(exc: ValidationError) -> str:
+    """A schema's refusal on one line: field, reason and the value (cut when long)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']} ({bounds.shown(repr(e.get('input')))})"
+        for e in exc.errors()
+    )
 
 
 def _build(model: type[M], **values: object) -> M:
@@ -84,10 +105,7 @@ def _build(model: type[M], **values: object) -> M:
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']} ({e.get('input')!r})" for e in exc.errors()
-        )
-        raise InputError(f"valeurs invalides — {problems}") from exc
+        raise InputError(f"valeurs invalides — {_problems(exc)}") from exc
 
 
 def _table(title: str, columns: list[str], rows: list[list[object]]) -> None:
@@ -217,7 +235,7 @@ def import_command(
         f"{report.rejected} rejetées" + ("" if report.committed else " — rien n'a été écrit (--strict)")
     )
     if strict and report.rejected:
-        raise typer.Exit(1)
+        raise typer.Exit(2)
 
 
 @app.command("export")
@@ -246,6 +264,8 @@ def fee_schedule(
     """Fixer le barème des cotisations d'une année depuis un fichier JSON."""
     try:
         data = FeeScheduleIn.model_validate_json(file.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        raise InputError(f"{file}: barème invalide — {_problems(exc)}") from exc
     except (OSError, ValueError) as exc:
         raise InputError(f"{file}: barème illisible ({exc})") from exc
     with _unit() as (session, actor):

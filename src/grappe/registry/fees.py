@@ -8,10 +8,11 @@ from functools import lru_cache
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from grappe.errors import InputError, NotFoundError
 from grappe.refdata import sizes
-from grappe.registry import policy, service
+from grappe.registry import bounds, policy, service
 from grappe.registry.models import (
     FeeCall,
     FeeMode,
@@ -178,6 +179,7 @@ def issue_calls(
     silently skipped.
     """
     policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "émettre les appels de cotisation")
+    bounds.ACCOUNTING.check(year, "année des appels")
     schedule = session.scalar(
         select(FeeSchedule)
         .where(FeeSchedule.cluster_id == cluster_id, FeeSchedule.year == year)
@@ -302,13 +304,21 @@ def list_calls(
     return [c for c in result if status is None or c.status is status]
 
 
-def _load_call(session: Session, actor: Actor, fee_call_id: int, action: str) -> FeeCall:
+def _load_call(
+    session: Session, actor: Actor, fee_call_id: int, action: str, *, lock: bool = False
+) -> FeeCall:
     """A fee call its cluster's managers change (else "introuvable" or "refusé", see policy)."""
-    call = session.scalar(
+    query = (
         select(FeeCall)
         .where(FeeCall.id == fee_call_id)
         .options(selectinload(FeeCall.organisation), selectinload(FeeCall.payments))
     )
+    if lock:
+        # PostgreSQL: the row stays locked until the transaction ends, and a concurrent
+        # writer reads it (and its payments) again once it may go on. SQLite takes no row
+        # lock; there, the version check of the write below fails the later of two racers.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    call = session.scalar(query)
     if call is None:
         raise NotFoundError(f"appel de cotisation {fee_call_id} introuvable")
     policy.require_cluster_object(
@@ -320,11 +330,30 @@ def _load_call(session: Session, actor: Actor, fee_call_id: int, action: str) ->
 def record_payment(
     session: Session, actor: Actor, fee_call_id: int, data: PaymentIn, *, on: dt.date | None = None
 ) -> FeeCallOut:
-    """Record a payment; the call becomes paid when payments cover its amount."""
-    call = _load_call(session, actor, fee_call_id, "enregistrer un paiement")
+    """Record a payment; the call becomes paid when payments cover its amount.
+
+    A payment above what remains due is refused (no credit is kept: the cluster refunds or
+    records the surplus elsewhere), and so is any payment on a settled or waived call. The
+    check and the write are one step for concurrent payments: the call is locked (PostgreSQL)
+    and its version bumped by every payment, so two racers never both pass.
+    """
+    call = _load_call(session, actor, fee_call_id, "enregistrer un paiement", lock=True)
     if call.status == FeeStatus.WAIVED.value:
         raise InputError(f"appel {fee_call_id} exonéré : pas de paiement attendu")
-    paid = sum((p.amount_eur for p in call.payments), Decimal(0)) + data.amount_eur
+    already = sum((p.amount_eur for p in call.payments), Decimal(0)).quantize(CENT)
+    remaining = (call.amount_eur - already).quantize(CENT)
+    if remaining <= 0:
+        raise InputError(
+            f"appel {fee_call_id} déjà réglé ({call.amount_eur} € payés) : paiement de "
+            f"{data.amount_eur} € refusé"
+        )
+    if data.amount_eur > remaining:
+        raise InputError(
+            f"paiement de {data.amount_eur} € refusé : l'appel {fee_call_id} demande "
+            f"{call.amount_eur} €, déjà payé {already} €, reste dû {remaining} €"
+        )
+    paid = already + data.amount_eur
+    flag_modified(call, "status")  # an UPDATE even when the status stays: the version moves
     call.payments.append(
         Payment(
             cluster_id=call.cluster_id,

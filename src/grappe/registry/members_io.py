@@ -14,8 +14,10 @@ column                        meaning
 ============================  ==========================================================
 
 Rows with a problem are reported with their line (the header is line 1) and reason: invalid
-SIRET/SIREN, SIRET unknown to the fabric (when a fabric store exists), invalid date, duplicate
-member in the file, period overlapping an existing membership. Good rows go in unless
+SIRET/SIREN, SIRET unknown to the fabric (when a fabric store exists), a name or type longer
+than its column or holding a control character, invalid date or one outside the bounds of
+:mod:`grappe.registry.bounds` (the API's), duplicate member in the file, period overlapping
+an existing membership. Good rows go in unless
 ``strict``; everything happens in the caller's transaction, so a failure leaves nothing.
 """
 
@@ -34,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from grappe.errors import FileFormatError, InputError
-from grappe.registry import fabric_link, policy, service
+from grappe.registry import bounds, fabric_link, policy, service
 from grappe.registry.identifiers import normalize_siren, normalize_siret
 from grappe.registry.models import (
     Establishment,
@@ -44,7 +46,13 @@ from grappe.registry.models import (
     OrganisationOwner,
 )
 from grappe.registry.policy import Actor
-from grappe.registry.schemas import ImportIssue, ImportReport, MemberOut
+from grappe.registry.schemas import (
+    MEMBERSHIP_TYPE,
+    ORGANISATION_NAME,
+    ImportIssue,
+    ImportReport,
+    MemberOut,
+)
 
 Lookup = Callable[[Sequence[str], Sequence[str]], dict[str, dict[str, Any]]]
 
@@ -105,7 +113,12 @@ def _read_csv(path: Path) -> Iterator[list[str]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("latin-1")
+        # Windows-1252 before Latin-1: read as Latin-1, its ’ and Œ would become C1 control
+        # characters, which the import refuses.
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
     first = text.split("\n", 1)[0]
     delimiter = max([";", ",", "\t"], key=first.count)
     yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -227,11 +240,12 @@ def import_members(
     candidates: list[_Good] = []
 
     def reject(row: _Row, column: str | None, reason: str) -> None:
+        value = row.values.get(column or "", None)
         issues.append(
             ImportIssue(
                 line=row.line,
                 column=column,
-                value=row.values.get(column or "", None),
+                value=None if value is None else bounds.shown(value),
                 reason=reason,
             )
         )
@@ -253,6 +267,18 @@ def import_members(
         except InputError as exc:
             reject(row, "siret" if "siret" in v else "siren", str(exc))
             continue
+        # The same bounds as the API's (one rule): the column's length, no control character.
+        text_problem = next(
+            (
+                (column, problem)
+                for column, bound in (("name", ORGANISATION_NAME), ("membership_type", MEMBERSHIP_TYPE))
+                if column in v and (problem := bound.problem(v[column])) is not None
+            ),
+            None,
+        )
+        if text_problem is not None:
+            reject(row, *text_problem)
+            continue
         kind_text = _key(v.get("kind", "firm"))
         kind = _KINDS.get(kind_text)
         if kind is None:
@@ -266,8 +292,9 @@ def import_members(
         except ValueError:
             reject(row, "joined", "date invalide : attendu AAAA-MM-JJ ou JJ/MM/AAAA")
             continue
-        if joined > today or joined.year < 1900:
-            reject(row, "joined", f"date d'adhésion hors limites ({joined})")
+        date_problem = bounds.PAST.problem(joined, today)
+        if date_problem is not None:
+            reject(row, "joined", date_problem)
             continue
         candidates.append(
             _Good(
