@@ -25,7 +25,7 @@ from grappe.detection.candidates import (
 )
 from grappe.detection.indicators import indicators
 from grappe.detection.rules import apply_rules
-from grappe.detection.sector_groups import SectorGroup, dump
+from grappe.detection.sector_groups import SectorGroup, dump, traded_sectors
 from grappe.errors import InputError
 from grappe.fabric.synth import PlantedCluster
 from grappe.refdata import territories
@@ -59,8 +59,13 @@ def test_rows_are_the_presences_with_their_evidence(
                    "creation_rate", "score", "rank", "significant"):
         assert column in frame.columns
     counts = aggregate(fabric[0], LEVEL, "sous-classe")
-    # one row per territory x sector cell with at least one establishment
-    assert len(frame) == counts.establishments.nnz
+    # one row per territory x sector cell with at least one establishment, of a traded sector
+    # only: local sectors are left out by default (issue 16)
+    traded = traded_sectors(counts.sectors.tolist(), None)
+    assert len(frame) == counts.establishments[:, np.flatnonzero(traded)].nnz
+    assert frame["traded"].dtype == bool
+    assert frame["traded"].all()
+    assert not found.include_local
     assert (frame["establishments"] > 0).all()
     assert frame["territory_level"].eq(LEVEL).all()
     assert frame["strong"].dtype == bool
@@ -80,6 +85,7 @@ def test_rows_are_the_presences_with_their_evidence(
     assert frame.loc[frame["sector"] == "25.62A", "sector_name"].iloc[0] == "Décolletage"
     # the evidence is that of `grappe indicators` at the same level, cell by cell
     expected = apply_rules(indicators(counts)).to_frame().set_index(["territory_code", "sector"])
+    expected = expected[expected.index.isin(counts.sectors[traded].tolist(), level="sector")]
     mine = frame.set_index(["territory_code", "sector"]).loc[expected.index]
     for column in ("establishments", "employment", "employment_low", "employment_high",
                    "sme_share", "lq", "lq_low", "lq_high", "size", "focus", "creation_rate"):
