@@ -129,13 +129,14 @@ AGRICULTURE = 101
 #: employment (farming, public administration, households are outside the U.S. data), or
 #: the U.S. industry they chain to does not describe the French activity.
 MANUAL: dict[str, tuple[bool, int | None, str]] = {
-    **{code: (True, AGRICULTURE,
-              "agriculture hors des définitions américaines ; production vendue hors du "
-              "territoire et localisée par les sols et le climat (vignobles, vergers, élevages)")
-       for code in ("01.11Z", "01.12Z", "01.13Z", "01.14Z", "01.15Z", "01.16Z", "01.19Z",
-                    "01.21Z", "01.22Z", "01.23Z", "01.24Z", "01.25Z", "01.26Z", "01.27Z",
-                    "01.28Z", "01.29Z", "01.30Z", "01.41Z", "01.42Z", "01.43Z", "01.44Z",
-                    "01.45Z", "01.46Z", "01.47Z", "01.49Z", "01.50Z")},
+    **dict.fromkeys(
+        ("01.11Z", "01.12Z", "01.13Z", "01.14Z", "01.15Z", "01.16Z", "01.19Z", "01.21Z",
+         "01.22Z", "01.23Z", "01.24Z", "01.25Z", "01.26Z", "01.27Z", "01.28Z", "01.29Z",
+         "01.30Z", "01.41Z", "01.42Z", "01.43Z", "01.44Z", "01.45Z", "01.46Z", "01.47Z",
+         "01.49Z", "01.50Z"),
+        (True, AGRICULTURE,
+         "agriculture hors des définitions américaines ; production vendue hors du "
+         "territoire et localisée par les sols et le climat (vignobles, vergers, élevages)")),
     "03.21Z": (True, 17, "aquaculture (NAICS 1125, hors données américaines) : produits de la "
                          "mer vendus hors du territoire, comme la pêche"),
     "03.22Z": (True, 17, "aquaculture (NAICS 1125, hors données américaines) : produits de la "
@@ -387,7 +388,8 @@ def provenance_entry(folder: Path, naf_path: Path, output: Path,
     ]
     sources.append({"file": "src/grappe/refdata/data/naf.parquet",
                     "origin": "packaged NAF rév. 2 (scripts/build_refdata.py)",
-                    "version": "NAF rév. 2", "licence": "see naf.parquet",
+                    "version": "NAF rév. 2",
+                    "licence": "NAF rév. 2 labels from INSEE, Licence Ouverte 2.0",
                     "sha256": sha256_of(naf_path)})
     counts = ", ".join(f"{key} {value}" for key, value in sorted(routes.items()))
     return {

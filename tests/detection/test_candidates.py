@@ -28,7 +28,7 @@ from grappe.detection.rules import apply_rules
 from grappe.detection.sector_groups import SectorGroup, dump, traded_sectors
 from grappe.errors import InputError
 from grappe.fabric.synth import PlantedCluster
-from grappe.refdata import territories
+from grappe.refdata import clusters, territories
 
 PERMUTATIONS = 199
 LEVEL = "epci"
@@ -299,3 +299,44 @@ def test_the_detection_package_exports_the_public_verbs() -> None:
         assert getattr(detection, name) is not None, name
     with pytest.raises(AttributeError, match="no attribute"):
         _ = detection.nothing_here
+
+
+def test_local_sectors_come_back_on_request_marked_as_such(
+    found: Candidates, fabric: tuple[Path, list[PlantedCluster]]
+) -> None:
+    both = detect(fabric[0], level=LEVEL, permutations=PERMUTATIONS, seed=7, include_local=True)
+    assert both.include_local
+    frame = both.frame
+    counts = aggregate(fabric[0], LEVEL, "sous-classe")
+    assert len(frame) == counts.establishments.nnz  # every presence, local ones included
+    assert frame["rank"].tolist() == list(range(1, len(frame) + 1))
+    assert (frame["traded"] == frame["sector"].map(clusters.traded)).all()
+    local = set(frame.loc[~frame["traded"], "sector"])
+    assert {"85.20Z", "49.32Z", "43.22A", "41.20A", "56.10A"} <= local
+    # the default leaves exactly those out, and the local sectors still count in the
+    # territories' totals: the evidence of the traded cells does not move
+    assert not found.frame["sector"].isin(local).any()
+    key = ["territory_code", "sector"]
+    mine = frame[frame["traded"]].set_index(key).loc[found.frame.set_index(key).index]
+    for column in ("establishments", "lq", "size", "strong", "stars", "score_specialisation"):
+        np.testing.assert_array_equal(
+            mine[column].to_numpy(), found.frame[column].to_numpy(), err_msg=column
+        )
+    with pytest.raises(InputError, match="include_local"):
+        detect(fabric[0], level=LEVEL, include_local="yes")  # type: ignore[arg-type]
+
+
+def test_cluster_categories_as_sectors(fabric: tuple[Path, list[PlantedCluster]]) -> None:
+    found = detect(fabric[0], level=LEVEL, sectors="clusters", permutations=PERMUTATIONS, seed=1)
+    frame = found.frame
+    assert found.sector_level == "clusters"
+    names = {code: name for code, (name, _) in clusters.members().items()}
+    assert set(frame["sector"]) <= set(names)
+    assert (frame["sector_name"] == frame["sector"].map(names)).all()
+    assert frame["traded"].all()
+    assert frame["rank"].tolist() == list(range(1, len(frame) + 1))
+    # the planted décolletage of the Arve valley makes its category a hot spot there
+    arve = territories_of(next(c for c in fabric[1] if c.naf == "25.62A"), LEVEL)
+    hits = frame[(frame["sector"] == "travail-des-metaux") & frame["territory_code"].isin(arve)]
+    assert hits["significant"].any()
+    assert hits["rank"].min() <= 10

@@ -11,11 +11,11 @@ import typer
 
 from grappe.config import get_settings
 from grappe.detection.counts import SECTOR_LEVELS, TERRITORY_LEVELS
+from grappe.errors import InputError
 from grappe.refdata.clusters import LEVEL as CLUSTER_LEVEL
 
 #: Values of ``--sectors`` other than a sector-group file.
 SECTOR_CHOICES = (*SECTOR_LEVELS, CLUSTER_LEVEL)
-from grappe.errors import InputError
 
 ENGINES = ("duckdb", "spark")
 
