@@ -340,3 +340,21 @@ def test_cluster_categories_as_sectors(fabric: tuple[Path, list[PlantedCluster]]
     hits = frame[(frame["sector"] == "travail-des-metaux") & frame["territory_code"].isin(arve)]
     assert hits["significant"].any()
     assert hits["rank"].min() <= 10
+
+
+def test_real_bas_rhin_top_is_no_longer_led_by_local_sectors(
+    real_data: Path, tmp_path: Path
+) -> None:
+    from grappe.fabric.store import FabricStore
+
+    store = tmp_path / "store"
+    FabricStore.open(store).import_files([real_data / "sirene_bas_rhin_2019_geocoded_latin1.csv"])
+    every = detect(store, level="epci", permutations=99, seed=0, include_local=True).frame
+    # over every sector, local ones (domiciliation addresses of 68.20B in Strasbourg, home
+    # selling, repairs) crowd the top of the real extract
+    assert (~every.head(10)["traded"]).sum() >= 3
+    assert "68.20B" in set(every.head(10)["sector"])
+    default = detect(store, level="epci", permutations=99, seed=0).frame
+    assert default["traded"].all()
+    assert "68.20B" not in set(default["sector"])
+    assert len(default) == every["traded"].sum()
