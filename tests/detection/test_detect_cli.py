@@ -50,7 +50,8 @@ def test_prints_the_top_candidates_at_ze_level(
     assert code == 0, err
     for header in ("rang", "territoire", "secteur", "QL", "étoiles", "p ajustée", "score"):
         assert header in out
-    assert "Grappes potentielles : les 10 meilleurs candidats (niveau ze)" in out
+    # the title states the scope: traded sectors only by default (issue 16)
+    assert "Grappes potentielles : les 10 meilleurs candidats (niveau ze, activités exposées)" in out
     # the two largest planted clusters lead at this size
     assert "Décolletage" in out
     assert "Oyonnax" in out
@@ -67,6 +68,7 @@ def test_writes_every_format_and_a_map(
     frame = pd.read_csv(out_csv, dtype={"territory_code": str, "sector": str})
     assert frame["rank"].iloc[0] == 1
     assert len(frame) > 1000
+    assert frame["traded"].all()  # local sectors are left out by default
     assert "candidats écrits" in err
     assert "Carte écrite" in err
     assert (tmp_path / "carte.svg").read_text(encoding="utf-8").startswith("<?xml")
@@ -82,6 +84,28 @@ def test_writes_every_format_and_a_map(
     assert code == 0, err
     again = pd.read_csv(out_csv, dtype={"territory_code": str, "sector": str})
     assert again.to_csv(index=False) == first
+
+
+def test_include_local_and_cluster_categories(
+    fabric: tuple[Path, list[PlantedCluster]], tmp_path: Path
+) -> None:
+    from grappe.refdata import clusters
+
+    common = ("--store", str(fabric[0]), "--level", "departement", "--permutations", "0")
+    out = tmp_path / "tout.csv"
+    code, _, err = run(*common, "--include-local", "--out", str(out))
+    assert code == 0, err
+    frame = pd.read_csv(out, dtype={"territory_code": str, "sector": str})
+    assert frame["rank"].tolist() == list(range(1, len(frame) + 1))
+    assert (frame["traded"] == frame["sector"].map(clusters.traded)).all()
+    assert {"85.20Z", "43.22A"} <= set(frame.loc[~frame["traded"], "sector"])
+    out = tmp_path / "grappes.json"
+    code, _, err = run(*common, "--sectors", "clusters", "--out", str(out))
+    assert code == 0, err
+    records = json.loads(out.read_text(encoding="utf-8"))
+    assert {r["sector"] for r in records} <= set(clusters.members())
+    assert all(r["traded"] is True for r in records)
+    assert any(r["sector_name"] == "Travail des métaux, décolletage et outillage" for r in records)
 
 
 @pytest.mark.parametrize(

@@ -64,6 +64,14 @@ def detect_command(
     seed: Annotated[
         int, typer.Option("--seed", min=0, help="Graine des permutations (même graine, même résultat).")
     ] = 0,
+    include_local: Annotated[
+        bool,
+        typer.Option(
+            "--include-local",
+            help="Garder aussi les activités présentielles (commerce de proximité, BTP, "
+            "santé…), marquées traded=false ; par défaut seules les activités exposées.",
+        ),
+    ] = False,
 ) -> None:
     """Classer les grappes potentielles : territoire x secteur, preuves et score.
 
@@ -71,7 +79,9 @@ def detect_command(
     leur fourchette, part de PME, quotient de localisation, règle « cluster fort » de l'U.S.
     Cluster Mapping, étoiles de l'European Cluster Observatory, test Gi* de point chaud (sur les
     communes, permutations, Benjamini-Hochberg), taux de création ; le score combine taille,
-    spécialisation, significativité et dynamisme.
+    spécialisation, significativité et dynamisme. Par défaut, seules les activités exposées
+    (qui vendent hors de leur territoire) sont candidates ; --include-local ajoute les
+    activités présentielles.
     """
     with handle_errors():
         from grappe.detection.candidates import candidate_format, detect
@@ -95,6 +105,7 @@ def detect_command(
                 alpha=alpha,
                 seed=seed,
                 reporter=reporter,
+                include_local=include_local,
             )
         if out is not None and fmt is not None:
             found.write(out, fmt)
@@ -106,7 +117,10 @@ def detect_command(
 
             write_frame(found.frame, sys.stdout, "json" if fmt == "json" else "csv")
         else:
-            print_top(found.top(top), title=_title(found.territory_level, top, found.date))
+            print_top(
+                found.top(top),
+                title=_title(found.territory_level, top, found.date, found.include_local),
+            )
         if map_path is not None:
             found.map(map_path, top=top)
             err_console.print(f"Carte écrite : {map_path}", highlight=False)
@@ -126,7 +140,7 @@ def print_top(frame: pd.DataFrame, title: str) -> None:
         table.add_row(
             str(row.rank),
             f"{row.territory_name} ({row.territory_code})",
-            f"{row.sector} {_cut(str(row.sector_name))}",
+            f"{row.sector} {_cut(str(row.sector_name))}" + ("" if row.traded else " (présentiel)"),
             number(row.establishments),
             f"{number(row.employment)} ({number(row.employment_low)}–{number(row.employment_high)})",
             _decimal(row.lq, 1),
@@ -146,9 +160,10 @@ def print_top(frame: pd.DataFrame, title: str) -> None:
     )
 
 
-def _title(level: str, top: int, date: str) -> str:
+def _title(level: str, top: int, date: str, include_local: bool = False) -> str:
     when = f" au {date}" if date else ""
-    return f"Grappes potentielles : les {top} meilleurs candidats (niveau {level}){when}"
+    scope = "activités exposées et présentielles" if include_local else "activités exposées"
+    return f"Grappes potentielles : les {top} meilleurs candidats (niveau {level}, {scope}){when}"
 
 
 
