@@ -45,6 +45,8 @@ UNMAPPED_TEXT = {
     ("OrganisationCreate", "siren"): "typed with spaces or dots, normalised to 9 digits",
     ("OrganisationCreate", "sirets"): "typed with spaces or dots, normalised to 14 digits",
     ("MembershipCreate", "siret"): "typed with spaces or dots, normalised to 14 digits",
+    ("InvitationCreate", "siren"): "typed with spaces or dots, normalised to 9 digits",
+    ("InvitationCreate", "siret"): "typed with spaces or dots, normalised to 14 digits",
 }
 
 

@@ -576,11 +576,11 @@ class InvitationCreate(Schema):
     the membership period the acceptance opens.
     """
 
-    siren: Annotated[str, Field(min_length=9, max_length=20)]
-    siret: Annotated[str | None, Field(max_length=20)] = None
-    membership_type: Annotated[str, Field(min_length=1, max_length=60)] = "adherent"
-    joined: dt.date
-    left: dt.date | None = None
+    siren: TypedIdentifier
+    siret: TypedIdentifier | None = None
+    membership_type: Annotated[str, MEMBERSHIP_TYPE] = "adherent"
+    joined: PastDate
+    left: PastDate | None = None
 
 
 class InvitationOut(Schema):
