@@ -215,6 +215,10 @@ def test_write_by_suffix_and_xlsx_row_limit(tmp_path: Path, monkeypatch: pytest.
     assert _xlsx_rows((tmp_path / "t.xlsx").read_bytes())[1] == ["'=1", 1]
     with pytest.raises(InputError, match=r"extension \.ods non prise en charge"):
         export.write(tmp_path / "t.ods", rows, columns=["a", "b"])
+    with pytest.raises(InputError, match=r"dossier .* introuvable"):
+        export.write(tmp_path / "nowhere" / "t.csv", rows, columns=["a", "b"])
+    with pytest.raises(InputError, match="c'est un dossier"):
+        export.write_xlsx(tmp_path, rows, columns=["a", "b"])
     monkeypatch.setattr(export, "XLSX_MAX_ROWS", 2)
     with pytest.raises(InputError, match="au plus 1 sous l'en-tête"):
         export.write(tmp_path / "big.xlsx", rows * 2, columns=["a", "b"])

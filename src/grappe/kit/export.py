@@ -173,7 +173,7 @@ def write_csv(
         "lineterminator": dialect.lineterminator,
     }
     if isinstance(target, Path | str):
-        with Path(target).open("w", encoding=dialect.encoding, newline="") as handle:
+        with _writable(target).open("w", encoding=dialect.encoding, newline="") as handle:
             out.to_csv(handle, **options)
     else:
         out.to_csv(target, **options)
@@ -207,6 +207,8 @@ def write_xlsx(
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
+    if isinstance(target, Path | str):
+        target = _writable(target)  # before the workbook: a write-only one cannot be dropped
     frame = _frame(data, columns)
     if len(frame) >= XLSX_MAX_ROWS:
         rows, limit = (f"{n:,}".replace(",", " ") for n in (len(frame), XLSX_MAX_ROWS - 1))
@@ -250,6 +252,16 @@ def write_xlsx(
 
 # --------------------------------------------------------------------------------------------
 # implementation
+
+
+def _writable(target: Path | str) -> Path:
+    """The output path, its folder checked first so that a typo is a message, not a traceback."""
+    path = Path(target)
+    if not path.parent.is_dir():
+        raise InputError(f"{path} : dossier {path.parent} introuvable")
+    if path.is_dir():
+        raise InputError(f"{path} : c'est un dossier, pas un fichier")
+    return path
 
 
 def _frame(data: Any, columns: Sequence[str] | None) -> pd.DataFrame:
