@@ -1,4 +1,4 @@
-"""The dependency rule of STYLE.md, checked on the source: interfaces -> domains -> storage/refdata."""
+"""The dependency rule of STYLE.md, checked on the source: interfaces -> domains -> storage/refdata/kit."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "grappe"
 INTERFACES = {"cli", "api", "web"}
 ANALYSIS = {"refdata", "fabric", "detection"}
+LOW = ("storage", "refdata", "kit")  # below every domain; kit is the shared kit
 WEB_STACK = {"fastapi", "starlette", "sqlalchemy", "alembic", "uvicorn", "psycopg"}
 
 
@@ -44,16 +45,30 @@ def test_domains_never_import_interfaces(domain: str) -> None:
         assert not bad, f"{path.relative_to(PACKAGE)} imports an interface: {sorted(bad)}"
 
 
-@pytest.mark.parametrize("domain", sorted(ANALYSIS))
+@pytest.mark.parametrize("domain", [*sorted(ANALYSIS), "kit"])
 def test_analysis_domains_do_not_need_the_web_stack(domain: str) -> None:
     for path in _modules(domain):
         bad = {m for m in _imports(path) if m.split(".")[0] in WEB_STACK}
         assert not bad, f"{path.relative_to(PACKAGE)} imports the web stack: {sorted(bad)}"
 
 
-def test_storage_and_refdata_do_not_import_domains() -> None:
-    upper = set(_domains()) - {"storage", "refdata"}
-    for top in ("storage", "refdata"):
+def test_low_layers_do_not_import_domains() -> None:
+    upper = set(_domains()) - set(LOW)
+    for top in LOW:
+        assert _modules(top), f"{top}/ has no module: the check would pass on nothing"
         for path in _modules(top):
             bad = {m for m in _imports(path) if m.split(".")[:2] in [["grappe", d] for d in upper]}
             assert not bad, f"{path.relative_to(PACKAGE)} imports a domain above it: {sorted(bad)}"
+
+
+def test_analysis_domains_may_use_the_kit_only_below_them() -> None:
+    # the kit is the one place for cross-domain helpers (safe exports); analysis domains
+    # reach it, never the registry
+    kit_users = {
+        d for d in ANALYSIS for path in _modules(d) if any(m.startswith("grappe.kit") for m in _imports(path))
+    }
+    assert "detection" in kit_users
+    for domain in ANALYSIS:
+        for path in _modules(domain):
+            bad = {m for m in _imports(path) if m.startswith("grappe.registry")}
+            assert not bad, f"{path.relative_to(PACKAGE)} imports the registry: {sorted(bad)}"

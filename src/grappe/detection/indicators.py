@@ -34,6 +34,7 @@ import scipy.sparse as sp
 from grappe.detection.counts import Counts, TotalFlows, Totals
 from grappe.detection.segments import order_within
 from grappe.errors import InputError
+from grappe.kit import export
 
 if TYPE_CHECKING:
     from grappe.detection.aggregate import CohortSurvival
@@ -552,8 +553,10 @@ def output_format(path: Path | None, format: str | None) -> OutputFormat:
 
 
 def write_frame(frame: pd.DataFrame, target: Path | IO[str], format: OutputFormat) -> None:
-    """Write a frame as CSV (UTF-8), Parquet or JSON records (``NaN`` as ``null``).
+    """Write a frame as CSV, Parquet or JSON records (``NaN`` as ``null``).
 
+    CSV is the dialect for programs of :mod:`grappe.kit.export` (``,``, UTF-8, full
+    precision, ``true``/``false``), its text cells safe against formula injection.
     ``target`` is a path, or for CSV and JSON an open text stream (e.g. ``sys.stdout``).
     """
     if format == "parquet":
@@ -562,7 +565,7 @@ def write_frame(frame: pd.DataFrame, target: Path | IO[str], format: OutputForma
         frame.to_parquet(target, index=False)
         return
     if format == "csv":
-        frame.to_csv(target, index=False)
+        export.write_csv(target, frame, dialect=export.PROGRAMS)
         return
     if format == "json":
         records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")

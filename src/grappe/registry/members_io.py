@@ -19,6 +19,8 @@ than its column or holding a control character, invalid date or one outside the 
 :mod:`grappe.registry.bounds` (the API's), duplicate member in the file, period overlapping
 an existing membership. Good rows go in unless
 ``strict``; everything happens in the caller's transaction, so a failure leaves nothing.
+A ``'`` that an export put before a formula start (``= + - @``...) is removed from every cell
+(:func:`grappe.kit.export.unquote`), so an exported file re-imports unchanged.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from grappe.errors import FileFormatError, InputError
+from grappe.kit import export
 from grappe.registry import bounds, fabric_link, policy, service
 from grappe.registry.identifiers import normalize_siren, normalize_siret
 from grappe.registry.models import (
@@ -176,8 +179,9 @@ def read_rows(path: Path) -> tuple[list[str], list[_Row]]:
     for number, cells in enumerate(lines, start=2):
         if not any(str(c).strip() for c in cells):
             continue
+        # unquote: the `'` an export put before a formula start goes, so exports re-import
         values = {
-            name: str(cells[i]).strip()
+            name: export.unquote(str(cells[i]).strip())
             for i, name in enumerate(mapped)
             if name and i < len(cells) and str(cells[i]).strip()
         }
@@ -513,33 +517,15 @@ def _export_rows(members: list[MemberOut]) -> list[list[Any]]:
     ]
 
 
-def write_table(path: Path, header: Sequence[str], rows: list[list[Any]]) -> Path:
-    """Write rows as CSV (``;``, UTF-8 with BOM for spreadsheet programs) or XLSX by suffix."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet()
-        sheet.append(list(header))
-        for row in rows:
-            sheet.append(row)
-        book.save(path)
-    elif suffix == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle, delimiter=";")
-            writer.writerow(header)
-            writer.writerows(["" if v is None else v for v in row] for row in rows)
-    else:
-        raise InputError(f"{path}: extension {suffix or '?'} non prise en charge (.csv ou .xlsx)")
-    return path
-
-
 def export_members(
     session: Session, actor: Actor, cluster_id: int, path: Path, *, include_former: bool = True
 ) -> int:
-    """Write the members of a cluster to a CSV or XLSX file; return the number of rows."""
+    """Write the members of a cluster to a CSV or XLSX file; return the number of rows.
+
+    CSV in the French spreadsheet dialect (``;``, BOM), XLSX by the suffix; both safe
+    against formula injection (:mod:`grappe.kit.export`), so :func:`import_members` reads
+    them back unchanged.
+    """
     members = service.all_members(session, actor, cluster_id, include_former=include_former)
-    write_table(path, EXPORT_COLUMNS, _export_rows(members))
+    export.write(path, _export_rows(members), columns=EXPORT_COLUMNS, dialect=export.EXCEL_FR)
     return len(members)

@@ -37,8 +37,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from grappe.errors import InputError
+from grappe.kit import export
 from grappe.refdata import sizes, territories
-from grappe.registry import fabric_link, members_io, policy, refs, service
+from grappe.registry import fabric_link, policy, refs, service
 from grappe.registry.models import Cluster, Membership, Organisation
 from grappe.registry.policy import Actor
 
@@ -202,6 +203,6 @@ def prospects(
 
 
 def write_prospects(table: pa.Table, path: Path) -> Path:
-    """Write prospects to CSV or XLSX (by suffix) for a membership campaign."""
-    rows = [list(r.values()) for r in table.to_pylist()]
-    return members_io.write_table(path, table.column_names, rows)
+    """Write prospects to CSV (French spreadsheet dialect) or XLSX, by suffix, for a campaign."""
+    formats = dict.fromkeys(("score", *WEIGHTS), "0.0000") | {"distance_km": "0.00"}
+    return export.write(path, table, dialect=export.EXCEL_FR, number_formats=formats)
