@@ -169,3 +169,16 @@ def test_htmx_is_served_with_its_licence(web: Web) -> None:
     client = web.client()
     assert client.get("/static/vendor/htmx.min.js").status_code == 200
     assert "Zero-Clause BSD" in client.get("/static/vendor/htmx.LICENSE").text
+
+
+def test_vendored_files_are_the_ones_their_provenance_records() -> None:
+    import hashlib
+    from pathlib import Path
+
+    import grappe.web
+
+    vendor = Path(grappe.web.__file__).parent / "static" / "vendor"
+    record = (vendor / "README.md").read_text(encoding="utf-8")
+    for path in sorted(p for p in vendor.rglob("*") if p.suffix in {".js", ".css"}):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert digest in record, f"{path.relative_to(vendor)} differs from vendor/README.md"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -24,8 +23,6 @@ def mount(app: FastAPI) -> None:
     from grappe.web.registry import routes as registry_routes
 
     app.add_middleware(security.SecurityHeaders)
-    swagger = StaticFiles(directory=swagger_ui_bundle.swagger_ui_path)
-    app.mount("/static/swagger-ui", swagger, name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (site.router, registry_routes.router, accounts_routes.router):
         app.include_router(router)
