@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         default=2048,
         ge=0,
         description="Public directory pages the API keeps per process (0: no cache).",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key signing the web application's CSRF tokens "
+        "(default: one generated once in HOME/secret_key).",
     )
 
     @property

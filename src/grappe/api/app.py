@@ -130,6 +130,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(engine: Engine | None = None) -> FastAPI:
     """Build the API on a registry database (default: the settings' one), migrating it if needed."""
+    from grappe import web
     from grappe.api import registry as registry_endpoints
 
     engine = engine or get_engine()
@@ -142,6 +143,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         "adhérents, cotisations, annuaire, prospects. Authentification : `Authorization: "
         "Bearer <jeton>` ; sans jeton, seul l'annuaire public est accessible.",
         lifespan=_lifespan,
+        docs_url=None,  # the web application serves /docs from local files
+        redoc_url=None,
     )
     app.state.engine = engine
     # Per-process read caches, checked against the registry's generation on every request.
@@ -185,4 +188,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(registry_endpoints.router)
+    web.mount(app)
     return app

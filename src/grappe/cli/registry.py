@@ -36,6 +36,7 @@ from grappe.registry import (
     open_registry,
     prospects,
     service,
+    signin,
 )
 from grappe.registry.models import InvitationStatus, Role
 from grappe.registry.policy import Actor
@@ -548,6 +549,20 @@ def user_add(
     console.print(f"Utilisateur n° {user.id} {user.email} ({user.role.value})")
     if secret:
         console.print(f"Jeton d'API (affiché une seule fois) : {secret}", highlight=False)
+
+
+@app.command("set-password")
+def set_password(
+    email: Annotated[str, typer.Argument(help="E-mail de l'utilisateur.")],
+) -> None:
+    """Définir le mot de passe de connexion à l'application web (demandé deux fois, masqué)."""
+    password = typer.prompt("Mot de passe", hide_input=True, confirmation_prompt="Confirmez le mot de passe")
+    with _unit() as (session, actor):
+        user_id = accounts.actor_for(session, email).user_id
+        if user_id is None:
+            raise InputError(f"{email!r} : indiquez l'e-mail d'un utilisateur")
+        signin.set_password(session, actor, user_id, password)
+    console.print(f"Mot de passe enregistré pour {email.strip().lower()}", highlight=False)
 
 
 @app.command("audit")

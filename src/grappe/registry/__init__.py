@@ -27,6 +27,7 @@ from grappe.registry import (
     migrate,
     prospects,
     service,
+    signin,
 )
 from grappe.registry.policy import LOCAL_ADMIN, PUBLIC, Actor
 from grappe.storage.sql import get_engine, session_scope
@@ -54,4 +55,5 @@ __all__ = [
     "open_registry",
     "prospects",
     "service",
+    "signin",
 ]

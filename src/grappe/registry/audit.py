@@ -13,7 +13,7 @@ from grappe.registry.models import AuditEntry
 from grappe.registry.policy import Actor
 
 #: Columns never copied into the log (secrets).
-REDACTED = {"token_hash"}
+REDACTED = {"token_hash", "password_hash"}
 _SKIP = (AuditEntry,)
 
 

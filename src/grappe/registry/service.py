@@ -436,22 +436,31 @@ def set_body(session: Session, actor: Actor, cluster_id: int, data: BodyIn) -> B
 # --- public directory ------------------------------------------------------------------------
 
 
-#: The directory's filters as one statement shape: (label filter, région, sector, size bounds).
-DirectoryShape = tuple[str | None, bool, str | None, str | None]
+#: The directory's filters and order as one statement shape: (label filter, région, sector,
+#: size bounds, sort key).
+DirectoryShape = tuple[str | None, bool, str | None, str | None, str]
+
+#: Orders of the directory (a leading ``-`` reverses one); ties broken by id for stable pages.
+DIRECTORY_SORTS: dict[str, tuple[Any, ...]] = {
+    "name": (Cluster.name, Cluster.id),
+    "-name": (Cluster.name.desc(), Cluster.id.desc()),
+    "members": (Cluster.member_count, Cluster.name, Cluster.id),
+    "-members": (Cluster.member_count.desc(), Cluster.name, Cluster.id),
+}
 
 
 def _active_label(day: ColumnElement[dt.date]) -> ColumnElement[bool]:
     return (ClusterLabel.start <= day) & (ClusterLabel.end_date.is_(None) | (ClusterLabel.end_date >= day))
 
 
-@lru_cache(maxsize=128)
+@lru_cache(maxsize=512)
 def _directory_statements(shape: DirectoryShape) -> tuple[Select[*tuple[Any, ...]], Select[int]]:
     """The page statement (with its window total) and the count statement of a filter shape.
 
-    Values are bound at run time; the statements are built once per shape (at most 72), so
+    Values are bound at run time; the statements are built once per shape (at most 288), so
     a directory page costs the database work, not the building of SQLAlchemy constructs.
     """
-    label, region, sector, size = shape
+    label, region, sector, size, sort = shape
     day = bindparam("day", type_=Date())
     where: list[ColumnElement[bool]] = [Cluster.public.is_(True)]
     if label == "none":
@@ -494,7 +503,7 @@ def _directory_statements(shape: DirectoryShape) -> tuple[Select[*tuple[Any, ...
             func.count().over().label("total"),
         )
         .where(*where)
-        .order_by(Cluster.name, Cluster.id)
+        .order_by(*DIRECTORY_SORTS[sort])
         .limit(bindparam("limit", type_=Integer()))
         .offset(bindparam("offset", type_=Integer()))
     )
@@ -533,6 +542,7 @@ def directory(
     sector: str | None = None,
     size: str | None = None,
     on: dt.date | None = None,
+    sort: str = "name",
     limit: int = 50,
     offset: int = 0,
 ) -> DirectoryPage:
@@ -549,9 +559,13 @@ def directory(
         A NAF code at any level: clusters whose scope contains it, or is contained in it.
     size
         ``petit`` (< 50 current members), ``moyen`` (50 to 199) or ``grand`` (200 and more).
+    sort
+        ``name`` (default) or ``members``, ``-name`` or ``-members`` for the reverse order.
     """
     del actor  # the directory is public: every role may read it
     limit, offset = _page(limit, offset)
+    if sort not in DIRECTORY_SORTS:
+        raise InputError(f"tri {sort!r} inconnu : attendu {', '.join(DIRECTORY_SORTS)}")
     params: dict[str, Any] = {"day": on or dt.date.today(), "limit": limit, "offset": offset}
     label_shape = None
     if label:
@@ -581,7 +595,7 @@ def directory(
         if high is not None:
             params["high"] = high
     page_statement, count_statement = _directory_statements(
-        (label_shape, bool(region), sector_shape, size_shape)
+        (label_shape, bool(region), sector_shape, size_shape, sort)
     )
     # Plain column reads on the session's connection, no ORM objects: the directory is the
     # busiest public read. The window count gives the total in the same statement as the page.

@@ -1,0 +1,1 @@
+"""Pages of the registry: the public directory of cluster organisations and their profiles."""

@@ -1,0 +1,78 @@
+"""Registry pages: parse the query -> registry service -> page."""
+
+from __future__ import annotations
+
+import math
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from grappe.errors import InputError
+from grappe.registry import public, service
+from grappe.registry.models import LabelKind
+from grappe.registry.schemas import DirectoryPage
+from grappe.web.unit import as_page, show, unit
+
+router = APIRouter(include_in_schema=False)
+
+#: Cluster organisations per directory page.
+PAGE_SIZE = 20
+#: The directory's filters, as named in the URL (those of the API's /directory).
+FILTERS = ("label", "region", "sector", "size")
+
+
+def page_number(raw: str | None) -> int:
+    """The ``page`` query parameter (from 1)."""
+    if raw is None or raw == "":
+        return 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise InputError(f"page={raw!r} : attendu un entier à partir de 1")
+    return int(raw)
+
+
+@router.get("/annuaire", response_class=HTMLResponse)
+@as_page
+def directory(request: Request) -> Response:
+    """The directory: filters, sorting and pagination kept in the URL, rendered on the server."""
+    query = request.query_params
+    filters = {name: query.get(name, "").strip() for name in FILTERS}
+    sort = query.get("sort", "name") or "name"
+    error = None
+    with unit(request) as (session, visitor):
+        try:
+            number = page_number(query.get("page"))
+            result = service.directory(
+                session,
+                visitor.actor,
+                label=filters["label"] or None,
+                region=filters["region"] or None,
+                sector=filters["sector"] or None,
+                size=filters["size"] or None,
+                sort=sort,
+                limit=PAGE_SIZE,
+                offset=(number - 1) * PAGE_SIZE,
+            )
+        except InputError as exc:
+            error, number, result = str(exc), 1, DirectoryPage(total=0, items=[])
+    pages = max(1, math.ceil(result.total / PAGE_SIZE))
+    context = {
+        "filters": filters,
+        "sort": sort,
+        "result": result,
+        "page_number": number,
+        "pages": pages,
+        "error": error,
+        "regions": public.region_names(),
+        "label_kinds": [kind.value for kind in LabelKind],
+        "sizes": list(service.SIZE_CLASSES.items()),
+    }
+    return show(request, visitor, "registry/directory.html", context, status_code=422 if error else 200)
+
+
+@router.get("/structures/{cluster_id:int}", response_class=HTMLResponse)
+@as_page
+def cluster_profile(request: Request, cluster_id: int) -> Response:
+    """A cluster organisation's public profile."""
+    with unit(request) as (session, visitor):
+        profile = public.cluster_profile(session, visitor.actor, cluster_id)
+    return show(request, visitor, "registry/cluster.html", {"cluster": profile})

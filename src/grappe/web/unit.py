@@ -1,0 +1,75 @@
+"""The unit of work of a page: one transaction, the signed-in user (if any), errors as pages."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, ParamSpec
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from grappe.api.app import status_of
+from grappe.errors import GrappeError
+from grappe.registry import signin
+from grappe.registry.policy import PUBLIC, Actor
+from grappe.storage.sql import session_scope
+from grappe.web import render
+
+SESSION_COOKIE = "grappe_session"
+P = ParamSpec("P")
+
+
+@dataclass
+class Visitor:
+    """Who is asking: the actor its role gives, and its e-mail when signed in."""
+
+    actor: Actor = PUBLIC
+    email: str | None = None
+
+
+@contextmanager
+def unit(request: Request) -> Iterator[tuple[Session, Visitor]]:
+    """Open the request's transaction and resolve its session cookie (commit on success).
+
+    Opened inside the endpoint's thread, as the API's unit of work is, for the same reason.
+    """
+    with session_scope(request.app.state.engine) as session:
+        visitor = Visitor()
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            found = signin.resolve(session, token)
+            if found is not None:
+                visitor = Visitor(actor=found.actor, email=found.email)
+        session.info["actor"] = visitor.actor
+        yield session, visitor
+
+
+def show(
+    request: Request, visitor: Visitor, template: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    """Render a page for a visitor."""
+    values = {"account": visitor.email, **context}
+    return render.page(request, template, values, actor=visitor.actor, status_code=status_code)
+
+
+def as_page(handler: Callable[P, Response]) -> Callable[P, Response]:
+    """Answer a grappe error raised by a page handler with the error page and the API's status.
+
+    The handler's first argument is the request.
+    """
+
+    @functools.wraps(handler)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+        try:
+            return handler(*args, **kwargs)
+        except GrappeError as exc:
+            request = kwargs.get("request", args[0] if args else None)
+            assert isinstance(request, Request)
+            values = {"message": str(exc), "account": None}
+            return render.page(request, "error.html", values, status_code=status_of(exc))
+
+    return wrapper

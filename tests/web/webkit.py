@@ -1,0 +1,103 @@
+"""Web test kit: the application on a fresh database with the test world and a password per role.
+
+A module of its own (not conftest) so that test files import it by a name no other test
+folder uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+_KIT = Path(__file__).resolve().parents[1] / "registry"
+sys.path.insert(0, str(_KIT))
+dbkit = importlib.import_module("dbkit")
+
+with warnings.catch_warnings():
+    # Starlette warns that its TestClient will move to httpx2; not our code, nothing to fix.
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from fastapi import FastAPI  # noqa: E402
+
+from grappe.api import create_app  # noqa: E402
+from grappe.registry import LOCAL_ADMIN, accounts, service, signin  # noqa: E402
+from grappe.registry.schemas import ClusterCreate, TerritoryRef, UserCreate  # noqa: E402
+from grappe.storage.sql import session_scope  # noqa: E402
+
+PASSWORD = "correct horse battery staple"
+#: Public cluster organisations added to the world so that the directory has several pages.
+EXTRA_CLUSTERS = 25
+EMAILS = {
+    "admin": "admin@grappe.fr",
+    "manager": "m@meca.fr",
+    "manager_other": "m@gran.fr",
+    "funder": "f@datar.gouv.fr",
+    "member": "u@dupont.fr",
+}
+
+
+@dataclass
+class Web:
+    """The application, a client speaking HTTPS to it, the world and its hidden cluster."""
+
+    app: FastAPI
+    world: object
+    hidden: int  # a cluster organisation that is not public
+
+    def client(self) -> TestClient:
+        """A new browser-like client (its own cookies)."""
+        return TestClient(self.app, base_url="https://testserver", raise_server_exceptions=False)
+
+
+def build_web(db: object) -> Web:
+    """Fill a fresh database and build the application on it."""
+    with session_scope(db.engine, actor=LOCAL_ADMIN) as session:  # type: ignore[attr-defined]
+        world = dbkit.build_world(session)
+        admin = accounts.create_user(session, LOCAL_ADMIN, UserCreate(email=EMAILS["admin"], role="admin"))  # type: ignore[arg-type]
+        hidden = service.create_cluster(
+            session,
+            LOCAL_ADMIN,
+            ClusterCreate(
+                name="Textile Nord confidentiel",
+                public=False,
+                territories=[TerritoryRef(level="departement", code="59")],  # type: ignore[arg-type]
+            ),
+        ).id
+        for n in range(EXTRA_CLUSTERS):
+            service.create_cluster(
+                session,
+                LOCAL_ADMIN,
+                ClusterCreate(
+                    name=f"Cluster Occitanie {n:02d}",
+                    territories=[TerritoryRef(level="departement", code="31")],  # type: ignore[arg-type]
+                    sectors=["62"],
+                ),
+            )
+        ids = {"admin": admin.id} | {
+            key: world.actors[key].user_id for key in EMAILS if key != "admin"  # type: ignore[attr-defined]
+        }
+        for user_id in ids.values():
+            signin.set_password(session, LOCAL_ADMIN, user_id, PASSWORD)
+    return Web(app=create_app(db.engine), world=world, hidden=hidden)  # type: ignore[attr-defined]
+
+
+def csrf(html: str) -> str:
+    """The CSRF token of the first form of a page."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, who: str, password: str = PASSWORD) -> object:
+    """Sign a client in through the form; the response (a redirect when it worked)."""
+    token = csrf(client.get("/connexion").text)
+    return client.post(
+        "/connexion",
+        data={"email": EMAILS[who], "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
