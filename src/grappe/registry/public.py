@@ -8,7 +8,6 @@ from functools import lru_cache
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from grappe.errors import NotFoundError
 from grappe.refdata import naf, territories
 from grappe.registry import policy, service
 from grappe.registry.models import Cluster, ClusterLabel, ClusterTerritory, LabelKind
@@ -78,9 +77,8 @@ def cluster_profile(
     A non-public organisation answers "introuvable" to those who may not read it, as an
     unknown id does: its existence is not revealed.
     """
+    policy.require_cluster(session, actor, cluster_id, policy.Access.SEE, "voir la fiche")
     cluster = service.load_cluster(session, cluster_id)
-    if not cluster.public and not policy.can_read(session, actor, cluster_id):
-        raise NotFoundError(f"structure {cluster_id} introuvable")
     day = on or dt.date.today()
     return ClusterProfile(
         id=cluster.id,

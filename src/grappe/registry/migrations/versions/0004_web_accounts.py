@@ -1,7 +1,7 @@
 """Web accounts: passwords, browser sessions and failed sign-ins (the web application, issue 15).
 
-Revision ID: 0003_web_accounts
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-03 05:00:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_web_accounts"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
