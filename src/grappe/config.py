@@ -11,6 +11,10 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+#: Default of ``max_body``: a members file of tens of thousands of rows fits, an abuse does not.
+MAX_BODY_DEFAULT = 5 * 1024 * 1024
+
+
 def _default_home() -> Path:
     return Path(platformdirs.user_data_dir("grappe", appauthor=False))
 
@@ -45,6 +49,11 @@ class Settings(BaseSettings):
         default=2048,
         ge=0,
         description="Public directory pages the API keeps per process (0: no cache).",
+    )
+    max_body: int = Field(
+        default=MAX_BODY_DEFAULT,
+        ge=0,
+        description="Largest API request body, in bytes (larger ones are answered 413).",
     )
 
     @property
