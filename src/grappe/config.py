@@ -10,7 +10,6 @@ import platformdirs
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 #: Default of ``max_body``: a members file of tens of thousands of rows fits, an abuse does not.
 MAX_BODY_DEFAULT = 5 * 1024 * 1024
 

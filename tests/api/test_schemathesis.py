@@ -38,7 +38,9 @@ def _label(operation: Any) -> str:
 def test_whole_api_never_answers_5xx_and_follows_its_document(api: Api, role: str) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", api.app)
     headers = api.headers(role)
-    operations = sorted((result.ok() for result in schema.get_all_operations()), key=lambda op: _label(op) == LAST)
+    operations = sorted(
+        (result.ok() for result in schema.get_all_operations()), key=lambda op: _label(op) == LAST
+    )
     failures: list[str] = []
     started = time.monotonic()
     for operation in operations:

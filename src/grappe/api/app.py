@@ -295,7 +295,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Logged here with the request it broke (the server logs the traceback as well);
         # the client learns nothing of the internals.
-        logger.error("%s %s : erreur inattendue %s", request.method, request.url.path, type(exc).__name__, exc_info=exc)
+        path, kind = request.url.path, type(exc).__name__
+        logger.error("%s %s : erreur inattendue %s", request.method, path, kind, exc_info=exc)
         return _json(500, errors.body(errors.INTERNAL_ERROR, "InternalError"))
 
 

@@ -121,6 +121,7 @@ _FRAMEWORK_DETAILS = {"There was an error parsing the body", "Content Too Large"
 # Absolute file paths (POSIX, or Windows with a drive letter) of two components or more, not
 # part of a URL (``//`` or ``:/`` before them): the last component is kept, the folders go.
 _POSIX_PATH = re.compile(r"(?<![\w.:/~-])(?:/[^\s/'\"(),;:<>|*?]+){2,}")
+_BREAKS = re.compile(r"\s*[\r\n\t\v\f]+\s*")
 _WINDOWS_PATH = re.compile(r"\b[A-Za-z]:\\(?:[^\s\\'\"<>|*?]+\\)+([^\s\\'\"<>|*?]*)")
 
 
@@ -148,7 +149,7 @@ def scrub_paths(text: str) -> str:
 
 def body(detail: str, error: str, **extra: Any) -> dict[str, Any]:
     """An error body: one French line, server paths removed."""
-    line = " ".join(scrub_paths(detail).split())
+    line = _BREAKS.sub(" ", scrub_paths(detail)).strip()
     return {"detail": line, "error": error, **extra}
 
 
@@ -208,9 +209,7 @@ def http_detail(status: int, detail: Any, *, max_body: int | None = None) -> str
             english = ""
         if detail != english:
             return detail
-    text = STATUS_TEXT.get(status) or (
-        "requête refusée" if status < 500 else "erreur du serveur"
-    )
+    text = STATUS_TEXT.get(status) or ("requête refusée" if status < 500 else "erreur du serveur")
     if status == 413 and max_body is not None:
         text += f" : au plus {max_body:,} octets".replace(",", "\u202f")
     return text
