@@ -8,12 +8,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from apikit import Api, build_api, dbkit, serving
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from grappe.api.errors import scrub_paths, validation_body
 from grappe.config import get_settings
 from grappe.errors import EngineError
+from grappe.storage.sql import session_scope
 
 LIMIT = 64 * 1024
 
@@ -139,3 +143,30 @@ def test_error_answers_are_described_in_the_document(api: Api) -> None:
             "$ref": "#/components/schemas/ErrorOut"
         }
     assert document["components"]["schemas"]["ErrorOut"]["required"] == ["detail"]
+
+
+def test_lock_and_deadlock_errors_are_not_500(api: Api) -> None:
+    """A read unit that writes after another writer committed (SQLite's BUSY_SNAPSHOT, real)
+    answers 503 with Retry-After; PostgreSQL's deadlock answers 409, nothing stored."""
+    engine = api.app.state.engine
+
+    def read_then_write() -> None:
+        with session_scope(engine, write=False) as reader:
+            reader.execute(text("SELECT count(*) FROM organisations")).scalar()
+            with session_scope(engine) as writer:
+                writer.execute(text("UPDATE registry_state SET generation = generation + 1"))
+            reader.execute(text("UPDATE registry_state SET generation = generation + 1"))
+
+    def deadlock() -> None:
+        raise OperationalError("UPDATE …", {}, psycopg.errors.DeadlockDetected("deadlock detected"))
+
+    api.app.add_api_route("/read-then-write", read_then_write)
+    api.app.add_api_route("/deadlock", deadlock)
+    if engine.dialect.name == "sqlite":
+        response = api.client.get("/read-then-write")
+        assert response.status_code == 503, response.text
+        assert response.headers["Retry-After"] == "2"
+        assert response.json()["error"] == "BusyError"
+    response = api.client.get("/deadlock")
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith("écriture concurrente en conflit")

@@ -23,7 +23,7 @@ from schemathesis.checks import content_type_conformance, not_a_server_error, re
 SEED = 20_261_203
 #: Examples per operation and role: with ~30 operations and two roles, about a minute per
 #: backend on the 2-core machine of the project.
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 10
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 #: Operations whose generated requests would end the role's own session: revoking tokens
 #: (the administrator's is among the first ids) is checked last, once everything else ran.

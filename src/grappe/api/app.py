@@ -286,6 +286,11 @@ def _install_error_handlers(app: FastAPI) -> None:
             logger.warning("%s %s : base verrouillée (%s)", request.method, request.url.path, exc.orig)
             busy = "base de données occupée par d'autres écritures : rien n'a été enregistré, réessayez"
             return _json(503, errors.body(busy, "BusyError"), {"Retry-After": str(RETRY_AFTER_S)})
+        if getattr(exc.orig, "sqlstate", None) in CONCURRENCY_SQLSTATES:
+            # PostgreSQL aborted one of two transactions that crossed (deadlock, or a
+            # serialisation failure): a write conflict like a stale version, nothing stored.
+            lost = "écriture concurrente en conflit : rien n'a été enregistré, réessayez"
+            return _json(409, errors.body(lost, "ConflictError"))
         if isinstance(exc.orig, OverflowError | ValueError | TypeError):
             # a value the driver cannot bind (an integer beyond 64 bits, a malformed number)
             return _json(422, errors.body(OUT_OF_BOUNDS, "InputError"))
@@ -300,6 +305,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _json(500, errors.body(errors.INTERNAL_ERROR, "InternalError"))
 
 
+#: PostgreSQL's deadlock_detected and serialization_failure.
+CONCURRENCY_SQLSTATES = frozenset({"40P01", "40001"})
 #: A value the database refused as out of its bounds.
 OUT_OF_BOUNDS = "valeur refusée par la base : nombre hors limites ou caractère interdit"
 
