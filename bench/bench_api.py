@@ -240,15 +240,22 @@ def _cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def server(url: str, workers: int, *, cache: bool = True) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """The API under uvicorn on a free loopback port, as ``grappe serve`` runs it."""
+def server(
+    url: str, workers: int, *, cache: bool = True, cli: bool = False
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The API on a free loopback port: under uvicorn as ``grappe serve`` runs it, or ``grappe serve``
+    itself (``cli``)."""
     port = _free_port()
     env = {**os.environ, "GRAPPE_DATABASE_URL": url}
     if not cache:
         env["GRAPPE_API_CACHE"] = "0"
-    command = [sys.executable, "-m", "uvicorn", "grappe.api:create_app", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    command += ["--log-level", "warning", "--no-access-log"]
+    if cli:
+        command = [sys.executable, "-m", "grappe", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        command += ["--workers", str(workers)]
+    else:
+        command = [sys.executable, "-m", "uvicorn", "grappe.api:create_app", "--factory"]
+        command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        command += ["--log-level", "warning", "--no-access-log"]
     proc = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
     try:

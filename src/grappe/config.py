@@ -10,6 +10,9 @@ import platformdirs
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: Default of ``max_body``: a members file of tens of thousands of rows fits, an abuse does not.
+MAX_BODY_DEFAULT = 5 * 1024 * 1024
+
 
 def _default_home() -> Path:
     return Path(platformdirs.user_data_dir("grappe", appauthor=False))
@@ -50,6 +53,11 @@ class Settings(BaseSettings):
         default=None,
         description="Key signing the web application's CSRF tokens "
         "(default: one generated once in HOME/secret_key).",
+    )
+    max_body: int = Field(
+        default=MAX_BODY_DEFAULT,
+        ge=0,
+        description="Largest API request body, in bytes (larger ones are answered 413).",
     )
 
     @property

@@ -36,3 +36,7 @@ class ConflictError(GrappeError, RuntimeError):
 
 class EngineError(GrappeError, RuntimeError):
     """An analytics engine is missing or failed."""
+
+
+class BusyError(GrappeError, RuntimeError):
+    """The database stayed locked by other writers longer than a unit of work may wait."""

@@ -7,8 +7,13 @@ folder uses: ``conftest`` is ambiguous when several test folders are collected t
 from __future__ import annotations
 
 import importlib.util
+import socket
 import sys
+import threading
+import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +29,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+import uvicorn  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 
 from grappe.api import create_app  # noqa: E402
@@ -55,3 +61,24 @@ def build_api(db: object) -> Api:
                 tokens[name] = accounts.issue_token(session, LOCAL_ADMIN, actor.user_id).token
     app = create_app(db.engine)  # type: ignore[attr-defined]
     return Api(app=app, client=TestClient(app, raise_server_exceptions=False), world=world, tokens=tokens)
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """The app under uvicorn on a free loopback port, in a thread; its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive(), "the server stopped at start-up"
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)

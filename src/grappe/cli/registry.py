@@ -74,15 +74,16 @@ def _options(
 
 
 @contextmanager
-def _unit() -> Iterator[tuple[Session, Actor]]:
+def _unit(*, write: bool = True) -> Iterator[tuple[Session, Actor]]:
     """A unit of work run as the acting user (resolved inside the transaction).
 
-    A value the database refuses (PostgreSQL's ``DataError``, SQLite's ``OverflowError``) is
-    bad input the bounds missed: one French line and exit 2, never a traceback; the
-    transaction is rolled back.
+    ``write=False`` for commands that only read: on SQLite they run on a snapshot beside
+    the server's writers instead of queueing for the write lock. A value the database
+    refuses (PostgreSQL's ``DataError``, SQLite's ``OverflowError``) is bad input the bounds
+    missed: one French line and exit 2, never a traceback; the transaction is rolled back.
     """
     try:
-        with open_registry() as session:
+        with open_registry(write=write) as session:
             actor = accounts.actor_for(session, _state["as"])
             session.info["actor"] = actor
             yield session, actor
@@ -192,7 +193,7 @@ def create(
 @app.command("list")
 def list_command() -> None:
     """Lister les structures visibles par l'utilisateur."""
-    with _unit() as (session, actor):
+    with _unit(write=False) as (session, actor):
         rows = service.list_clusters(session, actor, limit=500)
     _table(
         "Structures",
@@ -204,7 +205,7 @@ def list_command() -> None:
 @app.command("show")
 def show(cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")]) -> None:
     """Afficher la fiche d'une structure."""
-    with _unit() as (session, actor):
+    with _unit(write=False) as (session, actor):
         out = service.get_cluster(session, actor, service.resolve_cluster(session, cluster))
     console.print(f"[bold]{out.name}[/] ({out.acronym or 'sans sigle'}) — n° {out.id}, version {out.version}")
     console.print(f"Adhérents : {out.member_count}")
@@ -246,7 +247,7 @@ def export_command(
     current: Annotated[bool, typer.Option("--actuels", help="Adhérents actuels seulement.")] = False,
 ) -> None:
     """Exporter les adhérents en CSV ou XLSX."""
-    with _unit() as (session, actor):
+    with _unit(write=False) as (session, actor):
         n = members_io.export_members(
             session,
             actor,
@@ -281,7 +282,7 @@ def fee_calls(
     issue: Annotated[bool, typer.Option("--emettre", help="Émettre les appels manquants.")] = False,
 ) -> None:
     """Lister (et émettre avec --emettre) les appels de cotisation d'une année."""
-    with _unit() as (session, actor):
+    with _unit(write=issue) as (session, actor):
         cid = service.resolve_cluster(session, cluster)
         if issue:
             done = fees.issue_calls(session, actor, cid, year)
@@ -330,7 +331,7 @@ def dunning(
         day = dt.date.fromisoformat(on) if on else None
     except ValueError as exc:
         raise InputError(f"--au {on!r} : date AAAA-MM-JJ attendue") from exc
-    with _unit() as (session, actor):
+    with _unit(write=False) as (session, actor):
         lines = fees.dunning_list(session, actor, service.resolve_cluster(session, cluster), on=day)
     _table(
         "Relances",
@@ -363,7 +364,7 @@ def directory(
     ] = None,
 ) -> None:
     """Annuaire public des structures."""
-    with _unit() as (session, actor):
+    with _unit(write=False) as (session, actor):
         page = service.directory(
             session, actor, label=label, region=region, sector=sector, size=size, limit=500
         )
@@ -383,7 +384,7 @@ def figures_command(
     json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
 ) -> None:
     """Chiffres clés d'une structure."""
-    with _unit() as (session, actor):
+    with _unit(write=False) as (session, actor):
         key = figures.key_figures(session, actor, service.resolve_cluster(session, cluster))
     if json_output:
         console.print_json(key.model_dump_json())
@@ -424,7 +425,7 @@ def prospects_command(
     limit: Annotated[int | None, typer.Option("--limit", help="Garder les N meilleurs.")] = None,
 ) -> None:
     """Établissements du territoire et des secteurs de la structure, non adhérents, classés."""
-    with _unit() as (session, actor):
+    with _unit(write=False) as (session, actor):
         table = prospects.prospects(
             session, actor, service.resolve_cluster(session, cluster), store=store, limit=limit
         )
@@ -571,7 +572,7 @@ def audit(
     limit: Annotated[int, typer.Option("--limit")] = 50,
 ) -> None:
     """Journal d'audit (administrateur)."""
-    with _unit() as (session, actor):
+    with _unit(write=False) as (session, actor):
         rows = accounts.audit_log(session, actor, cluster_id=cluster, limit=limit)
     _table(
         "Journal",

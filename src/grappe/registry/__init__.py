@@ -34,11 +34,16 @@ from grappe.storage.sql import get_engine, session_scope
 
 
 @contextmanager
-def open_registry(engine: Engine | None = None, *, actor: Actor = LOCAL_ADMIN) -> Iterator[Session]:
-    """A unit of work on the registry database, migrated to the newest schema on first use."""
+def open_registry(
+    engine: Engine | None = None, *, actor: Actor = LOCAL_ADMIN, write: bool = True
+) -> Iterator[Session]:
+    """A unit of work on the registry database, migrated to the newest schema on first use.
+
+    ``write=False`` for a unit that only reads (see :func:`grappe.storage.sql.session_scope`).
+    """
     engine = engine or get_engine()
     migrate.ensure_schema(engine)
-    with session_scope(engine, actor=actor) as session:
+    with session_scope(engine, write=write, actor=actor) as session:
         yield session
 
 

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import DateTime, ForeignKey, Index, String, delete, func, insert, select, update
+from sqlalchemy import ForeignKey, Index, String, delete, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, selectinload
 
 from grappe.errors import InputError, PermissionDeniedError
 from grappe.registry import accounts, policy, service
 from grappe.registry.models import Role, User, utcnow
 from grappe.registry.policy import Actor
-from grappe.storage.sql import Base
+from grappe.storage.sql import Base, UtcDateTime
 
 #: A web session lasts this long from sign-in, then the person signs in again.
 SESSION_LIFETIME = dt.timedelta(hours=12)
@@ -45,7 +45,7 @@ class Credential(Base):
     __tablename__ = "user_credentials"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(200))
-    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class WebSession(Base):
@@ -55,8 +55,8 @@ class WebSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class SignInFailure(Base):
@@ -66,7 +66,7 @@ class SignInFailure(Base):
     __table_args__ = (Index("ix_sign_in_failures_email_at", "email", "at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class ThrottledError(PermissionDeniedError):

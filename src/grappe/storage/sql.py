@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from grappe.config import get_settings
+from grappe.errors import BusyError
 
 #: Stable constraint names, so that Alembic migrations never depend on the dialect's defaults.
 NAMING_CONVENTION: dict[str, str] = {
@@ -31,8 +35,40 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A moment stored in UTC and read back timezone-aware (UTC) on every backend.
+
+    SQLite has no time zone type: SQLAlchemy writes the wall-clock digits of the value and
+    reads a naive datetime back, where PostgreSQL's ``timestamptz`` gives an aware one. With
+    this type the same field reads the same on both (the API answers it with its offset),
+    and a value given in another zone is stored as the same moment, not the same digits.
+    The DDL is the one of ``DateTime(timezone=True)``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None or value.tzinfo is None:
+            return value  # naive values are taken as UTC, as they are read back
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value
+
+
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
+
+
+#: How long a SQLite connection waits for another writer's lock (``PRAGMA busy_timeout``), ms.
+BUSY_TIMEOUT_MS = 10_000
+#: Attempts at taking the write lock of a unit of work before giving up with BusyError.
+WRITE_LOCK_ATTEMPTS = 3
+#: Execution option that makes a SQLite transaction begin with ``BEGIN IMMEDIATE``.
+_WRITER = "grappe_writer"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -41,6 +77,12 @@ def _configure_sqlite(engine: Engine) -> None:
     The sqlite3 module of Python 3.11 opens transactions on its own and breaks SAVEPOINT; we
     take transaction control back (isolation_level=None + an explicit BEGIN), the documented
     SQLAlchemy recipe.
+
+    A unit of work that will write begins with ``BEGIN IMMEDIATE`` (it takes the write lock
+    first, waiting for it up to the busy timeout). A plain ``BEGIN`` starts a read
+    transaction on a snapshot; if another writer commits before its first write, SQLite
+    cannot upgrade it and answers SQLITE_BUSY_SNAPSHOT ("database is locked") at once,
+    without calling the busy handler: concurrent writers would fail instead of waiting.
     """
 
     @event.listens_for(engine, "connect")
@@ -48,14 +90,26 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        writer = connection.get_execution_options().get(_WRITER, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """Whether a database error says the database is locked by another connection (SQLite)."""
+    orig = getattr(exc, "orig", exc)
+    code = getattr(orig, "sqlite_errorcode", None)
+    # primary result codes SQLITE_BUSY and SQLITE_LOCKED, whatever their extended code
+    return isinstance(orig, sqlite3.Error) and code is not None and code & 0xFF in {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+    }
 
 
 def make_engine(url: str | None = None, *, pool: bool = True) -> Engine:
@@ -119,14 +173,51 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 _sessions: sessionmaker[Session] = sessionmaker(expire_on_commit=False, autoflush=True)
 
 
+def _open(engine: Engine, *, write: bool) -> Session:
+    """A session whose transaction is open; a writer's holds SQLite's write lock already.
+
+    Taking the lock is retried a bounded number of times (each attempt waits up to the busy
+    timeout): nothing of the unit has run yet, so a new attempt is always safe.
+    """
+    if not write or engine.dialect.name != "sqlite":
+        return _sessions(bind=engine)
+    attempt = 1
+    while True:
+        session = _sessions(bind=engine, execution_options={_WRITER: True})
+        try:
+            session.connection()  # BEGIN IMMEDIATE now, before the unit runs
+            return session
+        except OperationalError as exc:
+            session.close()
+            if not is_lock_error(exc):
+                raise
+            if attempt == WRITE_LOCK_ATTEMPTS:
+                seconds = WRITE_LOCK_ATTEMPTS * BUSY_TIMEOUT_MS // 1000
+                raise BusyError(
+                    f"base de données occupée par d'autres écritures depuis {seconds} s : "
+                    "réessayez dans un instant"
+                ) from exc
+        attempt += 1
+
+
 @contextmanager
-def session_scope(engine: Engine | None = None, **info: Any) -> Iterator[Session]:
+def session_scope(engine: Engine | None = None, *, write: bool = True, **info: Any) -> Iterator[Session]:
     """One unit of work: commit when the block succeeds, roll back when it raises.
 
     Services never commit; the caller (a CLI command, an API request) opens this scope.
     Keyword arguments are stored in ``session.info`` (e.g. ``actor=...`` for the audit log).
+
+    Parameters
+    ----------
+    engine
+        Default: the settings' registry engine.
+    write
+        The unit may write (the default). On SQLite it then takes the write lock when it
+        opens (``BEGIN IMMEDIATE``), so concurrent writers queue instead of failing; a
+        read-only unit (``write=False``) runs beside them on its snapshot. Raises
+        :class:`~grappe.errors.BusyError` when other writers keep the lock too long.
     """
-    session = _sessions(bind=engine or get_engine())
+    session = _open(engine or get_engine(), write=write)
     session.info.update(info)
     try:
         yield session

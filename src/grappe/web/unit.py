@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from grappe.api.app import status_of
+from grappe.api.app import READ_METHODS, status_of
 from grappe.errors import GrappeError
 from grappe.registry import signin
 from grappe.registry.policy import PUBLIC, Actor
@@ -35,9 +35,11 @@ class Visitor:
 def unit(request: Request) -> Iterator[tuple[Session, Visitor]]:
     """Open the request's transaction and resolve its session cookie (commit on success).
 
-    Opened inside the endpoint's thread, as the API's unit of work is, for the same reason.
+    Opened inside the endpoint's thread, as the API's unit of work is, for the same reason;
+    a page read (GET) runs on a snapshot beside the writers, a form (POST) as a writer.
     """
-    with session_scope(request.app.state.engine) as session:
+    write = request.method not in READ_METHODS
+    with session_scope(request.app.state.engine, write=write) as session:
         visitor = Visitor()
         token = request.cookies.get(SESSION_COOKIE)
         if token:
