@@ -235,25 +235,32 @@ class FabricStore:
             raise InputError(
                 f"magasin {store.path.name!r} : création impossible ({exc.strerror})"
             ) from exc
-        if not store._catalogue_ready():
+        if not store._tidy():
             with store._lock(exclusive=True), store._catalogue(write=True) as conn:
                 conn.execute(_CATALOGUE_DDL)
-        with store._lock(exclusive=False):
-            # No commit runs under the shared lock, so a data file the catalogue does
-            # not list is an orphan of a killed import: readers may clear it too.
-            with store._catalogue() as conn:
-                known = {r[0] for r in conn.execute("SELECT source_id FROM sources").fetchall()}
-            store._remove_orphans(known)
         return store
 
-    def _catalogue_ready(self) -> bool:
-        """True when the catalogue exists with its tables (a killed creation may leave less)."""
+    def _tidy(self) -> bool:
+        """Remove what killed imports left; False when the catalogue is missing or incomplete
+        (a killed creation may leave a file without its tables)."""
         file = self.path / CATALOGUE
         if not file.exists() or file.stat().st_size == 0:
             return False
-        with self._lock(exclusive=False), self._catalogue() as conn:
+        with self._reading() as conn:
             names = conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()
-        return {r[0] for r in names} >= _TABLES
+            if not {r[0] for r in names} >= _TABLES:
+                return False
+            known = {r[0] for r in conn.execute("SELECT source_id FROM sources").fetchall()}
+            # No commit runs under the shared lock, so a data file the catalogue does
+            # not list is an orphan of a killed import: a reader may clear it too.
+            self._remove_orphans(known)
+        return True
+
+    @contextmanager
+    def _reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the catalogue under the shared lock."""
+        with self._lock(exclusive=False), self._catalogue() as conn:
+            yield conn
 
     def _lock(self, exclusive: bool) -> AbstractContextManager[None]:
         """The catalogue lock: shared to read the catalogue, exclusive to change it."""
@@ -303,7 +310,7 @@ class FabricStore:
     # ------------------------------------------------------------------ reading
 
     def _query(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
-        with self._lock(exclusive=False), self._catalogue() as conn:
+        with self._reading() as conn:
             return conn.sql(sql, params=list(params)).to_arrow_table()
 
     def sources(self) -> pa.Table:
@@ -318,10 +325,12 @@ class FabricStore:
             "SELECT * FROM quarantine WHERE source_id = ? ORDER BY line", [source_id]
         )
 
-    def _files(self, kind: Kind) -> list[Path]:
-        ids = self._query(
-            "SELECT source_id FROM sources WHERE kind = ? ORDER BY imported_at, source_id", [kind]
-        )["source_id"].to_pylist()
+    def _files(self, kind: Kind, conn: duckdb.DuckDBPyConnection | None = None) -> list[Path]:
+        sql = "SELECT source_id FROM sources WHERE kind = ? ORDER BY imported_at, source_id"
+        if conn is None:
+            ids = self._query(sql, [kind])["source_id"].to_pylist()
+        else:
+            ids = [r[0] for r in conn.execute(sql, [kind]).fetchall()]
         return [self.path / KIND_DIRS[kind] / f"{i}.parquet" for i in ids]
 
     def establishment_files(self) -> list[Path]:
@@ -334,18 +343,22 @@ class FabricStore:
 
     def info(self) -> StoreInfo:
         """Sources, row counts by kind and territory level, quarantine by reason, date ranges."""
-        sources = self.sources().to_pylist()
-        for row in sources:
+        with self._reading() as catalogue:  # one consistent view of the catalogue
+            sources = catalogue.sql(
+                "SELECT * FROM sources ORDER BY imported_at, source_id").to_arrow_table()
+            reasons = catalogue.execute(
+                "SELECT reason, count(*) FROM quarantine GROUP BY reason "
+                "ORDER BY count(*) DESC, reason").fetchall()
+            estab = self._files("establishments", catalogue)
+            aggr = self._files("aggregates", catalogue)
+        rows = sources.to_pylist()
+        for row in rows:
             row["imported_at"] = row["imported_at"].isoformat(timespec="seconds")
-        reasons = self._query(
-            "SELECT reason, count(*) AS n FROM quarantine GROUP BY reason ORDER BY n DESC, reason"
-        ).to_pylist()
         info = StoreInfo(
             path=str(self.path),
-            sources=sources,
-            quarantine_by_reason={r["reason"]: int(r["n"]) for r in reasons},
+            sources=rows,
+            quarantine_by_reason={reason: int(n) for reason, n in reasons},
         )
-        estab, aggr = self.establishment_files(), self.aggregate_files()
         conn = duckdb.connect(":memory:")
         try:
             info.rows_by_kind = {"establishments": 0, "aggregates": 0}
