@@ -126,22 +126,38 @@ def test_readers_succeed_while_an_import_commits(tmp_path: Path) -> None:
     assert len(store.sources()) == 2
 
 
-def test_two_imports_at_once_both_succeed(tmp_path: Path) -> None:
+WRITER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from grappe.fabric import FabricStore
+
+    store, start, file = Path(sys.argv[1]), float(sys.argv[2]), Path(sys.argv[3])
+    time.sleep(max(0.0, start - time.time()))
+    (report,) = FabricStore.open(store).import_files([file])
+    print(report.rows_stored)
+""")
+
+
+def test_imports_at_once_wait_for_each_other_and_all_succeed(tmp_path: Path) -> None:
     store = FabricStore.open(tmp_path / "store")
     files = [write_csv(tmp_path / f"part{k}.csv",
-                       [sirene_row(i) for i in range(k * 5_000, k * 5_000 + 5_000)])
-             for k in range(2)]
-    runs = [subprocess.Popen([sys.executable, "-m", "grappe", "fabric", "import", str(f),
-                              "--store", str(store.path)],
+                       [sirene_row(i) for i in range(k * 2_000, k * 2_000 + 2_000)])
+             for k in range(3)]
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER, encoding="utf-8")
+    start = time.time() + 3.0  # every writer has started Python and imported grappe by then
+    runs = [subprocess.Popen([sys.executable, str(script), str(store.path), str(start), str(f)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              env=_env())
             for f in files]
     for run in runs:
-        _out, err = run.communicate(timeout=_TIMEOUT)
+        out, err = run.communicate(timeout=_TIMEOUT)
         assert run.returncode == 0, err
+        assert out.split() == ["2000"]
     info = store.info()
-    assert sorted(Path(s["path"]).name for s in info.sources) == ["part0.csv", "part1.csv"]
-    assert info.rows_by_kind["establishments"] == 10_000
+    assert sorted(Path(s["path"]).name for s in info.sources) == [
+        "part0.csv", "part1.csv", "part2.csv"]
+    assert info.rows_by_kind["establishments"] == 6_000
 
 
 @contextmanager

@@ -122,8 +122,10 @@ def test_library_raises_by_default_and_reports_on_request(tmp_path: Path) -> Non
         store.import_files([good, tmp_path])
     assert store.sources().num_rows == 0  # a header refused: nothing imported
     first, second = store.import_files([tmp_path, good], errors="report")
-    assert first.refused is not None and "c'est un dossier" in first.refused
-    assert second.refused is None and second.rows_stored == 3
+    assert first.refused is not None
+    assert "c'est un dossier" in first.refused
+    assert second.refused is None
+    assert second.rows_stored == 3
 
 
 WINDOWS_NAMES = ("L’ŒUVRE DU DÉCOLLETAGE", "CAFÉ « CHEZ ŒDIPE » – 5 €", "BRÛLERIE‰")
@@ -180,7 +182,7 @@ def test_missing_column_is_named_in_one_short_line(tmp_path: Path) -> None:
     table = tmp_path / "t.csv"
     table.write_text("territory_level,territory_code,naf,establishments\n"
                      "commune,74081,25.62A,3\n", encoding="utf-8")
-    with pytest.raises(FileFormatError, match="pour le format table, colonne manquante : year$"):
+    with pytest.raises(FileFormatError, match=r"pour le format table, colonne manquante : year$"):
         FabricStore.open(tmp_path / "store").import_files([table])
 
 
@@ -224,3 +226,11 @@ def test_dates_and_years_start_in_1900(real_data: Path, tmp_path: Path) -> None:
     with pytest.raises(FileFormatError, match=r"u\.csv : colonne \"Nombre d'établissements "
                        r"1850\" : année 1850 hors limites \(1900 à \d{4}\)"):
         store.import_files([urssaf])
+
+
+def test_the_readme_states_the_bounds_of_the_code() -> None:
+    from grappe.fabric.sqlkit import MIN_YEAR
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"longer than\n  {MAX_LINE_BYTES // 2**20} MiB is quarantined as over-long" in readme
+    assert f"Dates and years run from {MIN_YEAR}" in readme
