@@ -13,7 +13,8 @@ A source id is the SHA-256 of the file's bytes, so importing a file twice is a
 no-op. An import writes its Parquet file in its work directory, fsyncs it, moves it
 into place, then inserts its `sources` and `quarantine` rows in one catalogue
 transaction. Only files listed in `sources` are ever read; a file moved into place
-by an import killed before its commit is an orphan, removed by the next import.
+by an import killed before its commit is an orphan, removed at the next open
+(under the shared lock, when no commit can be under way).
 
 Concurrency. DuckDB lets one process open a database file read-write, or many
 processes open it read-only, never both. So readers open the catalogue read-only
@@ -223,8 +224,9 @@ class FabricStore:
     def open(cls, path: Path | None = None, lock_timeout: float | None = None) -> FabricStore:
         """Open (creating it if needed) the store at ``path`` (default: ``Settings.store_dir``).
 
-        Opening an existing store only reads it, so any number of processes open and
-        read a store at once, also while another imports into it.
+        Opening an existing store only reads its catalogue (and removes the orphans
+        of killed imports), so any number of processes open and read a store at
+        once, also while another imports into it.
         """
         store = cls(Path(path) if path is not None else get_settings().store_dir, lock_timeout)
         try:
