@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     spark_master: str = Field(default="local[2]", description="Spark master URL.")
     memory_limit: str = Field(default="2GB", description="DuckDB memory limit for heavy queries.")
     threads: int | None = Field(default=None, description="DuckDB threads (default: all cores).")
+    fabric_lock_timeout: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds a fabric command waits for the store (another import) before "
+        "giving up.",
+    )
     api_cache: int = Field(
         default=2048,
         ge=0,

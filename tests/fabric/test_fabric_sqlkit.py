@@ -50,7 +50,8 @@ def test_lambert93_sql_matches_proj() -> None:
 def test_encoding_and_delimiter_detection(tmp_path: Path) -> None:
     assert detect_encoding("é".encode(), is_complete=True) == "utf-8"
     assert detect_encoding("é".encode()[:1], is_complete=False) == "utf-8"  # cut character
-    assert detect_encoding("é".encode("latin-1"), is_complete=True) == "latin-1"
+    assert detect_encoding("é".encode("latin-1"), is_complete=True) == "cp1252"
+    assert detect_encoding("l’Œuvre".encode("cp1252"), is_complete=True) == "cp1252"
     assert sniff_delimiter("a;b;c,d") == ";"
     assert sniff_delimiter("a\tb\tc") == "\t"
     path = tmp_path / "h.csv"

@@ -118,9 +118,11 @@ def test_wrong_format_fails_at_once_and_imports_nothing(real_data: Path, tmp_pat
         store.import_files([good, urssaf], format="sirene")
     message = str(caught.value)
     assert "n'est pas au format sirene" in message
-    expected = "attendu colonnes SIRENE siret (ou siren + nic), activitePrincipaleEtablissement"
+    expected = ("colonnes manquantes : siret (ou siren + nic), activitePrincipaleEtablissement, "
+                "codeCommuneEtablissement, etatAdministratifEtablissement ; ")
     assert expected in message
     assert "trouvé : Région;Ancienne région;Département" in message
+    assert "\n" not in message
     assert store.sources().num_rows == 0
 
 
@@ -130,10 +132,11 @@ def test_unknown_layout_and_bad_options(tmp_path: Path) -> None:
     store = FabricStore.open(tmp_path / "store")
     with pytest.raises(FileFormatError, match=r"format non reconnu.*trouvé : a;b;c"):
         store.import_files([odd])
-    with pytest.raises(FileFormatError, match="format 'xls' inconnu"):
+    with pytest.raises(InputError, match="format 'xls' inconnu"):
         store.import_files([odd], format="xls")
-    with pytest.raises(InputError, match="encodage 'cp1252' non pris en charge"):
-        store.import_files([odd], encoding="cp1252")
+    with pytest.raises(InputError, match="encodage 'ebcdic' non pris en charge ; valeurs "
+                       "possibles : utf-8, cp1252, latin-1"):
+        store.import_files([odd], encoding="ebcdic")
     with pytest.raises(InputError, match="fichier introuvable"):
         store.import_files([tmp_path / "missing.csv"])
     empty = tmp_path / "empty.csv"

@@ -154,7 +154,7 @@ def test_generic_table_levels_and_errors(tmp_path: Path) -> None:
         "canton,7401,25.62A,2020,1,1",
         "departement,7A,25.62A,2020,1,1",
         "region,84,ZZ,2020,1,1",
-        "region,84,25,1700,1,1",
+        "region,84,25,1899,1,1",         # before MIN_YEAR
         "region,84,26,2020,-3,1",
         "region,84,27,2020,2.5,1",
         "region,84,28,2020,2,beaucoup",
@@ -173,7 +173,7 @@ def test_generic_table_levels_and_errors(tmp_path: Path) -> None:
          "niveau territorial inconnu (commune, epci, ze, departement, region)"),
         (9, "territory_code", "code territorial inconnu pour ce niveau"),
         (10, "naf", "code NAF inconnu"),
-        (11, "year", f"année invalide (entier de 1800 à {dt.date.today().year} attendu)"),
+        (11, "year", f"année invalide (entier de 1900 à {dt.date.today().year} attendu)"),
         (12, "establishments", "nombre d'établissements négatif"),
         (13, "establishments", "nombre d'établissements non entier"),
         (14, "employees", "effectif salarié illisible"),

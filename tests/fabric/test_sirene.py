@@ -53,7 +53,7 @@ def test_real_bas_rhin_latin1(real_data: Path, tmp_path: Path) -> None:
     assert second["size_band"] is None  # NN: unknown headcount
     assert second["naf"] == "81.10Z"
     sniffed = sniff(real_data / "sirene_bas_rhin_2019_geocoded_latin1.csv")
-    assert (sniffed.encoding, sniffed.delimiter, len(sniffed.columns)) == ("latin-1", ",", 92)
+    assert (sniffed.encoding, sniffed.delimiter, len(sniffed.columns)) == ("cp1252", ",", 92)
 
 
 def test_lambert_columns_match_pyproj(tmp_path: Path) -> None:
@@ -96,8 +96,8 @@ DEFECTS: list[tuple[dict[str, str], str, str, str]] = [
      "tranche d'effectifs inconnue"),
     ({"dateCreationEtablissement": "2001-13-45"}, "dateCreationEtablissement", "2001-13-45",
      "date illisible (AAAA-MM-JJ attendu)"),
-    ({"dateCreationEtablissement": "1700-01-01"}, "dateCreationEtablissement", "1700-01-01",
-     "date antérieure à 1800"),
+    ({"dateCreationEtablissement": "1899-12-31"}, "dateCreationEtablissement", "1899-12-31",
+     "date antérieure à 1900"),
     ({"dateCreationEtablissement": "2999-01-01"}, "dateCreationEtablissement", "2999-01-01",
      "date dans le futur"),
     ({"etatAdministratifEtablissement": "F", "dateDebut": "1999-01-01"}, "dateDebut",

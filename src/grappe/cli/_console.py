@@ -82,12 +82,17 @@ def number(value: float | None) -> str:
     return f"{round(value):,}".replace(",", "\u202f")
 
 
+def print_error(message: str) -> None:
+    """Print one error line on stderr."""
+    # Escaped: a message quoting a value such as [server] or a list is text, not markup.
+    err_console.print(f"[bold red]Erreur :[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
 @contextmanager
 def handle_errors() -> Iterator[None]:
     """Render grappe errors as one clear line and exit with status 2."""
     try:
         yield
     except GrappeError as exc:
-        # Escaped: a message quoting a value such as [server] or a list is text, not markup.
-        err_console.print(f"[bold red]Erreur :[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        print_error(str(exc))
         sys.exit(2)

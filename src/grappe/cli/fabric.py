@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from grappe.cli._console import RichReporter, console, handle_errors, number
+from grappe.cli._console import RichReporter, console, handle_errors, number, print_error
 from grappe.fabric.store import FabricStore, ImportReport, StoreInfo
 
 app = typer.Typer(
@@ -30,6 +31,9 @@ def _summary(reports: list[ImportReport]) -> Table:
     for column in ("fichier", "format", "lues", "stockées", "en quarantaine", "durée"):
         table.add_column(column, justify="left" if column in ("fichier", "format") else "right")
     for r in reports:
+        if r.refused is not None:
+            table.add_row(r.path.name, "refusé", "–", "–", "–", "–")
+            continue
         table.add_row(
             r.path.name,
             r.format + (" (déjà importé)" if r.skipped else ""),
@@ -55,17 +59,25 @@ def import_(
     ] = None,
     encoding: Annotated[
         str | None,
-        typer.Option("--encoding", help="Encodage CSV : utf-8 ou latin-1 (détecté par défaut)."),
+        typer.Option("--encoding", help="Encodage CSV : utf-8, cp1252 (Windows) ou latin-1 "
+                     "(détecté par défaut : UTF-8, sinon Windows-1252)."),
     ] = None,
 ) -> None:
-    """Importer des fichiers SIRENE, URSSAF ou des tables agrégées dans le magasin."""
+    """Importer des fichiers SIRENE, URSSAF ou des tables agrégées dans le magasin.
+
+    Chaque fichier est importé en entier ou refusé en entier ; un fichier refusé
+    n'empêche pas l'import des autres. La commande sort avec le statut 2 si un
+    fichier a été refusé.
+    """
     with handle_errors():
         fabric = FabricStore.open(store)
         with RichReporter() as reporter:
             reports = fabric.import_files(paths, format=format, delimiter=delimiter,
-                                          encoding=encoding, reporter=reporter)
+                                          encoding=encoding, reporter=reporter, errors="report")
         console.print(_summary(reports))
         for r in reports:
+            if r.refused is not None:
+                continue
             console.print(
                 f"{r.path.name} : lignes lues = lignes stockées + lignes en quarantaine : "
                 f"{number(r.rows_read)} = {number(r.rows_stored)} + {number(r.rows_quarantined)}"
@@ -73,6 +85,11 @@ def import_(
             )
         if any(r.rows_quarantined for r in reports if not r.skipped):
             console.print("Détail des lignes en quarantaine : grappe fabric info")
+        refused = [r.refused for r in reports if r.refused is not None]
+        for reason in refused:
+            print_error(reason)
+        if refused:
+            sys.exit(2)
 
 
 def _info_text(info: StoreInfo) -> None:

@@ -24,6 +24,7 @@ from grappe.fabric.schema import TERRITORY_LEVELS, Kind
 from grappe.fabric.sniff import SniffedFile
 from grappe.fabric.sqlkit import (
     MIN_DATE,
+    MIN_YEAR,
     Check,
     all_digits,
     clean,
@@ -50,6 +51,9 @@ _OVERSEAS: Final = "('97', '98')"
 R_MALFORMED_FIELDS: Final = "ligne CSV malformée : nombre de champs incorrect"
 R_MALFORMED_QUOTES: Final = "ligne CSV malformée : guillemets"
 R_MALFORMED_ENCODING: Final = "ligne CSV malformée : encodage"
+MAX_LINE_BYTES: Final = 8 * 1024 * 1024
+"""A CSV record longer than this (in bytes) is quarantined as over-long; the rest is read."""
+R_TOO_LONG: Final = f"ligne CSV trop longue (plus de {MAX_LINE_BYTES // 2**20} Mio)"
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,16 @@ class Plan:
 
 @dataclass(frozen=True)
 class _Format:
+    """A format: its name, its ``--format`` family, what its header lacks, its plan.
+
+    ``missing(found)`` lists the required columns absent from a header (empty: the
+    file is of this format); ``needs`` is how many such requirements there are.
+    """
+
     name: str
     family: str
-    expected: str
-    matches: Callable[[dict[str, str]], bool]
+    needs: int
+    missing: Callable[[dict[str, str]], list[str]]
     plan: Callable[[dict[str, str], dt.date], Plan]
 
 
@@ -94,6 +104,10 @@ def _lookup(columns: Sequence[str]) -> dict[str, str]:
 
 def _has(found: dict[str, str], *names: str) -> bool:
     return all(n.lower() in found for n in names)
+
+
+def _absent(found: dict[str, str], names: Sequence[str]) -> list[str]:
+    return [n for n in names if not _has(found, n)]
 
 
 def _get(found: dict[str, str], name: str) -> str | None:
@@ -167,11 +181,11 @@ def _naf_checks(column: str, nomenclature: str | None) -> list[Check]:
 
 
 def _date_checks(expr_in: str, expr: str, column: str, today: dt.date) -> list[Check]:
-    """A date column: readable, not before 1800, not in the future."""
+    """A date column: readable, not before :data:`MIN_DATE`, not in the future."""
     return [
         Check(f"{expr_in} IS NOT NULL AND {expr} IS NULL", column, expr_in,
               "date illisible (AAAA-MM-JJ attendu)"),
-        Check(f"{expr} < DATE '{MIN_DATE}'", column, expr_in, "date antérieure à 1800"),
+        Check(f"{expr} < DATE '{MIN_DATE}'", column, expr_in, f"date antérieure à {MIN_YEAR}"),
         Check(f"{expr} > DATE '{today.isoformat()}'", column, expr_in, "date dans le futur"),
     ]
 
@@ -199,10 +213,6 @@ _SIRENE_REQUIRED: Final = (
     "codeCommuneEtablissement",
     "etatAdministratifEtablissement",
 )
-_SIRENE_EXPECTED: Final = (
-    "colonnes SIRENE siret (ou siren + nic), activitePrincipaleEtablissement, "
-    "codeCommuneEtablissement, etatAdministratifEtablissement"
-)
 _SIRENE_OPTIONAL: Final = (
     "siret", "siren", "nic", "trancheEffectifsEtablissement", "dateCreationEtablissement",
     "dateDebut", "nomenclatureActivitePrincipaleEtablissement",
@@ -213,10 +223,9 @@ _SIRENE_OPTIONAL: Final = (
 )
 
 
-def _sirene_matches(found: dict[str, str]) -> bool:
-    return _has(found, *_SIRENE_REQUIRED) and (
-        _has(found, "siret") or _has(found, "siren", "nic")
-    )
+def _sirene_missing(found: dict[str, str]) -> list[str]:
+    identity = _has(found, "siret") or _has(found, "siren", "nic")
+    return ([] if identity else ["siret (ou siren + nic)"]) + _absent(found, _SIRENE_REQUIRED)
 
 
 def _sirene_plan(found: dict[str, str], today: dt.date) -> Plan:
@@ -352,13 +361,10 @@ def _sirene_plan(found: dict[str, str], today: dt.date) -> Plan:
 # --------------------------------------------------------------------------- SIRENE periods
 
 _PERIODS_REQUIRED: Final = ("siret", "dateDebut", "dateFin", "etat", "code_ape", "code_commune")
-_PERIODS_EXPECTED: Final = (
-    "colonnes des périodes SIRENE siret, dateDebut, dateFin, etat, code_ape, code_commune"
-)
 
 
-def _periods_matches(found: dict[str, str]) -> bool:
-    return _has(found, *_PERIODS_REQUIRED)
+def _periods_missing(found: dict[str, str]) -> list[str]:
+    return _absent(found, _PERIODS_REQUIRED)
 
 
 def _periods_plan(found: dict[str, str], today: dt.date) -> Plan:
@@ -431,10 +437,7 @@ def _periods_plan(found: dict[str, str], today: dt.date) -> Plan:
 
 _URSSAF_ESTABLISHMENTS: Final = re.compile(r"^Nombre d['’]établissements (\d{4})$", re.IGNORECASE)
 _URSSAF_EMPLOYEES: Final = re.compile(r"^Effectifs salariés (\d{4})$", re.IGNORECASE)
-_URSSAF_EXPECTED: Final = (
-    "colonnes URSSAF Code commune, Code APE, Nombre d'établissements AAAA, "
-    "Effectifs salariés AAAA"
-)
+_URSSAF_REQUIRED: Final = ("Code commune", "Code APE")
 
 
 def _urssaf_years(found: dict[str, str]) -> dict[int, tuple[str, str | None]]:
@@ -443,8 +446,9 @@ def _urssaf_years(found: dict[str, str]) -> dict[int, tuple[str, str | None]]:
     return {year: (counts[year], staff.get(year)) for year in sorted(counts)}
 
 
-def _urssaf_matches(found: dict[str, str]) -> bool:
-    return _has(found, "Code commune", "Code APE") and bool(_urssaf_years(found))
+def _urssaf_missing(found: dict[str, str]) -> list[str]:
+    years = [] if _urssaf_years(found) else ["Nombre d'établissements AAAA"]
+    return _absent(found, _URSSAF_REQUIRED) + years
 
 
 def _count_checks(expr: str, column: str, what: str) -> list[Check]:
@@ -462,6 +466,12 @@ def _integer_check(expr: str, column: str, what: str) -> Check:
 
 def _urssaf_plan(found: dict[str, str], today: dt.date) -> Plan:
     years = _urssaf_years(found)
+    for year, (count_col, _) in years.items():
+        if not MIN_YEAR <= year <= today.year:
+            # a year is a column here, not a value: the whole file is refused
+            raise FileFormatError(
+                f"colonne {count_col!r} : année {year} hors limites ({MIN_YEAR} à {today.year})"
+            )
     cols = {"commune_in": found["code commune"], "naf_in": found["code ape"]}
     for year, (count_col, staff_col) in years.items():
         cols[f"e{year}"] = count_col
@@ -529,13 +539,10 @@ def _merged_aggregates(rows: str, level: str, code: str, naf: str, year: str) ->
 # --------------------------------------------------------------------------- generic table
 
 _TABLE_REQUIRED: Final = ("territory_level", "territory_code", "naf", "year", "establishments")
-_TABLE_EXPECTED: Final = (
-    "colonnes territory_level, territory_code, naf, year, establishments (employees facultative)"
-)
 
 
-def _table_matches(found: dict[str, str]) -> bool:
-    return _has(found, *_TABLE_REQUIRED)
+def _table_missing(found: dict[str, str]) -> list[str]:
+    return _absent(found, _TABLE_REQUIRED)
 
 
 def _table_plan(found: dict[str, str], today: dt.date) -> Plan:
@@ -575,8 +582,8 @@ def _table_plan(found: dict[str, str], today: dt.date) -> Plan:
         Check("naf_in IS NULL", cols["naf"], "naf_in", "code NAF manquant"),
         Check("naf IS NULL", cols["naf"], "naf_in", "code NAF inconnu"),
         Check("year_in IS NULL", cols["year"], "year_in", "année manquante"),
-        Check(f"year IS NULL OR year < 1800 OR year > {today.year}", cols["year"], "year_in",
-              f"année invalide (entier de 1800 à {today.year} attendu)"),
+        Check(f"year IS NULL OR year < {MIN_YEAR} OR year > {today.year}", cols["year"],
+              "year_in", f"année invalide (entier de {MIN_YEAR} à {today.year} attendu)"),
         Check("e IS NULL", cols["establishments"], "e", "nombre d'établissements manquant"),
         *_count_checks("e", cols["establishments"], "nombre d'établissements"),
         _integer_check("e", cols["establishments"], "nombre d'établissements"),
@@ -600,11 +607,20 @@ def _table_plan(found: dict[str, str], today: dt.date) -> Plan:
 # --------------------------------------------------------------------------- detection
 
 _FORMATS: Final = (
-    _Format("sirene", "sirene", _SIRENE_EXPECTED, _sirene_matches, _sirene_plan),
-    _Format("sirene-periods", "sirene", _PERIODS_EXPECTED, _periods_matches, _periods_plan),
-    _Format("urssaf", "urssaf", _URSSAF_EXPECTED, _urssaf_matches, _urssaf_plan),
-    _Format("table", "table", _TABLE_EXPECTED, _table_matches, _table_plan),
+    _Format("sirene", "sirene", 1 + len(_SIRENE_REQUIRED), _sirene_missing, _sirene_plan),
+    _Format("sirene-periods", "sirene", len(_PERIODS_REQUIRED), _periods_missing,
+            _periods_plan),
+    _Format("urssaf", "urssaf", len(_URSSAF_REQUIRED) + 1, _urssaf_missing, _urssaf_plan),
+    _Format("table", "table", len(_TABLE_REQUIRED), _table_missing, _table_plan),
 )
+_HEADER_SHOWN: Final = 80
+"""Characters of a refused header quoted in the message (enough to recognise the file)."""
+
+
+def _closest(candidates: Sequence[_Format], found: dict[str, str]) -> tuple[_Format, list[str]]:
+    """The candidate whose required columns the header holds most of, and what it lacks."""
+    scored = [(c, c.missing(found)) for c in candidates]
+    return max(scored, key=lambda pair: pair[0].needs - len(pair[1]))
 
 
 def plan_for(sniffed: SniffedFile, format: str | None, today: dt.date) -> Plan:
@@ -624,29 +640,43 @@ def plan_for(sniffed: SniffedFile, format: str | None, today: dt.date) -> Plan:
     InputError
         ``format`` is not one of :data:`FORMAT_CHOICES`.
     FileFormatError
-        The header is not the one the format needs (the message names what was
-        expected and what was found), or matches no format.
+        The header is not the one the format needs, or matches no format: the
+        message names the missing columns of the closest format, in one line.
     """
     found = _lookup(sniffed.columns)
-    if format is not None:
-        if format not in FORMAT_CHOICES:
-            raise FileFormatError(
-                f"format {format!r} inconnu ; valeurs possibles : {', '.join(FORMAT_CHOICES)}"
-            )
-        candidates = [f for f in _FORMATS if f.family == format]
-        for candidate in candidates:
-            if candidate.matches(found):
-                return candidate.plan(found, today)
-        expected = " ; ou ".join(c.expected for c in candidates)
+    if format is not None and format not in FORMAT_CHOICES:
         raise FileFormatError(
-            f"{sniffed.path} n'est pas au format {format} : attendu {expected} ; "
-            f"trouvé : {sniffed.header_text()}"
+            f"format {format!r} inconnu ; valeurs possibles : {', '.join(FORMAT_CHOICES)}"
         )
-    for candidate in _FORMATS:
-        if candidate.matches(found):
-            return candidate.plan(found, today)
-    expected = " ; ".join(f"{c.name} ({c.expected})" for c in _FORMATS)
+    candidates = [f for f in _FORMATS if format is None or f.family == format]
+    for candidate in candidates:
+        if not candidate.missing(found):
+            return _checked(sniffed, candidate.plan, found, today)
+    closest, missing = _closest(candidates, found)
+    shown = sniffed.header_text(_HEADER_SHOWN)
+    lacks = f"colonne{'s' if len(missing) > 1 else ''} manquante{'s' if len(missing) > 1 else ''}"
+    if format is not None:
+        raise FileFormatError(
+            f"{sniffed.path} n'est pas au format {format} : {lacks} : {', '.join(missing)} ; "
+            f"trouvé : {shown}"
+        )
+    if len(missing) == closest.needs:
+        raise FileFormatError(
+            f"{sniffed.path} : format non reconnu (ni {', '.join(FORMAT_CHOICES[:-1])} ni "
+            f"{FORMAT_CHOICES[-1]}) ; trouvé : {shown}"
+        )
     raise FileFormatError(
-        f"{sniffed.path} : format non reconnu ; attendu l'un de : {expected} ; "
-        f"trouvé : {sniffed.header_text()}"
+        f"{sniffed.path} : format non reconnu ; pour le format {closest.name}, {lacks} : "
+        f"{', '.join(missing)}"
     )
+
+
+def _checked(
+    sniffed: SniffedFile, plan: Callable[[dict[str, str], dt.date], Plan],
+    found: dict[str, str], today: dt.date,
+) -> Plan:
+    """The plan, or the plan's refusal of the header prefixed with the file's name."""
+    try:
+        return plan(found, today)
+    except FileFormatError as exc:
+        raise FileFormatError(f"{sniffed.path} : {exc}") from exc

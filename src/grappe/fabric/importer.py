@@ -14,9 +14,11 @@ import pyarrow as pa
 from grappe.errors import EngineError, FileFormatError
 from grappe.fabric import lines, reference
 from grappe.fabric.formats import (
+    MAX_LINE_BYTES,
     R_MALFORMED_ENCODING,
     R_MALFORMED_FIELDS,
     R_MALFORMED_QUOTES,
+    R_TOO_LONG,
     Plan,
 )
 from grappe.fabric.schema import columns_of
@@ -27,7 +29,6 @@ from grappe.progress import Advance
 VALUE_MAX_CHARS: Final = 500
 """Quarantined values (a whole malformed CSV line, for instance) are cut to this length."""
 
-MAX_LINE_BYTES: Final = 8 * 1024 * 1024
 
 
 @dataclass
@@ -66,7 +67,7 @@ def connect(workdir: Path, memory_limit: str, threads: int | None) -> duckdb.Duc
 
 def _scan_sql(sniffed: SniffedFile, plan: Plan) -> str:
     """CREATE the table ``raw0``: only the columns the plan needs, as text."""
-    path = literal(str(sniffed.path))
+    path = literal(str(sniffed.scanned))
     if sniffed.container == "parquet":
         projected = ", ".join(
             f"CAST({ident(header)} AS VARCHAR) AS {ident(alias)}"
@@ -102,6 +103,12 @@ def _output_sql(plan: Plan, source_id: str) -> str:
         for name, sql_type in columns.items()
     )
     return f"SELECT {select} FROM ({plan.output})"
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an engine's message: DuckDB adds hints and lists on later lines."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _count(conn: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -146,7 +153,7 @@ def _number_lines(
             FROM ({wanted}) AS w""")
         conn.execute("CREATE TEMP TABLE rejected_line AS SELECT line AS record, line FROM rejects")
         return
-    index = lines.index_records(sniffed.path, compressed=sniffed.compression == "gzip")
+    index = lines.index_records(sniffed.scanned, compressed=sniffed.compression == "gzip")
     rejected = conn.execute("SELECT line FROM rejects ORDER BY line").fetchnumpy()["line"]
     rejected = np.asarray(rejected, dtype=np.int64)
     accepted_lines = index.accepted_lines(rejected)
@@ -207,7 +214,9 @@ def run(
         try:
             conn.execute(_scan_sql(sniffed, plan))
         except duckdb.Error as exc:
-            raise FileFormatError(f"{sniffed.path} : lecture impossible ({exc})") from exc
+            raise FileFormatError(
+                f"{sniffed.path} : lecture impossible ({first_line(exc)})"
+            ) from exc
         if sniffed.container == "parquet":
             conn.execute("CREATE TEMP VIEW raw AS SELECT * FROM raw0")
             conn.execute("CREATE TEMP TABLE rejects (line BIGINT, reason VARCHAR, value VARCHAR)")
@@ -222,6 +231,8 @@ def run(
                         THEN {literal(R_MALFORMED_FIELDS)}
                     WHEN any_value(error_type) = 'INVALID ENCODING'
                         THEN {literal(R_MALFORMED_ENCODING)}
+                    WHEN any_value(error_type) = 'LINE SIZE OVER MAXIMUM'
+                        THEN {literal(R_TOO_LONG)}
                     ELSE {literal(R_MALFORMED_QUOTES)} END AS reason,
                     left(any_value(csv_line), {VALUE_MAX_CHARS}) AS value
                 FROM reject_errors_0 GROUP BY line""")
@@ -265,7 +276,9 @@ def run(
         advance(1)
     except duckdb.Error as exc:
         conn.close()
-        raise EngineError(f"{sniffed.path} : échec de DuckDB pendant l'import ({exc})") from exc
+        raise EngineError(
+            f"{sniffed.path} : échec de DuckDB pendant l'import ({first_line(exc)})"
+        ) from exc
     except BaseException:
         conn.close()
         raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
@@ -18,10 +19,17 @@ SNIFF_BYTES: Final = 4 * 1024 * 1024
 
 DELIMITERS: Final = (";", ",", "\t", "|")
 
-_ENCODINGS: Final[dict[str, str]] = {
+ENCODINGS: Final = ("utf-8", "cp1252", "latin-1")
+"""Encodings of the CSV files grappe reads; every one but UTF-8 is transcoded before the scan."""
+
+_ENCODING_ALIASES: Final[dict[str, str]] = {
     "utf-8": "utf-8",
     "utf8": "utf-8",
     "utf-8-sig": "utf-8",
+    "cp1252": "cp1252",
+    "cp-1252": "cp1252",
+    "windows-1252": "cp1252",
+    "win-1252": "cp1252",
     "latin-1": "latin-1",
     "latin1": "latin-1",
     "iso-8859-1": "latin-1",
@@ -45,11 +53,15 @@ class SniffedFile:
     columns
         Header names, in file order.
     encoding
-        ``"utf-8"`` or ``"latin-1"`` (CSV only).
+        One of :data:`ENCODINGS` (CSV only).
     delimiter
         Field separator (CSV only).
     compression
         ``"gzip"`` or ``"none"`` (CSV only).
+    data_path
+        The file the engine scans when it is not ``path`` itself: a plain UTF-8 copy of
+        a compressed or non-UTF-8 file (see :func:`grappe.fabric.plain.plain_copy`).
+        Messages and the catalogue always name ``path``.
     """
 
     path: Path
@@ -58,6 +70,12 @@ class SniffedFile:
     encoding: str = "utf-8"
     delimiter: str = ","
     compression: str = "none"
+    data_path: Path | None = None
+
+    @property
+    def scanned(self) -> Path:
+        """The file the engine reads: ``data_path`` when set, else ``path``."""
+        return self.data_path if self.data_path is not None else self.path
 
     def header_text(self, limit: int = 160) -> str:
         """The header as the user would see it, shortened for error messages."""
@@ -68,25 +86,39 @@ class SniffedFile:
 def normalise_encoding(encoding: str) -> str:
     """The DuckDB name of an encoding given by a user, or an InputError."""
     key = encoding.strip().lower().replace("_", "-")
-    if key not in _ENCODINGS:
+    if key not in _ENCODING_ALIASES:
         raise InputError(
-            f"encodage {encoding!r} non pris en charge ; valeurs possibles : utf-8, latin-1"
+            f"encodage {encoding!r} non pris en charge ; valeurs possibles : "
+            + ", ".join(ENCODINGS)
         )
-    return _ENCODINGS[key]
+    return _ENCODING_ALIASES[key]
 
 
 def detect_encoding(head: bytes, is_complete: bool) -> str:
-    """``utf-8`` when the head decodes as UTF-8, else ``latin-1`` (which decodes anything).
+    """``utf-8`` when the head decodes as UTF-8, else ``cp1252`` (Windows-1252).
 
-    The head may end inside a multi-byte character: an incremental decoder that is
-    not told the input is final accepts that truncated tail.
+    Windows-1252 is what French spreadsheets write; it is ISO-8859-1 plus typographic
+    characters (’ Œ € …) in 0x80-0x9F, where ISO-8859-1 has control characters that
+    no text file holds, so it reads ISO-8859-1 files identically. The head may end
+    inside a multi-byte character: an incremental decoder that is not told the input
+    is final accepts that truncated tail.
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         decoder.decode(head, final=is_complete)
     except UnicodeDecodeError:
-        return "latin-1"
+        return "cp1252"
     return "utf-8"
+
+
+def gzip_error(path: Path, exc: Exception) -> FileFormatError:
+    """The one-line error for an unreadable gzip archive (truncated or corrupt)."""
+    what = "tronquée" if isinstance(exc, EOFError) else "corrompue"
+    return FileFormatError(f"{path} : archive gzip {what}, illisible ; recompressez le fichier")
+
+
+GZIP_ERRORS: Final = (EOFError, zlib.error, gzip.BadGzipFile)
+"""What Python's gzip reader raises on a truncated or corrupt archive."""
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -98,9 +130,12 @@ def sniff_delimiter(header_line: str) -> str:
 
 def _read_head(path: Path, compressed: bool) -> tuple[bytes, bool]:
     opener = gzip.open if compressed else open
-    with opener(path, "rb") as stream:
-        head = stream.read(SNIFF_BYTES)
-        is_complete = not stream.read(1)
+    try:
+        with opener(path, "rb") as stream:
+            head = stream.read(SNIFF_BYTES)
+            is_complete = not stream.read(1)
+    except GZIP_ERRORS as exc:
+        raise gzip_error(path, exc) from exc
     return head, is_complete
 
 
@@ -121,10 +156,15 @@ def sniff(path: Path, delimiter: str | None = None, encoding: str | None = None)
     FileFormatError
         The file is empty, or its header cannot be parsed.
     """
+    if path.is_dir():
+        raise InputError(f"{path} : c'est un dossier ; donnez les fichiers qu'il contient")
     if not path.is_file():
         raise InputError(f"{path} : fichier introuvable")
-    with path.open("rb") as stream:
-        magic = stream.read(4)
+    try:
+        with path.open("rb") as stream:
+            magic = stream.read(4)
+    except OSError as exc:
+        raise InputError(f"{path} : lecture impossible ({exc.strerror})") from exc
     if magic == _PARQUET_MAGIC:
         try:
             names = pq.read_schema(path).names

@@ -10,7 +10,14 @@ from typing import Final
 LA_POSTE_SIREN: Final = "356000000"
 """La Poste: its SIRETs break the Luhn rule; INSEE says their digit sum is a multiple of 5."""
 
-MIN_DATE: Final = "1800-01-01"
+MIN_YEAR: Final = 1900
+"""The earliest year of a date or of an aggregated count in the fabric.
+
+INSEE writes 1900-01-01 for establishments created earlier or at an unknown date (it is
+the earliest creation date of the real Bas-Rhin file); the registry's dates start in
+1900 too. An earlier date is a typing error (1019 for 2019), quarantined.
+"""
+MIN_DATE: Final = f"{MIN_YEAR}-01-01"
 
 
 def ident(name: str) -> str:

@@ -5,14 +5,27 @@ Layout of a store directory::
     catalogue.duckdb              tables `sources` and `quarantine`
     establishments/<id>.parquet   establishment rows (schema.ESTABLISHMENT_COLUMNS)
     aggregates/<id>.parquet       aggregated counts (schema.AGGREGATE_COLUMNS)
-    .lock                         inter-process lock (shared to read, exclusive to publish)
+    .lock                         catalogue lock (shared to read, exclusive to publish)
+    .import.lock                  writers' lock, held by an import from start to end
     .tmp/<import>/                work directory of a running import
 
 A source id is the SHA-256 of the file's bytes, so importing a file twice is a
 no-op. An import writes its Parquet file in its work directory, fsyncs it, moves it
 into place, then inserts its `sources` and `quarantine` rows in one catalogue
 transaction. Only files listed in `sources` are ever read; a file moved into place
-by an import killed before its commit is an orphan, removed at the next open.
+by an import killed before its commit is an orphan, removed at the next open
+(under the shared lock, when no commit can be under way).
+
+Concurrency. DuckDB lets one process open a database file read-write, or many
+processes open it read-only, never both. So readers open the catalogue read-only
+under a shared lock of ``.lock`` and never write; an import holds ``.lock``
+exclusively only for its commit (the rename and a few inserts, well under a second)
+and holds the catalogue read-write only then. Any number of readers therefore run
+together, and a reader that arrives during a commit waits for it. Imports are
+serialised by ``.import.lock``: a second import waits for the first to finish (both
+would otherwise compete for the memory limit and the cores). Every wait is bounded
+by ``Settings.fabric_lock_timeout``. The locks are ``flock`` locks, released by the
+kernel when their process dies, so a killed import never blocks the store.
 """
 
 from __future__ import annotations
@@ -24,28 +37,33 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import duckdb
 import pyarrow as pa
 
 from grappe.config import get_settings
 from grappe.errors import EngineError, InputError
-from grappe.fabric import importer
-from grappe.fabric.formats import Plan, plan_for
+from grappe.fabric import importer, plain
+from grappe.fabric.formats import FORMAT_CHOICES, Plan, plan_for
 from grappe.fabric.schema import Kind
-from grappe.fabric.sniff import SniffedFile, sniff
+from grappe.fabric.sniff import SniffedFile, normalise_encoding, sniff
 from grappe.fabric.sqlkit import literal
-from grappe.progress import SILENT, Reporter
+from grappe.progress import SILENT, Advance, Reporter
 
 CATALOGUE: Final = "catalogue.duckdb"
+_CATALOGUE_LOCK: Final = ".lock"
+_IMPORT_LOCK: Final = ".import.lock"
+_TABLES: Final = frozenset({"sources", "quarantine"})
 KIND_DIRS: Final[dict[str, str]] = {"establishments": "establishments", "aggregates": "aggregates"}
 _HASH_CHUNK: Final = 8 * 1024 * 1024
 _FRESH_SECONDS: Final = 60.0
+_POLL_SECONDS: Final = (0.005, 0.2)
+"""First and longest pause between two tries of a busy lock."""
 
 _CATALOGUE_DDL: Final = """
 CREATE TABLE IF NOT EXISTS sources (
@@ -87,6 +105,13 @@ class ImportReport:
     rows_quarantined: int
     skipped: bool
     seconds: float
+    refused: str | None = None
+    """Why the file was refused whole (one French line); None when it was imported."""
+
+    @classmethod
+    def refusal(cls, path: Path, format: str | None, error: InputError) -> ImportReport:
+        """The report of a file refused whole: nothing of it is stored."""
+        return cls("", Path(path), format or "", "", 0, 0, 0, False, 0.0, str(error))
 
 
 @dataclass
@@ -178,68 +203,116 @@ class FabricStore:
     """A directory of Parquet files and their DuckDB catalogue.
 
     Use :meth:`open`; the constructor does not prepare the directory.
+
+    Parameters
+    ----------
+    path
+        The store directory.
+    lock_timeout
+        Seconds to wait for another process's import or commit before giving up
+        (default: ``Settings.fabric_lock_timeout``).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lock_timeout: float | None = None) -> None:
         self.path = path
+        self.lock_timeout = (lock_timeout if lock_timeout is not None
+                             else get_settings().fabric_lock_timeout)
 
     # ------------------------------------------------------------------ opening
 
     @classmethod
-    def open(cls, path: Path | None = None) -> FabricStore:
+    def open(cls, path: Path | None = None, lock_timeout: float | None = None) -> FabricStore:
         """Open (creating it if needed) the store at ``path`` (default: ``Settings.store_dir``).
 
-        Orphans of killed imports (Parquet files not listed in `sources`, abandoned
-        work directories) are removed.
+        Opening an existing store only reads its catalogue (and removes the orphans
+        of killed imports), so any number of processes open and read a store at
+        once, also while another imports into it.
         """
-        store = cls(Path(path) if path is not None else get_settings().store_dir)
+        store = cls(Path(path) if path is not None else get_settings().store_dir, lock_timeout)
         try:
             store.path.mkdir(parents=True, exist_ok=True)
             for sub in (*KIND_DIRS.values(), ".tmp"):
                 (store.path / sub).mkdir(exist_ok=True)
         except OSError as exc:
-            raise InputError(f"magasin {store.path} : création impossible ({exc})") from exc
-        with store._lock(exclusive=True):
-            with store._catalogue() as conn:
+            raise InputError(
+                f"magasin {store.path.name!r} : création impossible ({exc.strerror})"
+            ) from exc
+        if not store._tidy():
+            with store._lock(exclusive=True), store._catalogue(write=True) as conn:
                 conn.execute(_CATALOGUE_DDL)
-                known = {r[0] for r in conn.execute("SELECT source_id FROM sources").fetchall()}
-            store._remove_orphans(known)
         return store
 
-    @contextmanager
-    def _lock(self, exclusive: bool) -> Iterator[None]:
-        with (self.path / ".lock").open("a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def _tidy(self) -> bool:
+        """Remove what killed imports left; False when the catalogue is missing or incomplete
+        (a killed creation may leave a file without its tables)."""
+        file = self.path / CATALOGUE
+        if not file.exists() or file.stat().st_size == 0:
+            return False
+        with self._reading() as conn:
+            names = conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+            if not {r[0] for r in names} >= _TABLES:
+                return False
+            known = {r[0] for r in conn.execute("SELECT source_id FROM sources").fetchall()}
+            # No commit runs under the shared lock, so a data file the catalogue does
+            # not list is an orphan of a killed import: a reader may clear it too.
+            self._remove_orphans(known)
+        return True
 
     @contextmanager
-    def _catalogue(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short-lived connection to the catalogue (call under the lock)."""
+    def _reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the catalogue under the shared lock."""
+        with self._lock(exclusive=False), self._catalogue() as conn:
+            yield conn
+
+    def _lock(self, exclusive: bool) -> AbstractContextManager[None]:
+        """The catalogue lock: shared to read the catalogue, exclusive to change it."""
+        return _flock(self.path / _CATALOGUE_LOCK, exclusive, self.lock_timeout,
+                      busy="magasin du tissu productif occupé : une écriture dans son catalogue "
+                           f"dure depuis plus de {self.lock_timeout:g} s ; réessayez plus tard")
+
+    @contextmanager
+    def _catalogue(self, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection to the catalogue, read-only unless ``write`` (call under
+        the lock: shared to read, exclusive to write)."""
         try:
-            conn = duckdb.connect(str(self.path / CATALOGUE))
+            conn = duckdb.connect(str(self.path / CATALOGUE), read_only=not write)
         except duckdb.Error as exc:
-            raise EngineError(f"catalogue {self.path / CATALOGUE} illisible ({exc})") from exc
+            # DuckDB's message holds the server's path: it stays in the chained cause.
+            raise EngineError(
+                f"catalogue du magasin illisible ({CATALOGUE} endommagé ou ouvert par un autre "
+                "programme)"
+            ) from exc
         try:
             yield conn
         finally:
             conn.close()
 
+    @contextmanager
+    def _importing(self, reporter: Reporter) -> Iterator[None]:
+        """Hold the writers' lock for a whole import."""
+        busy = (f"magasin du tissu productif occupé : un autre import y écrit depuis plus de "
+                f"{self.lock_timeout:g} s ; réessayez plus tard ou allongez l'attente "
+                "(GRAPPE_FABRIC_LOCK_TIMEOUT)")
+        waiting = f"Attente de la fin d'un autre import dans {self.path.name}"
+        with _flock(self.path / _IMPORT_LOCK, True, self.lock_timeout, busy,
+                    lambda: reporter.step(waiting)):
+            yield
+
     def _remove_orphans(self, known: set[str]) -> None:
-        for sub in KIND_DIRS.values():
-            for file in (self.path / sub).iterdir():
-                if file.name.removesuffix(".parquet") not in known:
-                    file.unlink(missing_ok=True)
-        for work in (self.path / ".tmp").iterdir():
-            if work.is_dir() and not _is_busy(work):
-                shutil.rmtree(work, ignore_errors=True)
+        """Remove what killed imports left; a store the user may not write is left as it is."""
+        with suppress(OSError):
+            for sub in KIND_DIRS.values():
+                for file in (self.path / sub).iterdir():
+                    if file.name.removesuffix(".parquet") not in known:
+                        file.unlink(missing_ok=True)
+            for work in (self.path / ".tmp").iterdir():
+                if work.is_dir() and not _is_busy(work):
+                    shutil.rmtree(work, ignore_errors=True)
 
     # ------------------------------------------------------------------ reading
 
     def _query(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
-        with self._lock(exclusive=False), self._catalogue() as conn:
+        with self._reading() as conn:
             return conn.sql(sql, params=list(params)).to_arrow_table()
 
     def sources(self) -> pa.Table:
@@ -254,10 +327,12 @@ class FabricStore:
             "SELECT * FROM quarantine WHERE source_id = ? ORDER BY line", [source_id]
         )
 
-    def _files(self, kind: Kind) -> list[Path]:
-        ids = self._query(
-            "SELECT source_id FROM sources WHERE kind = ? ORDER BY imported_at, source_id", [kind]
-        )["source_id"].to_pylist()
+    def _files(self, kind: Kind, conn: duckdb.DuckDBPyConnection | None = None) -> list[Path]:
+        sql = "SELECT source_id FROM sources WHERE kind = ? ORDER BY imported_at, source_id"
+        if conn is None:
+            ids = self._query(sql, [kind])["source_id"].to_pylist()
+        else:
+            ids = [r[0] for r in conn.execute(sql, [kind]).fetchall()]
         return [self.path / KIND_DIRS[kind] / f"{i}.parquet" for i in ids]
 
     def establishment_files(self) -> list[Path]:
@@ -270,18 +345,22 @@ class FabricStore:
 
     def info(self) -> StoreInfo:
         """Sources, row counts by kind and territory level, quarantine by reason, date ranges."""
-        sources = self.sources().to_pylist()
-        for row in sources:
+        with self._reading() as catalogue:  # one consistent view of the catalogue
+            sources = catalogue.sql(
+                "SELECT * FROM sources ORDER BY imported_at, source_id").to_arrow_table()
+            reasons = catalogue.execute(
+                "SELECT reason, count(*) FROM quarantine GROUP BY reason "
+                "ORDER BY count(*) DESC, reason").fetchall()
+            estab = self._files("establishments", catalogue)
+            aggr = self._files("aggregates", catalogue)
+        rows = sources.to_pylist()
+        for row in rows:
             row["imported_at"] = row["imported_at"].isoformat(timespec="seconds")
-        reasons = self._query(
-            "SELECT reason, count(*) AS n FROM quarantine GROUP BY reason ORDER BY n DESC, reason"
-        ).to_pylist()
         info = StoreInfo(
             path=str(self.path),
-            sources=sources,
-            quarantine_by_reason={r["reason"]: int(r["n"]) for r in reasons},
+            sources=rows,
+            quarantine_by_reason={reason: int(n) for reason, n in reasons},
         )
-        estab, aggr = self.establishment_files(), self.aggregate_files()
         conn = duckdb.connect(":memory:")
         try:
             info.rows_by_kind = {"establishments": 0, "aggregates": 0}
@@ -317,6 +396,7 @@ class FabricStore:
         delimiter: str | None = None,
         encoding: str | None = None,
         reporter: Reporter = SILENT,
+        errors: Literal["raise", "report"] = "raise",
     ) -> list[ImportReport]:
         """Import files into the store, one after the other.
 
@@ -330,9 +410,16 @@ class FabricStore:
         format
             ``sirene``, ``urssaf`` or ``table``; detected from each header when None.
         delimiter, encoding
-            Forced CSV delimiter and encoding (``utf-8`` or ``latin-1``); detected when None.
+            Forced CSV delimiter and encoding (``utf-8``, ``cp1252`` or ``latin-1``);
+            detected when None.
         reporter
             Progress of each file.
+        errors
+            ``"raise"``: the first file refused raises its error; when its header is
+            wrong nothing is imported, when its content is (a damaged archive, say)
+            the files before it stay stored. ``"report"``: every file is tried, each
+            in its own transaction, and a refused file gets a report whose
+            ``refused`` says why.
 
         Returns
         -------
@@ -342,17 +429,44 @@ class FabricStore:
         Raises
         ------
         InputError
-            A file is missing, or an option is invalid.
+            An option is invalid; with ``errors="raise"``, a file is missing or refused.
         FileFormatError
-            A file is not what its format says; the message names what was expected
-            and what was found.
+            With ``errors="raise"``, a file is not what its format says; the message
+            names the missing columns.
+        EngineError
+            DuckDB failed (disk full, out of memory), or another import kept the store
+            longer than the lock timeout.
         """
+        if format is not None and format not in FORMAT_CHOICES:
+            raise InputError(
+                f"format {format!r} inconnu ; valeurs possibles : {', '.join(FORMAT_CHOICES)}"
+            )
+        if encoding is not None:
+            encoding = normalise_encoding(encoding)
+        if delimiter is not None and len(delimiter) != 1:
+            raise InputError(f"séparateur {delimiter!r} invalide : un seul caractère attendu")
         today = dt.date.today()
-        planned: list[tuple[SniffedFile, Plan]] = []
+        planned: list[tuple[Path, tuple[SniffedFile, Plan] | InputError]] = []
         for path in paths:
-            sniffed = sniff(Path(path), delimiter=delimiter, encoding=encoding)
-            planned.append((sniffed, plan_for(sniffed, format, today)))
-        return [self._import_one(s, p, reporter) for s, p in planned]
+            try:
+                sniffed = sniff(Path(path), delimiter=delimiter, encoding=encoding)
+                planned.append((Path(path), (sniffed, plan_for(sniffed, format, today))))
+            except InputError as exc:
+                if errors == "raise":
+                    raise
+                planned.append((Path(path), exc))
+        reports: list[ImportReport] = []
+        with self._importing(reporter):
+            for path, item in planned:
+                try:
+                    if isinstance(item, InputError):
+                        raise item
+                    reports.append(self._import_one(*item, reporter))
+                except InputError as exc:
+                    if errors == "raise":
+                        raise
+                    reports.append(ImportReport.refusal(path, format, exc))
+        return reports
 
     def _import_one(self, sniffed: SniffedFile, plan: Plan, reporter: Reporter) -> ImportReport:
         start = time.perf_counter()
@@ -368,12 +482,17 @@ class FabricStore:
                                 time.perf_counter() - start)
         settings = get_settings()
         with (_work_dir(self.path / ".tmp") as workdir,
-              reporter.step(f"Import de {sniffed.path.name}", total=5) as advance):
+              reporter.step(f"Import de {sniffed.path.name}", total=6) as advance):
+            if plain.needs_copy(sniffed):
+                # DuckDB gets a plain UTF-8 copy; gzip's line count is known only after it.
+                sniffed, copied_lines = plain.plain_copy(sniffed, workdir / "plain.csv")
+                physical_lines = copied_lines
+            advance(1)
             result = importer.run(
                 sniffed, plan, source_id=source_id, workdir=workdir,
                 memory_limit=settings.memory_limit, threads=settings.threads,
                 advance=advance,
-                physical_lines=physical_lines if sniffed.compression == "none" else None,
+                physical_lines=physical_lines if sniffed.container == "csv" else None,
             )
             try:
                 skipped = not self._publish(result, sniffed, plan, source_id, size)
@@ -439,6 +558,46 @@ def _is_busy(workdir: Path) -> bool:
             return True
         fcntl.flock(handle, fcntl.LOCK_UN)
     return False
+
+
+@contextmanager
+def _flock(
+    path: Path, exclusive: bool, timeout: float, busy: str,
+    waiting: Callable[[], AbstractContextManager[Advance]] | None = None,
+) -> Iterator[None]:
+    """Hold a ``flock`` lock on ``path``, waiting at most ``timeout`` seconds for it.
+
+    ``flock`` itself cannot time out, so a busy lock is tried again after pauses that
+    grow from 5 ms to 200 ms; ``waiting`` opens a progress step while it waits.
+
+    Raises
+    ------
+    EngineError
+        With the message ``busy``, after ``timeout`` seconds.
+    """
+    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+    with path.open("a+b") as handle:
+        try:
+            fcntl.flock(handle, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            deadline = time.monotonic() + timeout
+            pause = _POLL_SECONDS[0]
+            with waiting() if waiting is not None else nullcontext():
+                while True:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise EngineError(busy) from None
+                    time.sleep(min(pause, left))
+                    pause = min(2 * pause, _POLL_SECONDS[1])
+                    try:
+                        fcntl.flock(handle, mode | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        continue
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager
