@@ -91,6 +91,8 @@ MESSAGES: dict[str, str] = {
     "none_required": "aucune valeur attendue (null)",
     "union_tag_invalid": "type d'objet inconnu",
     "value_error": "{error}",
+    # grappe.registry.bounds raises its refusals already in French: the message is the text
+    "bounds": "{message}",
     "assertion_error": "{error}",
 }
 
@@ -171,6 +173,7 @@ def message(error: Mapping[str, Any]) -> str:
     if "expected" in context:
         context["expected"] = context["expected"].replace(" or ", " ou ")
     template = MESSAGES.get(kind, "valeur invalide")
+    context.setdefault("message", str(error.get("msg", "")))
     try:
         text = template.format(**context)
     except (KeyError, IndexError, ValueError):
