@@ -26,10 +26,10 @@ from grappe.detection.candidates import (
 )
 from grappe.detection.indicators import indicators
 from grappe.detection.rules import apply_rules
-from grappe.detection.sector_groups import SectorGroup, dump
+from grappe.detection.sector_groups import SectorGroup, dump, traded_sectors
 from grappe.errors import InputError
 from grappe.fabric.synth import PlantedCluster
-from grappe.refdata import territories
+from grappe.refdata import clusters, territories
 
 PERMUTATIONS = 199
 LEVEL = "epci"
@@ -64,8 +64,13 @@ def test_rows_are_the_presences_with_their_evidence(
                    "creation_rate", "score", "rank", "significant"):
         assert column in frame.columns
     counts = aggregate(fabric[0], LEVEL, "sous-classe")
-    # one row per territory x sector cell with at least one establishment
-    assert len(frame) == counts.establishments.nnz
+    # one row per territory x sector cell with at least one establishment, of a traded sector
+    # only: local sectors are left out by default (issue 16)
+    traded = traded_sectors(counts.sectors.tolist(), None)
+    assert len(frame) == counts.establishments[:, np.flatnonzero(traded)].nnz
+    assert frame["traded"].dtype == bool
+    assert frame["traded"].all()
+    assert not found.include_local
     assert (frame["establishments"] > 0).all()
     assert frame["territory_level"].eq(LEVEL).all()
     assert frame["strong"].dtype == bool
@@ -85,6 +90,7 @@ def test_rows_are_the_presences_with_their_evidence(
     assert frame.loc[frame["sector"] == "25.62A", "sector_name"].iloc[0] == "Décolletage"
     # the evidence is that of `grappe indicators` at the same level, cell by cell
     expected = apply_rules(indicators(counts)).to_frame().set_index(["territory_code", "sector"])
+    expected = expected[expected.index.isin(counts.sectors[traded].tolist(), level="sector")]
     mine = frame.set_index(["territory_code", "sector"]).loc[expected.index]
     for column in ("establishments", "employment", "employment_low", "employment_high",
                    "sme_share", "lq", "lq_low", "lq_high", "size", "focus", "creation_rate"):
@@ -308,3 +314,66 @@ def test_the_detection_package_exports_the_public_verbs() -> None:
         assert getattr(detection, name) is not None, name
     with pytest.raises(AttributeError, match="no attribute"):
         _ = detection.nothing_here
+
+
+def test_local_sectors_come_back_on_request_marked_as_such(
+    found: Candidates, fabric: tuple[Path, list[PlantedCluster]]
+) -> None:
+    both = detect(fabric[0], level=LEVEL, permutations=PERMUTATIONS, seed=7, include_local=True,
+                  minimum_mass=EVERY_PRESENCE)
+    assert both.include_local
+    frame = both.frame
+    counts = aggregate(fabric[0], LEVEL, "sous-classe")
+    assert len(frame) == counts.establishments.nnz  # every presence, local ones included
+    assert frame["rank"].tolist() == list(range(1, len(frame) + 1))
+    assert (frame["traded"] == frame["sector"].map(clusters.traded)).all()
+    local = set(frame.loc[~frame["traded"], "sector"])
+    assert {"85.20Z", "49.32Z", "43.22A", "41.20A", "56.10A"} <= local
+    # the default leaves exactly those out, and the local sectors still count in the
+    # territories' totals: the evidence of the traded cells does not move
+    assert not found.frame["sector"].isin(local).any()
+    key = ["territory_code", "sector"]
+    mine = frame[frame["traded"]].set_index(key).loc[found.frame.set_index(key).index]
+    for column in ("establishments", "lq", "size", "strong", "stars", "score_specialisation"):
+        np.testing.assert_array_equal(
+            mine[column].to_numpy(), found.frame[column].to_numpy(), err_msg=column
+        )
+    with pytest.raises(InputError, match="include_local"):
+        detect(fabric[0], level=LEVEL, include_local="yes")  # type: ignore[arg-type]
+
+
+def test_cluster_categories_as_sectors(fabric: tuple[Path, list[PlantedCluster]]) -> None:
+    found = detect(fabric[0], level=LEVEL, sectors="clusters", permutations=PERMUTATIONS, seed=1,
+                   minimum_mass=EVERY_PRESENCE)
+    frame = found.frame
+    assert found.sector_level == "clusters"
+    names = {code: name for code, (name, _) in clusters.members().items()}
+    assert set(frame["sector"]) <= set(names)
+    assert (frame["sector_name"] == frame["sector"].map(names)).all()
+    assert frame["traded"].all()
+    assert frame["rank"].tolist() == list(range(1, len(frame) + 1))
+    # the planted décolletage of the Arve valley makes its category a hot spot there
+    arve = territories_of(next(c for c in fabric[1] if c.naf == "25.62A"), LEVEL)
+    hits = frame[(frame["sector"] == "travail-des-metaux") & frame["territory_code"].isin(arve)]
+    assert hits["significant"].any()
+    assert hits["rank"].min() <= 10
+
+
+def test_real_bas_rhin_top_is_no_longer_led_by_local_sectors(
+    real_data: Path, tmp_path: Path
+) -> None:
+    from grappe.fabric.store import FabricStore
+
+    store = tmp_path / "store"
+    FabricStore.open(store).import_files([real_data / "sirene_bas_rhin_2019_geocoded_latin1.csv"])
+    every = detect(store, level="epci", permutations=99, seed=0, include_local=True,
+                   minimum_mass=EVERY_PRESENCE).frame
+    # over every sector and every presence, local ones crowd the top of the real extract; the
+    # domiciliation addresses of 68.20B (no employee) no longer lead it (test_ranking.py)
+    assert (~every.head(10)["traded"]).sum() >= 3
+    assert "68.20B" in set(every["sector"])
+    default = detect(store, level="epci", permutations=99, seed=0,
+                     minimum_mass=EVERY_PRESENCE).frame
+    assert default["traded"].all()
+    assert "68.20B" not in set(default["sector"])
+    assert len(default) == every["traded"].sum()

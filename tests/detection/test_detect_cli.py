@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from grappe.cli import _console, app
 from grappe.detection.aggregate import aggregate
 from grappe.detection.ranking import DEFAULT_MIN_EMPLOYMENT, DEFAULT_MIN_ESTABLISHMENTS
+from grappe.detection.sector_groups import traded_sectors
 from grappe.fabric.synth import PlantedCluster
 from grappe.refdata import territories
 
@@ -52,7 +53,8 @@ def test_prints_the_top_candidates_at_ze_level(
     assert code == 0, err
     for header in ("rang", "territoire", "secteur", "QL", "étoiles", "p ajustée", "score"):
         assert header in out
-    assert "Grappes potentielles : les 10 meilleurs candidats (niveau ze)" in out
+    # the title states the scope: traded sectors only by default (issue 16)
+    assert "Grappes potentielles : les 10 meilleurs candidats (niveau ze, activités exposées)" in out
     # the two largest planted clusters lead at this size
     assert "Décolletage" in out
     assert "Oyonnax" in out
@@ -72,12 +74,14 @@ def test_writes_every_format_and_a_map(
     counts = aggregate(fabric[0], "epci", "sous-classe")
     assert counts.employer_establishments is not None
     heavy = (counts.employer_establishments >= DEFAULT_MIN_ESTABLISHMENTS).multiply(
-        counts.employment >= DEFAULT_MIN_EMPLOYMENT)
-    assert 10 < len(frame) == heavy.sum()
+        counts.employment >= DEFAULT_MIN_EMPLOYMENT).tocsc()
+    traded = traded_sectors(counts.sectors.tolist(), None)
+    assert 5 <= len(frame) == heavy[:, traded].sum()
     assert (frame["employer_establishments"] >= DEFAULT_MIN_ESTABLISHMENTS).all()
     assert (frame["employment"] >= DEFAULT_MIN_EMPLOYMENT).all()
     assert frame["basis"].eq("employment").all()
     assert frame["reasons"].str.contains("établissements employeurs").all()
+    assert frame["traded"].all()  # local sectors are left out by default
     assert "candidats écrits" in err
     assert "Carte écrite" in err
     assert (tmp_path / "carte.svg").read_text(encoding="utf-8").startswith("<?xml")
@@ -104,6 +108,30 @@ def test_writes_every_format_and_a_map(
     assert code == 0, err
     again = pd.read_csv(out_csv, dtype={"territory_code": str, "sector": str})
     assert again.to_csv(index=False) == first
+
+
+def test_include_local_and_cluster_categories(
+    fabric: tuple[Path, list[PlantedCluster]], tmp_path: Path
+) -> None:
+    from grappe.refdata import clusters
+
+    common = ("--store", str(fabric[0]), "--level", "departement", "--permutations", "0")
+    out = tmp_path / "tout.csv"
+    # every presence (the fabric is 1/150 of France): local sectors of any size come back
+    code, _, err = run(*common, "--include-local", "--min-establishments", "0",
+                       "--min-employment", "0", "--out", str(out))
+    assert code == 0, err
+    frame = pd.read_csv(out, dtype={"territory_code": str, "sector": str})
+    assert frame["rank"].tolist() == list(range(1, len(frame) + 1))
+    assert (frame["traded"] == frame["sector"].map(clusters.traded)).all()
+    assert {"85.20Z", "43.22A"} <= set(frame.loc[~frame["traded"], "sector"])
+    out = tmp_path / "grappes.json"
+    code, _, err = run(*common, "--sectors", "clusters", "--out", str(out))
+    assert code == 0, err
+    records = json.loads(out.read_text(encoding="utf-8"))
+    assert {r["sector"] for r in records} <= set(clusters.members())
+    assert all(r["traded"] is True for r in records)
+    assert any(r["sector_name"] == "Travail des métaux, décolletage et outillage" for r in records)
 
 
 @pytest.mark.parametrize(

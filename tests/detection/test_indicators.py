@@ -603,6 +603,35 @@ def test_cli_prints_cells_with_rules_matching_the_library(bas_rhin_store: Path) 
     assert (frame.loc[ok, "lq_low"] < frame.loc[ok, "lq_high"]).any()
 
 
+def test_cli_cluster_categories_sum_their_traded_sous_classes(bas_rhin_store: Path) -> None:
+    from grappe.detection.aggregate import aggregate
+    from grappe.refdata import clusters
+
+    result = run_cli("--store", str(bas_rhin_store), "--level", "epci", "--sectors", "clusters",
+                     "--measure", "establishments")
+    assert result.exit_code == 0, result.stderr
+    frame = pd.read_csv(io.StringIO(result.stdout), dtype={"territory_code": str, "sector": str})
+    members = clusters.members()
+    assert set(frame["sector"]) <= set(members)
+    assert frame["sector"].nunique() > 10
+    full = aggregate(bas_rhin_store, "epci", "sous-classe")
+    dense = full.establishments.toarray()
+    column = {code: j for j, code in enumerate(full.sectors.tolist())}
+    row = {code: i for i, code in enumerate(full.territories.tolist())}
+    for cell in frame.itertuples():
+        expected = sum(dense[row[cell.territory_code], column[c]]
+                       for c in members[cell.sector][1] if c in column)
+        assert cell.establishments == expected, (cell.territory_code, cell.sector)
+    # the local sectors are in no category but count in the territories' totals: the LQ
+    # compares with the whole economy, as at the sous-classe level
+    one = frame[frame["establishments"] > 0].iloc[0]
+    codes = [column[c] for c in members[one["sector"]][1] if c in column]
+    i = row[one["territory_code"]]
+    share = dense[i, codes].sum() / dense[i].sum()
+    national = dense[:, codes].sum() / dense.sum()
+    assert one["lq"] == pytest.approx(share / national, rel=1e-12)
+
+
 @pytest.mark.parametrize(("table", "suffix"), [("territories", "json"), ("sectors", "parquet")])
 def test_cli_writes_the_other_tables(
     bas_rhin_store: Path, tmp_path: Path, table: str, suffix: str

@@ -33,6 +33,7 @@ def _candidates(codes: list[str]) -> Candidates:
         "sector_name": ["Décolletage", "Fabrication d'autres articles en matières plastiques",
                         "Construction aéronautique et spatiale", "Horlogerie",
                         "Façonnage et transformation du verre creux"][:n],
+        "traded": True,
         "establishments": rng.integers(1, 300, n).astype(float),
         "employment": rng.uniform(0, 5000, n),
         "employment_low": rng.uniform(0, 10, n),

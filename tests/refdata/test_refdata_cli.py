@@ -18,6 +18,9 @@ def test_naf_shows_code_level_label_and_parents() -> None:
     assert "25.62A (sous-classe) : Décolletage" in result.output
     for parent in ("25.62 (classe)", "25.6 (groupe)", "25 (division)", "C (section)"):
         assert parent in result.output
+    assert "activité exposée, catégorie de grappe : Travail des métaux" in result.output
+    result = runner.invoke(app, ["refdata", "naf", "85.20Z"])
+    assert "activité présentielle" in result.output
 
 
 def test_naf_unknown_code_fails_with_message() -> None:
@@ -38,6 +41,9 @@ def test_info_text_and_json() -> None:
     assert data["counts"]["naf"]["sous-classe"] == 732
     assert data["zones_emploi"]["imported"] is False
     assert "naf.parquet" in data["provenance"]["files"]
+    assert "cluster_definitions.parquet" in data["provenance"]["files"]
+    assert data["counts"]["traded_sous_classes"] == 499
+    assert data["counts"]["cluster_categories"] == 52
     result = runner.invoke(app, ["refdata", "info", "--format", "xml"])
     assert result.exit_code == 2
 

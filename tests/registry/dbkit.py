@@ -87,6 +87,11 @@ def new_database(backend: str, folder: Path, *, migrated: bool = True) -> Databa
         schema = f"grappe_test_{os.getpid()}_{secrets.token_hex(4)}"
         admin = create_engine(PG_URL)
         with admin.begin() as conn:
+            # An extension lives in the schema it was created in: left in a test schema, the
+            # DROP SCHEMA ... CASCADE of that test would drop it and, with it, the exclusion
+            # constraints of every other test schema (parallel runs): keep it in public.
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"))
+            conn.execute(text("ALTER EXTENSION btree_gist SET SCHEMA public"))
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         admin.dispose()
         engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema},public"})
@@ -146,7 +151,7 @@ class World:
     b: int
     org_a: int  # a member of cluster A
     org_b: int  # a member of cluster B
-    org_free: int  # a member of nothing
+    org_free: int  # a member of nothing, owned by cluster A
     membership_a: int
     actors: dict[str, Actor] = field(default_factory=dict)
 
@@ -204,8 +209,9 @@ def build_world(session: Session) -> World:
         admin,
         OrganisationCreate(name="Carrières Le Goff", siren=siren(2002), size_band="03"),
     ).id
+    # Owned by cluster A (created for it): A's managers may attach it, nobody else reads it.
     org_free = service.create_organisation(
-        session, admin, OrganisationCreate(name="Solo SARL", siren=siren(3003))
+        session, admin, OrganisationCreate(name="Solo SARL", siren=siren(3003)), cluster_id=a
     ).id
     service.add_contact(
         session,

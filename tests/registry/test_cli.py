@@ -9,7 +9,7 @@ from dbkit import siren
 from typer.testing import CliRunner
 
 from grappe.cli import app
-from grappe.errors import InputError, PermissionDeniedError, UnknownCodeError
+from grappe.errors import InputError, NotFoundError, PermissionDeniedError, UnknownCodeError
 
 runner = CliRunner()
 
@@ -36,7 +36,7 @@ def test_registry_commands_end_to_end(tmp_path: Path) -> None:
     assert "1 adhésions créées, 1 rejetées" in out
     assert "date invalide" in out
     code, out = run("registry", "import", "MECA", str(members), "--strict")
-    assert code == 1
+    assert code == 2  # CONTRACTS: --strict with a reported row is bad input
     assert "rien n'a été écrit" in out
     code, out = run("registry", "export", "MECA", str(tmp_path / "out.xlsx"))
     assert code == 0, out
@@ -78,3 +78,37 @@ def test_acting_user_and_errors_in_french(tmp_path: Path) -> None:
     invalid = runner.invoke(app, ["registry", "user-add", "pas-un-email", "--role", "admin"])
     assert isinstance(invalid.exception, InputError)
     assert "email" in str(invalid.exception)
+
+
+def test_invite_and_accept_from_the_command_line(tmp_path: Path) -> None:
+    """Cluster B invites A's member by SIREN; A's member user accepts; errors stay French."""
+    assert run("registry", "create", "Alpha", "--sigle", "ALP", "--commune", "69123")[0] == 0
+    assert run("registry", "create", "Bêta", "--sigle", "BET", "--commune", "35238")[0] == 0
+    members = tmp_path / "m.csv"
+    members.write_text(f"siren;nom;date_adhesion\n{siren(21)};Gamma;2024-01-02\n", encoding="utf-8")
+    assert run("registry", "import", "ALP", str(members))[0] == 0
+    assert run("registry", "user-add", "m@bet.fr", "--role", "manager", "--structure", "2")[0] == 0
+    assert run("registry", "user-add", "u@gamma.fr", "--role", "member", "--organisation", "1")[0] == 0
+    code, out = run(
+        "registry", "--as", "m@bet.fr", "invite", "BET", siren(21), "--joined", "2025-01-01"
+    )
+    assert code == 0, out
+    assert "Invitation n° 1 envoyée" in out
+    code, out = run("registry", "--as", "m@bet.fr", "invitations")
+    assert "Gamma" not in out  # nothing of the organisation before it accepts
+    denied = runner.invoke(app, ["registry", "--as", "m@bet.fr", "accept", "1"])
+    assert isinstance(denied.exception, PermissionDeniedError)
+    code, out = run("registry", "--as", "u@gamma.fr", "invitations")
+    assert "Gamma" in out
+    assert "Bêta" in out
+    code, out = run("registry", "--as", "u@gamma.fr", "accept", "1")
+    assert code == 0, out
+    assert "acceptée" in out
+    code, out = run("registry", "--as", "m@bet.fr", "export", "BET", str(tmp_path / "b.csv"))
+    assert code == 0, out
+    assert "Gamma" in (tmp_path / "b.csv").read_text(encoding="utf-8-sig")
+    unknown = runner.invoke(
+        app, ["registry", "--as", "m@bet.fr", "invite", "BET", siren(99), "--joined", "2025-01-01"]
+    )
+    assert isinstance(unknown.exception, NotFoundError)
+    assert "créez-la" in str(unknown.exception)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from dbkit import BACKENDS, new_database
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from grappe.registry import migrate
 
@@ -18,12 +18,43 @@ def test_upgrade_to_head_and_back_to_base(backend: str, tmp_path: Path) -> None:
         assert migrate.current_revision(db.engine) is None
         assert migrate.upgrade(db.engine) == migrate.head_revision()
         tables = set(inspect(db.engine).get_table_names())
-        assert {"clusters", "memberships", "fee_calls", "audit_log", "api_tokens"} <= tables
+        assert {
+            "clusters",
+            "memberships",
+            "fee_calls",
+            "audit_log",
+            "api_tokens",
+            "organisation_owners",
+            "invitations",
+        } <= tables
         assert migrate.downgrade(db.engine) is None
         left = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
         assert left == set()
         # and up again: a downgrade leaves nothing behind that would break the next upgrade
         assert migrate.upgrade(db.engine) == migrate.head_revision()
+    finally:
+        db.drop()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tenancy_revision_keeps_existing_organisations(backend: str, tmp_path: Path) -> None:
+    """0002 -> 0003 on a database with data: organisations stay, without owner, and back."""
+    db = new_database(backend, tmp_path, migrated=False)
+    try:
+        migrate.upgrade(db.engine, "0002")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO organisations (name, kind, in_fabric, created_at, version) "
+                    "VALUES ('Ancienne', 'firm', false, CURRENT_TIMESTAMP, 1)"
+                )
+            )
+        assert migrate.upgrade(db.engine, "0003") == "0003"
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT name FROM organisations")).scalars().all() == ["Ancienne"]
+            assert conn.execute(text("SELECT count(*) FROM organisation_owners")).scalar() == 0
+        assert migrate.downgrade(db.engine, "0002") == "0002"
+        assert "invitations" not in inspect(db.engine).get_table_names()
     finally:
         db.drop()
 

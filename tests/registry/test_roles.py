@@ -1,8 +1,10 @@
-"""Every service operation x every role: allowed ones succeed, the others raise PermissionDenied.
+"""Every service operation x every role: allowed ones succeed, the others are refused.
 
 Operations target cluster organisation A (funded by "funder", managed by "manager", with
 "member"'s organisation as a member); the *_other actors belong to cluster B and must never
-cross into A.
+cross into A. A refusal is NotFoundError when the actor may not even see the object (an
+organisation, membership or fee call of another tenant: ids must not be probed), else
+PermissionDeniedError (cluster A is public, so everybody knows it exists).
 """
 
 from __future__ import annotations
@@ -18,8 +20,17 @@ from dbkit import Database, World, build_world, new_database, rolled_back, siren
 from fabric_kit import write_fabric
 from sqlalchemy.orm import Session
 
-from grappe.errors import PermissionDeniedError
-from grappe.registry import LOCAL_ADMIN, accounts, fees, figures, members_io, prospects, service
+from grappe.errors import NotFoundError, PermissionDeniedError
+from grappe.registry import (
+    LOCAL_ADMIN,
+    accounts,
+    fees,
+    figures,
+    invitations,
+    members_io,
+    prospects,
+    service,
+)
 from grappe.registry.models import Role
 from grappe.registry.policy import Actor
 from grappe.registry.schemas import (
@@ -30,6 +41,7 @@ from grappe.registry.schemas import (
     FeeRuleIn,
     FeeScheduleIn,
     FundingIn,
+    InvitationCreate,
     LabelIn,
     MembershipCreate,
     MembershipEnd,
@@ -71,6 +83,13 @@ def _call(db: Session, w: World) -> int:
     return fees.list_calls(db, LOCAL_ADMIN, w.a)[0].id
 
 
+def _invitation_to_a(db: Session, w: World) -> int:
+    """Cluster B invites A's member organisation: A's side (its manager, its member) answers."""
+    return invitations.invite(
+        db, LOCAL_ADMIN, w.b, InvitationCreate(siren=siren(1001), joined=dt.date(2025, 1, 1))
+    ).id
+
+
 def _members_csv(folder: Path) -> Path:
     path = folder / "m.csv"
     path.write_text(
@@ -83,6 +102,22 @@ READ_A = {"admin", "funder", "manager"}
 MANAGE_A = {"admin", "manager"}
 ADMIN = {"admin"}
 EVERYONE = set(ACTORS)
+#: Who does not see A's organisation (not a reader of A, not the organisation itself).
+ORG_HIDDEN = {"funder_other", "manager_other", "member_other", "public"}
+#: Who does not see A's private objects (memberships, fee calls): not a reader of A.
+PRIVATE_HIDDEN = ORG_HIDDEN | {"member"}
+#: Operations on an object some actors may not see: those actors get NotFoundError.
+HIDDEN: dict[str, set[str]] = {
+    "get_organisation": ORG_HIDDEN,
+    "update_organisation": ORG_HIDDEN,
+    "add_contact": ORG_HIDDEN,
+    "end_membership": PRIVATE_HIDDEN,
+    "record_payment": PRIVATE_HIDDEN,
+    "waive_fee": PRIVATE_HIDDEN,
+    # B's invitation to A's organisation: B's readers see it, A's side answers it
+    "accept_invitation": {"funder", "member_other", "public"},
+    "decline_invitation": {"funder", "member_other", "public"},
+}
 
 OPERATIONS: dict[str, tuple[Op, set[str]]] = {
     "create_cluster": (
@@ -212,6 +247,24 @@ OPERATIONS: dict[str, tuple[Op, set[str]]] = {
         ADMIN,
     ),
     "audit_log": (lambda db, a, w, t: accounts.audit_log(db, a), ADMIN),
+    "invite": (
+        lambda db, a, w, t: invitations.invite(
+            db, a, w.a, InvitationCreate(siren=siren(2002), joined=dt.date(2025, 1, 1))
+        ),
+        MANAGE_A,
+    ),
+    "list_invitations": (
+        lambda db, a, w, t: invitations.list_invitations(db, a),
+        {"admin", "manager", "manager_other", "member", "member_other"},
+    ),
+    "accept_invitation": (
+        lambda db, a, w, t: invitations.accept(db, a, _invitation_to_a(db, w)),
+        {"admin", "manager", "member"},
+    ),
+    "decline_invitation": (
+        lambda db, a, w, t: invitations.decline(db, a, _invitation_to_a(db, w)),
+        {"admin", "manager", "member"},
+    ),
 }
 
 
@@ -235,11 +288,12 @@ def test_operation_by_role(
     database, world = committed_world
     run, allowed = OPERATIONS[operation]
     actor = world.actors[actor_name]
+    refusal = NotFoundError if actor_name in HIDDEN.get(operation, set()) else PermissionDeniedError
     with rolled_back(database) as db:
         if actor_name in allowed:
             run(db, actor, world, tmp_path)
         else:
-            with pytest.raises(PermissionDeniedError):
+            with pytest.raises(refusal):
                 run(db, actor, world, tmp_path)
 
 

@@ -14,8 +14,8 @@ from fastapi.responses import Response
 from grappe.api.app import Unit, get_unit
 from grappe.api.cache import GenerationCache
 from grappe.errors import InputError
-from grappe.registry import accounts, fees, figures, members_io, prospects, service
-from grappe.registry.models import FeeStatus
+from grappe.registry import accounts, bounds, fees, figures, invitations, members_io, prospects, service
+from grappe.registry.models import FeeStatus, InvitationStatus
 from grappe.registry.schemas import (
     AuditOut,
     BodyIn,
@@ -36,6 +36,9 @@ from grappe.registry.schemas import (
     FundingIn,
     FundingOut,
     ImportReport,
+    InvitationCreate,
+    InvitationOut,
+    InvitationPage,
     KeyFigures,
     LabelIn,
     LabelOut,
@@ -58,22 +61,24 @@ router = APIRouter()
 Work = Annotated[Unit, Depends(get_unit)]
 # Ids stay within a 32-bit signed integer: larger ones cannot exist and would overflow drivers.
 Id = Annotated[int, PathParam(ge=1, le=2_147_483_647)]
-Year = Annotated[int, Query(ge=1900, le=2200)]
+# The year of fee calls to issue: the accounting years the schemas accept (one rule).
+Year = Annotated[int, Query(), bounds.Year(bounds.ACCOUNTING)]
 Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 Day = Annotated[dt.date | None, Query(description="Date de référence (défaut : aujourd'hui).")]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Jeton invalide"},
-    403: {"description": "Rôle insuffisant"},
-    404: {"description": "Introuvable"},
+    403: {"description": "Rôle insuffisant sur un objet visible"},
+    404: {"description": "Introuvable (ou objet d'une autre structure)"},
     409: {"description": "Conflit (version périmée, doublon, chevauchement)"},
     422: {"description": "Entrée invalide"},
 }
 
 
 def _text(value: str | None, name: str, size: int = 60) -> str | None:
-    if value is not None and ("\x00" in value or len(value) > size):
-        raise InputError(f"{name} invalide : au plus {size} caractères, sans caractère nul")
+    problem = None if value is None else bounds.text_problem(value, size)
+    if problem is not None:
+        raise InputError(f"{name} invalide : {problem}")
     return value
 
 
@@ -329,11 +334,30 @@ def end_membership(work: Work, membership_id: Id, body: MembershipEnd) -> Member
     responses=ERRORS,
 )
 def create_organisation(work: Work, body: OrganisationCreate) -> OrganisationOut:
-    """Créer une organisation (SIREN, SIRET vérifiés ; complétée depuis le tissu)."""
+    """Créer une organisation (SIREN, SIRET vérifiés ; complétée depuis le tissu).
+
+    Celle d'un gestionnaire appartient à sa structure (s'il en gère plusieurs : `POST
+    /clusters/{cluster_id}/organisations`). Une organisation déjà inscrite s'invite.
+    """
     from grappe.registry.fabric_link import lookup
 
     with work as (db, actor):
         return service.create_organisation(db, actor, body, fabric=lookup)
+
+
+@router.post(
+    "/clusters/{cluster_id}/organisations",
+    response_model=OrganisationOut,
+    status_code=201,
+    tags=["organisations"],
+    responses=ERRORS,
+)
+def create_cluster_organisation(work: Work, cluster_id: Id, body: OrganisationCreate) -> OrganisationOut:
+    """Créer une organisation qui appartient à cette structure (avant tout rattachement)."""
+    from grappe.registry.fabric_link import lookup
+
+    with work as (db, actor):
+        return service.create_organisation(db, actor, body, fabric=lookup, cluster_id=cluster_id)
 
 
 @router.get(
@@ -371,6 +395,71 @@ def add_contact(work: Work, organisation_id: Id, body: ContactIn) -> ContactOut:
     """Ajouter un contact."""
     with work as (db, actor):
         return service.add_contact(db, actor, organisation_id, body)
+
+
+# --- invitations -----------------------------------------------------------------------------
+
+
+@router.post(
+    "/clusters/{cluster_id}/invitations",
+    response_model=InvitationOut,
+    status_code=201,
+    tags=["invitations"],
+    responses=ERRORS,
+)
+def invite(work: Work, cluster_id: Id, body: InvitationCreate) -> InvitationOut:
+    """Inviter une organisation déjà inscrite (par son SIREN) ; rien d'elle n'est lisible
+    avant qu'elle accepte."""
+    with work as (db, actor):
+        return invitations.invite(db, actor, cluster_id, body)
+
+
+@router.get("/invitations", response_model=InvitationPage, tags=["invitations"], responses=ERRORS)
+def list_invitations(
+    *,
+    work: Work,
+    cluster_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    organisation_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    status: InvitationStatus | Literal["all"] = InvitationStatus.PENDING,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> InvitationPage:
+    """Invitations envoyées par vos structures ou reçues par les organisations dont vous
+    répondez (en attente par défaut ; `status=all` : toutes)."""
+    with work as (db, actor):
+        return invitations.list_invitations(
+            db,
+            actor,
+            cluster_id=cluster_id,
+            organisation_id=organisation_id,
+            status=None if status == "all" else InvitationStatus(status),
+            limit=limit,
+            offset=offset,
+        )
+
+
+@router.post(
+    "/invitations/{invitation_id}/accept",
+    response_model=InvitationOut,
+    tags=["invitations"],
+    responses=ERRORS,
+)
+def accept_invitation(work: Work, invitation_id: Id) -> InvitationOut:
+    """Accepter une invitation (l'organisation invitée) : l'adhésion est ouverte."""
+    with work as (db, actor):
+        return invitations.accept(db, actor, invitation_id)
+
+
+@router.post(
+    "/invitations/{invitation_id}/decline",
+    response_model=InvitationOut,
+    tags=["invitations"],
+    responses=ERRORS,
+)
+def decline_invitation(work: Work, invitation_id: Id) -> InvitationOut:
+    """Refuser une invitation (l'organisation invitée)."""
+    with work as (db, actor):
+        return invitations.decline(db, actor, invitation_id)
 
 
 # --- fees ------------------------------------------------------------------------------------

@@ -12,6 +12,10 @@ import typer
 from grappe.config import get_settings
 from grappe.detection.counts import SECTOR_LEVELS, TERRITORY_LEVELS
 from grappe.errors import InputError
+from grappe.refdata.clusters import LEVEL as CLUSTER_LEVEL
+
+#: Values of ``--sectors`` other than a sector-group file.
+SECTOR_CHOICES = (*SECTOR_LEVELS, CLUSTER_LEVEL)
 
 ENGINES = ("duckdb", "spark")
 
@@ -26,7 +30,8 @@ SectorsOption = Annotated[
     str,
     typer.Option(
         "--sectors",
-        help=f"Niveau sectoriel ({', '.join(SECTOR_LEVELS)}) ou fichier de groupes (.toml).",
+        help=f"Niveau sectoriel ({', '.join(SECTOR_LEVELS)}), {CLUSTER_LEVEL} (catégories de "
+        "grappes des activités exposées) ou fichier de groupes (.toml).",
     ),
 ]
 EngineOption = Annotated[
@@ -57,7 +62,7 @@ def analysis_input(
     choice("--level", level, TERRITORY_LEVELS)
     is_file = sectors.lower().endswith(".toml")
     if not is_file:
-        choice("--sectors", sectors, SECTOR_LEVELS)
+        choice("--sectors", sectors, SECTOR_CHOICES)
     if engine is not None:
         choice("--engine", engine, ENGINES)
     date = None

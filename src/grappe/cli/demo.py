@@ -173,4 +173,4 @@ def _top_candidates(store: FabricStore, seed: int) -> None:
         found = detect(store, level=level, sectors="sous-classe", seed=seed, reporter=reporter)
     where = "zones d'emploi" if level == "ze" else "EPCI"
     print_top(found.top(20), title=f"Les 20 grappes potentielles les mieux classées ({where} x "
-                                   "sous-classes NAF)")
+                                   "sous-classes NAF, activités exposées)")

@@ -83,6 +83,14 @@ def detect_command(
             "effectifs.",
         ),
     ] = DEFAULT_MIN_EMPLOYMENT,
+    include_local: Annotated[
+        bool,
+        typer.Option(
+            "--include-local",
+            help="Garder aussi les activités présentielles (commerce de proximité, BTP, "
+            "santé…), marquées traded=false ; par défaut seules les activités exposées.",
+        ),
+    ] = False,
 ) -> None:
     """Classer les grappes potentielles : territoire x secteur, preuves et score.
 
@@ -92,6 +100,8 @@ def detect_command(
     communes, permutations, Benjamini-Hochberg), taux de création ; le score combine taille,
     spécialisation, significativité et dynamisme ; une phrase dit les raisons du classement.
     Les candidats sous la masse minimale (établissements employeurs, emplois) sont écartés.
+    Par défaut, seules les activités exposées (qui vendent hors de leur territoire) sont
+    candidates ; --include-local ajoute les activités présentielles.
     """
     with handle_errors():
         from grappe.detection.candidates import candidate_format, detect
@@ -116,6 +126,7 @@ def detect_command(
                 alpha=alpha,
                 seed=seed,
                 reporter=reporter,
+                include_local=include_local,
                 minimum_mass=MinimumMass(min_establishments, min_employment),
             )
         if found.basis == "establishments":
@@ -140,7 +151,10 @@ def detect_command(
 
             write_frame(found.frame, sys.stdout, "json" if fmt == "json" else "csv")
         else:
-            print_top(found.top(top), title=_title(found.territory_level, top, found.date))
+            print_top(
+                found.top(top),
+                title=_title(found.territory_level, top, found.date, found.include_local),
+            )
         if map_path is not None:
             found.map(map_path, top=top)
             err_console.print(f"Carte écrite : {map_path}", highlight=False)
@@ -160,7 +174,7 @@ def print_top(frame: pd.DataFrame, title: str) -> None:
         table.add_row(
             str(row.rank),
             f"{row.territory_name} ({row.territory_code})",
-            f"{row.sector} {_cut(str(row.sector_name))}",
+            f"{row.sector} {_cut(str(row.sector_name))}" + ("" if row.traded else " (présentiel)"),
             number(row.establishments),
             f"{number(row.employment)} ({number(row.employment_low)}–{number(row.employment_high)})",
             _decimal(row.lq, 1),
@@ -180,9 +194,10 @@ def print_top(frame: pd.DataFrame, title: str) -> None:
     )
 
 
-def _title(level: str, top: int, date: str) -> str:
+def _title(level: str, top: int, date: str, include_local: bool = False) -> str:
     when = f" au {date}" if date else ""
-    return f"Grappes potentielles : les {top} meilleurs candidats (niveau {level}){when}"
+    scope = "activités exposées et présentielles" if include_local else "activités exposées"
+    return f"Grappes potentielles : les {top} meilleurs candidats (niveau {level}, {scope}){when}"
 
 
 

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from grappe.cli._console import RichReporter, console, handle_errors, number
-from grappe.refdata import naf, provenance, territories
+from grappe.refdata import clusters, naf, provenance, territories
 
 app = typer.Typer(
     help="Données de référence : NAF rév. 2, territoires, zones d'emploi.",
@@ -59,6 +59,8 @@ def _info() -> dict[str, Any]:
         "departements": territories.departements().num_rows,
         "regions": territories.regions().num_rows,
         "commune_neighbours": territories.neighbours().num_rows,
+        "traded_sous_classes": int(pc.sum(clusters.definitions().column("traded")).as_py()),
+        "cluster_categories": clusters.categories().num_rows,
     }
     path = territories.ze_path()
     if path.is_file():
@@ -92,7 +94,9 @@ def info(
         table.add_row(f"NAF rév. 2 — {lvl}", str(n))
     labels = {"communes": "Communes", "commune_aliases": "Codes commune acceptés",
               "epci": "EPCI", "departements": "Départements", "regions": "Régions",
-              "commune_neighbours": "Paires de communes voisines"}
+              "commune_neighbours": "Paires de communes voisines",
+              "traded_sous_classes": "Sous-classes exposées (les autres : présentielles)",
+              "cluster_categories": "Catégories de grappes"}
     for key, text in labels.items():
         table.add_row(text, str(counts[key]))
     console.print(table)
@@ -100,9 +104,10 @@ def info(
     sources: dict[str, dict[str, str]] = {}
     for entry in data["provenance"]["files"].values():
         for source in entry["sources"]:
-            sources[source["package"]] = source
+            # a registry package, or a file of the shared data a script derived from
+            sources[source.get("package") or source["file"]] = source
     prov = Table(title=f"Provenance (construit le {data['provenance']['built']})")
-    for column in ("Paquet", "Version", "Licence"):
+    for column in ("Paquet ou fichier", "Version", "Licence"):
         prov.add_column(column)
     for name in sorted(sources):
         prov.add_row(name, sources[name]["version"], sources[name]["licence"])
@@ -135,3 +140,12 @@ def naf_code(
                       highlight=False)
     if children:
         console.print(f"  {children} codes au niveau inférieur", highlight=False)
+    if naf.level(canonical) == "sous-classe":
+        category = clusters.category(canonical)
+        if category is None:
+            console.print("  activité présentielle (hors des catégories de grappes)",
+                          highlight=False)
+        else:
+            name = clusters.members()[category][0]
+            console.print(f"  activité exposée, catégorie de grappe : {name} ({category})",
+                          highlight=False)

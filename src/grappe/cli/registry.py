@@ -20,25 +20,30 @@ from typing import Annotated, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.table import Table
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from grappe.cli._console import console
 from grappe.errors import InputError
 from grappe.registry import (
     accounts,
+    bounds,
     fees,
     figures,
+    invitations,
     members_io,
     migrate,
     open_registry,
     prospects,
     service,
 )
-from grappe.registry.models import Role
+from grappe.registry.models import InvitationStatus, Role
 from grappe.registry.policy import Actor
 from grappe.registry.schemas import (
     ClusterCreate,
     FeeScheduleIn,
+    InvitationCreate,
+    InvitationOut,
     PaymentIn,
     UserCreate,
 )
@@ -69,11 +74,30 @@ def _options(
 
 @contextmanager
 def _unit() -> Iterator[tuple[Session, Actor]]:
-    """A unit of work run as the acting user (resolved inside the transaction)."""
-    with open_registry() as session:
-        actor = accounts.actor_for(session, _state["as"])
-        session.info["actor"] = actor
-        yield session, actor
+    """A unit of work run as the acting user (resolved inside the transaction).
+
+    A value the database refuses (PostgreSQL's ``DataError``, SQLite's ``OverflowError``) is
+    bad input the bounds missed: one French line and exit 2, never a traceback; the
+    transaction is rolled back.
+    """
+    try:
+        with open_registry() as session:
+            actor = accounts.actor_for(session, _state["as"])
+            session.info["actor"] = actor
+            yield session, actor
+    except (StatementError, OverflowError) as exc:
+        refusal = bounds.database_refusal(exc)
+        if refusal is None:
+            raise
+        raise refusal from exc
+
+
+def _problems(exc: ValidationError) -> str:
+    """A schema's refusal on one line: field, reason and the value (cut when long)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']} ({bounds.shown(repr(e.get('input')))})"
+        for e in exc.errors()
+    )
 
 
 def _build(model: type[M], **values: object) -> M:
@@ -81,10 +105,7 @@ def _build(model: type[M], **values: object) -> M:
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']} ({e.get('input')!r})" for e in exc.errors()
-        )
-        raise InputError(f"valeurs invalides — {problems}") from exc
+        raise InputError(f"valeurs invalides — {_problems(exc)}") from exc
 
 
 def _table(title: str, columns: list[str], rows: list[list[object]]) -> None:
@@ -214,7 +235,7 @@ def import_command(
         f"{report.rejected} rejetées" + ("" if report.committed else " — rien n'a été écrit (--strict)")
     )
     if strict and report.rejected:
-        raise typer.Exit(1)
+        raise typer.Exit(2)
 
 
 @app.command("export")
@@ -243,6 +264,8 @@ def fee_schedule(
     """Fixer le barème des cotisations d'une année depuis un fichier JSON."""
     try:
         data = FeeScheduleIn.model_validate_json(file.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        raise InputError(f"{file}: barème invalide — {_problems(exc)}") from exc
     except (OSError, ValueError) as exc:
         raise InputError(f"{file}: barème illisible ({exc})") from exc
     with _unit() as (session, actor):
@@ -414,6 +437,88 @@ def prospects_command(
         ["rang", "siret", "nom", "naf", "commune", "score"],
         [[r["rang"], r["siret"], r["nom"], r["naf"], r["commune"], r["score"]] for r in rows],
     )
+
+
+@app.command("invite")
+def invite_command(
+    cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom de la structure qui invite.")],
+    siren: Annotated[str, typer.Argument(help="SIREN de l'organisation invitée (déjà inscrite).")],
+    joined: Annotated[
+        str | None,
+        typer.Option("--joined", help="Date d'adhésion proposée (AAAA-MM-JJ ; défaut : aujourd'hui)."),
+    ] = None,
+    left: Annotated[str | None, typer.Option("--left", help="Date de départ (AAAA-MM-JJ).")] = None,
+    membership_type: Annotated[
+        str, typer.Option("--membership-type", help="Type d'adhésion.")
+    ] = "adherent",
+    siret: Annotated[str | None, typer.Option("--siret", help="Établissement adhérent.")] = None,
+) -> None:
+    """Inviter une organisation déjà inscrite ; elle devient adhérente quand elle accepte."""
+    with _unit() as (session, actor):
+        out = invitations.invite(
+            session,
+            actor,
+            service.resolve_cluster(session, cluster),
+            _build(
+                InvitationCreate,
+                siren=siren,
+                siret=siret,
+                membership_type=membership_type,
+                joined=joined or dt.date.today().isoformat(),
+                left=left,
+            ),
+        )
+    console.print(f"Invitation n° {out.id} envoyée au SIREN {out.siren} : en attente de sa réponse")
+
+
+def _invitation_row(i: InvitationOut) -> list[object]:
+    return [i.id, i.cluster, i.siren, i.organisation or "—", i.joined, i.status.value]
+
+
+@app.command("invitations")
+def invitations_command(
+    cluster: Annotated[
+        str | None, typer.Option("--cluster", help="N°, sigle ou nom d'une structure.")
+    ] = None,
+    organisation: Annotated[int | None, typer.Option("--organisation", help="N° d'organisation.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Aussi celles déjà acceptées ou refusées.")] = False,
+    limit: Annotated[int, typer.Option("--limit")] = 100,
+) -> None:
+    """Invitations envoyées par vos structures ou reçues par vos organisations."""
+    with _unit() as (session, actor):
+        page = invitations.list_invitations(
+            session,
+            actor,
+            cluster_id=service.resolve_cluster(session, cluster) if cluster else None,
+            organisation_id=organisation,
+            status=None if every else InvitationStatus.PENDING,
+            limit=limit,
+        )
+    _table(
+        f"Invitations ({page.total})",
+        ["n°", "structure", "siren", "organisation", "adhésion", "statut"],
+        [_invitation_row(i) for i in page.items],
+    )
+
+
+@app.command("accept")
+def accept_command(
+    invitation: Annotated[int, typer.Argument(help="N° de l'invitation.")],
+) -> None:
+    """Accepter une invitation (pour l'organisation invitée) : l'adhésion est ouverte."""
+    with _unit() as (session, actor):
+        out = invitations.accept(session, actor, invitation)
+    console.print(f"Invitation n° {out.id} acceptée : adhésion n° {out.membership_id} à {out.cluster}")
+
+
+@app.command("decline")
+def decline_command(
+    invitation: Annotated[int, typer.Argument(help="N° de l'invitation.")],
+) -> None:
+    """Refuser une invitation (pour l'organisation invitée)."""
+    with _unit() as (session, actor):
+        out = invitations.decline(session, actor, invitation)
+    console.print(f"Invitation n° {out.id} refusée")
 
 
 @app.command("user-add")

@@ -30,7 +30,7 @@ from grappe.detection.counts import (
     Totals,
 )
 from grappe.detection.kernels import cell_numbers, cell_sums
-from grappe.detection.sector_groups import SectorGroup
+from grappe.detection.sector_groups import CLUSTER_LEVEL, SectorGroup, cluster_groups
 from grappe.detection.sector_groups import load as load_sector_groups
 from grappe.detection.segments import positions
 from grappe.errors import FileFormatError, InputError
@@ -194,10 +194,11 @@ def aggregate(
     territory_level : {"commune", "epci", "ze", "departement", "region"}
         Rows of the result. Communes roll up through ``territories.commune_levels()``;
         ``ze`` needs the zones d'emploi imported (``grappe refdata import-ze``).
-    sector_level : {"section", "division", "groupe", "classe", "sous-classe"}, sector-group
-        file (Path) or list of SectorGroup
+    sector_level : {"section", "division", "groupe", "classe", "sous-classe", "clusters"},
+        sector-group file (Path) or list of SectorGroup
         Columns of the result. Sector groups may overlap: an establishment counts in every
-        group that lists its code (at any NAF level).
+        group that lists its code (at any NAF level). ``clusters``: the cluster categories
+        of ``grappe.refdata.clusters`` (traded sous-classes only).
     at : datetime.date, optional
         Snapshot date for establishment rows (default: the latest creation or period start
         in the data, i.e. the date of the snapshot). For aggregated tables it picks the year
@@ -1219,12 +1220,19 @@ def _check_territory_level(level: str) -> None:
 
 
 def _sector_spec(spec: SectorSpec) -> tuple[str, list[SectorGroup] | None]:
-    """The sector level's name and, for sector groups, the groups."""
+    """The sector level's name and, for sector groups, the groups.
+
+    ``"clusters"`` is the level of the packaged cluster categories: groups of traded
+    sous-classes (``grappe.refdata.clusters``); the local sous-classes are in no group and
+    count in the territories' totals only.
+    """
+    if spec == CLUSTER_LEVEL:
+        return CLUSTER_LEVEL, cluster_groups()
     if isinstance(spec, str) and not spec.lower().endswith(".toml"):
         if spec not in SECTOR_LEVELS:
             raise InputError(
-                f"sector level {spec!r}: expected one of {', '.join(SECTOR_LEVELS)} "
-                "or a sector-group file (.toml)"
+                f"sector level {spec!r}: expected one of {', '.join(SECTOR_LEVELS)}, "
+                f"{CLUSTER_LEVEL} or a sector-group file (.toml)"
             )
         return spec, None
     if isinstance(spec, str | Path):

@@ -112,7 +112,13 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 from scipy import stats
 
-from grappe.detection.aggregate import SectorSpec, StoreOrFiles, aggregate, aggregate_levels
+from grappe.detection.aggregate import (
+    SectorSpec,
+    StoreOrFiles,
+    _sector_spec,
+    aggregate,
+    aggregate_levels,
+)
 from grappe.detection.counts import TERRITORY_LEVELS, Counts, EstablishmentCounts
 from grappe.detection.indicators import Measure, _values, indicators, json_default, write_frame
 from grappe.detection.kernels import best_per_group
@@ -126,8 +132,7 @@ from grappe.detection.ranking import (
     sector_ranks,
 )
 from grappe.detection.rules import RuleThresholds, apply_rules
-from grappe.detection.sector_groups import SectorGroup
-from grappe.detection.sector_groups import load as load_sector_groups
+from grappe.detection.sector_groups import SectorGroup, traded_sectors
 from grappe.detection.segments import positions
 from grappe.detection.significance import MAX_PERMUTATIONS, benjamini_hochberg, getis_ord
 from grappe.detection.weights import SpatialWeights, contiguity
@@ -159,6 +164,7 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "sector",
     "sector_name",
     "basis",
+    "traded",
     "establishments",
     "employer_establishments",
     "employment",
@@ -248,6 +254,9 @@ class Candidates:
         headcounts.
     minimum_mass : MinimumMass
         The smallest candidate kept.
+    include_local : bool
+        Whether local sectors are among the candidates (``traded`` false on their rows);
+        by default only traded sectors are.
     """
 
     frame: pd.DataFrame
@@ -262,6 +271,7 @@ class Candidates:
     date: str
     basis: Basis = "employment"
     minimum_mass: MinimumMass = field(default_factory=MinimumMass)
+    include_local: bool = False
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -341,6 +351,7 @@ def detect(
     support: Support = "commune",
     max_permutations: int | None = MAX_PERMUTATIONS,
     minimum_mass: MinimumMass | None = None,
+    include_local: bool = False,
 ) -> Candidates:
     """Find, test, score and rank the potential clusters of a fabric store.
 
@@ -351,8 +362,9 @@ def detect(
     level : {"ze", "epci", "commune", "departement", "region"}
         Territory level of the candidates. ``ze`` needs the zones d'emploi imported
         (``grappe refdata import-ze``).
-    sectors : NAF level, sector-group file or list of SectorGroup
-        Sector level of the candidates (``section`` ... ``sous-classe``, or groups).
+    sectors : NAF level, "clusters", sector-group file or list of SectorGroup
+        Sector level of the candidates (``section`` ... ``sous-classe``, ``clusters`` for
+        the cluster categories of :mod:`grappe.refdata.clusters`, or groups).
     engine : {"duckdb", "spark"} or Analytics, optional
         Engine of the aggregation (default ``Settings.engine``).
     at : datetime.date, optional
@@ -380,6 +392,13 @@ def detect(
     minimum_mass : MinimumMass, optional
         The smallest candidate kept (default :class:`MinimumMass`: 10 employer
         establishments and 50 jobs); ``MinimumMass(0, 0)`` keeps every presence.
+    include_local : bool
+        Keep the local sectors (activités présentielles: they serve the population where it
+        lives) among the candidates, marked ``traded`` false. By default only traded
+        sectors are candidates and tested (:func:`grappe.refdata.clusters.traded`; a NAF
+        code above the sous-classe or a sector group is traded when one of its sous-classes
+        is); the local ones still count in every territory's total, so the indicators of the
+        traded sectors are the same either way.
 
     Returns
     -------
@@ -398,6 +417,8 @@ def detect(
     >>> found.top(5)[["territory_name", "sector_name", "score"]]  # doctest: +SKIP
     """
     _check_arguments(level, permutations, alpha, seed, support)
+    if not isinstance(include_local, bool):
+        raise InputError(f"include_local={include_local!r}: expected True or False")
     if max_permutations is not None and (
         isinstance(max_permutations, bool)
         or not isinstance(max_permutations, int)
@@ -416,6 +437,8 @@ def detect(
     # The test needs only the support's establishment counts (for the commune support of a
     # coarser level, nothing else of the communes is assembled).
     fine, counts, used_support = _counts(store, level, sectors, engine, at, reporter, support)
+    groups = _groups_of(sectors)
+    sector_traded = traded_sectors(counts.sectors.tolist(), groups)
     measure: Measure = "employment" if counts.employment.nnz else "establishments"
     with reporter.step("Indicateurs, grappes fortes et étoiles"):
         # The columns of the output only (at commune level millions of rows, kept through
@@ -425,9 +448,12 @@ def detect(
         frame = rules.to_frame(_INDICATOR_COLUMNS)
         del rules
         present = (frame["establishments"] > 0).to_numpy()
+        if not include_local:
+            present = present & sector_traded[cols]
         if not present.all():
             frame = frame[present].reset_index(drop=True)
             rows, cols = rows[present], cols[present]
+        frame["traded"] = sector_traded[cols]
         frame["sector_creation_rate"] = _sector_creation_rates(counts)[cols]
         basis, mass, keep = _mass(frame, counts, rows, cols, minimum)
         if not keep.all():
@@ -440,7 +466,9 @@ def detect(
     date = counts.dynamics.end if counts.dynamics is not None else ""
     del counts  # the level's matrices are not needed any more
     weights_ = _weights(used_support if used_support == "commune" else level)
-    test = _significance(fine, weights_, permutations, seed, alpha, cap, reporter)
+    # Local sectors left out are not tested (their cells would never be candidates).
+    tested = None if include_local else traded_sectors(fine.sectors.tolist(), groups)
+    test = _significance(fine, weights_, permutations, seed, alpha, cap, reporter, tested)
     with reporter.step("Score et classement des candidats"):
         lifted, hotspot = _lift(test, level_territories, level_sectors, rows, cols, used_support, level)
         support_ids = test.ids
@@ -479,6 +507,7 @@ def detect(
         date=date,
         basis=basis,
         minimum_mass=minimum,
+        include_local=include_local,
     )
 
 
@@ -627,14 +656,21 @@ def _significance(
     alpha: float,
     max_permutations: int,
     reporter: Reporter,
+    tested: npt.NDArray[np.bool_] | None = None,
 ) -> _Test:
-    """Gi* hot-spot p-values of establishments on the support, refined below 1 / (P + 1)."""
+    """Gi* hot-spot p-values of establishments on the support, refined below 1 / (P + 1).
+
+    ``tested`` (one flag per sector of ``fine``) limits the test to those sectors; the
+    others keep empty columns. The expected counts use every establishment either way.
+    """
     n, s = weights.n, len(fine.sectors)
     located = np.searchsorted(weights.ids, fine.territories)
     located = np.minimum(located, n - 1)
     inside = weights.ids[located] == fine.territories
     est = fine.establishments.tocoo()
     keep = inside[est.row]
+    if tested is not None:
+        keep &= tested[est.col]
     # The surprise of each count, not the count (see the module notes): raw counts follow
     # the density of the fabric and would make every dense area a hot spot of every sector.
     data = est.data[keep]
@@ -907,11 +943,7 @@ def _names(
 
 
 def _groups_of(sectors: SectorSpec) -> list[SectorGroup] | None:
-    if isinstance(sectors, str) and not sectors.lower().endswith(".toml"):
-        return None
-    if isinstance(sectors, str | Path):
-        return load_sector_groups(Path(sectors))
-    return list(sectors)
+    return _sector_spec(sectors)[1]
 
 
 def _rank(
@@ -948,6 +980,7 @@ def _rank(
     columns["stars"] = columns["stars"].astype(np.int64)
     columns["strong"] = columns["strong"].astype(bool)
     columns["significant"] = columns["significant"].astype(bool)
+    columns["traded"] = columns["traded"].astype(bool)
     # The columns that depend on the order (rank within the sector, reasons) come after.
     return pd.DataFrame(
         {name: columns[name] for name in CANDIDATE_COLUMNS if name in columns}, copy=False

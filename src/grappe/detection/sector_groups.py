@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from grappe.errors import FileFormatError, InputError
-from grappe.refdata import naf
+from grappe.refdata import clusters, naf
+
+#: The sector level of the packaged cluster categories (``--sectors clusters``).
+CLUSTER_LEVEL = clusters.LEVEL
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,38 @@ def load(path: Path) -> list[SectorGroup]:
             raise InputError(f"{path}: group {code!r}: {exc}") from exc
         result.append(SectorGroup(code=str(code), name=str(body.get("name", code)), naf=codes))
     return result
+
+
+def cluster_groups() -> list[SectorGroup]:
+    """The packaged cluster categories as sector groups (their traded sous-classes)."""
+    return list(_cluster_groups())
+
+
+@lru_cache(maxsize=1)
+def _cluster_groups() -> tuple[SectorGroup, ...]:
+    return tuple(
+        SectorGroup(code=code, name=name, naf=codes)
+        for code, (name, codes) in clusters.members().items()
+    )
+
+
+def traded_sectors(
+    sectors: Sequence[str], groups: Sequence[SectorGroup] | None
+) -> npt.NDArray[np.bool_]:
+    """Whether each sector is traded: a NAF code when it or one of its sous-classes is
+    (:func:`grappe.refdata.clusters.traded`), a group when one of its codes is.
+
+    Parameters
+    ----------
+    sectors : sequence of str
+        The sector codes of a level (NAF codes, or the codes of ``groups``).
+    groups : sequence of SectorGroup, optional
+        The groups the codes name (None for a NAF level).
+    """
+    if groups is None:
+        return np.array([clusters.traded(code) for code in sectors], dtype=bool)
+    by_code = {g.code: any(clusters.traded(c) for c in g.naf) for g in groups}
+    return np.array([by_code[code] for code in sectors], dtype=bool)
 
 
 def dump(groups: Iterable[SectorGroup], path: Path, header: str = "") -> None:

@@ -1,4 +1,4 @@
-"""Reference data, packaged and offline: NAF rév. 2, territories (COG), size bands.
+"""Reference data, packaged and offline: NAF rév. 2, territories (COG), size bands, clusters.
 
 The packaged files are derived by ``scripts/build_refdata.py`` from registry packages;
 their sources, versions and licences are in ``data/PROVENANCE.json``
@@ -7,7 +7,7 @@ their sources, versions and licences are in ``data/PROVENANCE.json``
 
 from __future__ import annotations
 
-from grappe.refdata import naf, sizes, territories
+from grappe.refdata import clusters, naf, sizes, territories
 from grappe.refdata._files import provenance
 from grappe.refdata.sizes import category_of_band, firm_category, size_bands
 from grappe.refdata.territories import (
@@ -31,6 +31,7 @@ from grappe.refdata.territories import (
 __all__ = [
     "category_of_band",
     "centroids",
+    "clusters",
     "commune_aliases",
     "commune_levels",
     "communes",

@@ -22,6 +22,7 @@ from grappe.registry import (
     fees,
     figures,
     generation,  # noqa: F401  (installs the generation listeners)
+    invitations,
     members_io,
     migrate,
     prospects,
@@ -47,6 +48,7 @@ __all__ = [
     "accounts",
     "fees",
     "figures",
+    "invitations",
     "members_io",
     "migrate",
     "open_registry",

@@ -8,12 +8,12 @@ from functools import lru_cache
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from grappe.errors import InputError, NotFoundError
 from grappe.refdata import sizes
-from grappe.registry import policy, service
+from grappe.registry import bounds, policy, service
 from grappe.registry.models import (
-    Cluster,
     FeeCall,
     FeeMode,
     FeeRule,
@@ -23,7 +23,7 @@ from grappe.registry.models import (
     Organisation,
     Payment,
 )
-from grappe.registry.policy import Actor
+from grappe.registry.policy import Access, Actor
 from grappe.registry.schemas import (
     Bracket,
     DunningLine,
@@ -96,8 +96,7 @@ def set_schedule(
     session: Session, actor: Actor, cluster_id: int, data: FeeScheduleIn
 ) -> FeeScheduleOut:
     """Create or replace the fee schedule of a year (administrators, the cluster's managers)."""
-    service.get_object(session, Cluster, cluster_id, "structure")
-    policy.require_manage(actor, cluster_id, "fixer le barème des cotisations")
+    policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "fixer le barème des cotisations")
     seen: set[tuple[str, str | None]] = set()
     for i, rule in enumerate(data.rules):
         _check_rule(rule, i)
@@ -134,7 +133,7 @@ def set_schedule(
 
 def get_schedule(session: Session, actor: Actor, cluster_id: int, year: int) -> FeeScheduleOut:
     """The fee schedule of a year (administrators, managers, funders)."""
-    policy.require_read(session, actor, cluster_id, "consulter le barème")
+    policy.require_cluster(session, actor, cluster_id, Access.READ, "consulter le barème")
     schedule = session.scalar(
         select(FeeSchedule)
         .where(FeeSchedule.cluster_id == cluster_id, FeeSchedule.year == year)
@@ -179,8 +178,8 @@ def issue_calls(
     has no rule in the schedule is an error (the message lists them), so no member is
     silently skipped.
     """
-    service.get_object(session, Cluster, cluster_id, "structure")
-    policy.require_manage(actor, cluster_id, "émettre les appels de cotisation")
+    policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "émettre les appels de cotisation")
+    bounds.ACCOUNTING.check(year, "année des appels")
     schedule = session.scalar(
         select(FeeSchedule)
         .where(FeeSchedule.cluster_id == cluster_id, FeeSchedule.year == year)
@@ -288,8 +287,7 @@ def list_calls(
     on: dt.date | None = None,
 ) -> list[FeeCallOut]:
     """Fee calls of a cluster with their status on a date (administrators, managers, funders)."""
-    service.get_object(session, Cluster, cluster_id, "structure")
-    policy.require_read(session, actor, cluster_id, "consulter les cotisations")
+    policy.require_cluster(session, actor, cluster_id, Access.READ, "consulter les cotisations")
     on = on or dt.date.today()
     query = (
         select(FeeCall)
@@ -306,26 +304,56 @@ def list_calls(
     return [c for c in result if status is None or c.status is status]
 
 
-def _load_call(session: Session, fee_call_id: int) -> FeeCall:
-    call = session.scalar(
+def _load_call(
+    session: Session, actor: Actor, fee_call_id: int, action: str, *, lock: bool = False
+) -> FeeCall:
+    """A fee call its cluster's managers change (else "introuvable" or "refusé", see policy)."""
+    query = (
         select(FeeCall)
         .where(FeeCall.id == fee_call_id)
         .options(selectinload(FeeCall.organisation), selectinload(FeeCall.payments))
     )
+    if lock:
+        # PostgreSQL: the row stays locked until the transaction ends, and a concurrent
+        # writer reads it (and its payments) again once it may go on. SQLite takes no row
+        # lock; there, the version check of the write below fails the later of two racers.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    call = session.scalar(query)
     if call is None:
         raise NotFoundError(f"appel de cotisation {fee_call_id} introuvable")
+    policy.require_cluster_object(
+        session, actor, call.cluster_id, Access.MANAGE, f"appel de cotisation {fee_call_id}", action
+    )
     return call
 
 
 def record_payment(
     session: Session, actor: Actor, fee_call_id: int, data: PaymentIn, *, on: dt.date | None = None
 ) -> FeeCallOut:
-    """Record a payment; the call becomes paid when payments cover its amount."""
-    call = _load_call(session, fee_call_id)
-    policy.require_manage(actor, call.cluster_id, "enregistrer un paiement")
+    """Record a payment; the call becomes paid when payments cover its amount.
+
+    A payment above what remains due is refused (no credit is kept: the cluster refunds or
+    records the surplus elsewhere), and so is any payment on a settled or waived call. The
+    check and the write are one step for concurrent payments: the call is locked (PostgreSQL)
+    and its version bumped by every payment, so two racers never both pass.
+    """
+    call = _load_call(session, actor, fee_call_id, "enregistrer un paiement", lock=True)
     if call.status == FeeStatus.WAIVED.value:
         raise InputError(f"appel {fee_call_id} exonéré : pas de paiement attendu")
-    paid = sum((p.amount_eur for p in call.payments), Decimal(0)) + data.amount_eur
+    already = sum((p.amount_eur for p in call.payments), Decimal(0)).quantize(CENT)
+    remaining = (call.amount_eur - already).quantize(CENT)
+    if remaining <= 0:
+        raise InputError(
+            f"appel {fee_call_id} déjà réglé ({call.amount_eur} € payés) : paiement de "
+            f"{data.amount_eur} € refusé"
+        )
+    if data.amount_eur > remaining:
+        raise InputError(
+            f"paiement de {data.amount_eur} € refusé : l'appel {fee_call_id} demande "
+            f"{call.amount_eur} €, déjà payé {already} €, reste dû {remaining} €"
+        )
+    paid = already + data.amount_eur
+    flag_modified(call, "status")  # an UPDATE even when the status stays: the version moves
     call.payments.append(
         Payment(
             cluster_id=call.cluster_id,
@@ -345,8 +373,7 @@ def waive(
     session: Session, actor: Actor, fee_call_id: int, data: WaiveIn, *, on: dt.date | None = None
 ) -> FeeCallOut:
     """Waive a fee call (exonération) with a reason (administrators, the cluster's managers)."""
-    call = _load_call(session, fee_call_id)
-    policy.require_manage(actor, call.cluster_id, "exonérer une cotisation")
+    call = _load_call(session, actor, fee_call_id, "exonérer")
     service.check_version("appel de cotisation", fee_call_id, data.version, call.version)
     if call.status == FeeStatus.PAID.value:
         raise InputError(f"appel {fee_call_id} déjà payé : rien à exonérer")
@@ -361,8 +388,7 @@ def dunning_list(
     session: Session, actor: Actor, cluster_id: int, *, on: dt.date | None = None
 ) -> list[DunningLine]:
     """Late fee calls (due date passed, not fully paid, not waived), most overdue first."""
-    service.get_object(session, Cluster, cluster_id, "structure")
-    policy.require_read(session, actor, cluster_id, "consulter la liste des relances")
+    policy.require_cluster(session, actor, cluster_id, Access.READ, "consulter la liste des relances")
     on = on or dt.date.today()
     calls = session.scalars(
         select(FeeCall)

@@ -9,9 +9,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from grappe.registry import fees, policy, refs, service
+from grappe.registry import fees, policy, refs
 from grappe.registry.models import (
-    Cluster,
     Establishment,
     FeeCall,
     FeeStatus,
@@ -19,7 +18,7 @@ from grappe.registry.models import (
     Organisation,
     Payment,
 )
-from grappe.registry.policy import Actor
+from grappe.registry.policy import Access, Actor
 from grappe.registry.schemas import KeyFigures, YearFlow
 
 
@@ -38,8 +37,7 @@ def key_figures(
       outstanding amount of late calls on ``on``;
     - ``by_departement`` and ``communes``: territorial spread of the members' sites.
     """
-    service.get_object(session, Cluster, cluster_id, "structure")
-    policy.require_read(session, actor, cluster_id, "consulter les chiffres clés")
+    policy.require_cluster(session, actor, cluster_id, Access.READ, "consulter les chiffres clés")
     on = on or dt.date.today()
     rows = session.execute(
         select(

@@ -14,8 +14,10 @@ column                        meaning
 ============================  ==========================================================
 
 Rows with a problem are reported with their line (the header is line 1) and reason: invalid
-SIRET/SIREN, SIRET unknown to the fabric (when a fabric store exists), invalid date, duplicate
-member in the file, period overlapping an existing membership. Good rows go in unless
+SIRET/SIREN, SIRET unknown to the fabric (when a fabric store exists), a name or type longer
+than its column or holding a control character, invalid date or one outside the bounds of
+:mod:`grappe.registry.bounds` (the API's), duplicate member in the file, period overlapping
+an existing membership. Good rows go in unless
 ``strict``; everything happens in the caller's transaction, so a failure leaves nothing.
 """
 
@@ -34,11 +36,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from grappe.errors import FileFormatError, InputError
-from grappe.registry import fabric_link, policy, service
+from grappe.registry import bounds, fabric_link, policy, service
 from grappe.registry.identifiers import normalize_siren, normalize_siret
-from grappe.registry.models import Establishment, Membership, Organisation, OrganisationKind
+from grappe.registry.models import (
+    Establishment,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    OrganisationOwner,
+)
 from grappe.registry.policy import Actor
-from grappe.registry.schemas import ImportIssue, ImportReport, MemberOut
+from grappe.registry.schemas import (
+    MEMBERSHIP_TYPE,
+    ORGANISATION_NAME,
+    ImportIssue,
+    ImportReport,
+    MemberOut,
+)
 
 Lookup = Callable[[Sequence[str], Sequence[str]], dict[str, dict[str, Any]]]
 
@@ -99,7 +113,12 @@ def _read_csv(path: Path) -> Iterator[list[str]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("latin-1")
+        # Windows-1252 before Latin-1: read as Latin-1, its ’ and Œ would become C1 control
+        # characters, which the import refuses.
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
     first = text.split("\n", 1)[0]
     delimiter = max([";", ",", "\t"], key=first.count)
     yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -214,19 +233,19 @@ def import_members(
         Rows read, inserted, rejected, and one issue per rejected row (line, column, value,
         reason).
     """
-    service.get_object(session, service.Cluster, cluster_id, "structure")
-    policy.require_manage(actor, cluster_id, "importer des adhérents")
+    policy.require_cluster(session, actor, cluster_id, policy.Access.MANAGE, "importer des adhérents")
     _, rows = read_rows(path)
     today = today or dt.date.today()
     issues: list[ImportIssue] = []
     candidates: list[_Good] = []
 
     def reject(row: _Row, column: str | None, reason: str) -> None:
+        value = row.values.get(column or "", None)
         issues.append(
             ImportIssue(
                 line=row.line,
                 column=column,
-                value=row.values.get(column or "", None),
+                value=None if value is None else bounds.shown(value),
                 reason=reason,
             )
         )
@@ -248,6 +267,18 @@ def import_members(
         except InputError as exc:
             reject(row, "siret" if "siret" in v else "siren", str(exc))
             continue
+        # The same bounds as the API's (one rule): the column's length, no control character.
+        text_problem = next(
+            (
+                (column, problem)
+                for column, bound in (("name", ORGANISATION_NAME), ("membership_type", MEMBERSHIP_TYPE))
+                if column in v and (problem := bound.problem(v[column])) is not None
+            ),
+            None,
+        )
+        if text_problem is not None:
+            reject(row, *text_problem)
+            continue
         kind_text = _key(v.get("kind", "firm"))
         kind = _KINDS.get(kind_text)
         if kind is None:
@@ -261,8 +292,9 @@ def import_members(
         except ValueError:
             reject(row, "joined", "date invalide : attendu AAAA-MM-JJ ou JJ/MM/AAAA")
             continue
-        if joined > today or joined.year < 1900:
-            reject(row, "joined", f"date d'adhésion hors limites ({joined})")
+        date_problem = bounds.PAST.problem(joined, today)
+        if date_problem is not None:
+            reject(row, "joined", date_problem)
             continue
         candidates.append(
             _Good(
@@ -330,6 +362,19 @@ def import_members(
             )
             continue
         org = existing.get(good.siren)
+        if org is not None and policy.organisation_access(session, actor, org.id) < policy.ATTACH:
+            # Attaching never gives a right (see grappe.registry.policy): another tenant's
+            # organisation joins through an invitation it accepts.
+            issues.append(
+                ImportIssue(
+                    line=good.line,
+                    column=column,
+                    value=good.siret or good.siren,
+                    reason="organisation déjà inscrite sur la plateforme par une autre structure : "
+                    "invitez-la (grappe registry invite)",
+                )
+            )
+            continue
         if org is not None:
             clash = next(
                 (
@@ -404,6 +449,8 @@ def _insert(
         )
         service.refresh_size(org)
         session.add(org)
+        # the importing cluster created the record: it owns it (see OrganisationOwner)
+        session.add(OrganisationOwner(organisation=org, cluster_id=cluster_id))
         existing[good.siren] = org
     establishment = None
     if good.siret:

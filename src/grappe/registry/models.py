@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -120,6 +121,14 @@ class FeeStatus(StrEnum):
     PAID = "paid"
     LATE = "late"
     WAIVED = "waived"
+
+
+class InvitationStatus(StrEnum):
+    """Where an invitation stands: waiting for the organisation's answer, or answered."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
 
 
 class Funder(Base):
@@ -308,6 +317,26 @@ class Organisation(Base):
     )
 
 
+class OrganisationOwner(Base):
+    """The cluster organisation whose manager created an organisation record.
+
+    The owner's managers have on the organisation the rights of a current member's cluster,
+    so an organisation created and not yet attached is nobody else's to read. Ownership is
+    set once, at creation, and never by attaching (see :mod:`grappe.registry.policy`);
+    organisations created by the platform administrator have no owner. A table of its own
+    rather than a column: adding a column with a foreign key is a table rebuild on SQLite.
+    """
+
+    __tablename__ = "organisation_owners"
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    cluster_id: Mapped[int] = mapped_column(
+        ForeignKey("clusters.id", ondelete="CASCADE"), index=True
+    )
+    organisation: Mapped[Organisation] = relationship()
+
+
 class Establishment(Base):
     """An establishment (SIRET) of an organisation, linked to the fabric when found there."""
 
@@ -373,6 +402,50 @@ class Membership(Base):
     organisation: Mapped[Organisation] = relationship()
     establishment: Mapped[Establishment | None] = relationship()
     cluster: Mapped[Cluster] = relationship()
+
+
+class Invitation(Base):
+    """A cluster organisation's invitation to an organisation it has no right on.
+
+    Nothing of the organisation becomes readable to the inviting cluster until the
+    organisation's side accepts (see :func:`grappe.registry.policy.may_answer`): acceptance
+    opens the membership period described here, with the checks of any membership.
+    At most one invitation per cluster and organisation is pending at a time.
+    """
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        _check_in("status", InvitationStatus, "status"),
+        CheckConstraint("left_on IS NULL OR left_on > joined", name="period"),
+        Index(None, "organisation_id", "status"),
+        Index(
+            "uq_invitations_pending",
+            "cluster_id",
+            "organisation_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    siret: Mapped[str | None] = mapped_column(String(14))
+    membership_type: Mapped[str] = mapped_column(String(60), default="adherent")
+    joined: Mapped[dt.date] = mapped_column(Date)
+    left_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default=InvitationStatus.PENDING.value)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    membership_id: Mapped[int | None] = mapped_column(
+        ForeignKey("memberships.id", ondelete="SET NULL")
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    cluster: Mapped[Cluster] = relationship()
+    organisation: Mapped[Organisation] = relationship()
 
 
 class FeeSchedule(Base):

@@ -1,15 +1,48 @@
-"""Who may do what: the acting user (Actor) and the role checks every service operation runs."""
+"""Who may do what on which object: the acting user (Actor) and the checks every service runs.
+
+Tenancy is decided here, once, per object (not per URL):
+
+* **Cluster organisations.** Administrators and a cluster's managers manage it; its funders
+  read its private data (members, fees, figures); its current members read its member
+  directory; everybody knows a public cluster (the public directory lists it). A cluster the
+  actor does not know at all answers "introuvable", as if it did not exist.
+* **Objects of a cluster** (memberships, fee calls and their payments and waivers,
+  invitations it sent) are private data of their cluster: they exist for those who read
+  that cluster's private data, and only its managers change them.
+* **Organisations** are shared by the clusters they belong to. A manager *reads* an
+  organisation that is or was a member of a cluster it manages, or that a cluster it manages
+  owns (created it, :class:`~grappe.registry.models.OrganisationOwner`); it *manages* it
+  (edits it, adds contacts) when the organisation is a current or future member of one of
+  its clusters, or is owned by one. A funder reads the organisations that are or were
+  members of a cluster it funds; a member user reads its own organisation. Attaching an
+  organisation to a cluster (a membership) needs the right to read it first, so no right
+  is ever obtained by attaching: an organisation of another tenant is reached only by an
+  invitation that the organisation's side accepts (:func:`may_answer`).
+* Objects of another tenant answer :class:`~grappe.errors.NotFoundError` (HTTP 404), never
+  "refusé": ids are sequential, and a 403 would tell which exist. An actor who may see an
+  object but not do the action gets :class:`~grappe.errors.PermissionDeniedError` (403).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import IntEnum
 
-from sqlalchemy import select, union
+from sqlalchemy import Select, false, or_, select, union
 from sqlalchemy.orm import Session
 
-from grappe.errors import PermissionDeniedError
-from grappe.registry.models import ClusterFunding, ClusterLabel, Membership, Role
+from grappe.errors import NotFoundError, PermissionDeniedError
+from grappe.registry.models import (
+    Cluster,
+    ClusterFunding,
+    ClusterLabel,
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationOwner,
+    Role,
+)
 
 ROLE_NAMES = {
     Role.ADMIN: "administrateur",
@@ -67,11 +100,6 @@ def require_admin(actor: Actor, action: str) -> None:
         raise deny(actor, action)
 
 
-def can_manage(actor: Actor, cluster_id: int) -> bool:
-    """True for an administrator or a manager of this cluster organisation."""
-    return actor.role is Role.ADMIN or (actor.role is Role.MANAGER and cluster_id in actor.managed)
-
-
 def funded_cluster_ids(session: Session, funder_id: int) -> set[int]:
     """Cluster organisations a funder funds: a label it grants or a funding line from it."""
     query = union(
@@ -96,40 +124,6 @@ def member_cluster_ids(
     return set(rows)
 
 
-def can_read(session: Session, actor: Actor, cluster_id: int) -> bool:
-    """True when the actor may read a cluster organisation's private data (members, fees)."""
-    if can_manage(actor, cluster_id):
-        return True
-    if actor.role is Role.FUNDER and actor.funder_id is not None:
-        return cluster_id in funded_cluster_ids(session, actor.funder_id)
-    return False
-
-
-def require_manage(actor: Actor, cluster_id: int, action: str) -> None:
-    """Raise unless the actor manages this cluster organisation."""
-    if not can_manage(actor, cluster_id):
-        raise deny(actor, f"{action} (structure {cluster_id})")
-
-
-def require_read(session: Session, actor: Actor, cluster_id: int, action: str) -> None:
-    """Raise unless the actor may read this cluster organisation's private data."""
-    if not can_read(session, actor, cluster_id):
-        raise deny(actor, f"{action} (structure {cluster_id})")
-
-
-def require_directory(session: Session, actor: Actor, cluster_id: int) -> None:
-    """Raise unless the actor may read this cluster's member directory (its members may)."""
-    if can_read(session, actor, cluster_id):
-        return
-    if (
-        actor.role is Role.MEMBER
-        and actor.organisation_id is not None
-        and cluster_id in member_cluster_ids(session, actor.organisation_id)
-    ):
-        return
-    raise deny(actor, f"consulter l'annuaire des adhérents (structure {cluster_id})")
-
-
 def readable_cluster_ids(session: Session, actor: Actor) -> set[int] | None:
     """Cluster organisations whose private data the actor may read (None = all of them)."""
     if actor.role is Role.ADMIN:
@@ -139,3 +133,206 @@ def readable_cluster_ids(session: Session, actor: Actor) -> set[int] | None:
     if actor.role is Role.FUNDER and actor.funder_id is not None:
         return funded_cluster_ids(session, actor.funder_id)
     raise deny(actor, "lister les structures (utilisez l'annuaire public)")
+
+
+# --- object-level rights (tenancy) -----------------------------------------------------------
+
+
+class Access(IntEnum):
+    """What an actor may do with one object, each level including the ones below."""
+
+    NONE = 0  # the object does not exist for this actor: "introuvable" (404)
+    SEE = 1  # knows it exists (a public cluster, its organisation's cluster): "refusé" beyond
+    DIRECTORY = 2  # reads a cluster's member directory (its current members)
+    READ = 3  # reads the private data
+    MANAGE = 4  # changes it
+
+
+def cluster_access(
+    session: Session, actor: Actor, cluster_id: int, *, exists: bool = False
+) -> Access:
+    """The actor's access to a cluster organisation (NONE when it does not exist).
+
+    ``exists=True`` when the caller already holds a row proving the cluster exists: an
+    administrator then needs no query (the busiest reads check it per request).
+    """
+    if actor.role is Role.MANAGER and cluster_id in actor.managed:
+        return Access.MANAGE  # a managed cluster exists (cascade on delete): no query
+    if actor.role is Role.ADMIN and exists:
+        return Access.MANAGE
+    public = session.scalar(select(Cluster.public).where(Cluster.id == cluster_id))
+    if public is None:
+        return Access.NONE
+    if actor.role is Role.ADMIN:
+        return Access.MANAGE
+    if (
+        actor.role is Role.FUNDER
+        and actor.funder_id is not None
+        and cluster_id in funded_cluster_ids(session, actor.funder_id)
+    ):
+        return Access.READ
+    if (
+        actor.role is Role.MEMBER
+        and actor.organisation_id is not None
+        and cluster_id in member_cluster_ids(session, actor.organisation_id)
+    ):
+        return Access.DIRECTORY
+    return Access.SEE if public else Access.NONE
+
+
+def _check(access: Access, need: Access, missing: str, actor: Actor, action: str) -> None:
+    if access is Access.NONE:
+        raise NotFoundError(f"{missing} introuvable")
+    if access < need:
+        raise deny(actor, action)
+
+
+def require_cluster(
+    session: Session, actor: Actor, cluster_id: int, need: Access, action: str, *, exists: bool = False
+) -> None:
+    """Raise unless the actor has ``need`` on this cluster organisation.
+
+    Raises
+    ------
+    NotFoundError
+        The cluster does not exist, or not for this actor (another tenant's private cluster).
+    PermissionDeniedError
+        The actor knows the cluster but its role does not allow ``action``.
+    """
+    access = cluster_access(session, actor, cluster_id, exists=exists)
+    _check(access, need, f"structure {cluster_id}", actor, f"{action} (structure {cluster_id})")
+
+
+def require_cluster_object(
+    session: Session, actor: Actor, cluster_id: int, need: Access, what: str, action: str
+) -> None:
+    """Raise unless the actor has ``need`` on a private object of a cluster (``what``: its name).
+
+    Such an object (membership, fee call, invitation sent) exists only for the actors who
+    read its cluster's private data; only the cluster's managers change it.
+    """
+    access = cluster_access(session, actor, cluster_id)
+    if access < Access.READ:
+        access = Access.NONE
+    _check(access, need, what, actor, f"{action} ({what})")
+
+
+def _periods(session: Session, organisation_id: int) -> list[tuple[int, dt.date | None]]:
+    """Cluster and end date of every membership period of an organisation."""
+    rows = session.execute(
+        select(Membership.cluster_id, Membership.left_on).where(
+            Membership.organisation_id == organisation_id
+        )
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+def owner_cluster_id(session: Session, organisation_id: int) -> int | None:
+    """The cluster organisation that owns an organisation (created it), if any."""
+    return session.scalar(
+        select(OrganisationOwner.cluster_id).where(
+            OrganisationOwner.organisation_id == organisation_id
+        )
+    )
+
+
+def organisation_access(
+    session: Session, actor: Actor, organisation_id: int, *, on: dt.date | None = None
+) -> Access:
+    """The actor's access to an existing organisation (rules in the module docstring)."""
+    if actor.role is Role.ADMIN:
+        return Access.MANAGE
+    if actor.role is Role.MEMBER:
+        return Access.READ if actor.organisation_id == organisation_id else Access.NONE
+    if actor.role is Role.MANAGER:
+        if owner_cluster_id(session, organisation_id) in actor.managed:
+            return Access.MANAGE
+        day = on or dt.date.today()
+        periods = [(cid, left) for cid, left in _periods(session, organisation_id) if cid in actor.managed]
+        if any(left is None or left > day for _, left in periods):
+            return Access.MANAGE
+        return Access.READ if periods else Access.NONE
+    if actor.role is Role.FUNDER and actor.funder_id is not None:
+        funded = funded_cluster_ids(session, actor.funder_id)
+        if any(cid in funded for cid, _ in _periods(session, organisation_id)):
+            return Access.READ
+    return Access.NONE
+
+
+def require_organisation(
+    session: Session, actor: Actor, organisation_id: int, need: Access, action: str
+) -> None:
+    """Raise unless the actor has ``need`` on an existing organisation.
+
+    Raises
+    ------
+    NotFoundError
+        The actor may not read the organisation (the same answer as for a missing one).
+    PermissionDeniedError
+        The actor reads it but may not do ``action``.
+    """
+    access = organisation_access(session, actor, organisation_id)
+    _check(
+        access,
+        need,
+        f"organisation {organisation_id}",
+        actor,
+        f"{action} (organisation {organisation_id})",
+    )
+
+
+#: The access to an organisation that attaching it to a cluster the actor manages needs: the
+#: right to read it, so attaching never gives a right the actor did not have (another
+#: tenant's organisation is "introuvable" there too: invite it).
+ATTACH = Access.READ
+
+
+def may_answer(session: Session, actor: Actor, organisation_id: int) -> bool:
+    """True when the actor answers invitations for this organisation.
+
+    Its member users, the managers who manage it (a cluster it currently belongs to, or its
+    owner) and the platform administrator: the organisation's own side, never the inviter.
+    """
+    if actor.role is Role.MEMBER:
+        return actor.organisation_id == organisation_id
+    return actor.role in {Role.ADMIN, Role.MANAGER} and (
+        organisation_access(session, actor, organisation_id) is Access.MANAGE
+    )
+
+
+def answered_organisations(actor: Actor, on: dt.date | None = None) -> Select[int]:
+    """Ids of the organisations whose invitations the actor answers (administrators: use None)."""
+    if actor.role is Role.MEMBER:
+        return select(Organisation.id).where(Organisation.id == actor.organisation_id)
+    if actor.role is not Role.MANAGER or not actor.managed:
+        return select(Organisation.id).where(false())
+    day = on or dt.date.today()
+    owned = select(OrganisationOwner.organisation_id).where(
+        OrganisationOwner.cluster_id.in_(actor.managed)
+    )
+    current = select(Membership.organisation_id).where(
+        Membership.cluster_id.in_(actor.managed),
+        or_(Membership.left_on.is_(None), Membership.left_on > day),
+    )
+    return select(union(owned, current).subquery().c[0])
+
+
+def invitation_access(session: Session, actor: Actor, invitation: Invitation) -> Access:
+    """MANAGE for who answers it, READ for the inviting cluster's readers, else NONE."""
+    if may_answer(session, actor, invitation.organisation_id):
+        return Access.MANAGE
+    if cluster_access(session, actor, invitation.cluster_id) >= Access.READ:
+        return Access.READ
+    return Access.NONE
+
+
+def require_answer(session: Session, actor: Actor, invitation: Invitation, action: str) -> None:
+    """Raise unless the actor answers this invitation (404 when it may not even see it)."""
+    access = invitation_access(session, actor, invitation)
+    _check(
+        access,
+        Access.MANAGE,
+        f"invitation {invitation.id}",
+        actor,
+        f"{action} (invitation {invitation.id} : c'est à l'organisation invitée de répondre)",
+    )

@@ -116,8 +116,8 @@ def prospects(
     pyarrow.Table
         Columns :data:`COLUMNS`, best score first (ties by SIRET).
     """
+    policy.require_cluster(session, actor, cluster_id, policy.Access.MANAGE, "lister les prospects")
     cluster = service.load_cluster(session, cluster_id)
-    policy.require_manage(actor, cluster_id, "lister les prospects")
     if not cluster.sectors:
         raise InputError(f"structure {cluster_id} : aucun secteur (codes NAF) déclaré")
     on = on or dt.date.today()

@@ -8,22 +8,48 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from grappe.registry.bounds import ACCOUNTING, FOUNDED, PAST, PLANNED, Amount, Dated, Int, Text, Year
 from grappe.registry.models import (
     BodyKind,
+    Cluster,
+    ClusterFunding,
+    ClusterLabel,
+    ClusterManager,
+    ClusterSector,
+    ClusterTerritory,
+    Contact,
+    FeeCall,
     FeeMode,
+    FeeRule,
+    FeeSchedule,
     FeeStatus,
+    Funder,
     FundingSource,
+    GovernanceBody,
+    InvitationStatus,
     LabelKind,
+    Membership,
+    Organisation,
     OrganisationKind,
+    Payment,
     Role,
+    SeatHolder,
     SizeCategory,
     TerritoryLevel,
+    User,
 )
 
-Name = Annotated[str, Field(min_length=1, max_length=300)]
-ShortText = Annotated[str, Field(max_length=300)]
-Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
-Year = Annotated[int, Field(ge=1900, le=2200)]
+# Every field users send is bounded by its column (grappe.registry.bounds); the test
+# tests/registry/test_bounds.py walks the request bodies and fails on a field left unbounded.
+FunderName = Annotated[str, Text(Funder.name)]
+#: Dates of what has happened (memberships, payments) and of periods planned ahead.
+PastDate = Annotated[dt.date, Dated(PAST)]
+PlannedDate = Annotated[dt.date, Dated(PLANNED)]
+#: An identifier as typed: SIREN or SIRET with spaces or dots, normalised before it is stored.
+TypedIdentifier = Annotated[str, Text(max_length=20)]
+#: Bounds the member import checks too (grappe.registry.members_io).
+ORGANISATION_NAME = Text(Organisation.name, min_length=1)
+MEMBERSHIP_TYPE = Text(Membership.membership_type, min_length=1)
 
 
 class Schema(BaseModel):
@@ -39,18 +65,18 @@ class TerritoryRef(Schema):
     """A territory: level and code (COG code of the commune, EPCI SIREN, département, région)."""
 
     level: TerritoryLevel
-    code: Annotated[str, Field(min_length=1, max_length=20)]
+    code: Annotated[str, Text(ClusterTerritory.code, min_length=1)]
 
 
 class LabelIn(Schema):
     """A label held over a period."""
 
     kind: LabelKind
-    name: Annotated[str | None, Field(max_length=200)] = None
-    funder: Annotated[str | None, Field(max_length=200)] = None
-    phase: Annotated[str | None, Field(max_length=60)] = None
-    start: dt.date
-    end: dt.date | None = None
+    name: Annotated[str, Text(ClusterLabel.name)] | None = None
+    funder: FunderName | None = None
+    phase: Annotated[str, Text(ClusterLabel.phase)] | None = None
+    start: PlannedDate
+    end: PlannedDate | None = None
 
 
 class LabelOut(Schema):
@@ -68,10 +94,10 @@ class LabelOut(Schema):
 class FundingIn(Schema):
     """Funding of one year from one source (and funder for public or European money)."""
 
-    year: Year
+    year: Annotated[int, Year(ACCOUNTING, ClusterFunding.year)]
     source: FundingSource
-    funder: Annotated[str | None, Field(max_length=200)] = None
-    amount_eur: Amount
+    funder: FunderName | None = None
+    amount_eur: Annotated[Decimal, Amount(ClusterFunding.amount_eur)]
 
 
 class FundingOut(FundingIn):
@@ -83,18 +109,18 @@ class FundingOut(FundingIn):
 class SeatHolderIn(Schema):
     """A person holding a seat, with an office and the organisation it represents."""
 
-    person: Annotated[str, Field(min_length=1, max_length=200)]
-    office: Annotated[str | None, Field(max_length=100)] = None
-    organisation_id: int | None = None
-    start: dt.date | None = None
-    end: dt.date | None = None
+    person: Annotated[str, Text(SeatHolder.person, min_length=1)]
+    office: Annotated[str, Text(SeatHolder.office)] | None = None
+    organisation_id: Annotated[int, Int(SeatHolder.organisation_id, ge=1)] | None = None
+    start: PlannedDate | None = None
+    end: PlannedDate | None = None
 
 
 class BodyIn(Schema):
     """A governance body and its seat holders (replaces the body of that kind)."""
 
     kind: BodyKind
-    seats: Annotated[int, Field(ge=1, le=1000)]
+    seats: Annotated[int, Int(GovernanceBody.seats, ge=1, le=1000)]
     holders: list[SeatHolderIn] = Field(default_factory=list, max_length=1000)
 
 
@@ -113,35 +139,35 @@ class ClusterCreate(Schema):
     ``sector_group`` names the value chain they come from, when they come from one.
     """
 
-    name: Name
-    acronym: Annotated[str | None, Field(max_length=60)] = None
-    legal_form: Annotated[str | None, Field(max_length=120)] = None
-    founded: Annotated[int | None, Field(ge=1800, le=2200)] = None
-    website: Annotated[str | None, Field(max_length=300)] = None
-    description: Annotated[str | None, Field(max_length=20000)] = None
+    name: Annotated[str, Text(Cluster.name, min_length=1)]
+    acronym: Annotated[str, Text(Cluster.acronym)] | None = None
+    legal_form: Annotated[str, Text(Cluster.legal_form)] | None = None
+    founded: Annotated[int, Year(FOUNDED, Cluster.founded)] | None = None
+    website: Annotated[str, Text(Cluster.website)] | None = None
+    description: Annotated[str, Text(Cluster.description, 20000, multiline=True)] | None = None
     territories: list[TerritoryRef] = Field(default_factory=list, max_length=40000)
-    sectors: list[Annotated[str, Field(max_length=10)]] = Field(
+    sectors: list[Annotated[str, Text(ClusterSector.naf, min_length=1)]] = Field(
         default_factory=list, max_length=1000
     )
-    sector_group: Annotated[str | None, Field(max_length=120)] = None
+    sector_group: Annotated[str, Text(Cluster.sector_group)] | None = None
     public: bool = True
 
 
 class ClusterUpdate(Schema):
     """Changes to a cluster organisation; ``version`` is the one read (optimistic locking)."""
 
-    version: Annotated[int, Field(ge=1)]
-    name: Name | None = None
-    acronym: Annotated[str | None, Field(max_length=60)] = None
-    legal_form: Annotated[str | None, Field(max_length=120)] = None
-    founded: Annotated[int | None, Field(ge=1800, le=2200)] = None
-    website: Annotated[str | None, Field(max_length=300)] = None
-    description: Annotated[str | None, Field(max_length=20000)] = None
+    version: Annotated[int, Int(Cluster.version, ge=1)]
+    name: Annotated[str, Text(Cluster.name, min_length=1)] | None = None
+    acronym: Annotated[str, Text(Cluster.acronym)] | None = None
+    legal_form: Annotated[str, Text(Cluster.legal_form)] | None = None
+    founded: Annotated[int, Year(FOUNDED, Cluster.founded)] | None = None
+    website: Annotated[str, Text(Cluster.website)] | None = None
+    description: Annotated[str, Text(Cluster.description, 20000, multiline=True)] | None = None
     territories: list[TerritoryRef] | None = Field(default=None, max_length=40000)
-    sectors: list[Annotated[str, Field(max_length=10)]] | None = Field(
+    sectors: list[Annotated[str, Text(ClusterSector.naf, min_length=1)]] | None = Field(
         default=None, max_length=1000
     )
-    sector_group: Annotated[str | None, Field(max_length=120)] = None
+    sector_group: Annotated[str, Text(Cluster.sector_group)] | None = None
     public: bool | None = None
 
 
@@ -200,13 +226,16 @@ class DirectoryPage(Schema):
 # --- organisations, members ------------------------------------------------------------------
 
 
+EMAIL = r"^[^@\s]+@[^@\s]+$"
+
+
 class ContactIn(Schema):
     """A person of an organisation; ``directory_consent`` lets members see it."""
 
-    full_name: Annotated[str, Field(min_length=1, max_length=200)]
-    role: Annotated[str | None, Field(max_length=120)] = None
-    email: Annotated[str | None, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] = None
-    phone: Annotated[str | None, Field(max_length=40)] = None
+    full_name: Annotated[str, Text(Contact.full_name, min_length=1)]
+    role: Annotated[str, Text(Contact.role)] | None = None
+    email: Annotated[str, Text(Contact.email), Field(pattern=EMAIL)] | None = None
+    phone: Annotated[str, Text(Contact.phone)] | None = None
     directory_consent: bool = False
 
 
@@ -218,36 +247,36 @@ class ContactOut(ContactIn):
     version: int
 
 
+Headcount = Annotated[int, Int(Organisation.declared_headcount, le=10_000_000)]
+Turnover = Annotated[Decimal, Amount(Organisation.declared_turnover_eur)]
+
+
 class OrganisationCreate(Schema):
     """A new organisation; SIREN or a SIRET (its SIREN is derived) identify a legal unit."""
 
-    name: Name
-    siren: Annotated[str | None, Field(max_length=20)] = None
-    sirets: list[Annotated[str, Field(max_length=20)]] = Field(default_factory=list, max_length=500)
+    name: Annotated[str, ORGANISATION_NAME]
+    siren: TypedIdentifier | None = None
+    sirets: list[TypedIdentifier] = Field(default_factory=list, max_length=500)
     kind: OrganisationKind = OrganisationKind.FIRM
-    naf: Annotated[str | None, Field(max_length=10)] = None
-    commune: Annotated[str | None, Field(max_length=10)] = None
-    size_band: Annotated[str | None, Field(max_length=2)] = None
-    declared_headcount: Annotated[int | None, Field(ge=0, le=10_000_000)] = None
-    declared_turnover_eur: Annotated[
-        Decimal | None, Field(ge=0, max_digits=16, decimal_places=2)
-    ] = None
-    website: Annotated[str | None, Field(max_length=300)] = None
+    naf: Annotated[str, Text(Organisation.naf)] | None = None
+    commune: Annotated[str, Text(Organisation.commune)] | None = None
+    size_band: Annotated[str, Text(Organisation.size_band)] | None = None
+    declared_headcount: Headcount | None = None
+    declared_turnover_eur: Turnover | None = None
+    website: Annotated[str, Text(Organisation.website)] | None = None
 
 
 class OrganisationUpdate(Schema):
     """Changes to an organisation; ``version`` is the one read (optimistic locking)."""
 
-    version: Annotated[int, Field(ge=1)]
-    name: Name | None = None
+    version: Annotated[int, Int(Organisation.version, ge=1)]
+    name: Annotated[str, ORGANISATION_NAME] | None = None
     kind: OrganisationKind | None = None
-    naf: Annotated[str | None, Field(max_length=10)] = None
-    commune: Annotated[str | None, Field(max_length=10)] = None
-    declared_headcount: Annotated[int | None, Field(ge=0, le=10_000_000)] = None
-    declared_turnover_eur: Annotated[
-        Decimal | None, Field(ge=0, max_digits=16, decimal_places=2)
-    ] = None
-    website: Annotated[str | None, Field(max_length=300)] = None
+    naf: Annotated[str, Text(Organisation.naf)] | None = None
+    commune: Annotated[str, Text(Organisation.commune)] | None = None
+    declared_headcount: Headcount | None = None
+    declared_turnover_eur: Turnover | None = None
+    website: Annotated[str, Text(Organisation.website)] | None = None
 
 
 class EstablishmentOut(Schema):
@@ -284,19 +313,19 @@ class OrganisationOut(Schema):
 class MembershipCreate(Schema):
     """A new membership period of an organisation in a cluster organisation."""
 
-    organisation_id: int
-    siret: Annotated[str | None, Field(max_length=20)] = None
-    membership_type: Annotated[str, Field(min_length=1, max_length=60)] = "adherent"
-    joined: dt.date
-    left: dt.date | None = None
+    organisation_id: Annotated[int, Int(Membership.organisation_id, ge=1)]
+    siret: TypedIdentifier | None = None
+    membership_type: Annotated[str, MEMBERSHIP_TYPE] = "adherent"
+    joined: PastDate
+    left: PastDate | None = None
 
 
 class MembershipEnd(Schema):
     """The end of a membership period."""
 
-    version: Annotated[int, Field(ge=1)]
-    left: dt.date
-    reason: Annotated[str | None, Field(max_length=300)] = None
+    version: Annotated[int, Int(Membership.version, ge=1)]
+    left: PastDate
+    reason: Annotated[str, Text(Membership.leaving_reason)] | None = None
 
 
 class MemberOut(Schema):
@@ -369,26 +398,26 @@ class ImportReport(Schema):
 class Bracket(Schema):
     """A headcount bracket: from ``min_headcount`` (inclusive) to the next bracket."""
 
-    min_headcount: Annotated[int, Field(ge=0)]
-    amount_eur: Amount
+    min_headcount: Headcount
+    amount_eur: Annotated[Decimal, Amount(FeeRule.amount_eur)]
 
 
 class FeeRuleIn(Schema):
     """One line of a fee schedule (``size_category`` None = any size)."""
 
-    membership_type: Annotated[str, Field(min_length=1, max_length=60)]
+    membership_type: Annotated[str, Text(FeeRule.membership_type, min_length=1)]
     size_category: SizeCategory | None = None
     mode: FeeMode = FeeMode.FIXED
-    amount_eur: Amount | None = None
+    amount_eur: Annotated[Decimal, Amount(FeeRule.amount_eur)] | None = None
     brackets: list[Bracket] = Field(default_factory=list, max_length=100)
 
 
 class FeeScheduleIn(Schema):
     """A fee schedule for one year (replaces the existing one)."""
 
-    year: Year
-    cap_eur: Amount | None = None
-    due_days: Annotated[int, Field(ge=0, le=3650)] = 30
+    year: Annotated[int, Year(ACCOUNTING, FeeSchedule.year)]
+    cap_eur: Annotated[Decimal, Amount(FeeSchedule.cap_eur)] | None = None
+    due_days: Annotated[int, Int(FeeSchedule.due_days, le=3650)] = 30
     rules: list[FeeRuleIn] = Field(min_length=1, max_length=500)
 
 
@@ -427,17 +456,17 @@ class FeeCallsIssued(Schema):
 class PaymentIn(Schema):
     """A payment against a fee call."""
 
-    amount_eur: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
-    paid_on: dt.date
-    method: Annotated[str | None, Field(max_length=40)] = None
-    reference: Annotated[str | None, Field(max_length=120)] = None
+    amount_eur: Annotated[Decimal, Amount(Payment.amount_eur, positive=True)]
+    paid_on: PastDate
+    method: Annotated[str, Text(Payment.method)] | None = None
+    reference: Annotated[str, Text(Payment.reference)] | None = None
 
 
 class WaiveIn(Schema):
     """Waiving a fee call."""
 
-    version: Annotated[int, Field(ge=1)]
-    reason: Annotated[str, Field(min_length=1, max_length=300)]
+    version: Annotated[int, Int(FeeCall.version, ge=1)]
+    reason: Annotated[str, Text(FeeCall.waived_reason, min_length=1)]
 
 
 class DunningLine(Schema):
@@ -490,12 +519,14 @@ class KeyFigures(Schema):
 class UserCreate(Schema):
     """A new user with its role and scope."""
 
-    email: Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
-    name: Annotated[str | None, Field(max_length=200)] = None
+    email: Annotated[str, Text(User.email, min_length=3), Field(pattern=EMAIL)]
+    name: Annotated[str, Text(User.name)] | None = None
     role: Role
-    funder: Annotated[str | None, Field(max_length=200)] = None
-    organisation_id: int | None = None
-    clusters: list[int] = Field(default_factory=list, max_length=1000)
+    funder: FunderName | None = None
+    organisation_id: Annotated[int, Int(User.organisation_id, ge=1)] | None = None
+    clusters: list[Annotated[int, Int(ClusterManager.cluster_id, ge=1)]] = Field(
+        default_factory=list, max_length=1000
+    )
 
 
 class UserOut(Schema):
@@ -532,3 +563,48 @@ class AuditOut(Schema):
     cluster_id: int | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+
+
+# --- invitations -----------------------------------------------------------------------------
+
+
+class InvitationCreate(Schema):
+    """A cluster's invitation to an organisation already on the platform, named by its SIREN.
+
+    The SIREN, not the id: it is the public identifier a cluster knows a firm by, and ids of
+    organisations the cluster may not read are never asked for. The fields after it describe
+    the membership period the acceptance opens.
+    """
+
+    siren: TypedIdentifier
+    siret: TypedIdentifier | None = None
+    membership_type: Annotated[str, MEMBERSHIP_TYPE] = "adherent"
+    joined: PastDate
+    left: PastDate | None = None
+
+
+class InvitationOut(Schema):
+    """An invitation; ``organisation`` (the name) only for those who may read the organisation."""
+
+    id: int
+    cluster_id: int
+    cluster: str
+    organisation_id: int
+    siren: str | None
+    organisation: str | None
+    siret: str | None
+    membership_type: str
+    joined: dt.date
+    left: dt.date | None
+    status: InvitationStatus
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+    membership_id: int | None
+    version: int
+
+
+class InvitationPage(Schema):
+    """A page of invitations and how many match in all."""
+
+    total: int
+    items: list[InvitationOut]

@@ -50,10 +50,11 @@ from grappe.registry.models import (
     Membership,
     Organisation,
     OrganisationKind,
+    OrganisationOwner,
     Role,
     SeatHolder,
 )
-from grappe.registry.policy import Actor
+from grappe.registry.policy import Access, Actor
 from grappe.registry.schemas import (
     BodyIn,
     BodyOut,
@@ -279,15 +280,14 @@ def load_cluster(session: Session, cluster_id: int) -> Cluster:
 
 def get_cluster(session: Session, actor: Actor, cluster_id: int) -> ClusterOut:
     """A cluster organisation in full (administrators, its managers and its funders)."""
-    cluster = load_cluster(session, cluster_id)
-    policy.require_read(session, actor, cluster_id, "consulter la fiche complète")
-    return _cluster_out(cluster)
+    policy.require_cluster(session, actor, cluster_id, Access.READ, "consulter la fiche complète")
+    return _cluster_out(load_cluster(session, cluster_id))
 
 
 def update_cluster(session: Session, actor: Actor, cluster_id: int, data: ClusterUpdate) -> ClusterOut:
     """Change a cluster organisation (administrators and its managers; optimistic locking)."""
+    policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "modifier la structure")
     cluster = load_cluster(session, cluster_id)
-    policy.require_manage(actor, cluster_id, "modifier la structure")
     check_version("structure", cluster_id, data.version, cluster.version)
     changes = data.model_dump(exclude_unset=True, exclude={"version", "territories", "sectors"})
     for key, value in changes.items():
@@ -349,8 +349,8 @@ def resolve_cluster(session: Session, ref: str) -> int:
 
 def add_label(session: Session, actor: Actor, cluster_id: int, data: LabelIn) -> LabelOut:
     """Record a label period of a cluster organisation (administrators and its managers)."""
+    policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "ajouter un label")
     cluster = get_object(session, Cluster, cluster_id, "structure")
-    policy.require_manage(actor, cluster_id, "ajouter un label")
     if data.end is not None and data.end < data.start:
         raise InputError(f"label : fin {data.end} avant le début {data.start}")
     label = ClusterLabel(
@@ -369,8 +369,7 @@ def add_label(session: Session, actor: Actor, cluster_id: int, data: LabelIn) ->
 
 def set_funding(session: Session, actor: Actor, cluster_id: int, data: FundingIn) -> FundingOut:
     """Set the funding of a year from a source (and funder), replacing the previous amount."""
-    get_object(session, Cluster, cluster_id, "structure")
-    policy.require_manage(actor, cluster_id, "déclarer un financement")
+    policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "déclarer un financement")
     funder = funder_named(session, data.funder)
     flush(session)
     line = session.scalar(
@@ -404,10 +403,13 @@ def set_funding(session: Session, actor: Actor, cluster_id: int, data: FundingIn
 
 def set_body(session: Session, actor: Actor, cluster_id: int, data: BodyIn) -> BodyOut:
     """Set a governance body (board, bureau) and its seat holders, replacing the previous ones."""
-    get_object(session, Cluster, cluster_id, "structure")
-    policy.require_manage(actor, cluster_id, "modifier la gouvernance")
+    policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "modifier la gouvernance")
     if len(data.holders) > data.seats:
         raise InputError(f"{data.kind.value} : {len(data.holders)} titulaires pour {data.seats} sièges")
+    for holder in data.holders:
+        if holder.organisation_id is not None:
+            # a seat names an organisation the cluster knows, never one of another tenant
+            _load_org(session, actor, holder.organisation_id, Access.READ, "désigner au conseil")
     body = session.scalar(
         select(GovernanceBody).where(
             GovernanceBody.cluster_id == cluster_id, GovernanceBody.kind == data.kind.value
@@ -656,37 +658,27 @@ def refresh_size(org: Organisation) -> None:
     org.size_category = refs.size_category(org.size_band, org.declared_headcount, turnover)
 
 
-def _org_clusters(session: Session, organisation_id: int) -> set[int]:
-    return set(
-        session.scalars(select(Membership.cluster_id).where(Membership.organisation_id == organisation_id))
-    )
-
-
-def _require_org_read(session: Session, actor: Actor, org: Organisation) -> None:
-    if actor.role is Role.ADMIN:
-        return
-    if actor.role is Role.MEMBER and actor.organisation_id == org.id:
-        return
-    if actor.role in {Role.MANAGER, Role.FUNDER} and any(
-        policy.can_read(session, actor, cid) for cid in _org_clusters(session, org.id)
-    ):
-        return
-    raise policy.deny(actor, f"consulter l'organisation {org.id}")
-
-
-def _require_org_manage(session: Session, actor: Actor, org: Organisation) -> None:
-    if actor.role is Role.ADMIN:
-        return
-    if actor.role is Role.MANAGER and any(
-        policy.can_manage(actor, cid) for cid in _org_clusters(session, org.id)
-    ):
-        return
-    raise policy.deny(actor, f"modifier l'organisation {org.id}")
-
-
 def _require_manager(actor: Actor, action: str) -> None:
     if actor.role not in {Role.ADMIN, Role.MANAGER}:
         raise policy.deny(actor, action)
+
+
+def _owner_for(session: Session, actor: Actor, cluster_id: int | None) -> int | None:
+    """The cluster that will own an organisation the actor creates (None: no owner).
+
+    A manager's organisations belong to one of its clusters: the one named, or its only one.
+    An administrator's have an owner only when it names one.
+    """
+    if cluster_id is None and actor.role is Role.MANAGER:
+        if len(actor.managed) != 1:
+            raise InputError(
+                "vous gérez plusieurs structures : précisez celle qui crée l'organisation "
+                "(POST /clusters/{id}/organisations)"
+            )
+        (cluster_id,) = actor.managed
+    if cluster_id is not None:
+        policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "créer une organisation")
+    return cluster_id
 
 
 def create_organisation(
@@ -694,12 +686,19 @@ def create_organisation(
     actor: Actor,
     data: OrganisationCreate,
     fabric: Callable[[list[str], list[str]], dict[str, dict[str, object]]] | None = None,
+    *,
+    cluster_id: int | None = None,
 ) -> OrganisationOut:
     """Create an organisation (administrators and cluster managers).
 
     ``fabric`` looks SIRETs and SIRENs up in the productive fabric (see
     :func:`grappe.registry.fabric_link.lookup`); what it finds fills the blanks.
+    ``cluster_id`` is the cluster organisation that owns the new record (default: a
+    manager's only cluster; none for an administrator), so that it is nobody else's to read.
+    An organisation already on the platform is not created twice: invite it
+    (:func:`grappe.registry.invitations.invite`).
     """
+    owner = _owner_for(session, actor, cluster_id)  # first: a hidden cluster is "introuvable"
     _require_manager(actor, "créer une organisation")
     sirets = [normalize_siret(s) for s in data.sirets]
     siren = normalize_siren(data.siren) if data.siren else (sirets[0][:9] if sirets else None)
@@ -707,7 +706,10 @@ def create_organisation(
         if siren and siret[:9] != siren:
             raise InputError(f"SIRET {siret} n'appartient pas au SIREN {siren}")
     if siren and session.scalar(select(Organisation.id).where(Organisation.siren == siren)):
-        raise ConflictError(f"une organisation de SIREN {siren} existe déjà")
+        raise ConflictError(
+            f"une organisation de SIREN {siren} existe déjà sur la plateforme : "
+            "invitez-la dans votre structure (invitation)"
+        )
     found = fabric(sirets, [siren] if siren else []) if fabric else {}
     unit = found.get(siren or "", {})
     org = Organisation(
@@ -737,10 +739,16 @@ def create_organisation(
     refresh_size(org)
     session.add(org)
     flush(session)
+    if owner is not None:
+        session.add(OrganisationOwner(organisation_id=org.id, cluster_id=owner))
+        flush(session)
     return _org_out(org)
 
 
-def _load_org(session: Session, organisation_id: int) -> Organisation:
+def _load_org(
+    session: Session, actor: Actor, organisation_id: int, need: Access, action: str
+) -> Organisation:
+    """An organisation the actor has ``need`` on (else "introuvable" or "refusé", see policy)."""
     org = session.scalar(
         select(Organisation)
         .where(Organisation.id == organisation_id)
@@ -748,23 +756,21 @@ def _load_org(session: Session, organisation_id: int) -> Organisation:
     )
     if org is None:
         raise NotFoundError(f"organisation {organisation_id} introuvable")
+    policy.require_organisation(session, actor, organisation_id, need, action)
     return org
 
 
 def get_organisation(session: Session, actor: Actor, organisation_id: int) -> OrganisationOut:
     """An organisation (administrators; its own member users; managers and funders of a cluster
-    it belongs or belonged to)."""
-    org = _load_org(session, organisation_id)
-    _require_org_read(session, actor, org)
-    return _org_out(org)
+    it belongs or belonged to; managers of the cluster that owns it)."""
+    return _org_out(_load_org(session, actor, organisation_id, Access.READ, "consulter"))
 
 
 def update_organisation(
     session: Session, actor: Actor, organisation_id: int, data: OrganisationUpdate
 ) -> OrganisationOut:
-    """Change an organisation (administrators, managers of a cluster it belongs to)."""
-    org = _load_org(session, organisation_id)
-    _require_org_manage(session, actor, org)
+    """Change an organisation (administrators, managers of a cluster it belongs to or that owns it)."""
+    org = _load_org(session, actor, organisation_id, Access.MANAGE, "modifier")
     check_version("organisation", organisation_id, data.version, org.version)
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
     if "name" in changes and not changes["name"]:
@@ -784,8 +790,7 @@ def update_organisation(
 
 def add_contact(session: Session, actor: Actor, organisation_id: int, data: ContactIn) -> ContactOut:
     """Add a contact person to an organisation (administrators, managers of its clusters)."""
-    org = _load_org(session, organisation_id)
-    _require_org_manage(session, actor, org)
+    org = _load_org(session, actor, organisation_id, Access.MANAGE, "ajouter un contact")
     contact = Contact(
         organisation=org,
         full_name=data.full_name,
@@ -859,19 +864,24 @@ def _member_out(m: Membership) -> MemberOut:
     )
 
 
-def add_membership(session: Session, actor: Actor, cluster_id: int, data: MembershipCreate) -> MemberOut:
-    """Open a membership period (administrators and the cluster's managers).
+def check_period(joined: dt.date, left: dt.date | None) -> None:
+    """A membership period ends after it starts."""
+    if left is not None and left <= joined:
+        raise InputError(f"date de départ {left} pas après l'adhésion {joined}")
+
+
+def open_membership(
+    session: Session, cluster_id: int, org: Organisation, data: MembershipCreate
+) -> Membership:
+    """Open a membership period once the rights are checked (a direct one or an invitation).
 
     Raises
     ------
     InputError
-        The period overlaps another period of the same organisation in this cluster.
+        The period is empty, overlaps another period of the same organisation in this
+        cluster, or names a SIRET that is not one of the organisation's establishments.
     """
-    get_object(session, Cluster, cluster_id, "structure")
-    policy.require_manage(actor, cluster_id, "ajouter un adhérent")
-    org = _load_org(session, data.organisation_id)
-    if data.left is not None and data.left <= data.joined:
-        raise InputError(f"date de départ {data.left} pas après l'adhésion {data.joined}")
+    check_period(data.joined, data.left)
     other = overlapping(
         session, cluster_id=cluster_id, organisation_id=org.id, joined=data.joined, left=data.left
     )
@@ -897,13 +907,26 @@ def add_membership(session: Session, actor: Actor, cluster_id: int, data: Member
     session.add(membership)
     flush(session)
     refresh_member_count(session, cluster_id)
-    return _member_out(membership)
+    return membership
+
+
+def add_membership(session: Session, actor: Actor, cluster_id: int, data: MembershipCreate) -> MemberOut:
+    """Open a membership period (administrators and the cluster's managers).
+
+    The organisation must be one the actor already reads (see :mod:`grappe.registry.policy`):
+    another tenant's organisation is "introuvable" here and is reached by an invitation.
+    """
+    policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "ajouter un adhérent")
+    org = _load_org(session, actor, data.organisation_id, policy.ATTACH, "rattacher")
+    return _member_out(open_membership(session, cluster_id, org, data))
 
 
 def end_membership(session: Session, actor: Actor, membership_id: int, data: MembershipEnd) -> MemberOut:
     """Close a membership period with a date and a reason (administrators, the managers)."""
     m = get_object(session, Membership, membership_id, "adhésion")
-    policy.require_manage(actor, m.cluster_id, "clore une adhésion")
+    policy.require_cluster_object(
+        session, actor, m.cluster_id, Access.MANAGE, f"adhésion {membership_id}", "clore"
+    )
     check_version("adhésion", membership_id, data.version, m.version)
     if data.left <= m.joined:
         raise InputError(f"date de départ {data.left} pas après l'adhésion {m.joined}")
@@ -971,7 +994,6 @@ _MEMBER_COUNT = {
     for current in (True, False)
 }
 _MEMBER_FIELDS = [c.key for c in _MEMBER_PAGE[True].selected_columns if c.key != "total"]
-_CLUSTER_EXISTS = select(Cluster.id).where(Cluster.id == bindparam("cluster_id"))
 
 
 def list_members(
@@ -999,9 +1021,9 @@ def list_members(
     if current:
         params["day"] = on or dt.date.today()
     rows = connection.execute(_MEMBER_PAGE[current], params).all()
-    if not rows and connection.execute(_CLUSTER_EXISTS, {"cluster_id": cluster_id}).first() is None:
-        raise NotFoundError(f"structure {cluster_id} introuvable")
-    policy.require_read(session, actor, cluster_id, "consulter la liste des adhérents")
+    policy.require_cluster(
+        session, actor, cluster_id, Access.READ, "consulter la liste des adhérents", exists=bool(rows)
+    )
     if rows:
         total = rows[0].total
     elif offset:
@@ -1017,8 +1039,7 @@ def all_members(
     session: Session, actor: Actor, cluster_id: int, *, include_former: bool = True
 ) -> list[MemberOut]:
     """Every membership of a cluster (exports), ordered by name."""
-    get_object(session, Cluster, cluster_id, "structure")
-    policy.require_read(session, actor, cluster_id, "exporter les adhérents")
+    policy.require_cluster(session, actor, cluster_id, Access.READ, "exporter les adhérents")
     rows = session.scalars(
         _members_query(cluster_id, None, include_former)
         .join(Membership.organisation)
@@ -1030,8 +1051,9 @@ def all_members(
 
 def member_directory(session: Session, actor: Actor, cluster_id: int) -> list[DirectoryMember]:
     """Current members with their consenting contacts, as the cluster's members see them."""
-    get_object(session, Cluster, cluster_id, "structure")
-    policy.require_directory(session, actor, cluster_id)
+    policy.require_cluster(
+        session, actor, cluster_id, Access.DIRECTORY, "consulter l'annuaire des adhérents"
+    )
     rows = session.scalars(
         _members_query(cluster_id, None, False)
         .join(Membership.organisation)

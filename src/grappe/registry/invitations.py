@@ -1,0 +1,211 @@
+"""Invitations: how a cluster organisation reaches an organisation of another tenant.
+
+A manager attaches directly only the organisations it already reads (see
+:mod:`grappe.registry.policy`). Any other organisation on the platform is *invited*, by its
+SIREN: the invitation shows the inviting cluster nothing of the organisation (not even its
+name) until the organisation's side — one of its member users, a manager of a cluster it
+currently belongs to or of the cluster that owns it, or the platform administrator —
+accepts. Accepting opens the membership period the invitation describes, with the checks of
+any membership (:func:`grappe.registry.service.open_membership`); declining closes it.
+Both are recorded in the audit log like every write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import ValidationError
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from grappe.errors import ConflictError, InputError, NotFoundError
+from grappe.registry import policy, service
+from grappe.registry.identifiers import normalize_siren, normalize_siret
+from grappe.registry.models import Invitation, InvitationStatus, Organisation, Role
+from grappe.registry.policy import Access, Actor
+from grappe.registry.schemas import (
+    InvitationCreate,
+    InvitationOut,
+    InvitationPage,
+    MembershipCreate,
+)
+
+
+def _out(session: Session, actor: Actor, invitation: Invitation) -> InvitationOut:
+    org = invitation.organisation
+    readable = policy.organisation_access(session, actor, org.id) >= Access.READ
+    return InvitationOut(
+        id=invitation.id,
+        cluster_id=invitation.cluster_id,
+        cluster=invitation.cluster.name,
+        organisation_id=org.id,
+        siren=org.siren,
+        organisation=org.name if readable else None,
+        siret=invitation.siret,
+        membership_type=invitation.membership_type,
+        joined=invitation.joined,
+        left=invitation.left_on,
+        status=InvitationStatus(invitation.status),
+        created_at=invitation.created_at,
+        decided_at=invitation.decided_at,
+        membership_id=invitation.membership_id,
+        version=invitation.version,
+    )
+
+
+def invite(session: Session, actor: Actor, cluster_id: int, data: InvitationCreate) -> InvitationOut:
+    """Invite the organisation of a SIREN to join a cluster (administrators, its managers).
+
+    Raises
+    ------
+    NotFoundError
+        No organisation of that SIREN on the platform (create it instead).
+    ConflictError
+        An invitation of this cluster to this organisation is already pending.
+    InputError
+        Invalid SIREN or SIRET, an empty period, or a period overlapping one the organisation
+        already has in this cluster.
+    """
+    policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "inviter une organisation")
+    siren = normalize_siren(data.siren)
+    siret = normalize_siret(data.siret) if data.siret else None
+    if siret is not None and siret[:9] != siren:
+        raise InputError(f"SIRET {siret} n'appartient pas au SIREN {siren}")
+    service.check_period(data.joined, data.left)
+    org = session.scalar(select(Organisation).where(Organisation.siren == siren))
+    if org is None:
+        raise NotFoundError(f"aucune organisation de SIREN {siren} sur la plateforme : créez-la plutôt")
+    pending = session.scalar(
+        select(Invitation.id).where(
+            Invitation.cluster_id == cluster_id,
+            Invitation.organisation_id == org.id,
+            Invitation.status == InvitationStatus.PENDING.value,
+        )
+    )
+    if pending is not None:
+        raise ConflictError(f"SIREN {siren} : l'invitation {pending} attend déjà une réponse")
+    # Periods of this organisation in the inviting cluster are that cluster's own data.
+    if service.overlapping(
+        session, cluster_id=cluster_id, organisation_id=org.id, joined=data.joined, left=data.left
+    ):
+        raise InputError(f"SIREN {siren} : déjà adhérent de la structure sur cette période")
+    invitation = Invitation(
+        cluster_id=cluster_id,
+        organisation=org,
+        siret=siret,
+        membership_type=data.membership_type.strip(),
+        joined=data.joined,
+        left_on=data.left,
+        status=InvitationStatus.PENDING.value,
+    )
+    session.add(invitation)
+    service.flush(session)
+    return _out(session, actor, invitation)
+
+
+def _load(session: Session, actor: Actor, invitation_id: int, action: str) -> Invitation:
+    """A pending invitation the actor answers (else "introuvable", "refusé" or a conflict)."""
+    invitation = session.scalar(
+        select(Invitation)
+        .where(Invitation.id == invitation_id)
+        .options(
+            selectinload(Invitation.cluster),
+            selectinload(Invitation.organisation).selectinload(Organisation.establishments),
+        )
+    )
+    if invitation is None:
+        raise NotFoundError(f"invitation {invitation_id} introuvable")
+    policy.require_answer(session, actor, invitation, action)
+    if invitation.status != InvitationStatus.PENDING.value:
+        raise ConflictError(
+            f"invitation {invitation_id} déjà {'acceptée' if invitation.status == 'accepted' else 'refusée'}"
+        )
+    return invitation
+
+
+def accept(session: Session, actor: Actor, invitation_id: int) -> InvitationOut:
+    """Accept an invitation: the membership period it describes is opened.
+
+    Raises
+    ------
+    InputError
+        The period now overlaps one of the organisation in the cluster, or the SIRET is not
+        one of its establishments (the invitation stays pending).
+    """
+    invitation = _load(session, actor, invitation_id, "accepter")
+    try:
+        period = MembershipCreate(
+            organisation_id=invitation.organisation_id,
+            siret=invitation.siret,
+            membership_type=invitation.membership_type,
+            joined=invitation.joined,
+            left=invitation.left_on,
+        )
+    except ValidationError as exc:  # bounds of a membership may have tightened since
+        raise InputError(f"invitation {invitation_id} : période refusée ({exc.errors()[0]['msg']})") from exc
+    membership = service.open_membership(session, invitation.cluster_id, invitation.organisation, period)
+    invitation.status = InvitationStatus.ACCEPTED.value
+    invitation.decided_at = dt.datetime.now(dt.UTC)
+    invitation.membership_id = membership.id
+    service.flush(session)
+    return _out(session, actor, invitation)
+
+
+def decline(session: Session, actor: Actor, invitation_id: int) -> InvitationOut:
+    """Decline an invitation; nothing of the organisation is shown to the inviting cluster."""
+    invitation = _load(session, actor, invitation_id, "refuser")
+    invitation.status = InvitationStatus.DECLINED.value
+    invitation.decided_at = dt.datetime.now(dt.UTC)
+    service.flush(session)
+    return _out(session, actor, invitation)
+
+
+def _scope(session: Session, actor: Actor) -> ColumnElement[bool] | None:
+    """Invitations the actor sees: sent by a cluster it reads the private data of, or
+    addressed to an organisation it answers for (None: all of them)."""
+    if actor.role is Role.ADMIN:
+        return None
+    if actor.role not in {Role.MANAGER, Role.MEMBER}:
+        raise policy.deny(actor, "consulter les invitations")
+    sent = Invitation.cluster_id.in_(actor.managed) if actor.managed else None
+    received = Invitation.organisation_id.in_(policy.answered_organisations(actor))
+    return received if sent is None else or_(sent, received)
+
+
+def list_invitations(
+    session: Session,
+    actor: Actor,
+    *,
+    cluster_id: int | None = None,
+    organisation_id: int | None = None,
+    status: InvitationStatus | None = InvitationStatus.PENDING,
+    limit: int = 100,
+    offset: int = 0,
+) -> InvitationPage:
+    """Invitations the actor sees, newest first, optionally of one cluster or organisation.
+
+    A manager sees those its clusters sent and those addressed to the organisations it
+    answers for; a member user those addressed to its organisation; the administrator all.
+    ``status=None`` lists answered ones too.
+    """
+    limit, offset = service._page(limit, offset)
+    where: list[ColumnElement[bool]] = []
+    scope = _scope(session, actor)
+    if scope is not None:
+        where.append(scope)
+    if cluster_id is not None:
+        where.append(Invitation.cluster_id == cluster_id)
+    if organisation_id is not None:
+        where.append(Invitation.organisation_id == organisation_id)
+    if status is not None:
+        where.append(Invitation.status == status.value)
+    total = session.scalar(select(func.count()).select_from(Invitation).where(*where)) or 0
+    rows = session.scalars(
+        select(Invitation)
+        .where(*where)
+        .options(selectinload(Invitation.cluster), selectinload(Invitation.organisation))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return InvitationPage(total=total, items=[_out(session, actor, i) for i in rows])

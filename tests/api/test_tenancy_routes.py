@@ -1,0 +1,564 @@
+"""Tenancy: every route of the API x every role x an object of another tenant, on both backends.
+
+The victim tenant is a *private* cluster organisation C (not in the public directory) with
+its organisation, contact, membership, fee calls, payment and invitations. The actors are
+those of cluster A in the standard world (its manager, a member user of its organisation,
+its funder), the public, and the platform administrator. For every route of the app —
+enumerated from ``app.routes``, so a new route without a case here fails the test — each
+case is requested by every role:
+
+* no non-administrator ever gets a 2xx on another tenant's object, and where the route
+  names such an object (``HIDDEN``) the answer is exactly 404, as for a missing id;
+* no answer to a non-administrator contains the victim's private strings (``CANARIES``);
+* no answer is a 5xx;
+* the administrator gets a 2xx for every case: the requests are well formed, so the
+  refusals above come from the rights, not from a malformed body.
+
+Non-administrators all act on one world (they must write nothing); the administrator acts on
+a twin world, in route order, on objects chosen so that its writes do not collide.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from apikit import Api, build_api, dbkit
+
+from grappe.registry import LOCAL_ADMIN, accounts, fees, invitations, service
+from grappe.registry.models import Role
+from grappe.registry.schemas import (
+    ClusterCreate,
+    ContactIn,
+    FeeRuleIn,
+    FeeScheduleIn,
+    FundingIn,
+    InvitationCreate,
+    MembershipCreate,
+    OrganisationCreate,
+    PaymentIn,
+    TerritoryRef,
+    UserCreate,
+)
+from grappe.storage.sql import session_scope
+
+siren, siret = dbkit.siren, dbkit.siret
+
+ROLES = ["manager", "member", "funder", "public"]  # of cluster A: another tenant for C
+CANARIES = [
+    "Consortium Confidentiel",
+    "Victime Confidentielle",
+    "secret@victime.fr",
+    "Cachée Contact",
+    siren(6006),
+]
+
+
+@dataclass
+class Victim:
+    """Ids of the victim tenant C (and of A, the actors' own cluster)."""
+
+    a: int
+    c: int
+    org_c: int
+    org_b: int
+    membership_c: int
+    call_2023: int
+    call_2024: int
+    invitation_to_b: int  # C invites B's organisation: answered by B's side only
+    invitation_to_c: int  # B invites C's organisation: answered by C's side only
+    manager_c: int
+    token_c: int
+
+
+def build_victim(session: Any, world: Any) -> Victim:
+    """Add the private tenant C to the standard world (through the services)."""
+    admin = LOCAL_ADMIN
+    c = service.create_cluster(
+        session,
+        admin,
+        ClusterCreate(
+            name="Consortium Confidentiel",
+            acronym="CONF",
+            public=False,
+            territories=[TerritoryRef(level="commune", code="35238")],
+            sectors=["08.11Z"],
+        ),
+    ).id
+    service.set_funding(
+        session, admin, c, FundingIn(year=2024, source="public", funder="Région C", amount_eur=Decimal(1))
+    )
+    org_c = service.create_organisation(
+        session,
+        admin,
+        OrganisationCreate(name="Victime Confidentielle SAS", sirets=[siret(6006)]),
+        cluster_id=c,
+    ).id
+    service.add_contact(
+        session, admin, org_c, ContactIn(full_name="Cachée Contact", email="secret@victime.fr")
+    )
+    membership_c = service.add_membership(
+        session, admin, c, MembershipCreate(organisation_id=org_c, joined=dt.date(2020, 1, 1))
+    ).membership_id
+    for year in (2023, 2024):
+        fees.set_schedule(
+            session,
+            admin,
+            c,
+            FeeScheduleIn(year=year, rules=[FeeRuleIn(membership_type="adherent", amount_eur=Decimal(100))]),
+        )
+        fees.issue_calls(session, admin, c, year, issued_on=dt.date(year, 1, 10))
+    calls = {call.year: call.id for call in fees.list_calls(session, admin, c)}
+    fees.record_payment(
+        session, admin, calls[2024], PaymentIn(amount_eur=Decimal(10), paid_on=dt.date(2024, 2, 1))
+    )
+    manager_c = accounts.create_user(
+        session, admin, UserCreate(email="m@conf.fr", role=Role.MANAGER, clusters=[c])
+    ).id
+    accounts.create_user(
+        session, admin, UserCreate(email="u@victime.fr", role=Role.MEMBER, organisation_id=org_c)
+    )
+    accounts.create_user(session, admin, UserCreate(email="f@c.fr", role=Role.FUNDER, funder="Région C"))
+    token_c = accounts.issue_token(session, admin, manager_c).id
+    to_b = invitations.invite(
+        session, admin, c, InvitationCreate(siren=siren(2002), joined=dt.date(2025, 1, 1))
+    ).id
+    to_c = invitations.invite(
+        session, admin, world.b, InvitationCreate(siren=siren(6006), joined=dt.date(2025, 1, 1))
+    ).id
+    return Victim(
+        a=world.a,
+        c=c,
+        org_c=org_c,
+        org_b=world.org_b,
+        membership_c=membership_c,
+        call_2023=calls[2023],
+        call_2024=calls[2024],
+        invitation_to_b=to_b,
+        invitation_to_c=to_c,
+        manager_c=manager_c,
+        token_c=token_c,
+    )
+
+
+@dataclass
+class Tenants:
+    api: Api
+    victim: Victim
+
+
+def _tenants(database: Any, folder: Path) -> Iterator[Tenants]:
+    db = dbkit.new_database(database.backend, folder)
+    try:
+        api = build_api(db)
+        with session_scope(db.engine, actor=LOCAL_ADMIN) as session:
+            victim = build_victim(session, api.world)
+        yield Tenants(api, victim)
+    finally:
+        db.drop()
+
+
+@pytest.fixture(scope="module")
+def attacked(database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenants]:
+    """The world every non-administrator acts on (they must write nothing)."""
+    yield from _tenants(database, tmp_path_factory.mktemp("attacked"))
+
+
+@pytest.fixture(scope="module")
+def administered(database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenants]:
+    """The twin world the administrator acts on, route after route."""
+    yield from _tenants(database, tmp_path_factory.mktemp("administered"))
+
+
+# --- the cases: one or more requests per route ------------------------------------------------
+
+HIDDEN, ADMIN_ONLY, OPEN = "hidden", "admin-only", "open"
+Request = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A request on a route and what a non-administrator may get from it.
+
+    ``kind``: HIDDEN (names another tenant's object: exactly 404), ADMIN_ONLY (no tenant
+    object, an administrator's operation: never 2xx) or OPEN (a route every role may call:
+    its answer must not show the victim's data).
+    """
+
+    kind: str
+    build: Callable[[Victim], Request]
+    admin_status: int | None = None  # when the administrator's 2xx cannot be had here
+    # HIDDEN cases in the actors' own public cluster A: only its manager passes the cluster's
+    # check and reaches the other tenant's object; the others are refused on A itself (403).
+    hidden_for: frozenset[str] = frozenset(ROLES)
+
+
+OWN = frozenset({"manager"})
+MEMBER_CSV = f"siren;nom;date_adhesion\n{siren(7007)};Nouvelle;2024-01-02\n"
+PERIOD = {"joined": "1990-01-01", "left": "1990-01-02"}
+
+CASES: dict[tuple[str, str], list[Case]] = {
+    ("GET", "/health"): [Case(OPEN, lambda v: {})],
+    ("GET", "/openapi.json"): [Case(OPEN, lambda v: {})],
+    ("GET", "/docs"): [Case(OPEN, lambda v: {})],
+    ("GET", "/docs/oauth2-redirect"): [Case(OPEN, lambda v: {})],
+    ("GET", "/redoc"): [Case(OPEN, lambda v: {})],
+    ("GET", "/directory"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
+    ("GET", "/clusters"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
+    ("POST", "/clusters"): [Case(ADMIN_ONLY, lambda v: {"json": {"name": "Nouvelle structure"}})],
+    ("GET", "/clusters/{cluster_id}"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("PATCH", "/clusters/{cluster_id}"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "json": {"version": 1, "website": "https://x.fr"}})
+    ],
+    ("POST", "/clusters/{cluster_id}/labels"): [
+        Case(
+            HIDDEN,
+            lambda v: {"cluster_id": v.c, "json": {"kind": "regional", "name": "R", "start": "2024-01-01"}},
+        )
+    ],
+    ("PUT", "/clusters/{cluster_id}/fundings"): [
+        Case(
+            HIDDEN,
+            lambda v: {"cluster_id": v.c, "json": {"year": 2025, "source": "services", "amount_eur": "5"}},
+        )
+    ],
+    ("PUT", "/clusters/{cluster_id}/governance"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "json": {"kind": "board", "seats": 3}}),
+        # a seat in one's own cluster held by another tenant's organisation
+        Case(
+            HIDDEN,
+            lambda v: {
+                "cluster_id": v.a,
+                "json": {
+                    "kind": "bureau",
+                    "seats": 1,
+                    "holders": [{"person": "P", "organisation_id": v.org_c}],
+                },
+            },
+            hidden_for=OWN,
+        ),
+    ],
+    ("GET", "/clusters/{cluster_id}/figures"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    # no fabric store in this world: the administrator is told so (after the rights check)
+    ("GET", "/clusters/{cluster_id}/prospects"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c}, admin_status=422)
+    ],
+    ("GET", "/clusters/{cluster_id}/members"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "params": {"include_former": True}})
+    ],
+    ("POST", "/clusters/{cluster_id}/members"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "json": {"organisation_id": v.org_c, **PERIOD}}),
+        # the takeover of issue 12: one's own cluster, another tenant's organisation
+        Case(
+            HIDDEN,
+            lambda v: {"cluster_id": v.a, "json": {"organisation_id": v.org_c, **PERIOD}},
+            hidden_for=OWN,
+        ),
+    ],
+    ("GET", "/clusters/{cluster_id}/directory"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/clusters/{cluster_id}/members/import"): [
+        Case(
+            HIDDEN,
+            lambda v: {"cluster_id": v.c, "files": {"file": ("m.csv", MEMBER_CSV.encode(), "text/csv")}},
+        )
+    ],
+    ("GET", "/clusters/{cluster_id}/members/export"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/memberships/{membership_id}/end"): [
+        Case(
+            HIDDEN, lambda v: {"membership_id": v.membership_c, "json": {"version": 1, "left": "2025-06-30"}}
+        )
+    ],
+    ("POST", "/organisations"): [Case(OPEN, lambda v: {"json": {"name": "Créée", "siren": siren(8118)}})],
+    ("POST", "/clusters/{cluster_id}/organisations"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "json": {"name": "Créée pour C", "siren": siren(8228)}})
+    ],
+    ("GET", "/organisations/{organisation_id}"): [Case(HIDDEN, lambda v: {"organisation_id": v.org_c})],
+    ("PATCH", "/organisations/{organisation_id}"): [
+        Case(HIDDEN, lambda v: {"organisation_id": v.org_c, "json": {"version": 1, "name": "Volée"}})
+    ],
+    ("POST", "/organisations/{organisation_id}/contacts"): [
+        Case(HIDDEN, lambda v: {"organisation_id": v.org_c, "json": {"full_name": "Intrus"}})
+    ],
+    ("POST", "/clusters/{cluster_id}/invitations"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "json": {"siren": siren(1001), "joined": "2025-01-01"}})
+    ],
+    ("GET", "/invitations"): [Case(OPEN, lambda v: {"params": {"status": "all"}})],
+    ("POST", "/invitations/{invitation_id}/accept"): [
+        Case(HIDDEN, lambda v: {"invitation_id": v.invitation_to_b})
+    ],
+    ("POST", "/invitations/{invitation_id}/decline"): [
+        Case(HIDDEN, lambda v: {"invitation_id": v.invitation_to_c})
+    ],
+    ("PUT", "/clusters/{cluster_id}/fee-schedules"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "cluster_id": v.c,
+                "json": {"year": 2025, "rules": [{"membership_type": "adherent", "amount_eur": "1"}]},
+            },
+        )
+    ],
+    ("GET", "/clusters/{cluster_id}/fee-schedules/{year}"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "year": 2024})
+    ],
+    ("POST", "/clusters/{cluster_id}/fee-calls"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "params": {"year": 2024}})
+    ],
+    ("GET", "/clusters/{cluster_id}/fee-calls"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/fee-calls/{fee_call_id}/payments"): [
+        Case(
+            HIDDEN,
+            lambda v: {"fee_call_id": v.call_2024, "json": {"amount_eur": "5", "paid_on": "2024-03-01"}},
+        )
+    ],
+    ("POST", "/fee-calls/{fee_call_id}/waive"): [
+        Case(HIDDEN, lambda v: {"fee_call_id": v.call_2023, "json": {"version": 1, "reason": "r"}})
+    ],
+    ("GET", "/clusters/{cluster_id}/dunning"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/users"): [
+        Case(ADMIN_ONLY, lambda v: {"json": {"email": "n@x.fr", "role": "manager", "clusters": [v.c]}})
+    ],
+    ("POST", "/users/{user_id}/tokens"): [Case(ADMIN_ONLY, lambda v: {"user_id": v.manager_c})],
+    ("GET", "/audit"): [Case(ADMIN_ONLY, lambda v: {"params": {"cluster_id": v.c}})],
+    ("DELETE", "/tokens/{token_id}"): [Case(ADMIN_ONLY, lambda v: {"token_id": v.token_c})],
+}
+
+
+def _walk(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(method, path) of routes, into included routers (FastAPI keeps them as one entry)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _walk(included.routes, prefix + route.include_context.prefix)
+            continue
+        for method in (getattr(route, "methods", None) or set()) - {"HEAD", "OPTIONS"}:
+            yield method, prefix + route.path
+
+
+def _routes(api: Api) -> set[tuple[str, str]]:
+    """Every (method, path) the application answers, documentation pages included."""
+    return set(_walk(api.app.routes))
+
+
+def _send(api: Api, method: str, path: str, case: Case, victim: Victim, role: str) -> Any:
+    request = dict(case.build(victim))
+    url = path.format(**{k: request.pop(k) for k in list(request) if "{" + k + "}" in path})
+    return api.client.request(method, url, headers=api.headers(role), **request)
+
+
+def _cases() -> list[Any]:
+    return [
+        pytest.param(method, path, i, id=f"{method} {path} #{i}")
+        for (method, path), cases in sorted(CASES.items())
+        for i in range(len(cases))
+    ]
+
+
+def test_every_route_has_a_case(attacked: Tenants) -> None:
+    """A new route must be added to CASES, so that its tenancy is tested."""
+    routes = _routes(attacked.api)
+    assert not routes - set(CASES), (
+        f"routes sans cas de test de cloisonnement : {sorted(routes - set(CASES))}"
+    )
+    assert not set(CASES) - routes, f"cas pour des routes disparues : {sorted(set(CASES) - routes)}"
+    # the OpenAPI document, a second witness of the same set
+    documented = {
+        (method.upper(), path)
+        for path, operations in attacked.api.app.openapi()["paths"].items()
+        for method in operations
+    }
+    assert documented <= routes
+
+
+@pytest.mark.parametrize(("method", "path", "index"), _cases())
+def test_no_role_reaches_another_tenants_object(
+    attacked: Tenants, method: str, path: str, index: int
+) -> None:
+    case = CASES[(method, path)][index]
+    for role in ROLES:
+        response = _send(attacked.api, method, path, case, attacked.victim, role)
+        where = f"{method} {path} #{index} as {role}"
+        assert response.status_code < 500, f"{where}: {response.status_code} {response.text[:200]}"
+        if case.kind != OPEN:
+            assert not 200 <= response.status_code < 300, (
+                f"{where}: {response.status_code} {response.text[:300]}"
+            )
+        if case.kind == HIDDEN and role in case.hidden_for:
+            assert response.status_code == 404, f"{where}: {response.status_code} {response.text[:300]}"
+        for canary in CANARIES:
+            assert canary not in response.text, f"{where}: the answer shows {canary!r}"
+
+
+@pytest.mark.parametrize(("method", "path", "index"), _cases())
+def test_the_administrator_reaches_every_case(
+    administered: Tenants, method: str, path: str, index: int
+) -> None:
+    """The same requests are well formed: the administrator's succeed."""
+    case = CASES[(method, path)][index]
+    response = _send(administered.api, method, path, case, administered.victim, "admin")
+    if case.admin_status is None:
+        assert 200 <= response.status_code < 300, f"{response.status_code} {response.text[:300]}"
+    else:
+        assert response.status_code == case.admin_status, response.text[:300]
+
+
+# --- the reproduction of issue 12 and the invitation that replaces it ------------------------
+
+
+@pytest.fixture
+def api(database: Any, tmp_path: Path) -> Iterator[Api]:
+    db = dbkit.new_database(database.backend, tmp_path)
+    try:
+        yield build_api(db)
+    finally:
+        db.drop()
+
+
+def test_issue_12_manager_cannot_take_over_another_clusters_organisation(api: Api) -> None:
+    """Manager of A attaches B's organisation with a past period, then reads and renames it."""
+    w: Any = api.world
+    admin, manager = api.headers("admin"), api.headers("manager")
+    hidden = api.client.post(
+        f"/organisations/{w.org_b}/contacts",
+        headers=admin,
+        json={"full_name": "Yann Le Goff", "email": "yann@legoff.bzh", "directory_consent": False},
+    )
+    assert hidden.status_code == 201
+    attach = api.client.post(
+        f"/clusters/{w.a}/members",
+        headers=manager,
+        json={"organisation_id": w.org_b, "joined": "1990-01-01", "left": "1990-01-02"},
+    )
+    assert attach.status_code == 404, attach.text
+    assert attach.json()["detail"] == f"organisation {w.org_b} introuvable"
+    read = api.client.get(f"/organisations/{w.org_b}", headers=manager)
+    assert read.status_code == 404
+    assert "yann@legoff.bzh" not in read.text
+    rename = api.client.patch(
+        f"/organisations/{w.org_b}", headers=manager, json={"version": 1, "name": "Volée"}
+    )
+    assert rename.status_code == 404
+    # the same answer as for an id that does not exist: nothing to probe
+    missing = api.client.get("/organisations/999999", headers=manager)
+    assert (missing.status_code, missing.json()["detail"]) == (404, "organisation 999999 introuvable")
+    assert read.json()["detail"] == f"organisation {w.org_b} introuvable"
+    members = api.client.get(f"/clusters/{w.b}/members", headers=admin).json()["items"]
+    assert [m["name"] for m in members] == ["Carrières Le Goff"]
+    assert api.client.get(f"/clusters/{w.a}/members", headers=admin).json()["total"] == 1
+
+
+def test_the_administrator_attaches_any_organisation(api: Api) -> None:
+    w: Any = api.world
+    added = api.client.post(
+        f"/clusters/{w.a}/members",
+        headers=api.headers("admin"),
+        json={"organisation_id": w.org_b, "joined": "2024-01-01"},
+    )
+    assert added.status_code == 201
+
+
+def test_an_unowned_organisation_is_not_attachable_by_a_manager(api: Api) -> None:
+    """Created by the administrator for no cluster: the managers do not know it."""
+    created = api.client.post(
+        "/organisations", headers=api.headers("admin"), json={"name": "Sans maître", "siren": siren(5115)}
+    ).json()
+    w: Any = api.world
+    attach = api.client.post(
+        f"/clusters/{w.a}/members",
+        headers=api.headers("manager"),
+        json={"organisation_id": created["id"], "joined": "2024-01-01"},
+    )
+    assert attach.status_code == 404
+
+
+def test_a_manager_owns_what_it_creates(api: Api) -> None:
+    w: Any = api.world
+    created = api.client.post(
+        "/organisations", headers=api.headers("manager"), json={"name": "Jeune pousse", "siren": siren(5225)}
+    )
+    assert created.status_code == 201
+    org = created.json()["id"]
+    assert api.client.get(f"/organisations/{org}", headers=api.headers("manager")).status_code == 200
+    assert api.client.get(f"/organisations/{org}", headers=api.headers("manager_other")).status_code == 404
+    attach = api.client.post(
+        f"/clusters/{w.a}/members",
+        headers=api.headers("manager"),
+        json={"organisation_id": org, "joined": "2024-01-01"},
+    )
+    assert attach.status_code == 201
+    again = api.client.post(
+        "/organisations", headers=api.headers("manager_other"), json={"name": "Doublon", "siren": siren(5225)}
+    )
+    assert again.status_code == 409
+    assert "invitez-la" in again.json()["detail"]
+    assert "Jeune pousse" not in again.text
+
+
+def test_invitation_accepted_by_the_organisation(api: Api) -> None:
+    w: Any = api.world
+    manager, owner = api.headers("manager"), api.headers("member_other")
+    sent = api.client.post(
+        f"/clusters/{w.a}/invitations",
+        headers=manager,
+        json={"siren": siren(2002), "joined": "2025-01-01", "membership_type": "associe"},
+    )
+    assert sent.status_code == 201, sent.text
+    invitation = sent.json()
+    assert (invitation["status"], invitation["organisation"]) == ("pending", None)
+    assert "Carrières" not in sent.text
+    # nothing of the organisation is readable before it answers
+    assert api.client.get(f"/organisations/{w.org_b}", headers=manager).status_code == 404
+    listed = api.client.get("/invitations", headers=manager).json()
+    assert listed["total"] == 1
+    assert listed["items"][0]["organisation"] is None
+    assert api.client.post(f"/invitations/{invitation['id']}/accept", headers=manager).status_code == 403
+    assert (
+        api.client.post(f"/invitations/{invitation['id']}/accept", headers=api.headers("member")).status_code
+        == 404
+    )
+    # the organisation's side sees it, with its name, and accepts
+    received = api.client.get("/invitations", headers=owner).json()
+    assert [(i["id"], i["cluster"], i["organisation"]) for i in received["items"]] == [
+        (invitation["id"], "Mécanique Rhône", "Carrières Le Goff")
+    ]
+    accepted = api.client.post(f"/invitations/{invitation['id']}/accept", headers=owner)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["status"] == "accepted"
+    assert accepted.json()["membership_id"] is not None
+    assert api.client.get(f"/organisations/{w.org_b}", headers=manager).status_code == 200
+    members = api.client.get(f"/clusters/{w.a}/members", headers=manager, params={"on": "2025-02-01"}).json()
+    assert {(m["name"], m["membership_type"]) for m in members["items"]} >= {("Carrières Le Goff", "associe")}
+    assert api.client.post(f"/invitations/{invitation['id']}/decline", headers=owner).status_code == 409
+    audit = api.client.get("/audit", headers=api.headers("admin"), params={"entity": "invitations"}).json()
+    assert [e["action"] for e in audit] == ["update", "create"]
+    assert audit[0]["after"]["status"] == "accepted"
+
+
+def test_invitation_declined_leaves_the_organisation_hidden(api: Api) -> None:
+    w: Any = api.world
+    manager = api.headers("manager")
+    sent = api.client.post(
+        f"/clusters/{w.a}/invitations", headers=manager, json={"siren": siren(2002), "joined": "2025-01-01"}
+    ).json()
+    duplicate = api.client.post(
+        f"/clusters/{w.a}/invitations", headers=manager, json={"siren": siren(2002), "joined": "2025-01-01"}
+    )
+    assert duplicate.status_code == 409
+    # a manager of a cluster the organisation belongs to answers for it too
+    declined = api.client.post(f"/invitations/{sent['id']}/decline", headers=api.headers("manager_other"))
+    assert declined.status_code == 200
+    assert declined.json()["status"] == "declined"
+    assert api.client.get(f"/organisations/{w.org_b}", headers=manager).status_code == 404
+    assert api.client.get("/invitations", headers=manager).json() == {"total": 0, "items": []}
+    every = api.client.get("/invitations", headers=manager, params={"status": "all"}).json()
+    assert [i["status"] for i in every["items"]] == ["declined"]
+    unknown = api.client.post(
+        f"/clusters/{w.a}/invitations", headers=manager, json={"siren": siren(4994), "joined": "2025-01-01"}
+    )
+    assert unknown.status_code == 404
+    assert api.client.get("/invitations", headers=api.headers("public")).status_code == 403
