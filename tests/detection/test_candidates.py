@@ -19,6 +19,7 @@ from grappe.detection.aggregate import aggregate
 from grappe.detection.candidates import (
     CANDIDATE_COLUMNS,
     Candidates,
+    MinimumMass,
     ScoreWeights,
     _hypergeometric_sf,
     detect,
@@ -33,6 +34,9 @@ from grappe.refdata import clusters, territories
 PERMUTATIONS = 199
 LEVEL = "epci"
 TOP = 20
+# The fabric holds 100,000 establishments, 1/150 of France: the tests of the evidence keep
+# every presence; the minimum mass has its own tests (test_ranking.py).
+EVERY_PRESENCE = MinimumMass(0, 0)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +49,8 @@ def found(
     fabric: tuple[Path, list[PlantedCluster]], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Candidates]:
     with isolated_home(tmp_path_factory.mktemp("home")):
-        yield detect(fabric[0], level=LEVEL, permutations=PERMUTATIONS, seed=7)
+        yield detect(fabric[0], level=LEVEL, permutations=PERMUTATIONS, seed=7,
+                     minimum_mass=EVERY_PRESENCE)
 
 
 def test_rows_are_the_presences_with_their_evidence(
@@ -124,11 +129,16 @@ def test_score_is_the_documented_weighted_mean(found: Candidates) -> None:
     ) / w.total
     np.testing.assert_allclose(frame["score"], expected, rtol=1e-12)
     share = frame["size"].fillna(0)
-    mass = frame["establishments"]
+    mass = frame["employer_establishments"]
     np.testing.assert_allclose(frame["score_size"], share / (share + 0.02) * mass / (mass + 5))
-    lq = frame["lq"].to_numpy()
-    spec = np.tanh(np.maximum(np.log(np.where(lq > 0, lq, 1.0)), 0) / math.log(4))
-    np.testing.assert_allclose(frame["score_specialisation"], np.where(np.isfinite(lq), spec, 0))
+    # specialisation on the lower bound of the credible interval of the LQ
+    low = frame["lq_credible_low"].to_numpy()
+    high = frame["lq_credible_high"].to_numpy()
+    defined = np.isfinite(frame["lq"].to_numpy())
+    assert (np.isfinite(low) == defined).all()
+    assert (low[defined] <= high[defined]).all()
+    spec = np.tanh(np.maximum(np.log(np.where(low > 0, low, 1.0)), 0) / math.log(4))
+    np.testing.assert_allclose(frame["score_specialisation"], np.where(np.isfinite(low), spec, 0))
     assert (frame.loc[~frame["significant"], "score_significance"] == 0).all()
     assert (frame.loc[frame["significant"], "score_significance"] > 0).all()
     with pytest.raises(InputError, match=r"ScoreWeights\.size"):
@@ -140,7 +150,8 @@ def test_score_is_the_documented_weighted_mean(found: Candidates) -> None:
 def test_ranking_is_reproducible_with_the_seed(
     found: Candidates, fabric: tuple[Path, list[PlantedCluster]]
 ) -> None:
-    again = detect(fabric[0], level=LEVEL, permutations=PERMUTATIONS, seed=7)
+    again = detect(fabric[0], level=LEVEL, permutations=PERMUTATIONS, seed=7,
+                   minimum_mass=EVERY_PRESENCE)
     pd.testing.assert_frame_equal(again.frame, found.frame)
 
 
@@ -148,9 +159,12 @@ def test_another_seed_moves_only_what_depends_on_the_draws(
     fabric: tuple[Path, list[PlantedCluster]],
 ) -> None:
     # On the EPCI themselves (support="level"): the same code path, a much smaller test.
-    one = detect(fabric[0], level=LEVEL, permutations=PERMUTATIONS, seed=1, support="level")
-    same = detect(fabric[0], level=LEVEL, permutations=PERMUTATIONS, seed=1, support="level")
-    other = detect(fabric[0], level=LEVEL, permutations=PERMUTATIONS, seed=2, support="level")
+    one = detect(fabric[0], level=LEVEL, permutations=PERMUTATIONS, seed=1,
+                 minimum_mass=EVERY_PRESENCE, support="level")
+    same = detect(fabric[0], level=LEVEL, permutations=PERMUTATIONS, seed=1,
+                  minimum_mass=EVERY_PRESENCE, support="level")
+    other = detect(fabric[0], level=LEVEL, permutations=PERMUTATIONS, seed=2,
+                   minimum_mass=EVERY_PRESENCE, support="level")
     assert one.support == "level"
     pd.testing.assert_frame_equal(one.frame, same.frame)
     key = ["territory_code", "sector"]
@@ -228,7 +242,8 @@ def test_sector_group_file_as_sectors(
     ]
     path = tmp_path / "filieres.toml"
     dump(groups, path)
-    found = detect(fabric[0], level=LEVEL, sectors=path, permutations=PERMUTATIONS, seed=1)
+    found = detect(fabric[0], level=LEVEL, sectors=path, permutations=PERMUTATIONS, seed=1,
+                   minimum_mass=EVERY_PRESENCE)
     frame = found.frame
     assert set(frame["sector"]) <= {g.code for g in groups}
     assert set(frame["sector_name"]) <= {g.name for g in groups}
@@ -248,7 +263,7 @@ def test_duckdb_and_spark_give_the_same_candidates(
 
     try:
         on_spark = detect(fabric[0], level=LEVEL, permutations=PERMUTATIONS, seed=7,
-                          engine="spark")
+                          minimum_mass=EVERY_PRESENCE, engine="spark")
     finally:
         stop_spark()
     pd.testing.assert_frame_equal(on_spark.frame, found.frame)
@@ -304,7 +319,8 @@ def test_the_detection_package_exports_the_public_verbs() -> None:
 def test_local_sectors_come_back_on_request_marked_as_such(
     found: Candidates, fabric: tuple[Path, list[PlantedCluster]]
 ) -> None:
-    both = detect(fabric[0], level=LEVEL, permutations=PERMUTATIONS, seed=7, include_local=True)
+    both = detect(fabric[0], level=LEVEL, permutations=PERMUTATIONS, seed=7, include_local=True,
+                  minimum_mass=EVERY_PRESENCE)
     assert both.include_local
     frame = both.frame
     counts = aggregate(fabric[0], LEVEL, "sous-classe")
@@ -327,7 +343,8 @@ def test_local_sectors_come_back_on_request_marked_as_such(
 
 
 def test_cluster_categories_as_sectors(fabric: tuple[Path, list[PlantedCluster]]) -> None:
-    found = detect(fabric[0], level=LEVEL, sectors="clusters", permutations=PERMUTATIONS, seed=1)
+    found = detect(fabric[0], level=LEVEL, sectors="clusters", permutations=PERMUTATIONS, seed=1,
+                   minimum_mass=EVERY_PRESENCE)
     frame = found.frame
     assert found.sector_level == "clusters"
     names = {code: name for code, (name, _) in clusters.members().items()}
@@ -349,12 +366,14 @@ def test_real_bas_rhin_top_is_no_longer_led_by_local_sectors(
 
     store = tmp_path / "store"
     FabricStore.open(store).import_files([real_data / "sirene_bas_rhin_2019_geocoded_latin1.csv"])
-    every = detect(store, level="epci", permutations=99, seed=0, include_local=True).frame
-    # over every sector, local ones (domiciliation addresses of 68.20B in Strasbourg, home
-    # selling, repairs) crowd the top of the real extract
+    every = detect(store, level="epci", permutations=99, seed=0, include_local=True,
+                   minimum_mass=EVERY_PRESENCE).frame
+    # over every sector and every presence, local ones crowd the top of the real extract; the
+    # domiciliation addresses of 68.20B (no employee) no longer lead it (test_ranking.py)
     assert (~every.head(10)["traded"]).sum() >= 3
-    assert "68.20B" in set(every.head(10)["sector"])
-    default = detect(store, level="epci", permutations=99, seed=0).frame
+    assert "68.20B" in set(every["sector"])
+    default = detect(store, level="epci", permutations=99, seed=0,
+                     minimum_mass=EVERY_PRESENCE).frame
     assert default["traded"].all()
     assert "68.20B" not in set(default["sector"])
     assert len(default) == every["traded"].sum()

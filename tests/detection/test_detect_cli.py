@@ -12,6 +12,9 @@ from _candidates_fabric import synthetic_store
 from typer.testing import CliRunner
 
 from grappe.cli import _console, app
+from grappe.detection.aggregate import aggregate
+from grappe.detection.ranking import DEFAULT_MIN_EMPLOYMENT, DEFAULT_MIN_ESTABLISHMENTS
+from grappe.detection.sector_groups import traded_sectors
 from grappe.fabric.synth import PlantedCluster
 from grappe.refdata import territories
 
@@ -67,7 +70,17 @@ def test_writes_every_format_and_a_map(
     assert code == 0, err
     frame = pd.read_csv(out_csv, dtype={"territory_code": str, "sector": str})
     assert frame["rank"].iloc[0] == 1
-    assert len(frame) > 1000
+    # the default minimum mass: exactly the cells with 10 employer establishments and 50 jobs
+    counts = aggregate(fabric[0], "epci", "sous-classe")
+    assert counts.employer_establishments is not None
+    heavy = (counts.employer_establishments >= DEFAULT_MIN_ESTABLISHMENTS).multiply(
+        counts.employment >= DEFAULT_MIN_EMPLOYMENT).tocsc()
+    traded = traded_sectors(counts.sectors.tolist(), None)
+    assert 5 <= len(frame) == heavy[:, traded].sum()
+    assert (frame["employer_establishments"] >= DEFAULT_MIN_ESTABLISHMENTS).all()
+    assert (frame["employment"] >= DEFAULT_MIN_EMPLOYMENT).all()
+    assert frame["basis"].eq("employment").all()
+    assert frame["reasons"].str.contains("établissements employeurs").all()
     assert frame["traded"].all()  # local sectors are left out by default
     assert "candidats écrits" in err
     assert "Carte écrite" in err
@@ -78,6 +91,17 @@ def test_writes_every_format_and_a_map(
     collection = json.loads(out_geojson.read_text(encoding="utf-8"))
     assert collection["type"] == "FeatureCollection"
     assert collection["features"][0]["properties"]["rank"] == 1
+    assert len(collection["features"]) == len(frame)
+    assert min(f["properties"]["employer_establishments"] for f in collection["features"]) >= (
+        DEFAULT_MIN_ESTABLISHMENTS)
+    # a lower minimum, given on the command line, keeps more candidates, none below it
+    code, out, err = run(*common, "--format", "json", "--min-establishments", "3",
+                         "--min-employment", "10")
+    assert code == 0, err
+    lower = pd.DataFrame(json.loads(out))
+    assert len(lower) > len(frame)
+    assert (lower["employer_establishments"] >= 3).all()
+    assert (lower["employment"] >= 10).all()
     # the same seed gives the same file
     first = frame.to_csv(index=False)
     code, _, err = run(*common, "--out", str(out_csv))
@@ -93,7 +117,9 @@ def test_include_local_and_cluster_categories(
 
     common = ("--store", str(fabric[0]), "--level", "departement", "--permutations", "0")
     out = tmp_path / "tout.csv"
-    code, _, err = run(*common, "--include-local", "--out", str(out))
+    # every presence (the fabric is 1/150 of France): local sectors of any size come back
+    code, _, err = run(*common, "--include-local", "--min-establishments", "0",
+                       "--min-employment", "0", "--out", str(out))
     assert code == 0, err
     frame = pd.read_csv(out, dtype={"territory_code": str, "sector": str})
     assert frame["rank"].tolist() == list(range(1, len(frame) + 1))

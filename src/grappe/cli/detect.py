@@ -20,6 +20,7 @@ from grappe.cli._analysis import (
     analysis_input,
 )
 from grappe.cli._console import RichReporter, console, err_console, handle_errors, number
+from grappe.detection.ranking import DEFAULT_MIN_EMPLOYMENT, DEFAULT_MIN_ESTABLISHMENTS
 from grappe.errors import InputError
 
 
@@ -64,6 +65,24 @@ def detect_command(
     seed: Annotated[
         int, typer.Option("--seed", min=0, help="Graine des permutations (même graine, même résultat).")
     ] = 0,
+    min_establishments: Annotated[
+        int,
+        typer.Option(
+            "--min-establishments",
+            min=0,
+            help="Masse minimale : établissements employeurs d'un candidat (établissements "
+            "pour des données sans effectifs).",
+        ),
+    ] = DEFAULT_MIN_ESTABLISHMENTS,
+    min_employment: Annotated[
+        int,
+        typer.Option(
+            "--min-employment",
+            min=0,
+            help="Masse minimale : emplois (estimés) d'un candidat, quand les données ont des "
+            "effectifs.",
+        ),
+    ] = DEFAULT_MIN_EMPLOYMENT,
     include_local: Annotated[
         bool,
         typer.Option(
@@ -79,12 +98,14 @@ def detect_command(
     leur fourchette, part de PME, quotient de localisation, règle « cluster fort » de l'U.S.
     Cluster Mapping, étoiles de l'European Cluster Observatory, test Gi* de point chaud (sur les
     communes, permutations, Benjamini-Hochberg), taux de création ; le score combine taille,
-    spécialisation, significativité et dynamisme. Par défaut, seules les activités exposées
-    (qui vendent hors de leur territoire) sont candidates ; --include-local ajoute les
-    activités présentielles.
+    spécialisation, significativité et dynamisme ; une phrase dit les raisons du classement.
+    Les candidats sous la masse minimale (établissements employeurs, emplois) sont écartés.
+    Par défaut, seules les activités exposées (qui vendent hors de leur territoire) sont
+    candidates ; --include-local ajoute les activités présentielles.
     """
     with handle_errors():
         from grappe.detection.candidates import candidate_format, detect
+        from grappe.detection.ranking import MinimumMass
 
         given = analysis_input(store, level, sectors, engine, at)
         if not 0 < alpha < 1:
@@ -106,6 +127,19 @@ def detect_command(
                 seed=seed,
                 reporter=reporter,
                 include_local=include_local,
+                minimum_mass=MinimumMass(min_establishments, min_employment),
+            )
+        if found.basis == "establishments":
+            err_console.print(
+                "Données sans effectifs : la masse et la spécialisation reposent sur les "
+                "établissements.",
+                highlight=False,
+            )
+        if len(found) == 0:
+            err_console.print(
+                f"Aucun candidat n'atteint la masse minimale (--min-establishments "
+                f"{min_establishments}, --min-employment {min_employment}).",
+                highlight=False,
             )
         if out is not None and fmt is not None:
             found.write(out, fmt)

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from grappe.detection.aggregate import CohortSurvival, active_at, aggregate, cohort_survival
-    from grappe.detection.candidates import Candidates, ScoreWeights, detect
+    from grappe.detection.candidates import Candidates, detect
     from grappe.detection.communities import SectorCommunities, grouping_score, sector_communities
     from grappe.detection.counts import Counts, Dynamics
     from grappe.detection.indicators import Indicators, indicators
     from grappe.detection.maps import candidates_map
+    from grappe.detection.ranking import MinimumMass, ScoreWeights
     from grappe.detection.relatedness import Relatedness, relatedness, relatedness_from_matrix
     from grappe.detection.rules import ClusterRules, RuleThresholds, apply_rules
     from grappe.detection.sector_groups import SectorGroup
@@ -40,9 +41,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "GetisOrd": ("significance", "GetisOrd"),
     "Indicators": ("indicators", "Indicators"),
     "LocalMoran": ("significance", "LocalMoran"),
+    "MinimumMass": ("ranking", "MinimumMass"),
     "Relatedness": ("relatedness", "Relatedness"),
     "RuleThresholds": ("rules", "RuleThresholds"),
-    "ScoreWeights": ("candidates", "ScoreWeights"),
+    "ScoreWeights": ("ranking", "ScoreWeights"),
     "SectorCommunities": ("communities", "SectorCommunities"),
     "SectorGroup": ("sector_groups", "SectorGroup"),
     "SpatialWeights": ("weights", "SpatialWeights"),
@@ -77,6 +79,7 @@ __all__ = [
     "GetisOrd",
     "Indicators",
     "LocalMoran",
+    "MinimumMass",
     "Relatedness",
     "RuleThresholds",
     "ScoreWeights",

@@ -236,9 +236,11 @@ def aggregate(
     ``grappe.refdata.sizes``). Establishments with no size band (NULL or ``NN``: no
     employee information) count as establishments with zero employment, and as SMEs.
     ``sme_establishments`` counts bands whose firm category by headcount is TPE or PME
-    (fewer than 250 staff). Establishments whose commune has no territory at the requested
-    level (e.g. a commune outside every EPCI) are left out of the rows. Each stored row
-    counts: a store holding two snapshots of the same establishments counts them twice.
+    (fewer than 250 staff); ``employer_establishments`` counts bands of at least one
+    employee (every band but ``NN`` and ``00``). Establishments whose commune has no
+    territory at the requested level (e.g. a commune outside every EPCI) are left out of
+    the rows. Each stored row counts: a store holding two snapshots of the same
+    establishments counts them twice.
 
     ``Counts.totals`` holds each territory's whole economy, counted in the same join and
     group-by as the cells: every establishment whose NAF code the level can place, once,
@@ -580,6 +582,7 @@ class _BandRows:
         "central_at": ("a", "central"),
         "high_at": ("a", "high"),
         "sq_at": ("a", "sq"),
+        "employer_at": ("a", "employer"),
         "n_start": ("s", None),
         "n_end": ("e", None),
         "n_created": ("c", None),
@@ -625,7 +628,7 @@ def _establishment_counts(
     assembly = _Assembly.build(tid, sid, columns.columns["whole"] > 0, (n_at > 0) & inside)
 
     def scale(name: str) -> int:
-        return 1 if name.startswith(("n_", "sme_")) else _HUNDREDTHS
+        return 1 if name.startswith(("n_", "sme_", "employer_")) else _HUNDREDTHS
 
     def matrix(name: str) -> sp.csr_array:
         values, weight = columns[name]
@@ -676,6 +679,7 @@ def _establishment_counts(
         employment_high=matrix("high_at"),
         sme_establishments=matrix("sme_at"),
         employment_sq=matrix("sq_at"),
+        employer_establishments=matrix("employer_at"),
         from_establishments=True,
         dynamics=dynamics,
         totals=Totals(
@@ -1058,8 +1062,9 @@ def _finest_needed(sector_name: str, groups: list[SectorGroup] | None) -> str:
 @dataclass(frozen=True)
 class _Bands:
     """Size bands: the engine table ``band -> band_id`` and the values of each band id
-    (``low, central, high, sq`` in hundredths, ``sme``), with one more id,
-    :attr:`unknown_id`, for a code outside the table (values 0, ``sme`` of the unknown band).
+    (``low, central, high, sq`` in hundredths; ``sme``; ``employer``, 1 for a band of at
+    least one employee), with one more id, :attr:`unknown_id`, for a code outside the table
+    (values 0, ``sme`` of the unknown band).
     """
 
     table: pa.Table
@@ -1091,6 +1096,9 @@ class _Bands:
         # Firm category by headcount alone: TPE and PME are the SMEs (< 250 staff).
         sme = [int(sizes.category_of_band(code) in {"TPE", "PME"}) for code in codes]
         values["sme"] = np.asarray([*sme, sme[codes.index(unknown)]], dtype=np.int64)
+        # Employer establishments: a band of at least one employee (not NN, not 00).
+        lows = bands.column("low").to_pylist()
+        values["employer"] = np.asarray([*(int(low >= 1) for low in lows), 0], dtype=np.int64)
         table = pa.table(
             {"band": pa.array(codes, pa.string()), "band_id": pa.array(np.arange(len(codes), dtype=np.int16))}
         )

@@ -14,13 +14,17 @@ The pipeline of :func:`detect` (``grappe detect``)
    the **communes** of France (:func:`grappe.detection.significance.getis_ord`), of the
    surprise of the sector's count in each commune, with conditional permutation inference
    and Benjamini–Hochberg control across the communes of each sector (see *Significance*).
-4. **Score** and **rank** (see :class:`ScoreWeights`).
+4. **Mass, score and rank** (:mod:`grappe.detection.ranking`): the cells below the minimum
+   mass are left out, the location quotient gets its credible interval, the score
+   (:class:`ScoreWeights`) ranks the rest, and each candidate gets its reasons.
 
 Candidates
 ----------
-One row per territory x sector cell with at least one active establishment of the sector
-in the territory (a *presence*), whatever its figures: a cell is never dropped for being
-small, it ranks low. ``significant`` is the Gi* call, and only it (no percentile rule).
+One row per territory x sector cell with active establishments of the sector in the
+territory (a *presence*) reaching the minimum mass (:class:`MinimumMass`: employer
+establishments and employment where the data have employment, establishments otherwise;
+see :mod:`grappe.detection.ranking`). ``significant`` is the Gi* call, and only it (no
+percentile rule).
 
 Significance
 ------------
@@ -95,7 +99,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -116,8 +120,17 @@ from grappe.detection.aggregate import (
     aggregate_levels,
 )
 from grappe.detection.counts import TERRITORY_LEVELS, Counts, EstablishmentCounts
-from grappe.detection.indicators import Measure, indicators, json_default, write_frame
+from grappe.detection.indicators import Measure, _values, indicators, json_default, write_frame
 from grappe.detection.kernels import best_per_group
+from grappe.detection.ranking import (
+    Basis,
+    MinimumMass,
+    ScoreWeights,
+    add_score,
+    lq_credible_interval,
+    reasons,
+    sector_ranks,
+)
 from grappe.detection.rules import RuleThresholds, apply_rules
 from grappe.detection.sector_groups import SectorGroup, traded_sectors
 from grappe.detection.segments import positions
@@ -132,6 +145,7 @@ __all__ = [
     "CANDIDATE_COLUMNS",
     "CANDIDATE_FORMATS",
     "Candidates",
+    "MinimumMass",
     "ScoreWeights",
     "detect",
 ]
@@ -149,8 +163,10 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "sector_level",
     "sector",
     "sector_name",
+    "basis",
     "traded",
     "establishments",
+    "employer_establishments",
     "employment",
     "employment_low",
     "employment_high",
@@ -158,6 +174,8 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "lq",
     "lq_low",
     "lq_high",
+    "lq_credible_low",
+    "lq_credible_high",
     "size",
     "focus",
     "strong",
@@ -174,24 +192,29 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "score_significance",
     "score_dynamism",
     "score",
+    "sector_rank",
+    "sector_candidates",
+    "reasons",
 )
 
+# Columns of the output made by the ranking (grappe.detection.ranking), not the indicators.
+_RANKING_COLUMNS: frozenset[str] = frozenset(
+    ("basis", "employer_establishments", "lq_credible_low", "lq_credible_high")
+)
 # Columns of the output taken from the indicators and the rules: the block from
 # establishments to stars, and the creation rate (codes and names are added at the end, from
 # integer indices).
 _INDICATOR_COLUMNS: tuple[str, ...] = (
-    *CANDIDATE_COLUMNS[CANDIDATE_COLUMNS.index("establishments") : CANDIDATE_COLUMNS.index("hotspot")],
+    *(
+        name
+        for name in CANDIDATE_COLUMNS[
+            CANDIDATE_COLUMNS.index("establishments") : CANDIDATE_COLUMNS.index("hotspot")
+        ]
+        if name not in _RANKING_COLUMNS
+    ),
     "creation_rate",
 )
 
-# Half-saturation share of the sector's national employment for the size component.
-_SIZE_HALF = 0.02
-# Half-saturation number of establishments (critical mass) for the size component.
-_MASS_HALF = 5.0
-# LQ at which the specialisation component reaches tanh(1) = 0.76.
-_LQ_SCALE = 4.0
-# Gi* z-value at which the significance component reaches 1 - 1/e = 0.63.
-_Z_SCALE = 5.0
 # Neighbour sums within this relative distance are ties (as in significance.py).
 _TIE_RTOL = 1e-10
 # Surprise values beyond 10^-300 are capped (the float64 range).
@@ -201,51 +224,6 @@ _ISLAND_K = 1
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class ScoreWeights:
-    """Weights of the four bounded components of the candidate score.
-
-    ``score = (w_size * size + w_spec * specialisation + w_sig * significance
-    + w_dyn * dynamism) / (w_size + w_spec + w_sig + w_dyn)``, in [0, 1], with:
-
-    * ``size = s / (s + 0.02) * m / (m + 5)``: the territory's share ``s`` of the sector's
-      national employment (of its establishments without headcount data), 0.5 at 2 % and
-      0.83 at 10 %, times the critical mass of ``m`` establishments, 0.5 at 5 and 0.83 at
-      25 — one establishment holding a whole small sector is not a cluster;
-    * ``specialisation = tanh(max(ln LQ, 0) / ln 4)``: 0 at LQ <= 1, 0.46 at LQ = 2,
-      0.76 at LQ = 4, 0.96 at LQ = 16;
-    * ``significance = 1 - exp(-max(gi_z, 0) / 5)`` when the cell is significant (Gi* hot
-      spot, Benjamini–Hochberg adjusted p-value <= alpha), else 0;
-    * ``dynamism = r / (r + 1)``, ``r`` the cell's creation rate over its sector's national
-      creation rate (0.5 at the national pace); 0.5 when either rate is undefined.
-
-    Attributes
-    ----------
-    size, specialisation, significance, dynamism : float
-        Non-negative weights, not all zero (defaults 0.25, 0.30, 0.35, 0.10).
-    """
-
-    size: float = 0.25
-    specialisation: float = 0.30
-    significance: float = 0.35
-    dynamism: float = 0.10
-
-    def __post_init__(self) -> None:
-        for item in fields(self):
-            value = getattr(self, item.name)
-            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-                raise InputError(
-                    f"ScoreWeights.{item.name}={value!r}: expected a finite number >= 0"
-                )
-        if self.total <= 0:
-            raise InputError("ScoreWeights: at least one weight must be positive")
-
-    @property
-    def total(self) -> float:
-        """Sum of the weights."""
-        return self.size + self.specialisation + self.significance + self.dynamism
 
 
 @dataclass(frozen=True, eq=False)
@@ -270,6 +248,12 @@ class Candidates:
         Weights of the score.
     date : str
         Snapshot date of the fabric (the end of the dynamics window), ISO.
+    basis : {"employment", "establishments"}
+        What mass and specialisation rest on (:mod:`grappe.detection.ranking`):
+        employer establishments and employment, or establishments alone for data without
+        headcounts.
+    minimum_mass : MinimumMass
+        The smallest candidate kept.
     include_local : bool
         Whether local sectors are among the candidates (``traded`` false on their rows);
         by default only traded sectors are.
@@ -285,6 +269,8 @@ class Candidates:
     alpha: float
     score_weights: ScoreWeights
     date: str
+    basis: Basis = "employment"
+    minimum_mass: MinimumMass = field(default_factory=MinimumMass)
     include_local: bool = False
 
     def __len__(self) -> int:
@@ -364,6 +350,7 @@ def detect(
     weights: ScoreWeights | None = None,
     support: Support = "commune",
     max_permutations: int | None = MAX_PERMUTATIONS,
+    minimum_mass: MinimumMass | None = None,
     include_local: bool = False,
 ) -> Candidates:
     """Find, test, score and rank the potential clusters of a fabric store.
@@ -402,6 +389,9 @@ def detect(
         (more draws, up to this many, only for the cells whose call at ``alpha`` depends on
         them; 199,999 by default). ``None`` (or any value up to ``permutations``) turns the
         refinement off.
+    minimum_mass : MinimumMass, optional
+        The smallest candidate kept (default :class:`MinimumMass`: 10 employer
+        establishments and 50 jobs); ``MinimumMass(0, 0)`` keeps every presence.
     include_local : bool
         Keep the local sectors (activités présentielles: they serve the population where it
         lives) among the candidates, marked ``traded`` false. By default only traded
@@ -440,6 +430,9 @@ def detect(
     score_weights = weights if weights is not None else ScoreWeights()
     if not isinstance(score_weights, ScoreWeights):
         raise InputError(f"weights must be a ScoreWeights, not {type(weights).__name__}")
+    minimum = minimum_mass if minimum_mass is not None else MinimumMass()
+    if not isinstance(minimum, MinimumMass):
+        raise InputError(f"minimum_mass must be a MinimumMass, not {type(minimum_mass).__name__}")
     _require_ze(level)
     # The test needs only the support's establishment counts (for the commune support of a
     # coarser level, nothing else of the communes is assembled).
@@ -462,6 +455,12 @@ def detect(
             rows, cols = rows[present], cols[present]
         frame["traded"] = sector_traded[cols]
         frame["sector_creation_rate"] = _sector_creation_rates(counts)[cols]
+        basis, mass, keep = _mass(frame, counts, rows, cols, minimum)
+        if not keep.all():
+            frame = frame[keep].reset_index(drop=True)
+            rows, cols, mass = rows[keep], cols[keep], mass[keep]
+        _specialisation_interval(frame, mass)
+    from_establishments = counts.from_establishments
     level_territories, level_sectors = counts.territories, counts.sectors
     sector_level = counts.sector_level
     date = counts.dynamics.end if counts.dynamics is not None else ""
@@ -477,13 +476,14 @@ def detect(
         for name, values in lifted.items():
             frame[name] = values
         frame["significant"] = frame["p_adjusted"].to_numpy() <= alpha
-        _score(frame, score_weights)
+        add_score(frame, score_weights, mass)
         territory_names, sector_names = _names(level_territories, level_sectors, level, sectors)
         strings = {
             "territory_level": (np.array([level]), np.zeros(len(frame), dtype=np.int8)),
             "territory_code": (level_territories, rows),
             "territory_name": (territory_names, rows),
             "sector_level": (np.array([sector_level]), np.zeros(len(frame), dtype=np.int8)),
+            "basis": (np.array([basis]), np.zeros(len(frame), dtype=np.int8)),
             "sector": (level_sectors, cols),
             "sector_name": (sector_names, cols),
             # No hot spot (-1): the label after the support territories, "".
@@ -493,6 +493,7 @@ def detect(
         # the test freed, which glibc would otherwise keep (about 0.3 GB of the peak there).
         release_freed_memory()
         frame = _rank(frame, strings)
+        _add_reasons(frame, basis, from_establishments, len(level_sectors))
     return Candidates(
         frame=frame,
         territory_level=level,
@@ -504,6 +505,8 @@ def detect(
         alpha=float(alpha),
         score_weights=score_weights,
         date=date,
+        basis=basis,
+        minimum_mass=minimum,
         include_local=include_local,
     )
 
@@ -879,33 +882,45 @@ def _sector_creation_rates(counts: Counts) -> FloatArray:
     return rate
 
 
-def _score(frame: pd.DataFrame, w: ScoreWeights) -> None:
-    """Add the four bounded components and the score (see :class:`ScoreWeights`)."""
-    size = frame["size"].to_numpy(dtype=np.float64)
-    size = np.where(np.isfinite(size), size, 0.0)
-    mass = frame["establishments"].to_numpy(dtype=np.float64)
-    size_c = size / (size + _SIZE_HALF) * mass / (mass + _MASS_HALF)
-    lq = frame["lq"].to_numpy(dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_lq = np.where(np.isfinite(lq) & (lq > 0), np.log(np.where(lq > 0, lq, 1.0)), 0.0)
-    spec_c = np.tanh(np.maximum(log_lq, 0.0) / math.log(_LQ_SCALE))
-    z = np.nan_to_num(frame["gi_z"].to_numpy(dtype=np.float64), nan=0.0, posinf=1e6)
-    sig_c = np.where(
-        frame["significant"].to_numpy(), 1.0 - np.exp(-np.maximum(z, 0.0) / _Z_SCALE), 0.0
+def _mass(
+    frame: pd.DataFrame, counts: Counts, rows: IntArray, cols: IntArray, minimum: MinimumMass
+) -> tuple[Basis, FloatArray, npt.NDArray[np.bool_]]:
+    """The basis, the mass of each cell (its employer establishments, or its establishments
+    without headcounts) and the cells reaching ``minimum``; adds ``employer_establishments``
+    (NaN without headcounts)."""
+    establishments = frame["establishments"].to_numpy(dtype=np.float64)
+    if not counts.employment.nnz:
+        frame["employer_establishments"] = np.nan
+        basis: Basis = "establishments"
+        mass = establishments
+    else:
+        basis = "employment"
+        # URSSAF's and generic tables' establishments with headcounts are employers already.
+        employer = counts.employer_establishments
+        mass = establishments if employer is None else _values(employer, rows, cols)
+        frame["employer_establishments"] = mass
+    return basis, mass, minimum.keeps(mass, frame["employment"].to_numpy(), basis)
+
+
+def _specialisation_interval(frame: pd.DataFrame, mass: FloatArray) -> None:
+    """Add the credible interval of the location quotient, resting on the cell's mass."""
+    low, high = lq_credible_interval(frame["lq"].to_numpy(dtype=np.float64), mass)
+    frame["lq_credible_low"] = low
+    frame["lq_credible_high"] = high
+
+
+def _add_reasons(
+    frame: pd.DataFrame, basis: Basis, from_establishments: bool, n_sectors: int
+) -> None:
+    """Add the rank within the sector, the candidates of the sector and the reasons, to
+    candidates ordered best first."""
+    codes, _ = pd.factorize(frame["sector"])
+    rank, count = sector_ranks(codes, max(n_sectors, int(codes.max(initial=-1)) + 1))
+    frame["sector_rank"] = rank
+    frame["sector_candidates"] = count
+    frame["reasons"] = pd.Series(
+        reasons(frame, basis, from_establishments), dtype=pd.StringDtype(na_value=np.nan)
     )
-    rate = frame["creation_rate"].to_numpy(dtype=np.float64)
-    national = frame["sector_creation_rate"].to_numpy(dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = rate / national
-    defined = np.isfinite(ratio) & (ratio >= 0)
-    dyn_c = np.where(defined, ratio / (np.where(defined, ratio, 0.0) + 1.0), 0.5)
-    frame["score_size"] = size_c
-    frame["score_specialisation"] = spec_c
-    frame["score_significance"] = sig_c
-    frame["score_dynamism"] = dyn_c
-    frame["score"] = (
-        w.size * size_c + w.specialisation * spec_c + w.significance * sig_c + w.dynamism * dyn_c
-    ) / w.total
 
 
 def _names(
@@ -934,7 +949,7 @@ def _groups_of(sectors: SectorSpec) -> list[SectorGroup] | None:
 def _rank(
     frame: pd.DataFrame, strings: dict[str, tuple[np.ndarray, npt.NDArray[np.integer]]]
 ) -> pd.DataFrame:
-    """Order by score (ties: significant first, more establishments, then codes) and rank.
+    """Order by score (ties: significant first, larger mass, then codes) and rank.
 
     The frame comes in (territory code, sector) order (the indicators' cells, row-major on
     sorted codes), and lexsort is stable: the row position breaks the last ties as the codes
@@ -942,9 +957,12 @@ def _rank(
     the columns are gathered by Arrow in the final order (millions of rows at commune level,
     where building Python strings would cost seconds).
     """
+    # Ties: the larger mass first (employer establishments; establishments without them).
+    employers = frame["employer_establishments"].to_numpy()
+    mass = np.where(np.isnan(employers), frame["establishments"].to_numpy(), employers)
     order = np.lexsort(
         (
-            -frame["establishments"].to_numpy(),
+            -mass,
             ~frame["significant"].to_numpy(),
             -frame["score"].to_numpy(),
         )
@@ -963,7 +981,10 @@ def _rank(
     columns["strong"] = columns["strong"].astype(bool)
     columns["significant"] = columns["significant"].astype(bool)
     columns["traded"] = columns["traded"].astype(bool)
-    return pd.DataFrame({name: columns[name] for name in CANDIDATE_COLUMNS}, copy=False)
+    # The columns that depend on the order (rank within the sector, reasons) come after.
+    return pd.DataFrame(
+        {name: columns[name] for name in CANDIDATE_COLUMNS if name in columns}, copy=False
+    )
 
 
 def _geojson_text(frame: pd.DataFrame, level: str) -> str:

@@ -42,6 +42,11 @@ class Counts:
         Sum over establishments of the squared central employment: the plant Herfindahl of a
         sector is ``employment_sq[:, j].sum() / employment[:, j].sum() ** 2``. Zero for
         aggregated tables, where plant sizes are unknown.
+    employer_establishments : csr_array, optional
+        Establishments with at least one employee by their size band (every band but
+        ``NN`` and ``00``), counted from establishment rows. ``None`` from aggregated tables:
+        URSSAF's establishments are employer establishments already, and a generic table
+        does not say.
     from_establishments : bool
         True when counted from establishment rows, False from aggregated tables.
     dynamics : Dynamics, optional
@@ -70,6 +75,7 @@ class Counts:
     from_establishments: bool = True
     dynamics: Dynamics | None = field(default=None)
     totals: Totals | None = field(default=None)
+    employer_establishments: sp.csr_array | None = field(default=None)
 
     def __post_init__(self) -> None:
         shape = (len(self.territories), len(self.sectors))
@@ -80,9 +86,10 @@ class Counts:
             "employment_high",
             "sme_establishments",
             "employment_sq",
+            "employer_establishments",
         ):
             matrix = getattr(self, name)
-            if matrix.shape != shape:
+            if matrix is not None and matrix.shape != shape:
                 raise InputError(f"Counts.{name} has shape {matrix.shape}, expected {shape}")
         if shape[0] == 0 or shape[1] == 0:
             raise InputError(
