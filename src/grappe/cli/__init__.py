@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from grappe.cli import demo, detect, detection, fabric, refdata, serve
+from grappe.cli import _frame, demo, detect, detection, fabric, refdata, serve
 from grappe.cli._console import handle_errors
 from grappe.errors import EngineError
 
@@ -12,9 +12,12 @@ from grappe.errors import EngineError
 # demo` first, must run on the plain `pip install grappe`.
 SERVER_EXTRA = frozenset({"sqlalchemy", "alembic", "psycopg"})
 
+_frame.install()
+
 app = typer.Typer(
     name="grappe",
     help="grappe : la plateforme ouverte des clusters d'entreprises français.",
+    epilog="Exemple : grappe demo, puis grappe detect --help",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -29,6 +32,7 @@ except ModuleNotFoundError as exc:
 
     @app.command(
         "registry",
+        epilog="Exemple : pip install 'grappe[server]', puis grappe registry list",
         context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     )
     def registry_unavailable() -> None:

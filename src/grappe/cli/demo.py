@@ -31,7 +31,7 @@ INVALID_RATE = 0.001
 def register(app: typer.Typer) -> None:
     """Add the ``demo`` command to the main app."""
 
-    @app.command("demo")
+    @app.command("demo", epilog="Exemple : grappe demo --establishments 200000 --seed 7")
     def demo(
         folder: Annotated[
             Path | None,

@@ -25,7 +25,10 @@ from grappe.errors import InputError
 
 def register(app: typer.Typer) -> None:
     """Add the ``detect`` command to the main app."""
-    app.command("detect")(detect_command)
+    app.command(
+        "detect",
+        epilog="Exemple : grappe detect --store magasin --level ze --format csv --out candidats.csv",
+    )(detect_command)
 
 
 def detect_command(

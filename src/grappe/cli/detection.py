@@ -32,7 +32,11 @@ from grappe.errors import InputError
 
 def register(app: typer.Typer) -> None:
     """Add the commands of this module to the main app."""
-    app.command("indicators")(indicators_command)
+    app.command(
+        "indicators",
+        epilog="Exemple : grappe indicators --store magasin --level departement --sectors division "
+        "--out indicateurs.csv",
+    )(indicators_command)
 
 
 def indicators_command(

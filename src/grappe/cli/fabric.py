@@ -14,12 +14,13 @@ from grappe.fabric.store import FabricStore, ImportReport, StoreInfo
 
 app = typer.Typer(
     help="Tissu productif : import de fichiers d'établissements et d'effectifs, état du magasin.",
+    epilog="Exemple : grappe fabric import StockEtablissement.csv --format sirene --store magasin",
     no_args_is_help=True,
 )
 
 StoreOption = Annotated[
     Path | None,
-    typer.Option("--store", help="Dossier du magasin (défaut : GRAPPE_HOME/store)."),
+    typer.Option("--store", help="Dossier du magasin (ex. : magasin ; défaut : GRAPPE_HOME/store)."),
 ]
 
 
@@ -41,9 +42,16 @@ def _summary(reports: list[ImportReport]) -> Table:
     return table
 
 
-@app.command("import")
+@app.command(
+    "import",
+    epilog="Exemple : grappe fabric import StockEtablissement.csv --format sirene --store magasin",
+)
 def import_(
-    paths: Annotated[list[Path], typer.Argument(help="Fichiers CSV ou Parquet à importer.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(metavar="FICHIERS", help="Fichiers CSV ou Parquet à importer (ex. : "
+                       "StockEtablissement.csv)."),
+    ],
     format: Annotated[
         str | None,
         typer.Option("--format", help="Format des fichiers : sirene, urssaf ou table "
@@ -51,7 +59,8 @@ def import_(
     ] = None,
     store: StoreOption = None,
     delimiter: Annotated[
-        str | None, typer.Option("--delimiter", help="Séparateur CSV (détecté par défaut).")
+        str | None,
+        typer.Option("--delimiter", help="Séparateur CSV, par ex. ';' (détecté par défaut)."),
     ] = None,
     encoding: Annotated[
         str | None,
@@ -111,7 +120,7 @@ def _info_text(info: StoreInfo) -> None:
         console.print("Quarantaine vide.")
 
 
-@app.command("info")
+@app.command("info", epilog="Exemple : grappe fabric info --store magasin --format json")
 def info(
     store: StoreOption = None,
     format: Annotated[
@@ -131,18 +140,22 @@ def info(
             _info_text(result)
 
 
-@app.command("synth")
+@app.command(
+    "synth",
+    epilog="Exemple : grappe fabric synth --establishments 100000 --seed 1 --invalid-rate 0.01 "
+    "--out synthetique.csv",
+)
 def synth(
-    out: Annotated[Path, typer.Option("--out", help="Fichier à écrire : .csv ou .parquet.")],
+    out: Annotated[Path, typer.Option("--out", help="Fichier à écrire : .csv ou .parquet (ex. : synthetique.csv).")],
     establishments: Annotated[
         int, typer.Option("--establishments", help="Nombre d'établissements.")
     ] = 100_000,
-    seed: Annotated[int, typer.Option("--seed", help="Graine aléatoire.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Graine aléatoire (même graine, même fichier).")] = 0,
     region: Annotated[
-        str | None, typer.Option("--region", help="Code COG d'une région (toute la France sinon).")
+        str | None, typer.Option("--region", help="Code COG d'une région, ex. 84 (toute la France sinon).")
     ] = None,
     invalid_rate: Annotated[
-        float, typer.Option("--invalid-rate", help="Part de lignes invalides (0 à 1).")
+        float, typer.Option("--invalid-rate", help="Part de lignes invalides, de 0 à 1 (ex. : 0.01).")
     ] = 0.0,
     strength: Annotated[
         float, typer.Option("--strength", help="Force des clusters plantés (0 : aucun).")
