@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -21,6 +20,9 @@ from grappe.cli._analysis import (
 )
 from grappe.cli._console import RichReporter, console, err_console, handle_errors, number
 from grappe.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def register(app: typer.Typer) -> None:

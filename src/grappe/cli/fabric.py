@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from grappe.cli._console import RichReporter, console, handle_errors, number
-from grappe.fabric.store import FabricStore, ImportReport, StoreInfo
+
+if TYPE_CHECKING:
+    from grappe.fabric.store import ImportReport, StoreInfo
 
 app = typer.Typer(
     help="Tissu productif : import de fichiers d'établissements et d'effectifs, état du magasin.",
@@ -69,6 +71,8 @@ def import_(
 ) -> None:
     """Importer des fichiers SIRENE, URSSAF ou des tables agrégées dans le magasin."""
     with handle_errors():
+        from grappe.fabric.store import FabricStore
+
         fabric = FabricStore.open(store)
         with RichReporter() as reporter:
             reports = fabric.import_files(paths, format=format, delimiter=delimiter,
@@ -133,6 +137,8 @@ def info(
             from grappe.errors import InputError
 
             raise InputError(f"--format {format!r} inconnu ; valeurs possibles : text, json")
+        from grappe.fabric.store import FabricStore
+
         result = FabricStore.open(store).info()
         if format == "json":
             typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))

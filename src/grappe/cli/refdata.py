@@ -6,12 +6,10 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import pyarrow.compute as pc
 import typer
 from rich.table import Table
 
 from grappe.cli._console import RichReporter, console, handle_errors, number
-from grappe.refdata import clusters, naf, provenance, territories
 
 app = typer.Typer(
     help="Données de référence : NAF rév. 2, territoires, zones d'emploi.",
@@ -33,6 +31,8 @@ def import_ze(
     ],
 ) -> None:
     """Importer la composition communale des zones d'emploi 2020 (table INSEE)."""
+    from grappe.refdata import territories
+
     with handle_errors(), RichReporter() as reporter:
         result = territories.import_ze(file, reporter=reporter)
     console.print(
@@ -56,6 +56,10 @@ def import_ze(
 
 
 def _info() -> dict[str, Any]:
+    import pyarrow.compute as pc
+
+    from grappe.refdata import clusters, naf, provenance, territories
+
     table = naf.table()
     levels = {lvl: int(pc.sum(pc.equal(table["level"], lvl)).as_py()) for lvl in naf.LEVELS}
     counts = {
@@ -136,6 +140,10 @@ def naf_code(
     ],
 ) -> None:
     """Afficher un code NAF : niveau, libellé et codes parents."""
+    import pyarrow.compute as pc
+
+    from grappe.refdata import clusters, naf
+
     with handle_errors():
         canonical = naf.normalize(code)
         chain = [canonical]

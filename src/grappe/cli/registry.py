@@ -15,39 +15,82 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, TypeVar
+from importlib import import_module
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from pydantic import BaseModel, ValidationError
 from rich.table import Table
-from sqlalchemy.exc import StatementError
-from sqlalchemy.orm import Session
 
+from grappe.cli._analysis import choice
 from grappe.cli._console import console
 from grappe.errors import InputError
-from grappe.registry import (
-    accounts,
-    bounds,
-    fees,
-    figures,
-    invitations,
-    members_io,
-    migrate,
-    open_registry,
-    prospects,
-    service,
-)
-from grappe.registry.models import InvitationStatus, Role
-from grappe.registry.policy import Actor
-from grappe.registry.schemas import (
-    ClusterCreate,
-    FeeScheduleIn,
-    InvitationCreate,
-    InvitationOut,
-    PaymentIn,
-    UserCreate,
-)
-from grappe.storage.sql import get_engine
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+    from sqlalchemy.orm import Session
+
+    from grappe.registry import (
+        accounts,
+        bounds,
+        fees,
+        figures,
+        invitations,
+        members_io,
+        migrate,
+        open_registry,
+        prospects,
+        service,
+    )
+    from grappe.registry.models import InvitationStatus
+    from grappe.registry.policy import Actor
+    from grappe.registry.schemas import (
+        ClusterCreate,
+        FeeScheduleIn,
+        InvitationCreate,
+        InvitationOut,
+        PaymentIn,
+        UserCreate,
+    )
+    from grappe.storage.sql import get_engine
+else:
+
+    class _Lazy:
+        """A module, or one of its attributes, imported on first use.
+
+        SQLAlchemy and pydantic take most of the start-up time: `--help` must not load them
+        (CONTRACTS: every `--help` within 3x a bare Typer app).
+        """
+
+        def __init__(self, module: str, attribute: str | None = None) -> None:
+            self._module, self._attribute = module, attribute
+
+        def _target(self) -> Any:
+            module = import_module(self._module)
+            return module if self._attribute is None else getattr(module, self._attribute)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._target(), name)
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            return self._target()(*args, **kwargs)
+
+    accounts, bounds, fees, figures, invitations, members_io, migrate, prospects, service = (
+        _Lazy(f"grappe.registry.{name}")
+        for name in ("accounts", "bounds", "fees", "figures", "invitations", "members_io",
+                     "migrate", "prospects", "service")
+    )
+    open_registry = _Lazy("grappe.registry", "open_registry")
+    get_engine = _Lazy("grappe.storage.sql", "get_engine")
+    InvitationStatus = _Lazy("grappe.registry.models", "InvitationStatus")
+    ClusterCreate, FeeScheduleIn, InvitationCreate, PaymentIn, UserCreate = (
+        _Lazy("grappe.registry.schemas", name)
+        for name in ("ClusterCreate", "FeeScheduleIn", "InvitationCreate", "PaymentIn",
+                     "UserCreate")
+    )
+
+#: The values of ``grappe.registry.models.Role`` (tests/test_cli_help.py checks they agree):
+#: written here so that the help does not load the registry's models.
+ROLES = ("admin", "funder", "manager", "member", "public")
 
 app = typer.Typer(
     help="Registre des structures d'animation : adhérents, cotisations, annuaire, prospects.",
@@ -61,7 +104,7 @@ ClusterArgument = Annotated[
 ]
 
 _state: dict[str, str | None] = {"as": None}
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 
 @app.callback()
@@ -91,7 +134,11 @@ def _unit() -> Iterator[tuple[Session, Actor]]:
             actor = accounts.actor_for(session, _state["as"])
             session.info["actor"] = actor
             yield session, actor
-    except (StatementError, OverflowError) as exc:
+    except Exception as exc:
+        from sqlalchemy.exc import StatementError
+
+        if not isinstance(exc, (StatementError, OverflowError)):
+            raise
         refusal = bounds.database_refusal(exc)
         if refusal is None:
             raise
@@ -108,6 +155,8 @@ def _problems(exc: ValidationError) -> str:
 
 def _build(model: type[M], **values: object) -> M:
     """Validate command-line values into a schema; errors become one readable InputError."""
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(values)
     except ValidationError as exc:
@@ -325,6 +374,8 @@ def fee_schedule(
     ],
 ) -> None:
     """Fixer le barème des cotisations d'une année depuis un fichier JSON."""
+    from pydantic import ValidationError
+
     try:
         data = FeeScheduleIn.model_validate_json(file.read_text(encoding="utf-8"))
     except ValidationError as exc:
@@ -662,8 +713,7 @@ def user_add(
     ],
     # The choices go in the help, not in the type column, where Rich would cut them mid-word.
     role: Annotated[
-        Role,
-        typer.Option("--role", metavar="RÔLE", help=f"Rôle : {', '.join(r.value for r in Role)}."),
+        str, typer.Option("--role", metavar="RÔLE", help=f"Rôle : {', '.join(ROLES)}.")
     ],
     funder: Annotated[
         str | None,
@@ -686,6 +736,7 @@ def user_add(
     ] = False,
 ) -> None:
     """Créer un utilisateur (administrateur), avec un jeton d'API si demandé."""
+    choice("--role", role, ROLES)
     with _unit() as (session, actor):
         user = accounts.create_user(
             session,

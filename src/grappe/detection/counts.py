@@ -10,8 +10,9 @@ import scipy.sparse as sp
 
 from grappe.errors import InputError
 
-TERRITORY_LEVELS = ("commune", "epci", "ze", "departement", "region")
-SECTOR_LEVELS = ("section", "division", "groupe", "classe", "sous-classe")
+from grappe.detection.levels import SECTOR_LEVELS, TERRITORY_LEVELS
+
+__all__ = ["SECTOR_LEVELS", "TERRITORY_LEVELS"]
 
 FloatVector = npt.NDArray[np.float64]
 
