@@ -181,15 +181,10 @@ def _french_type(label: str | None) -> str | None:
     return re.sub(r"<\s*>|\s+>", ">", _TYPE_WORD.sub(lambda m: TYPE_NAMES[m.group(1)], label))
 
 
-_installed = False
-
-
 def install() -> None:
     """Put Typer's frame in French for every command (idempotent)."""
-    global _installed
-    if _installed:
+    if typer.rich_utils.rich_format_error is _render_error:
         return
-    _installed = True
     for name, value in RICH_CONSTANTS.items():
         setattr(typer.rich_utils, name, value)
     for placeholder in (
@@ -198,7 +193,7 @@ def install() -> None:
     ):
         for name, parameter in inspect.signature(placeholder).parameters.items():
             parameter.default.help = COMPLETION_HELP[name]
-    typer.rich_utils.rich_format_error = _render_error
+    typer.rich_utils.rich_format_error = _render_error  # type: ignore[assignment]
     typer.rich_utils.rich_abort_error = _render_abort
     typer.rich_utils.OptionHighlighter.highlights = [
         h.replace("Usage: ", USAGE_PREFIX) for h in typer.rich_utils.OptionHighlighter.highlights

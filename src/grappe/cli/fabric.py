@@ -152,7 +152,9 @@ def info(
     "--out synthetique.csv",
 )
 def synth(
-    out: Annotated[Path, typer.Option("--out", help="Fichier à écrire : .csv ou .parquet (ex. : synthetique.csv).")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Fichier à écrire : .csv ou .parquet (ex. : synthetique.csv).")
+    ],
     establishments: Annotated[
         int, typer.Option("--establishments", help="Nombre d'établissements.")
     ] = 100_000,

@@ -14,8 +14,8 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from pathlib import Path
 from importlib import import_module
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -615,11 +615,16 @@ def invite_command(
         str | None,
         typer.Option("--joined", help="Date d'adhésion proposée (AAAA-MM-JJ ; défaut : aujourd'hui)."),
     ] = None,
-    left: Annotated[str | None, typer.Option("--left", help="Date de départ (AAAA-MM-JJ).")] = None,
+    left: Annotated[
+        str | None, typer.Option("--left", help="Date de départ, AAAA-MM-JJ (ex. : 2026-12-31).")
+    ] = None,
     membership_type: Annotated[
         str, typer.Option("--membership-type", help="Type d'adhésion (ex. : adherent).")
     ] = "adherent",
-    siret: Annotated[str | None, typer.Option("--siret", help="SIRET de l'établissement adhérent (ex. : 55210055400013).")] = None,
+    siret: Annotated[
+        str | None,
+        typer.Option("--siret", help="SIRET de l'établissement adhérent (ex. : 55210055400013)."),
+    ] = None,
 ) -> None:
     """Inviter une organisation déjà inscrite ; elle devient adhérente quand elle accepte."""
     with _unit() as (session, actor):

@@ -14,8 +14,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("serve", epilog="Exemple : grappe serve --host 0.0.0.0 --port 8000")
     def serve(
-        host: Annotated[str, typer.Option("--host", help="Adresse d'écoute (ex. : 0.0.0.0).")] = "127.0.0.1",
-        port: Annotated[int, typer.Option("--port", help="Port d'écoute (ex. : 8080).", min=1, max=65535)] = 8000,
+        host: Annotated[
+            str, typer.Option("--host", help="Adresse d'écoute (ex. : 0.0.0.0).")
+        ] = "127.0.0.1",
+        port: Annotated[
+            int, typer.Option("--port", help="Port d'écoute (ex. : 8080).", min=1, max=65535)
+        ] = 8000,
         workers: Annotated[
             int,
             typer.Option(
