@@ -354,7 +354,7 @@ def test_cli_uses_the_same_date_rule(monkeypatch: pytest.MonkeyPatch, fresh: Dat
     result = CliRunner().invoke(cli_app, ["registry", "pay", "1", "10", "--date", "9999-12-31"])
     assert isinstance(result.exception, InputError)
     assert bounds.PAST.problem(dt.date(9999, 12, 31)) in str(result.exception)  # type: ignore[operator]
-    result = CliRunner().invoke(cli_app, ["registry", "create", "X", "--creation", "1700"])
+    result = CliRunner().invoke(cli_app, ["registry", "create", "X", "--founded", "1700"])
     assert isinstance(result.exception, InputError)
     assert "année hors limites : 1700, attendue de 1800 à" in str(result.exception)
 

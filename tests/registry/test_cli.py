@@ -22,7 +22,7 @@ def run(*args: str) -> tuple[int, str]:
 def test_registry_commands_end_to_end(tmp_path: Path) -> None:
     assert run("registry", "migrate")[0] == 0
     code, out = run(
-        "registry", "create", "Mécanique Rhône", "--sigle", "MECA", "--commune", "69123", "--naf", "25.62A"
+        "registry", "create", "Mécanique Rhône", "--acronym", "MECA", "--commune", "69123", "--naf", "25.62A"
     )
     assert code == 0, out
     assert "Structure créée" in out
@@ -48,16 +48,16 @@ def test_registry_commands_end_to_end(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert run("registry", "fee-schedule", "MECA", str(schedule))[0] == 0
-    code, out = run("registry", "fee-calls", "MECA", "2024", "--emettre")
+    code, out = run("registry", "fee-calls", "MECA", "2024", "--issue")
     assert code == 0, out
     assert "1 appel(s) émis (90.00 €)" in out
     code, out = run("registry", "pay", "1", "40", "--date", "2024-03-01")
     assert "payé 40.00 / 90.00" in out
-    code, out = run("registry", "dunning", "MECA", "--au", "2099-01-01")
+    code, out = run("registry", "dunning", "MECA", "--at", "2099-01-01")
     assert "Alpha" in out
     code, out = run("registry", "directory", "--region", "84")
     assert "Mécanique" in out
-    code, out = run("registry", "figures", "MECA", "--json")
+    code, out = run("registry", "figures", "MECA", "--format", "json")
     assert json.loads(out)["members"] == 1
     code, out = run("registry", "show", "MECA")
     assert "Adhérents : 1" in out
@@ -65,9 +65,10 @@ def test_registry_commands_end_to_end(tmp_path: Path) -> None:
 
 def test_acting_user_and_errors_in_french(tmp_path: Path) -> None:
     assert run("registry", "create", "A", "--commune", "69123")[0] == 0
-    code, out = run("registry", "user-add", "m@a.fr", "--role", "manager", "--structure", "1", "--jeton")
+    code, out = run("registry", "user-add", "m@a.fr", "--role", "manager", "--cluster", "1", "--token")
     assert code == 0, out
-    token = out.split("une seule fois) : ")[1].split()[0]
+    token = out.splitlines()[-1]  # CONTRACTS: the token alone on the last line of stdout
+    assert token.startswith("grp_"), out
     code, out = run("registry", "--as", token, "list")
     assert code == 0, out
     denied = runner.invoke(app, ["registry", "--as", "public", "create", "B"])
@@ -82,12 +83,12 @@ def test_acting_user_and_errors_in_french(tmp_path: Path) -> None:
 
 def test_invite_and_accept_from_the_command_line(tmp_path: Path) -> None:
     """Cluster B invites A's member by SIREN; A's member user accepts; errors stay French."""
-    assert run("registry", "create", "Alpha", "--sigle", "ALP", "--commune", "69123")[0] == 0
-    assert run("registry", "create", "Bêta", "--sigle", "BET", "--commune", "35238")[0] == 0
+    assert run("registry", "create", "Alpha", "--acronym", "ALP", "--commune", "69123")[0] == 0
+    assert run("registry", "create", "Bêta", "--acronym", "BET", "--commune", "35238")[0] == 0
     members = tmp_path / "m.csv"
     members.write_text(f"siren;nom;date_adhesion\n{siren(21)};Gamma;2024-01-02\n", encoding="utf-8")
     assert run("registry", "import", "ALP", str(members))[0] == 0
-    assert run("registry", "user-add", "m@bet.fr", "--role", "manager", "--structure", "2")[0] == 0
+    assert run("registry", "user-add", "m@bet.fr", "--role", "manager", "--cluster", "2")[0] == 0
     assert run("registry", "user-add", "u@gamma.fr", "--role", "member", "--organisation", "1")[0] == 0
     code, out = run(
         "registry", "--as", "m@bet.fr", "invite", "BET", siren(21), "--joined", "2025-01-01"

@@ -2,33 +2,47 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+
 import typer
 
-from grappe.cli import demo, detect, detection, fabric, refdata, serve
+from grappe.cli import _frame, demo, detect, detection, fabric, refdata, serve
 from grappe.cli._console import handle_errors
 from grappe.errors import EngineError
 
 # The registry needs the server extra (SQLAlchemy, Alembic); the analysis commands, `grappe
-# demo` first, must run on the plain `pip install grappe`.
-SERVER_EXTRA = frozenset({"sqlalchemy", "alembic", "psycopg"})
+# demo` first, must run on the plain `pip install grappe`. Looked up, not imported: the
+# registry loads them on first use, so that `--help` stays light.
+SERVER_EXTRA = ("sqlalchemy", "alembic")
+
+
+def _missing_module(names: tuple[str, ...]) -> str | None:
+    """The first of ``names`` that cannot be imported, or ``None``."""
+    for name in names:
+        try:
+            if find_spec(name) is None:
+                return name
+        except ModuleNotFoundError:
+            return name
+    return None
+
+_frame.install()
 
 app = typer.Typer(
     name="grappe",
     help="grappe : la plateforme ouverte des clusters d'entreprises français.",
+    epilog="Exemple : grappe demo, puis grappe detect --help",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
 app.add_typer(refdata.app, name="refdata")
 app.add_typer(fabric.app, name="fabric")
-try:
-    from grappe.cli import registry
-except ModuleNotFoundError as exc:
-    if (exc.name or "").split(".")[0] not in SERVER_EXTRA:
-        raise
-    _missing = exc.name
+_missing = _missing_module(SERVER_EXTRA)
+if _missing is not None:
 
     @app.command(
         "registry",
+        epilog="Exemple : pip install 'grappe[server]', puis grappe registry list",
         context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     )
     def registry_unavailable() -> None:
@@ -39,6 +53,8 @@ except ModuleNotFoundError as exc:
                 "pip install 'grappe[server]'"
             )
 else:
+    from grappe.cli import registry
+
     app.add_typer(registry.app, name="registry")
 detection.register(app)
 detect.register(app)

@@ -9,10 +9,8 @@ from typing import Annotated
 
 import typer
 
-from grappe.config import get_settings
-from grappe.detection.counts import SECTOR_LEVELS, TERRITORY_LEVELS
+from grappe.detection.levels import CLUSTER_LEVEL, SECTOR_LEVELS, TERRITORY_LEVELS
 from grappe.errors import InputError
-from grappe.refdata.clusters import LEVEL as CLUSTER_LEVEL
 
 #: Values of ``--sectors`` other than a sector-group file.
 SECTOR_CHOICES = (*SECTOR_LEVELS, CLUSTER_LEVEL)
@@ -71,6 +69,8 @@ def analysis_input(
             date = dt.date.fromisoformat(at)
         except ValueError as exc:
             raise InputError(f"--at {at!r} : date invalide, attendu AAAA-MM-JJ") from exc
+    from grappe.config import get_settings
+
     store_dir = store if store is not None else get_settings().store_dir
     if not store_dir.is_dir():
         raise InputError(

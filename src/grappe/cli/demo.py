@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
 from rich.table import Table
 
 from grappe.cli._console import RichReporter, console, handle_errors, number
-from grappe.config import get_settings
-from grappe.detection.aggregate import aggregate
-from grappe.fabric.store import FabricStore, ImportReport
-from grappe.fabric.synth import SynthReport, write_synthetic
-from grappe.progress import Reporter
-from grappe.refdata import naf, territories
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from grappe.fabric.store import FabricStore, ImportReport
+    from grappe.fabric.synth import SynthReport
+    from grappe.progress import Reporter
 
 DEFAULT_ESTABLISHMENTS = 1_000_000
 """Rows of the demo file: about a minute from generation to summary on a 2-core machine."""
@@ -31,7 +31,7 @@ INVALID_RATE = 0.001
 def register(app: typer.Typer) -> None:
     """Add the ``demo`` command to the main app."""
 
-    @app.command("demo")
+    @app.command("demo", epilog="Exemple : grappe demo --establishments 200000 --seed 7")
     def demo(
         folder: Annotated[
             Path | None,
@@ -49,6 +49,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Démonstration : tissu productif synthétique de toute la France, importé et résumé."""
         with handle_errors():
+            from grappe.config import get_settings
+
             folder = folder if folder is not None else get_settings().home / "demo"
             with RichReporter() as reporter:
                 synth, imports, store = _generate_and_import(folder, establishments, seed, reporter)
@@ -66,6 +68,9 @@ def _generate_and_import(
     File and store are named after the size and the seed, so that running the demo again
     with the same arguments regenerates the same bytes and the import is a no-op.
     """
+    from grappe.fabric.store import FabricStore
+    from grappe.fabric.synth import write_synthetic
+
     name = f"sirene_synthetique_{establishments}_{seed}"
     synth = write_synthetic(folder / f"{name}.csv", establishments, seed,
                             invalid_rate=INVALID_RATE, reporter=reporter)
@@ -103,6 +108,11 @@ def _print_imports(imports: list[ImportReport]) -> None:
 
 def _summary(store: FabricStore) -> None:
     """Print the fabric of the store: région x section, estimated employment, quarantine."""
+    import numpy as np
+
+    from grappe.detection.aggregate import aggregate
+    from grappe.refdata import naf, territories
+
     counts = aggregate(store, "region", "section")
     region_names = territories.names("region")
     section_labels = dict(
@@ -167,6 +177,7 @@ def _top_candidates(store: FabricStore, seed: int) -> None:
     """Print the 20 best potential clusters: EPCI (zones d'emploi when imported) x sous-classe."""
     from grappe.cli.detect import print_top
     from grappe.detection.candidates import detect
+    from grappe.refdata import territories
 
     level = "ze" if territories.ze_imported() else "epci"
     with RichReporter() as reporter:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -23,10 +22,16 @@ from grappe.cli._console import RichReporter, console, err_console, handle_error
 from grappe.detection.ranking import DEFAULT_MIN_EMPLOYMENT, DEFAULT_MIN_ESTABLISHMENTS
 from grappe.errors import InputError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``detect`` command to the main app."""
-    app.command("detect")(detect_command)
+    app.command(
+        "detect",
+        epilog="Exemple : grappe detect --store magasin --level ze --format csv --out candidats.csv",
+    )(detect_command)
 
 
 def detect_command(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -18,21 +18,19 @@ from grappe.cli._analysis import (
     choice,
 )
 from grappe.cli._console import RichReporter, err_console, handle_errors
-from grappe.detection.indicators import (
-    MEASURES,
-    TABLES,
-    Measure,
-    Table,
-    indicators,
-    output_format,
-    write_frame,
-)
 from grappe.errors import InputError
+
+if TYPE_CHECKING:
+    from grappe.detection.indicators import Measure, Table
 
 
 def register(app: typer.Typer) -> None:
     """Add the commands of this module to the main app."""
-    app.command("indicators")(indicators_command)
+    app.command(
+        "indicators",
+        epilog="Exemple : grappe indicators --store magasin --level departement --sectors division "
+        "--out indicateurs.csv",
+    )(indicators_command)
 
 
 def indicators_command(
@@ -74,6 +72,14 @@ def indicators_command(
     « cluster fort » de l'U.S. Cluster Mapping et les étoiles de l'European Cluster Observatory.
     """
     with handle_errors():
+        from grappe.detection.indicators import (
+            MEASURES,
+            TABLES,
+            indicators,
+            output_format,
+            write_frame,
+        )
+
         given = analysis_input(store, level, sectors, engine, at)
         choice("--measure", measure, MEASURES)
         choice("--table", table, TABLES)
@@ -90,11 +96,11 @@ def indicators_command(
                 reporter=reporter,
             )
             with reporter.step("Calcul des indicateurs"):
-                result = indicators(counts, measure=cast(Measure, measure))
+                result = indicators(counts, measure=cast("Measure", measure))
                 if table == "cells":
                     frame = apply_rules(result).to_frame()
                 else:
-                    frame = result.frame(cast(Table, table))
+                    frame = result.frame(cast("Table", table))
         if out is None:
             write_frame(frame, sys.stdout, fmt)
         else:

@@ -5,22 +5,25 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from grappe.cli._console import RichReporter, console, handle_errors, number, print_error
-from grappe.fabric.store import FabricStore, ImportReport, StoreInfo
+
+if TYPE_CHECKING:
+    from grappe.fabric.store import ImportReport, StoreInfo
 
 app = typer.Typer(
     help="Tissu productif : import de fichiers d'établissements et d'effectifs, état du magasin.",
+    epilog="Exemple : grappe fabric import StockEtablissement.csv --format sirene --store magasin",
     no_args_is_help=True,
 )
 
 StoreOption = Annotated[
     Path | None,
-    typer.Option("--store", help="Dossier du magasin (défaut : GRAPPE_HOME/store)."),
+    typer.Option("--store", help="Dossier du magasin (ex. : magasin ; défaut : GRAPPE_HOME/store)."),
 ]
 
 
@@ -45,9 +48,16 @@ def _summary(reports: list[ImportReport]) -> Table:
     return table
 
 
-@app.command("import")
+@app.command(
+    "import",
+    epilog="Exemple : grappe fabric import StockEtablissement.csv --format sirene --store magasin",
+)
 def import_(
-    paths: Annotated[list[Path], typer.Argument(help="Fichiers CSV ou Parquet à importer.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(metavar="FICHIERS", help="Fichiers CSV ou Parquet à importer (ex. : "
+                       "StockEtablissement.csv)."),
+    ],
     format: Annotated[
         str | None,
         typer.Option("--format", help="Format des fichiers : sirene, urssaf ou table "
@@ -55,7 +65,8 @@ def import_(
     ] = None,
     store: StoreOption = None,
     delimiter: Annotated[
-        str | None, typer.Option("--delimiter", help="Séparateur CSV (détecté par défaut).")
+        str | None,
+        typer.Option("--delimiter", help="Séparateur CSV, par ex. ';' (détecté par défaut)."),
     ] = None,
     encoding: Annotated[
         str | None,
@@ -70,6 +81,8 @@ def import_(
     fichier a été refusé.
     """
     with handle_errors():
+        from grappe.fabric.store import FabricStore
+
         fabric = FabricStore.open(store)
         with RichReporter() as reporter:
             reports = fabric.import_files(paths, format=format, delimiter=delimiter,
@@ -128,7 +141,7 @@ def _info_text(info: StoreInfo) -> None:
         console.print("Quarantaine vide.")
 
 
-@app.command("info")
+@app.command("info", epilog="Exemple : grappe fabric info --store magasin --format json")
 def info(
     store: StoreOption = None,
     format: Annotated[
@@ -141,6 +154,8 @@ def info(
             from grappe.errors import InputError
 
             raise InputError(f"--format {format!r} inconnu ; valeurs possibles : text, json")
+        from grappe.fabric.store import FabricStore
+
         result = FabricStore.open(store).info()
         if format == "json":
             typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -148,18 +163,24 @@ def info(
             _info_text(result)
 
 
-@app.command("synth")
+@app.command(
+    "synth",
+    epilog="Exemple : grappe fabric synth --establishments 100000 --seed 1 --invalid-rate 0.01 "
+    "--out synthetique.csv",
+)
 def synth(
-    out: Annotated[Path, typer.Option("--out", help="Fichier à écrire : .csv ou .parquet.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Fichier à écrire : .csv ou .parquet (ex. : synthetique.csv).")
+    ],
     establishments: Annotated[
         int, typer.Option("--establishments", help="Nombre d'établissements.")
     ] = 100_000,
-    seed: Annotated[int, typer.Option("--seed", help="Graine aléatoire.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Graine aléatoire (même graine, même fichier).")] = 0,
     region: Annotated[
-        str | None, typer.Option("--region", help="Code COG d'une région (toute la France sinon).")
+        str | None, typer.Option("--region", help="Code COG d'une région, ex. 84 (toute la France sinon).")
     ] = None,
     invalid_rate: Annotated[
-        float, typer.Option("--invalid-rate", help="Part de lignes invalides (0 à 1).")
+        float, typer.Option("--invalid-rate", help="Part de lignes invalides, de 0 à 1 (ex. : 0.01).")
     ] = 0.0,
     strength: Annotated[
         float, typer.Option("--strength", help="Force des clusters plantés (0 : aucun).")

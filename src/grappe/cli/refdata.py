@@ -6,26 +6,33 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import pyarrow.compute as pc
 import typer
 from rich.table import Table
 
 from grappe.cli._console import RichReporter, console, handle_errors, number
-from grappe.refdata import clusters, naf, provenance, territories
 
 app = typer.Typer(
     help="Données de référence : NAF rév. 2, territoires, zones d'emploi.",
+    epilog="Exemple : grappe refdata naf 25.62A",
     no_args_is_help=True,
 )
 
 
 
 
-@app.command("import-ze")
+@app.command(
+    "import-ze", epilog="Exemple : grappe refdata import-ze table-appartenance-geo-communes.xlsx"
+)
 def import_ze(
-    file: Annotated[Path, typer.Argument(help="Table INSEE des zones d'emploi 2020 (.xlsx).")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FICHIER", help="Table INSEE des zones d'emploi 2020, .xlsx (ex. : "
+                       "table-appartenance-geo-communes.xlsx)."),
+    ],
 ) -> None:
     """Importer la composition communale des zones d'emploi 2020 (table INSEE)."""
+    from grappe.refdata import territories
+
     with handle_errors(), RichReporter() as reporter:
         result = territories.import_ze(file, reporter=reporter)
     console.print(
@@ -49,6 +56,10 @@ def import_ze(
 
 
 def _info() -> dict[str, Any]:
+    import pyarrow.compute as pc
+
+    from grappe.refdata import clusters, naf, provenance, territories
+
     table = naf.table()
     levels = {lvl: int(pc.sum(pc.equal(table["level"], lvl)).as_py()) for lvl in naf.LEVELS}
     counts = {
@@ -72,9 +83,9 @@ def _info() -> dict[str, Any]:
     return {"counts": counts, "zones_emploi": ze, "provenance": provenance()}
 
 
-@app.command("info")
+@app.command("info", epilog="Exemple : grappe refdata info --format json")
 def info(
-    output: Annotated[str, typer.Option("--format", help="text ou json.")] = "text",
+    output: Annotated[str, typer.Option("--format", help="Présentation : text ou json.")] = "text",
 ) -> None:
     """Afficher les données de référence embarquées, leur provenance et l'état des ZE."""
     with handle_errors():
@@ -122,11 +133,17 @@ def info(
                       "(`grappe refdata import-ze FICHIER.xlsx`).")
 
 
-@app.command("naf")
+@app.command("naf", epilog="Exemple : grappe refdata naf 2562A")
 def naf_code(
-    code: Annotated[str, typer.Argument(help="Code NAF de tout niveau : 25.62A, 2562A, 25, C...")],
+    code: Annotated[
+        str, typer.Argument(metavar="CODE", help="Code NAF de tout niveau (ex. : 25.62A, 2562A, 25, C).")
+    ],
 ) -> None:
     """Afficher un code NAF : niveau, libellé et codes parents."""
+    import pyarrow.compute as pc
+
+    from grappe.refdata import clusters, naf
+
     with handle_errors():
         canonical = naf.normalize(code)
         chain = [canonical]

@@ -14,49 +14,98 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from importlib import import_module
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from pydantic import BaseModel, ValidationError
 from rich.table import Table
-from sqlalchemy.exc import StatementError
-from sqlalchemy.orm import Session
 
+from grappe.cli._analysis import choice
 from grappe.cli._console import console
 from grappe.errors import InputError
-from grappe.registry import (
-    accounts,
-    bounds,
-    fees,
-    figures,
-    invitations,
-    members_io,
-    migrate,
-    open_registry,
-    prospects,
-    service,
-    signin,
-)
-from grappe.registry.models import InvitationStatus, Role
-from grappe.registry.policy import Actor
-from grappe.registry.schemas import (
-    ClusterCreate,
-    FeeScheduleIn,
-    InvitationCreate,
-    InvitationOut,
-    PaymentIn,
-    UserCreate,
-)
-from grappe.storage.sql import get_engine
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+    from sqlalchemy.orm import Session
+
+    from grappe.registry import (
+        accounts,
+        bounds,
+        fees,
+        figures,
+        invitations,
+        members_io,
+        migrate,
+        open_registry,
+        prospects,
+        service,
+        signin,
+    )
+    from grappe.registry.models import InvitationStatus
+    from grappe.registry.policy import Actor
+    from grappe.registry.schemas import (
+        ClusterCreate,
+        FeeScheduleIn,
+        InvitationCreate,
+        InvitationOut,
+        PaymentIn,
+        UserCreate,
+    )
+    from grappe.storage.sql import get_engine
+else:
+
+    class _Lazy:
+        """A module, or one of its attributes, imported on first use.
+
+        SQLAlchemy and pydantic take most of the start-up time: `--help` must not load them
+        (CONTRACTS: every `--help` within 3x a bare Typer app).
+        """
+
+        def __init__(self, module: str, attribute: str | None = None) -> None:
+            self._module, self._attribute = module, attribute
+
+        def _target(self) -> Any:
+            module = import_module(self._module)
+            return module if self._attribute is None else getattr(module, self._attribute)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._target(), name)
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            return self._target()(*args, **kwargs)
+
+    accounts, bounds, fees, figures, invitations, members_io, migrate, prospects, service, signin = (
+        _Lazy(f"grappe.registry.{name}")
+        for name in ("accounts", "bounds", "fees", "figures", "invitations", "members_io",
+                     "migrate", "prospects", "service", "signin")
+    )
+    open_registry = _Lazy("grappe.registry", "open_registry")
+    get_engine = _Lazy("grappe.storage.sql", "get_engine")
+    InvitationStatus = _Lazy("grappe.registry.models", "InvitationStatus")
+    ClusterCreate, FeeScheduleIn, InvitationCreate, PaymentIn, UserCreate = (
+        _Lazy("grappe.registry.schemas", name)
+        for name in ("ClusterCreate", "FeeScheduleIn", "InvitationCreate", "PaymentIn",
+                     "UserCreate")
+    )
+
+#: The values of ``grappe.registry.models.Role`` (tests/test_cli_help.py checks they agree):
+#: written here so that the help does not load the registry's models.
+ROLES = ("admin", "funder", "manager", "member", "public")
 
 app = typer.Typer(
     help="Registre des structures d'animation : adhérents, cotisations, annuaire, prospects.",
+    epilog="Exemple : grappe registry --as chargee@meca.fr list",
     no_args_is_help=True,
 )
 
+ClusterArgument = Annotated[
+    str,
+    typer.Argument(metavar="STRUCTURE", help="N°, sigle ou nom de la structure (ex. : MECA)."),
+]
+
 _state: dict[str, str | None] = {"as": None}
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 
 @app.callback()
@@ -65,8 +114,8 @@ def _options(
         str | None,
         typer.Option(
             "--as",
-            help="Agir en tant que : jeton d'API (grp_...) ou e-mail d'un utilisateur "
-            "(défaut : administrateur local).",
+            help="Agir en tant que : jeton d'API (grp_…) ou e-mail d'un utilisateur "
+            "(ex. : chargee@meca.fr ; défaut : administrateur local).",
         ),
     ] = None,
 ) -> None:
@@ -87,7 +136,11 @@ def _unit(*, write: bool = True) -> Iterator[tuple[Session, Actor]]:
             actor = accounts.actor_for(session, _state["as"])
             session.info["actor"] = actor
             yield session, actor
-    except (StatementError, OverflowError) as exc:
+    except Exception as exc:
+        from sqlalchemy.exc import StatementError
+
+        if not isinstance(exc, (StatementError, OverflowError)):
+            raise
         refusal = bounds.database_refusal(exc)
         if refusal is None:
             raise
@@ -104,6 +157,8 @@ def _problems(exc: ValidationError) -> str:
 
 def _build(model: type[M], **values: object) -> M:
     """Validate command-line values into a schema; errors become one readable InputError."""
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(values)
     except ValidationError as exc:
@@ -119,7 +174,7 @@ def _table(title: str, columns: list[str], rows: list[list[object]]) -> None:
     console.print(table)
 
 
-@app.command("migrate")
+@app.command("migrate", epilog="Exemple : grappe registry migrate")
 def migrate_command() -> None:
     """Mettre la base du registre au dernier schéma."""
     engine = get_engine()
@@ -128,23 +183,57 @@ def migrate_command() -> None:
     console.print(f"Base du registre : révision {before or 'vide'} → {after}")
 
 
-@app.command("create")
+@app.command(
+    "create",
+    epilog="Exemple : grappe registry create \"Mécanique Rhône\" --acronym MECA --commune 69123 "
+    "--naf 25.62A",
+)
 def create(
-    name: Annotated[str, typer.Argument(help="Nom de la structure.")],
-    acronym: Annotated[str | None, typer.Option("--sigle", help="Sigle.")] = None,
-    communes: Annotated[list[str] | None, typer.Option("--commune", help="Code COG.")] = None,
-    epcis: Annotated[list[str] | None, typer.Option("--epci", help="SIREN de l'EPCI.")] = None,
-    departements: Annotated[list[str] | None, typer.Option("--departement")] = None,
-    regions: Annotated[list[str] | None, typer.Option("--region")] = None,
-    naf: Annotated[list[str] | None, typer.Option("--naf", help="Code NAF (tout niveau).")] = None,
+    name: Annotated[
+        str, typer.Argument(metavar="NOM", help="Nom de la structure (ex. : \"Mécanique Rhône\").")
+    ],
+    acronym: Annotated[
+        str | None, typer.Option("--acronym", help="Sigle (ex. : MECA).")
+    ] = None,
+    communes: Annotated[
+        list[str] | None,
+        typer.Option("--commune", help="Code COG d'une commune du territoire (ex. : 69123) ; "
+                     "répétable."),
+    ] = None,
+    epcis: Annotated[
+        list[str] | None,
+        typer.Option("--epci", help="SIREN d'un EPCI du territoire (ex. : 200046977) ; répétable."),
+    ] = None,
+    departements: Annotated[
+        list[str] | None,
+        typer.Option("--department", help="Code d'un département du territoire (ex. : 69) ; "
+                     "répétable."),
+    ] = None,
+    regions: Annotated[
+        list[str] | None,
+        typer.Option("--region", help="Code COG d'une région du territoire (ex. : 84) ; répétable."),
+    ] = None,
+    naf: Annotated[
+        list[str] | None,
+        typer.Option("--naf", help="Code NAF de tout niveau (ex. : 25.62A ou 25) ; répétable."),
+    ] = None,
     sector_group: Annotated[
         str | None,
-        typer.Option("--filiere", help="Filière FICHIER.toml:CODE (ses codes NAF sont repris)."),
+        typer.Option("--sector-group", help="Filière FICHIER.toml:CODE, dont les codes NAF sont "
+                     "repris (ex. : filieres.toml:meca)."),
     ] = None,
-    legal_form: Annotated[str | None, typer.Option("--forme-juridique")] = None,
-    founded: Annotated[int | None, typer.Option("--creation", help="Année de création.")] = None,
-    website: Annotated[str | None, typer.Option("--site")] = None,
-    description: Annotated[str | None, typer.Option("--description")] = None,
+    legal_form: Annotated[
+        str | None, typer.Option("--legal-form", help="Forme juridique (ex. : association).")
+    ] = None,
+    founded: Annotated[
+        int | None, typer.Option("--founded", help="Année de création (ex. : 2006).")
+    ] = None,
+    website: Annotated[
+        str | None, typer.Option("--website", help="Site web (ex. : https://meca.example.fr).")
+    ] = None,
+    description: Annotated[
+        str | None, typer.Option("--description", help="Présentation en quelques phrases.")
+    ] = None,
 ) -> None:
     """Créer une structure d'animation (administrateur)."""
     territories = [
@@ -164,7 +253,7 @@ def create(
 
         file, _, code = sector_group.rpartition(":")
         if not file or not code:
-            raise InputError(f"--filiere {sector_group!r} : attendu FICHIER.toml:CODE")
+            raise InputError(f"--sector-group {sector_group!r} : attendu FICHIER.toml:CODE")
         groups = {g.code: g for g in load(Path(file))}
         if code not in groups:
             raise InputError(f"{file}: filière {code!r} absente ({', '.join(groups)})")
@@ -190,7 +279,7 @@ def create(
     console.print(f"Structure créée : n° {out.id} {out.name}")
 
 
-@app.command("list")
+@app.command("list", epilog="Exemple : grappe registry list")
 def list_command() -> None:
     """Lister les structures visibles par l'utilisateur."""
     with _unit(write=False) as (session, actor):
@@ -202,8 +291,8 @@ def list_command() -> None:
     )
 
 
-@app.command("show")
-def show(cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")]) -> None:
+@app.command("show", epilog="Exemple : grappe registry show MECA")
+def show(cluster: ClusterArgument) -> None:
     """Afficher la fiche d'une structure."""
     with _unit(write=False) as (session, actor):
         out = service.get_cluster(session, actor, service.resolve_cluster(session, cluster))
@@ -215,11 +304,20 @@ def show(cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")]) -> 
         console.print(f"Label : {label.kind.value} {label.name or ''} ({label.start} → {label.end or '…'})")
 
 
-@app.command("import")
+@app.command(
+    "import", epilog="Exemple : grappe registry import MECA adherents.xlsx --strict"
+)
 def import_command(
-    cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")],
-    file: Annotated[Path, typer.Argument(help="Fichier CSV ou XLSX.")],
-    strict: Annotated[bool, typer.Option("--strict", help="Tout ou rien.")] = False,
+    cluster: ClusterArgument,
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FICHIER", help="Adhérents en CSV ou XLSX (ex. : adherents.xlsx)."),
+    ],
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Tout ou rien : une seule ligne rejetée et rien n'est écrit "
+                     "(statut de sortie 2)."),
+    ] = False,
 ) -> None:
     """Importer des adhérents (SIRET ou SIREN, nom, nature, date d'adhésion, type)."""
     with _unit() as (session, actor):
@@ -240,11 +338,19 @@ def import_command(
         raise typer.Exit(2)
 
 
-@app.command("export")
+@app.command(
+    "export", epilog="Exemple : grappe registry export MECA adherents.xlsx --current"
+)
 def export_command(
-    cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")],
-    file: Annotated[Path, typer.Argument(help="Fichier .csv ou .xlsx à écrire.")],
-    current: Annotated[bool, typer.Option("--actuels", help="Adhérents actuels seulement.")] = False,
+    cluster: ClusterArgument,
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FICHIER", help="Fichier .csv ou .xlsx à écrire (ex. : "
+                       "adherents.xlsx)."),
+    ],
+    current: Annotated[
+        bool, typer.Option("--current", help="Adhérents actuels seulement (sans les anciens).")
+    ] = False,
 ) -> None:
     """Exporter les adhérents en CSV ou XLSX."""
     with _unit(write=False) as (session, actor):
@@ -258,12 +364,20 @@ def export_command(
     console.print(f"{n} adhésions écrites dans {file}")
 
 
-@app.command("fee-schedule")
+@app.command(
+    "fee-schedule", epilog="Exemple : grappe registry fee-schedule MECA bareme-2025.json"
+)
 def fee_schedule(
-    cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")],
-    file: Annotated[Path, typer.Argument(help="Barème JSON (year, cap_eur, due_days, rules).")],
+    cluster: ClusterArgument,
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FICHIER", help="Barème JSON : year, cap_eur, due_days, rules "
+                       "(ex. : bareme-2025.json)."),
+    ],
 ) -> None:
     """Fixer le barème des cotisations d'une année depuis un fichier JSON."""
+    from pydantic import ValidationError
+
     try:
         data = FeeScheduleIn.model_validate_json(file.read_text(encoding="utf-8"))
     except ValidationError as exc:
@@ -275,13 +389,17 @@ def fee_schedule(
     console.print(f"Barème {out.year} enregistré : {len(out.rules)} règle(s)")
 
 
-@app.command("fee-calls")
+@app.command("fee-calls", epilog="Exemple : grappe registry fee-calls MECA 2025 --issue")
 def fee_calls(
-    cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")],
-    year: Annotated[int, typer.Argument(help="Année.")],
-    issue: Annotated[bool, typer.Option("--emettre", help="Émettre les appels manquants.")] = False,
+    cluster: ClusterArgument,
+    year: Annotated[
+        int, typer.Argument(metavar="ANNÉE", help="Année des cotisations (ex. : 2025).")
+    ],
+    issue: Annotated[
+        bool, typer.Option("--issue", help="Émettre d'abord les appels manquants de l'année.")
+    ] = False,
 ) -> None:
-    """Lister (et émettre avec --emettre) les appels de cotisation d'une année."""
+    """Lister (et émettre avec --issue) les appels de cotisation d'une année."""
     with _unit(write=issue) as (session, actor):
         cid = service.resolve_cluster(session, cluster)
         if issue:
@@ -295,13 +413,26 @@ def fee_calls(
     )
 
 
-@app.command("pay")
+@app.command(
+    "pay", epilog="Exemple : grappe registry pay 12 450,50 --date 2025-03-01 --method virement"
+)
 def pay(
-    fee_call: Annotated[int, typer.Argument(help="N° de l'appel de cotisation.")],
-    amount: Annotated[str, typer.Argument(help="Montant en euros.")],
-    on: Annotated[str | None, typer.Option("--date", help="Date du paiement (AAAA-MM-JJ).")] = None,
-    method: Annotated[str | None, typer.Option("--moyen")] = None,
-    reference: Annotated[str | None, typer.Option("--reference")] = None,
+    fee_call: Annotated[
+        int, typer.Argument(metavar="APPEL", help="N° de l'appel de cotisation (ex. : 12).")
+    ],
+    amount: Annotated[
+        str, typer.Argument(metavar="MONTANT", help="Montant payé en euros (ex. : 450,50).")
+    ],
+    on: Annotated[
+        str | None,
+        typer.Option("--date", help="Date du paiement, AAAA-MM-JJ (défaut : aujourd'hui)."),
+    ] = None,
+    method: Annotated[
+        str | None, typer.Option("--method", help="Moyen de paiement (ex. : virement, chèque).")
+    ] = None,
+    reference: Annotated[
+        str | None, typer.Option("--reference", help="Référence du paiement (ex. : VIR-2025-031).")
+    ] = None,
 ) -> None:
     """Enregistrer un paiement."""
     try:
@@ -321,16 +452,19 @@ def pay(
     console.print(f"Appel {out.id} : payé {out.paid_eur} / {out.amount_eur} € — {out.status.value}")
 
 
-@app.command("dunning")
+@app.command("dunning", epilog="Exemple : grappe registry dunning MECA --at 2025-06-30")
 def dunning(
-    cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")],
-    on: Annotated[str | None, typer.Option("--au", help="Date (AAAA-MM-JJ).")] = None,
+    cluster: ClusterArgument,
+    on: Annotated[
+        str | None,
+        typer.Option("--at", help="Date de la relance, AAAA-MM-JJ (défaut : aujourd'hui)."),
+    ] = None,
 ) -> None:
     """Liste des relances : cotisations échues et impayées."""
     try:
         day = dt.date.fromisoformat(on) if on else None
     except ValueError as exc:
-        raise InputError(f"--au {on!r} : date AAAA-MM-JJ attendue") from exc
+        raise InputError(f"--at {on!r} : date AAAA-MM-JJ attendue") from exc
     with _unit(write=False) as (session, actor):
         lines = fees.dunning_list(session, actor, service.resolve_cluster(session, cluster), on=day)
     _table(
@@ -351,16 +485,24 @@ def dunning(
     )
 
 
-@app.command("directory")
+@app.command(
+    "directory", epilog="Exemple : grappe registry directory --region 84 --naf 25.62A --size moyen"
+)
 def directory(
     label: Annotated[
-        str | None, typer.Option("--label", help="pole, grappe, regional, none ou nom du label.")
+        str | None,
+        typer.Option("--label", help="Label : pole, grappe, regional, none ou le nom d'un label "
+                     "(ex. : pole)."),
     ] = None,
-    region: Annotated[str | None, typer.Option("--region", help="Code région.")] = None,
-    sector: Annotated[str | None, typer.Option("--secteur", help="Code NAF.")] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="Code COG de la région (ex. : 84).")
+    ] = None,
+    sector: Annotated[
+        str | None, typer.Option("--naf", help="Code NAF d'un secteur suivi (ex. : 25.62A).")
+    ] = None,
     size: Annotated[
         str | None,
-        typer.Option("--taille", help="petit (< 50 adhérents), moyen (50-199), grand (200 et plus)."),
+        typer.Option("--size", help="petit (< 50 adhérents), moyen (50-199), grand (200 et plus)."),
     ] = None,
 ) -> None:
     """Annuaire public des structures."""
@@ -378,15 +520,19 @@ def directory(
     )
 
 
-@app.command("figures")
+@app.command("figures", epilog="Exemple : grappe registry figures MECA --format json")
 def figures_command(
-    cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")],
-    json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+    cluster: ClusterArgument,
+    output: Annotated[
+        str, typer.Option("--format", help="Présentation : text ou json.")
+    ] = "text",
 ) -> None:
     """Chiffres clés d'une structure."""
+    if output not in ("text", "json"):
+        raise InputError(f"--format {output!r} inconnu ; valeurs possibles : text, json")
     with _unit(write=False) as (session, actor):
         key = figures.key_figures(session, actor, service.resolve_cluster(session, cluster))
-    if json_output:
+    if output == "json":
         console.print_json(key.model_dump_json())
         return
     console.print(f"Adhérents au {key.on} : {key.members}")
@@ -417,12 +563,24 @@ def figures_command(
     )
 
 
-@app.command("prospects")
+@app.command(
+    "prospects", epilog="Exemple : grappe registry prospects MECA --top 200 --out prospects.xlsx"
+)
 def prospects_command(
-    cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom.")],
-    out: Annotated[Path | None, typer.Option("--out", help="Fichier .csv ou .xlsx.")] = None,
-    store: Annotated[Path | None, typer.Option("--store", help="Magasin du tissu.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="Garder les N meilleurs.")] = None,
+    cluster: ClusterArgument,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Fichier .csv ou .xlsx à écrire (sinon : les 50 premiers à "
+                     "l'écran ; ex. : prospects.xlsx)."),
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", help="Dossier du magasin du tissu productif (défaut : "
+                     "GRAPPE_HOME/store)."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--top", help="Garder les N mieux classés (ex. : 200).")
+    ] = None,
 ) -> None:
     """Établissements du territoire et des secteurs de la structure, non adhérents, classés."""
     with _unit(write=False) as (session, actor):
@@ -441,19 +599,34 @@ def prospects_command(
     )
 
 
-@app.command("invite")
+@app.command(
+    "invite", epilog="Exemple : grappe registry invite MECA 552100554 --joined 2025-01-01"
+)
 def invite_command(
-    cluster: Annotated[str, typer.Argument(help="N°, sigle ou nom de la structure qui invite.")],
-    siren: Annotated[str, typer.Argument(help="SIREN de l'organisation invitée (déjà inscrite).")],
+    cluster: Annotated[
+        str,
+        typer.Argument(metavar="STRUCTURE", help="N°, sigle ou nom de la structure qui invite "
+                       "(ex. : MECA)."),
+    ],
+    siren: Annotated[
+        str,
+        typer.Argument(metavar="SIREN", help="SIREN de l'organisation invitée, déjà inscrite "
+                       "(ex. : 552100554)."),
+    ],
     joined: Annotated[
         str | None,
         typer.Option("--joined", help="Date d'adhésion proposée (AAAA-MM-JJ ; défaut : aujourd'hui)."),
     ] = None,
-    left: Annotated[str | None, typer.Option("--left", help="Date de départ (AAAA-MM-JJ).")] = None,
+    left: Annotated[
+        str | None, typer.Option("--left", help="Date de départ, AAAA-MM-JJ (ex. : 2026-12-31).")
+    ] = None,
     membership_type: Annotated[
-        str, typer.Option("--membership-type", help="Type d'adhésion.")
+        str, typer.Option("--membership-type", help="Type d'adhésion (ex. : adherent).")
     ] = "adherent",
-    siret: Annotated[str | None, typer.Option("--siret", help="Établissement adhérent.")] = None,
+    siret: Annotated[
+        str | None,
+        typer.Option("--siret", help="SIRET de l'établissement adhérent (ex. : 55210055400013)."),
+    ] = None,
 ) -> None:
     """Inviter une organisation déjà inscrite ; elle devient adhérente quand elle accepte."""
     with _unit() as (session, actor):
@@ -477,14 +650,23 @@ def _invitation_row(i: InvitationOut) -> list[object]:
     return [i.id, i.cluster, i.siren, i.organisation or "—", i.joined, i.status.value]
 
 
-@app.command("invitations")
+@app.command(
+    "invitations", epilog="Exemple : grappe registry invitations --cluster MECA --all"
+)
 def invitations_command(
     cluster: Annotated[
-        str | None, typer.Option("--cluster", help="N°, sigle ou nom d'une structure.")
+        str | None,
+        typer.Option("--cluster", help="N°, sigle ou nom d'une structure (ex. : MECA)."),
     ] = None,
-    organisation: Annotated[int | None, typer.Option("--organisation", help="N° d'organisation.")] = None,
-    every: Annotated[bool, typer.Option("--all", help="Aussi celles déjà acceptées ou refusées.")] = False,
-    limit: Annotated[int, typer.Option("--limit")] = 100,
+    organisation: Annotated[
+        int | None, typer.Option("--organisation", help="N° d'une organisation (ex. : 7).")
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Aussi celles déjà acceptées ou refusées.")
+    ] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Nombre d'invitations affichées au plus.")
+    ] = 100,
 ) -> None:
     """Invitations envoyées par vos structures ou reçues par vos organisations."""
     with _unit() as (session, actor):
@@ -503,9 +685,11 @@ def invitations_command(
     )
 
 
-@app.command("accept")
+@app.command("accept", epilog="Exemple : grappe registry --as u@gamma.fr accept 1")
 def accept_command(
-    invitation: Annotated[int, typer.Argument(help="N° de l'invitation.")],
+    invitation: Annotated[
+        int, typer.Argument(metavar="INVITATION", help="N° de l'invitation (ex. : 1).")
+    ],
 ) -> None:
     """Accepter une invitation (pour l'organisation invitée) : l'adhésion est ouverte."""
     with _unit() as (session, actor):
@@ -513,9 +697,11 @@ def accept_command(
     console.print(f"Invitation n° {out.id} acceptée : adhésion n° {out.membership_id} à {out.cluster}")
 
 
-@app.command("decline")
+@app.command("decline", epilog="Exemple : grappe registry --as u@gamma.fr decline 1")
 def decline_command(
-    invitation: Annotated[int, typer.Argument(help="N° de l'invitation.")],
+    invitation: Annotated[
+        int, typer.Argument(metavar="INVITATION", help="N° de l'invitation (ex. : 1).")
+    ],
 ) -> None:
     """Refuser une invitation (pour l'organisation invitée)."""
     with _unit() as (session, actor):
@@ -523,16 +709,41 @@ def decline_command(
     console.print(f"Invitation n° {out.id} refusée")
 
 
-@app.command("user-add")
+@app.command(
+    "user-add",
+    epilog="Exemple : grappe registry user-add chargee@meca.fr --role manager --cluster 1 --token",
+)
 def user_add(
-    email: Annotated[str, typer.Argument()],
-    role: Annotated[Role, typer.Option("--role", help="admin, funder, manager ou member.")],
-    funder: Annotated[str | None, typer.Option("--financeur")] = None,
-    organisation: Annotated[int | None, typer.Option("--organisation")] = None,
-    clusters: Annotated[list[int] | None, typer.Option("--structure")] = None,
-    token: Annotated[bool, typer.Option("--jeton", help="Émettre aussi un jeton d'API.")] = False,
+    email: Annotated[
+        str,
+        typer.Argument(metavar="E-MAIL", help="Adresse de l'utilisateur (ex. : chargee@meca.fr)."),
+    ],
+    # The choices go in the help, not in the type column, where Rich would cut them mid-word.
+    role: Annotated[
+        str, typer.Option("--role", metavar="RÔLE", help=f"Rôle : {', '.join(ROLES)}.")
+    ],
+    funder: Annotated[
+        str | None,
+        typer.Option("--funder", help="Financeur représenté, pour le rôle funder (ex. : Région "
+                     "Auvergne-Rhône-Alpes)."),
+    ] = None,
+    organisation: Annotated[
+        int | None,
+        typer.Option("--organisation", help="N° de l'organisation, pour le rôle member (ex. : 7)."),
+    ] = None,
+    clusters: Annotated[
+        list[int] | None,
+        typer.Option("--cluster", help="N° d'une structure animée, pour le rôle manager "
+                     "(ex. : 1) ; répétable."),
+    ] = None,
+    token: Annotated[
+        bool,
+        typer.Option("--token", help="Émettre aussi un jeton d'API, affiché une seule fois sur la "
+                     "dernière ligne."),
+    ] = False,
 ) -> None:
     """Créer un utilisateur (administrateur), avec un jeton d'API si demandé."""
+    choice("--role", role, ROLES)
     with _unit() as (session, actor):
         user = accounts.create_user(
             session,
@@ -549,12 +760,16 @@ def user_add(
         secret = accounts.issue_token(session, actor, user.id).token if token else None
     console.print(f"Utilisateur n° {user.id} {user.email} ({user.role.value})")
     if secret:
-        console.print(f"Jeton d'API (affiché une seule fois) : {secret}", highlight=False)
+        # Alone on the last line, so that a script takes it with `tail -n 1` (CONTRACTS).
+        console.print("Jeton d'API, affiché une seule fois :")
+        typer.echo(secret)
 
 
-@app.command("set-password")
+@app.command("set-password", epilog="Exemple : grappe registry set-password gestion@meca.fr")
 def set_password(
-    email: Annotated[str, typer.Argument(help="E-mail de l'utilisateur.")],
+    email: Annotated[
+        str, typer.Argument(metavar="E-MAIL", help="E-mail de l'utilisateur (ex. : gestion@meca.fr).")
+    ],
 ) -> None:
     """Définir le mot de passe de connexion à l'application web (demandé deux fois, masqué)."""
     password = typer.prompt("Mot de passe", hide_input=True, confirmation_prompt="Confirmez le mot de passe")
@@ -566,10 +781,15 @@ def set_password(
     console.print(f"Mot de passe enregistré pour {email.strip().lower()}", highlight=False)
 
 
-@app.command("audit")
+@app.command("audit", epilog="Exemple : grappe registry audit --cluster 1 --limit 20")
 def audit(
-    cluster: Annotated[int | None, typer.Option("--structure")] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 50,
+    cluster: Annotated[
+        int | None,
+        typer.Option("--cluster", help="N° de la structure (ex. : 1 ; défaut : toutes)."),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Nombre d'entrées affichées, les plus récentes.")
+    ] = 50,
 ) -> None:
     """Journal d'audit (administrateur)."""
     with _unit(write=False) as (session, actor):

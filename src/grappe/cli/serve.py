@@ -40,10 +40,14 @@ def check_port_free(host: str, port: int) -> None:
 def register(app: typer.Typer) -> None:
     """Add the `serve` command to the main app."""
 
-    @app.command("serve")
+    @app.command("serve", epilog="Exemple : grappe serve --host 0.0.0.0 --port 8000")
     def serve(
-        host: Annotated[str, typer.Option("--host", help="Adresse d'écoute.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option("--port", help="Port.", min=1, max=65535)] = 8000,
+        host: Annotated[
+            str, typer.Option("--host", help="Adresse d'écoute (ex. : 0.0.0.0).")
+        ] = "127.0.0.1",
+        port: Annotated[
+            int, typer.Option("--port", help="Port d'écoute (ex. : 8080).", min=1, max=65535)
+        ] = 8000,
         workers: Annotated[
             int,
             typer.Option(

@@ -8,10 +8,9 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+# Re-exported: the levels live in a light module so that the CLI's help does not load NumPy.
+from grappe.detection.levels import SECTOR_LEVELS, TERRITORY_LEVELS  # noqa: F401
 from grappe.errors import InputError
-
-TERRITORY_LEVELS = ("commune", "epci", "ze", "departement", "region")
-SECTOR_LEVELS = ("section", "division", "groupe", "classe", "sous-classe")
 
 FloatVector = npt.NDArray[np.float64]
 
