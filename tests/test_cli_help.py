@@ -27,7 +27,7 @@ FLAGS = frozenset({
     # analysis
     "--engine", "--measure", "--table", "--map", "--permutations", "--alpha", "--seed",
     "--dir", "--establishments", "--region", "--invalid-rate", "--strength", "--delimiter",
-    "--encoding",
+    "--encoding", "--min-establishments", "--min-employment",
     # registry
     "--as", "--acronym", "--commune", "--epci", "--department", "--naf", "--sector-group",
     "--legal-form", "--founded", "--website", "--description", "--current", "--issue",

@@ -19,7 +19,7 @@ from grappe.cli._analysis import (
     analysis_input,
 )
 from grappe.cli._console import RichReporter, console, err_console, handle_errors, number
-from grappe.detection.ranking import DEFAULT_MIN_EMPLOYMENT, DEFAULT_MIN_ESTABLISHMENTS
+from grappe.detection.levels import DEFAULT_MIN_EMPLOYMENT, DEFAULT_MIN_ESTABLISHMENTS
 from grappe.errors import InputError
 
 if TYPE_CHECKING:

@@ -70,6 +70,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import numpy.typing as npt
 
+from grappe.detection.levels import DEFAULT_MIN_EMPLOYMENT, DEFAULT_MIN_ESTABLISHMENTS
 from grappe.errors import InputError
 
 if TYPE_CHECKING:
@@ -89,10 +90,6 @@ __all__ = [
 Basis = Literal["employment", "establishments"]
 FloatArray = npt.NDArray[np.float64]
 
-#: Default minimum number of (employer) establishments of a candidate.
-DEFAULT_MIN_ESTABLISHMENTS = 10
-#: Default minimum employment of a candidate (central estimate; where the data have employment).
-DEFAULT_MIN_EMPLOYMENT = 50
 #: Strength ``a`` of the ``Gamma(a, a)`` prior of the location quotient (in establishments).
 PRIOR_STRENGTH = 1.0
 #: Probability of the credible interval of the location quotient.
