@@ -35,6 +35,7 @@ from grappe.fabric.sqlkit import (
     parse_date,
     siren_key_ok,
     siret_key_ok,
+    unquoted,
 )
 
 FORMAT_CHOICES: Final = ("sirene", "urssaf", "table")
@@ -116,6 +117,17 @@ def _get(found: dict[str, str], name: str) -> str | None:
 
 def _text(name: str) -> str:
     return clean(ident(name))
+
+
+def _exported(name: str) -> str:
+    """A text cell an export may have written: its formula quote removed.
+
+    For the free text of the big files (names) and every cell of the small ones; codes,
+    dates and numbers of SIRENE are left as read: a valid one never starts with a formula
+    character (a quoted one is quarantined either way) and a regular expression on every
+    cell of millions of rows would slow the whole validation.
+    """
+    return unquoted(_text(name))
 
 
 # --------------------------------------------------------------------------- shared checks
@@ -243,8 +255,8 @@ def _sirene_plan(found: dict[str, str], today: dt.date) -> Plan:
         return _text(name) if name in cols else "CAST(NULL AS VARCHAR)"
 
     siret_expr = col("siret") if has_siret else f"({col('siren')} || {col('nic')})"
-    names = [col(n) for n in ("denominationUsuelleEtablissement", "enseigne1Etablissement",
-                              "denominationUniteLegale") if n in cols]
+    names = [_exported(n) for n in ("denominationUsuelleEtablissement", "enseigne1Etablissement",
+                                    "denominationUniteLegale") if n in cols]
     name_expr = f"coalesce({', '.join(names)})" if names else "CAST(NULL AS VARCHAR)"
     if has_lambert:
         # "[ND]" marks coordinates that INSEE does not publish; that is not an error.
@@ -549,13 +561,13 @@ def _table_plan(found: dict[str, str], today: dt.date) -> Plan:
     cols = {n: found[n] for n in _TABLE_REQUIRED}
     if _has(found, "employees"):
         cols["employees"] = found["employees"]
-    staff = _text("employees") if "employees" in cols else "CAST(NULL AS VARCHAR)"
+    staff = _exported("employees") if "employees" in cols else "CAST(NULL AS VARCHAR)"
     levels = "(" + ", ".join(literal(level) for level in TERRITORY_LEVELS) + ")"
     base = f"""
         WITH b AS (
-            SELECT r._k, lower({_text('territory_level')}) AS level_in,
-                {_text('territory_code')} AS code_in, {_text('naf')} AS naf_in,
-                {_text('year')} AS year_in, {_text('establishments')} AS e,
+            SELECT r._k, lower({_exported('territory_level')}) AS level_in,
+                {_exported('territory_code')} AS code_in, {_exported('naf')} AS naf_in,
+                {_exported('year')} AS year_in, {_exported('establishments')} AS e,
                 {staff} AS w
             FROM raw AS r),
         dups AS (

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from grappe.kit.export import QUOTED_FORMULA
+
 LA_POSTE_SIREN: Final = "356000000"
 """La Poste: its SIRETs break the Luhn rule; INSEE says their digit sum is a multiple of 5."""
 
@@ -28,6 +30,15 @@ def ident(name: str) -> str:
 def literal(value: str) -> str:
     """A quoted SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
+
+
+def unquoted(expr: str) -> str:
+    """SQL: the text without the ``'`` an export put before a formula start.
+
+    The same pattern as :func:`grappe.kit.export.unquote`, so that a file grappe exported
+    re-imports unchanged (CONTRACTS.md, "CSV that grappe reads").
+    """
+    return f"regexp_replace({expr}, {literal(QUOTED_FORMULA)}, '\\1')"
 
 
 def all_digits(expr: str, n: int) -> str:

@@ -52,9 +52,13 @@ REPLACEMENT = "\ufffd"
 XLSX_MAX_ROWS = 1_048_576  # Excel's sheet limit, header row included
 XLSX_MAX_NUMBER = 9.99999999999999e307  # Excel's largest number
 
-_STARTS_CLASS = "[" + re.escape(FORMULA_STARTS) + "]"
+# Written without escapes (``-`` last) so that Python's re and DuckDB's RE2 read it alike.
+_STARTS_CLASS = "[" + FORMULA_STARTS.replace("-", "") + "-]"
 _NEEDS_QUOTE = re.compile(QUOTE + "*" + _STARTS_CLASS)
-_QUOTED = re.compile(QUOTE + "+" + _STARTS_CLASS)
+QUOTED_FORMULA = "^" + QUOTE + "(" + QUOTE + "*" + _STARTS_CLASS + ")"
+"""The ``'`` an export puts before a formula start, as a regular expression for Python's re and
+DuckDB's RE2 alike: replacing it by its group 1 is :func:`unquote` (readers in SQL use it)."""
+_QUOTED = re.compile(QUOTED_FORMULA)
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 DATE_FORMAT = "dd/mm/yyyy"
@@ -109,7 +113,7 @@ def unquote(text: str) -> str:
     >>> unquote("'=1+1"), unquote("'Dupont"), unquote("''-x")
     ('=1+1', "'Dupont", "'-x")
     """
-    return text[1:] if _QUOTED.match(text) else text
+    return _QUOTED.sub(r"\1", text, count=1)
 
 
 def write(

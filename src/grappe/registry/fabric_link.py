@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from grappe.config import get_settings
+from grappe.errors import EngineError
 
 
 def establishment_files(store: Path | None = None) -> list[Path]:
@@ -20,6 +22,26 @@ def establishment_files(store: Path | None = None) -> list[Path]:
     if not (path / "catalogue.duckdb").exists():
         return []
     return list(FabricStore.open(path).establishment_files())
+
+
+@contextmanager
+def scanning() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB connection to scan the store's Parquet files.
+
+    A file the catalogue lists but that cannot be read (removed or damaged by hand) is a
+    fault of the store, reported in one French line: DuckDB's own message names the
+    server's path, so it stays in the chained cause.
+    """
+    con = duckdb.connect()
+    try:
+        yield con
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:  # missing, not Parquet
+        raise EngineError(
+            "magasin du tissu productif endommagé : un des fichiers Parquet de son catalogue "
+            "est absent ou illisible"
+        ) from exc
+    finally:
+        con.close()
 
 
 def _sql_list(files: Sequence[Path]) -> str:
@@ -39,8 +61,7 @@ def lookup(
     files = establishment_files() if files is None else list(files)
     if not files or (not sirets and not sirens):
         return {}
-    con = duckdb.connect()
-    try:
+    with scanning() as con:
         wanted_siret = pa.table({"siret": pa.array(sorted(set(sirets)), pa.string())})
         wanted_siren = pa.table({"siren": pa.array(sorted(set(sirens)), pa.string())})
         con.register("wanted_siret", wanted_siret)
@@ -69,8 +90,6 @@ def lookup(
             SELECT siren AS key, name, naf, commune, size_band, active FROM units
             """
         ).fetchall()
-    finally:
-        con.close()
     return {
         key: {
             "name": name,

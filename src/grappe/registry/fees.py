@@ -25,11 +25,12 @@ from grappe.registry.models import (
 )
 from grappe.registry.policy import Access, Actor
 from grappe.registry.schemas import (
-    Bracket,
+    BracketOut,
     DunningLine,
     FeeCallOut,
     FeeCallsIssued,
     FeeRuleIn,
+    FeeRuleOut,
     FeeScheduleIn,
     FeeScheduleOut,
     PaymentIn,
@@ -77,13 +78,13 @@ def _schedule_out(schedule: FeeSchedule) -> FeeScheduleOut:
         due_days=schedule.due_days,
         version=schedule.version,
         rules=[
-            FeeRuleIn(
+            FeeRuleOut(
                 membership_type=r.membership_type,
                 size_category=r.size_category,  # type: ignore[arg-type]
                 mode=FeeMode(r.mode),
                 amount_eur=r.amount_eur,
                 brackets=[
-                    Bracket(min_headcount=b[0], amount_eur=Decimal(str(b[1])))
+                    BracketOut(min_headcount=b[0], amount_eur=Decimal(str(b[1])))
                     for b in (r.brackets or [])
                 ],
             )

@@ -30,7 +30,6 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 from sqlalchemy import or_, select
@@ -147,8 +146,7 @@ def prospects(
         territories.communes().select(["code", "x", "y"]).rename_columns(["commune", "cx", "cy"])
     )
     fit = pa.table({"naf": list(scope), "fit": [FIT[v] for v in scope.values()]})
-    con = duckdb.connect()
-    try:
+    with fabric_link.scanning() as con:
         con.register("bands", bands)
         con.register("fits", fit)
         con.register("members", pa.table({"siren": pa.array(member_sirens, pa.string())}))
@@ -198,8 +196,6 @@ def prospects(
         {f"LIMIT {int(limit)}" if limit else ""}
         """
         return con.sql(sql).to_arrow_table()
-    finally:
-        con.close()
 
 
 def write_prospects(table: pa.Table, path: Path) -> Path:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
+import types
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, Union, cast, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from grappe.registry.bounds import ACCOUNTING, FOUNDED, PAST, PLANNED, Amount, Dated, Int, Text, Year
 from grappe.registry.models import (
@@ -58,6 +61,46 @@ class Schema(BaseModel):
     model_config = ConfigDict(extra="forbid", from_attributes=True)
 
 
+S = TypeVar("S", bound=BaseModel)
+_STORED: dict[type[BaseModel], type[BaseModel]] = {}
+
+
+def _unbounded(annotation: Any) -> Any:
+    """A field's type without its constraints; nested schemas replaced by their stored form."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _unbounded(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return functools.reduce(operator.or_, map(_unbounded, get_args(annotation)))
+    if origin is list:
+        return list[_unbounded(get_args(annotation)[0])]  # type: ignore[misc]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return stored(annotation)
+    return annotation
+
+
+def stored(model: type[S]) -> type[S]:
+    """An input schema as outputs carry it: the same fields and defaults, no bound checked.
+
+    What is read back was valid when it was written, but the bounds move (a date rule
+    tightened, a column's length) and older versions or SQL wrote rows outside today's
+    bounds; validating them again on the way out would answer 500 for stored data. The
+    bounds are written once on the input schema; this derives its output form.
+    """
+    if model not in _STORED:
+        fields: dict[str, Any] = {
+            name: (_unbounded(info.annotation),
+                   Field(default_factory=info.default_factory) if info.default_factory
+                   else Field(default=info.default))
+            for name, info in model.model_fields.items()
+        }
+        _STORED[model] = create_model(
+            model.__name__.removesuffix("In") + "Stored",
+            __base__=Schema, __doc__=model.__doc__, __module__=__name__, **fields,
+        )
+    return cast("type[S]", _STORED[model])
+
+
 # --- cluster organisations -------------------------------------------------------------------
 
 
@@ -66,6 +109,12 @@ class TerritoryRef(Schema):
 
     level: TerritoryLevel
     code: Annotated[str, Text(ClusterTerritory.code, min_length=1)]
+
+
+if TYPE_CHECKING:  # see stored()
+    TerritoryOut = TerritoryRef
+else:
+    TerritoryOut = stored(TerritoryRef)
 
 
 class LabelIn(Schema):
@@ -100,7 +149,13 @@ class FundingIn(Schema):
     amount_eur: Annotated[Decimal, Amount(ClusterFunding.amount_eur)]
 
 
-class FundingOut(FundingIn):
+if TYPE_CHECKING:
+    _FundingStored = FundingIn
+else:
+    _FundingStored = stored(FundingIn)
+
+
+class FundingOut(_FundingStored):
     """A funding line."""
 
     id: int
@@ -116,6 +171,12 @@ class SeatHolderIn(Schema):
     end: PlannedDate | None = None
 
 
+if TYPE_CHECKING:
+    SeatHolderOut = SeatHolderIn
+else:
+    SeatHolderOut = stored(SeatHolderIn)
+
+
 class BodyIn(Schema):
     """A governance body and its seat holders (replaces the body of that kind)."""
 
@@ -129,7 +190,7 @@ class BodyOut(Schema):
 
     kind: BodyKind
     seats: int
-    holders: list[SeatHolderIn]
+    holders: list[SeatHolderOut]
 
 
 class ClusterCreate(Schema):
@@ -191,7 +252,7 @@ class ClusterOut(Schema):
     founded: int | None
     website: str | None
     description: str | None
-    territories: list[TerritoryRef]
+    territories: list[TerritoryOut]
     sectors: list[str]
     sector_group: str | None
     public: bool
@@ -239,7 +300,13 @@ class ContactIn(Schema):
     directory_consent: bool = False
 
 
-class ContactOut(ContactIn):
+if TYPE_CHECKING:
+    _ContactStored = ContactIn
+else:
+    _ContactStored = stored(ContactIn)
+
+
+class ContactOut(_ContactStored):
     """A contact."""
 
     id: int
@@ -421,7 +488,21 @@ class FeeScheduleIn(Schema):
     rules: list[FeeRuleIn] = Field(min_length=1, max_length=500)
 
 
-class FeeScheduleOut(FeeScheduleIn):
+if TYPE_CHECKING:
+    BracketOut = Bracket
+    FeeRuleOut = FeeRuleIn
+else:
+    BracketOut = stored(Bracket)
+    FeeRuleOut = stored(FeeRuleIn)
+
+
+if TYPE_CHECKING:
+    _FeeScheduleStored = FeeScheduleIn
+else:
+    _FeeScheduleStored = stored(FeeScheduleIn)
+
+
+class FeeScheduleOut(_FeeScheduleStored):
     """A stored fee schedule."""
 
     id: int

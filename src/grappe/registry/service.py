@@ -78,7 +78,8 @@ from grappe.registry.schemas import (
     OrganisationCreate,
     OrganisationOut,
     OrganisationUpdate,
-    SeatHolderIn,
+    SeatHolderOut,
+    TerritoryOut,
     TerritoryRef,
 )
 
@@ -197,7 +198,7 @@ def _cluster_out(cluster: Cluster) -> ClusterOut:
         founded=cluster.founded,
         website=cluster.website,
         description=cluster.description,
-        territories=[TerritoryRef(level=t.level, code=t.code) for t in cluster.territories],  # type: ignore[arg-type]
+        territories=[TerritoryOut(level=t.level, code=t.code) for t in cluster.territories],  # type: ignore[arg-type]
         sectors=[s.naf for s in cluster.sectors],
         sector_group=cluster.sector_group,
         public=cluster.public,
@@ -223,7 +224,7 @@ def _body_out(body: GovernanceBody) -> BodyOut:
         kind=body.kind,  # type: ignore[arg-type]
         seats=body.seats,
         holders=[
-            SeatHolderIn(
+            SeatHolderOut(
                 person=h.person,
                 office=h.office,
                 organisation_id=h.organisation_id,
