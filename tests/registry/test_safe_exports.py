@@ -109,7 +109,7 @@ def test_cli_export_of_attacks_and_control_characters(tmp_path: Path) -> None:
         return result.output
 
     run("registry", "migrate")
-    run("registry", "create", "Mécanique Rhône", "--sigle", "MECA", "--commune", "69123")
+    run("registry", "create", "Mécanique Rhône", "--acronym", "MECA", "--commune", "69123")
     run("registry", "import", "MECA", str(_members_file(tmp_path / "m.csv", ATTACKS)))
     # a name holding a control character, as older data or another path may have stored it
     with session_scope(get_engine()) as s:
