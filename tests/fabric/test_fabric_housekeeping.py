@@ -12,6 +12,7 @@ from fabrickit import sirene_row, write_csv
 from typer.testing import CliRunner
 
 from grappe.cli import app
+from grappe.errors import InputError
 from grappe.fabric import FabricStore
 from grappe.kit.dates import option_date, parse_date
 
@@ -149,7 +150,7 @@ def test_dates_as_imports_write_them() -> None:
     assert parse_date("31/12/2024") == parse_date("2024-12-31") == option_date("--at", "31/12/2024")
     with pytest.raises(ValueError, match="31/02/2024"):
         parse_date("31/02/2024")
-    with pytest.raises(Exception, match="--at '2024-13-01' : date invalide, attendu AAAA-MM-JJ ou JJ/MM/AAAA"):
+    with pytest.raises(InputError, match="--at '2024-13-01' : date invalide, attendu AAAA-MM-JJ"):
         option_date("--at", "2024-13-01")
 
 

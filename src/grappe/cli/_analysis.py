@@ -39,7 +39,8 @@ EngineOption = Annotated[
 ]
 AtOption = Annotated[
     str | None,
-    typer.Option("--at", help="Date du tissu (AAAA-MM-JJ ou JJ/MM/AAAA ; défaut : la plus récente des données)."),
+    typer.Option("--at", help="Date du tissu, AAAA-MM-JJ ou JJ/MM/AAAA (défaut : la plus récente "
+                 "des données)."),
 ]
 
 

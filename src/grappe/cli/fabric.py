@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -183,11 +183,9 @@ def _quarantine_format(fmt: str | None, out: Path | None) -> str:
     from grappe.cli._analysis import choice
     from grappe.errors import InputError
 
-    if fmt is None and out is None:
-        fmt = "text"
-    elif fmt is None and out is not None:
-        fmt = out.suffix.lower().lstrip(".")
-        if fmt not in QUARANTINE_FORMATS[1:]:
+    if fmt is None:
+        fmt = out.suffix.lower().lstrip(".") if out is not None else "text"
+        if out is not None and fmt not in QUARANTINE_FORMATS[1:]:
             raise InputError(f"--out {out.name} : extension attendue .csv ou .xlsx")
     choice("--format", fmt, QUARANTINE_FORMATS)
     if fmt == "xlsx" and out is None:
@@ -249,7 +247,7 @@ def quarantine(
         console.print(f"Écrit : {out} ({number(rows.num_rows)} lignes en quarantaine)")
 
 
-def _quarantine_text(rows: list[dict[str, object]], total: int) -> None:
+def _quarantine_text(rows: list[dict[str, Any]], total: int) -> None:
     if not rows:
         console.print("Quarantaine vide.")
         return

@@ -611,10 +611,12 @@ def invite_command(
     ],
     joined: Annotated[
         str | None,
-        typer.Option("--joined", help="Date d'adhésion proposée (AAAA-MM-JJ ou JJ/MM/AAAA ; défaut : aujourd'hui)."),
+        typer.Option("--joined", help="Date d'adhésion proposée, AAAA-MM-JJ ou JJ/MM/AAAA "
+                     "(défaut : aujourd'hui)."),
     ] = None,
     left: Annotated[
-        str | None, typer.Option("--left", help="Date de départ, AAAA-MM-JJ ou JJ/MM/AAAA (ex. : 31/12/2026).")
+        str | None,
+        typer.Option("--left", help="Date de départ, AAAA-MM-JJ ou JJ/MM/AAAA (ex. : 31/12/2026)."),
     ] = None,
     membership_type: Annotated[
         str, typer.Option("--membership-type", help="Type d'adhésion (ex. : adherent).")
