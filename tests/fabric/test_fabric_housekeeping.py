@@ -61,7 +61,7 @@ def test_quarantine_csv_goes_to_stdout_with_lines_in_file_order(store: Path) -> 
         ("a.csv", "5", "codeCommuneEtablissement", "'=1+1", "commune inconnue"),
         ("a.csv", "6", "activitePrincipaleEtablissement", "99.99Z", "code NAF inconnu"),
         ("b.csv", "6", "dateCreationEtablissement", "2001-13-45",
-         "date illisible (AAAA-MM-JJ attendu)"),
+         "date illisible (attendu AAAA-MM-JJ ou JJ/MM/AAAA)"),
     ]
     top = runner.invoke(app, ["fabric", "quarantine", "--store", str(store), "--format", "csv",
                               "--top", "1"])
@@ -119,7 +119,7 @@ def test_remove_takes_one_source_away_whole(store: Path) -> None:
     info = fabric.info()
     assert [s["source_id"] for s in info.sources] == [kept["source_id"]]
     assert info.rows_by_kind["establishments"] == 4
-    assert info.quarantine_by_reason == {"date illisible (AAAA-MM-JJ attendu)": 1}
+    assert info.quarantine_by_reason == {"date illisible (attendu AAAA-MM-JJ ou JJ/MM/AAAA)": 1}
     assert set(fabric.quarantine()["source_id"].to_pylist()) == {kept["source_id"]}
     assert sorted(p.name for p in (store / "establishments").iterdir()) == [
         f"{kept['source_id']}.parquet"]
@@ -152,6 +152,22 @@ def test_dates_as_imports_write_them() -> None:
         parse_date("31/02/2024")
     with pytest.raises(InputError, match="--at '2024-13-01' : date invalide, attendu AAAA-MM-JJ"):
         option_date("--at", "2024-13-01")
+
+
+def test_imports_read_the_dates_options_read(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "fr.csv", [
+        sirene_row(1, dateCreationEtablissement="03/02/2001"),
+        sirene_row(2, dateCreationEtablissement="2001-02-03T00:00:00"),
+        sirene_row(3, etatAdministratifEtablissement="F", dateDebut="31/12/2024"),
+        sirene_row(4, dateCreationEtablissement="31/02/2001"),
+    ])
+    fabric = FabricStore.open(tmp_path / "store")
+    (report,) = fabric.import_files([path])
+    assert (report.rows_stored, report.rows_quarantined) == (3, 1)
+    assert fabric.quarantine().select(["value", "reason"]).to_pylist() == [
+        {"value": "31/02/2001", "reason": "date illisible (attendu AAAA-MM-JJ ou JJ/MM/AAAA)"}]
+    assert fabric.info().dates == ("2001-02-03", "2024-12-31")
+    assert fabric.latest_date() == option_date("--at", "31/12/2024")
 
 
 def test_at_takes_a_french_date_and_warns_past_the_data(store: Path, tmp_path: Path) -> None:

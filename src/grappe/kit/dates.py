@@ -1,7 +1,9 @@
 """Dates as users write them: ISO ``AAAA-MM-JJ`` or French ``JJ/MM/AAAA``, one rule for every input.
 
-Imported files and command-line options (``--at``, ``--date``…) go through :func:`parse_date`,
-so a date a user may write in an imported file is a date an option accepts too.
+Command-line options (``--at``, ``--date``…) and member files go through :func:`parse_date`,
+and the fabric's SQL import reads the same :data:`DATE_FORMATS`
+(:func:`grappe.fabric.sqlkit.parse_date`), so a date a user may write in an imported file is a
+date an option accepts too.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from typing import Final
 
 from grappe.errors import InputError
 
-DATE_FORMATS: Final = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d")
+ISO_LAYOUT: Final = "%Y-%m-%d"
+DATE_FORMATS: Final = (ISO_LAYOUT, "%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d")
 """The accepted layouts, ISO first; a day before a month always (French order)."""
 
 EXPECTED: Final = "attendu AAAA-MM-JJ ou JJ/MM/AAAA"
