@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
+import re
 from pathlib import Path
 
 import openpyxl
@@ -12,7 +14,7 @@ from fabrickit import sirene_row, write_csv
 from typer.testing import CliRunner
 
 from grappe.cli import app
-from grappe.errors import InputError
+from grappe.errors import EngineError, InputError
 from grappe.fabric import FabricStore
 from grappe.kit.dates import option_date, parse_date
 
@@ -186,3 +188,15 @@ def test_at_takes_a_french_date_and_warns_past_the_data(store: Path, tmp_path: P
     wrong = runner.invoke(app, [*common, "--at", "31/02/2024"])
     assert wrong.exit_code == 2
     assert "--at '31/02/2024' : date invalide, attendu AAAA-MM-JJ ou JJ/MM/AAAA" in wrong.output
+
+
+def test_remove_waits_for_the_writers_lock(store: Path) -> None:
+    fabric = FabricStore.open(store, lock_timeout=0.3)
+    with (store / ".import.lock").open("a+b") as handle:  # an import under way elsewhere
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        with pytest.raises(EngineError, match=re.escape("un autre import y écrit depuis plus de 0.3 s")):
+            fabric.remove_source("a.csv")
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    assert fabric.sources().num_rows == 2
+    assert fabric.remove_source("a.csv").rows_quarantined == 2
+    assert fabric.sources().num_rows == 1
