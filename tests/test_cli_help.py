@@ -24,6 +24,8 @@ FLAGS = frozenset({
     # the scheme CONTRACTS names
     "--store", "--level", "--sectors", "--at", "--from", "--to", "--top", "--format", "--out",
     "--token", "--for", "--strict", "--include-local", "--scope",
+    # fabric (a source of the store, by id or file name)
+    "--source",
     # analysis
     "--engine", "--measure", "--table", "--map", "--permutations", "--alpha", "--seed",
     "--dir", "--establishments", "--region", "--invalid-rate", "--strength", "--delimiter",

@@ -1,4 +1,4 @@
-"""The fabric store: idempotent imports, atomicity under SIGKILL, orphans, format errors, info."""
+"""The fabric store: idempotent imports, imports and removals atomic under SIGKILL, orphans, info."""
 
 from __future__ import annotations
 
@@ -147,6 +147,73 @@ def test_unknown_layout_and_bad_options(tmp_path: Path) -> None:
     broken.write_bytes(b"PAR1 not really")
     with pytest.raises(FileFormatError, match="Parquet illisible"):
         store.import_files([broken])
+
+
+REMOVER = textwrap.dedent("""
+    import os, signal, sys
+    from pathlib import Path
+    import grappe.fabric.store as store
+
+    def after(function):
+        def wrapped(*args, **kwargs):
+            function(*args, **kwargs)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return wrapped
+
+    def before(function):
+        def wrapped(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return wrapped
+
+    point = sys.argv[3]
+    if point == "delete":       # catalogue rows deleted, transaction not committed
+        store._delete_catalogue_rows = after(store._delete_catalogue_rows)
+    elif point == "drop":       # transaction committed, the Parquet file still there
+        store._drop_data_file = before(store._drop_data_file)
+    store.FabricStore.open(Path(sys.argv[1])).remove_source(sys.argv[2])
+    print("not killed")
+""")
+
+
+def _without(snapshot: dict[str, Any], source_id: str) -> dict[str, Any]:
+    """A snapshot as it is once one source is removed."""
+    return {
+        "sources": [r for r in snapshot["sources"] if r[0] != source_id],
+        "quarantine": [r for r in snapshot["quarantine"] if r[0] != source_id],
+        "files": {k: v for k, v in snapshot["files"].items() if source_id not in k},
+    }
+
+
+@pytest.mark.parametrize(("point", "removed"), [("delete", False), ("drop", True)])
+def test_killed_removal_leaves_the_source_whole_or_gone(
+    real_data: Path, tmp_path: Path, point: str, removed: bool
+) -> None:
+    store = FabricStore.open(tmp_path / "store")
+    first, second = store.import_files([
+        _bad_and_good(tmp_path, 3, "first.csv"),
+        real_data / "urssaf_commune_ape_ze2815_rouen.csv",
+    ])
+    before = _snapshot(store.path)
+    script = tmp_path / "remover.py"
+    script.write_text(REMOVER, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), str(store.path), "first.csv", point],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    # the Parquet file is still there in both cases: after the commit, as an orphan
+    assert (store.path / "establishments" / f"{first.source_id}.parquet").exists()
+    reopened = FabricStore.open(store.path)
+    after = _snapshot(reopened.path)
+    assert after == (_without(before, first.source_id) if removed else before)
+    assert [s["source_id"] for s in reopened.info().sources] == (
+        [second.source_id] if removed else [first.source_id, second.source_id])
+    # the store still works: the removal (or the import again) goes through afterwards
+    if removed:
+        (report,) = reopened.import_files([first.path])
+        assert (report.skipped, report.rows_stored, report.rows_quarantined) == (False, 3, 1)
+    else:
+        assert reopened.remove_source("first.csv").source_id == first.source_id
+        assert _snapshot(reopened.path) == _without(before, first.source_id)
 
 
 def test_orphans_are_removed_at_open(tmp_path: Path) -> None:

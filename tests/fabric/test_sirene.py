@@ -95,7 +95,7 @@ DEFECTS: list[tuple[dict[str, str], str, str, str]] = [
     ({"trancheEffectifsEtablissement": "07"}, "trancheEffectifsEtablissement", "07",
      "tranche d'effectifs inconnue"),
     ({"dateCreationEtablissement": "2001-13-45"}, "dateCreationEtablissement", "2001-13-45",
-     "date illisible (AAAA-MM-JJ attendu)"),
+     "date illisible (attendu AAAA-MM-JJ ou JJ/MM/AAAA)"),
     ({"dateCreationEtablissement": "1899-12-31"}, "dateCreationEtablissement", "1899-12-31",
      "date antérieure à 1900"),
     ({"dateCreationEtablissement": "2999-01-01"}, "dateCreationEtablissement", "2999-01-01",

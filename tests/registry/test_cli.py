@@ -51,10 +51,13 @@ def test_registry_commands_end_to_end(tmp_path: Path) -> None:
     code, out = run("registry", "fee-calls", "MECA", "2024", "--issue")
     assert code == 0, out
     assert "1 appel(s) émis (90.00 €)" in out
-    code, out = run("registry", "pay", "1", "40", "--date", "2024-03-01")
+    code, out = run("registry", "pay", "1", "40", "--date", "01/03/2024")  # as imports write it
     assert "payé 40.00 / 90.00" in out
-    code, out = run("registry", "dunning", "MECA", "--at", "2099-01-01")
+    code, out = run("registry", "dunning", "MECA", "--at", "01/01/2099")
     assert "Alpha" in out
+    wrong = runner.invoke(app, ["registry", "dunning", "MECA", "--at", "31/02/2099"])
+    assert isinstance(wrong.exception, InputError)
+    assert str(wrong.exception) == "--at '31/02/2099' : date invalide, attendu AAAA-MM-JJ ou JJ/MM/AAAA"
     code, out = run("registry", "directory", "--region", "84")
     assert "Mécanique" in out
     code, out = run("registry", "figures", "MECA", "--format", "json")
@@ -91,7 +94,7 @@ def test_invite_and_accept_from_the_command_line(tmp_path: Path) -> None:
     assert run("registry", "user-add", "m@bet.fr", "--role", "manager", "--cluster", "2")[0] == 0
     assert run("registry", "user-add", "u@gamma.fr", "--role", "member", "--organisation", "1")[0] == 0
     code, out = run(
-        "registry", "--as", "m@bet.fr", "invite", "BET", siren(21), "--joined", "2025-01-01"
+        "registry", "--as", "m@bet.fr", "invite", "BET", siren(21), "--joined", "01/01/2025"
     )
     assert code == 0, out
     assert "Invitation n° 1 envoyée" in out

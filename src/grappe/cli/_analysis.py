@@ -11,6 +11,7 @@ import typer
 
 from grappe.detection.levels import CLUSTER_LEVEL, SECTOR_LEVELS, TERRITORY_LEVELS
 from grappe.errors import InputError
+from grappe.kit.dates import option_date
 
 #: Values of ``--sectors`` other than a sector-group file.
 SECTOR_CHOICES = (*SECTOR_LEVELS, CLUSTER_LEVEL)
@@ -38,7 +39,8 @@ EngineOption = Annotated[
 ]
 AtOption = Annotated[
     str | None,
-    typer.Option("--at", help="Date du tissu (AAAA-MM-JJ ; défaut : la plus récente)."),
+    typer.Option("--at", help="Date du tissu, AAAA-MM-JJ ou JJ/MM/AAAA (défaut : la plus récente "
+                 "des données)."),
 ]
 
 
@@ -63,12 +65,7 @@ def analysis_input(
         choice("--sectors", sectors, SECTOR_CHOICES)
     if engine is not None:
         choice("--engine", engine, ENGINES)
-    date = None
-    if at is not None:
-        try:
-            date = dt.date.fromisoformat(at)
-        except ValueError as exc:
-            raise InputError(f"--at {at!r} : date invalide, attendu AAAA-MM-JJ") from exc
+    date = option_date("--at", at) if at is not None else None
     from grappe.config import get_settings
 
     store_dir = store if store is not None else get_settings().store_dir
@@ -77,7 +74,27 @@ def analysis_input(
             f"--store {store_dir} : magasin introuvable (importez d'abord un fichier avec "
             "`grappe fabric import`, ou indiquez --store)"
         )
+    if date is not None:
+        warn_past_data("--at", date, store_dir)
     return AnalysisInput(store_dir, level, Path(sectors) if is_file else sectors, engine, date)
+
+
+def warn_past_data(option: str, date: dt.date, store_dir: Path) -> None:
+    """Say on stderr when ``date`` is past the latest date the store's data know.
+
+    The analysis still runs (the fabric past its data is the fabric at its latest date),
+    but a user who typed 2042 for 2024 should see it.
+    """
+    from grappe.cli._console import err_console
+    from grappe.fabric.store import FabricStore
+
+    latest = FabricStore.open(store_dir).latest_date()
+    if latest is not None and date > latest:
+        err_console.print(
+            f"Attention : {option} {date.isoformat()} dépasse les données du magasin "
+            f"(dernière date connue : {latest.isoformat()}).",
+            markup=False, highlight=False, soft_wrap=True,
+        )
 
 
 def choice(option: str, value: str, allowed: tuple[str, ...]) -> None:

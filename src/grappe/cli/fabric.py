@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from grappe.fabric.store import ImportReport, StoreInfo
 
 app = typer.Typer(
-    help="Tissu productif : import de fichiers d'établissements et d'effectifs, état du magasin.",
+    help="Tissu productif : import de fichiers d'établissements et d'effectifs, état du magasin, "
+    "quarantaine, retrait d'une source.",
     epilog="Exemple : grappe fabric import StockEtablissement.csv --format sirene --store magasin",
     no_args_is_help=True,
 )
@@ -97,7 +98,7 @@ def import_(
                 + (" (fichier déjà importé, rien de changé)" if r.skipped else "")
             )
         if any(r.rows_quarantined for r in reports if not r.skipped):
-            console.print("Détail des lignes en quarantaine : grappe fabric info")
+            console.print("Détail des lignes en quarantaine : grappe fabric quarantine")
         refused = [r.refused for r in reports if r.refused is not None]
         for reason in refused:
             print_error(reason)
@@ -161,6 +162,136 @@ def info(
             typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         else:
             _info_text(result)
+
+
+#: Columns of the quarantine export and their French labels (XLSX headers).
+QUARANTINE_LABELS = {
+    "source_id": "Source",
+    "file": "Fichier",
+    "line": "Ligne",
+    "column": "Colonne",
+    "value": "Valeur",
+    "reason": "Motif",
+}
+QUARANTINE_FORMATS = ("text", "csv", "xlsx")
+_QUARANTINE_SHOWN = 50
+"""Rows the text listing shows without --top: the export holds them all."""
+
+
+def _quarantine_format(fmt: str | None, out: Path | None) -> str:
+    """The format asked, else the one of ``--out``'s suffix, else text (``InputError``)."""
+    from grappe.cli._analysis import choice
+    from grappe.errors import InputError
+
+    if fmt is None:
+        fmt = out.suffix.lower().lstrip(".") if out is not None else "text"
+        if out is not None and fmt not in QUARANTINE_FORMATS[1:]:
+            raise InputError(f"--out {out.name} : extension attendue .csv ou .xlsx")
+    choice("--format", fmt, QUARANTINE_FORMATS)
+    if fmt == "xlsx" and out is None:
+        raise InputError("--format xlsx : indiquez un fichier avec --out")
+    if fmt == "text" and out is not None:
+        raise InputError("--out : un fichier s'écrit en csv ou xlsx (--format csv ou xlsx)")
+    return fmt
+
+
+@app.command(
+    "quarantine",
+    epilog="Exemple : grappe fabric quarantine --store magasin --format xlsx --out quarantaine.xlsx",
+)
+def quarantine(
+    store: StoreOption = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="Une seule source : son identifiant (ou son début, comme "
+                     "fabric info l'affiche) ou le nom du fichier importé (ex. : "
+                     "StockEtablissement.csv)."),
+    ] = None,
+    format: Annotated[
+        str | None,
+        typer.Option("--format", help="Présentation : text, csv ou xlsx (défaut : d'après "
+                     "l'extension de --out, sinon text)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Fichier à écrire, .csv ou .xlsx (ex. : quarantaine.xlsx ; "
+                     "CSV sans --out : sur la sortie standard)."),
+    ] = None,
+    top: Annotated[
+        int | None,
+        typer.Option("--top", min=1, help=f"Nombre de lignes au plus (défaut : {_QUARANTINE_SHOWN} "
+                     "à l'écran, toutes dans un fichier)."),
+    ] = None,
+) -> None:
+    """Lister ou exporter les lignes en quarantaine : fichier, ligne, colonne, valeur, motif."""
+    with handle_errors():
+        from grappe.fabric.store import FabricStore
+
+        fmt = _quarantine_format(format, out)
+        fabric = FabricStore.open(store)
+        chosen = [fabric.resolve_source(source)] if source is not None else \
+            fabric.sources().to_pylist()
+        source_id = chosen[0]["source_id"] if source is not None else None
+        limit = top if top is not None or fmt != "text" else _QUARANTINE_SHOWN
+        rows = fabric.quarantine(source_id, limit=limit)
+        if fmt == "text":
+            _quarantine_text(rows.to_pylist(), sum(int(s["rows_quarantined"]) for s in chosen))
+            return
+        from grappe.kit import export
+
+        if out is None:
+            export.write_csv(sys.stdout, rows, columns=list(QUARANTINE_LABELS))
+            return
+        export.write(out, rows, columns=list(QUARANTINE_LABELS), labels=QUARANTINE_LABELS,
+                     sheet="Quarantaine")
+        console.print(f"Écrit : {out} ({number(rows.num_rows)} lignes en quarantaine)")
+
+
+def _quarantine_text(rows: list[dict[str, Any]], total: int) -> None:
+    if not rows:
+        console.print("Quarantaine vide.")
+        return
+    table = Table(title="Lignes en quarantaine")
+    for column in ("fichier", "ligne", "colonne", "valeur", "motif"):
+        table.add_column(column, justify="right" if column == "ligne" else "left",
+                         overflow="fold")
+    for r in rows:
+        table.add_row(Path(str(r["file"])).name, number(r["line"]) if r["line"] is not None
+                      else "–", str(r["column"] or "–"), str(r["value"] or "–"),
+                      str(r["reason"]))
+    console.print(table, markup=False)
+    if total > len(rows):
+        console.print(f"{number(len(rows))} lignes sur {number(total)} ; toutes : --format csv "
+                      "ou --out quarantaine.xlsx")
+
+
+@app.command(
+    "remove",
+    epilog="Exemple : grappe fabric remove StockEtablissement.csv --store magasin",
+)
+def remove(
+    source: Annotated[
+        str,
+        typer.Argument(metavar="SOURCE", help="La source à retirer : son identifiant (ou son "
+                       "début, comme fabric info l'affiche) ou le nom du fichier importé "
+                       "(ex. : StockEtablissement.csv)."),
+    ],
+    store: StoreOption = None,
+) -> None:
+    """Retirer une source du magasin : ses lignes, sa quarantaine et sa fiche, d'un seul coup.
+
+    La source disparaît entière ou reste entière, même si la commande est interrompue.
+    """
+    with handle_errors():
+        from grappe.fabric.store import FabricStore
+
+        with RichReporter() as reporter:
+            removed = FabricStore.open(store).remove_source(source, reporter=reporter)
+        console.print(
+            f"Source retirée : {removed.path.name} ({removed.source_id[:12]}, "
+            f"{number(removed.rows_stored)} lignes stockées, "
+            f"{number(removed.rows_quarantined)} en quarantaine)"
+        )
 
 
 @app.command(

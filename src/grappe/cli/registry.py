@@ -24,6 +24,7 @@ from rich.table import Table
 from grappe.cli._analysis import choice
 from grappe.cli._console import console
 from grappe.errors import InputError
+from grappe.kit.dates import option_date
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
@@ -425,7 +426,7 @@ def pay(
     ],
     on: Annotated[
         str | None,
-        typer.Option("--date", help="Date du paiement, AAAA-MM-JJ (défaut : aujourd'hui)."),
+        typer.Option("--date", help="Date du paiement, AAAA-MM-JJ ou JJ/MM/AAAA (défaut : aujourd'hui)."),
     ] = None,
     method: Annotated[
         str | None, typer.Option("--method", help="Moyen de paiement (ex. : virement, chèque).")
@@ -435,11 +436,9 @@ def pay(
     ] = None,
 ) -> None:
     """Enregistrer un paiement."""
+    paid_on = option_date("--date", on) if on else dt.date.today()
     try:
-        paid_on = dt.date.fromisoformat(on) if on else dt.date.today()
         value = Decimal(amount.replace(",", "."))
-    except ValueError as exc:
-        raise InputError(f"montant {amount!r} ou date {on!r} invalide") from exc
     except ArithmeticError as exc:
         raise InputError(f"montant {amount!r} invalide") from exc
     with _unit() as (session, actor):
@@ -457,14 +456,11 @@ def dunning(
     cluster: ClusterArgument,
     on: Annotated[
         str | None,
-        typer.Option("--at", help="Date de la relance, AAAA-MM-JJ (défaut : aujourd'hui)."),
+        typer.Option("--at", help="Date de la relance, AAAA-MM-JJ ou JJ/MM/AAAA (défaut : aujourd'hui)."),
     ] = None,
 ) -> None:
     """Liste des relances : cotisations échues et impayées."""
-    try:
-        day = dt.date.fromisoformat(on) if on else None
-    except ValueError as exc:
-        raise InputError(f"--at {on!r} : date AAAA-MM-JJ attendue") from exc
+    day = option_date("--at", on) if on else None
     with _unit(write=False) as (session, actor):
         lines = fees.dunning_list(session, actor, service.resolve_cluster(session, cluster), on=day)
     _table(
@@ -615,10 +611,12 @@ def invite_command(
     ],
     joined: Annotated[
         str | None,
-        typer.Option("--joined", help="Date d'adhésion proposée (AAAA-MM-JJ ; défaut : aujourd'hui)."),
+        typer.Option("--joined", help="Date d'adhésion proposée, AAAA-MM-JJ ou JJ/MM/AAAA "
+                     "(défaut : aujourd'hui)."),
     ] = None,
     left: Annotated[
-        str | None, typer.Option("--left", help="Date de départ, AAAA-MM-JJ (ex. : 2026-12-31).")
+        str | None,
+        typer.Option("--left", help="Date de départ, AAAA-MM-JJ ou JJ/MM/AAAA (ex. : 31/12/2026)."),
     ] = None,
     membership_type: Annotated[
         str, typer.Option("--membership-type", help="Type d'adhésion (ex. : adherent).")
@@ -639,8 +637,8 @@ def invite_command(
                 siren=siren,
                 siret=siret,
                 membership_type=membership_type,
-                joined=joined or dt.date.today().isoformat(),
-                left=left,
+                joined=option_date("--joined", joined) if joined else dt.date.today(),
+                left=option_date("--left", left) if left else None,
             ),
         )
     console.print(f"Invitation n° {out.id} envoyée au SIREN {out.siren} : en attente de sa réponse")

@@ -37,6 +37,7 @@ from grappe.fabric.sqlkit import (
     siret_key_ok,
     unquoted,
 )
+from grappe.kit.dates import EXPECTED
 
 FORMAT_CHOICES: Final = ("sirene", "urssaf", "table")
 """Values of ``--format``: ``sirene`` covers the stock file and the history periods."""
@@ -196,7 +197,7 @@ def _date_checks(expr_in: str, expr: str, column: str, today: dt.date) -> list[C
     """A date column: readable, not before :data:`MIN_DATE`, not in the future."""
     return [
         Check(f"{expr_in} IS NOT NULL AND {expr} IS NULL", column, expr_in,
-              "date illisible (AAAA-MM-JJ attendu)"),
+              f"date illisible ({EXPECTED})"),
         Check(f"{expr} < DATE '{MIN_DATE}'", column, expr_in, f"date antérieure à {MIN_YEAR}"),
         Check(f"{expr} > DATE '{today.isoformat()}'", column, expr_in, "date dans le futur"),
     ]

@@ -34,12 +34,14 @@ def _as_date(date: dt.date | str) -> dt.date:
         return date.date()
     if isinstance(date, dt.date):
         return date
+    from grappe.kit.dates import EXPECTED, parse_date
+
     try:
-        return dt.date.fromisoformat(date)
+        return parse_date(date)
     except ValueError as exc:
         from grappe.errors import InputError
 
-        raise InputError(f"date invalide : {date!r} (AAAA-MM-JJ attendu)") from exc
+        raise InputError(f"date invalide : {date!r} ({EXPECTED})") from exc
 
 
 def establishments_at(date: dt.date | str, alias: str | None = None) -> str:

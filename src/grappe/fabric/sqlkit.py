@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from grappe.kit.dates import DATE_FORMATS, ISO_LAYOUT
 from grappe.kit.export import QUOTED_FORMULA
 
 LA_POSTE_SIREN: Final = "356000000"
@@ -88,8 +89,15 @@ def siren_key_ok(number: str) -> str:
 
 
 def parse_date(expr: str) -> str:
-    """SQL: the text as a DATE (ISO ``YYYY-MM-DD``, maybe with a time), NULL if unreadable."""
-    return f"TRY_CAST(left({expr}, 10) AS DATE)"
+    """SQL: the text as a DATE, NULL if unreadable.
+
+    ISO ``YYYY-MM-DD`` (maybe with a time, as INSEE writes some), else the other layouts of
+    :data:`grappe.kit.dates.DATE_FORMATS` (``JJ/MM/AAAA``…): the rule the options follow.
+    COALESCE reads the second form only for the rows the ISO cast left NULL.
+    """
+    others = ", ".join(literal(layout) for layout in DATE_FORMATS if layout != ISO_LAYOUT)
+    return (f"coalesce(TRY_CAST(left({expr}, 10) AS DATE), "
+            f"CAST(try_strptime({expr}, [{others}]) AS DATE))")
 
 
 def clean(expr: str) -> str:

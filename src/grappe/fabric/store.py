@@ -14,7 +14,10 @@ no-op. An import writes its Parquet file in its work directory, fsyncs it, moves
 into place, then inserts its `sources` and `quarantine` rows in one catalogue
 transaction. Only files listed in `sources` are ever read; a file moved into place
 by an import killed before its commit is an orphan, removed at the next open
-(under the shared lock, when no commit can be under way).
+(under the shared lock, when no commit can be under way). Removing a source is the
+reverse, under the same writers' lock: its `sources` and `quarantine` rows go in one
+catalogue transaction, then its Parquet file is deleted; a removal killed after its
+commit leaves an orphan that the next open removes.
 
 Concurrency. DuckDB lets one process open a database file read-write, or many
 processes open it read-only, never both. So readers open the catalogue read-only
@@ -61,6 +64,8 @@ _IMPORT_LOCK: Final = ".import.lock"
 _TABLES: Final = frozenset({"sources", "quarantine"})
 KIND_DIRS: Final[dict[str, str]] = {"establishments": "establishments", "aggregates": "aggregates"}
 _HASH_CHUNK: Final = 8 * 1024 * 1024
+_ID_PREFIX_MIN: Final = 6
+"""Shortest start of a source id a user may give for the whole id."""
 _FRESH_SECONDS: Final = 60.0
 _POLL_SECONDS: Final = (0.005, 0.2)
 """First and longest pause between two tries of a busy lock."""
@@ -319,13 +324,71 @@ class FabricStore:
         """The `sources` table (one row per imported file), in import order."""
         return self._query("SELECT * FROM sources ORDER BY imported_at, source_id")
 
-    def quarantine(self, source_id: str | None = None) -> pa.Table:
-        """Quarantined records (``source_id, file, line, column, value, reason``), by line."""
-        if source_id is None:
-            return self._query("SELECT * FROM quarantine ORDER BY source_id, line")
-        return self._query(
-            "SELECT * FROM quarantine WHERE source_id = ? ORDER BY line", [source_id]
-        )
+    def quarantine(self, source_id: str | None = None, limit: int | None = None) -> pa.Table:
+        """Quarantined records (``source_id, file, line, column, value, reason``).
+
+        Sources in import order, each by line; ``limit`` keeps the first rows only.
+        """
+        where = "WHERE q.source_id = ?" if source_id is not None else ""
+        sql = (f"SELECT q.source_id, q.file, q.line, q.\"column\", q.value, q.reason "
+               f"FROM quarantine AS q JOIN sources AS s USING (source_id) {where} "
+               "ORDER BY s.imported_at, q.source_id, q.line, q.\"column\"")
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return self._query(sql, [source_id] if source_id is not None else [])
+
+    def resolve_source(self, name: str) -> dict[str, Any]:
+        """The `sources` row a user names: its id (or the start of it, as ``info`` shows it),
+        the imported file's name or its path.
+
+        Raises
+        ------
+        InputError
+            No source or several sources answer to ``name``.
+        """
+        rows = self.sources().to_pylist()
+        wanted = name.strip()
+        found = [r for r in rows if r["source_id"] == wanted.lower()]
+        if not found and len(wanted) >= _ID_PREFIX_MIN:
+            found = [r for r in rows if r["source_id"].startswith(wanted.lower())]
+        if not found:
+            found = [r for r in rows if wanted in (r["path"], Path(r["path"]).name)]
+        if not found:
+            raise InputError(
+                f"source {wanted!r} absente du magasin {self.path.name} ; les sources et leurs "
+                "identifiants : grappe fabric info"
+            )
+        if len(found) > 1:
+            ids = ", ".join(r["source_id"][:12] for r in found)
+            raise InputError(
+                f"source {wanted!r} ambiguë dans le magasin {self.path.name} : {len(found)} "
+                f"sources y répondent ({ids}) ; donnez son identifiant"
+            )
+        return found[0]
+
+    def latest_date(self) -> dt.date | None:
+        """The latest date the data know: the last creation, closure or period bound of the
+        establishment rows, or 31 December of the last year of the aggregates; None if empty."""
+        with self._reading() as catalogue:
+            estab = self._files("establishments", catalogue)
+            aggr = self._files("aggregates", catalogue)
+        dates: list[dt.date] = []
+        conn = duckdb.connect(":memory:")
+        try:
+            if estab:
+                # One max per column: DuckDB answers each from the Parquet statistics.
+                row = conn.execute(f"""
+                    SELECT max(created), max(closed), max(valid_from), max(valid_to)
+                    FROM read_parquet({_file_list(estab)})""").fetchall()[0]
+                dates += [d for d in row if isinstance(d, dt.date)]
+            if aggr:
+                row = conn.execute(
+                    f"SELECT max(year) FROM read_parquet({_file_list(aggr)})").fetchall()[0]
+                if row[0] is not None:
+                    dates.append(dt.date(int(row[0]), 12, 31))
+        finally:
+            conn.close()
+        return max(dates) if dates else None
 
     def _files(self, kind: Kind, conn: duckdb.DuckDBPyConnection | None = None) -> list[Path]:
         sql = "SELECT source_id FROM sources WHERE kind = ? ORDER BY imported_at, source_id"
@@ -503,6 +566,48 @@ class FabricStore:
                             result.rows_stored, result.rows_quarantined, skipped,
                             time.perf_counter() - start)
 
+    # ------------------------------------------------------------------ removing
+
+    def remove_source(self, name: str, reporter: Reporter = SILENT) -> SourceRemoval:
+        """Remove one source: its rows, its quarantine and its catalogue entries, atomically.
+
+        Runs under the writers' lock (no import or other removal meanwhile). The
+        catalogue rows go in one transaction; only then is the Parquet file deleted. A
+        process killed before the commit leaves the source whole; killed after it, the
+        catalogue no longer lists the file, which is then an orphan removed at the next
+        open. Either way the store holds the source entirely or not at all.
+
+        Parameters
+        ----------
+        name
+            The source's id (or the start of it, 6 characters at least), the imported
+            file's name or its path (see :meth:`resolve_source`).
+
+        Raises
+        ------
+        InputError
+            No source or several sources answer to ``name``.
+        EngineError
+            Another writer kept the store longer than the lock timeout.
+        """
+        with self._importing(reporter):
+            source = self.resolve_source(name)
+            source_id = str(source["source_id"])
+            data = self.path / KIND_DIRS[str(source["kind"])] / f"{source_id}.parquet"
+            with self._lock(exclusive=True), self._catalogue(write=True) as conn:
+                conn.execute("BEGIN TRANSACTION")
+                try:
+                    _delete_catalogue_rows(conn, source_id)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    with suppress(duckdb.Error):
+                        conn.execute("ROLLBACK")
+                    raise
+                # Still under the exclusive lock: no reader lists the file meanwhile.
+                _drop_data_file(data)
+        return SourceRemoval(source_id, Path(str(source["path"])), str(source["kind"]),
+                             int(source["rows_stored"]), int(source["rows_quarantined"]))
+
     def _publish(self, result: importer.FileImport, sniffed: SniffedFile, plan: Plan,
                  source_id: str, size: int) -> bool:
         """Move the Parquet file into place, commit the catalogue rows; False if already there."""
@@ -535,6 +640,29 @@ class FabricStore:
                 with suppress(duckdb.Error):
                     conn.execute("DETACH cat")
         return True
+
+
+@dataclass(frozen=True)
+class SourceRemoval:
+    """What :meth:`FabricStore.remove_source` removed: one source and its counts."""
+
+    source_id: str
+    path: Path
+    kind: str
+    rows_stored: int
+    rows_quarantined: int
+
+
+def _delete_catalogue_rows(conn: duckdb.DuckDBPyConnection, source_id: str) -> None:
+    """Delete the `sources` row and the quarantine rows of one source (inside a transaction)."""
+    conn.execute("DELETE FROM quarantine WHERE source_id = ?", [source_id])
+    conn.execute("DELETE FROM sources WHERE source_id = ?", [source_id])
+
+
+def _drop_data_file(path: Path) -> None:
+    """Remove the Parquet file of a source the catalogue no longer lists, durably."""
+    path.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
 
 
 def _file_list(paths: Sequence[Path]) -> str:

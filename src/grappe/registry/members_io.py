@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from grappe.errors import FileFormatError, InputError
 from grappe.kit import export
+from grappe.kit.dates import parse_date
 from grappe.registry import bounds, fabric_link, policy, service
 from grappe.registry.identifiers import normalize_siren, normalize_siret
 from grappe.registry.models import (
@@ -187,17 +188,6 @@ def read_rows(path: Path) -> tuple[list[str], list[_Row]]:
         }
         rows.append(_Row(number, values))
     return mapped, rows
-
-
-def parse_date(text: str) -> dt.date:
-    """A date written YYYY-MM-DD or DD/MM/YYYY (ValueError otherwise)."""
-    text = text.strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(text)
 
 
 @dataclass
