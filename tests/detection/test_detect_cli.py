@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -26,13 +25,6 @@ def fabric(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Planted
     return synthetic_store(tmp_path_factory.getbasetemp())
 
 
-@pytest.fixture(scope="module")
-def ze_parquet(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> Path:
-    home = tmp_path_factory.mktemp("ze_home")
-    territories.import_ze(real_data / "insee_communes_ze2020_geo2022.xlsx", home=home)
-    return territories.ze_path(home)
-
-
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, ["detect", *args])
     return result.exit_code, result.stdout, result.stderr
@@ -40,14 +32,11 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def test_prints_the_top_candidates_at_ze_level(
     fabric: tuple[Path, list[PlantedCluster]],
-    ze_parquet: Path,
-    grappe_home: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(_console.console, "_width", 220)  # a wide terminal: one line per row
-    target = territories.ze_path(grappe_home)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ze_parquet, target)
+    # No `grappe refdata import-ze`: the zones d'emploi 2020 ship with the package.
+    assert not territories.ze_imported()
     code, out, err = run("--store", str(fabric[0]), "--level", "ze", "--top", "10",
                          "--permutations", "99", "--seed", "3")
     assert code == 0, err
@@ -155,12 +144,7 @@ def test_wrong_options_fail_with_a_clear_message(
     assert message in " ".join(err.split())
 
 
-def test_missing_store_and_missing_zones_d_emploi(
-    fabric: tuple[Path, list[PlantedCluster]], tmp_path: Path
-) -> None:
+def test_missing_store(tmp_path: Path) -> None:
     code, _, err = run("--store", str(tmp_path / "nowhere"), "--level", "epci")
     assert code == 2
     assert "magasin introuvable" in err
-    code, _, err = run("--store", str(fabric[0]))  # default level: ze, not imported here
-    assert code == 2
-    assert "grappe refdata import-ze" in " ".join(err.split())

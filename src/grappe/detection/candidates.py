@@ -360,8 +360,8 @@ def detect(
     store : FabricStore, Path or sequence of Path
         The fabric store (or its directory, or its Parquet files).
     level : {"ze", "epci", "commune", "departement", "region"}
-        Territory level of the candidates. ``ze`` needs the zones d'emploi imported
-        (``grappe refdata import-ze``).
+        Territory level of the candidates. ``ze``: the packaged zones d'emploi 2020, or a
+        newer vintage imported with ``grappe refdata import-ze``.
     sectors : NAF level, "clusters", sector-group file or list of SectorGroup
         Sector level of the candidates (``section`` ... ``sous-classe``, ``clusters`` for
         the cluster categories of :mod:`grappe.refdata.clusters`, or groups).
@@ -433,7 +433,6 @@ def detect(
     minimum = minimum_mass if minimum_mass is not None else MinimumMass()
     if not isinstance(minimum, MinimumMass):
         raise InputError(f"minimum_mass must be a MinimumMass, not {type(minimum_mass).__name__}")
-    _require_ze(level)
     # The test needs only the support's establishment counts (for the commune support of a
     # coarser level, nothing else of the communes is assembled).
     fine, counts, used_support = _counts(store, level, sectors, engine, at, reporter, support)
@@ -552,17 +551,6 @@ def _check_arguments(
         raise InputError(f"seed={seed!r}: expected a whole number >= 0")
     if support not in ("commune", "level"):
         raise InputError(f"support={support!r}: expected 'commune' or 'level'")
-
-
-def _require_ze(level: str) -> None:
-    from grappe.refdata import territories
-
-    if level == "ze" and not territories.ze_imported():
-        raise InputError(
-            "niveau 'ze' : les zones d'emploi ne sont pas importées ; lancez "
-            "`grappe refdata import-ze FICHIER.xlsx` avec la table de composition communale "
-            "de l'INSEE (ou choisissez --level epci)"
-        )
 
 
 def _counts(
