@@ -175,9 +175,11 @@ def test_zones_emploi(small_fabric: Path, with_ze: None) -> None:
     }
 
 
-def test_zones_emploi_not_imported(small_fabric: Path) -> None:
-    with pytest.raises(InputError, match=r"'ze'.*import-ze"):
-        aggregate([small_fabric], "ze", "division")
+def test_zones_emploi_packaged_without_import(small_fabric: Path, grappe_home: Path) -> None:
+    assert not territories.ze_imported()
+    counts = aggregate([small_fabric], "ze", "division")
+    assert cells(counts.establishments, counts)[(ARVE_ZE, "25")] == 4
+    assert cells(counts.establishments, counts)[(TOULOUSE_ZE, "30")] == 2
 
 
 # --------------------------------------------------------------------------------- sizes

@@ -215,8 +215,8 @@ def test_formats_round_trip(found: Candidates, fmt: str, tmp_path: Path) -> None
 
 
 def test_unknown_format_and_bad_arguments(found: Candidates, tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="xlsx"):
-        found.write(tmp_path / "candidates.xlsx")
+    with pytest.raises(InputError, match="ods"):
+        found.write(tmp_path / "candidates.ods")
     with pytest.raises(InputError, match="level"):
         detect(tmp_path, level="canton")
     with pytest.raises(InputError, match="alpha"):
@@ -225,9 +225,17 @@ def test_unknown_format_and_bad_arguments(found: Candidates, tmp_path: Path) -> 
         detect(tmp_path, level="epci", permutations=-1)
 
 
-def test_ze_level_needs_the_zones_d_emploi(fabric: tuple[Path, list[PlantedCluster]]) -> None:
-    with pytest.raises(InputError, match="grappe refdata import-ze"):
-        detect(fabric[0], level="ze")
+def test_ze_level_works_with_the_packaged_zones_d_emploi(
+    fabric: tuple[Path, list[PlantedCluster]],
+) -> None:
+    from grappe.refdata import territories
+
+    assert not territories.ze_imported()  # no `grappe refdata import-ze`
+    found = detect(fabric[0], level="ze", permutations=0)
+    assert len(found) > 0
+    names = territories.names("ze")
+    frame = found.to_frame()
+    assert frame["territory_name"].tolist() == [names[c] for c in frame["territory_code"]]
 
 
 def test_sector_group_file_as_sectors(

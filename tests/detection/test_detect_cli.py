@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
-import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from _candidates_fabric import synthetic_store
@@ -26,13 +27,6 @@ def fabric(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Planted
     return synthetic_store(tmp_path_factory.getbasetemp())
 
 
-@pytest.fixture(scope="module")
-def ze_parquet(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> Path:
-    home = tmp_path_factory.mktemp("ze_home")
-    territories.import_ze(real_data / "insee_communes_ze2020_geo2022.xlsx", home=home)
-    return territories.ze_path(home)
-
-
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, ["detect", *args])
     return result.exit_code, result.stdout, result.stderr
@@ -40,14 +34,11 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def test_prints_the_top_candidates_at_ze_level(
     fabric: tuple[Path, list[PlantedCluster]],
-    ze_parquet: Path,
-    grappe_home: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(_console.console, "_width", 220)  # a wide terminal: one line per row
-    target = territories.ze_path(grappe_home)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ze_parquet, target)
+    # No `grappe refdata import-ze`: the zones d'emploi 2020 ship with the package.
+    assert not territories.ze_imported()
     code, out, err = run("--store", str(fabric[0]), "--level", "ze", "--top", "10",
                          "--permutations", "99", "--seed", "3")
     assert code == 0, err
@@ -65,8 +56,7 @@ def test_writes_every_format_and_a_map(
 ) -> None:
     common = ("--store", str(fabric[0]), "--level", "epci", "--permutations", "99")
     out_csv = tmp_path / "candidats.csv"
-    code, _, err = run(*common, "--out", str(out_csv), "--map", str(tmp_path / "carte.svg"),
-                       "--top", "15")
+    code, _, err = run(*common, "--out", str(out_csv), "--map", str(tmp_path / "carte.svg"))
     assert code == 0, err
     frame = pd.read_csv(out_csv, dtype={"territory_code": str, "sector": str})
     assert frame["rank"].iloc[0] == 1
@@ -141,7 +131,7 @@ def test_include_local_and_cluster_categories(
         (("--sectors", "rayon"), "--sectors 'rayon' : valeur inconnue"),
         (("--engine", "oracle"), "--engine 'oracle' : valeur inconnue"),
         (("--alpha", "2"), "--alpha 2.0 : attendu un taux"),
-        (("--format", "xlsx"), "format='xlsx' is not one of"),
+        (("--format", "ods"), "format='ods' is not one of"),
         (("--format", "parquet"), "--format parquet : indiquez un fichier avec --out"),
         (("--map", "carte.pdf"), "--map carte.pdf : extension attendue .png ou .svg"),
         (("--at", "2024-13-01"), "--at '2024-13-01' : date invalide"),
@@ -155,12 +145,73 @@ def test_wrong_options_fail_with_a_clear_message(
     assert message in " ".join(err.split())
 
 
-def test_missing_store_and_missing_zones_d_emploi(
-    fabric: tuple[Path, list[PlantedCluster]], tmp_path: Path
-) -> None:
+def test_missing_store(tmp_path: Path) -> None:
     code, _, err = run("--store", str(tmp_path / "nowhere"), "--level", "epci")
     assert code == 2
     assert "magasin introuvable" in err
-    code, _, err = run("--store", str(fabric[0]))  # default level: ze, not imported here
+
+
+def test_xlsx_and_french_excel_csv_for_people(
+    fabric: tuple[Path, list[PlantedCluster]], tmp_path: Path
+) -> None:
+    import openpyxl
+
+    common = ("--store", str(fabric[0]), "--level", "ze", "--permutations", "0")
+    code, out, err = run(*common, "--format", "csv")
+    assert code == 0, err
+    programs = pd.read_csv(io.StringIO(out), dtype={"territory_code": str, "sector": str})
+    assert len(programs) >= 5
+    # XLSX: French headers, frozen header row, number formats, names beside the codes
+    book_path = tmp_path / "candidats.xlsx"
+    code, _, err = run(*common, "--out", str(book_path))  # the suffix says xlsx
+    assert code == 0, err
+    sheet = openpyxl.load_workbook(book_path).active
+    assert sheet is not None
+    assert sheet.freeze_panes == "A2"
+    header = [c.value for c in sheet[1]]
+    assert header[:7] == ["Rang", "Niveau territorial", "Code territoire", "Territoire",
+                          "Niveau sectoriel", "Code secteur", "Secteur"]
+    assert len(header) == len(programs.columns)
+    assert all(c.font.bold for c in sheet[1])
+    first = dict(zip(header, sheet[2], strict=True))
+    assert first["Territoire"].value == programs["territory_name"].iloc[0]
+    assert first["Secteur"].value == programs["sector_name"].iloc[0]
+    assert first["Score"].value == pytest.approx(programs["score"].iloc[0], rel=1e-12)
+    assert first["Score"].number_format == "0.0000"
+    assert first["Part de PME"].number_format == "0.0%"
+    assert first["Activité exposée"].value is True
+    assert sheet.max_row == len(programs) + 1
+    # --top keeps the best in the file too
+    code, _, err = run(*common, "--out", str(book_path), "--format", "xlsx", "--top", "3")
+    assert code == 0, err
+    assert openpyxl.load_workbook(book_path).active.max_row == 4  # type: ignore[union-attr]
+    assert "3 candidats écrits" in err
+    # the French Excel CSV: ';', decimal comma, BOM, French headers, oui/non
+    excel = tmp_path / "candidats.csv"
+    code, _, err = run(*common, "--out", str(excel), "--format", "csv-excel")
+    assert code == 0, err
+    raw = excel.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(excel, sep=";", decimal=",", encoding="utf-8-sig",
+                       dtype={"Code territoire": str, "Code secteur": str})
+    assert list(back.columns)[:4] == ["Rang", "Niveau territorial", "Code territoire", "Territoire"]
+    assert set(back["Activité exposée"]) == {"oui"}
+    np.testing.assert_allclose(back["Score"], programs["score"], rtol=1e-12)
+    # formats that need a file
+    code, _, err = run(*common, "--format", "xlsx")
     assert code == 2
-    assert "grappe refdata import-ze" in " ".join(err.split())
+    assert "--format xlsx : indiquez un fichier avec --out" in err
+
+
+def test_xlsx_past_excel_rows_is_refused_naming_top_or_csv(tmp_path: Path) -> None:
+    from grappe.detection.candidates import XLSX_HINT
+    from grappe.detection.indicators import write_frame
+    from grappe.errors import InputError
+    from grappe.kit.export import XLSX_MAX_ROWS
+
+    frame = pd.DataFrame({"rank": np.arange(1, XLSX_MAX_ROWS + 1)})
+    with pytest.raises(InputError, match=r"1 048 576 lignes.*--top N ou écrivez un CSV"):
+        write_frame(frame, tmp_path / "big.xlsx", "xlsx", xlsx_hint=XLSX_HINT)
+    assert not (tmp_path / "big.xlsx").exists()
+    write_frame(frame.head(XLSX_MAX_ROWS - 1).head(3), tmp_path / "ok.xlsx", "xlsx")
+    assert (tmp_path / "ok.xlsx").is_file()

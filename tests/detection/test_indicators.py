@@ -446,8 +446,13 @@ def test_json_writes_nan_as_null(hand: Indicators, tmp_path: Path) -> None:
 def test_output_format_errors(tmp_path: Path) -> None:
     assert output_format(tmp_path / "a.PARQUET", None) == "parquet"
     assert output_format(None, None) == "csv"
-    with pytest.raises(InputError, match=r"a\.xlsx.*csv, parquet, json"):
-        output_format(tmp_path / "a.xlsx", None)
+    assert output_format(tmp_path / "a.xlsx", None) == "xlsx"
+    assert output_format(tmp_path / "a.csv", "csv-excel") == "csv-excel"
+    with pytest.raises(InputError, match=r"a\.ods.*csv, csv-excel, xlsx, parquet, json"):
+        output_format(tmp_path / "a.ods", None)
+    # the French Excel CSV is asked for by name, never guessed from a suffix
+    with pytest.raises(InputError, match="cannot infer"):
+        output_format(tmp_path / "a.csv-excel", None)
     with pytest.raises(InputError, match="format='xml'"):
         output_format(None, "xml")
 
@@ -590,7 +595,17 @@ def test_cli_prints_cells_with_rules_matching_the_library(bas_rhin_store: Path) 
     frame = pd.read_csv(io.StringIO(result.stdout), dtype={"territory_code": str, "sector": str})
     expected = apply_rules(indicators(aggregate(bas_rhin_store, "commune", "division"))).to_frame()
     assert len(frame) == len(expected) > 300
-    assert list(frame.columns) == list(expected.columns)
+    # the library's columns, with the names beside the codes (people read names)
+    names = ["territory_name", "sector_name"]
+    assert [c for c in frame.columns if c not in names] == list(expected.columns)
+    assert list(frame.columns[2:6]) == ["territory_name", "sector_level", "sector", "sector_name"]
+    from grappe.refdata import territories
+
+    communes = territories.names("commune")
+    assert frame["territory_name"].tolist() == [communes[c] for c in frame["territory_code"]]
+    from grappe.refdata import naf
+
+    assert set(frame.loc[frame["sector"] == "25", "sector_name"]) == {naf.label("25")}
     for column in ("strong", "stars", "size_star"):
         assert column in frame.columns
     np.testing.assert_allclose(frame["lq"], expected["lq"], rtol=1e-12)
@@ -653,10 +668,61 @@ def test_cli_writes_the_other_tables(
     )
     assert result.exit_code == 0, result.stderr
     assert "lignes écrites" in result.stderr
-    frame = pd.read_json(out) if suffix == "json" else pd.read_parquet(out)
+    frame = pd.read_json(out, dtype={"territory_code": str, "sector": str}) if (
+        suffix == "json") else pd.read_parquet(out)
     assert (frame["measure"] == "establishments").all()
+    # names in every table, beside the codes
+    if table == "territories":
+        from grappe.refdata import territories
+
+        communes = territories.names("commune")
+        assert len(frame) >= 5
+        assert frame["territory_name"].tolist() == [communes[c] for c in frame["territory_code"]]
+    else:
+        assert frame.loc[frame["sector"] == "C", "sector_name"].tolist() == [
+            "Industrie manufacturière"]
     column = "krugman" if table == "territories" else "herfindahl"
     assert frame[column].notna().all()
+
+
+def test_cli_writes_xlsx_and_french_excel_csv(bas_rhin_store: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    from grappe.refdata import territories
+
+    common = ("--store", str(bas_rhin_store), "--level", "epci", "--sectors", "division")
+    programs = pd.read_csv(io.StringIO(run_cli(*common).stdout),
+                           dtype={"territory_code": str, "sector": str})
+    book = tmp_path / "indicateurs.xlsx"
+    result = run_cli(*common, "--out", str(book))
+    assert result.exit_code == 0, result.stderr
+    sheet = openpyxl.load_workbook(book).active
+    assert sheet is not None
+    assert sheet.freeze_panes == "A2"
+    header = [c.value for c in sheet[1]]
+    assert header[:6] == ["Niveau territorial", "Code territoire", "Territoire",
+                          "Niveau sectoriel", "Code secteur", "Secteur"]
+    assert "Quotient de localisation (bas)" in header
+    assert sheet.max_row == len(programs) + 1
+    row = dict(zip(header, sheet[2], strict=True))
+    assert row["Territoire"].value == territories.names("epci")[programs["territory_code"][0]]
+    assert row["Secteur"].value == programs["sector_name"][0]
+    assert row["Quotient de localisation"].number_format == "0.00"
+    assert row["Quotient de localisation"].value == pytest.approx(programs["lq"].iloc[0],
+                                                                  rel=1e-12)
+    assert row["Emploi estimé"].number_format == "#,##0"
+    excel = tmp_path / "indicateurs.csv"
+    result = run_cli(*common, "--out", str(excel), "--format", "csv-excel")
+    assert result.exit_code == 0, result.stderr
+    assert excel.read_bytes().startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(excel, sep=";", decimal=",", encoding="utf-8-sig",
+                       dtype={"Code territoire": str, "Code secteur": str})
+    assert list(back.columns)[:3] == ["Niveau territorial", "Code territoire", "Territoire"]
+    np.testing.assert_allclose(back["Quotient de localisation"], programs["lq"], rtol=1e-12)
+    assert set(back["Grappe forte"]) <= {"oui", "non"}
+    result = run_cli(*common, "--format", "xlsx")
+    assert result.exit_code == 2
+    assert "--format xlsx : indiquez un fichier avec --out" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -669,7 +735,7 @@ def test_cli_writes_the_other_tables(
         (["--engine", "polars"], "--engine 'polars'"),
         (["--at", "2020-13-01"], "date invalide"),
         (["--format", "parquet"], "indiquez un fichier avec --out"),
-        (["--out", "x.xlsx"], "cannot infer the output format"),
+        (["--out", "x.ods"], "cannot infer the output format"),
     ],
 )
 def test_cli_rejects_wrong_options_in_french(
@@ -954,3 +1020,19 @@ def test_groups_give_the_figures_of_the_group_as_a_sector_of_the_full_level(grou
     for column in ("establishments", "employment", "employment_low", "employment_high", *rates):
         np.testing.assert_array_equal(ours_frame[column], whole[column])
     assert ours_frame["creation_rate"].notna().sum() > 3
+
+
+def test_every_output_column_has_a_french_header(hand: Indicators) -> None:
+    from grappe.detection import labels
+    from grappe.detection.candidates import CANDIDATE_COLUMNS
+    from grappe.detection.rules import apply_rules
+
+    columns = [*CANDIDATE_COLUMNS, "territory_name", "sector_name",
+               *apply_rules(hand).to_frame().columns, *hand.territories_frame().columns,
+               *hand.sectors_frame().columns]
+    unlabelled = sorted({c for c in columns if labels.label(c) == c})
+    assert unlabelled == []
+    assert labels.label("lq_credible_low") == "Quotient de localisation crédible (bas)"
+    assert labels.label("eg_gamma_establishments") == "Ellison-Glaeser γ (établissements)"
+    assert labels.number_formats(["lq_high", "sme_share", "reasons"]) == {
+        "lq_high": "0.00", "sme_share": "0.0%"}

@@ -159,14 +159,14 @@ def test_generic_table_levels_and_errors(tmp_path: Path) -> None:
         "region,84,27,2020,2.5,1",
         "region,84,28,2020,2,beaucoup",
         "region,84,25,2021,1,1",
-        "ze,8401,25,2021,1,1",
+        "ze,8401,25,2021,1,1",           # packaged zones d'emploi: no import needed
     ]
     path = tmp_path / "t.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     store = FabricStore.open(tmp_path / "store")
     (report,) = store.import_files([path])
     assert report.format == "table"
-    assert (report.rows_read, report.rows_stored) == (15, 6)
+    assert (report.rows_read, report.rows_stored) == (15, 7)
     got = [(q["line"], q["column"], q["reason"]) for q in store.quarantine().to_pylist()]
     assert got == [
         (8, "territory_level",
@@ -178,7 +178,6 @@ def test_generic_table_levels_and_errors(tmp_path: Path) -> None:
         (13, "establishments", "nombre d'établissements non entier"),
         (14, "employees", "effectif salarié illisible"),
         (15, "territory_code", "ligne en double (même territoire, NAF et année)"),
-        (16, "territory_level", "zones d'emploi non importées (lancez grappe refdata import-ze)"),
     ]
     stored = {(r["territory_level"], r["territory_code"], r["naf"], r["year"]):
               (r["establishments"], r["employees"])
@@ -189,9 +188,11 @@ def test_generic_table_levels_and_errors(tmp_path: Path) -> None:
         ("departement", "74", "25.62", 2021): (40, 300.0),
         ("region", "84", "25", 2021): (50, None),
         ("epci", "200000172", "25.6", 2021): (5, 9.0),
+        ("ze", "8401", "25", 2021): (1, 1.0),
     }
     info = store.info()
-    assert info.rows_by_level == {"commune": 2, "departement": 1, "epci": 1, "region": 1}
+    assert info.rows_by_level == {"commune": 2, "departement": 1, "epci": 1, "region": 1,
+                                  "ze": 1}
     assert info.years == (2020, 2021)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -19,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from grappe.cli import app
+from grappe.cli.demo import next_commands
 from grappe.errors import InputError, UnknownCodeError
 from grappe.fabric.synth import (
     DEFECTS,
@@ -463,6 +465,19 @@ def test_demo_command_generates_imports_and_summarises(tmp_path: Path) -> None:
     assert "25.62A" in out
     assert "Décolletage" in out
     assert (tmp_path / "sirene_synthetique_20000_3.csv").is_file()
+    # The demo ranks zones d'emploi without any import (packaged), says where its store is
+    # and which commands to try next; the first one runs as printed.
+    assert "zones d'emploi x sous-classes NAF" in out
+    store = tmp_path / "magasin_20000_3"
+    assert f"Magasin de la démonstration : {store}" in out
+    commands = next_commands(store)
+    for command in commands:
+        assert command in out
+    first = shlex.split(commands[0])
+    assert first[:2] == ["grappe", "detect"]
+    detected = CliRunner().invoke(app, [*first[1:], "--permutations", "0"])
+    assert detected.exit_code == 0, detected.output
+    assert "niveau ze" in detected.output
 
     again = CliRunner().invoke(
         app, ["demo", "--dir", str(tmp_path), "--establishments", "20000", "--seed", "3"]

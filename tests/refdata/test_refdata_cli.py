@@ -34,12 +34,15 @@ def test_info_text_and_json() -> None:
     assert result.exit_code == 0, result.output
     assert "732" in result.output
     assert "@etalab/decoupage-administratif" in result.output
-    assert "non importées" in result.output
+    assert "306 zones" in result.output
+    assert "embarquées" in result.output
     result = runner.invoke(app, ["refdata", "info", "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["counts"]["naf"]["sous-classe"] == 732
     assert data["zones_emploi"]["imported"] is False
+    assert data["zones_emploi"]["zones"] == 306
+    assert "zones_emploi.parquet" in data["provenance"]["files"]
     assert "naf.parquet" in data["provenance"]["files"]
     assert "cluster_definitions.parquet" in data["provenance"]["files"]
     assert data["counts"]["traded_sous_classes"] == 499

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow.compute as pc
 import pytest
 
-from grappe.errors import InputError, NotFoundError, UnknownCodeError
+from grappe.errors import InputError, UnknownCodeError
 from grappe.refdata import territories as t
 
 
@@ -145,15 +145,17 @@ def test_epcis() -> None:
     assert all(by_code[r["code"]] == r["population"] for r in epcis.to_pylist())
 
 
-def test_commune_levels_without_ze() -> None:
+def test_commune_levels_with_the_packaged_ze() -> None:
+    assert not t.ze_imported()
+    assert t.ze_source() == "packaged"
     levels = t.commune_levels()
     assert levels.schema.names == ["commune", "epci", "ze", "departement", "region"]
     assert levels.num_rows == t.communes().num_rows
-    assert levels["ze"].null_count == levels.num_rows
-    with pytest.raises(NotFoundError, match="import-ze"):
-        t.zones_emploi()
-    with pytest.raises(NotFoundError):
-        t.names("ze")
+    # Only the collectivités d'outre-mer (zone "com") lie outside the zones d'emploi.
+    com = pc.equal(t.communes()["zone"], "com")
+    assert levels["ze"].null_count == pc.sum(com).as_py() == 94
+    assert pc.all(pc.is_null(levels.filter(com)["ze"])).as_py()
+    assert t.names("ze")["8405"] == "Bourg en Bresse"
 
 
 def test_names() -> None:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import openpyxl
 import pyarrow.compute as pc
@@ -11,6 +18,7 @@ import pytest
 from grappe.config import get_settings
 from grappe.errors import FileFormatError, InputError
 from grappe.refdata import territories as t
+from grappe.refdata._files import data_path
 
 HEADER = ("CODGEO", "LIBGEO", "ZE2020", "LIBZE2020", "ZE2020_PARTIE_REG", "DEP", "REG")
 
@@ -129,3 +137,93 @@ def test_wrong_sheet_or_header_or_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="introuvable"):
         t.import_ze(tmp_path / "missing.xlsx")
     assert not t.ze_path().exists()
+
+
+# --------------------------------------------------------------------------- packaged zones
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build_zones_emploi.py"
+PACKAGED = data_path("zones_emploi.parquet")
+
+
+def test_packaged_zones_cover_every_current_commune_but_the_overseas_collectivites() -> None:
+    assert not t.ze_imported()
+    zones = t.zones_emploi()
+    assert zones.schema.names == ["commune", "ze", "ze_name"]
+    assert len(pc.unique(zones["ze"])) == 306
+    current = {r["code"]: r["zone"] for r in t.communes().select(["code", "zone"]).to_pylist()}
+    covered = set(zones["commune"].to_pylist())
+    assert covered <= set(current)
+    missing = set(current) - covered
+    assert {current[c] for c in missing} == {"com"}
+    assert len(covered) == 34_875
+    assert len(missing) == 94
+    by_commune = dict(zip(zones["commune"].to_pylist(), zones["ze"].to_pylist(), strict=True))
+    # A commune whose 2022 code is now an old code (Conques-en-Rouergue, 12076 -> 12218)
+    # gets its zone through the commune aliases.
+    assert t.normalize_commune("12076") == "12218"
+    assert "12076" not in by_commune
+    assert t.names("ze")[by_commune["12218"]] == "Rodez"
+    # Communes re-created since 2022 (L'Oie, Sainte-Florence) take their EPCI's zone.
+    assert by_commune["85165"] == by_commune["85212"] == "5213"
+    assert t.names("ze")[by_commune["74010"]] == "Annecy"
+
+
+def test_imported_vintage_takes_precedence_over_the_packaged_one(tmp_path: Path) -> None:
+    packaged = t.zones_emploi().num_rows
+    path = _xlsx(tmp_path / "ze.xlsx", [("01001", "L'Abergement", "8499", "Nouvelle", None,
+                                         "01", "84")])
+    t.import_ze(path)
+    assert t.ze_source() == "imported"
+    assert t.zones_emploi().num_rows == 1
+    assert t.names("ze") == {"8499": "Nouvelle"}
+    assert t.commune_levels()["ze"].null_count == t.communes().num_rows - 1
+    t.ze_path().unlink()
+    assert t.ze_source() == "packaged"
+    assert t.zones_emploi().num_rows == packaged
+
+
+@pytest.fixture(scope="module")
+def script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("build_zones_emploi", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_two_builds_give_the_same_bytes_as_the_package(
+    script: ModuleType, real_data: Path, tmp_path: Path
+) -> None:
+    source = real_data / "insee_communes_ze2020_geo2022.xlsx"
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        stats = script.build(tmp_path / name, source)
+    one, two = (tmp_path / n / "zones_emploi.parquet" for n in ("one", "two"))
+    assert one.read_bytes() == two.read_bytes() == PACKAGED.read_bytes()
+    assert (stats["merged_rows"], stats["communes_from_epci"], stats["unknown_communes"]) == (
+        92, 7, 0)
+    recorded = json.loads(data_path("PROVENANCE.json").read_text("utf-8"))["files"]
+    rebuilt = json.loads((tmp_path / "one" / "PROVENANCE.json").read_text("utf-8"))["files"]
+    entry = rebuilt["zones_emploi.parquet"]
+    assert entry == recorded["zones_emploi.parquet"]
+    source_entry = entry["sources"][0]
+    assert source_entry["file"] == "real/insee_communes_ze2020_geo2022.xlsx"
+    assert "INSEE" in source_entry["origin"]
+    assert "Etalab 2.0" in source_entry["licence"]
+    assert source_entry["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+
+
+def test_check_mode_compares_with_the_package(real_data: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "GRAPPE_SHARED_DATA": str(real_data.parent)}
+    done = subprocess.run([sys.executable, str(SCRIPT), "--check"], capture_output=True,
+                          text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "identical to a rebuild" in done.stdout
+    # A changed source is caught: the check compares bytes and provenance.
+    (tmp_path / "real").mkdir()
+    changed = _xlsx(tmp_path / "real" / "insee_communes_ze2020_geo2022.xlsx",
+                    [("01001", "L'Abergement", "8405", "Bourg en Bresse", None, "01", "84")])
+    done = subprocess.run([sys.executable, str(SCRIPT), "--check", "--source", str(changed)],
+                          capture_output=True, text=True, env=env, check=False)
+    assert done.returncode != 0
+    assert "differs from a rebuild" in done.stderr

@@ -58,6 +58,7 @@ def register(app: typer.Typer) -> None:
             _print_imports(imports)
             _summary(store)
             _top_candidates(store, seed)
+            _next_steps(store.path)
 
 
 def _generate_and_import(
@@ -174,14 +175,36 @@ def _fit_columns(rows: list[str], values: np.ndarray, width: int) -> list[list[i
 
 
 def _top_candidates(store: FabricStore, seed: int) -> None:
-    """Print the 20 best potential clusters: EPCI (zones d'emploi when imported) x sous-classe."""
+    """Print the 20 best potential clusters: zones d'emploi x sous-classe (ZE are packaged)."""
     from grappe.cli.detect import print_top
     from grappe.detection.candidates import detect
-    from grappe.refdata import territories
 
-    level = "ze" if territories.ze_imported() else "epci"
     with RichReporter() as reporter:
-        found = detect(store, level=level, sectors="sous-classe", seed=seed, reporter=reporter)
-    where = "zones d'emploi" if level == "ze" else "EPCI"
-    print_top(found.top(20), title=f"Les 20 grappes potentielles les mieux classées ({where} x "
-                                   "sous-classes NAF, activités exposées)")
+        found = detect(store, level="ze", sectors="sous-classe", seed=seed, reporter=reporter)
+    print_top(found.top(20), title="Les 20 grappes potentielles les mieux classées (zones "
+                                   "d'emploi x sous-classes NAF, activités exposées)")
+
+
+def next_commands(store: Path) -> list[str]:
+    """The commands to try next on the demo's store (printed after the demo)."""
+    where = _quoted(store)
+    return [
+        f"grappe detect --store {where} --level ze --top 30",
+        f"grappe detect --store {where} --level departement --format xlsx --out candidats.xlsx",
+        f"grappe indicators --store {where} --level ze --sectors division --out indicateurs.xlsx",
+        f"grappe fabric info --store {where}",
+    ]
+
+
+def _quoted(path: Path) -> str:
+    """A path a shell reads back as one word."""
+    import shlex
+
+    return shlex.quote(str(path))
+
+
+def _next_steps(store: Path) -> None:
+    console.print(f"Magasin de la démonstration : {store}", soft_wrap=True, highlight=False)
+    console.print("Pour continuer :", highlight=False)
+    for command in next_commands(store):
+        console.print(f"  {command}", soft_wrap=True, highlight=False, markup=False)

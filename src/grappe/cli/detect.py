@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.table import Table
@@ -24,6 +24,11 @@ from grappe.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from grappe.detection.indicators import OutputFormat
+
+#: Candidates shown in the terminal and on the map without --top.
+DEFAULT_TOP = 20
 
 
 def register(app: typer.Typer) -> None:
@@ -44,7 +49,8 @@ def detect_command(
         str | None,
         typer.Option(
             "--format",
-            help="csv, json, parquet ou geojson (défaut : extension de --out, sinon csv).",
+            help="csv (pour les programmes), csv-excel (Excel en français : « ; », virgule "
+            "décimale), xlsx, json, parquet ou geojson (défaut : extension de --out, sinon csv).",
         ),
     ] = None,
     out: Annotated[
@@ -56,8 +62,14 @@ def detect_command(
         typer.Option("--map", help="Carte des meilleurs candidats (.png ou .svg)."),
     ] = None,
     top: Annotated[
-        int, typer.Option("--top", min=1, help="Nombre de candidats affichés et cartographiés.")
-    ] = 20,
+        int | None,
+        typer.Option(
+            "--top",
+            min=1,
+            help="Nombre de meilleurs candidats affichés et cartographiés (défaut : 20) ; "
+            "avec --out ou --format, seuls ceux-là sont écrits (défaut : tous).",
+        ),
+    ] = None,
     at: AtOption = None,
     permutations: Annotated[
         int,
@@ -116,7 +128,7 @@ def detect_command(
         if not 0 < alpha < 1:
             raise InputError(f"--alpha {alpha!r} : attendu un taux strictement entre 0 et 1")
         fmt = candidate_format(out, output) if (out is not None or output is not None) else None
-        if fmt is not None and out is None and fmt in ("parquet", "geojson"):
+        if fmt is not None and out is None and fmt in ("parquet", "geojson", "xlsx"):
             raise InputError(f"--format {fmt} : indiquez un fichier avec --out")
         if map_path is not None and map_path.suffix.lower() not in (".png", ".svg"):
             raise InputError(f"--map {map_path} : extension attendue .png ou .svg")
@@ -146,22 +158,26 @@ def detect_command(
                 f"{min_establishments}, --min-employment {min_employment}).",
                 highlight=False,
             )
+        shown = top if top is not None else DEFAULT_TOP
         if out is not None and fmt is not None:
-            found.write(out, fmt)
+            found.write(out, fmt, top=top)
+            written = len(found) if top is None else min(top, len(found))
             err_console.print(
-                f"{len(found)} candidats écrits dans {out} ({fmt}).", highlight=False
+                f"{written} candidats écrits dans {out} ({fmt}).", highlight=False
             )
         elif fmt is not None:
             from grappe.detection.indicators import write_frame
 
-            write_frame(found.frame, sys.stdout, "json" if fmt == "json" else "csv")
+            frame = found.frame if top is None else found.top(top)
+            # parquet, geojson and xlsx were refused above without --out
+            write_frame(frame, sys.stdout, cast("OutputFormat", fmt))
         else:
             print_top(
-                found.top(top),
-                title=_title(found.territory_level, top, found.date, found.include_local),
+                found.top(shown),
+                title=_title(found.territory_level, shown, found.date, found.include_local),
             )
         if map_path is not None:
-            found.map(map_path, top=top)
+            found.map(map_path, top=shown)
             err_console.print(f"Carte écrite : {map_path}", highlight=False)
 
 

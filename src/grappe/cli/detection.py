@@ -49,7 +49,9 @@ def indicators_command(
     output: Annotated[
         str | None,
         typer.Option(
-            "--format", help="csv, json ou parquet (défaut : extension de --out, sinon csv)."
+            "--format",
+            help="csv (pour les programmes), csv-excel (Excel en français : « ; », virgule "
+            "décimale), xlsx, json ou parquet (défaut : extension de --out, sinon csv).",
         ),
     ] = None,
     out: Annotated[
@@ -84,10 +86,11 @@ def indicators_command(
         choice("--measure", measure, MEASURES)
         choice("--table", table, TABLES)
         fmt = output_format(out, output)
-        if fmt == "parquet" and out is None:
-            raise InputError("--format parquet : indiquez un fichier avec --out")
+        if fmt in ("parquet", "xlsx") and out is None:
+            raise InputError(f"--format {fmt} : indiquez un fichier avec --out")
 
         from grappe.detection.aggregate import aggregate
+        from grappe.detection.candidates import name_columns
         from grappe.detection.rules import apply_rules
 
         with RichReporter() as reporter:
@@ -101,6 +104,8 @@ def indicators_command(
                     frame = apply_rules(result).to_frame()
                 else:
                     frame = result.frame(cast("Table", table))
+                # People read names: every output carries them beside the codes.
+                frame = name_columns(frame, given.level, given.sectors)
         if out is None:
             write_frame(frame, sys.stdout, fmt)
         else:

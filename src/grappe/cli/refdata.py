@@ -30,7 +30,7 @@ def import_ze(
                        "table-appartenance-geo-communes.xlsx)."),
     ],
 ) -> None:
-    """Importer la composition communale des zones d'emploi 2020 (table INSEE)."""
+    """Importer une édition des zones d'emploi (table INSEE) : elle remplace les zones 2020 embarquées."""
     from grappe.refdata import territories
 
     with handle_errors(), RichReporter() as reporter:
@@ -46,6 +46,11 @@ def import_ze(
         console.print(
             f"[yellow]{result['unknown_communes']} codes commune inconnus du COG, ignorés :"
             f"[/] {shown}{more}"
+        )
+    if result["communes_from_epci"]:
+        console.print(
+            f"{result['communes_from_epci']} communes recréées depuis la géographie du fichier "
+            "rattachées à la zone de leur EPCI."
         )
     if result["communes_without_zone"]:
         console.print(
@@ -74,12 +79,9 @@ def _info() -> dict[str, Any]:
         "cluster_categories": clusters.categories().num_rows,
     }
     path = territories.ze_path()
-    if path.is_file():
-        zones = territories.zones_emploi()
-        ze: dict[str, Any] = {"imported": True, "path": str(path), "communes": zones.num_rows,
-                              "zones": len(pc.unique(zones["ze"]))}
-    else:
-        ze = {"imported": False, "path": str(path)}
+    zones = territories.zones_emploi()
+    ze: dict[str, Any] = {"imported": territories.ze_imported(), "path": str(path),
+                          "communes": zones.num_rows, "zones": len(pc.unique(zones["ze"]))}
     return {"counts": counts, "zones_emploi": ze, "provenance": provenance()}
 
 
@@ -125,12 +127,9 @@ def info(
     console.print(prov)
 
     ze = data["zones_emploi"]
-    if ze["imported"]:
-        console.print(f"Zones d'emploi 2020 : {ze['zones']} zones, {ze['communes']} communes "
-                      f"({ze['path']}).")
-    else:
-        console.print("Zones d'emploi 2020 : non importées "
-                      "(`grappe refdata import-ze FICHIER.xlsx`).")
+    where = (f"importées : {ze['path']}" if ze["imported"] else
+             "embarquées ; une édition plus récente : `grappe refdata import-ze FICHIER.xlsx`")
+    console.print(f"Zones d'emploi : {ze['zones']} zones, {ze['communes']} communes ({where}).")
 
 
 @app.command("naf", epilog="Exemple : grappe refdata naf 2562A")

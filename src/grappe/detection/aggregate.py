@@ -193,7 +193,8 @@ def aggregate(
         (establishment rows or aggregated counts, told apart by their columns).
     territory_level : {"commune", "epci", "ze", "departement", "region"}
         Rows of the result. Communes roll up through ``territories.commune_levels()``;
-        ``ze`` needs the zones d'emploi imported (``grappe refdata import-ze``).
+        ``ze``: the packaged zones d'emploi 2020, or a vintage imported with
+        ``grappe refdata import-ze``.
     sector_level : {"section", "division", "groupe", "classe", "sous-classe", "clusters"},
         sector-group file (Path) or list of SectorGroup
         Columns of the result. Sector groups may overlap: an establishment counts in every

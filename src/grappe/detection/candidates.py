@@ -120,7 +120,14 @@ from grappe.detection.aggregate import (
     aggregate_levels,
 )
 from grappe.detection.counts import TERRITORY_LEVELS, Counts, EstablishmentCounts
-from grappe.detection.indicators import Measure, _values, indicators, json_default, write_frame
+from grappe.detection.indicators import (
+    Measure,
+    _values,
+    file_format,
+    indicators,
+    json_default,
+    write_frame,
+)
 from grappe.detection.kernels import best_per_group
 from grappe.detection.ranking import (
     Basis,
@@ -151,8 +158,13 @@ __all__ = [
 ]
 
 Support = Literal["commune", "level"]
-CandidateFormat = Literal["csv", "json", "parquet", "geojson"]
-CANDIDATE_FORMATS: tuple[CandidateFormat, ...] = ("csv", "json", "parquet", "geojson")
+CandidateFormat = Literal["csv", "csv-excel", "xlsx", "json", "parquet", "geojson"]
+CANDIDATE_FORMATS: tuple[CandidateFormat, ...] = (
+    "csv", "csv-excel", "xlsx", "json", "parquet", "geojson"
+)
+
+#: What to do when the candidates would pass an XLSX sheet's 1,048,576 rows.
+XLSX_HINT = "gardez les meilleurs avec --top N ou écrivez un CSV (--format csv)"
 
 #: Columns of :meth:`Candidates.to_frame`, in order.
 CANDIDATE_COLUMNS: tuple[str, ...] = (
@@ -289,14 +301,15 @@ class Candidates:
     def write(
         self, path: Path | str, format: str | None = None, top: int | None = None
     ) -> Path:
-        """Write the candidates as CSV, JSON (records), Parquet or GeoJSON.
+        """Write the candidates as CSV, French Excel CSV, XLSX, JSON (records), Parquet or GeoJSON.
 
         Parameters
         ----------
         path : Path or str
             Output file.
-        format : {"csv", "json", "parquet", "geojson"}, optional
-            Defaults to the suffix of ``path``.
+        format : {"csv", "csv-excel", "xlsx", "json", "parquet", "geojson"}, optional
+            Defaults to the suffix of ``path`` (``csv-excel`` only when given: see
+            :func:`grappe.detection.indicators.write_frame`).
         top : int, optional
             Write only the ``top`` best candidates (default: all).
 
@@ -317,7 +330,7 @@ class Candidates:
         if fmt == "geojson":
             path.write_text(_geojson_text(frame, self.territory_level), encoding="utf-8")
         else:
-            write_frame(frame, path, fmt)
+            write_frame(frame, path, fmt, xlsx_hint=XLSX_HINT)
         return path
 
     def map(self, path: Path | str, top: int = 20) -> Path:
@@ -360,8 +373,8 @@ def detect(
     store : FabricStore, Path or sequence of Path
         The fabric store (or its directory, or its Parquet files).
     level : {"ze", "epci", "commune", "departement", "region"}
-        Territory level of the candidates. ``ze`` needs the zones d'emploi imported
-        (``grappe refdata import-ze``).
+        Territory level of the candidates. ``ze``: the packaged zones d'emploi 2020, or a
+        newer vintage imported with ``grappe refdata import-ze``.
     sectors : NAF level, "clusters", sector-group file or list of SectorGroup
         Sector level of the candidates (``section`` ... ``sous-classe``, ``clusters`` for
         the cluster categories of :mod:`grappe.refdata.clusters`, or groups).
@@ -433,7 +446,6 @@ def detect(
     minimum = minimum_mass if minimum_mass is not None else MinimumMass()
     if not isinstance(minimum, MinimumMass):
         raise InputError(f"minimum_mass must be a MinimumMass, not {type(minimum_mass).__name__}")
-    _require_ze(level)
     # The test needs only the support's establishment counts (for the commune support of a
     # coarser level, nothing else of the communes is assembled).
     fine, counts, used_support = _counts(store, level, sectors, engine, at, reporter, support)
@@ -517,22 +529,30 @@ def candidate_format(path: Path | None, format: str | None) -> CandidateFormat:
     Raises
     ------
     InputError
-        The format (or the suffix) is not csv, json, parquet or geojson.
+        The format (or the suffix) is not one of :data:`CANDIDATE_FORMATS`.
     """
-    if format is None:
-        suffix = path.suffix.lower().lstrip(".") if path is not None else ""
-        if not suffix:
-            return "csv"
-        if suffix not in CANDIDATE_FORMATS:
-            raise InputError(
-                f"{path}: cannot infer the output format from the suffix {suffix!r}; "
-                f"use one of {', '.join(CANDIDATE_FORMATS)}"
-            )
-        format = suffix
-    for known in CANDIDATE_FORMATS:
-        if format == known:
-            return known
-    raise InputError(f"format={format!r} is not one of {', '.join(CANDIDATE_FORMATS)}")
+    return file_format(path, format, CANDIDATE_FORMATS)
+
+
+def name_columns(frame: pd.DataFrame, level: str, sectors: SectorSpec) -> pd.DataFrame:
+    """The frame with ``territory_name`` after ``territory_code`` and ``sector_name`` after
+    ``sector`` (names of the level's territories and of the sectors; the code without one).
+
+    For the outputs made of indicator frames (``grappe indicators``): people read names.
+    """
+    from grappe.refdata import territories
+
+    frame = frame.copy()
+    if "territory_code" in frame.columns and "territory_name" not in frame.columns:
+        known = territories.names(level)
+        codes = frame["territory_code"].astype(str)
+        frame.insert(frame.columns.get_loc("territory_code") + 1, "territory_name",
+                     codes.map(known).fillna(codes))
+    if "sector" in frame.columns and "sector_name" not in frame.columns:
+        codes = frame["sector"].astype(str)
+        frame.insert(frame.columns.get_loc("sector") + 1, "sector_name",
+                     codes.map(_sector_labels(sectors)).fillna(codes))
+    return frame
 
 
 # --------------------------------------------------------------------------------------------
@@ -552,17 +572,6 @@ def _check_arguments(
         raise InputError(f"seed={seed!r}: expected a whole number >= 0")
     if support not in ("commune", "level"):
         raise InputError(f"support={support!r}: expected 'commune' or 'level'")
-
-
-def _require_ze(level: str) -> None:
-    from grappe.refdata import territories
-
-    if level == "ze" and not territories.ze_imported():
-        raise InputError(
-            "niveau 'ze' : les zones d'emploi ne sont pas importées ; lancez "
-            "`grappe refdata import-ze FICHIER.xlsx` avec la table de composition communale "
-            "de l'INSEE (ou choisissez --level epci)"
-        )
 
 
 def _counts(
@@ -927,19 +936,25 @@ def _names(
     level_territories: np.ndarray, level_sectors: np.ndarray, level: str, sectors: SectorSpec
 ) -> tuple[np.ndarray, np.ndarray]:
     """The names of the level's territories and sectors (the code itself without one)."""
-    from grappe.refdata import naf, territories
+    from grappe.refdata import territories
 
     territory_names = territories.names(level)
-    groups = _groups_of(sectors)
-    if groups is not None:
-        labels = {g.code: g.name for g in groups}
-    else:
-        table = naf.table()
-        labels = dict(zip(table["code"].to_pylist(), table["label"].to_pylist(), strict=True))
+    labels = _sector_labels(sectors)
     return (
         np.array([territory_names.get(c, c) for c in level_territories.tolist()], dtype=object),
         np.array([labels.get(c, c) for c in level_sectors.tolist()], dtype=object),
     )
+
+
+def _sector_labels(sectors: SectorSpec) -> dict[str, str]:
+    """Code -> name of the sectors: the groups' names, else the NAF labels."""
+    from grappe.refdata import naf
+
+    groups = _groups_of(sectors)
+    if groups is not None:
+        return {g.code: g.name for g in groups}
+    table = naf.table()
+    return dict(zip(table["code"].to_pylist(), table["label"].to_pylist(), strict=True))
 
 
 def _groups_of(sectors: SectorSpec) -> list[SectorGroup] | None:

@@ -25,7 +25,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Literal
+from typing import IO, TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -41,12 +41,17 @@ if TYPE_CHECKING:
 
 Measure = Literal["employment", "establishments"]
 MEASURES: tuple[Measure, ...] = ("employment", "establishments")
-OutputFormat = Literal["csv", "parquet", "json"]
-OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("csv", "parquet", "json")
+OutputFormat = Literal["csv", "csv-excel", "xlsx", "parquet", "json"]
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("csv", "csv-excel", "xlsx", "parquet", "json")
+#: Formats named only with --format (their files end in .csv): never inferred from a suffix.
+_NOT_SUFFIXES = ("csv-excel",)
+#: What to do when an XLSX file would pass Excel's limit (the caller may name its own way).
+XLSX_HINT = "écrivez un CSV (--format csv)"
 Table = Literal["cells", "territories", "sectors"]
 TABLES: tuple[Table, ...] = ("cells", "territories", "sectors")
 
 FloatArray = np.ndarray
+_F = TypeVar("_F", bound=str)
 
 
 @dataclass(frozen=True)
@@ -444,13 +449,13 @@ class Indicators:
     def write(
         self, path: Path | str, format: OutputFormat | None = None, table: Table = "cells"
     ) -> Path:
-        """Write one table to ``path`` as CSV, Parquet or JSON.
+        """Write one table to ``path`` (see :func:`write_frame` for the formats).
 
         Parameters
         ----------
         path : Path or str
             The output file.
-        format : {"csv", "parquet", "json"}, optional
+        format : {"csv", "csv-excel", "xlsx", "parquet", "json"}, optional
             Defaults to the suffix of ``path``.
         table : {"cells", "territories", "sectors"}
             Which frame to write (:meth:`to_frame`, :meth:`territories_frame`,
@@ -535,37 +540,65 @@ def output_format(path: Path | None, format: str | None) -> OutputFormat:
     Raises
     ------
     InputError
-        The format (or the suffix) is not csv, parquet or json.
+        The format (or the suffix) is not one of :data:`OUTPUT_FORMATS`.
     """
+    return file_format(path, format, OUTPUT_FORMATS)
+
+
+def file_format(path: Path | None, format: str | None, known: tuple[_F, ...]) -> _F:
+    """``format`` when given, else the suffix of ``path`` (else CSV), among ``known``."""
     if format is None:
         suffix = path.suffix.lower().lstrip(".") if path is not None else ""
         if not suffix:
-            return "csv"
-        if suffix not in OUTPUT_FORMATS:
+            suffix = "csv"
+        if suffix in _NOT_SUFFIXES or suffix not in known:
             raise InputError(
-                f"{path}: cannot infer the output format from suffix {path.suffix!r}; "  # type: ignore[union-attr]
-                f"use one of {', '.join(OUTPUT_FORMATS)}"
+                f"{path}: cannot infer the output format from suffix {suffix!r}; "
+                f"use one of {', '.join(known)}"
             )
-        return suffix
-    if format not in OUTPUT_FORMATS:
-        raise InputError(f"format={format!r} is not one of {', '.join(OUTPUT_FORMATS)}")
-    return format
+        format = suffix
+    for name in known:
+        if format == name:
+            return name
+    raise InputError(f"format={format!r} is not one of {', '.join(known)}")
 
 
-def write_frame(frame: pd.DataFrame, target: Path | IO[str], format: OutputFormat) -> None:
-    """Write a frame as CSV, Parquet or JSON records (``NaN`` as ``null``).
+def write_frame(
+    frame: pd.DataFrame,
+    target: Path | IO[str],
+    format: OutputFormat,
+    *,
+    xlsx_hint: str = XLSX_HINT,
+) -> None:
+    """Write a frame as CSV, French Excel CSV, XLSX, Parquet or JSON records.
 
-    CSV is the dialect for programs of :mod:`grappe.kit.export` (``,``, UTF-8, full
-    precision, ``true``/``false``), its text cells safe against formula injection.
-    ``target`` is a path, or for CSV and JSON an open text stream (e.g. ``sys.stdout``).
+    CSV (``csv``) is the dialect for programs of :mod:`grappe.kit.export` (``,``, UTF-8,
+    English column names, full precision, ``true``/``false``); ``csv-excel`` its French
+    Excel variant (``;``, decimal comma, BOM, French headers, ``oui``/``non``); ``xlsx`` a
+    sheet with the French headers of :mod:`grappe.detection.labels`, their number formats
+    and a frozen header row. Text cells are safe against formula injection; JSON writes
+    ``NaN`` as ``null``. ``target`` is a path, or for CSV and JSON an open text stream (e.g.
+    ``sys.stdout``).
+
+    Raises
+    ------
+    InputError
+        Parquet or XLSX without a file; an XLSX sheet would pass Excel's 1,048,576 rows (the
+        message says what to do: ``xlsx_hint``).
     """
-    if format == "parquet":
+    from grappe.detection import labels
+
+    if format in ("parquet", "xlsx"):
         if not isinstance(target, Path):
-            raise InputError("Parquet output needs a file (--out FILE)")
-        frame.to_parquet(target, index=False)
+            raise InputError(f"--format {format} : indiquez un fichier avec --out")
+        _write_file(frame, target, format, xlsx_hint)
         return
     if format == "csv":
         export.write_csv(target, frame, dialect=export.PROGRAMS)
+        return
+    if format == "csv-excel":
+        export.write_csv(target, frame, labels=labels.labels(frame.columns),
+                         dialect=export.EXCEL_FR)
         return
     if format == "json":
         records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
@@ -576,6 +609,21 @@ def write_frame(frame: pd.DataFrame, target: Path | IO[str], format: OutputForma
             target.write(text + "\n")
         return
     raise InputError(f"format={format!r} is not one of {', '.join(OUTPUT_FORMATS)}")
+
+
+def _write_file(frame: pd.DataFrame, target: Path, format: str, xlsx_hint: str) -> None:
+    """The formats that need a file: Parquet and XLSX."""
+    from grappe.detection import labels
+
+    if format == "parquet":
+        frame.to_parquet(target, index=False)
+        return
+    if len(frame) >= export.XLSX_MAX_ROWS:
+        rows, limit = (f"{n:,}".replace(",", " ") for n in (len(frame), export.XLSX_MAX_ROWS - 1))
+        raise InputError(f"{rows} lignes : une feuille XLSX en contient au plus {limit} sous "
+                         f"l'en-tête ; {xlsx_hint}")
+    export.write_xlsx(target, frame, labels=labels.labels(frame.columns),
+                      number_formats=labels.number_formats(frame.columns))
 
 
 def json_default(value: object) -> object:

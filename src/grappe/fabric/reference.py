@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from functools import lru_cache
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from grappe.errors import NotFoundError
 from grappe.refdata import naf, sizes, territories
 
 
@@ -40,9 +38,9 @@ def territory_codes() -> pa.Table:
     -------
     pyarrow.Table
         ``level, alias, code``: communes through their aliases (arrondissements and
-        former codes map to the current commune); EPCI, départements, régions and,
-        when imported, zones d'emploi by their own codes. Not cached: an import of
-        the zones d'emploi must show at once (the refdata readers cache the files).
+        former codes map to the current commune); EPCI, départements, régions and
+        zones d'emploi (packaged, or imported) by their own codes. Not cached: an import
+        of the zones d'emploi must show at once (the refdata readers cache the files).
     """
     aliases = territories.commune_aliases()
     parts = [
@@ -56,10 +54,8 @@ def territory_codes() -> pa.Table:
         ("epci", territories.epcis()["code"]),
         ("departement", territories.departements()["code"]),
         ("region", territories.regions()["code"]),
+        ("ze", pc.unique(territories.zones_emploi()["ze"])),
     ]
-    # Not imported yet: the table plan quarantines "ze" rows with that reason.
-    with suppress(NotFoundError):
-        levels.append(("ze", pc.unique(territories.zones_emploi()["ze"])))
     for level, codes in levels:
         array = codes.combine_chunks() if isinstance(codes, pa.ChunkedArray) else codes
         array = array.cast(pa.string())

