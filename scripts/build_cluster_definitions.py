@@ -45,11 +45,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
-import json
-import os
 import sys
-import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,8 +53,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "src" / "grappe" / "refdata" / "data"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when a test loads it by path
+from packaged import OUT, check_rebuild, record, sha256_of, shared_data, write_parquet
+
 OUTPUT_NAME = "cluster_definitions.parquet"
 BUILDER = "scripts/build_cluster_definitions.py"
 
@@ -245,18 +242,13 @@ class Decision:
 
 def shared_dir() -> Path:
     """The shared cluster-definition folder (``GRAPPE_SHARED_DATA`` or ../shared/data)."""
-    base = Path(os.environ.get("GRAPPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
-    return base / "reference" / "cluster-definitions"
+    return shared_data() / "reference" / "cluster-definitions"
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
 
-
-def sha256_of(path: Path) -> str:
-    """The sha256 hex digest of a file."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -371,12 +363,6 @@ def build_table(folder: Path, naf_path: Path) -> tuple[pa.Table, Counter[str]]:
     return table, routes
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
-    """Write a table reproducibly (as scripts/build_refdata.py does)."""
-    table = table.replace_schema_metadata(None)
-    pq.write_table(table, path, compression="zstd", compression_level=9,
-                   row_group_size=1 << 20, write_statistics=True, use_dictionary=True)
-
 
 def provenance_entry(folder: Path, naf_path: Path, output: Path,
                      routes: Counter[str]) -> dict[str, object]:
@@ -411,11 +397,7 @@ def build(out: Path, folder: Path, naf_path: Path) -> Counter[str]:
     table, routes = build_table(folder, naf_path)
     output = out / OUTPUT_NAME
     write_parquet(table, output)
-    manifest = out / "PROVENANCE.json"
-    document = json.loads(manifest.read_text("utf-8")) if manifest.exists() else {"files": {}}
-    document["files"][OUTPUT_NAME] = provenance_entry(folder, naf_path, output, routes)
-    text = json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1)
-    manifest.write_text(text + "\n", encoding="utf-8")
+    record(out, OUTPUT_NAME, provenance_entry(folder, naf_path, output, routes))
     return routes
 
 
@@ -442,13 +424,7 @@ def main() -> None:
         routes = build(args.out, folder, naf_path)
         print(f"cluster definitions written to {args.out / OUTPUT_NAME}\n{report(routes)}")
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        routes = build(Path(tmp), folder, naf_path)
-        same = (Path(tmp) / OUTPUT_NAME).read_bytes() == (args.out / OUTPUT_NAME).read_bytes()
-        recorded = json.loads((args.out / "PROVENANCE.json").read_text("utf-8"))["files"]
-        rebuilt = json.loads((Path(tmp) / "PROVENANCE.json").read_text("utf-8"))["files"]
-        if not same or recorded.get(OUTPUT_NAME) != rebuilt[OUTPUT_NAME]:
-            sys.exit(f"{OUTPUT_NAME} or its provenance differs from a rebuild")
+    routes = check_rebuild(args.out, OUTPUT_NAME, lambda tmp: build(tmp, folder, naf_path))
     print(f"{OUTPUT_NAME} is identical to a rebuild\n{report(routes)}")
 
 

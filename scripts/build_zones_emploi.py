@@ -29,23 +29,17 @@ sha256 and the counts.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when a test loads it by path
+from packaged import OUT, ROOT, check_rebuild, record, sha256_of, shared_data, write_parquet
 
-ROOT = Path(__file__).resolve().parents[1]
 # The reading rule is the package's own: use this checkout's, not another installed copy.
 sys.path.insert(0, str(ROOT / "src"))
-from grappe.refdata import territories  # noqa: E402
+from grappe.refdata import territories
 
-OUT = ROOT / "src" / "grappe" / "refdata" / "data"
 OUTPUT_NAME = f"{territories.PACKAGED_ZE}.parquet"
 BUILDER = "scripts/build_zones_emploi.py"
 SOURCE_NAME = "real/insee_communes_ze2020_geo2022.xlsx"
@@ -57,21 +51,6 @@ SOURCE = {
 }
 
 
-def shared_dir() -> Path:
-    """The shared data folder (``GRAPPE_SHARED_DATA`` or ../shared/data beside the checkout)."""
-    return Path(os.environ.get("GRAPPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
-
-
-def sha256_of(path: Path) -> str:
-    """The sha256 hex digest of a file."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def write_parquet(table: pa.Table, path: Path) -> None:
-    """Write a table reproducibly (as scripts/build_refdata.py does)."""
-    table = table.replace_schema_metadata(None)
-    pq.write_table(table, path, compression="zstd", compression_level=9,
-                   row_group_size=1 << 20, write_statistics=True, use_dictionary=True)
 
 
 def provenance_entry(source: Path, output: Path, stats: dict[str, Any]) -> dict[str, Any]:
@@ -111,11 +90,7 @@ def build(out: Path, source: Path) -> dict[str, Any]:
         raise SystemExit(f"{source.name}: codes unknown to the COG: {stats['unknown_codes'][:5]}")
     output = out / OUTPUT_NAME
     write_parquet(table, output)
-    manifest = out / "PROVENANCE.json"
-    document = json.loads(manifest.read_text("utf-8")) if manifest.exists() else {"files": {}}
-    document["files"][OUTPUT_NAME] = provenance_entry(source, output, stats)
-    text = json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1)
-    manifest.write_text(text + "\n", encoding="utf-8")
+    record(out, OUTPUT_NAME, provenance_entry(source, output, stats))
     return stats
 
 
@@ -135,18 +110,12 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=None,
                         help=f"INSEE's table (default: GRAPPE_SHARED_DATA/{SOURCE_NAME})")
     args = parser.parse_args()
-    source = args.source if args.source is not None else shared_dir() / SOURCE_NAME
+    source = args.source if args.source is not None else shared_data() / SOURCE_NAME
     if not args.check:
         stats = build(args.out, source)
         print(f"zones d'emploi written to {args.out / OUTPUT_NAME}\n{report(stats)}")
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        stats = build(Path(tmp), source)
-        same = (Path(tmp) / OUTPUT_NAME).read_bytes() == (args.out / OUTPUT_NAME).read_bytes()
-        recorded = json.loads((args.out / "PROVENANCE.json").read_text("utf-8"))["files"]
-        rebuilt = json.loads((Path(tmp) / "PROVENANCE.json").read_text("utf-8"))["files"]
-        if not same or recorded.get(OUTPUT_NAME) != rebuilt[OUTPUT_NAME]:
-            sys.exit(f"{OUTPUT_NAME} or its provenance differs from a rebuild")
+    stats = check_rebuild(args.out, OUTPUT_NAME, lambda tmp: build(tmp, source))
     print(f"{OUTPUT_NAME} is identical to a rebuild\n{report(stats)}")
 
 
