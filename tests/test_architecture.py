@@ -1,4 +1,4 @@
-"""The layer rule of docs/architecture.md, checked on the source: import-linter contracts, sub-domain doors."""
+"""The layer rule of docs/architecture.md, checked on the source: import-linter contracts and domain doors."""
 
 from __future__ import annotations
 
@@ -220,7 +220,7 @@ def test_a_crossing_past_a_service_is_found(
 
 
 def _modules_named(name: str) -> list[Path]:
-    return sorted(p for p in (SOURCE / "grappe").rglob("*.py") if p.stem == name or p.parent.name == name)
+    return sorted(p for p in (SOURCE / "grappe").rglob("*.py") if name in (p.stem, p.parent.name))
 
 
 def test_services_never_write_sql_nor_commit() -> None:
