@@ -268,3 +268,12 @@ def test_web_stack_contract_names_the_whole_server_extra() -> None:
     )
     assert server, "the server extra lists no package"
     assert missing == [], f"packages of the server extra the analysis domains may import: {missing}"
+
+
+def test_the_architecture_page_shows_the_contracts() -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    layers = next(c for c in CONTRACTS if c["id"] == "layers")["layers"]
+    block = page.split("checks that the two are the same. -->\n```text\n", 1)[1].split("```", 1)[0]
+    assert block.splitlines() == layers, "docs/architecture.md shows other layers than the contract"
+    undocumented = [c["id"] for c in CONTRACTS if f"| `{c['id']}` |" not in page]
+    assert undocumented == [], f"contracts missing from docs/architecture.md: {undocumented}"
