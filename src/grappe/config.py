@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import platformdirs
 from pydantic import Field, SecretStr
@@ -12,6 +12,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Default of ``max_body``: a members file of tens of thousands of rows fits, an abuse does not.
 MAX_BODY_DEFAULT = 5 * 1024 * 1024
+
+#: The analytics engines (``GRAPPE_ENGINE``, ``--engine``): DuckDB embedded, Spark local.
+EngineName = Literal["duckdb", "spark"]
+ENGINES: tuple[str, ...] = get_args(EngineName)
 
 
 def _default_home() -> Path:
@@ -38,7 +42,7 @@ class Settings(BaseSettings):
         default=None,
         description="Registry database URL (default: SQLite file HOME/registry.sqlite3).",
     )
-    engine: Literal["duckdb", "spark"] = Field(
+    engine: EngineName = Field(
         default="duckdb", description="Analytics engine for queries on the fabric."
     )
     spark_master: str = Field(default="local[2]", description="Spark master URL.")

@@ -64,18 +64,18 @@ def test_engine_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 
 
 def test_wrong_inputs(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"engine 'oracle': expected one of duckdb, spark"):
+    with pytest.raises(InputError, match=r"moteur 'oracle' : valeurs possibles duckdb, spark"):
         connect("oracle")
     analytics = connect("duckdb")
-    with pytest.raises(InputError, match="no Parquet file given"):
+    with pytest.raises(InputError, match="aucun fichier Parquet donné"):
         analytics.read_parquet([], "empty")
-    with pytest.raises(InputError, match=r"Parquet file not found: .*missing.parquet"):
+    with pytest.raises(InputError, match=r"fichier Parquet introuvable : .*missing.parquet"):
         analytics.read_parquet([tmp_path / "missing.parquet"], "missing")
-    with pytest.raises(InputError, match="table name 'bad name'"):
+    with pytest.raises(InputError, match="nom de table 'bad name'"):
         analytics.from_arrow(SAMPLE, "bad name")
     analytics.close()
     analytics.close()  # closing twice is harmless
-    with pytest.raises(EngineError, match="connection is closed"):
+    with pytest.raises(EngineError, match="connexion duckdb est fermée"):
         analytics.from_arrow(SAMPLE, "late")
 
 
@@ -88,7 +88,7 @@ def test_spark_without_pyspark(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_spark_without_java(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("JAVA_HOME", raising=False)
-    with pytest.raises(EngineError, match="needs Java, which was not found"):
+    with pytest.raises(EngineError, match="nécessite Java, introuvable"):
         spark_session("local[1]")
 
 
@@ -133,10 +133,10 @@ def test_engine_failures_are_grappe_errors(tmp_path: Path) -> None:
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"PAR1 not really parquet")
     with connect("duckdb") as analytics:
-        with pytest.raises(FileFormatError, match=r"broken\.parquet: not readable as Parquet by duckdb"):
+        with pytest.raises(FileFormatError, match=r"broken\.parquet : illisible comme Parquet par duckdb"):
             analytics.read_parquet([broken], "broken")
         table = analytics.from_arrow(SAMPLE, "sample")
-        with pytest.raises(EngineError, match="the duckdb query failed"):
+        with pytest.raises(EngineError, match="la requête duckdb a échoué"):
             analytics.to_arrow(table.select(bad=table.code.cast("int64")))
-    with pytest.raises(EngineError, match="connection is closed"):
+    with pytest.raises(EngineError, match="connexion duckdb est fermée"):
         analytics.to_arrow(table)

@@ -10,9 +10,9 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from grappe.storage.analytics import ENGINES, Analytics, connect, spark_session, stop_spark
+    from grappe.storage.analytics import Analytics, connect, spark_session, stop_spark
 
-__all__ = ["ENGINES", "Analytics", "connect", "spark_session", "stop_spark"]
+__all__ = ["Analytics", "connect", "spark_session", "stop_spark"]
 
 _ANALYTICS = frozenset(__all__)
 

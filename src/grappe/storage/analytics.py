@@ -13,22 +13,19 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from grappe.config import Settings, get_settings
+from grappe.config import ENGINES, EngineName, Settings, get_settings
 from grappe.errors import EngineError, FileFormatError, InputError
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
-EngineName = Literal["duckdb", "spark"]
-ENGINES: tuple[str, ...] = get_args(EngineName)
-
-_SPARK_HINT = "install the Spark extra with: pip install 'grappe[spark]' (it also needs Java 17+)"
+_SPARK_HINT = "installez l'extra Spark : pip install 'grappe[spark]' (il faut aussi Java 17 ou plus)"
 
 # Spark sizing for a small shared machine: the JVM heap plus Python stays under ~2 GB.
 SPARK_CONFIG: dict[str, str] = {
@@ -96,9 +93,9 @@ class Analytics:
 
     def _view_name(self, name: str) -> str:
         if not name.isidentifier():
-            raise InputError(f"table name {name!r}: expected letters, digits and underscores")
+            raise InputError(f"nom de table {name!r} : lettres, chiffres et soulignés attendus")
         if self._closed:
-            raise EngineError(f"the {self.engine} connection is closed")
+            raise EngineError(f"la connexion {self.engine} est fermée")
         view = f"{name}_{self._token}"
         self._views.append(view)
         return view
@@ -125,10 +122,10 @@ class Analytics:
         """
         paths = [Path(f) for f in files]
         if not paths:
-            raise InputError(f"read_parquet({name!r}): no Parquet file given")
+            raise InputError(f"read_parquet({name!r}) : aucun fichier Parquet donné")
         missing = [str(p) for p in paths if not p.is_file()]
         if missing:
-            raise InputError(f"Parquet file not found: {', '.join(missing)}")
+            raise InputError(f"fichier Parquet introuvable : {', '.join(missing)}")
         view = self._view_name(name)
         strings = [str(p.resolve()) for p in paths]
         try:
@@ -139,7 +136,7 @@ class Analytics:
                 return self.backend.read_parquet(strings, table_name=view)
         except _engine_errors() as exc:
             raise FileFormatError(
-                f"{', '.join(strings)}: not readable as Parquet by {self.engine} ({_first_line(exc)})"
+                f"{', '.join(strings)} : illisible comme Parquet par {self.engine} ({_first_line(exc)})"
             ) from exc
 
     def from_arrow(self, table: pa.Table, name: str) -> ir.Table:
@@ -175,7 +172,7 @@ class Analytics:
         The result keeps the schema of the expression on both engines.
         """
         if self._closed:
-            raise EngineError(f"the {self.engine} connection is closed")
+            raise EngineError(f"la connexion {self.engine} est fermée")
         table_expr = expr.as_table()
         schema = table_expr.schema()
         sql = self.backend.compile(table_expr)
@@ -186,7 +183,7 @@ class Analytics:
                 else:
                     result = self._session.sql(sql).toArrow()
         except _engine_errors() as exc:
-            raise EngineError(f"the {self.engine} query failed: {_first_line(exc)}") from exc
+            raise EngineError(f"la requête {self.engine} a échoué : {_first_line(exc)}") from exc
         target = schema.to_pyarrow()
         return pa.Table.from_arrays(
             [col.cast(field.type) for col, field in zip(result.columns, target, strict=True)],
@@ -239,7 +236,7 @@ def connect(engine: EngineName | str | None = None, settings: Settings | None = 
     settings = settings or get_settings()
     name = engine or settings.engine
     if name not in ENGINES:
-        raise InputError(f"engine {name!r}: expected one of {', '.join(ENGINES)}")
+        raise InputError(f"moteur {name!r} : valeurs possibles {', '.join(ENGINES)}")
     if name == "spark":
         session = spark_session(settings.spark_master)
         return Analytics("spark", ibis.pyspark.connect(session), session)
@@ -273,10 +270,10 @@ def spark_session(master: str = "local[2]") -> Any:
         try:
             from pyspark.sql import SparkSession
         except ImportError as exc:
-            raise EngineError(f"the Spark engine needs pyspark: {_SPARK_HINT}") from exc
+            raise EngineError(f"le moteur Spark nécessite pyspark : {_SPARK_HINT}") from exc
         java_home = os.environ.get("JAVA_HOME")
         if shutil.which("java") is None and not (java_home and Path(java_home, "bin", "java").exists()):
-            raise EngineError(f"the Spark engine needs Java, which was not found: {_SPARK_HINT}")
+            raise EngineError(f"le moteur Spark nécessite Java, introuvable : {_SPARK_HINT}")
         builder = SparkSession.builder.master(master).appName("grappe")
         # Small data on few cores: one shuffle partition per core, not Spark's 200.
         partitions = str(_local_cores(master))
@@ -297,7 +294,7 @@ def spark_session(master: str = "local[2]") -> Any:
         try:
             session = builder.getOrCreate()
         except Exception as exc:  # the JVM gateway raises several unrelated types
-            raise EngineError(f"the Spark session did not start ({exc}); {_SPARK_HINT}") from exc
+            raise EngineError(f"la session Spark n'a pas démarré ({exc}) ; {_SPARK_HINT}") from exc
         session.sparkContext.setLogLevel("ERROR")
         _spark_sessions[master] = session
         return session
