@@ -23,12 +23,13 @@ PYPROJECT = ROOT / "pyproject.toml"
 SOURCE = ROOT / "src"
 CONFIG: dict[str, Any] = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
 CONTRACTS: list[dict[str, Any]] = CONFIG["tool"]["importlinter"]["contracts"]
+CONTRACT = {contract["id"]: contract for contract in CONTRACTS}
+INTERFACES = [name.removeprefix("grappe.") for name in CONTRACT["interfaces-call-services"]["source_modules"]]
 
 #: What a sub-domain shows the others: they import its service and its schemas, nothing else.
 DOORS = frozenset({"service", "schemas"})
 #: SQLAlchemy's statement builders: written in repositories, never in a service or an interface.
 SQL_STATEMENTS = frozenset({"select", "insert", "update", "delete", "text", "union", "exists"})
-INTERFACES = ("cli", "api", "web")
 
 
 def lint_imports(source: Path, *contract_ids: str) -> subprocess.CompletedProcess[str]:
@@ -129,16 +130,21 @@ def _python_only(folder: str, names: list[str]) -> set[str]:
 
 @pytest.fixture
 def tree_copy(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
-    """A copy of ``src/grappe`` (Python files only) with extra files written in; returns its ``src``."""
+    """A copy of ``src/grappe`` (Python files only) with modules added; returns its ``src``.
 
-    def make(files: dict[str, str]) -> Path:
-        source = tmp_path / "src"
-        shutil.copytree(SOURCE / "grappe", source / "grappe", ignore=_python_only)
-        for name, text in files.items():
-            path = source / "grappe" / name
+    A module in a new folder makes that folder a package (an empty ``__init__.py``).
+    """
+
+    def make(modules: dict[str, str]) -> Path:
+        package = tmp_path / "src" / "grappe"
+        shutil.copytree(SOURCE / "grappe", package, ignore=_python_only)
+        for name, text in modules.items():
+            path = package / name
             path.parent.mkdir(parents=True, exist_ok=True)
+            for folder in path.relative_to(package).parents:
+                (package / folder / "__init__.py").touch()
             path.write_text(text, encoding="utf-8")
-        return source
+        return package.parent
 
     return make
 
@@ -159,12 +165,18 @@ def test_forbidden_imports_fail_their_contract(tree_copy: Callable[[dict[str, st
             "refdata/probe_up.py": "from . import naf\nfrom ..fabric import store\n",
             "kit/probe_domain.py": "from ..detection import aggregate\n",
             "errors_probe.py": "",
-            "newdomain/__init__.py": '"""A domain nobody placed in a layer."""\n',
+            "newdomain/probe.py": "",
             "fabric/probe_web_stack.py": "import sqlalchemy\n",
             "detection/probe_sql.py": "from ..storage import sql\n",
+            "registry/probe_later.py": "from grappe.cooperation import probe_target\n",
+            "cooperation/probe_target.py": "",
+            "cooperation/probe_later.py": "from ..partners import probe_target\n",
+            "partners/probe_target.py": "",
+            "calls/probe_later.py": "from grappe.evaluation import probe_target\n",
+            "evaluation/probe_target.py": "",
             "cli/probe_api.py": "from grappe.api import app\n",
+            "cli/probe_web.py": "import grappe.web\n",
             "api/probe_repository.py": "from ..registry.probe_sub import repository\n",
-            "registry/probe_sub/__init__.py": "",
             "registry/probe_sub/repository.py": "",
         }
     )
@@ -180,7 +192,11 @@ def test_forbidden_imports_fail_their_contract(tree_copy: Callable[[dict[str, st
         "- grappe.newdomain",
         "grappe.fabric.probe_web_stack -> sqlalchemy",
         "grappe.detection.probe_sql -> grappe.storage.sql",
+        "grappe.registry.probe_later -> grappe.cooperation.probe_target",
+        "grappe.cooperation.probe_later -> grappe.partners.probe_target",
+        "grappe.calls.probe_later -> grappe.evaluation.probe_target",
         "grappe.cli.probe_api -> grappe.api.app",
+        "grappe.cli.probe_web -> grappe.web",
         "grappe.api.probe_repository -> grappe.registry.probe_sub.repository",
     ):
         assert chain in report, f"{chain!r} not reported:\n{report}"
@@ -198,11 +214,9 @@ def test_a_crossing_past_a_service_is_found(
 ) -> None:
     source = tree_copy(
         {
-            "registry/alpha/__init__.py": "",
             "registry/alpha/service.py": "",
             "registry/alpha/schemas.py": "",
             "registry/alpha/repository.py": "",
-            "registry/beta/__init__.py": "",
             "registry/beta/repository.py": "from ..alpha import repository\nfrom . import service\n",
             "registry/beta/service.py": (
                 "from grappe.registry.alpha import schemas, service\nfrom . import repository\n"
@@ -259,20 +273,21 @@ def test_web_stack_contract_names_the_whole_server_extra() -> None:
     project = CONFIG["project"]
     core = {_requirement_name(r) for r in project["dependencies"]}
     server = {_requirement_name(r) for r in project["optional-dependencies"]["server"]} - core
-    contract = next(c for c in CONTRACTS if c["id"] == "analysis-without-web-stack")
+    contract = CONTRACT["analysis-without-web-stack"]
     imported_as = importlib.metadata.packages_distributions()
     missing = sorted(
         top
         for top, distributions in imported_as.items()
         if {_requirement_name(d) for d in distributions} & server and top not in contract["forbidden_modules"]
     )
-    assert server, "the server extra lists no package"
+    installed = {_requirement_name(d) for distributions in imported_as.values() for d in distributions}
+    assert server <= installed, f"server extra not installed, nothing to check: {sorted(server - installed)}"
     assert missing == [], f"packages of the server extra the analysis domains may import: {missing}"
 
 
 def test_the_architecture_page_shows_the_contracts() -> None:
     page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
-    layers = next(c for c in CONTRACTS if c["id"] == "layers")["layers"]
+    layers = CONTRACT["layers"]["layers"]
     block = page.split("checks that the two are the same. -->\n```text\n", 1)[1].split("```", 1)[0]
     assert block.splitlines() == layers, "docs/architecture.md shows other layers than the contract"
     undocumented = [c["id"] for c in CONTRACTS if f"| `{c['id']}` |" not in page]
