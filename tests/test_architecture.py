@@ -236,6 +236,27 @@ def test_a_crossing_past_a_service_is_found(
     ]
 
 
+def root_imports(graph: grimp.ImportGraph) -> list[str]:
+    """What ``grappe/__init__.py`` imports of grappe beyond the base modules (the layers below storage)."""
+    layers: list[str] = CONTRACT["layers"]["layers"]
+    below_storage = layers[layers.index("storage") + 1 :]
+    base = {f"grappe.{name.strip(' ()')}" for layer in below_storage for name in layer.split("|")}
+    imported = graph.find_modules_directly_imported_by("grappe")
+    return sorted(m for m in imported if m.startswith("grappe.") and ".".join(m.split(".")[:2]) not in base)
+
+
+@pytest.mark.parametrize("added", ["", "from grappe import registry\n"], ids=["tree", "probe"])
+def test_the_package_root_imports_only_base_modules(
+    added: str, tree_copy: Callable[[dict[str, str]], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `import grappe` must stay light and below every domain (STYLE: the curated public API)
+    root = (SOURCE / "grappe" / "__init__.py").read_text(encoding="utf-8")
+    source = tree_copy({"__init__.py": root + added}) if added else SOURCE
+    with package_graph(source, monkeypatch) as graph:
+        found = root_imports(graph)
+    assert found == (["grappe.registry"] if added else [])
+
+
 def _modules_named(name: str) -> list[Path]:
     return sorted(p for p in (SOURCE / "grappe").rglob("*.py") if name in (p.stem, p.parent.name))
 
