@@ -65,10 +65,10 @@ class ReviewProblem:
     def allowed(self) -> tuple[np.ndarray, np.ndarray]:
         """Every (application index, reviewer index) pair without conflict, reviewer cap > 0."""
         rev = np.array([self.caps[r] > 0 for r in self.reviewers])
-        apps, revs = np.meshgrid(
+        grid_apps, grid_revs = np.meshgrid(
             np.arange(len(self.applications)), np.flatnonzero(rev), indexing="ij"
         )
-        apps, revs = apps.ravel(), revs.ravel()
+        apps, revs = grid_apps.ravel(), grid_revs.ravel()
         if self.conflicts:
             app_index = {a: i for i, a in enumerate(self.applications)}
             rev_index = {r: j for j, r in enumerate(self.reviewers)}

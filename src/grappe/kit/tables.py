@@ -24,6 +24,7 @@ import io
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,29 @@ def column_key(name: object) -> str:
     """A header name as matched: lower case, no accents, inner spaces as ``_``."""
     folded = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
     return "_".join(folded.lower().replace("-", " ").split())
+
+
+def parse_decimal(text: str) -> Decimal:
+    """A number as people type it: ``.`` or ``,`` decimal mark, spaces grouping thousands.
+
+    Raises
+    ------
+    ValueError
+        The text is not a finite number (the caller words the message for its row).
+
+    Examples
+    --------
+    >>> parse_decimal("12 500,50"), parse_decimal("0.75"), parse_decimal("-3")
+    (Decimal('12500.50'), Decimal('0.75'), Decimal('-3'))
+    """
+    compact = "".join(text.split()).replace(",", ".")  # split() also drops no-break spaces
+    try:
+        value = Decimal(compact)
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not value.is_finite():
+        raise ValueError(text)
+    return value
 
 
 def read_rows(path: Path, required: Sequence[str], optional: Sequence[str] = ()) -> list[Row]:
