@@ -6,7 +6,7 @@ from importlib.util import find_spec
 
 import typer
 
-from grappe.cli import _frame, demo, detect, detection, fabric, refdata, serve
+from grappe.cli import _frame, calls, demo, detect, detection, fabric, partners, refdata, serve
 from grappe.cli._console import handle_errors
 from grappe.errors import EngineError
 
@@ -37,6 +37,8 @@ app = typer.Typer(
 )
 app.add_typer(refdata.app, name="refdata")
 app.add_typer(fabric.app, name="fabric")
+app.add_typer(partners.app, name="partners")
+app.add_typer(calls.app, name="calls")
 _missing = _missing_module(SERVER_EXTRA)
 if _missing is not None:
 

@@ -1,0 +1,62 @@
+"""What the batch commands (B2B schedule, reviewer assignment, selection) share: options and reports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from grappe.cli._console import err_console
+
+if TYPE_CHECKING:
+    from grappe.kit.tables import Issue
+
+StrictOption = Annotated[
+    bool,
+    typer.Option("--strict", help="Tout ou rien : une seule ligne écartée et rien n'est écrit "
+                 "(statut de sortie 2)."),
+]
+
+
+def input_option(flag: str, help_text: str) -> typer.models.OptionInfo:
+    """A required input table (CSV or XLSX)."""
+    return typer.Option(flag, help=help_text, exists=True, dir_okay=False)
+
+
+OutOption = Annotated[
+    Path,
+    typer.Option("--out", help="Fichier de sortie, CSV (pour les programmes) ou XLSX (en-têtes "
+                 "français), selon l'extension."),
+]
+
+
+def report_issues(issues: Sequence[Issue], strict: bool) -> None:
+    """Print each refused row on stderr; with ``strict``, stop with status 2 before any write."""
+    for issue in issues:
+        err_console.print(f"Ligne écartée — {issue.message}", markup=False, highlight=False,
+                          soft_wrap=True)
+    if issues:
+        kept = "rien n'est écrit (--strict)" if strict else "les autres lignes sont retenues"
+        err_console.print(f"{len(issues)} ligne(s) écartée(s) ; {kept}", markup=False, highlight=False)
+    if strict and issues:
+        raise typer.Exit(2)
+
+
+def decimal_fr(value: float, digits: int = 2) -> str:
+    """A number with French separators: narrow no-break space for thousands, decimal comma."""
+    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+
+
+def percent(share: float) -> str:
+    """A share (0.0123) as a French percentage (« 1,23 % »)."""
+    return f"{decimal_fr(100 * share)}\u00a0%"
+
+
+def gain(value: float, baseline: float) -> str:
+    """How much ``value`` improves on ``baseline``, as a signed French percentage."""
+    if baseline == 0:
+        return "sans objet (référence nulle)"
+    change = (value - baseline) / abs(baseline)
+    return ("+" if change >= 0 else "−") + percent(abs(change))
