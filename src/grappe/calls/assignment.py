@@ -72,7 +72,11 @@ class ReviewProblem:
         if self.conflicts:
             app_index = {a: i for i, a in enumerate(self.applications)}
             rev_index = {r: j for j, r in enumerate(self.reviewers)}
-            banned = {app_index[a] * len(self.reviewers) + rev_index[r] for r, a in self.conflicts}
+            banned = {
+                app_index[a] * len(self.reviewers) + rev_index[r]
+                for r, a in self.conflicts
+                if a in app_index and r in rev_index  # a conflict outside the call binds nothing
+            }
             keep = ~np.isin(apps * len(self.reviewers) + revs, np.fromiter(banned, np.int64))
             apps, revs = apps[keep], revs[keep]
         return apps, revs
