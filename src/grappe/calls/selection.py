@@ -87,7 +87,10 @@ class Selection:
     spent
         Cents spent.
     gap
-        Relative gap HiGHS proved (0: optimal); ``None`` for greedy, which proves nothing.
+        Relative gap HiGHS proved (0 up to floating-point noise when ``optimal``); ``None`` for
+        greedy, which proves nothing.
+    optimal
+        HiGHS proved the selection optimal (branch and bound closed to a relative gap of 0).
     seconds
         Wall time spent.
     """
@@ -96,6 +99,7 @@ class Selection:
     score: float
     spent: int
     gap: float | None
+    optimal: bool
     seconds: float
 
 
@@ -107,7 +111,7 @@ def funded_score(candidates: Sequence[Candidate], funded: Mapping[str, int]) -> 
 
 
 def _selection(problem: SelectionProblem, amounts: Mapping[str, int], gap: float | None,
-               started: float) -> Selection:
+               optimal: bool, started: float) -> Selection:
     funded = tuple((c.application, amounts[c.application]) for c in problem.candidates
                    if amounts.get(c.application, 0) > 0)
     return Selection(
@@ -115,6 +119,7 @@ def _selection(problem: SelectionProblem, amounts: Mapping[str, int], gap: float
         funded_score(problem.candidates, dict(funded)),
         sum(cents for _, cents in funded),
         gap,
+        optimal,
         time.perf_counter() - started,
     )
 
@@ -128,7 +133,7 @@ def optimal_selection(problem: SelectionProblem, *, time_limit: float = DEFAULT_
     items = problem.eligible()
     n = len(items)
     if n == 0:
-        return _selection(problem, {}, 0.0, started)
+        return _selection(problem, {}, 0.0, True, started)
     score = np.array([c.score for c in items], dtype=float)
     amount = np.array([c.amount for c in items], dtype=float)
     # Columns: x (full funding, 0/1); with partial funding also y (the partial one, 0/1) and
@@ -171,12 +176,12 @@ def optimal_selection(problem: SelectionProblem, *, time_limit: float = DEFAULT_
         options={"mip_rel_gap": 0.0, "time_limit": time_limit},
     )
     if result.x is None:  # only a time limit too short to find anything gets here
-        return _selection(problem, {}, None, started)
+        return _selection(problem, {}, None, False, started)
     values = np.rint(result.x).astype(np.int64)
     amounts = {c.application: c.amount for c, x in zip(items, values[:n].tolist(), strict=True) if x}
     if problem.partial:
         amounts |= {c.application: int(f) for c, f in zip(items, values[2 * n:].tolist(), strict=True) if f}
-    return _selection(problem, amounts, float(result.mip_gap), started)
+    return _selection(problem, amounts, float(result.mip_gap), result.status == 0, started)
 
 
 def greedy_selection(problem: SelectionProblem) -> Selection:
@@ -202,4 +207,4 @@ def greedy_selection(problem: SelectionProblem) -> Selection:
         left -= cents
         for k in keys:
             given[k] += cents
-    return _selection(problem, amounts, None, started)
+    return _selection(problem, amounts, None, False, started)

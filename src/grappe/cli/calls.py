@@ -77,8 +77,8 @@ def assign_command(
     console.print(f"Affectation écrite : {out} — {number(len(exact.rows))} évaluations, "
                   f"{number(len(problem.applications))} candidatures, "
                   f"{number(len(problem.reviewers))} évaluateurs")
-    console.print(f"Affinité totale : {decimal_fr(exact.total, 3)} (optimum exact ; glouton : "
-                  f"{decimal_fr(greedy.total, 3)}{missing}, {gain(exact.total, greedy.total)})")
+    console.print(f"Affinité totale : {decimal_fr(exact.total, 3)} — optimum exact ; glouton : "
+                  f"{decimal_fr(greedy.total, 3)} ({gain(exact.total, greedy.total)}{missing})")
     console.print(f"Durée du solveur : {exact.seconds:.2f} s".replace(".", ","))
 
 
@@ -142,7 +142,7 @@ def select_command(
         + "".join(f" ; {a} financée en partie ({decimal_fr(c / 100)} € sur "
                   f"{decimal_fr(requested[a] / 100)} €)" for a, c in partial_rows)
     )
-    proof = "optimum prouvé (écart 0)" if exact.gap == 0 else f"écart prouvé {percent(exact.gap or 0)}"
-    console.print(f"Note totale : {decimal_fr(exact.score)} ({proof} ; glouton : "
-                  f"{decimal_fr(greedy.score)}, {gain(exact.score, greedy.score)})")
+    proof = "optimum prouvé" if exact.optimal else f"écart prouvé {percent(exact.gap or 0)}"
+    console.print(f"Note totale : {decimal_fr(exact.score)} — {proof} ; glouton : "
+                  f"{decimal_fr(greedy.score)} ({gain(exact.score, greedy.score)})")
     console.print(f"Durée du solveur : {exact.seconds:.2f} s".replace(".", ","))
