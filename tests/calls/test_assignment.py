@@ -39,7 +39,7 @@ def _brute_force(problem: ReviewProblem) -> float | None:
     ]
     best = None
     for combo in itertools.product(*choices):
-        load = {r: 0 for r in problem.reviewers}
+        load = dict.fromkeys(problem.reviewers, 0)
         for chosen in combo:
             for r in chosen:
                 load[r] += 1

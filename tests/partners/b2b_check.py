@@ -30,7 +30,9 @@ def check_schedule(
         assert 1 <= table <= tables, f"table {table} out of 1..{tables}"
         assert (slot, table) not in used_tables, f"table {table} used twice in slot {slot}"
         used_tables.add((slot, table))
-        assert a != b and a in unavailable and b in unavailable, f"bad participants {a}, {b}"
+        assert a != b, f"{a} meets themself"
+        assert a in unavailable, f"unknown participant {a}"
+        assert b in unavailable, f"unknown participant {b}"
         pair = frozenset((a, b))
         assert pair not in seen_pairs, f"{a} and {b} meet twice"
         seen_pairs.add(pair)
