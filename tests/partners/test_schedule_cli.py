@@ -1,4 +1,4 @@
-"""`grappe partners schedule` through CliRunner: spreadsheet files in, a checked schedule out, bad rows told."""
+"""`grappe partners schedule` through CliRunner: spreadsheets in, a checked schedule out, bad rows told."""
 
 from __future__ import annotations
 
@@ -93,7 +93,8 @@ def test_french_csv_files_give_a_schedule_that_passes_the_check(tmp_path: Path) 
         ("souhaits.csv, ligne 10", "from", "participant inconnu"),
         ("souhaits.csv, ligne 11", "to", "souhait en double (déjà ligne 2)"),
     ):
-        assert f"{line}, colonne {column}" in stderr and reason in stderr, (line, stderr)
+        assert f"{line}, colonne {column}" in stderr
+        assert reason in stderr
     assert "6 ligne(s) écartée(s)" in stderr
 
 

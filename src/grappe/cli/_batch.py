@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from grappe.cli._console import err_console
+from grappe.cli._console import console, err_console
 
 if TYPE_CHECKING:
     from grappe.kit.tables import Issue
@@ -32,14 +32,23 @@ OutOption = Annotated[
 ]
 
 
+def say(text: str) -> None:
+    """One line of the command's summary on stdout, never wrapped (file paths stay whole)."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def warn(text: str) -> None:
+    """One line on stderr, never wrapped."""
+    err_console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def report_issues(issues: Sequence[Issue], strict: bool) -> None:
     """Print each refused row on stderr; with ``strict``, stop with status 2 before any write."""
     for issue in issues:
-        err_console.print(f"Ligne écartée — {issue.message}", markup=False, highlight=False,
-                          soft_wrap=True)
+        warn(f"Ligne écartée — {issue.message}")
     if issues:
         kept = "rien n'est écrit (--strict)" if strict else "les autres lignes sont retenues"
-        err_console.print(f"{len(issues)} ligne(s) écartée(s) ; {kept}", markup=False, highlight=False)
+        warn(f"{len(issues)} ligne(s) écartée(s) ; {kept}")
     if strict and issues:
         raise typer.Exit(2)
 

@@ -15,8 +15,10 @@ from grappe.cli._batch import (
     input_option,
     percent,
     report_issues,
+    say,
+    warn,
 )
-from grappe.cli._console import console, err_console, handle_errors, number
+from grappe.cli._console import handle_errors, number
 from grappe.errors import InputError
 
 app = typer.Typer(
@@ -74,12 +76,12 @@ def assign_command(
         greedy = greedy_assignment(problem)
         write_assignment(out, exact)
     missing = f", {number(greedy.missing)} évaluation(s) manquante(s)" if greedy.missing else ""
-    console.print(f"Affectation écrite : {out} — {number(len(exact.rows))} évaluations, "
+    say(f"Affectation écrite : {out} — {number(len(exact.rows))} évaluations, "
                   f"{number(len(problem.applications))} candidatures, "
                   f"{number(len(problem.reviewers))} évaluateurs")
-    console.print(f"Affinité totale : {decimal_fr(exact.total, 3)} — optimum exact ; glouton : "
+    say(f"Affinité totale : {decimal_fr(exact.total, 3)} — optimum exact ; glouton : "
                   f"{decimal_fr(greedy.total, 3)} ({gain(exact.total, greedy.total)}{missing})")
-    console.print(f"Durée du solveur : {exact.seconds:.2f} s".replace(".", ","))
+    say(f"Durée du solveur : {exact.seconds:.2f} s".replace(".", ","))
 
 
 @app.command(
@@ -131,11 +133,11 @@ def select_command(
         greedy = greedy_selection(problem)
         write_selection(out, exact)
     if not exact.funded:
-        err_console.print("Sélection vide : aucune candidature éligible ne tient dans le budget "
-                          "(le fichier ne contient que l'en-tête)", markup=False)
+        warn("Sélection vide : aucune candidature éligible ne tient dans le budget "
+                          "(le fichier ne contient que l'en-tête)")
     requested = {c.application: c.amount for c in candidates}
     partial_rows = [(a, c) for a, c in exact.funded if c < requested[a]]
-    console.print(
+    say(
         f"Sélection écrite : {out} — {number(len(exact.funded))} candidatures financées sur "
         f"{number(len(problem.eligible()))} éligibles, {decimal_fr(exact.spent / 100)} € sur "
         f"{decimal_fr(cents / 100)} €"
@@ -143,6 +145,6 @@ def select_command(
                   f"{decimal_fr(requested[a] / 100)} €)" for a, c in partial_rows)
     )
     proof = "optimum prouvé" if exact.optimal else f"écart prouvé {percent(exact.gap or 0)}"
-    console.print(f"Note totale : {decimal_fr(exact.score)} — {proof} ; glouton : "
+    say(f"Note totale : {decimal_fr(exact.score)} — {proof} ; glouton : "
                   f"{decimal_fr(greedy.score)} ({gain(exact.score, greedy.score)})")
-    console.print(f"Durée du solveur : {exact.seconds:.2f} s".replace(".", ","))
+    say(f"Durée du solveur : {exact.seconds:.2f} s".replace(".", ","))

@@ -7,8 +7,17 @@ from typing import Annotated
 
 import typer
 
-from grappe.cli._batch import OutOption, StrictOption, gain, input_option, percent, report_issues
-from grappe.cli._console import console, err_console, handle_errors, number
+from grappe.cli._batch import (
+    OutOption,
+    StrictOption,
+    gain,
+    input_option,
+    percent,
+    report_issues,
+    say,
+    warn,
+)
+from grappe.cli._console import handle_errors, number
 
 app = typer.Typer(
     help="Partenaires : rendez-vous d'affaires (B2B) planifiés par un solveur.",
@@ -65,16 +74,16 @@ def schedule_command(
         solved = optimal_schedule(event, time_limit=time_limit)
         write_schedule(out, solved.meetings)
     if not solved.meetings:
-        err_console.print("Planning vide : aucune paire avec un souhait n'a de créneau commun "
-                          "(le fichier ne contient que l'en-tête)", markup=False)
+        warn("Planning vide : aucune paire avec un souhait n'a de créneau commun "
+                          "(le fichier ne contient que l'en-tête)")
     proven = min(bound, solved.bound)
-    console.print(f"Planning écrit : {out} — {number(len(solved.meetings))} rendez-vous, "
+    say(f"Planning écrit : {out} — {number(len(solved.meetings))} rendez-vous, "
                   f"{number(len(event.participants))} participants, {number(len(event.wishes))} souhaits")
-    console.print(f"Priorités satisfaites : {number(solved.satisfied)} (glouton : "
+    say(f"Priorités satisfaites : {number(solved.satisfied)} (glouton : "
                   f"{number(greedy.satisfied)}, {gain(solved.satisfied, greedy.satisfied)})")
-    console.print(
+    say(
         f"Borne de la relaxation LP : {number(bound)} ; écart : {percent(gap(solved.satisfied, bound))}"
         + (" ; optimal prouvé" if solved.optimal else
            f" ; écart prouvé : {percent(gap(solved.satisfied, proven))} (limite de temps atteinte)")
     )
-    console.print(f"Durée du solveur : {solved.seconds:.1f} s".replace(".", ","))
+    say(f"Durée du solveur : {solved.seconds:.1f} s".replace(".", ","))
