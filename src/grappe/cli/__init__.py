@@ -16,7 +16,7 @@ from grappe.errors import EngineError
 SERVER_EXTRA = ("sqlalchemy", "alembic")
 
 
-def _missing_module(names: tuple[str, ...]) -> str | None:
+def missing_module(names: tuple[str, ...]) -> str | None:
     """The first of ``names`` that cannot be imported, or ``None``."""
     for name in names:
         try:
@@ -39,7 +39,7 @@ app.add_typer(refdata.app, name="refdata")
 app.add_typer(fabric.app, name="fabric")
 app.add_typer(partners.app, name="partners")
 app.add_typer(calls.app, name="calls")
-_missing = _missing_module(SERVER_EXTRA)
+_missing = missing_module(SERVER_EXTRA)
 if _missing is not None:
 
     @app.command(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from grappe.cli._console import console, err_console
+from grappe.errors import EngineError
 
 if TYPE_CHECKING:
     from grappe.kit.tables import Issue
@@ -30,6 +31,16 @@ OutOption = Annotated[
     typer.Option("--out", help="Fichier de sortie, CSV (pour les programmes) ou XLSX (en-têtes "
                  "français), selon l'extension."),
 ]
+
+
+def require_solvers(command: str) -> None:
+    """Refuse with the extra to install when OR-Tools is absent (a base install)."""
+    from grappe.cli import missing_module  # the package is loaded when a command runs
+
+    if missing_module(("ortools",)) is not None:
+        raise EngineError(
+            f"`grappe {command}` nécessite l'extra solvers (ortools absent) : pip install 'grappe[solvers]'"
+        )
 
 
 def say(text: str) -> None:

@@ -15,6 +15,7 @@ from grappe.cli._batch import (
     input_option,
     percent,
     report_issues,
+    require_solvers,
     say,
     warn,
 )
@@ -64,6 +65,7 @@ def assign_command(
     L'affectation exacte est comparée à l'affectation gloutonne.
     """
     with handle_errors():
+        require_solvers("calls assign")
         from grappe.calls.assignment import greedy_assignment, optimal_assignment
         from grappe.calls.files import read_review, write_assignment
 
