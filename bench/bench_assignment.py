@@ -13,13 +13,16 @@ Run: ``python3 bench/bench_assignment.py`` (``--reviewers 60 --applications 200`
 from __future__ import annotations
 
 import argparse
+import json
 import platform
+from pathlib import Path
 
 import numpy as np
 
 from grappe.calls.assignment import ReviewProblem, greedy_assignment, optimal_assignment
 
 THEMES = 40
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def synthetic_problem(
@@ -66,6 +69,13 @@ def main() -> None:
     print(f"min-cost flow: total affinity {exact.total:.3f}, {exact.missing} reviews missing, "
           f"{exact.seconds:.2f} s")
     print(f"ratio exact / greedy: {exact.total / greedy.total:.4f}")
+    figures = {
+        "arguments": vars(args),
+        "greedy": {"total": greedy.total, "missing": greedy.missing, "seconds": greedy.seconds},
+        "exact": {"total": exact.total, "seconds": exact.seconds},
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "assignment.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@ Run: ``python3 bench/bench_b2b.py`` (``--participants 100 --wishes 600`` for a q
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -29,6 +31,8 @@ from grappe.partners.schedule import (
     optimal_schedule,
     programme_of,
 )
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def synthetic_event(
@@ -106,10 +110,20 @@ def main() -> None:
     print(f"gap to the LP bound: solver {100 * gap(solved.satisfied, bound):.3f} %, "
           f"greedy {100 * gap(greedy.satisfied, bound):.3f} %; "
           f"gap the solver proves: {100 * gap(solved.satisfied, min(bound, solved.bound)):.3f} %")
+    figures: dict[str, object] = {
+        "arguments": vars(args),
+        "greedy": {"satisfied": greedy.satisfied, "seconds": greedy.seconds},
+        "solver": {"satisfied": solved.satisfied, "optimal": solved.optimal, "bound": solved.bound,
+                   "seconds": solved.seconds},
+        "lp_bound": {"value": bound, "seconds": lp_seconds},
+    }
     if args.cp_sat:
         value, cp_bound, seconds = cp_sat(event, args.time_limit)
         print(f"CP-SAT : {value} satisfied priority, bound {cp_bound:.1f}, {seconds:.2f} s; "
               f"gap to the LP bound {100 * gap(value, bound):.3f} %")
+        figures["cp_sat"] = {"satisfied": value, "bound": cp_bound, "seconds": seconds}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "b2b.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -12,11 +12,15 @@ Run: ``python3 bench/bench_selection.py``.
 from __future__ import annotations
 
 import argparse
+import json
 import platform
+from pathlib import Path
 
 import numpy as np
 
 from grappe.calls.selection import Candidate, SelectionProblem, greedy_selection, optimal_selection
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def synthetic_candidates(n: int, seed: int) -> tuple[Candidate, ...]:
@@ -42,6 +46,7 @@ def main() -> None:
     budget = sum(c.amount for c in candidates) // 5
     print(f"machine: {platform.processor() or platform.machine()}")
     print(f"call: {len(candidates)} applications, budget {budget / 100:.2f} euros")
+    figures: dict[str, object] = {"arguments": vars(args), "budget_cents": budget}
     for label, problem in (
         ("plain", SelectionProblem(candidates, budget)),
         ("partial", SelectionProblem(candidates, budget, partial=True)),
@@ -51,6 +56,12 @@ def main() -> None:
         print(f"{label:>10}: exact {exact.score:.2f} ({len(exact.funded)} funded, optimal={exact.optimal}, "
               f"{exact.seconds:.2f} s); greedy {greedy.score:.2f} ({len(greedy.funded)} funded, "
               f"{greedy.seconds:.3f} s); ratio {exact.score / greedy.score:.4f}")
+        figures[label] = {
+            "exact": {"score": exact.score, "optimal": exact.optimal, "seconds": exact.seconds},
+            "greedy": {"score": greedy.score, "seconds": greedy.seconds},
+        }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "selection.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
