@@ -103,16 +103,7 @@ def read_rows(path: Path, required: Sequence[str], optional: Sequence[str] = ())
         The file does not exist, is empty, has an unknown extension, or lacks a required
         column (the message lists the columns found).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path} : fichier introuvable")
-    suffix = path.suffix.lower()
-    if suffix in {".xlsx", ".xlsm"}:
-        lines = _xlsx_lines(path)
-    elif suffix in {".csv", ".txt"}:
-        lines = _csv_lines(path)
-    else:
-        raise FileFormatError(f"{path} : extension {suffix or '?'} non prise en charge (.csv ou .xlsx)")
+    lines = cells(path)
     header = next(lines, None)
     if header is None or not any(header):
         raise FileFormatError(f"{path} : fichier vide, en-tête attendu en ligne 1")
@@ -125,12 +116,31 @@ def read_rows(path: Path, required: Sequence[str], optional: Sequence[str] = ())
         )
     wanted = {name: keys.index(name) for name in (*required, *optional) if name in keys}
     rows = []
-    for number, cells in enumerate(lines, start=2):
-        if not any(cells):
+    for number, line in enumerate(lines, start=2):
+        if not any(line):
             continue
-        values = {name: unquote(cells[i]) if i < len(cells) else "" for name, i in wanted.items()}
+        values = {name: unquote(line[i]) if i < len(line) else "" for name, i in wanted.items()}
         rows.append(Row(number, values))
     return rows
+
+
+def cells(path: Path) -> Iterator[list[str]]:
+    """Every line of a CSV or XLSX table as stripped text cells, the header first.
+
+    Raises
+    ------
+    InputError
+        The file does not exist or its extension is neither CSV nor XLSX.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path} : fichier introuvable")
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm"}:
+        return _xlsx_lines(path)
+    if suffix in {".csv", ".txt"}:
+        return _csv_lines(path)
+    raise FileFormatError(f"{path} : extension {suffix or '?'} non prise en charge (.csv ou .xlsx)")
 
 
 def _csv_lines(path: Path) -> Iterator[list[str]]:
