@@ -135,3 +135,26 @@ def test_a_missing_column_or_file_is_one_french_line_and_status_2(tmp_path: Path
     code, _, stderr = run(*_options(tmp_path / "absent.csv", wishes, out))
     assert code == 2
     assert "introuvable" in stderr
+
+
+def test_nothing_left_to_schedule_is_status_2_after_the_rows_are_told(tmp_path: Path) -> None:
+    participants = _french_csv(tmp_path / "p.csv", ("participant", "unavailable_slots"), PARTICIPANTS)
+    wishes = _french_csv(tmp_path / "w.csv", ("from", "to", "priority"), WISHES[5:7])
+    out = tmp_path / "planning.csv"
+    code, _, stderr = run(*_options(participants, wishes, out))
+    assert code == 2
+    assert "w.csv, ligne 2, colonne priority ('2,5')" in stderr
+    assert "w.csv : aucun souhait valable ; rien à calculer" in stderr
+    assert not out.exists()
+
+
+def test_an_empty_schedule_is_a_header_and_a_reason(tmp_path: Path) -> None:
+    participants = _french_csv(tmp_path / "p.csv", ("participant", "unavailable_slots"),
+                               [("A", "1"), ("B", "2")])
+    wishes = _french_csv(tmp_path / "w.csv", ("from", "to", "priority"), [("A", "B", "3")])
+    out = tmp_path / "planning.csv"
+    code, _, stderr = run("--participants", str(participants), "--wishes", str(wishes), "--slots", "2",
+                          "--tables", "1", "--max-meetings", "1", "--out", str(out))
+    assert code == 0, stderr
+    assert out.read_text(encoding="utf-8").splitlines() == ["slot,table,participant_a,participant_b"]
+    assert "Planning vide" in stderr

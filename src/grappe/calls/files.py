@@ -19,7 +19,6 @@ from pathlib import Path
 
 from grappe.calls.assignment import Assignment, ReviewProblem
 from grappe.calls.selection import GROUP_COLUMNS, Candidate, Selection
-from grappe.errors import InputError
 from grappe.kit import export
 from grappe.kit.tables import Issue, Row, parse_decimal, read_rows
 
@@ -77,7 +76,7 @@ def read_review(
     Raises
     ------
     InputError
-        A file is unreadable or lacks a column, or no reviewer or no application is left.
+        A file is unreadable or lacks a column.
     """
     reviewer_rows, issues = _identifiers(
         reviewers, read_rows(reviewers, ("reviewer",), ("load_cap",)), "reviewer"
@@ -98,10 +97,6 @@ def read_review(
         applications, read_rows(applications, ("application",)), "application"
     )
     issues += app_issues
-    if not caps:
-        raise InputError(f"{reviewers} : aucun évaluateur valable")
-    if not app_rows:
-        raise InputError(f"{applications} : aucune candidature valable")
     names = tuple(caps)
     apps = tuple(row.values["application"] for row in app_rows)
     known_apps = set(apps)
@@ -149,7 +144,7 @@ def read_candidates(applications: Path) -> tuple[list[Candidate], list[Issue]]:
     Raises
     ------
     InputError
-        The file is unreadable or lacks a column, or no application is left.
+        The file is unreadable or lacks a column.
     """
     rows, issues = _identifiers(
         applications,
@@ -174,8 +169,6 @@ def read_candidates(applications: Path) -> tuple[list[Candidate], list[Issue]]:
             continue
         groups = {c: row.values[c] for c in GROUP_COLUMNS if c in row.values}
         candidates.append(Candidate(row.values["application"], score, cents, groups))
-    if not candidates:
-        raise InputError(f"{applications} : aucune candidature valable")
     return candidates, issues
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from grappe.cli._console import console, err_console
-from grappe.errors import EngineError
+from grappe.errors import EngineError, InputError
 
 if TYPE_CHECKING:
     from grappe.kit.tables import Issue
@@ -41,6 +41,11 @@ def require_solvers(command: str) -> None:
         raise EngineError(
             f"`grappe {command}` nécessite l'extra solvers (ortools absent) : pip install 'grappe[solvers]'"
         )
+
+
+def nothing_left(path: Path, what: str) -> InputError:
+    """The error of a run left with nothing to solve once the bad rows are set aside."""
+    return InputError(f"{path} : {what} ; rien à calculer")
 
 
 def say(text: str) -> None:

@@ -13,6 +13,7 @@ from grappe.cli._batch import (
     decimal_fr,
     gain,
     input_option,
+    nothing_left,
     percent,
     report_issues,
     require_solvers,
@@ -74,6 +75,10 @@ def assign_command(
             per_application=per_application, load_cap=load_cap,
         )
         report_issues(issues, strict)
+        if not problem.reviewers:
+            raise nothing_left(reviewers, "aucun évaluateur valable")
+        if not problem.applications:
+            raise nothing_left(applications, "aucune candidature valable")
         exact = optimal_assignment(problem)
         greedy = greedy_assignment(problem)
         write_assignment(out, exact)
@@ -130,6 +135,8 @@ def select_command(
             raise InputError(f"--budget {budget!r} : {exc}") from None
         candidates, issues = read_candidates(applications)
         report_issues(issues, strict)
+        if not candidates:
+            raise nothing_left(applications, "aucune candidature valable")
         problem = SelectionProblem(tuple(candidates), cents, min_score, partial, max_share)
         exact = optimal_selection(problem)
         greedy = greedy_selection(problem)

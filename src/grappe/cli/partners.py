@@ -12,6 +12,7 @@ from grappe.cli._batch import (
     StrictOption,
     gain,
     input_option,
+    nothing_left,
     percent,
     report_issues,
     say,
@@ -69,6 +70,10 @@ def schedule_command(
             participants, wishes, slots=slots, tables=tables, max_meetings=max_meetings
         )
         report_issues(issues, strict)
+        if not event.participants:
+            raise nothing_left(participants, "aucun participant valable")
+        if not event.wishes:
+            raise nothing_left(wishes, "aucun souhait valable")
         greedy = greedy_schedule(event)
         bound = lp_bound(event)
         solved = optimal_schedule(event, time_limit=time_limit)

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from grappe.errors import InputError
 from grappe.kit import export
 from grappe.kit.tables import Issue, read_rows
 from grappe.partners.schedule import Event, Meeting
@@ -39,7 +38,7 @@ def read_event(
     Raises
     ------
     InputError
-        A file is unreadable or lacks a column, or no participant is left.
+        A file is unreadable or lacks a column.
     """
     names: list[str] = []
     seen: dict[str, int] = {}
@@ -74,8 +73,6 @@ def read_event(
             continue
         names.append(name)
         unavailable[name] = frozenset(away)
-    if not names:
-        raise InputError(f"{participants} : aucun participant valable")
     kept = set(names)
     chosen: dict[tuple[str, str], int] = {}
     first: dict[tuple[str, str], int] = {}
