@@ -104,12 +104,12 @@ def main() -> None:
     print(f"greedy : {greedy.satisfied} satisfied priority, {len(greedy.meetings)} meetings, "
           f"{greedy.seconds:.2f} s")
     print(f"solver : {solved.satisfied} satisfied priority, {len(solved.meetings)} meetings, "
-          f"{solved.seconds:.2f} s, proven optimal: {solved.optimal}, bound {solved.bound:.1f}")
+          f"{solved.seconds:.2f} s, proven optimal: {solved.optimal}, bound {solved.bound}")
     print(f"LP bound: {bound:.1f} ({lp_seconds:.2f} s)")
     print(f"ratio solver / greedy: {solved.satisfied / max(greedy.satisfied, 1):.4f}")
     print(f"gap to the LP bound: solver {100 * gap(solved.satisfied, bound):.3f} %, "
           f"greedy {100 * gap(greedy.satisfied, bound):.3f} %; "
-          f"gap the solver proves: {100 * gap(solved.satisfied, min(bound, solved.bound)):.3f} %")
+          f"gap the solver proves: {100 * gap(solved.satisfied, min(bound, solved.bound or bound)):.3f} %")
     figures: dict[str, object] = {
         "arguments": vars(args),
         "greedy": {"satisfied": greedy.satisfied, "seconds": greedy.seconds},

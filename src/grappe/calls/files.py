@@ -82,17 +82,18 @@ def read_review(
         reviewers, read_rows(reviewers, ("reviewer",), ("load_cap",)), "reviewer"
     )
     caps: dict[str, int] = {}
+    refused: dict[str, int] = {}
     for row in reviewer_rows:
         text = row.values.get("load_cap", "")
         if not text and load_cap is None:
-            issues.append(Issue(reviewers, row.line, "load_cap", text,
-                                "plafond absent : remplissez load_cap ou donnez --load-cap"))
+            reason = "plafond absent : remplissez load_cap ou donnez --load-cap"
         elif text and not text.isdigit():
-            issues.append(
-                Issue(reviewers, row.line, "load_cap", text, "plafond entier positif ou nul attendu")
-            )
+            reason = "plafond entier positif ou nul attendu"
         else:
             caps[row.values["reviewer"]] = int(text) if text else int(load_cap or 0)
+            continue
+        issues.append(Issue(reviewers, row.line, "load_cap", text, reason))
+        refused[row.values["reviewer"]] = row.line
     app_rows, app_issues = _identifiers(
         applications, read_rows(applications, ("application",)), "application"
     )
@@ -103,7 +104,10 @@ def read_review(
 
     def pair(path: Path, row: Row) -> tuple[str, str] | None:
         r, a = row.values["reviewer"], row.values["application"]
-        if r not in caps:
+        if r in refused:
+            issues.append(Issue(path, row.line, "reviewer", r,
+                                f"évaluateur écarté ({reviewers.name}, ligne {refused[r]})"))
+        elif r not in caps:
             issues.append(
                 Issue(path, row.line, "reviewer", r, f"évaluateur inconnu (absent de {reviewers.name})")
             )

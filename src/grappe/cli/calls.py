@@ -84,10 +84,10 @@ def assign_command(
         write_assignment(out, exact)
     missing = f", {number(greedy.missing)} évaluation(s) manquante(s)" if greedy.missing else ""
     say(f"Affectation écrite : {out} — {number(len(exact.rows))} évaluations, "
-                  f"{number(len(problem.applications))} candidatures, "
-                  f"{number(len(problem.reviewers))} évaluateurs")
+        f"{number(len(problem.applications))} candidatures, "
+        f"{number(len(problem.reviewers))} évaluateurs")
     say(f"Affinité totale : {decimal_fr(exact.total, 3)} — optimum exact ; glouton : "
-                  f"{decimal_fr(greedy.total, 3)} ({gain(exact.total, greedy.total)}{missing})")
+        f"{decimal_fr(greedy.total, 3)} ({gain(exact.total, greedy.total)}{missing})")
     say(f"Durée du solveur : {exact.seconds:.2f} s".replace(".", ","))
 
 
@@ -143,7 +143,7 @@ def select_command(
         write_selection(out, exact)
     if not exact.funded:
         warn("Sélection vide : aucune candidature éligible ne tient dans le budget "
-                          "(le fichier ne contient que l'en-tête)")
+             "(le fichier ne contient que l'en-tête)")
     requested = {c.application: c.amount for c in candidates}
     partial_rows = [(a, c) for a, c in exact.funded if c < requested[a]]
     say(
@@ -155,5 +155,5 @@ def select_command(
     )
     proof = "optimum prouvé" if exact.optimal else f"écart prouvé {percent(exact.gap or 0)}"
     say(f"Note totale : {decimal_fr(exact.score)} — {proof} ; glouton : "
-                  f"{decimal_fr(greedy.score)} ({gain(exact.score, greedy.score)})")
+        f"{decimal_fr(greedy.score)} ({gain(exact.score, greedy.score)})")
     say(f"Durée du solveur : {exact.seconds:.2f} s".replace(".", ","))

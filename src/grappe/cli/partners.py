@@ -80,12 +80,13 @@ def schedule_command(
         write_schedule(out, solved.meetings)
     if not solved.meetings:
         warn("Planning vide : aucune paire avec un souhait n'a de créneau commun "
-                          "(le fichier ne contient que l'en-tête)")
-    proven = min(bound, solved.bound)
+             "(le fichier ne contient que l'en-tête)")
+    # HiGHS's dual bound only tightens the LP's; it is missing when the time ran out at once.
+    proven = bound if solved.bound is None else min(bound, solved.bound)
     say(f"Planning écrit : {out} — {number(len(solved.meetings))} rendez-vous, "
-                  f"{number(len(event.participants))} participants, {number(len(event.wishes))} souhaits")
+        f"{number(len(event.participants))} participants, {number(len(event.wishes))} souhaits")
     say(f"Priorités satisfaites : {number(solved.satisfied)} (glouton : "
-                  f"{number(greedy.satisfied)}, {gain(solved.satisfied, greedy.satisfied)})")
+        f"{number(greedy.satisfied)}, {gain(solved.satisfied, greedy.satisfied)})")
     say(
         f"Borne de la relaxation LP : {number(bound)} ; écart : {percent(gap(solved.satisfied, bound))}"
         + (" ; optimal prouvé" if solved.optimal else

@@ -95,8 +95,8 @@ class Schedule:
     satisfied
         The objective: the sum of the priorities the meetings satisfy.
     bound
-        A proven upper bound of the objective (the solver's; the schedule's own value for
-        greedy, which proves nothing).
+        The upper bound of the objective the solver proved (``None`` for greedy, which
+        proves nothing).
     optimal
         The solver proved the schedule optimal.
     seconds
@@ -105,14 +105,18 @@ class Schedule:
 
     meetings: tuple[Meeting, ...]
     satisfied: int
-    bound: float
+    bound: float | None
     optimal: bool
     seconds: float
 
 
 @dataclass(frozen=True)
 class Programme:
-    """The integer programme shared by CP-SAT and the LP relaxation: one column per pair × slot."""
+    """The integer programme of an event: one 0/1 column per wished pair × slot free for both.
+
+    Every row reads "the sum of these columns is at most this"; the solver, the LP relaxation
+    (and the benchmark's CP-SAT run) share it.
+    """
 
     pairs: list[tuple[str, str]]
     weights: np.ndarray  # objective coefficient of each column
@@ -122,6 +126,7 @@ class Programme:
 
 
 def programme_of(event: Event) -> Programme:
+    """The programme of ``event``: columns, objective weights and the rows that can bind."""
     weights = event.pair_weights()
     order = {name: i for i, name in enumerate(event.participants)}
     pairs = sorted(weights, key=lambda p: (order[p[0]], order[p[1]]))
@@ -133,20 +138,20 @@ def programme_of(event: Event) -> Programme:
             slot_of.append(s)
     pair_idx = np.array(pair_of, dtype=np.int64)
     slot_idx = np.array(slot_of, dtype=np.int64)
-    columns = np.arange(len(pair_idx))
     rows: list[tuple[np.ndarray, int]] = []
     by_pair: dict[int, list[int]] = defaultdict(list)
     by_person_slot: dict[tuple[str, int], list[int]] = defaultdict(list)
     by_person: dict[str, list[int]] = defaultdict(list)
     by_slot: dict[int, list[int]] = defaultdict(list)
-    for c, p, s in zip(columns.tolist(), pair_of, slot_of, strict=True):
+    for c, (p, s) in enumerate(zip(pair_of, slot_of, strict=True)):
         by_pair[p].append(c)
         by_slot[s].append(c)
         for person in pairs[p]:
             by_person_slot[(person, s)].append(c)
             by_person[person].append(c)
-    # Only the rows that can bind: a person with at most max_meetings wished partners, a slot
-    # with at most `tables` candidate meetings never reach their limit.
+    # A pair meets once; a person once a slot; then the caps. Only the rows that can bind are
+    # written: a person with at most max_meetings wished partners, or a slot with at most
+    # `tables` candidate meetings, never reaches the limit.
     rows.extend((np.array(cs), 1) for cs in by_pair.values() if len(cs) > 1)
     rows.extend((np.array(cs), 1) for cs in by_person_slot.values() if len(cs) > 1)
     rows.extend(
@@ -210,7 +215,7 @@ def greedy_schedule(event: Event) -> Schedule:
                 break
     meetings = _meetings(chosen)
     value = satisfied(event, meetings)
-    return Schedule(meetings, value, float(value), optimal=False, seconds=time.perf_counter() - started)
+    return Schedule(meetings, value, None, optimal=False, seconds=time.perf_counter() - started)
 
 
 def constraints_of(programme: Programme) -> tuple[Any, np.ndarray]:
@@ -246,7 +251,7 @@ def optimal_schedule(event: Event, *, time_limit: float = DEFAULT_TIME_LIMIT) ->
         bounds=Bounds(0, 1),
         options={"time_limit": time_limit},
     )
-    bound = float(-result.mip_dual_bound) if result.mip_dual_bound is not None else float("inf")
+    bound = None if result.mip_dual_bound is None else float(-result.mip_dual_bound)
     if result.x is None:
         # An empty schedule is always feasible: nothing found means no time to find anything.
         return Schedule((), 0, bound, optimal=False, seconds=time.perf_counter() - started)
