@@ -33,7 +33,8 @@ def _review_files(tmp_path: Path) -> list[str]:
     reviewers = _write(tmp_path / "r.csv", "\ufeffreviewer;load_cap\nR1;2\nR2;\nR3;1\nR4;beaucoup\nR1;3\n")
     applications = _write(tmp_path / "a.csv", "application\nA1\nA2\nA3\n\nA1\n")
     affinity = _write(tmp_path / "f.csv", "reviewer;application;affinity\nR1;A1;0,9\nR2;A1;0.5\n"
-                      "R3;A2;élevée\nR9;A1;1\nR2;A3;0,7\nR3;A3;0,4\nR1;A1;0,1\nR4;A2;0,3\n", encoding="cp1252")
+                      "R3;A2;élevée\nR9;A1;1\nR2;A3;0,7\nR3;A3;0,4\nR1;A1;0,1\nR4;A2;0,3\n",
+                      encoding="cp1252")
     conflicts = _write(tmp_path / "c.csv", "reviewer,application\nR1,A3\nR2,A9\n")
     return ["--reviewers", str(reviewers), "--applications", str(applications), "--affinity",
             str(affinity), "--conflicts", str(conflicts)]
