@@ -33,7 +33,7 @@ def _review_files(tmp_path: Path) -> list[str]:
     reviewers = _write(tmp_path / "r.csv", "\ufeffreviewer;load_cap\nR1;2\nR2;\nR3;1\nR4;beaucoup\nR1;3\n")
     applications = _write(tmp_path / "a.csv", "application\nA1\nA2\nA3\n\nA1\n")
     affinity = _write(tmp_path / "f.csv", "reviewer;application;affinity\nR1;A1;0,9\nR2;A1;0.5\n"
-                      "R3;A2;élevée\nR9;A1;1\nR2;A3;0,7\nR3;A3;0,4\nR1;A1;0,1\nR4;A2;0,3\n",
+                      "R3;A2;élevée\nR9;A1;1\nR2;A3;0,7\nR3;A3;0,4\nR1;A1;0,1\nR4;A2;0,3\nR2;A2;2e9\n",
                       encoding="cp1252")
     conflicts = _write(tmp_path / "c.csv", "reviewer,application\nR1,A3\nR2,A9\n")
     return ["--reviewers", str(reviewers), "--applications", str(applications), "--affinity",
@@ -60,6 +60,7 @@ def test_assign_writes_an_exact_assignment_that_passes_the_check(tmp_path: Path)
         ("f.csv, ligne 5, colonne reviewer ('R9')", "évaluateur inconnu"),
         ("f.csv, ligne 8, colonne application ('A1')", "paire en double (déjà ligne 2)"),
         ("f.csv, ligne 9, colonne reviewer ('R4')", "évaluateur écarté (r.csv, ligne 5)"),
+        ("f.csv, ligne 10, colonne affinity ('2e9')", "affinité hors de ±1000000"),
         ("c.csv, ligne 3, colonne application ('A9')", "candidature inconnue"),
     ):
         assert f"{where} : {reason}" in stderr

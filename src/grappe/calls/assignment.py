@@ -28,6 +28,8 @@ from grappe.errors import InputError
 
 AFFINITY_SCALE = 1_000_000
 """Affinities become integer costs at this scale (six decimals kept exactly)."""
+MAX_AFFINITY = 1_000_000
+"""The largest affinity (in absolute value) the integer costs hold with room for the totals."""
 _LISTED = 5  # applications named in a message before "…"
 
 
@@ -185,6 +187,8 @@ def optimal_assignment(problem: ReviewProblem) -> Assignment:
     from ortools.graph.python import min_cost_flow
 
     started = time.perf_counter()
+    if any(abs(v) > MAX_AFFINITY for v in problem.affinity.values()):
+        raise InputError(f"affinité hors de ±{MAX_AFFINITY} : le calcul exact ne la représente pas")
     check_feasible(problem)
     k = problem.per_application
     n_apps, n_revs = len(problem.applications), len(problem.reviewers)

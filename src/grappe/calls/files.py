@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
-from grappe.calls.assignment import Assignment, ReviewProblem
+from grappe.calls.assignment import MAX_AFFINITY, Assignment, ReviewProblem
 from grappe.calls.selection import GROUP_COLUMNS, Candidate, Selection
 from grappe.kit import export
 from grappe.kit.tables import Issue, Row, parse_decimal, read_rows
@@ -129,6 +129,9 @@ def read_review(
             value = float(parse_decimal(text))
         except ValueError:
             issues.append(Issue(affinity, row.line, "affinity", text, "nombre attendu (ex. : 0,75)"))
+            continue
+        if abs(value) > MAX_AFFINITY:
+            issues.append(Issue(affinity, row.line, "affinity", text, f"affinité hors de ±{MAX_AFFINITY}"))
             continue
         if key in first:
             issues.append(Issue(affinity, row.line, "application", key[1],
