@@ -54,8 +54,8 @@ def test_assign_writes_an_exact_assignment_that_passes_the_check(tmp_path: Path)
     assert "Affinité totale : 2,500 — optimum exact" in stdout
     for where, reason in (
         ("r.csv, ligne 5, colonne load_cap ('beaucoup')", "plafond entier"),
-        ("r.csv, ligne 6, colonne reviewer ('R1')", "reviewer en double (déjà ligne 2)"),
-        ("a.csv, ligne 6, colonne application ('A1')", "application en double"),
+        ("r.csv, ligne 6, colonne reviewer ('R1')", "en double (déjà ligne 2)"),
+        ("a.csv, ligne 6, colonne application ('A1')", "en double (déjà ligne 2)"),
         ("f.csv, ligne 4, colonne affinity ('élevée')", "nombre attendu"),
         ("f.csv, ligne 5, colonne reviewer ('R9')", "évaluateur inconnu"),
         ("f.csv, ligne 8, colonne application ('A1')", "paire en double (déjà ligne 2)"),

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from grappe.errors import InputError
 from grappe.kit import export
-from grappe.kit.tables import parse_decimal, read_rows
+from grappe.kit.tables import parse_decimal, read_rows, unique_rows
 
 
 def test_csv_with_bom_semicolons_and_blank_lines(tmp_path: Path) -> None:
@@ -77,3 +77,14 @@ def test_numbers_as_people_type_them(text: str, value: Decimal) -> None:
 def test_what_is_not_a_finite_number_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match=r"\A"):  # any message: the caller words its own
         parse_decimal(text)
+
+
+def test_identifiers_keep_their_first_row(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("application,score\nA,1\n,2\nA,3\nB,4\n", encoding="utf-8")
+    kept, issues = unique_rows(path, read_rows(path, ("application",)), "application")
+    assert [r.line for r in kept] == [2, 5]
+    assert [i.message for i in issues] == [
+        "t.csv, ligne 3, colonne application ('') : identifiant vide",
+        "t.csv, ligne 4, colonne application ('A') : en double (déjà ligne 2)",
+    ]

@@ -13,14 +13,13 @@ at most two decimals (cents).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
 from grappe.calls.assignment import MAX_AFFINITY, Assignment, ReviewProblem
 from grappe.calls.selection import GROUP_COLUMNS, Candidate, Selection
 from grappe.kit import export
-from grappe.kit.tables import Issue, Row, parse_decimal, read_rows
+from grappe.kit.tables import Issue, Row, parse_decimal, read_rows, unique_rows
 
 CENT = Decimal("0.01")
 ASSIGNMENT_LABELS = {"application": "Candidature", "reviewer": "Évaluateur", "affinity": "Affinité"}
@@ -46,22 +45,6 @@ def parse_euros(text: str) -> int:
     return int(value * 100)
 
 
-def _identifiers(path: Path, rows: Iterable[Row], column: str) -> tuple[list[Row], list[Issue]]:
-    """The rows whose ``column`` is non-empty and not seen before; the others as issues."""
-    kept: list[Row] = []
-    issues: list[Issue] = []
-    seen: dict[str, int] = {}
-    for row in rows:
-        name = row.values[column]
-        if not name or name in seen:
-            reason = f"{column} en double (déjà ligne {seen[name]})" if name else f"{column} vide"
-            issues.append(Issue(path, row.line, column, name, reason))
-            continue
-        seen[name] = row.line
-        kept.append(row)
-    return kept, issues
-
-
 def read_review(
     reviewers: Path,
     applications: Path,
@@ -78,7 +61,7 @@ def read_review(
     InputError
         A file is unreadable or lacks a column.
     """
-    reviewer_rows, issues = _identifiers(
+    reviewer_rows, issues = unique_rows(
         reviewers, read_rows(reviewers, ("reviewer",), ("load_cap",)), "reviewer"
     )
     caps: dict[str, int] = {}
@@ -94,7 +77,7 @@ def read_review(
             continue
         issues.append(Issue(reviewers, row.line, "load_cap", text, reason))
         refused[row.values["reviewer"]] = row.line
-    app_rows, app_issues = _identifiers(
+    app_rows, app_issues = unique_rows(
         applications, read_rows(applications, ("application",)), "application"
     )
     issues += app_issues
@@ -153,7 +136,7 @@ def read_candidates(applications: Path) -> tuple[list[Candidate], list[Issue]]:
     InputError
         The file is unreadable or lacks a column.
     """
-    rows, issues = _identifiers(
+    rows, issues = unique_rows(
         applications,
         read_rows(applications, ("application", "score", "amount"), GROUP_COLUMNS),
         "application",

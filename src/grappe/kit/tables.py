@@ -22,7 +22,7 @@ import csv
 import datetime as dt
 import io
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -122,6 +122,25 @@ def read_rows(path: Path, required: Sequence[str], optional: Sequence[str] = ())
         values = {name: unquote(line[i]) if i < len(line) else "" for name, i in wanted.items()}
         rows.append(Row(number, values))
     return rows
+
+
+def unique_rows(path: Path, rows: Iterable[Row], column: str) -> tuple[list[Row], list[Issue]]:
+    """The rows whose ``column`` (an identifier) is filled and not seen before; the others as issues.
+
+    The first row of an identifier is kept, so that what refers to it still finds it.
+    """
+    kept: list[Row] = []
+    issues: list[Issue] = []
+    seen: dict[str, int] = {}
+    for row in rows:
+        name = row.values[column]
+        if not name or name in seen:
+            reason = f"en double (déjà ligne {seen[name]})" if name else "identifiant vide"
+            issues.append(Issue(path, row.line, column, name, reason))
+            continue
+        seen[name] = row.line
+        kept.append(row)
+    return kept, issues
 
 
 def cells(path: Path) -> Iterator[list[str]]:

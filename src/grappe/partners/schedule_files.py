@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grappe.kit import export
-from grappe.kit.tables import Issue, read_rows
+from grappe.kit.tables import Issue, read_rows, unique_rows
 from grappe.partners.schedule import Event, Meeting
 
 SCHEDULE_COLUMNS = ("slot", "table", "participant_a", "participant_b")
@@ -41,17 +41,14 @@ def read_event(
         A file is unreadable or lacks a column.
     """
     names: list[str] = []
-    seen: dict[str, int] = {}
     refused: dict[str, int] = {}
     unavailable: dict[str, frozenset[int]] = {}
-    issues: list[Issue] = []
-    for row in read_rows(participants, ("participant",), ("unavailable_slots",)):
+    rows, issues = unique_rows(
+        participants, read_rows(participants, ("participant",), ("unavailable_slots",)), "participant"
+    )
+    for row in rows:
         name = row.values["participant"]
         text = row.values.get("unavailable_slots", "")
-        if not name or name in seen:
-            reason = f"participant en double (déjà ligne {seen[name]})" if name else "nom du participant vide"
-            issues.append(Issue(participants, row.line, "participant", name, reason))
-            continue
         away: set[int] = set()
         bad: tuple[str, str] | None = None
         for token in text.replace(",", " ").replace(";", " ").split():
@@ -63,7 +60,6 @@ def read_event(
                 away.add(int(token))
             if bad:
                 break
-        seen[name] = row.line
         if bad is not None:
             token, reason = bad
             issues.append(
