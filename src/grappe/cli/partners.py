@@ -20,19 +20,19 @@ from grappe.cli._batch import (
 )
 from grappe.cli._console import handle_errors, number
 
+SCHEDULE_EXAMPLE = (
+    "Exemple : grappe partners schedule --participants participants.csv --wishes souhaits.csv "
+    "--slots 20 --tables 60 --max-meetings 8 --out planning.csv"
+)
+
 app = typer.Typer(
     help="Partenaires : rendez-vous d'affaires (B2B) planifiés par un solveur.",
-    epilog="Exemple : grappe partners schedule --participants participants.csv --wishes souhaits.csv "
-    "--slots 20 --tables 60 --max-meetings 8 --out planning.csv",
+    epilog=SCHEDULE_EXAMPLE,
     no_args_is_help=True,
 )
 
 
-@app.command(
-    "schedule",
-    epilog="Exemple : grappe partners schedule --participants participants.csv --wishes souhaits.csv "
-    "--slots 20 --tables 60 --max-meetings 8 --out planning.csv",
-)
+@app.command("schedule", epilog=SCHEDULE_EXAMPLE)
 def schedule_command(
     participants: Annotated[Path, input_option(
         "--participants",
