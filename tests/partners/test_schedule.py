@@ -113,3 +113,11 @@ def test_an_event_without_a_possible_meeting_gives_an_empty_schedule() -> None:
     assert optimal_schedule(event).meetings == ()
     assert greedy_schedule(event).meetings == ()
     assert lp_bound(event) == 0.0
+
+
+def test_a_time_limit_still_gives_a_valid_schedule_and_a_true_bound() -> None:
+    event = _random_event(3, people=60, wishes=300)
+    hurried = optimal_schedule(event, time_limit=0.01)
+    _check(event, hurried)
+    if hurried.bound is not None:
+        assert hurried.bound >= optimal_schedule(event).satisfied - 1e-6
