@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -30,6 +31,8 @@ _BLOCKED = textwrap.dedent("""
 
 def _grappe(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {"GRAPPE_HOME": str(home), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    if "PYTHONPATH" in os.environ:  # a checkout tested without installing it
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return subprocess.run([sys.executable, "-c", _BLOCKED, *args], capture_output=True,
                           text=True, timeout=600, env=env, check=False)
 
