@@ -36,6 +36,10 @@ FLAGS = frozenset({
     "--date", "--method", "--reference", "--label", "--size", "--joined", "--left",
     "--membership-type", "--siret", "--cluster", "--organisation", "--all", "--role",
     "--funder",
+    # batch solvers: B2B schedule, reviewer assignment, selection
+    "--participants", "--wishes", "--slots", "--tables", "--max-meetings", "--time-limit",
+    "--reviewers", "--applications", "--affinity", "--conflicts", "--per-application",
+    "--load-cap", "--budget", "--min-score", "--partial", "--max-share",
     # paging of long lists (not "the N best", which is --top)
     "--limit",
     # serve
