@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from enum import StrEnum
+from typing import Any, Final, NamedTuple, TypeVar
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from grappe.cooperation.models import (
+    BusinessDeal,
+    CooperationLink,
+    LinkState,
     Project,
     ProjectFunding,
+    ProjectLabel,
     ProjectPartner,
     ProjectTransition,
 )
-from grappe.registry.models import Organisation, utcnow
+from grappe.registry.models import Membership, Organisation, utcnow
 
 T = TypeVar("T")
 
@@ -148,3 +154,169 @@ def insert_partners(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert project partners (column values)."""
     if rows:
         session.execute(insert(ProjectPartner), list(rows))
+
+
+# --- the network's ties --------------------------------------------------------------------------
+
+
+class Layer(StrEnum):
+    """Layers of the cooperation network stored so far."""
+
+    PROJECTS = "projects"  # partners of the same project
+    LINKS = "links"  # confirmed cooperation links
+    BUSINESS = "business"  # deals between the two
+
+
+class Tie(NamedTuple):
+    """One tie of a layer; ``organisation_a < organisation_b``; ``date`` None when undated."""
+
+    organisation_a: int
+    organisation_b: int
+    weight: float
+    layer: str
+    date: dt.date | None
+
+
+class Node(NamedTuple):
+    """An organisation of the network's scope."""
+
+    id: int
+    name: str
+    kind: str
+    size_category: str | None
+    member: bool  # of the cluster in scope (with --all: of any cluster, over the period)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a network covers: one cluster organisation (None: every stored organisation) and a period.
+
+    A record counts when its period meets ``[start, end]``; without any bound, undated records
+    count too (CONTRACTS: all periods, undated projects included).
+    """
+
+    cluster_id: int | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    @property
+    def dated(self) -> bool:
+        return self.start is not None or self.end is not None
+
+
+def _meets(scope: Scope, first: Any, last: Any) -> list[Any]:
+    """Conditions of a record whose period [first, last] meets the scope's (NULL: open end)."""
+    if not scope.dated:
+        return []
+    conditions = [or_(first.is_not(None), last.is_not(None))]
+    if scope.end is not None:
+        conditions.append(or_(first.is_(None), first <= scope.end))
+    if scope.start is not None:
+        conditions.append(or_(last.is_(None), last >= scope.start))
+    return conditions
+
+
+def _members(scope: Scope) -> Select[int]:
+    """Organisations that were members of the scope's cluster (any cluster) during its period."""
+    query = select(Membership.organisation_id).distinct()
+    if scope.cluster_id is not None:
+        query = query.where(Membership.cluster_id == scope.cluster_id)
+    if scope.end is not None:
+        query = query.where(Membership.joined <= scope.end)
+    if scope.start is not None:
+        query = query.where(or_(Membership.left_on.is_(None), Membership.left_on > scope.start))
+    if not scope.dated:
+        today = dt.date.today()
+        query = query.where(or_(Membership.left_on.is_(None), Membership.left_on > today))
+    return query
+
+
+def _scope_projects(scope: Scope) -> Select[int]:
+    """Projects of the scope: the cluster's own, labelled by it, or with one of its members."""
+    query = select(Project.id)
+    if scope.cluster_id is not None:
+        labelled = select(ProjectLabel.project_id).where(ProjectLabel.cluster_id == scope.cluster_id)
+        with_member = select(ProjectPartner.project_id).where(
+            ProjectPartner.organisation_id.in_(_members(scope))
+        )
+        query = query.where(
+            or_(Project.cluster_id == scope.cluster_id, Project.id.in_(labelled),
+                Project.id.in_(with_member))
+        )
+    # A project without an end date is taken as lasting its start day only: the ANR gives
+    # start dates alone, and an open end would put every old project in every later year.
+    return query.where(*_meets(scope, Project.start, func.coalesce(Project.end_date, Project.start)))
+
+
+def _project_ties(session: Session, scope: Scope) -> list[Tie]:
+    mine = _scope_projects(scope).subquery()
+    pairs = (
+        select(ProjectPartner.project_id, ProjectPartner.organisation_id)
+        .where(ProjectPartner.project_id.in_(select(mine.c.id)), ProjectPartner.organisation_id.is_not(None))
+        .distinct()
+        .subquery()
+    )
+    a, b = pairs.alias("a"), pairs.alias("b")
+    rows = session.execute(
+        select(a.c.organisation_id, b.c.organisation_id, Project.start)
+        .join(b, (a.c.project_id == b.c.project_id) & (a.c.organisation_id < b.c.organisation_id))
+        .join(Project, Project.id == a.c.project_id)
+    )
+    return [Tie(x, y, 1.0, Layer.PROJECTS.value, day) for x, y, day in rows]
+
+
+def _link_ties(session: Session, scope: Scope) -> list[Tie]:
+    query = select(
+        CooperationLink.organisation_a_id, CooperationLink.organisation_b_id,
+        CooperationLink.intensity, CooperationLink.start,
+    ).where(CooperationLink.state == LinkState.CONFIRMED.value,
+            *_meets(scope, CooperationLink.start, CooperationLink.end_date))
+    if scope.cluster_id is not None:
+        query = query.where(CooperationLink.cluster_id == scope.cluster_id)
+    return [
+        Tie(min(x, y), max(x, y), float(intensity or 1), Layer.LINKS.value, day)
+        for x, y, intensity, day in session.execute(query)
+    ]
+
+
+def _business_ties(session: Session, scope: Scope) -> list[Tie]:
+    query = select(BusinessDeal.buyer_id, BusinessDeal.seller_id, BusinessDeal.year)
+    if scope.cluster_id is not None:
+        query = query.where(BusinessDeal.cluster_id == scope.cluster_id)
+    if scope.start is not None:
+        query = query.where(BusinessDeal.year >= scope.start.year)
+    if scope.end is not None:
+        query = query.where(BusinessDeal.year <= scope.end.year)
+    return [
+        Tie(min(x, y), max(x, y), 1.0, Layer.BUSINESS.value, dt.date(year, 1, 1))
+        for x, y, year in session.execute(query)
+    ]
+
+
+_TIES = {Layer.PROJECTS: _project_ties, Layer.LINKS: _link_ties, Layer.BUSINESS: _business_ties}
+
+
+def network_ties(session: Session, scope: Scope, layers: Iterable[Layer] = tuple(Layer)) -> list[Tie]:
+    """The ties of the asked layers in a scope, one row per shared project, link or deal.
+
+    Projects: two named partners of the same project (an organisation listed twice in a
+    project counts once); links: confirmed links, weighted by their intensity (1 when not
+    given); business: one tie per deal, dated 1 January of its year.
+    """
+    return [tie for layer in dict.fromkeys(layers) for tie in _TIES[Layer(layer)](session, scope)]
+
+
+def network_nodes(session: Session, scope: Scope, ties: Iterable[Tie] = ()) -> list[Node]:
+    """Organisations of a scope: every stored one (no cluster), or the cluster's members and
+    the organisations its ``ties`` reach; ``member`` says who belongs to the cluster."""
+    members = set(session.scalars(_members(scope)))
+    query = select(Organisation.id, Organisation.name, Organisation.kind, Organisation.size_category)
+    if scope.cluster_id is not None:
+        wanted = members | {t.organisation_a for t in ties} | {t.organisation_b for t in ties}
+        rows: list[Any] = []
+        for chunk in _chunks(sorted(wanted)):
+            rows.extend(session.execute(query.where(Organisation.id.in_(chunk))))
+        rows.sort()
+    else:
+        rows = list(session.execute(query.order_by(Organisation.id)))
+    return [Node(oid, name, kind, size, oid in members) for oid, name, kind, size in rows]
