@@ -147,9 +147,7 @@ class CooperationLink(Base):
     source: Mapped[str] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(String(20))
     # The organisation whose member declared it; the other side confirms.
-    declared_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organisations.id", ondelete="SET NULL")
-    )
+    declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -255,9 +253,7 @@ class ProjectPartner(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    organisation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE")
-    )
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     code: Mapped[str | None] = mapped_column(String(80), unique=True)
     coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
     category: Mapped[str | None] = mapped_column(String(20))
@@ -290,12 +286,8 @@ class ProjectLabel(Base):
 
     __tablename__ = "project_labels"
     __table_args__ = (Index(None, "cluster_id"),)
-    project_id: Mapped[int] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
-    )
-    cluster_id: Mapped[int] = mapped_column(
-        ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True
-    )
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True)
     labelled_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
@@ -319,9 +311,7 @@ class BusinessDeal(Base):
     amount_eur: Mapped[Decimal] = mapped_column(Money)
     kind: Mapped[str] = mapped_column(String(20))
     brokered: Mapped[bool] = mapped_column(Boolean, default=False)  # by the cluster organisation
-    declared_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organisations.id", ondelete="SET NULL")
-    )
+    declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False)

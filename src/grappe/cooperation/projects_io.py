@@ -61,27 +61,50 @@ MISSING: Final = frozenset({"", "non renseigné", "non renseigne", "nr", "n/a", 
 
 #: The generic layout: English snake_case headers (README, "Importer des projets").
 TABLE_PROJECT_COLUMNS: Final = {
-    "project": "code", "title": "title", "acronym": "acronym", "kind": "kind", "status": "status",
-    "start": "start", "end": "end_date", "call": "call", "edition": "edition",
-    "summary": "summary", "confidential": "confidential", "funder": "funder",
-    "programme": "programme", "funding_eur": "funding_eur",
+    "project": "code",
+    "title": "title",
+    "acronym": "acronym",
+    "kind": "kind",
+    "status": "status",
+    "start": "start",
+    "end": "end_date",
+    "call": "call",
+    "edition": "edition",
+    "summary": "summary",
+    "confidential": "confidential",
+    "funder": "funder",
+    "programme": "programme",
+    "funding_eur": "funding_eur",
 }
 TABLE_PARTNER_COLUMNS: Final = {
-    "project": "project", "partner": "code", "name": "name", "siren": "siren",
-    "category": "category", "coordinator": "coordinator", "town": "town", "country": "country",
+    "project": "project",
+    "partner": "code",
+    "name": "name",
+    "siren": "siren",
+    "category": "category",
+    "coordinator": "coordinator",
+    "town": "town",
+    "country": "country",
     "budget_eur": "budget_eur",
 }
 #: The ANR open-data files (data.gouv.fr, "ANR - projets financés"): official dotted headers.
 ANR_PROJECT_COLUMNS: Final = {
-    "Projet.Code_Decision_ANR": "code", "Projet.Titre.Francais": "title",
-    "Projet.Acronyme": "acronym", "Projet.Date_debut": "start", "Action.Titre.Francais": "call",
-    "Action.Edition": "edition", "Projet.Resume.Francais": "summary",
+    "Projet.Code_Decision_ANR": "code",
+    "Projet.Titre.Francais": "title",
+    "Projet.Acronyme": "acronym",
+    "Projet.Date_debut": "start",
+    "Action.Titre.Francais": "call",
+    "Action.Edition": "edition",
+    "Projet.Resume.Francais": "summary",
     "Projet.Aide_allouee": "funding_eur",
 }
 ANR_PARTNER_COLUMNS: Final = {
-    "Projet.Code_Decision_ANR": "project", "Projet.Partenaire.Code_Decision_ANR": "code",
-    "Projet.Partenaire.Nom_organisme": "name", "Projet.Partenaire.Categorie_organisme": "category",
-    "Projet.Partenaire.Est_coordinateur": "coordinator", "Projet.Partenaire.Adresse.Ville": "town",
+    "Projet.Code_Decision_ANR": "project",
+    "Projet.Partenaire.Code_Decision_ANR": "code",
+    "Projet.Partenaire.Nom_organisme": "name",
+    "Projet.Partenaire.Categorie_organisme": "category",
+    "Projet.Partenaire.Est_coordinateur": "coordinator",
+    "Projet.Partenaire.Adresse.Ville": "town",
     "Projet.Partenaire.Adresse.Pays": "country",
 }
 REQUIRED: Final = {"projects": ("code", "title"), "partners": ("project",)}
@@ -95,7 +118,8 @@ ANR_CATEGORIES: Final[dict[str, tuple[PartnerCategory | None, OrganisationKind]]
     "organismes de type epic": (PartnerCategory.LABORATORY, OrganisationKind.RESEARCH_LAB),
     "grandes ecoles publiques": (PartnerCategory.LABORATORY, OrganisationKind.RESEARCH_LAB),
     "comue pole de recherche et d enseignement superieur": (
-        PartnerCategory.LABORATORY, OrganisationKind.RESEARCH_LAB,
+        PartnerCategory.LABORATORY,
+        OrganisationKind.RESEARCH_LAB,
     ),
     "ens et grands etablissements": (PartnerCategory.LABORATORY, OrganisationKind.RESEARCH_LAB),
     "iep": (PartnerCategory.LABORATORY, OrganisationKind.RESEARCH_LAB),
@@ -108,7 +132,8 @@ ANR_CATEGORIES: Final[dict[str, tuple[PartnerCategory | None, OrganisationKind]]
     "etablissements de sante": (PartnerCategory.PUBLIC_BODY, OrganisationKind.PUBLIC_BODY),
     "autres etablissements publics": (PartnerCategory.PUBLIC_BODY, OrganisationKind.PUBLIC_BODY),
     "epa gip organismes avec autre statut": (
-        PartnerCategory.PUBLIC_BODY, OrganisationKind.PUBLIC_BODY,
+        PartnerCategory.PUBLIC_BODY,
+        OrganisationKind.PUBLIC_BODY,
     ),
     "ministeres": (PartnerCategory.PUBLIC_BODY, OrganisationKind.PUBLIC_BODY),
     "collectivites": (PartnerCategory.PUBLIC_BODY, OrganisationKind.PUBLIC_BODY),
@@ -138,25 +163,44 @@ KIND_OF_CATEGORY: Final = {
 }
 PROJECT_KINDS: Final[dict[str, ProjectKind]] = {
     **{k.value.replace("_", " "): k for k in ProjectKind},
-    "r d": ProjectKind.RD_INNOVATION, "r d innovation": ProjectKind.RD_INNOVATION,
-    "innovation": ProjectKind.RD_INNOVATION, "marche": ProjectKind.MARKET,
-    "formation": ProjectKind.TRAINING, "structurant": ProjectKind.STRUCTURING,
+    "r d": ProjectKind.RD_INNOVATION,
+    "r d innovation": ProjectKind.RD_INNOVATION,
+    "innovation": ProjectKind.RD_INNOVATION,
+    "marche": ProjectKind.MARKET,
+    "formation": ProjectKind.TRAINING,
+    "structurant": ProjectKind.STRUCTURING,
 }
 STATUSES: Final[dict[str, ProjectStatus]] = {
     **{s.value: s for s in ProjectStatus},
-    "idee": ProjectStatus.IDEA, "montage": ProjectStatus.DRAFTING,
-    "labellise": ProjectStatus.LABELLED, "depose": ProjectStatus.SUBMITTED,
-    "finance": ProjectStatus.FUNDED, "refuse": ProjectStatus.REJECTED,
-    "en cours": ProjectStatus.RUNNING, "termine": ProjectStatus.COMPLETED,
+    "idee": ProjectStatus.IDEA,
+    "montage": ProjectStatus.DRAFTING,
+    "labellise": ProjectStatus.LABELLED,
+    "depose": ProjectStatus.SUBMITTED,
+    "finance": ProjectStatus.FUNDED,
+    "refuse": ProjectStatus.REJECTED,
+    "en cours": ProjectStatus.RUNNING,
+    "termine": ProjectStatus.COMPLETED,
     "abandonne": ProjectStatus.ABANDONED,
 }
 PROGRAMMES: Final[dict[str, Programme]] = {
     **{p.value.replace("_", " "): p for p in Programme},
-    "bpi": Programme.BPIFRANCE, "bpi france": Programme.BPIFRANCE,
-    "horizon": Programme.HORIZON_EUROPE, "autre": Programme.OTHER,
+    "bpi": Programme.BPIFRANCE,
+    "bpi france": Programme.BPIFRANCE,
+    "horizon": Programme.HORIZON_EUROPE,
+    "autre": Programme.OTHER,
 }
-BOOLEANS: Final = {"true": True, "false": False, "oui": True, "non": False, "vrai": True,
-                   "faux": False, "1": True, "0": False, "o": True, "n": False}
+BOOLEANS: Final = {
+    "true": True,
+    "false": False,
+    "oui": True,
+    "non": False,
+    "vrai": True,
+    "faux": False,
+    "1": True,
+    "0": False,
+    "o": True,
+    "n": False,
+}
 DEFAULT_STATUS: Final = ProjectStatus.FUNDED  # what the ANR publishes: funded projects
 
 
@@ -314,12 +358,18 @@ _CHECKS: Final[dict[str, tuple[Callable[[Any], Any], str]]] = {
     "edition": (_year, "année invalide"),
 }
 PROJECT_TEXTS: Final = {
-    "code": Project.code, "title": Project.title, "acronym": Project.acronym, "call": Project.call,
+    "code": Project.code,
+    "title": Project.title,
+    "acronym": Project.acronym,
+    "call": Project.call,
     "funder": ProjectFunding.funder,
 }
 PARTNER_TEXTS: Final = {
-    "project": Project.code, "code": ProjectPartner.code, "town": ProjectPartner.town,
-    "country": ProjectPartner.country, "name": Organisation.name,
+    "project": Project.code,
+    "code": ProjectPartner.code,
+    "town": ProjectPartner.town,
+    "country": ProjectPartner.country,
+    "name": Organisation.name,
 }
 SUMMARY_LENGTH: Final = 20_000  # the summary is a TEXT column: bounded here, not by the column
 
@@ -425,16 +475,17 @@ def _read_projects(files: _Files, rows: list[_Row], fmt: ImportFormat) -> dict[s
         v.pop("programme", None)
         funding = None
         if amount is not None:
-            funding = {"funder": funder or programme.value.upper(), "programme": programme.value,
-                       "amount_eur": amount}
+            funding = {
+                "funder": funder or programme.value.upper(),
+                "programme": programme.value,
+                "amount_eur": amount,
+            }
         v.update(kind=kind.value, status=status.value)
         good[v["code"]] = _Project(row.line, v, funding)
     return good
 
 
-def _read_partners(
-    files: _Files, rows: list[_Row], fmt: ImportFormat, projects: set[str]
-) -> list[_Partner]:
+def _read_partners(files: _Files, rows: list[_Row], fmt: ImportFormat, projects: set[str]) -> list[_Partner]:
     """Checked partner rows; ``projects``: codes of the projects they may belong to."""
     file = files.partners_file
     good: list[_Partner] = []
@@ -509,9 +560,14 @@ def _organisations(
             if p.siren and ref.siren is None:
                 siren_of[ref.id] = p.siren
         elif key not in new:
-            new[key] = {"name": p.values["name"], "name_key": key[0], "kind": key[1],
-                        "siren": p.siren, "town": p.values.get("town"),
-                        "country": p.values.get("country")}
+            new[key] = {
+                "name": p.values["name"],
+                "name_key": key[0],
+                "kind": key[1],
+                "siren": p.siren,
+                "town": p.values.get("town"),
+                "country": p.values.get("country"),
+            }
     created = repository.insert_organisations(session, list(new.values())) if write and new else {}
     if write:
         repository.set_sirens(session, siren_of)
@@ -529,8 +585,9 @@ def _organisations(
         for spelling in names:
             if kept is not None and spelling != kept:
                 ref_id = chosen[key].id if key in chosen else created.get(key)
-                merges.append(ImportMerge(name=spelling, merged_into=kept, organisation_id=ref_id,
-                                          kind=key[1]))
+                merges.append(
+                    ImportMerge(name=spelling, merged_into=kept, organisation_id=ref_id, kind=key[1])
+                )
     return result, len(new)
 
 
@@ -616,12 +673,18 @@ def import_projects(
         reported["projects" if issue.file == files.projects_file else "partners"] += 1
     return ProjectImportReport(
         projects=ImportCounts(
-            file=files.projects_file, read=len(project_rows), inserted=len(new_projects),
-            unchanged=len(projects) - len(new_projects), reported=reported["projects"],
+            file=files.projects_file,
+            read=len(project_rows),
+            inserted=len(new_projects),
+            unchanged=len(projects) - len(new_projects),
+            reported=reported["projects"],
         ),
         partners=ImportCounts(
-            file=files.partners_file, read=len(partner_rows), inserted=len(new_partners),
-            unchanged=len(partners) - len(new_partners), reported=reported["partners"],
+            file=files.partners_file,
+            read=len(partner_rows),
+            inserted=len(new_partners),
+            unchanged=len(partners) - len(new_partners),
+            reported=reported["partners"],
         ),
         organisations_created=created,
         unnamed_partners=sum(1 for p in new_partners if "name" not in p.values),

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any, Final, NamedTuple, TypeVar
 
 from sqlalchemy import Select, bindparam, func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from grappe.cooperation.models import (
     BusinessDeal,
@@ -65,8 +65,13 @@ def organisations_by_name_key(
     found: dict[tuple[str, str], OrganisationRef] = {}
     for chunk in _chunks(keys):
         rows = session.execute(
-            select(Organisation.name_key, Organisation.kind, Organisation.id, Organisation.name,
-                   Organisation.siren)
+            select(
+                Organisation.name_key,
+                Organisation.kind,
+                Organisation.id,
+                Organisation.name,
+                Organisation.siren,
+            )
             .where(Organisation.name_key.in_(chunk))
             .order_by(Organisation.id.desc())
         )
@@ -76,9 +81,7 @@ def organisations_by_name_key(
     return found
 
 
-def insert_organisations(
-    session: Session, rows: Sequence[dict[str, Any]]
-) -> dict[tuple[str, str], int]:
+def insert_organisations(session: Session, rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], int]:
     """Insert organisations (``name, name_key, kind, siren, town, country``); ids by (key, kind)."""
     now = utcnow()
     statement = insert(Organisation).returning(
@@ -240,8 +243,7 @@ def _scope_projects(scope: Scope) -> Select[int]:
             ProjectPartner.organisation_id.in_(_members(scope))
         )
         query = query.where(
-            or_(Project.cluster_id == scope.cluster_id, Project.id.in_(labelled),
-                Project.id.in_(with_member))
+            or_(Project.cluster_id == scope.cluster_id, Project.id.in_(labelled), Project.id.in_(with_member))
         )
     # A project without an end date is taken as lasting its start day only: the ANR gives
     # start dates alone, and an open end would put every old project in every later year.
@@ -267,10 +269,14 @@ def _project_ties(session: Session, scope: Scope) -> list[Tie]:
 
 def _link_ties(session: Session, scope: Scope) -> list[Tie]:
     query = select(
-        CooperationLink.organisation_a_id, CooperationLink.organisation_b_id,
-        CooperationLink.intensity, CooperationLink.start,
-    ).where(CooperationLink.state == LinkState.CONFIRMED.value,
-            *_meets(scope, CooperationLink.start, CooperationLink.end_date))
+        CooperationLink.organisation_a_id,
+        CooperationLink.organisation_b_id,
+        CooperationLink.intensity,
+        CooperationLink.start,
+    ).where(
+        CooperationLink.state == LinkState.CONFIRMED.value,
+        *_meets(scope, CooperationLink.start, CooperationLink.end_date),
+    )
     if scope.cluster_id is not None:
         query = query.where(CooperationLink.cluster_id == scope.cluster_id)
     return [
@@ -320,3 +326,199 @@ def network_nodes(session: Session, scope: Scope, ties: Iterable[Tie] = ()) -> l
     else:
         rows = list(session.execute(query.order_by(Organisation.id)))
     return [Node(oid, name, kind, size, oid in members) for oid, name, kind, size in rows]
+
+
+# --- records -------------------------------------------------------------------------------------
+
+
+def get_link(session: Session, link_id: int) -> CooperationLink | None:
+    """A link by id."""
+    return session.get(CooperationLink, link_id)
+
+
+def get_project(session: Session, project_id: int) -> Project | None:
+    """A project by id, with its partners, fundings and pipeline loaded."""
+    return session.scalar(
+        select(Project)
+        .where(Project.id == project_id)
+        .options(
+            selectinload(Project.partners).joinedload(ProjectPartner.organisation),
+            selectinload(Project.fundings),
+            selectinload(Project.transitions),
+            selectinload(Project.labels),
+        )
+    )
+
+
+def get_deal(session: Session, deal_id: int) -> BusinessDeal | None:
+    """A deal by id."""
+    return session.get(BusinessDeal, deal_id)
+
+
+def add(session: Session, record: Any) -> None:
+    """Store a new record now (its id is then known)."""
+    session.add(record)
+    session.flush()
+
+
+def labelling_clusters(session: Session, project_id: int) -> set[int]:
+    """Cluster organisations that labelled a project."""
+    return set(session.scalars(select(ProjectLabel.cluster_id).where(ProjectLabel.project_id == project_id)))
+
+
+def is_partner(session: Session, project_id: int, organisation_id: int) -> bool:
+    """Whether an organisation is a partner of a project."""
+    return (
+        session.scalar(
+            select(ProjectPartner.id)
+            .where(ProjectPartner.project_id == project_id, ProjectPartner.organisation_id == organisation_id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def partner_clusters(session: Session, project_id: int, on: dt.date | None = None) -> set[int]:
+    """Cluster organisations the project's named partners are members of on a day (default today)."""
+    day = on or dt.date.today()
+    return set(
+        session.scalars(
+            select(Membership.cluster_id)
+            .distinct()
+            .where(
+                Membership.organisation_id.in_(
+                    select(ProjectPartner.organisation_id).where(ProjectPartner.project_id == project_id)
+                ),
+                Membership.joined <= day,
+                or_(Membership.left_on.is_(None), Membership.left_on > day),
+            )
+        )
+    )
+
+
+def organisation_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """Names of organisations by id."""
+    names: dict[int, str] = {}
+    for chunk in _chunks(set(ids)):
+        names.update(
+            dict(
+                session.execute(
+                    select(Organisation.id, Organisation.name).where(Organisation.id.in_(chunk))
+                ).tuples()
+            )
+        )
+    return names
+
+
+def _page(session: Session, query: Select[Any], limit: int, offset: int) -> tuple[int, list[Any]]:
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    return total, list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def list_links(
+    session: Session, cluster_id: int, *, organisation_id: int | None, limit: int, offset: int
+) -> tuple[int, list[CooperationLink]]:
+    """Links of a cluster's books (only those of ``organisation_id`` when given), newest first."""
+    query = select(CooperationLink).where(CooperationLink.cluster_id == cluster_id)
+    if organisation_id is not None:
+        query = query.where(
+            or_(
+                CooperationLink.organisation_a_id == organisation_id,
+                CooperationLink.organisation_b_id == organisation_id,
+            )
+        )
+    return _page(session, query.order_by(CooperationLink.id.desc()), limit, offset)
+
+
+def list_deals(
+    session: Session,
+    cluster_id: int,
+    *,
+    organisation_id: int | None,
+    year: int | None,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[BusinessDeal]]:
+    """Deals of a cluster's books (only those of ``organisation_id`` when given), newest first."""
+    query = select(BusinessDeal).where(BusinessDeal.cluster_id == cluster_id)
+    if organisation_id is not None:
+        query = query.where(
+            or_(BusinessDeal.buyer_id == organisation_id, BusinessDeal.seller_id == organisation_id)
+        )
+    if year is not None:
+        query = query.where(BusinessDeal.year == year)
+    return _page(session, query.order_by(BusinessDeal.year.desc(), BusinessDeal.id.desc()), limit, offset)
+
+
+@dataclass(frozen=True)
+class ProjectVisibility:
+    """Which projects a reader sees besides open data (see :mod:`grappe.cooperation.policy`)."""
+
+    everything: bool = False
+    managed: frozenset[int] = frozenset()
+    organisation_id: int | None = None
+    member_of: frozenset[int] = frozenset()
+
+
+def list_projects(
+    session: Session,
+    visibility: ProjectVisibility,
+    *,
+    cluster_id: int | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[Project]]:
+    """Projects a reader sees, optionally of one cluster's books (own or labelled) and status."""
+    query = select(Project)
+    if not visibility.everything:
+
+        def labelled_by(clusters: frozenset[int]) -> Any:
+            return Project.id.in_(
+                select(ProjectLabel.project_id).where(ProjectLabel.cluster_id.in_(clusters))
+            )
+
+        seen: list[Any] = [Project.cluster_id.is_(None)]
+        if visibility.managed:
+            seen += [Project.cluster_id.in_(visibility.managed), labelled_by(visibility.managed)]
+        if visibility.organisation_id is not None:
+            seen.append(
+                Project.id.in_(
+                    select(ProjectPartner.project_id).where(
+                        ProjectPartner.organisation_id == visibility.organisation_id
+                    )
+                )
+            )
+        if visibility.member_of:
+            seen.append(
+                Project.confidential.is_(False)
+                & or_(Project.cluster_id.in_(visibility.member_of), labelled_by(visibility.member_of))
+            )
+        query = query.where(or_(*seen))
+    if cluster_id is not None:
+        query = query.where(
+            or_(
+                Project.cluster_id == cluster_id,
+                Project.id.in_(select(ProjectLabel.project_id).where(ProjectLabel.cluster_id == cluster_id)),
+            )
+        )
+    if status is not None:
+        query = query.where(Project.status == status)
+    return _page(session, query.order_by(Project.id.desc()), limit, offset)
+
+
+def business_by_year(session: Session, cluster_id: int) -> list[tuple[int, str, bool, int, Any]]:
+    """(year, kind, brokered, deals, amount) of a cluster's books, by year."""
+    rows = session.execute(
+        select(
+            BusinessDeal.year,
+            BusinessDeal.kind,
+            BusinessDeal.brokered,
+            func.count(),
+            func.sum(BusinessDeal.amount_eur),
+        )
+        .where(BusinessDeal.cluster_id == cluster_id)
+        .group_by(BusinessDeal.year, BusinessDeal.kind, BusinessDeal.brokered)
+        .order_by(BusinessDeal.year)
+    )
+    return [tuple(row) for row in rows]  # type: ignore[misc]
