@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
+from typing import Final
 
 from sqlalchemy import (
     Boolean,
@@ -19,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grappe.registry.models import Cluster, Money, Organisation, utcnow
+from grappe.registry.models import Cluster, Money, Organisation, OrganisationKind, utcnow
 from grappe.registry.models import _check_in as check_in
 from grappe.storage.sql import Base, UtcDateTime
 
@@ -104,6 +105,21 @@ class Programme(StrEnum):
     HORIZON_EUROPE = "horizon_europe"
     INTERREG = "interreg"
     OTHER = "other"
+
+
+KIND_OF_CATEGORY: Final = {
+    PartnerCategory.MEMBER_FIRM: OrganisationKind.FIRM,
+    PartnerCategory.NON_MEMBER_FIRM: OrganisationKind.FIRM,
+    PartnerCategory.LABORATORY: OrganisationKind.RESEARCH_LAB,
+    PartnerCategory.TRAINING_BODY: OrganisationKind.TRAINING_BODY,
+    PartnerCategory.PUBLIC_BODY: OrganisationKind.PUBLIC_BODY,
+    PartnerCategory.FOREIGN_PARTNER: OrganisationKind.OTHER,
+}
+"""The organisation kind a partner category stands for (a foreign partner's is unknown)."""
+
+NOT_GIVEN: Final = frozenset({"", "non renseigne", "nr", "n a", "na"})
+"""Name keys of values that mean "not given" (the ANR writes ``Non renseigné``): a partner
+named so is not an organisation (CONTRACTS)."""
 
 
 class DealKind(StrEnum):

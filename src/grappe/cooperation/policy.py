@@ -131,3 +131,23 @@ def require_figures(session: Session, actor: Actor, cluster_id: int) -> None:
         raise NotFoundError(f"structure {cluster_id} introuvable")
     if access < Access.READ:
         raise deny(actor, f"lire les chiffres de coopération (structure {cluster_id})")
+
+
+def records_filter(session: Session, actor: Actor, cluster_id: int, action: str) -> int | None:
+    """Whose links or deals of a cluster's books the actor lists: all (None) or its organisation's.
+
+    Raises
+    ------
+    NotFoundError
+        The cluster does not exist for the actor.
+    PermissionDeniedError
+        The actor is neither a manager of the cluster nor one of its member users.
+    """
+    access = cluster_access(session, actor, cluster_id)
+    if access is Access.MANAGE:
+        return None
+    if actor.role is Role.MEMBER and access >= Access.DIRECTORY:
+        return actor.organisation_id
+    if access is Access.NONE:
+        raise NotFoundError(f"structure {cluster_id} introuvable")
+    raise deny(actor, f"{action} (structure {cluster_id})")

@@ -31,6 +31,8 @@ from sqlalchemy.orm import Session
 
 from grappe.cooperation import repository
 from grappe.cooperation.models import (
+    KIND_OF_CATEGORY,
+    NOT_GIVEN,
     PartnerCategory,
     Programme,
     Project,
@@ -56,8 +58,7 @@ class ImportFormat(StrEnum):
     TABLE = "table"
 
 
-MISSING: Final = frozenset({"", "non renseigné", "non renseigne", "nr", "n/a", "na"})
-"""Cell values that mean "not given" (ANR writes ``Non renseigné``), compared without case."""
+NOT_GIVEN_LENGTH: Final = len("non renseigné")  # longer cells are values: no need to fold them
 
 #: The generic layout: English snake_case headers (README, "Importer des projets").
 TABLE_PROJECT_COLUMNS: Final = {
@@ -152,14 +153,6 @@ TABLE_CATEGORIES: Final[dict[str, PartnerCategory]] = {
     "organisme de formation": PartnerCategory.TRAINING_BODY,
     "organisme public": PartnerCategory.PUBLIC_BODY,
     "partenaire etranger": PartnerCategory.FOREIGN_PARTNER,
-}
-KIND_OF_CATEGORY: Final = {
-    PartnerCategory.MEMBER_FIRM: OrganisationKind.FIRM,
-    PartnerCategory.NON_MEMBER_FIRM: OrganisationKind.FIRM,
-    PartnerCategory.LABORATORY: OrganisationKind.RESEARCH_LAB,
-    PartnerCategory.TRAINING_BODY: OrganisationKind.TRAINING_BODY,
-    PartnerCategory.PUBLIC_BODY: OrganisationKind.PUBLIC_BODY,
-    PartnerCategory.FOREIGN_PARTNER: OrganisationKind.OTHER,
 }
 PROJECT_KINDS: Final[dict[str, ProjectKind]] = {
     **{k.value.replace("_", " "): k for k in ProjectKind},
@@ -265,7 +258,7 @@ def read_table(path: Path, columns: Mapping[str, str], required: tuple[str, ...]
     """The rows of a CSV or XLSX file, keyed by the field names ``columns`` maps headers to.
 
     Headers are compared without case, accents or punctuation; unknown columns are ignored.
-    Cells meaning "not given" (:data:`MISSING`) are left out of the row.
+    Cells meaning "not given" (:data:`~grappe.cooperation.models.NOT_GIVEN`) are left out.
 
     Raises
     ------
@@ -300,7 +293,7 @@ def read_table(path: Path, columns: Mapping[str, str], required: tuple[str, ...]
             if isinstance(value, str):
                 # unquote: the `'` an export put before a formula start goes, so exports re-import
                 value = export.unquote(value.strip())
-                if value.casefold() in MISSING:
+                if len(value) <= NOT_GIVEN_LENGTH and name_key(value) in NOT_GIVEN:
                     continue
             if name and value is not None:
                 values[name] = value
