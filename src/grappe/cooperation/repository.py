@@ -400,13 +400,9 @@ def organisation_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
     """Names of organisations by id."""
     names: dict[int, str] = {}
     for chunk in _chunks(set(ids)):
-        names.update(
-            dict(
-                session.execute(
-                    select(Organisation.id, Organisation.name).where(Organisation.id.in_(chunk))
-                ).tuples()
-            )
-        )
+        rows = session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(chunk)))
+        # a Result has keys(): dict() would take it for a mapping
+        names.update((oid, name) for oid, name in rows)
     return names
 
 
