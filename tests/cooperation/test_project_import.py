@@ -94,19 +94,25 @@ def test_generic_table_reports_bad_rows_and_keeps_good_ones(db: Session, tmp_pat
         ("partenaires.csv", 9, "project"),  # P3 rejected
         ("partenaires.csv", 10, "budget_eur"),
     }
-    assert report.projects.read == 6 and report.projects.inserted == 2 and report.projects.reported == 4
-    assert report.partners.read == 9 and report.partners.inserted == 4 and report.partners.reported == 5
+    assert report.projects.read == 6
+    assert report.projects.inserted == 2
+    assert report.projects.reported == 4
+    assert report.partners.read == 9
+    assert report.partners.inserted == 4
+    assert report.partners.reported == 5
     assert [(m.name, m.merged_into) for m in report.merges] == [
         ("UNIVERSITE DE RENNES-1", "Université de Rennes 1")
     ]
     assert report.unnamed_partners == 1
     p1 = db.scalar(select(Project).where(Project.code == "P1"))
-    assert p1 is not None and (p1.kind, p1.status, p1.acronym) == ("rd_innovation", "funded", "USIPRO")
+    assert p1 is not None
+    assert (p1.kind, p1.status, p1.acronym) == ("rd_innovation", "funded", "USIPRO")
     assert [(f.funder, f.programme, str(f.amount_eur)) for f in p1.fundings] == [
         ("Bpifrance", "fui", "250000.50")
     ]
     by_name = {(p.organisation.name if p.organisation else None): p for p in p1.partners}
-    assert by_name[None].category == "public_body" and by_name[None].town == "Lyon"
+    assert by_name[None].category == "public_body"
+    assert by_name[None].town == "Lyon"
     assert [p.organisation.name for p in p1.partners if p.coordinator and p.organisation] == [
         "Université de Rennes 1"
     ]
@@ -118,13 +124,16 @@ def test_generic_table_reports_bad_rows_and_keeps_good_ones(db: Session, tmp_pat
 def test_strict_writes_nothing_and_reimport_is_idempotent(db: Session, tmp_path: Path) -> None:
     projects, partners = _files(tmp_path)
     strict = import_projects(db, LOCAL_ADMIN, projects, partners, fmt=ImportFormat.TABLE, strict=True)
-    assert not strict.committed and strict.issues
-    assert _count(db, Project) == 0 and _count(db, Organisation) == 0
+    assert not strict.committed
+    assert strict.issues
+    assert _count(db, Project) == 0
+    assert _count(db, Organisation) == 0
     import_projects(db, LOCAL_ADMIN, projects, partners, fmt=ImportFormat.TABLE)
     organisations = _count(db, Organisation)
     again = import_projects(db, LOCAL_ADMIN, projects, partners, fmt=ImportFormat.TABLE)
     assert (again.projects.inserted, again.partners.inserted, again.organisations_created) == (0, 0, 0)
-    assert again.projects.unchanged == 2 and again.partners.unchanged == 4
+    assert again.projects.unchanged == 2
+    assert again.partners.unchanged == 4
     assert _count(db, Organisation) == organisations
 
 
@@ -141,7 +150,7 @@ def test_a_siren_given_later_completes_the_organisation_known_by_name(db: Sessio
 
 def test_a_file_without_its_columns_is_refused_whole(db: Session, tmp_path: Path) -> None:
     projects, partners = _files(tmp_path)
-    with pytest.raises(FileFormatError, match="Projet.Code_Decision_ANR"):
+    with pytest.raises(FileFormatError, match=r"Projet\.Code_Decision_ANR"):
         import_projects(db, LOCAL_ADMIN, projects, partners, fmt=ImportFormat.ANR)
     with pytest.raises(FileFormatError, match="introuvable"):
         import_projects(db, LOCAL_ADMIN, tmp_path / "absent.xlsx", partners)
