@@ -291,8 +291,10 @@ def read_table(path: Path, columns: Mapping[str, str], required: tuple[str, ...]
         for name, cell in zip(mapped, cells, strict=False):
             value = cell
             if isinstance(value, str):
-                # unquote: the `'` an export put before a formula start goes, so exports re-import
-                value = export.unquote(value.strip())
+                value = value.strip()
+                if value.startswith(export.QUOTE):
+                    # the `'` an export put before a formula start goes, so exports re-import
+                    value = export.unquote(value)
                 if len(value) <= NOT_GIVEN_LENGTH and name_key(value) in NOT_GIVEN:
                     continue
             if name and value is not None:
@@ -350,24 +352,32 @@ _CHECKS: Final[dict[str, tuple[Callable[[Any], Any], str]]] = {
     "confidential": (_boolean, "valeur invalide : oui/non ou true/false attendu"),
     "edition": (_year, "année invalide"),
 }
+# The bounds of the text fields, built once: a row checks each of its cells against them.
 PROJECT_TEXTS: Final = {
-    "code": Project.code,
-    "title": Project.title,
-    "acronym": Project.acronym,
-    "call": Project.call,
-    "funder": ProjectFunding.funder,
+    name: bounds.Text(column)
+    for name, column in (
+        ("code", Project.code),
+        ("title", Project.title),
+        ("acronym", Project.acronym),
+        ("call", Project.call),
+        ("funder", ProjectFunding.funder),
+    )
 }
 PARTNER_TEXTS: Final = {
-    "project": Project.code,
-    "code": ProjectPartner.code,
-    "town": ProjectPartner.town,
-    "country": ProjectPartner.country,
-    "name": Organisation.name,
+    name: bounds.Text(column)
+    for name, column in (
+        ("project", Project.code),
+        ("code", ProjectPartner.code),
+        ("town", ProjectPartner.town),
+        ("country", ProjectPartner.country),
+        ("name", Organisation.name),
+    )
 }
+AMOUNT: Final = bounds.Amount(ProjectFunding.amount_eur)
 SUMMARY_LENGTH: Final = 20_000  # the summary is a TEXT column: bounded here, not by the column
 
 
-def _typed(name: str, value: Any, texts: Mapping[str, Any]) -> tuple[Any, str | None]:
+def _typed(name: str, value: Any, texts: Mapping[str, bounds.Text]) -> tuple[Any, str | None]:
     """The typed value of a field and why it is refused (None when it is fine)."""
     if name in _CHECKS:
         convert, reason = _CHECKS[name]
@@ -380,17 +390,17 @@ def _typed(name: str, value: Any, texts: Mapping[str, Any]) -> tuple[Any, str | 
         if isinstance(value, dt.date):
             return value, bounds.PLANNED.problem(value)
         if isinstance(value, Decimal):
-            return value, bounds.Amount(ProjectFunding.amount_eur).problem(value)
+            return value, AMOUNT.problem(value)
         return value, bounds.ACCOUNTING.problem(value)  # the edition, a year
     value = _text(value)
     if name == "summary":
         return value, bounds.text_problem(value, SUMMARY_LENGTH, multiline=True)
     if name in texts:
-        return value, bounds.Text(texts[name]).problem(value)
+        return value, texts[name].problem(value)
     return value, None
 
 
-def _clean(files: _Files, file: str, row: _Row, texts: Mapping[str, Any]) -> dict[str, Any] | None:
+def _clean(files: _Files, file: str, row: _Row, texts: Mapping[str, bounds.Text]) -> dict[str, Any] | None:
     """The row's typed values, or None after reporting its first bad value."""
     clean: dict[str, Any] = {}
     for name, raw in row.values.items():

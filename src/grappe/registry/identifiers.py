@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -53,6 +54,7 @@ def normalize_siret(value: str) -> str:
     return siret
 
 
+@functools.lru_cache(maxsize=1 << 16)  # imports fold the same few thousand names over and over
 def name_key(name: str) -> str:
     """The key two spellings of one organisation's name share: no accents, case, punctuation.
 
