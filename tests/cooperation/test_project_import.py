@@ -161,3 +161,12 @@ def test_only_the_administrator_imports_open_data(db: Session, world, tmp_path: 
     projects, partners = _files(tmp_path)
     with pytest.raises(PermissionDeniedError):
         import_projects(db, world.actors["manager"], projects, partners, fmt=ImportFormat.TABLE)
+
+
+def test_the_readme_documents_every_column_of_the_generic_layout() -> None:
+    from grappe.cooperation.projects_io import TABLE_PARTNER_COLUMNS, TABLE_PROJECT_COLUMNS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Importer des projets") :]
+    for column in [*TABLE_PROJECT_COLUMNS, *TABLE_PARTNER_COLUMNS]:
+        assert f"`{column}`" in section, column
