@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dbkit
 import pytest
 from sqlalchemy import inspect, text
 
-from conftest import dbkit
 from grappe.registry import migrate
 
 TABLES = {
