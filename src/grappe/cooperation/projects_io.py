@@ -41,7 +41,13 @@ from grappe.cooperation.models import (
     ProjectPartner,
     ProjectStatus,
 )
-from grappe.cooperation.schemas import ImportCounts, ImportIssue, ImportMerge, ProjectImportReport
+from grappe.cooperation.schemas import (
+    SUMMARY_LENGTH,
+    ImportCounts,
+    ImportIssue,
+    ImportMerge,
+    ProjectImportReport,
+)
 from grappe.errors import FileFormatError, InputError
 from grappe.kit import export
 from grappe.kit.dates import EXPECTED, parse_date
@@ -374,7 +380,6 @@ PARTNER_TEXTS: Final = {
     )
 }
 AMOUNT: Final = bounds.Amount(ProjectFunding.amount_eur)
-SUMMARY_LENGTH: Final = 20_000  # the summary is a TEXT column: bounded here, not by the column
 
 
 def _typed(name: str, value: Any, texts: Mapping[str, bounds.Text]) -> tuple[Any, str | None]:

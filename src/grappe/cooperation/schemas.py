@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Final
 
 from pydantic import Field
 
@@ -32,6 +32,8 @@ from grappe.registry.schemas import Schema
 PastDate = Annotated[dt.date, Dated(PAST)]
 PlannedDate = Annotated[dt.date, Dated(PLANNED)]
 Note = Annotated[str, Text(CooperationLink.note)]
+SUMMARY_LENGTH: Final = 20_000
+"""Characters of a project's summary at most (a TEXT column, bounded here)."""
 
 
 # --- import ----------------------------------------------------------------------------------
@@ -166,7 +168,7 @@ class ProjectIn(Schema):
     code: Annotated[str, Text(Project.code, min_length=1)] | None = None
     kind: ProjectKind
     status: ProjectStatus = ProjectStatus.IDEA
-    summary: Annotated[str, Text(max_length=20_000, multiline=True)] | None = None
+    summary: Annotated[str, Text(max_length=SUMMARY_LENGTH, multiline=True)] | None = None
     start: PlannedDate | None = None
     end: PlannedDate | None = None
     confidential: bool = False
