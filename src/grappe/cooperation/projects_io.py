@@ -563,7 +563,7 @@ def _organisations(
         if p.siren and p.siren in by_siren:
             continue
         ref = stored.get(key)
-        if ref is not None and (p.siren is None or ref.siren in (None, p.siren)):
+        if ref is not None and repository.same_organisation(ref, p.siren):
             chosen[key] = ref
             if p.siren and ref.siren is None:
                 siren_of[ref.id] = p.siren

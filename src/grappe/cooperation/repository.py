@@ -47,6 +47,15 @@ class OrganisationRef:
     siren: str | None
 
 
+def same_organisation(ref: OrganisationRef | None, siren: str | None) -> bool:
+    """Whether the organisation found by a partner's name key and kind is the partner's.
+
+    It is unless both have a SIREN and they differ: two legal units may share a name. (A
+    partner whose SIREN is stored is that SIREN's organisation, looked up first.)
+    """
+    return ref is not None and (siren is None or ref.siren in (None, siren))
+
+
 def organisations_by_siren(session: Session, sirens: Iterable[str]) -> dict[str, int]:
     """Ids of the stored organisations of these SIRENs."""
     found: dict[str, int] = {}

@@ -268,7 +268,7 @@ def _partner(session: Session, actor: Actor, data: PartnerIn) -> ProjectPartner:
         )
         if found is not None:
             organisation_id = found
-        elif ref is not None and (siren is None or ref.siren is None):
+        elif ref is not None and repository.same_organisation(ref, siren):
             organisation_id = ref.id
             if siren is not None:
                 repository.set_sirens(session, {ref.id: siren})
