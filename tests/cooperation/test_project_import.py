@@ -170,3 +170,24 @@ def test_the_readme_documents_every_column_of_the_generic_layout() -> None:
     section = readme[readme.index("### Importer des projets") :]
     for column in [*TABLE_PROJECT_COLUMNS, *TABLE_PARTNER_COLUMNS]:
         assert f"`{column}`" in section, column
+
+
+def test_one_siren_under_two_names_is_one_organisation(db: Session, tmp_path: Path) -> None:
+    projects, partners = _files(tmp_path)
+    partners.write_text(
+        "project;name;siren;category\n"
+        "P1;Forge Alpine;;member_firm\n"  # known by name first
+        "P1;FORGE ALPINE;552100554;member_firm\n"  # then with its SIREN
+        "P2;Forges Alpines SAS;552100554;foreign_partner\n"  # the same SIREN, other name and kind
+        "P2;Aciers Sud;732829320;laboratory\n"
+        "P2;Aciers du Sud;732829320;laboratory\n",
+        encoding="utf-8",
+    )
+    report = import_projects(db, LOCAL_ADMIN, projects, partners, fmt=ImportFormat.TABLE)
+    assert report.partners.inserted == 5
+    assert report.organisations_created == 2
+    stored = db.scalars(select(Organisation).order_by(Organisation.siren)).all()
+    assert [(o.name, o.siren) for o in stored] == [
+        ("Forge Alpine", "552100554"),
+        ("Aciers Sud", "732829320"),
+    ]

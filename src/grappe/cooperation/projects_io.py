@@ -557,16 +557,18 @@ def _organisations(
     new: dict[tuple[str, str], dict[str, Any]] = {}
     siren_of: dict[int, str] = {}
     spellings: dict[tuple[str, str], dict[str, None]] = {}
+    new_sirens: dict[str, tuple[str, str]] = {}  # SIRENs of the organisations to create
     for p in named:
         key = (name_key(p.values["name"]), p.kind.value)
         spellings.setdefault(key, {})[p.values["name"]] = None
-        if p.siren and p.siren in by_siren:
+        if p.siren and (p.siren in by_siren or p.siren in new_sirens):
             continue
         ref = stored.get(key)
         if ref is not None and repository.same_organisation(ref, p.siren):
             chosen[key] = ref
             if p.siren and ref.siren is None:
                 siren_of[ref.id] = p.siren
+                by_siren[p.siren] = ref.id  # the SIREN's organisation from now on
         elif key not in new:
             new[key] = {
                 "name": p.values["name"],
@@ -576,6 +578,11 @@ def _organisations(
                 "town": p.values.get("town"),
                 "country": p.values.get("country"),
             }
+            if p.siren:
+                new_sirens[p.siren] = key
+        elif p.siren and new[key]["siren"] is None:  # known by name first, its SIREN further down
+            new[key]["siren"] = p.siren
+            new_sirens[p.siren] = key
     created = repository.insert_organisations(session, list(new.values())) if write and new else {}
     if write:
         repository.set_sirens(session, siren_of)
@@ -584,6 +591,8 @@ def _organisations(
         key = (name_key(p.values["name"]), p.kind.value)
         if p.siren and p.siren in by_siren:
             result[p.line] = by_siren[p.siren]
+        elif p.siren and p.siren in new_sirens:
+            result[p.line] = created.get(new_sirens[p.siren])
         elif key in chosen:
             result[p.line] = chosen[key].id
         else:
