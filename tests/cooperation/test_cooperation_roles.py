@@ -188,3 +188,28 @@ def test_project_pipeline_partners_and_confidentiality(db: Session, world) -> No
     public = service.create_project(db, manager, world.a, ProjectIn(title="Salon commun", kind="market"))
     assert [p.id for p in service.list_projects(db, other).items] == [public.id]
     assert service.list_projects(db, world.actors["funder"]).total == 0
+
+
+def test_an_organisation_known_by_name_merges_into_its_sirens(db: Session, world) -> None:  # type: ignore[no-untyped-def]
+    admin = LOCAL_ADMIN
+    project = service.create_project(
+        db,
+        admin,
+        world.a,
+        ProjectIn(
+            title="Fusion",
+            kind="market",
+            partners=[PartnerIn(name="Décolletage Dupont SA", category=PartnerCategory.MEMBER_FIRM)],
+        ),
+    )
+    known_by_name = project.partners[0].organisation_id
+    assert known_by_name is not None
+    assert known_by_name != world.org_a
+    with pytest.raises(PermissionDeniedError):
+        service.merge_organisation(db, world.actors["manager"], known_by_name, world.org_a)
+    with pytest.raises(InputError, match="memberships"):  # the registry's member would lose its data
+        service.merge_organisation(db, admin, world.org_a, known_by_name)
+    assert service.merge_organisation(db, admin, known_by_name, world.org_a) == 1
+    assert [p.organisation_id for p in service.get_project(db, admin, project.id).partners] == [world.org_a]
+    with pytest.raises(NotFoundError):
+        service.merge_organisation(db, admin, known_by_name, world.org_a)

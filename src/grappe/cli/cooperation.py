@@ -446,3 +446,26 @@ def business(cluster: ClusterArgument) -> None:
             for y in volume.years
         ],
     )
+
+
+# --- organisations known by name ------------------------------------------------------------------
+
+
+@app.command("merge", epilog="Exemple : grappe cooperation merge 57 12")
+def merge(
+    source: Annotated[
+        int, typer.Argument(metavar="SOURCE", help="N° de l'organisation connue par son nom seul (ex. : 57).")
+    ],
+    target: Annotated[
+        int,
+        typer.Argument(
+            metavar="CIBLE", help="N° de l'organisation qui la remplace, avec son SIREN (ex. : 12)."
+        ),
+    ],
+) -> None:
+    """Fusionner une organisation connue par son nom dans une autre (son SIREN, une fois connu)."""
+    from grappe.cooperation import service
+
+    with registry_cli._unit() as (session, actor):
+        moved = service.merge_organisation(session, actor, source, target)
+    console.print(f"Organisation {source} fusionnée dans {target} : {moved} fiches de coopération reprises")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final, NamedTuple, TypeVar
 
-from sqlalchemy import Select, bindparam, func, insert, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from grappe.cooperation.models import (
@@ -22,6 +22,7 @@ from grappe.cooperation.models import (
     ProjectTransition,
 )
 from grappe.registry.models import Membership, Organisation, utcnow
+from grappe.storage.sql import Base
 
 T = TypeVar("T")
 
@@ -527,3 +528,56 @@ def business_by_year(session: Session, cluster_id: int) -> list[tuple[int, str, 
         .order_by(BusinessDeal.year)
     )
     return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def merge_organisation(session: Session, source_id: int, target_id: int) -> int:
+    """Point every cooperation record of ``source_id`` to ``target_id``, then delete the source.
+
+    Returns the number of records moved. The caller checks first that nothing else points to
+    the source (:func:`other_references`).
+    """
+    moved = 0
+    for column in (
+        ProjectPartner.organisation_id,
+        CooperationLink.organisation_a_id,
+        CooperationLink.organisation_b_id,
+        CooperationLink.declared_by_id,
+        BusinessDeal.buyer_id,
+        BusinessDeal.seller_id,
+        BusinessDeal.declared_by_id,
+    ):
+        result = session.execute(
+            update(column.class_)
+            .where(column == source_id)
+            .values({column.key: target_id})
+            .execution_options(synchronize_session=False)
+        )
+        moved += result.rowcount  # type: ignore[attr-defined]
+    session.execute(
+        delete(Organisation).where(Organisation.id == source_id).execution_options(synchronize_session=False)
+    )
+    return moved
+
+
+def other_references(session: Session, organisation_id: int) -> list[str]:
+    """Tables outside cooperation whose rows point to an organisation (a merge would lose them).
+
+    Found from the metadata, so a table a later domain adds is counted without a change here;
+    ownership (``organisation_owners``) is not counted: it goes with the merged record.
+    """
+    moved = {ProjectPartner.__table__, CooperationLink.__table__, BusinessDeal.__table__}
+    target = Organisation.__table__.c.id
+    pointers = [
+        (table, key.parent)
+        for table in Base.metadata.sorted_tables
+        if table not in moved and table.name != "organisation_owners"
+        for key in table.foreign_keys
+        if key.column is target
+    ]
+    return list(
+        dict.fromkeys(
+            table.name
+            for table, column in pointers
+            if session.scalar(select(literal(1)).select_from(table).where(column == organisation_id).limit(1))
+        )
+    )

@@ -63,6 +63,7 @@ from grappe.registry.policy import (
     Actor,
     cluster_access,
     member_cluster_ids,
+    require_admin,
     require_cluster,
     require_organisation,
 )
@@ -484,3 +485,34 @@ def business_volume(session: Session, actor: Actor, cluster_id: int) -> Business
     for year, entry in years.items():
         entry.by_kind = by_kind[year]
     return BusinessVolume(cluster_id=cluster_id, years=list(years.values()))
+
+
+# --- organisations known by name ------------------------------------------------------------------
+
+
+def merge_organisation(session: Session, actor: Actor, source_id: int, target_id: int) -> int:
+    """Merge an organisation known by name only into another one (its SIREN's, once known).
+
+    Its project partners, links and deals move to the target; the source is deleted. The
+    platform administrator's operation: it rewrites several clusters' records.
+
+    Raises
+    ------
+    InputError
+        The same organisation twice, or a source with records outside cooperation
+        (memberships, contacts, users…) that a merge would lose.
+    """
+    require_admin(actor, "fusionner des organisations")
+    if source_id == target_id:
+        raise InputError(f"fusion refusée : l'organisation {source_id} est la même des deux côtés")
+    known = repository.organisation_names(session, (source_id, target_id))
+    for organisation_id in (source_id, target_id):
+        if organisation_id not in known:
+            raise NotFoundError(f"organisation {organisation_id} introuvable")
+    elsewhere = repository.other_references(session, source_id)
+    if elsewhere:
+        raise InputError(
+            f"fusion refusée : l'organisation {source_id} a d'autres données ({', '.join(elsewhere)}) ; "
+            "fusionnez dans l'autre sens ou retirez-les d'abord"
+        )
+    return repository.merge_organisation(session, source_id, target_id)
