@@ -39,7 +39,11 @@ FLAGS = frozenset({
     # batch solvers: B2B schedule, reviewer assignment, selection
     "--participants", "--wishes", "--slots", "--tables", "--max-meetings", "--time-limit",
     "--reviewers", "--applications", "--affinity", "--conflicts", "--per-application",
-    "--load-cap", "--budget", "--min-score", "--partial", "--max-share",
+    "--load-cap", "--min-score", "--partial", "--max-share",
+    # cooperation
+    "--kind", "--orientation", "--intensity", "--decline", "--confidential", "--category",
+    "--coordinator", "--budget", "--town", "--country", "--status", "--year", "--amount",
+    "--brokered",
     # paging of long lists (not "the N best", which is --top)
     "--limit",
     # serve

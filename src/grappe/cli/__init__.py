@@ -55,9 +55,10 @@ if _missing is not None:
                 "pip install 'grappe[server]'"
             )
 else:
-    from grappe.cli import registry
+    from grappe.cli import cooperation, registry
 
     app.add_typer(registry.app, name="registry")
+    app.add_typer(cooperation.app, name="cooperation")
 detection.register(app)
 detect.register(app)
 demo.register(app)

@@ -1,0 +1,1 @@
+"""Cooperation between organisations: links, collaborative projects, business, and their network."""
