@@ -247,6 +247,12 @@ class FabricStore:
                 conn.execute(_CATALOGUE_DDL)
         return store
 
+    @staticmethod
+    def exists(path: Path) -> bool:
+        """Whether a store was created at ``path`` (its catalogue is there): readers that must
+        not create a store ask this before :meth:`open`."""
+        return (Path(path) / CATALOGUE).is_file()
+
     def _tidy(self) -> bool:
         """Remove what killed imports left; False when the catalogue is missing or incomplete
         (a killed creation may leave a file without its tables)."""

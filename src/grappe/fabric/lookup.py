@@ -1,0 +1,297 @@
+"""Establishment look-ups for the other domains: by SIRET, by SIREN, open at a date in a scope.
+
+These functions are the way out of the fabric store for establishment rows: they list the
+Parquet files through the store's catalogue (under its shared lock, see
+:mod:`grappe.fabric.store`), scan them with Ibis expressions (the engine binds every value),
+and apply :func:`grappe.fabric.query.open_at`, the one rule of "open at a date". A store that
+was never created answers empty tables: reading never creates a store.
+
+One row per SIRET: when several rows describe the same establishment (two snapshots, or a
+snapshot and a history), the row kept is the one with the latest ``valid_from``, a snapshot
+row (no ``valid_from``: the establishment's whole life) first; ties are broken by the latest
+closure (open rows first), then by the source id, so the answer never depends on scan order.
+
+Examples
+--------
+>>> import datetime as dt
+>>> from grappe.fabric import Scope, open_establishments
+>>> table = open_establishments(
+...     dt.date(2019, 1, 1),
+...     territory=Scope("departement", ["67"]),
+...     sectors=Scope("division", ["25", "28"]),
+...     store="/tmp/grappe-doc-absent-store",
+... )
+>>> table.num_rows, table.column_names[:3]
+(0, ['siret', 'siren', 'nic'])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, TypeAlias
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from grappe.config import get_settings
+from grappe.errors import EngineError, InputError
+from grappe.fabric.query import as_date, open_at
+from grappe.fabric.schema import arrow_schema
+from grappe.fabric.store import FabricStore
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+StoreRef: TypeAlias = FabricStore | Path | str | None
+"""A fabric store, its directory, or None for ``Settings.store_dir``."""
+
+ESTABLISHMENT_FIELDS: Final[pa.Schema] = pa.schema(
+    [f for f in arrow_schema("establishments") if f.name != "source"]
+)
+"""Columns of the tables the look-ups answer (the store's columns but ``source``)."""
+
+DAMAGED: Final = (
+    "magasin du tissu productif endommagé : un des fichiers Parquet de son catalogue est "
+    "absent ou illisible"
+)
+"""The one French line for a listed file that cannot be read; the engine's own message names
+the server's paths, so it stays in the chained cause."""
+
+
+@dataclass(frozen=True, init=False)
+class Scope:
+    """Codes at one level of a nomenclature: territories (COG) or activities (NAF rév. 2).
+
+    Attributes
+    ----------
+    level
+        For a territory: ``commune``, ``epci``, ``ze``, ``departement`` or ``region``; for a
+        sector: ``section``, ``division``, ``groupe``, ``classe`` or ``sous-classe``.
+    codes
+        The codes of that level (NAF codes in any accepted spelling: ``25.62A``, ``2562A``).
+
+    Examples
+    --------
+    >>> Scope("departement", ["67", "68"])
+    Scope(level='departement', codes=('67', '68'))
+    """
+
+    level: str
+    codes: tuple[str, ...]
+
+    def __init__(self, level: str, codes: Iterable[str]) -> None:
+        object.__setattr__(self, "level", level)
+        object.__setattr__(self, "codes", tuple(str(c) for c in codes))
+
+
+Scopes: TypeAlias = Scope | Sequence[Scope] | None
+"""One scope, several (their union), or None for no restriction."""
+
+
+def find_store(store: StoreRef = None) -> FabricStore | None:
+    """The fabric store at ``store`` if one was created there, else None (nothing is created).
+
+    Parameters
+    ----------
+    store
+        A store, its directory, or None for ``Settings.store_dir``.
+    """
+    if isinstance(store, FabricStore):
+        return store
+    path = Path(store) if store is not None else get_settings().store_dir
+    return FabricStore.open(path) if FabricStore.exists(path) else None
+
+
+def holds_establishments(store: StoreRef = None) -> bool:
+    """Whether the store exists and holds at least one imported file of establishments."""
+    found = find_store(store)
+    return found is not None and bool(found.establishment_files())
+
+
+def by_siret(sirets: Iterable[str], store: StoreRef = None) -> pa.Table:
+    """The establishments with these SIRETs, one row per SIRET found, sorted by SIRET.
+
+    Parameters
+    ----------
+    sirets
+        14-digit SIRETs; those the store does not hold have no row.
+    store
+        A store, its directory, or None for ``Settings.store_dir``.
+
+    Returns
+    -------
+    pyarrow.Table
+        Columns :data:`ESTABLISHMENT_FIELDS`, whether open or closed: ``active`` and
+        ``closed`` say which.
+
+    Raises
+    ------
+    EngineError
+        A file the catalogue lists is missing or damaged.
+    """
+    wanted = sorted(set(sirets))
+    return _scan(store, bool(wanted), lambda t: t.filter(t.siret.isin(wanted)))
+
+
+def by_siren(sirens: Iterable[str], store: StoreRef = None) -> pa.Table:
+    """Every establishment of these legal units (SIRENs), one row per SIRET, sorted by SIRET.
+
+    Parameters
+    ----------
+    sirens
+        9-digit SIRENs; those the store does not hold have no row.
+    store
+        A store, its directory, or None for ``Settings.store_dir``.
+
+    Returns
+    -------
+    pyarrow.Table
+        Columns :data:`ESTABLISHMENT_FIELDS`, open and closed establishments alike.
+
+    Raises
+    ------
+    EngineError
+        A file the catalogue lists is missing or damaged.
+    """
+    wanted = sorted(set(sirens))
+    return _scan(store, bool(wanted), lambda t: t.filter(t.siren.isin(wanted)))
+
+
+def open_establishments(
+    at: dt.date | str,
+    territory: Scopes = None,
+    sectors: Scopes = None,
+    store: StoreRef = None,
+) -> pa.Table:
+    """The establishments open at a date in a territory and sector scope, one row per SIRET.
+
+    "Open at a date" is :func:`grappe.fabric.query.open_at`; the row kept for a SIRET is
+    one of its rows open at that date (see the module notes).
+
+    Parameters
+    ----------
+    at
+        The date: a ``datetime.date`` or a string (``AAAA-MM-JJ`` or ``JJ/MM/AAAA``).
+    territory
+        Where the establishments are: one scope or several (their union) of a territory
+        level; None for everywhere. A commune code is the one the store holds.
+    sectors
+        What they do: one scope or several of a NAF level; None for every activity.
+    store
+        A store, its directory, or None for ``Settings.store_dir``.
+
+    Returns
+    -------
+    pyarrow.Table
+        Columns :data:`ESTABLISHMENT_FIELDS`, sorted by SIRET.
+
+    Raises
+    ------
+    InputError
+        The date cannot be read, a level is unknown, or a NAF code is unknown.
+    EngineError
+        A file the catalogue lists is missing or damaged.
+    """
+    day = as_date(at)
+    communes = _territory_communes(territory)
+    naf_codes = _sector_sous_classes(sectors)
+
+    def build(t: ir.Table) -> ir.Table:
+        kept = t.filter(open_at(t, day))
+        if communes is not None:
+            kept = kept.filter(kept.commune.isin(communes))
+        if naf_codes is not None:
+            kept = kept.filter(kept.naf.isin(naf_codes))
+        return kept
+
+    asked = (communes is None or bool(communes)) and (naf_codes is None or bool(naf_codes))
+    return _scan(store, asked, build)
+
+
+def _scopes(scopes: Scopes) -> list[Scope] | None:
+    if scopes is None:
+        return None
+    return [scopes] if isinstance(scopes, Scope) else list(scopes)
+
+
+def _territory_communes(territory: Scopes) -> list[str] | None:
+    """The commune codes a territory scope covers, sorted; None for no restriction."""
+    from grappe.refdata import territories
+
+    scopes = _scopes(territory)
+    if scopes is None:
+        return None
+    communes: set[str] = set()
+    levels: pa.Table | None = None
+    for scope in scopes:
+        if scope.level not in territories.LEVELS:
+            raise InputError(
+                f"niveau territorial inconnu : {scope.level!r} "
+                f"(attendu : {', '.join(territories.LEVELS)})"
+            )
+        if scope.level == "commune":
+            communes.update(scope.codes)
+            continue
+        levels = levels if levels is not None else territories.commune_levels()
+        inside = pc.is_in(levels[scope.level], value_set=pa.array(scope.codes, pa.string()))
+        communes.update(levels.filter(inside)["commune"].to_pylist())
+    return sorted(communes)
+
+
+def _sector_sous_classes(sectors: Scopes) -> list[str] | None:
+    """The NAF sous-classes a sector scope covers, sorted; None for no restriction."""
+    from grappe.refdata import naf
+
+    scopes = _scopes(sectors)
+    if scopes is None:
+        return None
+    table = naf.sous_classes()
+    covered: set[str] = set()
+    for scope in scopes:
+        if scope.level not in naf.LEVELS:
+            raise InputError(
+                f"niveau NAF inconnu : {scope.level!r} (attendu : {', '.join(naf.LEVELS)})"
+            )
+        codes = pa.array([naf.normalize(c) for c in scope.codes], pa.string())
+        column = table["code" if scope.level == "sous-classe" else scope.level]
+        covered.update(table.filter(pc.is_in(column, value_set=codes))["code"].to_pylist())
+    return sorted(covered)
+
+
+def _scan(store: StoreRef, asked: bool, build: Callable[[ir.Table], ir.Table]) -> pa.Table:
+    """Run ``build`` over the store's establishment rows; keep one row per SIRET, sorted.
+
+    ``asked`` False (an empty list of SIRETs, a scope covering nothing) answers the empty
+    table without opening anything.
+    """
+    found = find_store(store) if asked else None
+    files = found.establishment_files() if found is not None else []
+    if found is None or not files:
+        return ESTABLISHMENT_FIELDS.empty_table()
+    import ibis
+
+    from grappe.storage.analytics import connect
+
+    # The engine spills under the store read, not under the default store of the settings.
+    settings = get_settings().model_copy(update={"store": found.path})
+    with connect("duckdb", settings) as analytics:
+        try:
+            rows = build(analytics.read_parquet(files, "establishments"))
+            ranked = rows.mutate(
+                _rank=ibis.row_number().over(
+                    group_by=rows.siret,
+                    order_by=[
+                        rows.valid_from.desc(nulls_first=True),
+                        rows.closed.desc(nulls_first=True),
+                        rows.source.desc(),
+                    ],
+                )
+            )
+            latest = ranked.filter(ranked._rank == 0).select(*ESTABLISHMENT_FIELDS.names)
+            table = analytics.to_arrow(latest.order_by("siret"))
+        except (InputError, EngineError) as exc:  # a listed file missing, or not Parquet
+            raise EngineError(DAMAGED) from exc
+    return table.cast(ESTABLISHMENT_FIELDS)
