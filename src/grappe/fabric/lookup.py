@@ -2,9 +2,10 @@
 
 These functions are the way out of the fabric store for establishment rows: they list the
 Parquet files through the store's catalogue (under its shared lock, see
-:mod:`grappe.fabric.store`), scan them with Ibis expressions (the engine binds every value),
-and apply :func:`grappe.fabric.query.open_at`, the one rule of "open at a date". A store that
-was never created answers empty tables: reading never creates a store.
+:mod:`grappe.fabric.store`), scan them with Ibis expressions (Ibis renders every value; no
+SQL is pasted together here), and apply :func:`grappe.fabric.query.open_at`, the one rule of
+"open at a date". A store that was never created answers empty tables: reading never
+creates a store.
 
 One row per SIRET: when several rows describe the same establishment (two snapshots, or a
 snapshot and a history), the row kept is the one with the latest ``valid_from``, a snapshot
@@ -31,7 +32,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, TypeAlias
+from typing import TYPE_CHECKING, Final, TypeAlias, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -59,6 +60,7 @@ DAMAGED: Final = (
 )
 """The one French line for a listed file that cannot be read; the engine's own message names
 the server's paths, so it stays in the chained cause."""
+_VIEW: Final = "establishments"
 
 
 @dataclass(frozen=True, init=False)
@@ -264,34 +266,45 @@ def _sector_sous_classes(sectors: Scopes) -> list[str] | None:
 def _scan(store: StoreRef, asked: bool, build: Callable[[ir.Table], ir.Table]) -> pa.Table:
     """Run ``build`` over the store's establishment rows; keep one row per SIRET, sorted.
 
-    ``asked`` False (an empty list of SIRETs, a scope covering nothing) answers the empty
-    table without opening anything.
+    The expression is compiled by Ibis (which renders every value) and run by DuckDB on a
+    private in-memory connection over the files the catalogue lists: no shared engine, so
+    requests served by threads never wait on each other. ``asked`` False (an empty list of
+    SIRETs, a scope covering nothing) answers the empty table without opening anything.
     """
     found = find_store(store) if asked else None
     files = found.establishment_files() if found is not None else []
-    if found is None or not files:
+    if not files:
         return ESTABLISHMENT_FIELDS.empty_table()
+    import duckdb
     import ibis
 
-    from grappe.storage.analytics import connect
-
-    # The engine spills under the store read, not under the default store of the settings.
-    settings = get_settings().model_copy(update={"store": found.path})
-    with connect("duckdb", settings) as analytics:
-        try:
-            rows = build(analytics.read_parquet(files, "establishments"))
-            ranked = rows.mutate(
-                _rank=ibis.row_number().over(
-                    group_by=rows.siret,
-                    order_by=[
-                        rows.valid_from.desc(nulls_first=True),
-                        rows.closed.desc(nulls_first=True),
-                        rows.source.desc(),
-                    ],
-                )
-            )
-            latest = ranked.filter(ranked._rank == 0).select(*ESTABLISHMENT_FIELDS.names)
-            table = analytics.to_arrow(latest.order_by("siret"))
-        except (InputError, EngineError) as exc:  # a listed file missing, or not Parquet
-            raise EngineError(DAMAGED) from exc
+    rows = build(ibis.table(ibis.schema(arrow_schema("establishments")), name=_VIEW))
+    ranked = rows.mutate(
+        _rank=ibis.row_number().over(
+            group_by=rows.siret,
+            order_by=[
+                rows.valid_from.desc(nulls_first=True),
+                rows.closed.desc(nulls_first=True),
+                rows.source.desc(),
+            ],
+        )
+    )
+    latest = ranked.filter(ranked._rank == 0).select(*ESTABLISHMENT_FIELDS.names)
+    sql = ibis.to_sql(latest.order_by("siret"), dialect="duckdb")
+    settings = get_settings()
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": settings.memory_limit
+    }
+    if settings.threads:
+        config["threads"] = settings.threads
+    conn = duckdb.connect(config=config)
+    try:
+        scanned = conn.read_parquet([str(f) for f in files])
+        # A SELECT always answers a relation (None is for statements without a result).
+        answer = cast("duckdb.DuckDBPyRelation", scanned.query(_VIEW, str(sql)))
+        table = answer.to_arrow_table()
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:  # missing, not Parquet
+        raise EngineError(DAMAGED) from exc
+    finally:
+        conn.close()
     return table.cast(ESTABLISHMENT_FIELDS)
