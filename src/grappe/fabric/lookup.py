@@ -257,7 +257,13 @@ def _sector_sous_classes(sectors: Scopes) -> list[str] | None:
             raise InputError(
                 f"niveau NAF inconnu : {scope.level!r} (attendu : {', '.join(naf.LEVELS)})"
             )
-        codes = pa.array([naf.normalize(c) for c in scope.codes], pa.string())
+        normalised = [naf.normalize(c) for c in scope.codes]
+        for raw, code in zip(scope.codes, normalised, strict=True):
+            if naf.level(code) != scope.level:
+                raise InputError(
+                    f"code NAF {raw!r} de niveau {naf.level(code)}, pas {scope.level}"
+                )
+        codes = pa.array(normalised, pa.string())
         column = table["code" if scope.level == "sous-classe" else scope.level]
         covered.update(table.filter(pc.is_in(column, value_set=codes))["code"].to_pylist())
     return sorted(covered)
