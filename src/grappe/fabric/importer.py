@@ -244,7 +244,7 @@ def run(
         advance(1)
         # Validation runs once, into a table of typed output values and check results;
         # the raw text is dropped as soon as it is no longer needed, to bound memory.
-        conn.execute(f"CREATE TEMP TABLE lines AS {plan.lines}")
+        conn.execute(f"CREATE TEMP TABLE lines AS {plan.lines}", plan.params)
         accepted = _count(conn, "SELECT count(*) FROM raw0")
         conn.execute("DROP VIEW raw")
         conn.execute("DROP TABLE raw0")
