@@ -351,7 +351,9 @@ def naf_shares(codes: list[str], sections: list[str]) -> np.ndarray:
         free = members[fixed == 0.0]
         rest = section_share - fixed.sum()
         if rest <= 0 or free.size == 0:
-            raise RuntimeError(f"FIXED_SHARES exceed the share of section {section}")
+            raise RuntimeError(
+                f"FIXED_SHARES dépasse la part de la section {section} (SECTION_SHARES)"
+            )
         shares[members] = fixed
         law = _within_section_law([codes[i] for i in free])
         shares[free] = rest * law / law.sum()
