@@ -158,13 +158,12 @@ def _ranked(
 ) -> pa.Table:
     """Score the candidate establishments (the components of the module notes) and rank them."""
     cx, cy, radius = circle
-    central = dict(zip(*sizes.size_bands().select(["code", "central"]).to_pydict().values(),
-                       strict=True))
-    headcount = np.array([central.get(b, np.nan) for b in candidates["size_band"].to_pylist()],
-                         dtype=float)
+    bands = sizes.size_bands()
+    headcount = _looked_up(candidates["size_band"], bands["code"], bands["central"])
     size_score = np.where(np.isnan(headcount), UNKNOWN_SIZE_SCORE,
                           np.minimum(1.0, np.log1p(headcount) / np.log1p(FULL_SIZE_HEADCOUNT)))
-    sector_fit = np.array([FIT[scope[code]] for code in candidates["naf"].to_pylist()], dtype=float)
+    fits = pa.array([FIT[level] for level in scope.values()], pa.float64())
+    sector_fit = _looked_up(candidates["naf"], pa.array(list(scope), pa.string()), fits)
     x, y = _coordinates(candidates)
     distance = np.hypot(x - cx, y - cy)
     proximity = np.nan_to_num(np.maximum(0.0, 1.0 - distance / radius), nan=0.0)
@@ -175,8 +174,7 @@ def _ranked(
     parts = {"size_score": size_score, "sector_fit": sector_fit, "proximity": proximity,
              "recency": recency}
     score = sum(WEIGHTS[name] * value for name, value in parts.items())
-    sirets = np.asarray(candidates["siret"].to_pylist(), dtype=object)
-    order = np.lexsort((sirets, -score))
+    order = np.lexsort((candidates["siret"].to_numpy(), -score))
     if limit:
         order = order[: int(limit)]
     columns = {
@@ -192,17 +190,22 @@ def _ranked(
         "score": pa.array(np.round(score[order], 4)),
         **{name: pa.array(np.round(value[order], 4)) for name, value in parts.items()},
     }
-    return pa.table(columns)
+    return pa.table(columns).select(list(COLUMNS))
+
+
+def _looked_up(keys: pa.ChunkedArray, known: pa.Array, values: pa.Array) -> np.ndarray:
+    """The value of each key in a small table (``known`` -> ``values``), NaN when absent."""
+    found = values.take(pc.index_in(keys, value_set=known))
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=float)
 
 
 def _coordinates(candidates: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     """Lambert-93 x/y of each establishment; its commune's centroid where the file has none."""
-    table = territories.communes().select(["code", "x", "y"])
-    at = pc.index_in(candidates["commune"], value_set=table["code"])
+    communes = territories.communes()
     coords = []
     for axis in ("x", "y"):
-        own = candidates[axis].to_numpy(zero_copy_only=False).astype(float)
-        centroid = table[axis].take(at).to_numpy(zero_copy_only=False).astype(float)
+        own = np.asarray(candidates[axis].to_numpy(zero_copy_only=False), dtype=float)
+        centroid = _looked_up(candidates["commune"], communes["code"], communes[axis])
         coords.append(np.where(np.isnan(own), centroid, own))
     return coords[0], coords[1]
 
