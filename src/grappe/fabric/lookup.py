@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeAlias, cast
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from grappe.config import get_settings
 from grappe.errors import EngineError, InputError
@@ -221,6 +220,8 @@ def _scopes(scopes: Scopes) -> list[Scope] | None:
 
 def _territory_communes(territory: Scopes) -> list[str] | None:
     """The commune codes a territory scope covers, sorted; None for no restriction."""
+    import pyarrow.compute as pc
+
     from grappe.refdata import territories
 
     scopes = _scopes(territory)
@@ -245,6 +246,8 @@ def _territory_communes(territory: Scopes) -> list[str] | None:
 
 def _sector_sous_classes(sectors: Scopes) -> list[str] | None:
     """The NAF sous-classes a sector scope covers, sorted; None for no restriction."""
+    import pyarrow.compute as pc
+
     from grappe.refdata import naf
 
     scopes = _scopes(sectors)
