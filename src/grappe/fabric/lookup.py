@@ -2,10 +2,11 @@
 
 These functions are the way out of the fabric store for establishment rows: they list the
 Parquet files through the store's catalogue (under its shared lock, see
-:mod:`grappe.fabric.store`), scan them with Ibis expressions (Ibis renders every value; no
-SQL is pasted together here), and apply :func:`grappe.fabric.query.open_at`, the one rule of
-"open at a date". A store that was never created answers empty tables: reading never
-creates a store.
+:mod:`grappe.fabric.store`) and scan them with one query per shape of look-up, an Ibis
+expression that applies :func:`grappe.fabric.query.open_at`, the one rule of "open at a
+date", compiled once per process. The values asked (SIRETs, communes, NAF codes, the date)
+reach DuckDB as registered tables, never as SQL text. A store that was never created answers
+empty tables: reading never creates a store.
 
 One row per SIRET: when several rows describe the same establishment (two snapshots, or a
 snapshot and a history), the row kept is the one with the latest ``valid_from``, a snapshot
@@ -29,10 +30,11 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, TypeAlias, cast
+from typing import Final, TypeAlias
 
 import pyarrow as pa
 
@@ -41,9 +43,6 @@ from grappe.errors import EngineError, InputError
 from grappe.fabric.query import as_date, open_at
 from grappe.fabric.schema import arrow_schema
 from grappe.fabric.store import FabricStore
-
-if TYPE_CHECKING:
-    import ibis.expr.types as ir
 
 StoreRef: TypeAlias = FabricStore | Path | str | None
 """A fabric store, its directory, or None for ``Settings.store_dir``."""
@@ -60,6 +59,7 @@ DAMAGED: Final = (
 """The one French line for a listed file that cannot be read; the engine's own message names
 the server's paths, so it stays in the chained cause."""
 _VIEW: Final = "establishments"
+_ASKED: Final = "asked_"
 
 
 @dataclass(frozen=True, init=False)
@@ -133,8 +133,7 @@ def by_siret(sirets: Iterable[str], store: StoreRef = None) -> pa.Table:
     EngineError
         A file the catalogue lists is missing or damaged.
     """
-    wanted = sorted(set(sirets))
-    return _scan(store, bool(wanted), lambda t: t.filter(t.siret.isin(wanted)))
+    return _scan(store, {"siret": _strings(sirets)})
 
 
 def by_siren(sirens: Iterable[str], store: StoreRef = None) -> pa.Table:
@@ -157,8 +156,7 @@ def by_siren(sirens: Iterable[str], store: StoreRef = None) -> pa.Table:
     EngineError
         A file the catalogue lists is missing or damaged.
     """
-    wanted = sorted(set(sirens))
-    return _scan(store, bool(wanted), lambda t: t.filter(t.siren.isin(wanted)))
+    return _scan(store, {"siren": _strings(sirens)})
 
 
 def open_establishments(
@@ -196,20 +194,18 @@ def open_establishments(
     EngineError
         A file the catalogue lists is missing or damaged.
     """
-    day = as_date(at)
+    asked: dict[str, pa.Array] = {"at": pa.array([as_date(at)], pa.date32())}
     communes = _territory_communes(territory)
+    if communes is not None:
+        asked["commune"] = _strings(communes)
     naf_codes = _sector_sous_classes(sectors)
+    if naf_codes is not None:
+        asked["naf"] = _strings(naf_codes)
+    return _scan(store, asked)
 
-    def build(t: ir.Table) -> ir.Table:
-        kept = t.filter(open_at(t, day))
-        if communes is not None:
-            kept = kept.filter(kept.commune.isin(communes))
-        if naf_codes is not None:
-            kept = kept.filter(kept.naf.isin(naf_codes))
-        return kept
 
-    asked = (communes is None or bool(communes)) and (naf_codes is None or bool(naf_codes))
-    return _scan(store, asked, build)
+def _strings(values: Iterable[str]) -> pa.Array:
+    return pa.array(sorted(set(values)), pa.string())
 
 
 def _scopes(scopes: Scopes) -> list[Scope] | None:
@@ -272,22 +268,56 @@ def _sector_sous_classes(sectors: Scopes) -> list[str] | None:
     return sorted(covered)
 
 
-def _scan(store: StoreRef, asked: bool, build: Callable[[ir.Table], ir.Table]) -> pa.Table:
-    """Run ``build`` over the store's establishment rows; keep one row per SIRET, sorted.
+def _scan(store: StoreRef, asked: dict[str, pa.Array]) -> pa.Table:
+    """The store's establishment rows that match ``asked``, one row per SIRET, sorted.
 
-    The expression is compiled by Ibis (which renders every value) and run by DuckDB on a
-    private in-memory connection over the files the catalogue lists: no shared engine, so
-    requests served by threads never wait on each other. ``asked`` False (an empty list of
-    SIRETs, a scope covering nothing) answers the empty table without opening anything.
+    ``asked`` maps a filter of :func:`_query` to its values; the values reach the engine as
+    registered tables, never as SQL text. A filter with no value (an empty list of SIRETs,
+    a scope covering nothing) answers the empty table without opening anything.
     """
-    found = find_store(store) if asked else None
+    found = find_store(store) if all(len(v) for v in asked.values()) else None
     files = found.establishment_files() if found is not None else []
     if not files:
         return ESTABLISHMENT_FIELDS.empty_table()
     import duckdb
+
+    settings = get_settings()
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": settings.memory_limit
+    }
+    if settings.threads:
+        config["threads"] = settings.threads
+    conn = duckdb.connect(config=config)
+    try:
+        conn.read_parquet([str(f) for f in files]).create_view(_VIEW)
+        for name, values in asked.items():
+            conn.register(_ASKED + name, pa.table({name: values}))
+        table = conn.sql(_query(tuple(sorted(asked)))).to_arrow_table()
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:  # missing, not Parquet
+        raise EngineError(DAMAGED) from exc
+    finally:
+        conn.close()
+    return table.cast(ESTABLISHMENT_FIELDS)
+
+
+@lru_cache(maxsize=8)
+def _query(filters: tuple[str, ...]) -> str:
+    """The SQL of one shape of look-up, compiled by Ibis once per process.
+
+    ``filters`` names the tables of wanted values it reads (each ``asked_<name>``, one
+    column ``<name>``): ``siret``, ``siren``, ``commune`` and ``naf`` keep the rows whose
+    column is among the values; ``at`` (one date) keeps the rows open at that date by
+    :func:`grappe.fabric.query.open_at`. Then one row per SIRET (the module notes).
+    """
     import ibis
 
-    rows = build(ibis.table(ibis.schema(arrow_schema("establishments")), name=_VIEW))
+    rows = ibis.table(ibis.schema(arrow_schema("establishments")), name=_VIEW)
+    for name in filters:
+        wanted = ibis.table({name: "date" if name == "at" else "string"}, name=_ASKED + name)
+        if name == "at":
+            rows = rows.filter(open_at(rows, wanted.at.max().as_scalar()))
+        else:
+            rows = rows.filter(rows[name].isin(wanted[name]))
     ranked = rows.mutate(
         _rank=ibis.row_number().over(
             group_by=rows.siret,
@@ -299,21 +329,4 @@ def _scan(store: StoreRef, asked: bool, build: Callable[[ir.Table], ir.Table]) -
         )
     )
     latest = ranked.filter(ranked._rank == 0).select(*ESTABLISHMENT_FIELDS.names)
-    sql = ibis.to_sql(latest.order_by("siret"), dialect="duckdb")
-    settings = get_settings()
-    config: dict[str, str | bool | int | float | list[str]] = {
-        "memory_limit": settings.memory_limit
-    }
-    if settings.threads:
-        config["threads"] = settings.threads
-    conn = duckdb.connect(config=config)
-    try:
-        scanned = conn.read_parquet([str(f) for f in files])
-        # A SELECT always answers a relation (None is for statements without a result).
-        answer = cast("duckdb.DuckDBPyRelation", scanned.query(_VIEW, str(sql)))
-        table = answer.to_arrow_table()
-    except (duckdb.IOException, duckdb.InvalidInputException) as exc:  # missing, not Parquet
-        raise EngineError(DAMAGED) from exc
-    finally:
-        conn.close()
-    return table.cast(ESTABLISHMENT_FIELDS)
+    return str(ibis.to_sql(latest.order_by("siret"), dialect="duckdb"))
