@@ -6,11 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import pytest
-from fabrickit import sirene_row, write_csv
+from fabrickit import PERIODS_SIRET, sirene_row, write_csv, write_periods
 
 from grappe.errors import EngineError, InputError, UnknownCodeError
 from grappe.fabric import (
@@ -116,19 +114,9 @@ def test_scope_errors_are_french_and_name_the_value(bas_rhin: Path) -> None:
 
 
 def test_one_row_per_siret_the_latest_period(tmp_path: Path) -> None:
-    siret = "73282932000074"
-    pq.write_table(pa.table({
-        "siret": [siret] * 3,
-        "dateDebut": [dt.date(2001, 1, 1), dt.date(2010, 1, 1), dt.date(2015, 5, 1)],
-        "dateFin": [dt.date(2009, 12, 31), dt.date(2015, 4, 30), None],
-        "etat": ["A", "A", "F"],
-        "code_ape": ["2562A", "25.62B", "25.62B"],
-        "code_commune": ["74081"] * 3,
-        "code_tranche": ["11", "NN", "NN"],
-    }), tmp_path / "periods.parquet")
     store = tmp_path / "store"
-    FabricStore.open(store).import_files([tmp_path / "periods.parquet"], format="sirene")
-    (latest,) = by_siret([siret], store).to_pylist()
+    FabricStore.open(store).import_files([write_periods(tmp_path / "p.parquet")], format="sirene")
+    (latest,) = by_siret([PERIODS_SIRET], store).to_pylist()
     assert (latest["valid_from"], latest["active"], latest["naf"]) == (
         dt.date(2015, 5, 1), False, "25.62B")
     (open_then,) = open_establishments(dt.date(2005, 6, 1), store=store).to_pylist()

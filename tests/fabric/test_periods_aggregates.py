@@ -9,6 +9,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from fabrickit import write_periods
 
 from grappe.fabric import FabricStore, open_establishments
 from grappe.fabric.schema import arrow_schema
@@ -63,19 +64,8 @@ def test_real_lyon_periods_and_open_at_date(real_data: Path, tmp_path: Path) -> 
 
 
 def test_created_and_closed_of_periods(tmp_path: Path) -> None:
-    siret = "73282932000074"
-    table = pa.table({
-        "siret": [siret] * 3,
-        "dateDebut": [dt.date(2001, 1, 1), dt.date(2010, 1, 1), dt.date(2015, 5, 1)],
-        "dateFin": [dt.date(2009, 12, 31), dt.date(2015, 4, 30), None],
-        "etat": ["A", "A", "F"],
-        "code_ape": ["2562A", "25.62B", "25.62B"],
-        "code_commune": ["74081"] * 3,
-        "code_tranche": ["11", "NN", "NN"],
-    })
-    pq.write_table(table, tmp_path / "p.parquet")
     store = FabricStore.open(tmp_path / "store")
-    store.import_files([tmp_path / "p.parquet"], format="sirene")
+    store.import_files([write_periods(tmp_path / "p.parquet")], format="sirene")
     rows = sorted(_read(store.establishment_files()).to_pylist(), key=lambda r: r["valid_from"])
     assert [r["naf"] for r in rows] == ["25.62A", "25.62B", "25.62B"]
     assert {r["created"] for r in rows} == {dt.date(2001, 1, 1)}
