@@ -203,7 +203,7 @@ def _date_checks(expr_in: str, expr: str, column: str, today: dt.date) -> list[C
         Check(f"{expr_in} IS NOT NULL AND {expr} IS NULL", column, expr_in,
               f"date illisible ({EXPECTED})"),
         Check(f"{expr} < DATE '{MIN_DATE}'", column, expr_in, f"date antérieure à {MIN_YEAR}"),
-        Check(f"{expr} > DATE '{today.isoformat()}'", column, expr_in, "date dans le futur"),
+        Check(f"{expr} > $today", column, expr_in, "date dans le futur", {"today": today}),
     ]
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Final
 
 from grappe.kit.dates import DATE_FORMATS, ISO_LAYOUT
@@ -130,12 +130,15 @@ class Check:
         SQL text expression of the offending value.
     reason
         Short fixed reason (French); the quarantine summary groups by it.
+    params
+        The values ``failed`` binds (``$name`` -> value), e.g. today's date.
     """
 
     failed: str
     column: str
     value: str
     reason: str
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 def first_failure(checks: Sequence[Check]) -> tuple[str, str, str, str, dict[str, object]]:
@@ -144,7 +147,7 @@ def first_failure(checks: Sequence[Check]) -> tuple[str, str, str, str, dict[str
 
     Conditions are evaluated once, in one CASE that yields the check number; column and
     reason are then looked up in two bound lists (``$check_columns``, ``$check_reasons``):
-    the column names come from the file's header.
+    the column names come from the file's header. The checks' own parameters are merged in.
     """
     if not checks:
         return "CAST(NULL AS INTEGER)", "CAST(NULL AS VARCHAR)", "CAST(NULL AS VARCHAR)", (
@@ -160,6 +163,8 @@ def first_failure(checks: Sequence[Check]) -> tuple[str, str, str, str, dict[str
         "check_columns": [c.column for c in checks],
         "check_reasons": [c.reason for c in checks],
     }
+    for check in checks:
+        params.update(check.params)
     return number, "$check_columns[_check]", values, "$check_reasons[_check]", params
 
 
