@@ -176,7 +176,8 @@ def open_establishments(
         The date: a ``datetime.date`` or a string (``AAAA-MM-JJ`` or ``JJ/MM/AAAA``).
     territory
         Where the establishments are: one scope or several (their union) of a territory
-        level; None for everywhere. A commune code is the one the store holds.
+        level; None for everywhere. A commune code is the one the store holds; a code that
+        no current territory has matches nothing.
     sectors
         What they do: one scope or several of a NAF level; None for every activity.
     store
