@@ -1,12 +1,12 @@
 """Benchmark: prospects of one cluster over a synthetic 15 M-establishment fabric (goal <= 2 s).
 
-Generates (once, cached in /tmp) a Parquet file in the fabric store's schema with DuckDB:
-real commune codes and NAF sous-classes drawn at random, sorted by commune as a fabric
-import would cluster them. Then, in the same run, times
-- the baseline: a plain DuckDB ``count(*)`` over the same file, and the same count with the
-  prospects' commune + NAF filters;
+Set-up, cached in /tmp and not timed: a synthetic SIRENE file (``grappe fabric synth``, seed 0)
+imported into a fabric store, as a user would build one. Then, in the same run, times
+- the baselines: a plain DuckDB ``count(*)`` over the synthetic file, and the same count with a
+  Rhône + NAF divisions 25 and 28 + active filter;
 - ``grappe.registry.prospects.prospects`` for a cluster whose territory is the Rhône
-  département and whose scope is NAF divisions 25 and 28;
+  département and whose scope is NAF divisions 25 and 28, reading the store through the
+  fabric's public look-up;
 and prints absolute times and ratios (best of N runs).
 
 Usage: ``python bench/bench_prospects.py [--rows 15000000] [--repeat 3]``
@@ -21,8 +21,11 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from grappe.refdata import naf, territories
+from grappe.fabric import FabricStore, holds_establishments
+from grappe.fabric.synth import write_synthetic
+from grappe.refdata import naf
 from grappe.registry import LOCAL_ADMIN, migrate, prospects, service
 from grappe.registry.schemas import ClusterCreate, TerritoryRef
 from grappe.storage.sql import make_engine, session_scope
@@ -30,43 +33,16 @@ from grappe.storage.sql import make_engine, session_scope
 CACHE = Path(tempfile.gettempdir()) / "grappe_bench_prospects"
 
 
-def generate(rows: int) -> Path:
-    """Write (or reuse) the synthetic fabric file with ``rows`` establishments."""
-    out = CACHE / f"establishments_{rows}.parquet"
-    if out.exists():
-        return out
-    CACHE.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
-    con.register("communes", territories.communes().select(["code", "x", "y"]))
-    con.register("nafs", pa.table({"naf": naf.sous_classes().column("code")}))
-    con.execute("SET preserve_insertion_order = false")
-    tmp = out.with_suffix(".tmp")
-    con.execute(f"""
-        COPY (
-            WITH c AS (SELECT row_number() OVER () - 1 AS i, code, x, y FROM communes),
-                 n AS (SELECT row_number() OVER () - 1 AS i, naf FROM nafs),
-                 g AS (SELECT range AS k,
-                              hash(range) % (SELECT count(*) FROM c) AS ci,
-                              hash(range * 7 + 1) % (SELECT count(*) FROM n) AS ni
-                       FROM range({rows}))
-            SELECT lpad(CAST(100000000 + k AS VARCHAR), 14, '0') AS siret,
-                   substr(lpad(CAST(100000000 + k AS VARCHAR), 14, '0'), 1, 9) AS siren,
-                   '00010' AS nic, n.naf, c.code AS commune,
-                   ['00','01','02','03','11','12','21','22','31','32'][CAST(1 + hash(k * 3) % 10 AS BIGINT)]
-                       AS size_band,
-                   DATE '1980-01-01' + CAST(hash(k * 5) % 16000 AS INTEGER) AS created,
-                   CAST(NULL AS DATE) AS closed, hash(k * 11) % 10 > 0 AS active,
-                   CAST(NULL AS DATE) AS valid_from, CAST(NULL AS DATE) AS valid_to,
-                   c.x + (hash(k * 13) % 2000) - 1000.0 AS x,
-                   c.y + (hash(k * 17) % 2000) - 1000.0 AS y,
-                   'Etablissement ' || k AS name, 'bench' AS source
-            FROM g JOIN c ON c.i = g.ci JOIN n ON n.i = g.ni
-            ORDER BY commune, naf
-        ) TO '{tmp}' (FORMAT parquet, ROW_GROUP_SIZE 122880)
-    """)
-    con.close()
-    tmp.rename(out)
-    return out
+def prepare(rows: int) -> tuple[Path, Path]:
+    """The synthetic SIRENE file with ``rows`` establishments and the store it was imported into
+    (made once, then reused)."""
+    source = CACHE / f"sirene_{rows}.parquet"
+    store = CACHE / f"store_{rows}"
+    if not source.exists():
+        write_synthetic(source, rows, seed=0)
+    if not holds_establishments(store):
+        FabricStore.open(store).import_files([source])
+    return source, store
 
 
 def best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
@@ -84,8 +60,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     t0 = time.perf_counter()
-    path = generate(args.rows)
-    print(f"fabric: {path} ({args.rows:,} rows, ready in {time.perf_counter() - t0:.1f} s)")
+    source, store = prepare(args.rows)
+    print(f"fabric: {store} ({args.rows:,} rows, ready in {time.perf_counter() - t0:.1f} s)")
 
     engine = make_engine(f"sqlite:///{CACHE / 'registry.sqlite3'}")
     migrate.upgrade(engine)
@@ -100,18 +76,20 @@ def main() -> None:
             ),
         )
 
-    from grappe.registry import refs
-
-    communes = refs.communes_of("departement", "69")
-    scope = sorted(refs.scope_sous_classes(["25", "28"]))
-    quote = ", ".join(f"'{c}'" for c in communes)
-    quote_naf = ", ".join(f"'{c}'" for c in scope)
+    divisions = naf.sous_classes().filter(
+        pc.is_in(naf.sous_classes()["division"], value_set=pa.array(["25", "28"]))
+    )["code"].to_pylist()
     con = duckdb.connect()
-    count = best(lambda: con.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone(), args.repeat)
+    count = best(
+        lambda: con.execute("SELECT count(*) FROM read_parquet($f)", {"f": str(source)}).fetchone(),
+        args.repeat,
+    )
     filtered = best(
         lambda: con.execute(
-            f"SELECT count(*) FROM read_parquet('{path}') WHERE commune IN ({quote}) "
-            f"AND naf IN ({quote_naf}) AND active"
+            "SELECT count(*) FROM read_parquet($f) WHERE codeCommuneEtablissement LIKE '69%' "
+            "AND list_contains($naf, activitePrincipaleEtablissement) "
+            "AND etatAdministratifEtablissement = 'A'",
+            {"f": str(source), "naf": divisions},
         ).fetchone(),
         args.repeat,
     )
@@ -119,7 +97,7 @@ def main() -> None:
 
     def run() -> None:
         with session_scope(engine, actor=LOCAL_ADMIN) as session:
-            table = prospects.prospects(session, LOCAL_ADMIN, cluster.id, files=[path])
+            table = prospects.prospects(session, LOCAL_ADMIN, cluster.id, store=store)
             result.append(table.num_rows)
 
     ours = best(run, args.repeat)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -77,4 +78,22 @@ def write_parquet(path: Path, rows: Sequence[dict[str, str]],
     """Write rows as a Parquet file of strings (empty strings become nulls)."""
     table = pa.table({c: pa.array([r.get(c) or None for r in rows], pa.string()) for c in columns})
     pq.write_table(table, path)
+    return path
+
+
+PERIODS_SIRET = "73282932000074"
+
+
+def write_periods(path: Path) -> Path:
+    """A SIRENE history (periods) file of one establishment: active 2001-2015 in two periods
+    (25.62A then 25.62B), closed from 2015-05-01."""
+    pq.write_table(pa.table({
+        "siret": [PERIODS_SIRET] * 3,
+        "dateDebut": [dt.date(2001, 1, 1), dt.date(2010, 1, 1), dt.date(2015, 5, 1)],
+        "dateFin": [dt.date(2009, 12, 31), dt.date(2015, 4, 30), None],
+        "etat": ["A", "A", "F"],
+        "code_ape": ["2562A", "25.62B", "25.62B"],
+        "code_commune": ["74081"] * 3,
+        "code_tranche": ["11", "NN", "NN"],
+    }), path)
     return path

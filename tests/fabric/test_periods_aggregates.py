@@ -9,8 +9,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from fabrickit import write_periods
 
-from grappe.fabric import FabricStore, establishments_at
+from grappe.fabric import FabricStore, open_establishments
 from grappe.fabric.schema import arrow_schema
 from grappe.refdata import naf
 
@@ -48,16 +49,14 @@ def test_real_lyon_periods_and_open_at_date(real_data: Path, tmp_path: Path) -> 
     # open at a date, through the store and directly on the raw file restricted to
     # periods with a NAF rév. 2 code: the same establishments
     for day in ("2010-06-30", "2020-01-01", "2024-12-31"):
-        stored = con.execute(f"SELECT count(DISTINCT siret) FROM stored "
-                         f"WHERE {establishments_at(day)}").fetchall()[0]
+        stored = (open_establishments(day, store=store).num_rows,)
         raw = con.execute(f"""
             SELECT count(DISTINCT siret) FROM read_parquet('{path}') AS p
             JOIN forms ON forms.raw = p.code_ape
             WHERE etat = 'A' AND dateDebut <= DATE '{day}'
               AND (dateFin IS NULL OR dateFin >= DATE '{day}')""").fetchall()[0]
         assert stored == raw
-    assert con.execute(f"SELECT count(DISTINCT siret) FROM stored "
-                   f"WHERE {establishments_at(dt.date(2020, 1, 1))}").fetchall()[0] == (7527,)
+    assert open_establishments(dt.date(2020, 1, 1), store=store).num_rows == 7527
     reasons = {r["reason"] for r in store.quarantine().to_pylist()}
     assert reasons == {"code d'une nomenclature antérieure à la NAF rév. 2", "code NAF manquant",
                        "état administratif inconnu (A ou F attendu)",
@@ -65,31 +64,17 @@ def test_real_lyon_periods_and_open_at_date(real_data: Path, tmp_path: Path) -> 
 
 
 def test_created_and_closed_of_periods(tmp_path: Path) -> None:
-    siret = "73282932000074"
-    table = pa.table({
-        "siret": [siret] * 3,
-        "dateDebut": [dt.date(2001, 1, 1), dt.date(2010, 1, 1), dt.date(2015, 5, 1)],
-        "dateFin": [dt.date(2009, 12, 31), dt.date(2015, 4, 30), None],
-        "etat": ["A", "A", "F"],
-        "code_ape": ["2562A", "25.62B", "25.62B"],
-        "code_commune": ["74081"] * 3,
-        "code_tranche": ["11", "NN", "NN"],
-    })
-    pq.write_table(table, tmp_path / "p.parquet")
     store = FabricStore.open(tmp_path / "store")
-    store.import_files([tmp_path / "p.parquet"], format="sirene")
+    store.import_files([write_periods(tmp_path / "p.parquet")], format="sirene")
     rows = sorted(_read(store.establishment_files()).to_pylist(), key=lambda r: r["valid_from"])
     assert [r["naf"] for r in rows] == ["25.62A", "25.62B", "25.62B"]
     assert {r["created"] for r in rows} == {dt.date(2001, 1, 1)}
     assert {r["closed"] for r in rows} == {dt.date(2015, 5, 1)}
     assert [r["active"] for r in rows] == [True, True, False]
     assert [r["size_band"] for r in rows] == ["11", None, None]
-    con = duckdb.connect()
-    con.register("e", _read(store.establishment_files()))
     for day, expected in (("2000-01-01", 0), ("2009-12-31", 1), ("2015-04-30", 1),
                           ("2015-05-01", 0)):
-        query = f"SELECT count(*) FROM e WHERE {establishments_at(day)}"
-        assert con.execute(query).fetchall()[0] == (expected,), day
+        assert open_establishments(day, store=store).num_rows == expected, day
 
 
 def test_real_urssaf_rouen(real_data: Path, tmp_path: Path) -> None:
@@ -215,21 +200,3 @@ def test_generic_table_with_zones_emploi(real_data: Path, tmp_path: Path) -> Non
     assert [(r["territory_code"], r["year"], r["establishments"], r["employees"])
             for r in rows] == [("8405", 2020, 12, None), ("8405", 2021, 12, None)]
 
-
-def test_sql_and_ibis_predicates_agree(real_data: Path, tmp_path: Path) -> None:
-    from grappe.fabric import open_at
-    from grappe.storage import analytics
-
-    store = FabricStore.open(tmp_path / "store")
-    store.import_files([real_data / "sirene_lyon4e_periodes.parquet",
-                        real_data / "sirene_bas_rhin_2019_geocoded_latin1.csv"])
-    rows = _read(store.establishment_files())
-    con = duckdb.connect()
-    con.register("e", rows)
-    with analytics.connect("duckdb") as engine:
-        table = engine.from_arrow(rows, "e")
-        for day in ("1995-01-01", "2019-06-30"):
-            by_ibis = engine.to_arrow(table.filter(open_at(table, day)).count())
-            by_sql = con.execute(f"SELECT count(*) FROM e WHERE {establishments_at(day)}").fetchall()
-            assert by_ibis.column(0).to_pylist() == [by_sql[0][0]]
-            assert by_sql[0][0] > 0

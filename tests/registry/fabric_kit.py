@@ -1,13 +1,16 @@
-"""A tiny fabric: establishment Parquet files in the fabric store's schema, written with DuckDB."""
+"""A tiny fabric: a SIRENE file of a few establishments imported into a real fabric store."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
-import duckdb
 from dbkit import siret
 
-# (n, nic, naf, commune, size_band, created, name); x/y are left NULL for some rows on purpose.
+from grappe.fabric import FabricStore
+
+# (n, nic, naf, commune, size_band, created, name); no row has coordinates: the commune
+# centroid stands in.
 ROWS = [
     (1001, 1, "25.62A", "69123", "11", "2010-05-01", "Décolletage Dupont"),  # a member (world)
     (4001, 1, "25.62A", "69123", "21", "2023-01-15", "Usinage Récent"),
@@ -15,36 +18,33 @@ ROWS = [
     (4003, 1, "28.41Z", "69123", "12", "2015-06-01", "Machines-outils Lyon"),
     (4004, 1, "10.71C", "69123", "11", "2015-06-01", "Boulangerie (hors secteur)"),
     (4005, 1, "25.62A", "75056", "21", "2015-06-01", "Paris (hors territoire)"),
-    (4006, 1, "25.62A", "69123", None, "2012-01-01", "Taille inconnue"),
+    (4006, 1, "25.62A", "69123", "", "2012-01-01", "Taille inconnue"),
 ]
+CLOSED = (4007, 19, "25.62A", "69123", "11", "2000-01-01", "Fermée")
+"""An establishment in scope closed on 1 January 2020: never a prospect afterwards."""
+
+HEADER = (
+    "siren", "nic", "siret", "dateCreationEtablissement", "trancheEffectifsEtablissement",
+    "codeCommuneEtablissement", "etatAdministratifEtablissement", "dateDebut",
+    "activitePrincipaleEtablissement", "nomenclatureActivitePrincipaleEtablissement",
+    "denominationUsuelleEtablissement",
+)
 
 
 def write_fabric(folder: Path) -> Path:
-    """Write the rows to ``folder/establishments.parquet`` and return the path."""
+    """Import the rows into a fabric store under ``folder`` and return the store directory."""
     folder.mkdir(parents=True, exist_ok=True)
-    out = folder / "establishments.parquet"
-    values = ", ".join(
-        f"('{siret(n, nic)}', '{naf}', '{commune}', {repr(band) if band else 'NULL'}, "
-        f"DATE '{created}', '{name}')"
-        for n, nic, naf, commune, band, created, name in ROWS
-    )
-    con = duckdb.connect()
-    try:
-        con.execute(f"""
-            COPY (
-                SELECT siret, substr(siret, 1, 9) AS siren, substr(siret, 10, 5) AS nic, naf,
-                       commune, size_band, created, CAST(NULL AS DATE) AS closed, TRUE AS active,
-                       CAST(NULL AS DATE) AS valid_from, CAST(NULL AS DATE) AS valid_to,
-                       CAST(NULL AS DOUBLE) AS x, CAST(NULL AS DOUBLE) AS y, name,
-                       'test' AS source
-                FROM (VALUES {values}) t(siret, naf, commune, size_band, created, name)
-                UNION ALL
-                -- a closed establishment in scope: never a prospect
-                SELECT '{siret(4007)}', '{siret(4007)[:9]}', '00019', '25.62A', '69123', '11',
-                       DATE '2000-01-01', DATE '2020-01-01', FALSE, NULL, NULL, NULL, NULL,
-                       'Fermée', 'test'
-            ) TO '{out}' (FORMAT parquet)
-        """)
-    finally:
-        con.close()
-    return out
+    source = folder / "sirene.csv"
+    with source.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(HEADER)
+        for (n, nic, naf, commune, band, created, name), state, since in [
+            *((row, "A", row[5]) for row in ROWS), (CLOSED, "F", "2020-01-01"),
+        ]:
+            number = siret(n, nic)
+            writer.writerow((number[:9], number[9:], number, created, band, commune, state,
+                             since, naf, "NAFRev2", name))
+    store = folder / "store"
+    (report,) = FabricStore.open(store).import_files([source])
+    assert report.rows_stored == len(ROWS) + 1, report
+    return store

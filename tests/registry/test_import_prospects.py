@@ -21,8 +21,8 @@ TODAY = dt.date(2025, 1, 1)
 
 
 def _fabric_lookup(tmp_path: Path) -> members_io.Lookup:
-    files = [write_fabric(tmp_path / "fabric")]
-    return lambda a, b: fabric_link.lookup(a, b, files)
+    store = write_fabric(tmp_path / "fabric")
+    return lambda a, b: fabric_link.lookup(a, b, store)
 
 
 def _csv(path: Path, lines: list[str]) -> Path:
@@ -158,8 +158,8 @@ def test_unreadable_member_files(db: Session, world: World, tmp_path: Path) -> N
 
 
 def test_prospects_rank_non_members_in_scope(db: Session, world: World, tmp_path: Path) -> None:
-    files = [write_fabric(tmp_path / "fabric")]
-    table = prospects.prospects(db, LOCAL_ADMIN, world.a, files=files, on=TODAY)
+    store = write_fabric(tmp_path / "fabric")
+    table = prospects.prospects(db, LOCAL_ADMIN, world.a, store=store, on=TODAY)
     rows = table.to_pylist()
     names = [r["nom"] for r in rows]
     # out: the member (Dupont), 25.62B and the bakery (sector scope is 25.62A + division 28),

@@ -232,7 +232,7 @@ OPERATIONS: dict[str, tuple[Op, set[str]]] = {
     "dunning_list": (lambda db, a, w, t: fees.dunning_list(db, a, w.a), READ_A),
     "key_figures": (lambda db, a, w, t: figures.key_figures(db, a, w.a), READ_A),
     "prospects": (
-        lambda db, a, w, t: prospects.prospects(db, a, w.a, files=[write_fabric(t / "fabric")]),
+        lambda db, a, w, t: prospects.prospects(db, a, w.a, store=write_fabric(t / "fabric")),
         MANAGE_A,
     ),
     "create_user": (

@@ -126,7 +126,7 @@ def test_cli_export_of_attacks_and_control_characters(tmp_path: Path) -> None:
 def test_prospect_exports_are_safe_and_keep_numbers(
     db: Session, world: World, tmp_path: Path
 ) -> None:
-    table = prospects.prospects(db, LOCAL_ADMIN, world.a, files=[write_fabric(tmp_path / "f")], on=TODAY)
+    table = prospects.prospects(db, LOCAL_ADMIN, world.a, store=write_fabric(tmp_path / "f"), on=TODAY)
     names = [ATTACKS[i % len(ATTACKS)] for i in range(table.num_rows)]
     table = table.set_column(table.column_names.index("nom"), "nom", pa.array(names))
     rows = _csv_cells(prospects.write_prospects(table, tmp_path / "p.csv"))

@@ -72,6 +72,9 @@ class Plan:
         Alias used in SQL -> header name in the file, for the columns to read.
     lines, output
         SQL queries described in the module docstring.
+    params
+        The values ``lines`` binds (the names of the checked columns, as the header writes
+        them, and the reasons).
     references
         Reference tables the queries join (see :func:`grappe.fabric.reference.register`).
     """
@@ -80,6 +83,7 @@ class Plan:
     kind: Kind
     columns: dict[str, str]
     lines: str
+    params: dict[str, object]
     output: str
     references: tuple[str, ...] = field(default_factory=tuple)
 
@@ -199,7 +203,7 @@ def _date_checks(expr_in: str, expr: str, column: str, today: dt.date) -> list[C
         Check(f"{expr_in} IS NOT NULL AND {expr} IS NULL", column, expr_in,
               f"date illisible ({EXPECTED})"),
         Check(f"{expr} < DATE '{MIN_DATE}'", column, expr_in, f"date antérieure à {MIN_YEAR}"),
-        Check(f"{expr} > DATE '{today.isoformat()}'", column, expr_in, "date dans le futur"),
+        Check(f"{expr} > $today", column, expr_in, "date dans le futur", {"today": today}),
     ]
 
 
@@ -208,15 +212,18 @@ def _size_checks(column: str) -> list[Check]:
                   "tranche d'effectifs inconnue")]
 
 
-def _lines_sql(base: str, checks: Sequence[Check], keep: Sequence[str]) -> str:
-    """Wrap a ``base`` CTE with the first-failure columns and keep the named columns."""
-    number, column, value, reason = first_failure(checks)
+def _lines_sql(
+    base: str, checks: Sequence[Check], keep: Sequence[str]
+) -> tuple[str, dict[str, object]]:
+    """Wrap a ``base`` CTE with the first-failure columns and keep the named columns (SQL and
+    the parameters it binds)."""
+    number, column, value, reason, params = first_failure(checks)
     kept = ", ".join(["_k", *keep])
     return (
         f"WITH base AS ({base}), numbered AS (SELECT *, {number} AS _check FROM base) "
         f"SELECT {kept}, _check, {column} AS _column, {value} AS _value, {reason} AS _reason "
         f"FROM numbered"
-    )
+    ), params
 
 
 # --------------------------------------------------------------------------- SIRENE stock
@@ -353,7 +360,7 @@ def _sirene_plan(found: dict[str, str], today: dt.date) -> Plan:
             ]
     keep = ["siret", "naf", "commune", "size_in", "created", "closed", "state_in",
             "x_num", "y_num", "name"]
-    lines = _lines_sql(joined, checks, keep)
+    lines, params = _lines_sql(joined, checks, keep)
     if has_latlon:
         x_sql, y_sql = lambert93("x_num", "y_num")
     else:
@@ -367,7 +374,7 @@ def _sirene_plan(found: dict[str, str], today: dt.date) -> Plan:
             CASE WHEN {metro} THEN {y_sql} END AS y,
             name
         FROM good_lines"""
-    return Plan("sirene", "establishments", cols, lines, output,
+    return Plan("sirene", "establishments", cols, lines, params, output,
                 ("naf_forms", "commune_aliases", "size_bands"))
 
 
@@ -435,14 +442,14 @@ def _periods_plan(found: dict[str, str], today: dt.date) -> Plan:
         checks += _size_checks(cols["code_tranche"])
     keep = ["siret", "naf", "commune", "size_in", "created", "closed", "state_in",
             "valid_from", "valid_to"]
-    lines = _lines_sql(joined, checks, keep)
+    lines, params = _lines_sql(joined, checks, keep)
     output = """
         SELECT siret, left(siret, 9) AS siren, right(siret, 5) AS nic, naf, commune,
             NULLIF(size_in, 'NN') AS size_band, created, closed, state_in = 'A' AS active,
             valid_from, valid_to, CAST(NULL AS DOUBLE) AS x, CAST(NULL AS DOUBLE) AS y,
             CAST(NULL AS VARCHAR) AS name
         FROM good_lines"""
-    return Plan("sirene-periods", "establishments", cols, lines, output,
+    return Plan("sirene-periods", "establishments", cols, lines, params, output,
                 ("naf_forms", "commune_aliases", "size_bands"))
 
 
@@ -522,7 +529,7 @@ def _urssaf_plan(found: dict[str, str], today: dt.date) -> Plan:
             checks.append(Check(f"{e} IS NULL AND {w} IS NOT NULL", cols[w], w,
                                 "effectif sans nombre d'établissements"))
     keep = ["commune", "naf", *[c for c in cols if c not in ("commune_in", "naf_in")]]
-    lines = _lines_sql(base, checks, keep)
+    lines, params = _lines_sql(base, checks, keep)
     parts = []
     for year in years:
         staff = (f"TRY_CAST(replace(w{year}, ',', '.') AS DOUBLE)" if f"w{year}" in cols
@@ -534,7 +541,8 @@ def _urssaf_plan(found: dict[str, str], today: dt.date) -> Plan:
         )
     output = _merged_aggregates("SELECT 'commune' AS level, * FROM (" + " UNION ALL ".join(parts)
                                 + ")", "level", "commune", "naf", "year")
-    return Plan("urssaf", "aggregates", cols, lines, output, ("naf_forms", "commune_aliases"))
+    return Plan("urssaf", "aggregates", cols, lines, params, output,
+                ("naf_forms", "commune_aliases"))
 
 
 def _merged_aggregates(rows: str, level: str, code: str, naf: str, year: str) -> str:
@@ -603,14 +611,14 @@ def _table_plan(found: dict[str, str], today: dt.date) -> Plan:
     ]
     if "employees" in cols:
         checks += _count_checks("w", cols["employees"], "effectif salarié")
-    lines = _lines_sql(base, checks, ["level_in", "code", "naf", "year", "e", "w"])
+    lines, params = _lines_sql(base, checks, ["level_in", "code", "naf", "year", "e", "w"])
     rows = """
         SELECT level_in AS level, code, naf, year,
             CAST(TRY_CAST(replace(e, ',', '.') AS DOUBLE) AS BIGINT) AS n,
             TRY_CAST(replace(w, ',', '.') AS DOUBLE) AS w
         FROM good_lines"""
     output = _merged_aggregates(rows, "level", "code", "naf", "year")
-    return Plan("table", "aggregates", cols, lines, output,
+    return Plan("table", "aggregates", cols, lines, params, output,
                 ("naf_any_forms", "territory_codes"))
 
 

@@ -23,7 +23,7 @@ from grappe.fabric.formats import (
 )
 from grappe.fabric.schema import columns_of
 from grappe.fabric.sniff import SniffedFile
-from grappe.fabric.sqlkit import ident, literal
+from grappe.fabric.sqlkit import ident
 from grappe.progress import Advance
 
 VALUE_MAX_CHARS: Final = 500
@@ -65,9 +65,9 @@ def connect(workdir: Path, memory_limit: str, threads: int | None) -> duckdb.Duc
     return conn
 
 
-def _scan_sql(sniffed: SniffedFile, plan: Plan) -> str:
-    """CREATE the table ``raw0``: only the columns the plan needs, as text."""
-    path = literal(str(sniffed.scanned))
+def _scan_sql(sniffed: SniffedFile, plan: Plan) -> tuple[str, dict[str, object]]:
+    """CREATE the table ``raw0``: only the columns the plan needs, as text (SQL, parameters)."""
+    path = str(sniffed.scanned)
     if sniffed.container == "parquet":
         projected = ", ".join(
             f"CAST({ident(header)} AS VARCHAR) AS {ident(alias)}"
@@ -75,30 +75,34 @@ def _scan_sql(sniffed: SniffedFile, plan: Plan) -> str:
         )
         return (
             f"CREATE TEMP TABLE raw0 AS SELECT file_row_number + 1 AS _k, {projected} "
-            f"FROM read_parquet({path}, file_row_number = true)"
-        )
+            "FROM read_parquet($path, file_row_number = true)"
+        ), {"path": path}
     # Every header column is declared (the reader needs the full layout to split
     # lines) but only the projected ones are materialised.
-    declared = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in sniffed.columns) + "}"
     projected = ", ".join(
         f"{ident(header)} AS {ident(alias)}" for alias, header in plan.columns.items()
     )
-    compression = "gzip" if sniffed.compression == "gzip" else "none"
     return (
-        f"CREATE TEMP TABLE raw0 AS SELECT {projected} FROM read_csv({path}, "
-        f"header = true, auto_detect = false, delim = {literal(sniffed.delimiter)}, "
-        f"quote = '\"', escape = '\"', encoding = {literal(sniffed.encoding)}, "
-        f"compression = {literal(compression)}, columns = {declared}, strict_mode = true, "
+        f"CREATE TEMP TABLE raw0 AS SELECT {projected} FROM read_csv($path, "
+        "header = true, auto_detect = false, delim = $delimiter, "
+        "quote = '\"', escape = '\"', encoding = $encoding, "
+        "compression = $compression, columns = $columns, strict_mode = true, "
         f"max_line_size = {MAX_LINE_BYTES}, store_rejects = true, "
-        f"rejects_table = 'reject_errors_0', rejects_scan = 'reject_scans_0')"
-    )
+        "rejects_table = 'reject_errors_0', rejects_scan = 'reject_scans_0')"
+    ), {
+        "path": path,
+        "delimiter": sniffed.delimiter,
+        "encoding": sniffed.encoding,
+        "compression": "gzip" if sniffed.compression == "gzip" else "none",
+        "columns": dict.fromkeys(sniffed.columns, "VARCHAR"),
+    }
 
 
-def _output_sql(plan: Plan, source_id: str) -> str:
-    """The plan's output cast to the exact store schema, with the source column."""
+def _output_sql(plan: Plan) -> str:
+    """The plan's output cast to the exact store schema, with the source column (``$source``)."""
     columns = columns_of(plan.kind)
     select = ", ".join(
-        f"{literal(source_id)} AS source" if name == "source"
+        "$source AS source" if name == "source"
         else f"CAST({ident(name)} AS {sql_type}) AS {ident(name)}"
         for name, sql_type in columns.items()
     )
@@ -212,7 +216,7 @@ def run(
     try:
         reference.register(conn, *plan.references)
         try:
-            conn.execute(_scan_sql(sniffed, plan))
+            conn.execute(*_scan_sql(sniffed, plan))
         except duckdb.Error as exc:
             raise FileFormatError(
                 f"{sniffed.path} : lecture impossible ({first_line(exc)})"
@@ -228,18 +232,19 @@ def run(
                 CREATE TEMP TABLE rejects AS
                 SELECT line, CASE
                     WHEN any_value(error_type) IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
-                        THEN {literal(R_MALFORMED_FIELDS)}
-                    WHEN any_value(error_type) = 'INVALID ENCODING'
-                        THEN {literal(R_MALFORMED_ENCODING)}
-                    WHEN any_value(error_type) = 'LINE SIZE OVER MAXIMUM'
-                        THEN {literal(R_TOO_LONG)}
-                    ELSE {literal(R_MALFORMED_QUOTES)} END AS reason,
+                        THEN $fields
+                    WHEN any_value(error_type) = 'INVALID ENCODING' THEN $encoding
+                    WHEN any_value(error_type) = 'LINE SIZE OVER MAXIMUM' THEN $too_long
+                    ELSE $quotes END AS reason,
                     left(any_value(csv_line), {VALUE_MAX_CHARS}) AS value
-                FROM reject_errors_0 GROUP BY line""")
+                FROM reject_errors_0 GROUP BY line""", {
+                "fields": R_MALFORMED_FIELDS, "encoding": R_MALFORMED_ENCODING,
+                "too_long": R_TOO_LONG, "quotes": R_MALFORMED_QUOTES,
+            })
         advance(1)
         # Validation runs once, into a table of typed output values and check results;
         # the raw text is dropped as soon as it is no longer needed, to bound memory.
-        conn.execute(f"CREATE TEMP TABLE lines AS {plan.lines}")
+        conn.execute(f"CREATE TEMP TABLE lines AS {plan.lines}", plan.params)
         accepted = _count(conn, "SELECT count(*) FROM raw0")
         conn.execute("DROP VIEW raw")
         conn.execute("DROP TABLE raw0")
@@ -250,8 +255,8 @@ def run(
         advance(1)
         out = workdir / "out.parquet"
         written = conn.execute(
-            f"COPY ({_output_sql(plan, source_id)}) TO {literal(str(out))} "
-            "(FORMAT parquet, COMPRESSION zstd)"
+            f"COPY ({_output_sql(plan)}) TO $out (FORMAT parquet, COMPRESSION zstd)",
+            {"source": source_id, "out": str(out)},
         ).fetchall()[0]
         rows_written = int(written[0]) if written is not None else 0
         fsync_file(out)

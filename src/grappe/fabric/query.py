@@ -1,4 +1,4 @@
-"""Predicates on establishment rows: which establishments were open at a date.
+"""The one rule of "establishment open at a date", as an Ibis predicate on establishment rows.
 
 The store holds two shapes of establishment rows (see :mod:`grappe.fabric.schema`):
 
@@ -12,11 +12,16 @@ The store holds two shapes of establishment rows (see :mod:`grappe.fabric.schema
   (``valid_from <= d`` and ``valid_to`` NULL or ``>= d``; SIRENE period ends are
   inclusive).
 
+Every domain that asks which establishments were open uses :func:`open_at`: detection on
+its own scans, :func:`grappe.fabric.lookup.open_establishments` for the others.
+
 Examples
 --------
 >>> import datetime as dt
->>> sql = establishments_at(dt.date(2020, 1, 1))
->>> "valid_from <= DATE '2020-01-01'" in sql
+>>> import ibis
+>>> from grappe.fabric.schema import arrow_schema
+>>> rows = ibis.table(ibis.schema(arrow_schema("establishments")), name="establishments")
+>>> "valid_from" in ibis.to_sql(rows.filter(open_at(rows, dt.date(2020, 1, 1))))
 True
 """
 
@@ -29,7 +34,14 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 
-def _as_date(date: dt.date | str) -> dt.date:
+def as_date(date: dt.date | str) -> dt.date:
+    """A date given as a ``datetime.date`` or a string (``AAAA-MM-JJ`` or ``JJ/MM/AAAA``).
+
+    Raises
+    ------
+    InputError
+        The string is not a date (the message quotes it).
+    """
     if isinstance(date, dt.datetime):
         return date.date()
     if isinstance(date, dt.date):
@@ -44,35 +56,8 @@ def _as_date(date: dt.date | str) -> dt.date:
         raise InputError(f"date invalide : {date!r} ({EXPECTED})") from exc
 
 
-def establishments_at(date: dt.date | str, alias: str | None = None) -> str:
-    """SQL predicate (DuckDB and Spark SQL) true for establishment rows open at ``date``.
-
-    Parameters
-    ----------
-    date
-        The date, as a ``datetime.date`` or an ISO string.
-    alias
-        Table alias to qualify the columns with (``e`` gives ``e.active``...).
-
-    Returns
-    -------
-    str
-        A boolean SQL expression over the establishment columns, to use in ``WHERE``.
-    """
-    d = f"DATE '{_as_date(date).isoformat()}'"
-    p = f"{alias}." if alias else ""
-    return (
-        f"(CASE WHEN {p}valid_from IS NULL AND {p}valid_to IS NULL THEN "
-        f"({p}created IS NULL OR {p}created <= {d}) "
-        f"AND ((coalesce({p}active, false) AND {p}closed IS NULL) "
-        f"OR ({p}closed IS NOT NULL AND {p}closed > {d})) "
-        f"ELSE coalesce(coalesce({p}active, false) AND {p}valid_from <= {d} "
-        f"AND ({p}valid_to IS NULL OR {p}valid_to >= {d}), false) END)"
-    )
-
-
 def open_at(table: ir.Table, date: dt.date | str | ir.DateValue) -> ir.BooleanValue:
-    """The same predicate as :func:`establishments_at` as an Ibis expression on ``table``.
+    """True for the establishment rows of ``table`` open at ``date`` (the rule above).
 
     Parameters
     ----------
@@ -81,10 +66,15 @@ def open_at(table: ir.Table, date: dt.date | str | ir.DateValue) -> ir.BooleanVa
     date
         The date: a ``datetime.date``, an ISO string, or an Ibis date expression (a
         column, e.g. each row's own anniversary).
+
+    Returns
+    -------
+    ibis.expr.types.BooleanValue
+        Never NULL, so it filters and counts alike on DuckDB and Spark.
     """
     import ibis
 
-    d = date if not isinstance(date, dt.date | str) else ibis.literal(_as_date(date), type="date")
+    d = date if not isinstance(date, dt.date | str) else ibis.literal(as_date(date), type="date")
     stock = table.valid_from.isnull() & table.valid_to.isnull()
     closed_after = table.closed.notnull() & (table.closed > d)
     stock_open = (table.created.isnull() | (table.created <= d)) & (

@@ -99,4 +99,4 @@ def _table(name: str) -> pa.Table:
         return pa.table({"code": sizes.size_bands()["code"]})
     if name == "territory_codes":
         return territory_codes()
-    raise ValueError(f"unknown reference table {name!r}")
+    raise ValueError(f"table de référence inconnue : {name!r}")

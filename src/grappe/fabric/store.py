@@ -55,7 +55,6 @@ from grappe.fabric import importer, plain
 from grappe.fabric.formats import FORMAT_CHOICES, Plan, plan_for
 from grappe.fabric.schema import Kind
 from grappe.fabric.sniff import SniffedFile, normalise_encoding, sniff
-from grappe.fabric.sqlkit import literal
 from grappe.progress import SILENT, Advance, Reporter
 
 CATALOGUE: Final = "catalogue.duckdb"
@@ -247,6 +246,12 @@ class FabricStore:
                 conn.execute(_CATALOGUE_DDL)
         return store
 
+    @staticmethod
+    def exists(path: Path) -> bool:
+        """Whether a store was created at ``path`` (its catalogue is there): readers that must
+        not create a store ask this before :meth:`open`."""
+        return (Path(path) / CATALOGUE).is_file()
+
     def _tidy(self) -> bool:
         """Remove what killed imports left; False when the catalogue is missing or incomplete
         (a killed creation may leave a file without its tables)."""
@@ -329,13 +334,18 @@ class FabricStore:
 
         Sources in import order, each by line; ``limit`` keeps the first rows only.
         """
-        where = "WHERE q.source_id = ?" if source_id is not None else ""
+        params: list[object] = []
+        where = ""
+        if source_id is not None:
+            where = "WHERE q.source_id = ?"
+            params.append(source_id)
         sql = (f"SELECT q.source_id, q.file, q.line, q.\"column\", q.value, q.reason "
                f"FROM quarantine AS q JOIN sources AS s USING (source_id) {where} "
                "ORDER BY s.imported_at, q.source_id, q.line, q.\"column\"")
         if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        return self._query(sql, [source_id] if source_id is not None else [])
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return self._query(sql, params)
 
     def resolve_source(self, name: str) -> dict[str, Any]:
         """The `sources` row a user names: its id (or the start of it, as ``info`` shows it),
@@ -377,13 +387,13 @@ class FabricStore:
         try:
             if estab:
                 # One max per column: DuckDB answers each from the Parquet statistics.
-                row = conn.execute(f"""
+                row = conn.execute("""
                     SELECT max(created), max(closed), max(valid_from), max(valid_to)
-                    FROM read_parquet({_file_list(estab)})""").fetchall()[0]
+                    FROM read_parquet($files)""", {"files": _names(estab)}).fetchall()[0]
                 dates += [d for d in row if isinstance(d, dt.date)]
             if aggr:
-                row = conn.execute(
-                    f"SELECT max(year) FROM read_parquet({_file_list(aggr)})").fetchall()[0]
+                row = conn.execute("SELECT max(year) FROM read_parquet($files)",
+                                   {"files": _names(aggr)}).fetchall()[0]
                 if row[0] is not None:
                     dates.append(dt.date(int(row[0]), 12, 31))
         finally:
@@ -428,19 +438,18 @@ class FabricStore:
         try:
             info.rows_by_kind = {"establishments": 0, "aggregates": 0}
             if estab:
-                files = _file_list(estab)
-                row = conn.execute(f"""
+                row = conn.execute("""
                     SELECT count(*), min(least(created, closed, valid_from, valid_to)),
                         max(greatest(created, closed, valid_from, valid_to))
-                    FROM read_parquet({files})""").fetchall()[0]
+                    FROM read_parquet($files)""", {"files": _names(estab)}).fetchall()[0]
                 if row is not None:
                     info.rows_by_kind["establishments"] = int(row[0])
                     info.dates = (_iso(row[1]), _iso(row[2]))
             if aggr:
-                files = _file_list(aggr)
-                by_level = conn.execute(f"""
+                by_level = conn.execute("""
                     SELECT territory_level, count(*), min(year), max(year)
-                    FROM read_parquet({files}) GROUP BY ALL ORDER BY 1""").fetchall()
+                    FROM read_parquet($files) GROUP BY ALL ORDER BY 1""",
+                    {"files": _names(aggr)}).fetchall()
                 info.rows_by_level = {r[0]: int(r[1]) for r in by_level}
                 info.rows_by_kind["aggregates"] = sum(info.rows_by_level.values())
                 if by_level:
@@ -620,7 +629,7 @@ class FabricStore:
             "imported_at": dt.datetime.now(),
         }
         with self._lock(exclusive=True):
-            conn.execute(f"ATTACH {literal(str(self.path / CATALOGUE))} AS cat")
+            conn.execute("ATTACH $catalogue AS cat", {"catalogue": str(self.path / CATALOGUE)})
             try:
                 exists = conn.execute("SELECT count(*) FROM cat.sources WHERE source_id = ?",
                                       [source_id]).fetchall()[0]
@@ -665,8 +674,8 @@ def _drop_data_file(path: Path) -> None:
     _fsync_dir(path.parent)
 
 
-def _file_list(paths: Sequence[Path]) -> str:
-    return "[" + ", ".join(literal(str(p)) for p in paths) + "]"
+def _names(paths: Sequence[Path]) -> list[str]:
+    return [str(p) for p in paths]
 
 
 def _iso(value: object) -> str | None:

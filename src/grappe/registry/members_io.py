@@ -319,11 +319,10 @@ def import_members(
         first[good.siren] = good.line
         unique.append(good)
 
-    files = fabric_link.establishment_files() if lookup is None else None
-    found = (lookup or (lambda a, b: fabric_link.lookup(a, b, files)))(
+    fabric_known = fabric_link.holds_establishments() if lookup is None else True
+    found = (lookup or fabric_link.lookup)(
         [g.siret for g in unique if g.siret], [g.siren for g in unique]
     )
-    fabric_known = bool(files) if lookup is None else True
     existing: dict[str, Organisation] = {
         o.siren or "": o
         for o in session.scalars(

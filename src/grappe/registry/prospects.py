@@ -18,33 +18,39 @@ component          weight  value
                            linearly to 0 at 10 years
 =================  ======  ==============================================================
 
-Only open establishments (``active`` and no ``valid_to``) are listed, one row per SIRET
-(the latest when several files hold it); members are excluded by SIREN (every
-establishment of a member organisation). The scan runs in DuckDB over the store's Parquet
-files with the commune and NAF filters written as literal lists so they reach the scan.
+Only establishments open on the reference date are listed (the fabric's one rule,
+:func:`grappe.fabric.open_establishments`), one row per SIRET; members are excluded by
+SIREN (every establishment of a member organisation). The fabric scans its store; the
+scores are computed here on the candidates it returns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from grappe.errors import InputError
 from grappe.kit import export
 from grappe.refdata import sizes, territories
-from grappe.registry import fabric_link, policy, refs, service
+from grappe.registry import policy, refs, service
 from grappe.registry.models import Cluster, Membership, Organisation
 from grappe.registry.policy import Actor
 
 WEIGHTS = {"size_score": 0.35, "sector_fit": 0.30, "proximity": 0.20, "recency": 0.15}
 FIT = {"sous-classe": 1.0, "classe": 0.9, "groupe": 0.8, "division": 0.7, "section": 0.6}
 MIN_RADIUS_M = 5_000.0
+FULL_SIZE_HEADCOUNT = 250.0
+"""Central headcount from which ``size_score`` is 1."""
+UNKNOWN_SIZE_SCORE = 0.1
+RECENCY_YEARS = (3.0, 10.0)
+"""Age (years) until which ``recency`` is 1, and from which it is 0."""
+DAYS_PER_YEAR = 365.25
 
 COLUMNS = (
     "rang",
@@ -62,10 +68,6 @@ COLUMNS = (
     "proximity",
     "recency",
 )
-
-
-def _quote(values: Sequence[str]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
 def _territory(cluster: Cluster) -> tuple[list[str], float, float, float]:
@@ -94,7 +96,6 @@ def prospects(
     actor: Actor,
     cluster_id: int,
     *,
-    files: Sequence[Path] | None = None,
     store: Path | None = None,
     limit: int | None = None,
     on: dt.date | None = None,
@@ -103,99 +104,110 @@ def prospects(
 
     Parameters
     ----------
-    files
-        Establishment Parquet files (default: those of the fabric store ``store``, itself
-        defaulting to ``Settings.store_dir``).
+    store
+        The fabric store directory (default ``Settings.store_dir``).
     limit
         Keep the best ``limit`` rows.
     on
-        Reference date for recency and membership (default today).
+        Reference date for "open", recency and membership (default today).
 
     Returns
     -------
     pyarrow.Table
         Columns :data:`COLUMNS`, best score first (ties by SIRET).
     """
+    from grappe.fabric import lookup as fabric  # the fabric package is optional at import time
+
     policy.require_cluster(session, actor, cluster_id, policy.Access.MANAGE, "lister les prospects")
     cluster = service.load_cluster(session, cluster_id)
     if not cluster.sectors:
         raise InputError(f"structure {cluster_id} : aucun secteur (codes NAF) déclaré")
     on = on or dt.date.today()
-    files = list(files) if files is not None else fabric_link.establishment_files(store)
-    if not files:
+    if not fabric.holds_establishments(store):
         raise InputError(
             "tissu productif vide : importez des établissements (grappe fabric import)"
         )
     scope = refs.scope_sous_classes([s.naf for s in cluster.sectors])
     communes, cx, cy, radius = _territory(cluster)
-    member_sirens = sorted(
-        s
-        for s in session.scalars(
-            select(Organisation.siren)
-            .join(Membership, Membership.organisation_id == Organisation.id)
-            .where(
-                Membership.cluster_id == cluster_id,
-                Membership.joined <= on,
-                or_(Membership.left_on.is_(None), Membership.left_on > on),
-            )
+    member_sirens = session.scalars(
+        select(Organisation.siren)
+        .join(Membership, Membership.organisation_id == Organisation.id)
+        .where(
+            Membership.cluster_id == cluster_id,
+            Membership.joined <= on,
+            or_(Membership.left_on.is_(None), Membership.left_on > on),
         )
-        if s
     )
-    bands = sizes.size_bands().select(["code", "central"])
-    centroids = (
-        territories.communes().select(["code", "x", "y"]).rename_columns(["commune", "cx", "cy"])
+    found = fabric.open_establishments(
+        on,
+        territory=fabric.Scope("commune", communes),
+        sectors=fabric.Scope("sous-classe", scope),
+        store=store,
     )
-    fit = pa.table({"naf": list(scope), "fit": [FIT[v] for v in scope.values()]})
-    with fabric_link.scanning() as con:
-        con.register("bands", bands)
-        con.register("fits", fit)
-        con.register("members", pa.table({"siren": pa.array(member_sirens, pa.string())}))
-        con.register("commune_xy", centroids)
-        source = f"read_parquet([{_quote([str(f) for f in files])}], union_by_name = true)"
-        w = WEIGHTS
-        sql = f"""
-        WITH candidates AS (
-            SELECT siret, siren, name, naf, commune, size_band, created, x, y
-            FROM {source}
-            WHERE commune IN ({_quote(communes)}) AND naf IN ({_quote(sorted(scope))})
-              AND active AND valid_to IS NULL
-            QUALIFY row_number() OVER (PARTITION BY siret ORDER BY valid_from DESC NULLS LAST) = 1
-        ), scored AS (
-            SELECT c.*,
-                CASE WHEN b.central IS NULL THEN 0.1  -- least() would skip the NULL
-                     ELSE least(1.0, ln(1 + b.central) / ln(251.0)) END AS size_score,
-                f.fit AS sector_fit,
-                sqrt(power(coalesce(c.x, xy.cx) - {cx}, 2) + power(coalesce(c.y, xy.cy) - {cy}, 2))
-                    AS distance_m,
-                CASE WHEN c.created IS NULL THEN 0.0
-                     ELSE greatest(0.0, least(1.0,
-                        (10.0 - date_diff('day', c.created, DATE '{on.isoformat()}') / 365.25)
-                        / 7.0)) END AS recency
-            FROM candidates c
-            JOIN fits f USING (naf)
-            LEFT JOIN bands b ON b.code = c.size_band
-            LEFT JOIN commune_xy xy ON xy.commune = c.commune
-            WHERE c.siren NOT IN (SELECT siren FROM members)
-        ), ranked AS (
-            SELECT *, coalesce(greatest(0.0, 1.0 - distance_m / {radius}), 0.0) AS proximity
-            FROM scored
-        )
-        SELECT
-            CAST(row_number() OVER (ORDER BY s DESC, siret) AS INTEGER) AS rang,
-            siret, siren, name AS nom, naf, commune, size_band AS tranche_effectif,
-            created AS creation, round(distance_m / 1000.0, 2) AS distance_km,
-            round(s, 4) AS score, round(size_score, 4) AS size_score,
-            round(sector_fit, 4) AS sector_fit, round(proximity, 4) AS proximity,
-            round(recency, 4) AS recency
-        FROM (
-            SELECT *, {w["size_score"]} * size_score + {w["sector_fit"]} * sector_fit
-                + {w["proximity"]} * proximity + {w["recency"]} * recency AS s
-            FROM ranked
-        )
-        ORDER BY rang
-        {f"LIMIT {int(limit)}" if limit else ""}
-        """
-        return con.sql(sql).to_arrow_table()
+    members = pa.array(sorted({s for s in member_sirens if s}), pa.string())
+    candidates = found.filter(pc.invert(pc.is_in(found["siren"], value_set=members)))
+    return _ranked(candidates, scope, (cx, cy, radius), on, limit)
+
+
+def _ranked(
+    candidates: pa.Table,
+    scope: dict[str, str],
+    circle: tuple[float, float, float],
+    on: dt.date,
+    limit: int | None,
+) -> pa.Table:
+    """Score the candidate establishments (the components of the module notes) and rank them."""
+    cx, cy, radius = circle
+    bands = sizes.size_bands()
+    headcount = _looked_up(candidates["size_band"], bands["code"], bands["central"])
+    size_score = np.where(np.isnan(headcount), UNKNOWN_SIZE_SCORE,
+                          np.minimum(1.0, np.log1p(headcount) / np.log1p(FULL_SIZE_HEADCOUNT)))
+    fits = pa.array([FIT[level] for level in scope.values()], pa.float64())
+    sector_fit = _looked_up(candidates["naf"], pa.array(list(scope), pa.string()), fits)
+    x, y = _coordinates(candidates)
+    distance = np.hypot(x - cx, y - cy)
+    proximity = np.nan_to_num(np.maximum(0.0, 1.0 - distance / radius), nan=0.0)
+    days = pc.days_between(candidates["created"], pa.scalar(on, pa.date32()))
+    age = days.to_numpy(zero_copy_only=False).astype(float) / DAYS_PER_YEAR
+    young, old = RECENCY_YEARS
+    recency = np.nan_to_num(np.clip((old - age) / (old - young), 0.0, 1.0), nan=0.0)
+    parts = {"size_score": size_score, "sector_fit": sector_fit, "proximity": proximity,
+             "recency": recency}
+    score = sum(WEIGHTS[name] * value for name, value in parts.items())
+    order = np.lexsort((candidates["siret"].to_numpy(), -score))
+    if limit:
+        order = order[: int(limit)]
+    columns = {
+        "rang": pa.array(np.arange(1, len(order) + 1, dtype=np.int32)),
+        "siret": candidates["siret"].take(order),
+        "siren": candidates["siren"].take(order),
+        "nom": candidates["name"].take(order),
+        "naf": candidates["naf"].take(order),
+        "commune": candidates["commune"].take(order),
+        "tranche_effectif": candidates["size_band"].take(order),
+        "creation": candidates["created"].take(order),
+        "distance_km": pa.array(np.round(distance[order] / 1000.0, 2), from_pandas=True),
+        "score": pa.array(np.round(score[order], 4)),
+        **{name: pa.array(np.round(value[order], 4)) for name, value in parts.items()},
+    }
+    return pa.table(columns).select(list(COLUMNS))
+
+
+def _looked_up(keys: pa.ChunkedArray, known: pa.Array, values: pa.Array) -> np.ndarray:
+    """The value of each key in a small table (``known`` -> ``values``), NaN when absent."""
+    found = values.take(pc.index_in(keys, value_set=known))
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=float)
+
+
+def _coordinates(candidates: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """Lambert-93 x/y of each establishment; its commune's centroid where the file has none."""
+    communes = territories.communes()
+    coords = []
+    for axis in ("x", "y"):
+        own = np.asarray(candidates[axis].to_numpy(zero_copy_only=False), dtype=float)
+        centroid = _looked_up(candidates["commune"], communes["code"], communes[axis])
+        coords.append(np.where(np.isnan(own), centroid, own))
+    return coords[0], coords[1]
 
 
 def write_prospects(table: pa.Table, path: Path) -> Path:
