@@ -1,0 +1,1 @@
+"""Cooperation between organisations: links, projects, collective actions, business and the network."""
