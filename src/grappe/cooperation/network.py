@@ -288,11 +288,16 @@ def betweenness(graph: ig.Graph, *, samples: int | None = None, seed: int = 0) -
     scale = 2.0 / ((n - 1) * (n - 2))
     if samples is None or samples >= n:
         return np.asarray(graph.betweenness(directed=False), dtype=float) * scale
-    if samples < 1:
-        raise InputError(f"échantillon de betweenness : {samples} (au moins 1 organisation)")
-    sources = np.sort(np.random.default_rng(seed).choice(n, size=samples, replace=False))
+    sources = betweenness_sources(n, samples, seed=seed)
     partial = graph.betweenness(directed=False, sources=sources.tolist())
     return np.asarray(partial, dtype=float) * scale * (n / samples)
+
+
+def betweenness_sources(n: int, samples: int, *, seed: int = 0) -> np.ndarray:
+    """The vertices a sampled betweenness starts from: ``samples`` of ``n``, drawn with ``seed``, sorted."""
+    if not 1 <= samples <= n:
+        raise InputError(f"échantillon de betweenness : {samples} organisations (entre 1 et {n})")
+    return np.sort(np.random.default_rng(seed).choice(n, size=samples, replace=False))
 
 
 def eigenvector(graph: ig.Graph) -> np.ndarray:
