@@ -158,19 +158,19 @@ def build_graph(
         raise InputError(f"période : la fin ({end.isoformat()}) précède le début ({start.isoformat()})")
     index = pd.Index(nodes["id"])
     if not index.is_unique:
-        raise InputError(f"nœuds : identifiant en double : {index[index.duplicated()][0]!r}")
+        raise InputError(f"nœuds : identifiant en double : « {index[index.duplicated()][0]} »")
     kept = ties[ties["layer"].isin(chosen)]
     weights = pd.to_numeric(kept["weight"], errors="coerce").to_numpy(dtype=float)
     bad = ~(np.isfinite(weights) & (weights > 0))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"liens, ligne {kept.index[row]} : poids {kept['weight'].iloc[row]!r} "
+            f"liens, ligne {kept.index[row]} : poids « {kept['weight'].iloc[row]} » "
             "(un nombre strictement positif est attendu)"
         )
     if start is not None or end is not None:
         dates = pd.to_datetime(kept["date"])
-        inside = dates.notna().to_numpy()
+        inside = dates.notna().to_numpy().copy()
         if start is not None:
             inside &= (dates >= pd.Timestamp(start)).to_numpy()
         if end is not None:

@@ -1,0 +1,164 @@
+"""Files of an analysed cooperation network: GraphML, GEXF and a picture (PNG or SVG).
+
+Every file carries the measures of :func:`grappe.cooperation.network.measure` on its vertices,
+so that Gephi, Cytoscape or yEd show what grappe computed. The picture colours organisations by
+kind and sizes them by eigenvector centrality; its title and legend are French.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from grappe.cooperation.network import MEASURE_COLUMNS, NetworkAnalysis, seeded
+from grappe.errors import InputError
+
+if TYPE_CHECKING:
+    import igraph as ig
+
+KIND_LABELS = {
+    "firm": "Entreprise",
+    "research_lab": "Laboratoire de recherche",
+    "training_body": "Organisme de formation",
+    "public_body": "Organisme public",
+    "association": "Association",
+    "other": "Autre",
+}
+"""French names of the organisation kinds, as the picture's legend shows them."""
+
+PICTURE_FORMATS = (".png", ".svg")
+_NOT_KNOWN = "Non renseigné"
+_SMALLEST, _LARGEST = 12.0, 260.0  # marker areas (points²) of the least and most central
+
+
+def write_graphml(analysis: NetworkAnalysis, path: Path | str) -> Path:
+    """The graph with its measures as GraphML (edges keep their ``weight``)."""
+    path = _writable(path, (".graphml", ".xml"))
+    _with_measures(analysis).write_graphml(str(path))
+    return path
+
+
+def write_gexf(analysis: NetworkAnalysis, path: Path | str) -> Path:
+    """The graph with its measures as GEXF 1.2 (Gephi), node labels the organisations' names."""
+    import networkx as nx
+
+    path = _writable(path, (".gexf",))
+    graph = nx.Graph()
+    for row in analysis.measures.to_dict("records"):
+        attributes = {k: _plain(v) for k, v in row.items() if k not in ("organisation_id", "organisation")}
+        graph.add_node(str(row["organisation_id"]), label=str(row["organisation"]),
+                       **{k: v for k, v in attributes.items() if v is not None})
+    ids = [str(v) for v in analysis.measures["organisation_id"]]
+    graph.add_weighted_edges_from(
+        (ids[a], ids[b], float(w))
+        for (a, b), w in zip(analysis.graph.get_edgelist(), analysis.graph.es["weight"], strict=True)
+    )
+    nx.write_gexf(graph, path)
+    return path
+
+
+def draw(analysis: NetworkAnalysis, path: Path | str, *, title: str | None = None, seed: int = 0) -> Path:
+    """A picture of the network: colour by kind, area by eigenvector centrality, members outlined.
+
+    Parameters
+    ----------
+    path
+        ``.png`` or ``.svg``.
+    title
+        French title (default: the number of organisations and ties).
+    seed
+        Seeds the layout (Fruchterman–Reingold): the same seed draws the same picture.
+    """
+    from babel.numbers import format_decimal
+    from matplotlib import rc_context
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    path = _writable(path, PICTURE_FORMATS)
+    graph, table = analysis.graph, analysis.measures
+    with seeded(seed):
+        layout = graph.layout_fruchterman_reingold(weights="weight")
+    xy = np.asarray(layout.coords, dtype=float).reshape(-1, 2)
+    figure = Figure(figsize=(10, 8), layout="constrained")
+    axes = figure.add_subplot()
+    axes.set_axis_off()
+    if graph.ecount():
+        edges = np.asarray(graph.get_edgelist())
+        weights = np.asarray(graph.es["weight"], dtype=float)
+        axes.add_collection(LineCollection(
+            xy[edges], colors="#8c8c8c", alpha=0.35, zorder=1,
+            linewidths=0.4 + 1.6 * np.log1p(weights) / np.log1p(weights.max()),
+        ))
+    centrality = table["eigenvector"].to_numpy(dtype=float)
+    top = centrality.max() if len(centrality) and centrality.max() > 0 else 1.0
+    areas = _SMALLEST + (_LARGEST - _SMALLEST) * centrality / top
+    member = table["member"].to_numpy(dtype=bool)
+    kinds = table["kind"].fillna("other").to_numpy(dtype=object)
+    handles = []
+    for kind in sorted(set(kinds), key=_kind_order):
+        colour = f"C{_kind_order(kind) % 10}"  # one colour per kind, the same in every picture
+        mine = kinds == kind
+        axes.scatter(xy[mine, 0], xy[mine, 1], s=areas[mine], c=colour, zorder=2,
+                     edgecolors=["black" if m else "none" for m in member[mine]], linewidths=0.6)
+        handles.append(Line2D([], [], marker="o", linestyle="", color=colour, label=_kind_label(kind)))
+    handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="white",
+                          markeredgecolor="black", label="Membre (contour noir)"))
+    axes.legend(handles=handles, title="Nature (taille : centralité de vecteur propre)",
+                loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    summary = analysis.summary
+    axes.set_title(title or (
+        f"Réseau de coopération : {format_decimal(summary.organisations, locale='fr_FR')} organisations, "
+        f"{format_decimal(summary.ties, locale='fr_FR')} liens"
+    ))
+    axes.autoscale_view()
+    with rc_context({"svg.fonttype": "none"}):  # SVG text stays text: searchable, translatable
+        figure.savefig(path, format=path.suffix.lower().lstrip("."), dpi=150)
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# implementation
+
+
+def _writable(target: Path | str, suffixes: tuple[str, ...]) -> Path:
+    path = Path(target)
+    if path.suffix.lower() not in suffixes:
+        raise InputError(
+            f"{path.name} : extension {path.suffix or '?'} non prise en charge ({' ou '.join(suffixes)})"
+        )
+    if not path.parent.is_dir():
+        raise InputError(f"{path} : dossier {path.parent} introuvable")
+    return path
+
+
+def _with_measures(analysis: NetworkAnalysis) -> ig.Graph:
+    """A copy of the graph whose vertices carry the measures (GraphML has no null: empty text).
+
+    The organisation's name stays in ``name``, igraph's and yEd's attribute for vertex names.
+    """
+    graph = analysis.graph.copy()
+    del graph.vs["id"]  # ``organisation_id`` replaces it
+    for column in (c for c in MEASURE_COLUMNS if c != "organisation"):
+        values = [_plain(v) for v in analysis.measures[column]]
+        if any(isinstance(v, str) for v in values) or all(v is None for v in values):
+            values = ["" if v is None else str(v) for v in values]
+        graph.vs[column] = values
+    return graph
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python ones (the XML writers know only those), missing values as None."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _kind_order(kind: str) -> int:
+    return list(KIND_LABELS).index(kind) if kind in KIND_LABELS else len(KIND_LABELS)
+
+
+def _kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind or _NOT_KNOWN)
