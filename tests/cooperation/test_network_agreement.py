@@ -146,8 +146,9 @@ def test_sampled_betweenness_is_networkx_estimator_with_the_same_sources() -> No
 
 def _anr_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Organisations (by normalised name and category) and their co-partner ties, read with pandas."""
-    partners = pd.read_excel(folder / "anr-dgpie-projets-finances-2006-2018-partenaires.xlsx")
-    projects = pd.read_excel(folder / "anr-dgpie-projets-finances-2006-2018-projets.xlsx")
+    stem = "anr-dgpie-projets-finances-2006-2018"
+    partners = pd.read_excel(folder / f"{stem}-partenaires.xlsx", engine="openpyxl")
+    projects = pd.read_excel(folder / f"{stem}-projets.xlsx", engine="openpyxl")
     name = partners["Projet.Partenaire.Nom_organisme"].astype("string").str.strip()
     named = name.notna() & (name != "") & (name != NOT_NAMED)
     partners, name = partners[named], name[named]
@@ -164,7 +165,21 @@ def _anr_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     start = projects.set_index("Projet.Code_Decision_ANR")["Projet.Date_debut"]
     rows = pd.DataFrame({"project": partners["Projet.Code_Decision_ANR"].to_numpy(), "organisation": codes})
     rows["date"] = rows["project"].map(start)
-    return nodes, network.co_partner_ties(rows)
+    return nodes, _co_partner_ties(rows)
+
+
+def _co_partner_ties(partners: pd.DataFrame) -> pd.DataFrame:
+    """One tie of weight 1 per pair of partners of the same project (an organisation once a project)."""
+    one = partners.drop_duplicates(["project", "organisation"])
+    pairs = one.merge(one[["project", "organisation"]], on="project", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["organisation_a"] < pairs["organisation_b"]]
+    return pd.DataFrame({
+        "a": pairs["organisation_a"].to_numpy(),
+        "b": pairs["organisation_b"].to_numpy(),
+        "weight": 1.0,
+        "layer": "projects",
+        "date": pairs["date"].to_numpy(),
+    })
 
 
 @pytest.fixture(scope="module")

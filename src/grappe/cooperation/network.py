@@ -87,39 +87,6 @@ _EIGENVALUE_TIE = 1e-9
 # graph
 
 
-def co_partner_ties(partners: pd.DataFrame) -> pd.DataFrame:
-    """The projects layer: one tie of weight 1 per pair of partners of the same project.
-
-    Parameters
-    ----------
-    partners
-        ``project``, ``organisation`` (node id) and ``date`` (the project's, may be empty); an
-        organisation listed twice in one project counts once.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The ties table (:data:`TIE_COLUMNS`), layer ``projects``, with ``a < b``.
-
-    Examples
-    --------
-    >>> partners = pd.DataFrame({"project": ["P1", "P1", "P1"], "organisation": [1, 2, 3],
-    ...                          "date": [None] * 3})
-    >>> co_partner_ties(partners)[["a", "b"]].to_numpy().tolist()
-    [[1, 2], [1, 3], [2, 3]]
-    """
-    one = partners.drop_duplicates(["project", "organisation"])[["project", "organisation", "date"]]
-    pairs = one.merge(one[["project", "organisation"]], on="project", suffixes=("_a", "_b"))
-    pairs = pairs[pairs["organisation_a"] < pairs["organisation_b"]]
-    return pd.DataFrame({
-        "a": pairs["organisation_a"].to_numpy(),
-        "b": pairs["organisation_b"].to_numpy(),
-        "weight": np.ones(len(pairs)),
-        "layer": "projects",
-        "date": pairs["date"].to_numpy(),
-    })
-
-
 def build_graph(
     nodes: pd.DataFrame,
     ties: pd.DataFrame,
