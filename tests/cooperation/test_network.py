@@ -152,3 +152,8 @@ def test_picture_png_and_svg(tmp_path: Path) -> None:
     assert "Laboratoire de recherche" in texts
     with pytest.raises(InputError, match=r"extension \.jpg non prise en charge"):
         draw(analysis, tmp_path / "reseau.jpg")
+
+
+def test_readme_states_the_dependence_rule() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"the {network.DEPENDENCE_TOP} most connected organisations (`DEPENDENCE_TOP`)" in readme
