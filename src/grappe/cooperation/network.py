@@ -120,9 +120,8 @@ def build_graph(
     """
     _require(nodes, NODE_COLUMNS, "nœuds")
     _require(ties, TIE_COLUMNS, "liens")
-    chosen = _layers(layers)
-    if start is not None and end is not None and end < start:
-        raise InputError(f"période : la fin ({end.isoformat()}) précède le début ({start.isoformat()})")
+    chosen = chosen_layers(layers)
+    check_period(start, end)
     index = pd.Index(nodes["id"])
     if not index.is_unique:
         raise InputError(f"nœuds : identifiant en double : « {index[index.duplicated()][0]} »")
@@ -161,13 +160,20 @@ def _require(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         raise InputError(f"table des {what} : colonne(s) manquante(s) : {', '.join(missing)}")
 
 
-def _layers(layers: Sequence[str] | None) -> tuple[str, ...]:
+def chosen_layers(layers: Sequence[str] | None) -> tuple[str, ...]:
+    """The layers asked (all of :data:`LAYERS` for None), an unknown name refused in French."""
     if layers is None:
         return LAYERS
     unknown = [name for name in layers if name not in LAYERS]
     if unknown:
         raise InputError(f"couche inconnue : {unknown[0]} (couches : {', '.join(LAYERS)})")
     return tuple(layers)
+
+
+def check_period(start: dt.date | None, end: dt.date | None) -> None:
+    """Refuse a period that ends before it starts."""
+    if start is not None and end is not None and end < start:
+        raise InputError(f"période : la fin ({end.isoformat()}) précède le début ({start.isoformat()})")
 
 
 def _merge_pairs(a: np.ndarray, b: np.ndarray, weights: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -28,6 +28,8 @@ KIND_LABELS = {
 }
 """French names of the organisation kinds, as the picture's legend shows them."""
 
+GRAPHML_SUFFIXES = (".graphml", ".xml")
+GEXF_SUFFIXES = (".gexf",)
 PICTURE_FORMATS = (".png", ".svg")
 _NOT_KNOWN = "Non renseigné"
 _SMALLEST, _LARGEST = 12.0, 260.0  # marker areas (points²) of the least and most central
@@ -35,7 +37,7 @@ _SMALLEST, _LARGEST = 12.0, 260.0  # marker areas (points²) of the least and mo
 
 def write_graphml(analysis: NetworkAnalysis, path: Path | str) -> Path:
     """The graph with its measures as GraphML (edges keep their ``weight``)."""
-    path = _writable(path, (".graphml", ".xml"))
+    path = writable(path, GRAPHML_SUFFIXES)
     _with_measures(analysis).write_graphml(str(path))
     return path
 
@@ -44,7 +46,7 @@ def write_gexf(analysis: NetworkAnalysis, path: Path | str) -> Path:
     """The graph with its measures as GEXF 1.2 (Gephi), node labels the organisations' names."""
     import networkx as nx
 
-    path = _writable(path, (".gexf",))
+    path = writable(path, GEXF_SUFFIXES)
     graph = nx.Graph()
     for row in analysis.measures.to_dict("records"):
         attributes = {k: _plain(v) for k, v in row.items() if k not in ("organisation_id", "organisation")}
@@ -77,7 +79,7 @@ def draw(analysis: NetworkAnalysis, path: Path | str, *, title: str | None = Non
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
-    path = _writable(path, PICTURE_FORMATS)
+    path = writable(path, PICTURE_FORMATS)
     graph, table = analysis.graph, analysis.measures
     with seeded(seed):
         layout = graph.layout_fruchterman_reingold(weights="weight")
@@ -119,11 +121,8 @@ def draw(analysis: NetworkAnalysis, path: Path | str, *, title: str | None = Non
     return path
 
 
-# --------------------------------------------------------------------------------------------
-# implementation
-
-
-def _writable(target: Path | str, suffixes: tuple[str, ...]) -> Path:
+def writable(target: Path | str, suffixes: tuple[str, ...]) -> Path:
+    """The path of a file to write, its suffix and folder checked (an ``InputError`` in French)."""
     path = Path(target)
     if path.suffix.lower() not in suffixes:
         raise InputError(
@@ -132,6 +131,10 @@ def _writable(target: Path | str, suffixes: tuple[str, ...]) -> Path:
     if not path.parent.is_dir():
         raise InputError(f"{path} : dossier {path.parent} introuvable")
     return path
+
+
+# --------------------------------------------------------------------------------------------
+# implementation
 
 
 def _with_measures(analysis: NetworkAnalysis) -> ig.Graph:
