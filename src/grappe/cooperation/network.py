@@ -455,7 +455,7 @@ def _largest_share(graph: ig.Graph) -> float:
 
 @dataclass(frozen=True)
 class NetworkChange:
-    """The change of one network between two periods (same node table, two analyses)."""
+    """The change of a network between two periods (two analyses, organisations matched by id)."""
 
     joined: tuple[object, ...]
     """Organisations with ties in the second period and none in the first."""
@@ -475,28 +475,24 @@ class NetworkChange:
 def compare(before: NetworkAnalysis, after: NetworkAnalysis) -> NetworkChange:
     """What changed from ``before`` to ``after`` (e.g. two consecutive years).
 
-    Raises
-    ------
-    InputError
-        The two analyses do not share the same node table.
+    Organisations are matched by id; one that is in a single period's scope has degree 0 in
+    the other (its name is the latest known).
     """
-    ids_before = before.measures["organisation_id"]
-    ids_after = after.measures["organisation_id"]
-    if not ids_before.equals(ids_after):
-        raise InputError("comparaison : les deux périodes doivent porter sur les mêmes organisations")
-    old, new = _pairs(before.graph), _pairs(after.graph)
-    kept = np.intersect1d(old, new, assume_unique=True)
-    had = before.measures["degree"].to_numpy() > 0
-    has = after.measures["degree"].to_numpy() > 0
-    ids = ids_before.to_numpy(dtype=object)
-    degrees = pd.DataFrame({
-        "organisation_id": ids_before,
-        "organisation": before.measures["organisation"],
-        "degree_before": before.measures["degree"],
-        "degree_after": after.measures["degree"],
-    })
+    columns = ["organisation_id", "organisation", "degree"]
+    degrees = before.measures[columns].merge(
+        after.measures[columns], on="organisation_id", how="outer", suffixes=("_before", "_after"), sort=False
+    )
+    degrees["organisation"] = degrees["organisation_after"].fillna(degrees["organisation_before"])
+    for side in ("before", "after"):
+        degrees[f"degree_{side}"] = degrees[f"degree_{side}"].fillna(0).astype(np.int64)
     degrees["degree_change"] = degrees["degree_after"] - degrees["degree_before"]
-    degrees = degrees.sort_values("degree_change", ascending=False, kind="stable").reset_index(drop=True)
+    degrees = degrees[["organisation_id", "organisation", "degree_before", "degree_after", "degree_change"]]
+    had, has = degrees["degree_before"].to_numpy() > 0, degrees["degree_after"].to_numpy() > 0
+    ids = degrees["organisation_id"].to_numpy(dtype=object)
+    # both periods' ties as pair codes over one numbering of the organisations
+    numbering = pd.Index(ids)
+    old, new = _pairs(before, numbering), _pairs(after, numbering)
+    kept = np.intersect1d(old, new, assume_unique=True)
     return NetworkChange(
         joined=tuple(ids[has & ~had]),
         left=tuple(ids[had & ~has]),
@@ -506,13 +502,16 @@ def compare(before: NetworkAnalysis, after: NetworkAnalysis) -> NetworkChange:
         density=(before.summary.density, after.summary.density),
         components=(before.summary.components, after.summary.components),
         sme_share_in_core=(before.summary.sme_share_in_core, after.summary.sme_share_in_core),
-        degrees=degrees,
+        degrees=degrees.sort_values("degree_change", ascending=False, kind="stable").reset_index(drop=True),
     )
 
 
-def _pairs(graph: ig.Graph) -> np.ndarray:
-    """Edges as sorted unique codes ``low * n + high``."""
+def _pairs(analysis: NetworkAnalysis, numbering: pd.Index) -> np.ndarray:
+    """The analysis's edges as sorted unique codes ``low * n + high`` in ``numbering``."""
+    graph = analysis.graph
     if graph.ecount() == 0:
         return np.zeros(0, dtype=np.int64)
-    edges = np.asarray(graph.get_edgelist(), dtype=np.int64)
-    return np.unique(edges.min(axis=1) * graph.vcount() + edges.max(axis=1))
+    code = numbering.get_indexer(analysis.measures["organisation_id"]).astype(np.int64)
+    edges = code[np.asarray(graph.get_edgelist(), dtype=np.int64)]
+    n = len(numbering)
+    return np.unique(edges.min(axis=1) * n + edges.max(axis=1))
