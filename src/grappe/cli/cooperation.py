@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from grappe.cli._console import console, err_console, number
+from grappe.cli.registry import ActingOption
 from grappe.errors import InputError
 from grappe.kit.dates import option_date
 
@@ -49,16 +50,7 @@ _state: dict[str, str | None] = {"as": None}
 
 
 @app.callback()
-def _options(
-    acting: Annotated[
-        str | None,
-        typer.Option(
-            "--as",
-            help="Agir en tant que : jeton d'API (grp_…) ou e-mail d'un utilisateur "
-            "(ex. : chargee@meca.fr ; défaut : administrateur local).",
-        ),
-    ] = None,
-) -> None:
+def _options(acting: ActingOption = None) -> None:
     _state["as"] = acting
 
 
@@ -118,9 +110,10 @@ def network_command(
         int, typer.Option("--seed", help="Graine des communautés et du dessin (ex. : 7).")
     ] = 0,
 ) -> None:
-    """Mesurer le réseau de coopération : une ligne par organisation (degré, intermédiarité,
-    centralité, communauté, cœur), et sa synthèse : qui impliquer, part des PME dans le cœur,
-    dépendance aux plus connectés."""
+    """Mesurer le réseau de coopération : une ligne par organisation.
+
+    Degrés, intermédiarité, centralité, communauté, cœur ; puis qui impliquer et la dépendance.
+    """
     from grappe.cooperation import network_export
     from grappe.kit.export import write
 
