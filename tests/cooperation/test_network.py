@@ -160,3 +160,20 @@ def test_picture_png_and_svg(tmp_path: Path) -> None:
 def test_readme_states_the_dependence_rule() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert f"the {network.DEPENDENCE_TOP} most connected organisations (`DEPENDENCE_TOP`)" in readme
+
+
+def test_eigenvector_shared_by_components_of_equal_eigenvalue() -> None:
+    # two identical triangles and an edge: the triangles (eigenvalue 2) share the unit norm
+    pairs = [(1, 2), (2, 3), (1, 3), (4, 5), (5, 6), (4, 6), (7, 8)]
+    ties = pd.DataFrame([(a, b, 1.0, "links", None) for a, b in pairs], columns=list(network.TIE_COLUMNS))
+    table = network.measure(network.build_graph(NODES, ties)).set_index("organisation_id")
+    assert table.loc[[1, 2, 3, 4, 5, 6], "eigenvector"].to_numpy() == pytest.approx([6 ** -0.5] * 6)
+    assert table.loc[[7, 8, 9, 10], "eigenvector"].tolist() == [0.0] * 4
+
+
+def test_an_empty_scope_gives_an_empty_table() -> None:
+    analysis = network.analyse(network.build_graph(NODES.iloc[:0], TIES))
+    assert analysis.measures.empty
+    assert list(analysis.measures.columns) == list(network.MEASURE_COLUMNS)
+    assert (analysis.summary.organisations, analysis.summary.ties, analysis.summary.core_size) == (0, 0, 0)
+    assert analysis.summary.sme_share_in_core is None

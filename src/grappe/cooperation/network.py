@@ -51,6 +51,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -77,6 +78,8 @@ MEASURE_COLUMNS = (
     "organisation_id", "organisation", "kind", "size_category", "member", "degree",
     "weighted_degree", "betweenness", "eigenvector", "community", "coreness", "core", "broker",
 )
+
+_RANDOM_LOCK = threading.Lock()
 
 # Relative gap under which two components' largest eigenvalues count as equal (ARPACK gives them
 # to about 1e-12 relative; isomorphic components must share the eigenvector's norm).
@@ -199,13 +202,15 @@ def _python_values(column: pd.Series) -> list[object]:
 def seeded(seed: int) -> Iterator[None]:
     """igraph's random generator seeded for the block, then given back to the ``random`` module.
 
-    igraph draws from one process-wide generator; Leiden and the layouts use it.
+    igraph draws from one process-wide generator, which Leiden and the layouts use: the lock
+    keeps two threads (two requests of the server) from drawing from each other's seed.
     """
-    ig.set_random_number_generator(random.Random(seed))
-    try:
-        yield
-    finally:
-        ig.set_random_number_generator(random)
+    with _RANDOM_LOCK:
+        ig.set_random_number_generator(random.Random(seed))
+        try:
+            yield
+        finally:
+            ig.set_random_number_generator(random)
 
 
 def measure(graph: ig.Graph, *, seed: int = 0, betweenness_samples: int | None = None) -> pd.DataFrame:
