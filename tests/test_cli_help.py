@@ -36,6 +36,10 @@ FLAGS = frozenset({
     "--date", "--method", "--reference", "--label", "--size", "--joined", "--left",
     "--membership-type", "--siret", "--cluster", "--organisation", "--all", "--role",
     "--funder",
+    # cooperation
+    "--kind", "--orientation", "--intensity", "--decline", "--confidential", "--category",
+    "--coordinator", "--budget", "--town", "--country", "--status", "--year", "--amount",
+    "--brokered",
     # cooperation network (its layers and the files beside the measures)
     "--layers", "--graphml", "--gexf", "--picture",
     # paging of long lists (not "the N best", which is --top)

@@ -31,6 +31,9 @@ from typing import Any
 import pytest
 from apikit import Api, build_api, dbkit
 
+from grappe.cooperation import service as cooperation
+from grappe.cooperation.models import CooperationLink, LinkKind, ProjectKind
+from grappe.cooperation.schemas import DealIn, LinkIn, PartnerIn, ProjectIn
 from grappe.registry import LOCAL_ADMIN, accounts, fees, invitations, service
 from grappe.registry.models import Role
 from grappe.registry.schemas import (
@@ -57,6 +60,8 @@ CANARIES = [
     "secret@victime.fr",
     "Cachée Contact",
     siren(6006),
+    "Projet Confidentiel Victime",
+    "Partenaire Caché",
 ]
 
 
@@ -75,6 +80,9 @@ class Victim:
     invitation_to_c: int  # B invites C's organisation: answered by C's side only
     manager_c: int
     token_c: int
+    org_c2: int  # a second member of C: links and deals need two sides
+    link_c: int  # a link a member of C declared, pending
+    project_c: int  # a confidential project of C
 
 
 def build_victim(session: Any, world: Any) -> Victim:
@@ -132,6 +140,32 @@ def build_victim(session: Any, world: Any) -> Victim:
     to_c = invitations.invite(
         session, admin, world.b, InvitationCreate(siren=siren(6006), joined=dt.date(2025, 1, 1))
     ).id
+    org_c2 = service.create_organisation(
+        session, admin, OrganisationCreate(name="Partenaire Caché SARL", sirets=[siret(6116)]), cluster_id=c
+    ).id
+    service.add_membership(
+        session, admin, c, MembershipCreate(organisation_id=org_c2, joined=dt.date(2020, 1, 1))
+    )
+    link_c = cooperation.declare_link(
+        session, admin, c, LinkIn(organisation_a=org_c, organisation_b=org_c2, kind=LinkKind.CO_DEVELOPMENT)
+    ).id
+    # as if the member user of org_c2 had declared it: pending, for org_c's side to answer
+    stored_link = session.get(CooperationLink, link_c)
+    stored_link.state, stored_link.source, stored_link.declared_by_id = "pending", "member", org_c2
+    project_c = cooperation.create_project(
+        session,
+        admin,
+        c,
+        ProjectIn(
+            title="Projet Confidentiel Victime",
+            kind=ProjectKind.RD_INNOVATION,
+            confidential=True,
+            partners=[PartnerIn(organisation_id=org_c, coordinator=True), PartnerIn(organisation_id=org_c2)],
+        ),
+    ).id
+    cooperation.declare_deal(
+        session, admin, c, DealIn(buyer=org_c, seller=org_c2, year=2024, amount_eur=Decimal(1000))
+    )
     return Victim(
         a=world.a,
         c=c,
@@ -144,6 +178,9 @@ def build_victim(session: Any, world: Any) -> Victim:
         invitation_to_c=to_c,
         manager_c=manager_c,
         token_c=token_c,
+        org_c2=org_c2,
+        link_c=link_c,
+        project_c=project_c,
     )
 
 
@@ -333,6 +370,63 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("POST", "/users/{user_id}/tokens"): [Case(ADMIN_ONLY, lambda v: {"user_id": v.manager_c})],
     ("GET", "/audit"): [Case(ADMIN_ONLY, lambda v: {"params": {"cluster_id": v.c}})],
     ("DELETE", "/tokens/{token_id}"): [Case(ADMIN_ONLY, lambda v: {"token_id": v.token_c})],
+    # cooperation (issue 17)
+    ("GET", "/clusters/{cluster_id}/cooperation/links"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/clusters/{cluster_id}/cooperation/links"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "cluster_id": v.c,
+                "json": {"organisation_a": v.org_c, "organisation_b": v.org_c2, "kind": "co_development"},
+            },
+        ),
+        # one's own cluster's books, another tenant's organisation on one side
+        Case(
+            HIDDEN,
+            lambda v: {
+                "cluster_id": v.a,
+                "json": {"organisation_a": v.org_b, "organisation_b": v.org_c, "kind": "supplier_customer"},
+            },
+            hidden_for=OWN,
+        ),
+    ],
+    ("POST", "/cooperation/links/{link_id}/answer"): [
+        Case(HIDDEN, lambda v: {"link_id": v.link_c, "json": {"accept": True}})
+    ],
+    ("GET", "/cooperation/projects"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
+    ("POST", "/clusters/{cluster_id}/cooperation/projects"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "json": {"title": "Intrus", "kind": "market"}})
+    ],
+    ("GET", "/cooperation/projects/{project_id}"): [Case(HIDDEN, lambda v: {"project_id": v.project_c})],
+    ("POST", "/cooperation/projects/{project_id}/status"): [
+        Case(HIDDEN, lambda v: {"project_id": v.project_c, "json": {"status": "drafting"}})
+    ],
+    ("POST", "/cooperation/projects/{project_id}/partners"): [
+        Case(
+            HIDDEN,
+            lambda v: {"project_id": v.project_c, "json": {"name": "Intrus", "category": "laboratory"}},
+        )
+    ],
+    ("GET", "/clusters/{cluster_id}/cooperation/deals"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/clusters/{cluster_id}/cooperation/deals"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "cluster_id": v.c,
+                "json": {"buyer": v.org_c, "seller": v.org_c2, "year": 2024, "amount_eur": "10"},
+            },
+        ),
+        Case(
+            HIDDEN,
+            lambda v: {
+                "cluster_id": v.a,
+                "json": {"buyer": v.org_b, "seller": v.org_c, "year": 2024, "amount_eur": "10"},
+            },
+            hidden_for=OWN,
+        ),
+    ],
+    ("GET", "/clusters/{cluster_id}/cooperation/business"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/clusters/{cluster_id}/cooperation/figures"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
 }
 
 

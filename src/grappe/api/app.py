@@ -150,6 +150,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 def create_app(engine: Engine | None = None) -> FastAPI:
     """Build the API on a registry database (default: the settings' one), migrating it if needed."""
     from grappe import web
+    from grappe.api import cooperation as cooperation_endpoints
     from grappe.api import registry as registry_endpoints
 
     engine = engine or get_engine()
@@ -181,6 +182,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(registry_endpoints.router)
+    app.include_router(cooperation_endpoints.router)
     web.mount(app)
     return app
 

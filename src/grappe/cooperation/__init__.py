@@ -1,1 +1,1 @@
-"""Cooperation between organisations: links, projects, collective actions, business and the network."""
+"""Cooperation between organisations: links, collaborative projects, business, and their network."""

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from grappe.cooperation import network, repository
-from grappe.cooperation.models import Layer
+from grappe.cooperation.repository import Layer
 from grappe.registry.policy import Access, Actor, require_admin, require_cluster
 
 RECORDED_LAYERS = tuple(layer.value for layer in Layer)

@@ -1,8 +1,14 @@
-"""French business identifiers: SIREN (9 digits) and SIRET (14 digits), with the Luhn check."""
+"""Identifiers of organisations: SIREN (9 digits) and SIRET (14 digits) with the Luhn check, name keys."""
 
 from __future__ import annotations
 
+import functools
+import re
+import unicodedata
+
 from grappe.errors import InputError
+
+_NON_WORD = re.compile(r"[\W_]+")
 
 # La Poste's establishments share SIREN 356000000; their SIRETs do not pass Luhn but the sum of
 # their digits is a multiple of 5 (INSEE's documented exception).
@@ -46,3 +52,14 @@ def normalize_siret(value: str) -> str:
     if not valid:
         raise InputError(f"SIRET {value!r} invalide : clé de contrôle (Luhn) fausse")
     return siret
+
+
+@functools.lru_cache(maxsize=1 << 16)  # imports fold the same few thousand names over and over
+def name_key(name: str) -> str:
+    """The key two spellings of one organisation's name share: no accents, case, punctuation.
+
+    ``"Université  de Rennes-1"`` and ``"UNIVERSITE DE RENNES 1"`` give ``"universite de rennes 1"``.
+    """
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(_NON_WORD.sub(" ", plain.casefold()).split())

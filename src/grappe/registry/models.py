@@ -21,10 +21,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from grappe.registry.identifiers import name_key
 from grappe.storage.sql import Base, UtcDateTime
 
 
@@ -304,6 +306,11 @@ class Organisation(Base):
     size_category: Mapped[str | None] = mapped_column(String(3))
     in_fabric: Mapped[bool] = mapped_column(Boolean, default=False)
     website: Mapped[str | None] = mapped_column(String(300))
+    # For organisations known without SIREN (project partners): where they are, and the
+    # name key (grappe.registry.identifiers.name_key) that de-duplicates them on import.
+    town: Mapped[str | None] = mapped_column(String(120))
+    country: Mapped[str | None] = mapped_column(String(60))
+    name_key: Mapped[str | None] = mapped_column(String(300), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
@@ -314,6 +321,12 @@ class Organisation(Base):
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan", order_by="Contact.id"
     )
+
+
+@event.listens_for(Organisation, "before_insert")
+@event.listens_for(Organisation, "before_update")
+def _keep_name_key(_mapper: Any, _connection: Any, target: Organisation) -> None:
+    target.name_key = name_key(target.name)
 
 
 class OrganisationOwner(Base):

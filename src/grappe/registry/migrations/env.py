@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from grappe.cooperation import models as cooperation_models  # noqa: F401  (registers its tables)
 from grappe.registry import models  # noqa: F401  (registers every table on Base.metadata)
 from grappe.storage.sql import Base, make_engine
 

@@ -1,0 +1,177 @@
+"""Cooperation endpoints: links, collaborative projects and business between organisations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
+
+from grappe.api.app import Unit, get_unit
+from grappe.cooperation import service
+from grappe.cooperation.models import BusinessDeal, ProjectStatus
+from grappe.cooperation.schemas import (
+    BusinessVolume,
+    CooperationFigures,
+    DealIn,
+    DealOut,
+    DealPage,
+    LinkAnswer,
+    LinkIn,
+    LinkOut,
+    LinkPage,
+    PartnerIn,
+    ProjectIn,
+    ProjectOut,
+    ProjectPage,
+    StatusIn,
+)
+from grappe.registry import bounds
+from grappe.registry.service import MAX_PAGE
+
+router = APIRouter()
+
+Work = Annotated[Unit, Depends(get_unit)]
+# Ids stay within a 32-bit signed integer: larger ones cannot exist and would overflow drivers.
+Id = Annotated[int, PathParam(ge=1, le=2_147_483_647)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+DealYear = Annotated[int | None, Query(), bounds.Year(bounds.ACCOUNTING, BusinessDeal.year)]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Rôle insuffisant sur un objet visible"},
+    404: {"description": "Introuvable (ou objet d'une autre structure)"},
+    409: {"description": "Conflit (déjà traité, doublon)"},
+    422: {"description": "Entrée invalide"},
+}
+TAGS: list[str | Any] = ["coopération"]
+
+
+@router.get("/clusters/{cluster_id}/cooperation/links", response_model=LinkPage, tags=TAGS, responses=ERRORS)
+def list_links(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> LinkPage:
+    """Liens de coopération d'une structure (un adhérent : les siens)."""
+    with work as (db, actor):
+        return service.list_links(db, actor, cluster_id, limit=limit, offset=offset)
+
+
+@router.post(
+    "/clusters/{cluster_id}/cooperation/links",
+    response_model=LinkOut,
+    status_code=201,
+    tags=TAGS,
+    responses=ERRORS,
+)
+def declare_link(*, work: Work, cluster_id: Id, body: LinkIn) -> LinkOut:
+    """Déclarer un lien (confirmé d'office par le gestionnaire, à confirmer s'il vient d'un adhérent)."""
+    with work as (db, actor):
+        return service.declare_link(db, actor, cluster_id, body)
+
+
+@router.post("/cooperation/links/{link_id}/answer", response_model=LinkOut, tags=TAGS, responses=ERRORS)
+def answer_link(*, work: Work, link_id: Id, body: LinkAnswer) -> LinkOut:
+    """Confirmer ou refuser un lien déclaré par l'autre partie."""
+    with work as (db, actor):
+        return service.answer_link(db, actor, link_id, body)
+
+
+@router.get("/cooperation/projects", response_model=ProjectPage, tags=TAGS, responses=ERRORS)
+def list_projects(
+    *,
+    work: Work,
+    cluster_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    status: ProjectStatus | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> ProjectPage:
+    """Projets collaboratifs lisibles (données ouvertes comprises), d'une structure au besoin."""
+    with work as (db, actor):
+        return service.list_projects(
+            db, actor, cluster_id=cluster_id, status=status, limit=limit, offset=offset
+        )
+
+
+@router.post(
+    "/clusters/{cluster_id}/cooperation/projects",
+    response_model=ProjectOut,
+    status_code=201,
+    tags=TAGS,
+    responses=ERRORS,
+)
+def create_project(*, work: Work, cluster_id: Id, body: ProjectIn) -> ProjectOut:
+    """Créer un projet collaboratif dans les dossiers d'une structure."""
+    with work as (db, actor):
+        return service.create_project(db, actor, cluster_id, body)
+
+
+@router.get("/cooperation/projects/{project_id}", response_model=ProjectOut, tags=TAGS, responses=ERRORS)
+def get_project(*, work: Work, project_id: Id) -> ProjectOut:
+    """Un projet : partenaires, financements, étapes, résultats."""
+    with work as (db, actor):
+        return service.get_project(db, actor, project_id)
+
+
+@router.post(
+    "/cooperation/projects/{project_id}/status", response_model=ProjectOut, tags=TAGS, responses=ERRORS
+)
+def change_status(*, work: Work, project_id: Id, body: StatusIn) -> ProjectOut:
+    """Faire avancer un projet dans son parcours (étape datée)."""
+    with work as (db, actor):
+        return service.change_status(db, actor, project_id, body)
+
+
+@router.post(
+    "/cooperation/projects/{project_id}/partners",
+    response_model=ProjectOut,
+    status_code=201,
+    tags=TAGS,
+    responses=ERRORS,
+)
+def add_partner(*, work: Work, project_id: Id, body: PartnerIn) -> ProjectOut:
+    """Ajouter un partenaire (organisation, ou partenaire non renseigné) à un projet."""
+    with work as (db, actor):
+        return service.add_partner(db, actor, project_id, body)
+
+
+@router.get("/clusters/{cluster_id}/cooperation/deals", response_model=DealPage, tags=TAGS, responses=ERRORS)
+def list_deals(
+    *, work: Work, cluster_id: Id, year: DealYear = None, limit: Limit = 100, offset: Offset = 0
+) -> DealPage:
+    """Affaires entre organisations d'une structure (un adhérent : les siennes)."""
+    with work as (db, actor):
+        return service.list_deals(db, actor, cluster_id, year=year, limit=limit, offset=offset)
+
+
+@router.post(
+    "/clusters/{cluster_id}/cooperation/deals",
+    response_model=DealOut,
+    status_code=201,
+    tags=TAGS,
+    responses=ERRORS,
+)
+def declare_deal(*, work: Work, cluster_id: Id, body: DealIn) -> DealOut:
+    """Déclarer une affaire entre deux organisations."""
+    with work as (db, actor):
+        return service.declare_deal(db, actor, cluster_id, body)
+
+
+@router.get(
+    "/clusters/{cluster_id}/cooperation/business",
+    response_model=BusinessVolume,
+    tags=TAGS,
+    responses=ERRORS,
+)
+def business_volume(*, work: Work, cluster_id: Id) -> BusinessVolume:
+    """Volume annuel d'affaires et sa répartition (gestionnaires, financeurs)."""
+    with work as (db, actor):
+        return service.business_volume(db, actor, cluster_id)
+
+
+@router.get(
+    "/clusters/{cluster_id}/cooperation/figures",
+    response_model=CooperationFigures,
+    tags=TAGS,
+    responses=ERRORS,
+)
+def cooperation_figures(*, work: Work, cluster_id: Id) -> CooperationFigures:
+    """Chiffres de coopération : projets par statut, liens, affaires (gestionnaires, financeurs)."""
+    with work as (db, actor):
+        return service.cooperation_figures(db, actor, cluster_id)

@@ -1,0 +1,533 @@
+"""What users do with cooperation records: declare and confirm links, run projects, declare deals.
+
+Every operation checks the actor's rights through :mod:`grappe.cooperation.policy`; the SQL
+lives in :mod:`grappe.cooperation.repository`; the caller's unit of work commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Final
+
+from sqlalchemy.orm import Session
+
+from grappe.cooperation import policy, repository
+from grappe.cooperation.models import (
+    KIND_OF_CATEGORY,
+    NOT_GIVEN,
+    BusinessDeal,
+    CooperationLink,
+    DealKind,
+    LinkKind,
+    LinkOrientation,
+    LinkSource,
+    LinkState,
+    Orientation,
+    PartnerCategory,
+    Programme,
+    Project,
+    ProjectFunding,
+    ProjectKind,
+    ProjectLabel,
+    ProjectPartner,
+    ProjectStatus,
+    ProjectTransition,
+)
+from grappe.cooperation.schemas import (
+    BusinessVolume,
+    BusinessYear,
+    CooperationFigures,
+    DealIn,
+    DealOut,
+    DealPage,
+    FundingOut,
+    LinkAnswer,
+    LinkIn,
+    LinkOut,
+    LinkPage,
+    PartnerIn,
+    PartnerOut,
+    ProjectIn,
+    ProjectOut,
+    ProjectPage,
+    ProjectSummary,
+    StatusIn,
+    TransitionOut,
+)
+from grappe.errors import ConflictError, InputError, NotFoundError
+from grappe.registry.identifiers import name_key, normalize_siren
+from grappe.registry.models import Organisation, OrganisationKind, Role
+from grappe.registry.policy import (
+    Access,
+    Actor,
+    cluster_access,
+    member_cluster_ids,
+    require_admin,
+    require_cluster,
+    require_organisation,
+)
+
+# The registry's paging rule (one rule for every list; the shared kit will hold it).
+from grappe.registry.service import _page as checked_page
+
+#: The pipeline: from each status, the statuses a project may move to. A refused project may
+#: be prepared again; finished and abandoned projects stay so.
+NEXT_STATUSES: Final[dict[ProjectStatus, frozenset[ProjectStatus]]] = {
+    ProjectStatus.IDEA: frozenset({ProjectStatus.DRAFTING, ProjectStatus.ABANDONED}),
+    ProjectStatus.DRAFTING: frozenset(
+        {ProjectStatus.LABELLED, ProjectStatus.SUBMITTED, ProjectStatus.ABANDONED}
+    ),
+    ProjectStatus.LABELLED: frozenset({ProjectStatus.SUBMITTED, ProjectStatus.ABANDONED}),
+    ProjectStatus.SUBMITTED: frozenset(
+        {ProjectStatus.FUNDED, ProjectStatus.REJECTED, ProjectStatus.ABANDONED}
+    ),
+    ProjectStatus.FUNDED: frozenset({ProjectStatus.RUNNING, ProjectStatus.ABANDONED}),
+    ProjectStatus.REJECTED: frozenset({ProjectStatus.DRAFTING, ProjectStatus.ABANDONED}),
+    ProjectStatus.RUNNING: frozenset({ProjectStatus.COMPLETED, ProjectStatus.ABANDONED}),
+    ProjectStatus.COMPLETED: frozenset(),
+    ProjectStatus.ABANDONED: frozenset(),
+}
+
+#: French names of the statuses, for messages.
+STATUS_NAMES: Final = {
+    ProjectStatus.IDEA: "idée",
+    ProjectStatus.DRAFTING: "montage",
+    ProjectStatus.LABELLED: "labellisé",
+    ProjectStatus.SUBMITTED: "déposé",
+    ProjectStatus.FUNDED: "financé",
+    ProjectStatus.REJECTED: "refusé",
+    ProjectStatus.RUNNING: "en cours",
+    ProjectStatus.COMPLETED: "terminé",
+    ProjectStatus.ABANDONED: "abandonné",
+}
+
+
+def _period(start: dt.date | None, end: dt.date | None) -> None:
+    if start is not None and end is not None and end < start:
+        raise InputError(f"fin ({end.isoformat()}) avant le début ({start.isoformat()})")
+
+
+# --- links -------------------------------------------------------------------------------------
+
+
+def _link_out(session: Session, link: CooperationLink) -> LinkOut:
+    names = repository.organisation_names(session, (link.organisation_a_id, link.organisation_b_id))
+    return LinkOut(
+        id=link.id,
+        cluster_id=link.cluster_id,
+        organisation_a=link.organisation_a_id,
+        organisation_a_name=names.get(link.organisation_a_id, ""),
+        organisation_b=link.organisation_b_id,
+        organisation_b_name=names.get(link.organisation_b_id, ""),
+        kind=LinkKind(link.kind),
+        orientations=[Orientation(o.orientation) for o in link.orientations],
+        start=link.start,
+        end=link.end_date,
+        intensity=link.intensity,
+        amount_eur=link.amount_eur,
+        source=LinkSource(link.source),
+        state=LinkState(link.state),
+        declared_by=link.declared_by_id,
+        note=link.note,
+    )
+
+
+def declare_link(session: Session, actor: Actor, cluster_id: int, data: LinkIn) -> LinkOut:
+    """Record a link in a cluster's books: confirmed when the manager records it, pending when
+    a member declares it (the other side then confirms it).
+
+    Raises
+    ------
+    InputError
+        A link of an organisation to itself, or a period ending before it starts.
+    """
+    if data.organisation_a == data.organisation_b:
+        raise InputError(
+            "lien refusé : une organisation ne coopère pas avec elle-même "
+            f"(organisation {data.organisation_a})"
+        )
+    _period(data.start, data.end)
+    by_manager = policy.require_declare(
+        session, actor, cluster_id, (data.organisation_a, data.organisation_b), "déclarer un lien"
+    )
+    link = CooperationLink(
+        cluster_id=cluster_id,
+        organisation_a_id=data.organisation_a,
+        organisation_b_id=data.organisation_b,
+        kind=data.kind.value,
+        start=data.start,
+        end_date=data.end,
+        intensity=data.intensity,
+        amount_eur=data.amount_eur,
+        source=(LinkSource.MANAGER if by_manager else LinkSource.MEMBER).value,
+        state=(LinkState.CONFIRMED if by_manager else LinkState.PENDING).value,
+        declared_by_id=None if by_manager else actor.organisation_id,
+        note=data.note,
+        orientations=[LinkOrientation(orientation=o.value) for o in dict.fromkeys(data.orientations)],
+    )
+    repository.add(session, link)
+    return _link_out(session, link)
+
+
+def answer_link(session: Session, actor: Actor, link_id: int, answer: LinkAnswer) -> LinkOut:
+    """The other side confirms (or declines) a link a member declared."""
+    link = repository.get_link(session, link_id)
+    if link is None:
+        raise NotFoundError(f"lien {link_id} introuvable")
+    policy.require_answer(session, actor, link)
+    if link.state != LinkState.PENDING.value:
+        raise ConflictError(f"lien {link_id} déjà traité (état : {link.state})")
+    link.state = (LinkState.CONFIRMED if answer.accept else LinkState.DECLINED).value
+    session.flush()
+    return _link_out(session, link)
+
+
+def list_links(
+    session: Session, actor: Actor, cluster_id: int, *, limit: int = 100, offset: int = 0
+) -> LinkPage:
+    """Links of a cluster's books: all for its managers, a member's own for a member user."""
+    limit, offset = checked_page(limit, offset)
+    organisation_id = policy.records_filter(session, actor, cluster_id, "lister les liens de coopération")
+    total, links = repository.list_links(
+        session, cluster_id, organisation_id=organisation_id, limit=limit, offset=offset
+    )
+    return LinkPage(total=total, items=[_link_out(session, link) for link in links])
+
+
+# --- projects ----------------------------------------------------------------------------------
+
+
+def _partner_out(partner: ProjectPartner) -> PartnerOut:
+    return PartnerOut(
+        id=partner.id,
+        organisation_id=partner.organisation_id,
+        name=partner.organisation.name if partner.organisation is not None else None,
+        category=PartnerCategory(partner.category) if partner.category else None,
+        source_category=partner.source_category,
+        coordinator=partner.coordinator,
+        town=partner.town,
+        country=partner.country,
+        budget_eur=partner.budget_eur,
+    )
+
+
+def _project_out(session: Session, project: Project) -> ProjectOut:
+    return ProjectOut(
+        id=project.id,
+        cluster_id=project.cluster_id,
+        code=project.code,
+        acronym=project.acronym,
+        title=project.title,
+        summary=project.summary,
+        kind=ProjectKind(project.kind),
+        status=ProjectStatus(project.status),
+        call=project.call,
+        edition=project.edition,
+        start=project.start,
+        end=project.end_date,
+        confidential=project.confidential,
+        inter_cluster=len(repository.partner_clusters(session, project.id)) > 1,
+        labelled_by=sorted(label.cluster_id for label in project.labels),
+        partners=[_partner_out(p) for p in project.partners],
+        fundings=[
+            FundingOut(funder=f.funder, programme=Programme(f.programme), amount_eur=f.amount_eur)
+            for f in project.fundings
+        ],
+        transitions=[TransitionOut(status=ProjectStatus(t.status), on=t.on) for t in project.transitions],
+        patents=project.patents,
+        products=project.products,
+        jobs=project.jobs,
+        turnover_eur=project.turnover_eur,
+    )
+
+
+def _project(session: Session, actor: Actor, project_id: int, need: Access, action: str) -> Project:
+    project = repository.get_project(session, project_id)
+    if project is None:
+        raise NotFoundError(f"projet {project_id} introuvable")
+    policy.require_project(session, actor, project, need, action)
+    return project
+
+
+def _partner(session: Session, actor: Actor, data: PartnerIn) -> ProjectPartner:
+    """A partner row; its organisation found (id, SIREN, name key and kind) or created."""
+    organisation_id = data.organisation_id
+    name = data.name.strip() if data.name else ""
+    if organisation_id is not None:
+        policy.require_existing(session, (organisation_id,))
+        require_organisation(session, actor, organisation_id, Access.READ, "ajouter un partenaire")
+    elif name_key(name) not in NOT_GIVEN:
+        kind = (
+            KIND_OF_CATEGORY.get(data.category, OrganisationKind.OTHER)
+            if data.category
+            else OrganisationKind.OTHER
+        )
+        siren = normalize_siren(data.siren) if data.siren else None
+        found = repository.organisations_by_siren(session, [siren]).get(siren) if siren else None
+        ref = repository.organisations_by_name_key(session, [name_key(name)]).get(
+            (name_key(name), kind.value)
+        )
+        if found is not None:
+            organisation_id = found
+        elif ref is not None and repository.same_organisation(ref, siren):
+            organisation_id = ref.id
+            if siren is not None:
+                repository.set_sirens(session, {ref.id: siren})
+        else:
+            organisation = Organisation(
+                name=name, kind=kind.value, siren=siren, town=data.town, country=data.country
+            )
+            repository.add(session, organisation)
+            organisation_id = organisation.id
+    return ProjectPartner(
+        organisation_id=organisation_id,
+        coordinator=data.coordinator,
+        category=data.category.value if data.category else None,
+        town=data.town,
+        country=data.country,
+        budget_eur=data.budget_eur,
+    )
+
+
+def create_project(session: Session, actor: Actor, cluster_id: int, data: ProjectIn) -> ProjectOut:
+    """Record a collaborative project in a cluster's books (its managers only)."""
+    require_cluster(session, actor, cluster_id, Access.MANAGE, "créer un projet")
+    _period(data.start, data.end)
+    if data.code is not None and repository.project_ids_by_code(session, [data.code]):
+        raise ConflictError(f"projet de code {data.code!r} déjà enregistré")
+    for label in dict.fromkeys(data.labelled_by):
+        require_cluster(session, actor, label, Access.SEE, "indiquer la structure qui a labellisé le projet")
+    project = Project(
+        cluster_id=cluster_id,
+        code=data.code,
+        acronym=data.acronym,
+        title=data.title,
+        summary=data.summary,
+        kind=data.kind.value,
+        status=data.status.value,
+        start=data.start,
+        end_date=data.end,
+        confidential=data.confidential,
+        patents=data.patents,
+        products=data.products,
+        jobs=data.jobs,
+        turnover_eur=data.turnover_eur,
+        partners=[_partner(session, actor, p) for p in data.partners],
+        fundings=[
+            ProjectFunding(funder=f.funder, programme=f.programme.value, amount_eur=f.amount_eur)
+            for f in data.fundings
+        ],
+        transitions=[ProjectTransition(status=data.status.value, on=dt.date.today())],
+        labels=[ProjectLabel(cluster_id=c) for c in dict.fromkeys(data.labelled_by)],
+    )
+    repository.add(session, project)
+    return _project_out(session, project)
+
+
+def get_project(session: Session, actor: Actor, project_id: int) -> ProjectOut:
+    """A project, for those who may read it."""
+    return _project_out(session, _project(session, actor, project_id, Access.READ, "lire un projet"))
+
+
+def change_status(session: Session, actor: Actor, project_id: int, data: StatusIn) -> ProjectOut:
+    """Move a project along its pipeline (:data:`NEXT_STATUSES`), dated (default today).
+
+    Raises
+    ------
+    InputError
+        A step the pipeline does not allow, or dated before the previous step.
+    """
+    project = _project(session, actor, project_id, Access.MANAGE, "changer le statut d'un projet")
+    current, wanted = ProjectStatus(project.status), data.status
+    if wanted not in NEXT_STATUSES[current]:
+        allowed = ", ".join(STATUS_NAMES[s] for s in NEXT_STATUSES[current]) or "aucun (statut final)"
+        raise InputError(
+            f"projet {project_id} : passage de « {STATUS_NAMES[current]} » à « {STATUS_NAMES[wanted]} » "
+            f"impossible ; statuts suivants possibles : {allowed}"
+        )
+    on = data.on or dt.date.today()
+    last = max((t.on for t in project.transitions if t.on is not None), default=None)
+    if last is not None and on < last:
+        raise InputError(
+            f"projet {project_id} : date {on.isoformat()} antérieure à l'étape précédente "
+            f"({last.isoformat()})"
+        )
+    project.status = wanted.value
+    project.transitions.append(ProjectTransition(status=wanted.value, on=on))
+    session.flush()
+    return _project_out(session, project)
+
+
+def add_partner(session: Session, actor: Actor, project_id: int, data: PartnerIn) -> ProjectOut:
+    """Add a partner (an organisation, or an unnamed partner row) to a project."""
+    project = _project(session, actor, project_id, Access.MANAGE, "ajouter un partenaire")
+    project.partners.append(_partner(session, actor, data))
+    session.flush()
+    return _project_out(session, project)
+
+
+def list_projects(
+    session: Session,
+    actor: Actor,
+    *,
+    cluster_id: int | None = None,
+    status: ProjectStatus | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> ProjectPage:
+    """Projects the actor may read (open data included), optionally of one cluster's books."""
+    limit, offset = checked_page(limit, offset)
+    if cluster_id is not None and cluster_access(session, actor, cluster_id) is Access.NONE:
+        raise NotFoundError(f"structure {cluster_id} introuvable")
+    visibility = repository.ProjectVisibility(
+        everything=actor.role is Role.ADMIN,
+        managed=frozenset(actor.managed) if actor.role is Role.MANAGER else frozenset(),
+        organisation_id=actor.organisation_id if actor.role is Role.MEMBER else None,
+        member_of=frozenset(member_cluster_ids(session, actor.organisation_id))
+        if actor.role is Role.MEMBER and actor.organisation_id is not None
+        else frozenset(),
+    )
+    total, projects = repository.list_projects(
+        session,
+        visibility,
+        cluster_id=cluster_id,
+        status=status.value if status else None,
+        limit=limit,
+        offset=offset,
+    )
+    return ProjectPage(total=total, items=[ProjectSummary.model_validate(p) for p in projects])
+
+
+# --- business ----------------------------------------------------------------------------------
+
+
+def _deal_out(session: Session, deal: BusinessDeal) -> DealOut:
+    names = repository.organisation_names(session, (deal.buyer_id, deal.seller_id))
+    return DealOut(
+        id=deal.id,
+        cluster_id=deal.cluster_id,
+        buyer=deal.buyer_id,
+        buyer_name=names.get(deal.buyer_id, ""),
+        seller=deal.seller_id,
+        seller_name=names.get(deal.seller_id, ""),
+        year=deal.year,
+        amount_eur=deal.amount_eur,
+        kind=DealKind(deal.kind),
+        brokered=deal.brokered,
+        declared_by=deal.declared_by_id,
+        note=deal.note,
+    )
+
+
+def declare_deal(session: Session, actor: Actor, cluster_id: int, data: DealIn) -> DealOut:
+    """Record business between two organisations in a cluster's books.
+
+    Raises
+    ------
+    InputError
+        The same organisation on both sides.
+    """
+    if data.buyer == data.seller:
+        raise InputError(
+            f"affaire refusée : acheteur et vendeur sont la même organisation (organisation {data.buyer})"
+        )
+    by_manager = policy.require_declare(
+        session, actor, cluster_id, (data.buyer, data.seller), "déclarer une affaire"
+    )
+    deal = BusinessDeal(
+        cluster_id=cluster_id,
+        buyer_id=data.buyer,
+        seller_id=data.seller,
+        year=data.year,
+        amount_eur=data.amount_eur,
+        kind=data.kind.value,
+        brokered=data.brokered,
+        declared_by_id=None if by_manager else actor.organisation_id,
+        note=data.note,
+    )
+    repository.add(session, deal)
+    return _deal_out(session, deal)
+
+
+def list_deals(
+    session: Session,
+    actor: Actor,
+    cluster_id: int,
+    *,
+    year: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> DealPage:
+    """Deals of a cluster's books: all for its managers, a member's own for a member user."""
+    limit, offset = checked_page(limit, offset)
+    organisation_id = policy.records_filter(session, actor, cluster_id, "lister les affaires")
+    total, deals = repository.list_deals(
+        session, cluster_id, organisation_id=organisation_id, year=year, limit=limit, offset=offset
+    )
+    return DealPage(total=total, items=[_deal_out(session, deal) for deal in deals])
+
+
+def business_volume(session: Session, actor: Actor, cluster_id: int) -> BusinessVolume:
+    """The yearly volume of business in a cluster's books and its breakdown (managers, funders)."""
+    policy.require_figures(session, actor, cluster_id)
+    return _business(session, cluster_id)
+
+
+def cooperation_figures(session: Session, actor: Actor, cluster_id: int) -> CooperationFigures:
+    """A cluster's projects by status, inter-cluster projects, links by state and yearly business."""
+    policy.require_figures(session, actor, cluster_id)
+    return CooperationFigures(
+        cluster_id=cluster_id,
+        projects_by_status=repository.projects_by_status(session, cluster_id),
+        inter_cluster_projects=repository.inter_cluster_projects(session, cluster_id, dt.date.today()),
+        links_by_state=repository.links_by_state(session, cluster_id),
+        business=_business(session, cluster_id).years,
+    )
+
+
+def _business(session: Session, cluster_id: int) -> BusinessVolume:
+    years: dict[int, BusinessYear] = {}
+    by_kind: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for year, kind, brokered, deals, amount in repository.business_by_year(session, cluster_id):
+        total = Decimal(amount or 0)
+        entry = years.setdefault(
+            year, BusinessYear(year=year, deals=0, amount_eur=Decimal(0), brokered_eur=Decimal(0), by_kind={})
+        )
+        entry.deals += deals
+        entry.amount_eur += total
+        if brokered:
+            entry.brokered_eur += total
+        by_kind[year][kind] = by_kind[year].get(kind, Decimal(0)) + total
+    for year, entry in years.items():
+        entry.by_kind = by_kind[year]
+    return BusinessVolume(cluster_id=cluster_id, years=list(years.values()))
+
+
+# --- organisations known by name ------------------------------------------------------------------
+
+
+def merge_organisation(session: Session, actor: Actor, source_id: int, target_id: int) -> int:
+    """Merge an organisation known by name only into another one (its SIREN's, once known).
+
+    Its project partners, links and deals move to the target; the source is deleted. The
+    platform administrator's operation: it rewrites several clusters' records.
+
+    Raises
+    ------
+    InputError
+        The same organisation twice, or a source with records outside cooperation
+        (memberships, contacts, users…) that a merge would lose.
+    """
+    require_admin(actor, "fusionner des organisations")
+    if source_id == target_id:
+        raise InputError(f"fusion refusée : l'organisation {source_id} est la même des deux côtés")
+    policy.require_existing(session, (source_id, target_id))
+    elsewhere = repository.other_references(session, source_id)
+    if elsewhere:
+        raise InputError(
+            f"fusion refusée : l'organisation {source_id} a d'autres données ({', '.join(elsewhere)}) ; "
+            "fusionnez dans l'autre sens ou retirez-les d'abord"
+        )
+    return repository.merge_organisation(session, source_id, target_id)
