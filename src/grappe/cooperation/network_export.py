@@ -7,6 +7,7 @@ kind and sizes them by eigenvector centrality; its title and legend are French.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,12 +82,14 @@ def draw(analysis: NetworkAnalysis, path: Path | str, *, title: str | None = Non
 
     path = writable(path, PICTURE_FORMATS)
     graph, table = analysis.graph, analysis.measures
-    with seeded(seed):
-        layout = graph.layout_fruchterman_reingold(weights="weight")
-    xy = np.asarray(layout.coords, dtype=float).reshape(-1, 2)
+    xy, outside = _positions(graph, seed)
     figure = Figure(figsize=(10, 8), layout="constrained")
     axes = figure.add_subplot()
     axes.set_axis_off()
+    if outside.any():
+        first = xy[outside][np.argmin(xy[outside, 0] - xy[outside, 1] * 1e-9)]
+        axes.annotate("Hors du réseau principal", (first[0], xy[outside, 1].max()), xytext=(0, 12),
+                      textcoords="offset points", fontsize="small", color="#555555")
     if graph.ecount():
         edges = np.asarray(graph.get_edgelist())
         weights = np.asarray(graph.es["weight"], dtype=float)
@@ -135,6 +138,41 @@ def writable(target: Path | str, suffixes: tuple[str, ...]) -> Path:
 
 # --------------------------------------------------------------------------------------------
 # implementation
+
+
+def _positions(graph: ig.Graph, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Vertex positions, and the mask of the vertices outside the largest component.
+
+    The largest component is laid out by Fruchterman–Reingold; the smaller ones (isolated
+    organisations included), which one layout of the whole graph pushes to the edges so that
+    the network shrinks to a dot, line up under it, the largest first, each in its own cell.
+    """
+    xy = np.zeros((graph.vcount(), 2))
+    if graph.vcount() == 0:
+        return xy, np.zeros(0, dtype=bool)
+    components = sorted(graph.connected_components(), key=len, reverse=True)
+    main, islands = components[0], components[1:]
+    with seeded(seed):
+        xy[main] = _layout(graph, main)
+        low, high = xy[main].min(axis=0), xy[main].max(axis=0)
+        span = np.maximum(high - low, 1.0)
+        columns = max(1, math.ceil(math.sqrt(len(islands)) * 2))
+        cell = span[0] / columns
+        for rank, island in enumerate(islands):
+            place = _layout(graph, island)
+            place = (place - place.min(axis=0)) / max(float(np.ptp(place, axis=0).max()), 1e-12)
+            corner = np.array([low[0] + (rank % columns) * cell, low[1] - cell * (1.2 + rank // columns)])
+            xy[island] = corner + place * cell * 0.7
+    outside = np.ones(graph.vcount(), dtype=bool)
+    outside[main] = False
+    return xy, outside
+
+
+def _layout(graph: ig.Graph, vertices: list[int]) -> np.ndarray:
+    if len(vertices) == 1:
+        return np.zeros((1, 2))
+    part = graph.induced_subgraph(vertices)
+    return np.asarray(part.layout_fruchterman_reingold(weights="weight").coords, dtype=float).reshape(-1, 2)
 
 
 def _with_measures(analysis: NetworkAnalysis) -> ig.Graph:
