@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -29,6 +30,8 @@ _BLOCKED = textwrap.dedent("""
 
 def _grappe(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {"GRAPPE_HOME": str(home), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    if "PYTHONPATH" in os.environ:  # the checkout under test, not another installed copy
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return subprocess.run([sys.executable, "-c", _BLOCKED, *args], capture_output=True,
                           text=True, timeout=600, env=env, check=False)
 
@@ -49,3 +52,9 @@ def test_registry_says_which_extra_it_needs(tmp_path: Path) -> None:
     listing = _grappe("--help", home=tmp_path)
     assert listing.returncode == 0
     assert "registry" in listing.stdout
+
+
+def test_cooperation_says_which_extra_it_needs(tmp_path: Path) -> None:
+    done = _grappe("cooperation", "network", "--all", "--out", str(tmp_path / "r.csv"), home=tmp_path)
+    assert done.returncode == 2
+    assert "`grappe cooperation` nécessite l'extra server" in done.stderr
