@@ -31,7 +31,7 @@ _BLOCKED = textwrap.dedent("""
 
 def _grappe(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {"GRAPPE_HOME": str(home), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
-    if "PYTHONPATH" in os.environ:  # a checkout tested without installing it
+    if "PYTHONPATH" in os.environ:  # the checkout under test, not another installed copy
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return subprocess.run([sys.executable, "-c", _BLOCKED, *args], capture_output=True,
                           text=True, timeout=600, env=env, check=False)
@@ -67,3 +67,9 @@ def test_the_assignment_says_which_extra_it_needs(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "pip install 'grappe[solvers]'" in done.stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_cooperation_says_which_extra_it_needs(tmp_path: Path) -> None:
+    done = _grappe("cooperation", "network", "--all", "--out", str(tmp_path / "r.csv"), home=tmp_path)
+    assert done.returncode == 2
+    assert "`grappe cooperation` nécessite l'extra server" in done.stderr

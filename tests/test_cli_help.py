@@ -44,6 +44,8 @@ FLAGS = frozenset({
     "--kind", "--orientation", "--intensity", "--decline", "--confidential", "--category",
     "--coordinator", "--budget", "--town", "--country", "--status", "--year", "--amount",
     "--brokered",
+    # cooperation network (its layers and the files beside the measures)
+    "--layers", "--graphml", "--gexf", "--picture",
     # paging of long lists (not "the N best", which is --top)
     "--limit",
     # serve
@@ -153,7 +155,7 @@ def test_usage_errors_are_one_french_line_with_status_2(args: list[str], expecte
 
 #: Libraries `--help` must not load: each costs tenths of a second and tens of MiB.
 HEAVY = ("pandas", "duckdb", "ibis", "sqlalchemy", "alembic", "numba", "numpy", "scipy",
-         "pyarrow", "fastapi", "uvicorn", "pydantic_settings", "matplotlib", "openpyxl")
+         "pyarrow", "fastapi", "uvicorn", "pydantic_settings", "matplotlib", "openpyxl", "igraph")
 
 _PROBE = """
 import contextlib, io, sys
@@ -170,7 +172,7 @@ print(" ".join(m for m in {heavy!r} if m in sys.modules))
 
 @pytest.mark.parametrize(
     "path", [(), ("registry", "user-add"), ("detect",), ("demo",), ("fabric", "import"),
-             ("refdata", "naf"), ("indicators",)],
+             ("refdata", "naf"), ("indicators",), ("cooperation", "network")],
     ids=lambda p: " ".join(("grappe", *p)),
 )
 def test_help_does_not_import_heavy_libraries(path: tuple[str, ...]) -> None:

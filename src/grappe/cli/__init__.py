@@ -26,6 +26,7 @@ def missing_module(names: tuple[str, ...]) -> str | None:
             return name
     return None
 
+
 _frame.install()
 
 app = typer.Typer(
@@ -40,20 +41,27 @@ app.add_typer(fabric.app, name="fabric")
 app.add_typer(partners.app, name="partners")
 app.add_typer(calls.app, name="calls")
 _missing = missing_module(SERVER_EXTRA)
-if _missing is not None:
+
+
+def _unavailable(group: str, summary: str, example: str, missing: str) -> None:
+    """Register ``grappe GROUP`` as a command that says which extra it needs."""
 
     @app.command(
-        "registry",
-        epilog="Exemple : pip install 'grappe[server]', puis grappe registry list",
+        group,
+        help=f"{summary} (nécessite l'extra server).",
+        epilog=f"Exemple : pip install 'grappe[server]', puis grappe {group} {example}",
         context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     )
-    def registry_unavailable() -> None:
-        """Registre des structures d'animation (nécessite l'extra server)."""
+    def unavailable() -> None:
         with handle_errors():
             raise EngineError(
-                f"`grappe registry` nécessite l'extra server ({_missing} absent) : "
-                "pip install 'grappe[server]'"
+                f"`grappe {group}` nécessite l'extra server ({missing} absent) : pip install 'grappe[server]'"
             )
+
+
+if _missing is not None:
+    _unavailable("registry", "Registre des structures d'animation", "list", _missing)
+    _unavailable("cooperation", "Coopération entre organisations", "network --help", _missing)
 else:
     from grappe.cli import cooperation, registry
 

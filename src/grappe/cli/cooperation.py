@@ -1,4 +1,4 @@
-"""`grappe cooperation` commands: import projects, links, projects, business between members.
+"""`grappe cooperation` commands: import projects, links, projects, business, the network's measures.
 
 Every command runs as one transaction on the registry database, as the user given by
 ``grappe cooperation --as TOKEN_OR_EMAIL ...`` (default: the local administrator), like
@@ -16,11 +16,12 @@ import typer
 
 from grappe.cli import registry as registry_cli
 from grappe.cli._analysis import choice
-from grappe.cli._console import console, err_console
+from grappe.cli._console import console, err_console, number
 from grappe.errors import InputError
 from grappe.kit.dates import option_date
 
 if TYPE_CHECKING:
+    from grappe.cooperation.network import NetworkAnalysis
     from grappe.cooperation.schemas import ProjectImportReport, ProjectOut
 
 #: Values of the coded options, written here so that `--help` loads no model
@@ -55,6 +56,23 @@ CATEGORIES = (
     "foreign_partner",
 )
 DEAL_KINDS = ("goods", "services", "subcontracting", "other")
+#: The layers of ``--layers`` (``grappe.cooperation.network.LAYERS``).
+LAYERS = ("projects", "links", "events", "business")
+#: Columns of the measures file (CONTRACTS, "network measures"), the stored id last.
+MEASURES = ("organisation", "kind", "degree", "weighted_degree", "betweenness", "eigenvector",
+            "community", "core", "organisation_id")
+MEASURE_LABELS = {
+    "organisation": "Organisation",
+    "kind": "Nature",
+    "degree": "Degré (partenaires distincts)",
+    "weighted_degree": "Degré pondéré",
+    "betweenness": "Intermédiarité",
+    "eigenvector": "Centralité de vecteur propre",
+    "community": "Communauté",
+    "core": "Cœur",
+    "organisation_id": "N° organisation",
+}
+MEASURE_SUFFIXES = (".csv", ".xlsx")
 #: French names of the states and statuses the tables show (the codes are what options take).
 LINK_STATES = {"pending": "en attente", "confirmed": "confirmé", "declined": "refusé"}
 STATUS_NAMES = dict(
@@ -76,16 +94,7 @@ Limit = Annotated[int, typer.Option("--limit", help="Nombre de lignes au plus (1
 
 
 @app.callback()
-def _options(
-    acting: Annotated[
-        str | None,
-        typer.Option(
-            "--as",
-            help="Agir en tant que : jeton d'API (grp_…) ou e-mail d'un utilisateur "
-            "(ex. : chargee@meca.fr ; défaut : administrateur local).",
-        ),
-    ] = None,
-) -> None:
+def _options(acting: registry_cli.ActingOption = None) -> None:
     # the registry's unit of work reads the acting user from its state: one rule for both groups
     registry_cli._state["as"] = acting
 
@@ -509,3 +518,161 @@ def merge(
     with registry_cli._unit() as (session, actor):
         moved = service.merge_organisation(session, actor, source, target)
     console.print(f"Organisation {source} fusionnée dans {target} : {moved} fiches de coopération reprises")
+
+
+# --- network ------------------------------------------------------------------------------------
+
+
+@app.command(
+    "network",
+    epilog="Exemple : grappe cooperation network --cluster MECA --layers projects,links "
+    "--from 2024-01-01 --to 2024-12-31 --out reseau.xlsx --picture reseau.png",
+)
+def network_command(
+    out: Annotated[
+        Path,
+        typer.Option("--out", metavar="FICHIER", help="Mesures par organisation, .csv ou .xlsx "
+                     "(ex. : reseau.csv)."),
+    ],
+    cluster: Annotated[
+        str | None,
+        typer.Option("--cluster", metavar="STRUCTURE",
+                     help="N°, sigle ou nom de la structure : ses adhérents et les organisations "
+                     "avec qui ils coopèrent (ex. : MECA)."),
+    ] = None,
+    everyone: Annotated[
+        bool,
+        typer.Option("--all", help="Toutes les organisations enregistrées, adhérentes ou non "
+                     "(administrateur)."),
+    ] = False,
+    layers: Annotated[
+        str | None,
+        typer.Option("--layers", metavar="COUCHES",
+                     help=f"Couches, séparées par des virgules, parmi {', '.join(LAYERS)} "
+                     "(défaut : toutes ; ex. : projects,links)."),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", metavar="DATE", help="Début de la période, AAAA-MM-JJ ou JJ/MM/AAAA "
+                     "(défaut : toutes les périodes, projets sans date compris)."),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--to", metavar="DATE", help="Fin de la période, incluse (ex. : 2024-12-31)."),
+    ] = None,
+    graphml: Annotated[
+        Path | None,
+        typer.Option("--graphml", metavar="FICHIER", help="Écrire aussi le graphe en GraphML "
+                     "(ex. : reseau.graphml)."),
+    ] = None,
+    gexf: Annotated[
+        Path | None,
+        typer.Option("--gexf", metavar="FICHIER", help="Écrire aussi le graphe en GEXF, pour Gephi "
+                     "(ex. : reseau.gexf)."),
+    ] = None,
+    picture: Annotated[
+        Path | None,
+        typer.Option("--picture", metavar="FICHIER", help="Dessiner le réseau en .png ou .svg "
+                     "(ex. : reseau.png)."),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Graine des communautés et du dessin (ex. : 7).")
+    ] = 0,
+) -> None:
+    """Mesurer le réseau de coopération : une ligne par organisation.
+
+    Degrés, intermédiarité, centralité, communauté, cœur ; puis qui impliquer et la dépendance.
+    """
+    from grappe.cooperation import network_export
+    from grappe.kit.export import write
+
+    if everyone == (cluster is not None):
+        raise InputError("--cluster ou --all : indiquez l'un des deux")
+    chosen = _layers(layers)
+    first, last = _date("--from", start), _date("--to", end)
+    network_export.writable(out, MEASURE_SUFFIXES)
+    for path, suffixes in ((graphml, network_export.GRAPHML_SUFFIXES),
+                           (gexf, network_export.GEXF_SUFFIXES),
+                           (picture, network_export.PICTURE_FORMATS)):
+        if path is not None:
+            network_export.writable(path, suffixes)
+    analysis = _analyse(cluster, chosen, first, last, seed, told_layers=layers is not None)
+    table = analysis.measures
+    if out.suffix.lower() == ".xlsx":
+        table = table.assign(kind=table["kind"].map(network_export.KIND_LABELS).fillna(table["kind"]))
+    write(out, table[list(MEASURES)], labels=MEASURE_LABELS, sheet="Réseau")
+    if graphml is not None:
+        network_export.write_graphml(analysis, graphml)
+    if gexf is not None:
+        network_export.write_gexf(analysis, gexf)
+    if picture is not None:
+        network_export.draw(analysis, picture, seed=seed)
+    if not len(table):
+        err_console.print("Aucune organisation dans ce périmètre : le fichier ne contient que l'en-tête.")
+    _render(analysis, out)
+
+
+def _layers(text: str | None) -> tuple[str, ...]:
+    if text is None:
+        return LAYERS
+    names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [name for name in names if name not in LAYERS]
+    if unknown or not names:
+        raise InputError(f"--layers {text!r} : couche inconnue ; attendu : {', '.join(LAYERS)}")
+    return names
+
+
+def _analyse(
+    cluster: str | None,
+    layers: tuple[str, ...],
+    start: dt.date | None,
+    end: dt.date | None,
+    seed: int,
+    *,
+    told_layers: bool,
+) -> NetworkAnalysis:
+    from grappe.cooperation import network_service
+
+    if told_layers:
+        for name in network_service.unrecorded(layers):
+            err_console.print(f"Couche {name} : grappe n'en enregistre pas encore, elle est vide.")
+    with registry_cli._unit(write=False) as (session, actor):
+        cluster_id = None if cluster is None else registry_cli.service.resolve_cluster(session, cluster)
+        return network_service.analyse_network(
+            session, actor, cluster_id=cluster_id, layers=layers, start=start, end=end, seed=seed
+        )
+
+
+def _render(analysis: NetworkAnalysis, out: Path) -> None:
+    """The summary in French: size, core, whom to involve, dependence on the most connected."""
+    from grappe.detection.ranking import french_number
+
+    summary = analysis.summary
+    names = dict(zip(analysis.measures["organisation_id"], analysis.measures["organisation"], strict=True))
+
+    def listed(ids: tuple[object, ...], limit: int = 10) -> str:
+        shown = ", ".join(str(names[i]) for i in ids[:limit])
+        return (shown + (f" et {number(len(ids) - limit)} autres" if len(ids) > limit else "")) or "aucun"
+
+    def share(value: float | None) -> str:
+        return "–" if value is None else f"{number(100 * value)} %"
+
+    dependence = summary.dependence
+    console.print(
+        f"Réseau : {number(summary.organisations)} organisations, {number(summary.ties)} liens, "
+        f"densité {french_number(summary.density, 4)}, {number(summary.components)} composante(s)."
+    )
+    console.print(
+        f"Cœur ({summary.core_k}-cœur) : {number(summary.core_size)} organisations, "
+        f"dont {share(summary.sme_share_in_core)} de PME."
+    )
+    console.print(f"Adhérents isolés, à impliquer : {listed(summary.isolated_members)}.")
+    console.print(f"Adhérents périphériques : {listed(summary.peripheral_members)}.")
+    console.print(f"Intermédiaires (points d'articulation) : {listed(summary.brokers)}.")
+    console.print(
+        f"Dépendance : les {dependence.top} organisations les plus connectées portent "
+        f"{share(dependence.ties_lost_share)} des liens ; sans elles, la plus grande composante passe "
+        f"de {share(dependence.largest_component_before)} à {share(dependence.largest_component_after)} "
+        "des organisations."
+    )
+    console.print(f"Mesures écrites : {out}")

@@ -105,21 +105,22 @@ ClusterArgument = Annotated[
     typer.Argument(metavar="STRUCTURE", help="N°, sigle ou nom de la structure (ex. : MECA)."),
 ]
 
+ActingOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="Agir en tant que : jeton d'API (grp_…) ou e-mail d'un utilisateur "
+        "(ex. : chargee@meca.fr ; défaut : administrateur local).",
+    ),
+]
+"""The acting user of the commands that work on the registry database (every group's ``--as``)."""
+
 _state: dict[str, str | None] = {"as": None}
 M = TypeVar("M", bound="BaseModel")
 
 
 @app.callback()
-def _options(
-    acting: Annotated[
-        str | None,
-        typer.Option(
-            "--as",
-            help="Agir en tant que : jeton d'API (grp_…) ou e-mail d'un utilisateur "
-            "(ex. : chargee@meca.fr ; défaut : administrateur local).",
-        ),
-    ] = None,
-) -> None:
+def _options(acting: ActingOption = None) -> None:
     _state["as"] = acting
 
 
