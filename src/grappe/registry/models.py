@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -21,8 +22,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grappe.storage.sql import Base, UtcDateTime
@@ -401,6 +405,35 @@ class Membership(Base):
     organisation: Mapped[Organisation] = relationship()
     establishment: Mapped[Establishment | None] = relationship()
     cluster: Mapped[Cluster] = relationship()
+
+    # The membership rules every caller uses (services, policy, fees, figures, imports):
+    # each is one name, read in Python on a loaded period and in SQL on the table.
+    def _runs_after(self, day: dt.date) -> bool:
+        return self.left_on is None or self.left_on > day
+
+    def _runs_after_sql(cls: Any, day: Any) -> ColumnElement[bool]:  # noqa: N805
+        return or_(cls.left_on.is_(None), cls.left_on > day)
+
+    runs_after = hybrid_method(_runs_after, _runs_after_sql)
+    """The period has not ended by ``day``: no end, or an end after it."""
+
+    def _meets(self, start: dt.date, end: dt.date) -> bool:
+        return self.joined <= end and self.runs_after(start)
+
+    def _meets_sql(cls: Any, start: Any, end: Any) -> ColumnElement[bool]:  # noqa: N805
+        return and_(cls.joined <= end, cls.runs_after(start))
+
+    meets = hybrid_method(_meets, _meets_sql)
+    """The period [joined, left) meets the days from ``start`` to ``end``, both included."""
+
+    def _open_on(self, day: dt.date) -> bool:
+        return self.meets(day, day)
+
+    def _open_on_sql(cls: Any, day: Any) -> ColumnElement[bool]:  # noqa: N805
+        return cls.meets(day, day)
+
+    open_on = hybrid_method(_open_on, _open_on_sql)
+    """A member on ``day``: joined on or before it and not left by then."""
 
 
 class Invitation(Base):

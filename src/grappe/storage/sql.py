@@ -162,11 +162,6 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """A session factory bound to an engine; objects stay readable after commit."""
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
-
-
 # One factory for every engine, bound per session: each ``sessionmaker`` defines a new
 # Session subclass, to which SQLAlchemy then copies every Session-level event listener
 # (audit log, registry generation), a cost an API request should not pay each time.
