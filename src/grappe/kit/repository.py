@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -101,4 +101,4 @@ class Repository(Generic[M]):
         return total or 0, rows
 
     def _key(self) -> Any:
-        return getattr(self.model, "id")
+        return inspect(self.model).primary_key[0]

@@ -234,6 +234,15 @@ class ClusterLabel(Base):
     cluster: Mapped[Cluster] = relationship(back_populates="labels")
     funder: Mapped[Funder | None] = relationship()
 
+    def _held_on(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end_date is None or self.end_date >= day)
+
+    def _held_on_sql(cls: Any, day: Any) -> ColumnElement[bool]:  # noqa: N805
+        return and_(cls.start <= day, or_(cls.end_date.is_(None), cls.end_date >= day))
+
+    held_on = hybrid_method(_held_on, _held_on_sql)
+    """The label is held on ``day`` (its end date included)."""
+
 
 class GovernanceBody(Base):
     """A governance body (board, bureau) with its number of seats."""
