@@ -38,7 +38,8 @@ from sqlalchemy.orm import Session
 from grappe.errors import InputError
 from grappe.kit import export
 from grappe.refdata import sizes, territories
-from grappe.registry import fabric_link, policy, refs, service
+from grappe.registry import fabric_link, policy, refs
+from grappe.registry.clusters import service as clusters
 from grappe.registry.models import Cluster, Membership, Organisation
 from grappe.registry.policy import Actor
 
@@ -117,7 +118,7 @@ def prospects(
         Columns :data:`COLUMNS`, best score first (ties by SIRET).
     """
     policy.require_cluster(session, actor, cluster_id, policy.Access.MANAGE, "lister les prospects")
-    cluster = service.load_cluster(session, cluster_id)
+    cluster = clusters.load_cluster(session, cluster_id)
     if not cluster.sectors:
         raise InputError(f"structure {cluster_id} : aucun secteur (codes NAF) déclaré")
     on = on or dt.date.today()
