@@ -234,7 +234,7 @@ class ClusterLabel(Base):
     cluster: Mapped[Cluster] = relationship(back_populates="labels")
     funder: Mapped[Funder | None] = relationship()
 
-    def _held_on(self, day: dt.date) -> bool:
+    def _held_on(self, day: Any) -> bool:  # a date, or a bound date parameter in SQL
         return self.start <= day and (self.end_date is None or self.end_date >= day)
 
     def _held_on_sql(cls: Any, day: Any) -> ColumnElement[bool]:  # noqa: N805
@@ -417,7 +417,8 @@ class Membership(Base):
 
     # The membership rules every caller uses (services, policy, fees, figures, imports):
     # each is one name, read in Python on a loaded period and in SQL on the table.
-    def _runs_after(self, day: dt.date) -> bool:
+    # Days are typed Any: a date in Python, a date or a bound date parameter in SQL.
+    def _runs_after(self, day: Any) -> bool:
         return self.left_on is None or self.left_on > day
 
     def _runs_after_sql(cls: Any, day: Any) -> ColumnElement[bool]:  # noqa: N805
@@ -426,7 +427,7 @@ class Membership(Base):
     runs_after = hybrid_method(_runs_after, _runs_after_sql)
     """The period has not ended by ``day``: no end, or an end after it."""
 
-    def _meets(self, start: dt.date, end: dt.date) -> bool:
+    def _meets(self, start: Any, end: Any) -> bool:
         return self.joined <= end and self.runs_after(start)
 
     def _meets_sql(cls: Any, start: Any, end: Any) -> ColumnElement[bool]:  # noqa: N805
@@ -435,7 +436,7 @@ class Membership(Base):
     meets = hybrid_method(_meets, _meets_sql)
     """The period [joined, left) meets the days from ``start`` to ``end``, both included."""
 
-    def _open_on(self, day: dt.date) -> bool:
+    def _open_on(self, day: Any) -> bool:
         return self.meets(day, day)
 
     def _open_on_sql(cls: Any, day: Any) -> ColumnElement[bool]:  # noqa: N805

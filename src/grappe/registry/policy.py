@@ -285,7 +285,7 @@ def may_answer(session: Session, actor: Actor, organisation_id: int) -> bool:
     )
 
 
-def answered_organisations(actor: Actor, on: dt.date | None = None) -> Select[tuple[int]]:
+def answered_organisations(actor: Actor, on: dt.date | None = None) -> Select[int]:
     """Ids of the organisations whose invitations the actor answers (administrators: use None)."""
     if actor.role is Role.MEMBER:
         return the_organisation(actor.organisation_id)

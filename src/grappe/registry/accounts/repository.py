@@ -76,7 +76,7 @@ class SignInRepository:
     def credential(self, user_id: int) -> Credential | None:
         return self.session.get(Credential, user_id)
 
-    def failures(self, email: str, since: dt.datetime) -> Row[tuple[int, dt.datetime | None]]:
+    def failures(self, email: str, since: dt.datetime) -> Row[int, dt.datetime | None]:
         """How many failed sign-ins of an address since a moment, and the first of them."""
         return (
             self.session.connection()
@@ -88,7 +88,7 @@ class SignInRepository:
             .one()
         )
 
-    def user_and_hash(self, email: str) -> Row[tuple[User, str]] | None:
+    def user_and_hash(self, email: str) -> Row[User, str] | None:
         return self.session.execute(
             select(User, Credential.password_hash)
             .join(Credential, Credential.user_id == User.id)
@@ -117,7 +117,7 @@ class SignInRepository:
     def forget_failures(self, email: str) -> None:
         self.session.connection().execute(delete(SignInFailure).where(SignInFailure.email == email))
 
-    def session_user(self, token_hash: str) -> Row[tuple[User, dt.datetime]] | None:
+    def session_user(self, token_hash: str) -> Row[User, dt.datetime] | None:
         """The user of a web session and the session's end."""
         return self.session.execute(
             select(User, WebSession.expires_at)

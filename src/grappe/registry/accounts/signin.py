@@ -95,8 +95,9 @@ def sign_in(session: Session, email: str, password: str, now: dt.datetime | None
     address = _normal_email(email)[:254]
     repository = SignInRepository(session)
     failures = repository.failures(address, now - FAILURE_WINDOW)
-    if failures[0] >= MAX_FAILURES:
-        wait = _aware(failures[1]) + FAILURE_WINDOW - now
+    count, first = failures
+    if count >= MAX_FAILURES and first is not None:
+        wait = _aware(first) + FAILURE_WINDOW - now
         minutes = max(1, -(-int(wait.total_seconds()) // 60))
         raise ThrottledError(f"trop de tentatives de connexion pour {address} : réessayez dans {minutes} min")
     row = repository.user_and_hash(address)

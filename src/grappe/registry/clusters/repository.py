@@ -219,7 +219,7 @@ class ClusterRepository(Repository[Cluster]):
         total = connection.execute(count_statement, params).scalar_one() if params["offset"] else 0
         return total, page
 
-    def directory_details(self, ids: list[int], day: dt.date) -> Sequence[Row[Any]]:
+    def directory_details(self, ids: list[int], day: dt.date) -> Sequence[Row[str, int, str, int]]:
         """(what, cluster id, value, rank) rows: labels held on ``day``, régions and sectors."""
         return self.session.connection().execute(_DIRECTORY_DETAILS, {"ids": ids, "day": day}).all()
 

@@ -13,7 +13,7 @@ from grappe.kit.repository import Repository
 from grappe.registry.models import FeeCall, FeeSchedule, FeeStatus, Organisation, Payment
 
 
-def _paid_query() -> Select[tuple[int, Decimal]]:
+def _paid_query() -> Select[int, Decimal]:
     return select(Payment.fee_call_id, func.coalesce(func.sum(Payment.amount_eur), 0)).group_by(
         Payment.fee_call_id
     )

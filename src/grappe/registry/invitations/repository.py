@@ -68,7 +68,7 @@ class InvitationRepository(Repository[Invitation]):
         return total, rows
 
 
-def sent_or_received(clusters: Collection[int], organisations: Select[tuple[int]]) -> ColumnElement[bool]:
+def sent_or_received(clusters: Collection[int], organisations: Select[int]) -> ColumnElement[bool]:
     """Invitations sent by these clusters or addressed to these organisations (a subquery)."""
     received = Invitation.organisation_id.in_(organisations)
     return or_(Invitation.cluster_id.in_(clusters), received) if clusters else received

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Date, Integer, Row, Select, bindparam, func, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from grappe.kit.repository import Repository
 from grappe.registry.models import Cluster, Establishment, Membership, Organisation
@@ -23,7 +24,7 @@ def _member_page_statement(current: bool) -> Select[*tuple[Any, ...]]:
     Built once per variant at import: a statement built anew per request costs more Python
     time (construction, cache key) than the database spends answering it.
     """
-    where = [Membership.cluster_id == bindparam("cluster_id")]
+    where: list[SQLCoreOperations[bool]] = [Membership.cluster_id == bindparam("cluster_id")]
     if current:
         where.append(Membership.open_on(bindparam("day", type_=Date())))
     return (
@@ -155,7 +156,7 @@ class MembershipRepository(Repository[Membership]):
             .order_by(Membership.id)
         ).all()
 
-    def with_sites(self, cluster_id: int) -> Sequence[Row[Any]]:
+    def with_sites(self, cluster_id: int) -> Sequence[Row[Membership, str, str | None, str]]:
         """Every period of a cluster with its organisation's kind and size and its site's commune.
 
         Rows of (membership, kind, size_category, commune).

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
@@ -208,6 +207,6 @@ def meeting(session: Session, cluster_id: int, start: dt.date, end: dt.date) -> 
     return MembershipRepository(session).meeting(cluster_id, start, end)
 
 
-def with_sites(session: Session, cluster_id: int) -> Sequence[Row[Any]]:
+def with_sites(session: Session, cluster_id: int) -> Sequence[Row[Membership, str, str | None, str]]:
     """Every period of a cluster as (membership, kind, size category, commune) (key figures)."""
     return MembershipRepository(session).with_sites(cluster_id)

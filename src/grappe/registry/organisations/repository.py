@@ -48,7 +48,7 @@ class OrganisationRepository(Repository[Organisation]):
         )
 
 
-def owned_or_running(clusters: Collection[int], day: dt.date) -> Select[tuple[int]]:
+def owned_or_running(clusters: Collection[int], day: dt.date) -> Select[int]:
     """Ids of the organisations these clusters own or have as members after ``day`` (a subquery)."""
     if not clusters:
         return select(Organisation.id).where(false())
@@ -59,6 +59,6 @@ def owned_or_running(clusters: Collection[int], day: dt.date) -> Select[tuple[in
     return select(union(owned, current).subquery().c[0])
 
 
-def the_organisation(organisation_id: int | None) -> Select[tuple[int]]:
+def the_organisation(organisation_id: int | None) -> Select[int]:
     """The id of one organisation as a subquery (a member user's own)."""
     return select(Organisation.id).where(Organisation.id == organisation_id)

@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from grappe.errors import InputError
 from grappe.registry.clusters import service as clusters
-from grappe.registry.models import LabelKind
 from grappe.registry.clusters.schemas import DirectoryPage
+from grappe.registry.models import LabelKind
 from grappe.web.unit import as_page, show, unit
 
 router = APIRouter(include_in_schema=False)
