@@ -12,6 +12,9 @@ INTERFACES = {"cli", "api", "web"}
 ANALYSIS = {"refdata", "fabric", "detection"}
 LOW = ("storage", "refdata", "kit")  # below every domain; kit is the shared kit
 WEB_STACK = {"fastapi", "starlette", "sqlalchemy", "alembic", "uvicorn", "psycopg"}
+#: The SQL kit of the operational domains (unit of work, repository base, audit hook): the
+#: analysis domains never import it, so it may use SQLAlchemy.
+SQL_KIT = {"unit.py", "repository.py", "audit.py"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -48,8 +51,18 @@ def test_domains_never_import_interfaces(domain: str) -> None:
 @pytest.mark.parametrize("domain", [*sorted(ANALYSIS), "kit"])
 def test_analysis_domains_do_not_need_the_web_stack(domain: str) -> None:
     for path in _modules(domain):
+        if domain == "kit" and path.name in SQL_KIT:
+            continue  # no analysis domain imports it (next test)
         bad = {m for m in _imports(path) if m.split(".")[0] in WEB_STACK}
         assert not bad, f"{path.relative_to(PACKAGE)} imports the web stack: {sorted(bad)}"
+
+
+def test_analysis_domains_do_not_import_the_sql_kit() -> None:
+    sql_kit = {f"grappe.kit.{name.removesuffix('.py')}" for name in SQL_KIT}
+    for domain in ANALYSIS:
+        for path in _modules(domain):
+            bad = _imports(path) & sql_kit
+            assert not bad, f"{path.relative_to(PACKAGE)} imports the SQL kit: {sorted(bad)}"
 
 
 def test_low_layers_do_not_import_domains() -> None:

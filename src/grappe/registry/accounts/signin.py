@@ -32,7 +32,6 @@ FAILURE_WINDOW = dt.timedelta(minutes=15)
 MAX_FAILURES = 5
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
-WRONG_CREDENTIALS = "adresse électronique ou mot de passe incorrect"
 
 _hasher = PasswordHasher()
 #: Verified when the address is unknown, so that an unknown address takes as long as a known one.
