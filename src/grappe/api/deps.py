@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from grappe.api.cache import GenerationCache
 from grappe.errors import InputError, PermissionDeniedError
 from grappe.kit.repository import MAX_PAGE
-from grappe.kit.unit import unit_of_work
+from grappe.kit.unit import actor_of, unit_of_work
 from grappe.registry import bounds, generation
 from grappe.registry.accounts import service as accounts
 from grappe.registry.policy import PUBLIC, Actor
@@ -53,7 +53,7 @@ class Unit:
         # queued behind the other writers, it never fails on upgrading a read snapshot.
         self._scope = unit_of_work(self._engine, write=self._write, resolve=self._actor)
         session = self._scope.__enter__()
-        return session, session.info["actor"]
+        return session, actor_of(session)
 
     def _actor(self, session: Session) -> Actor:
         self.generation = generation.current(session)

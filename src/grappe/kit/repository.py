@@ -78,9 +78,6 @@ class Repository(Generic[M]):
             raise not_found(self.what, object_id)
         return found
 
-    def exists(self, object_id: int) -> bool:
-        return self.session.get(self.model, object_id) is not None
-
     def add(self, obj: M) -> M:
         self.session.add(obj)
         return obj

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from grappe.kit.repository import Repository
@@ -56,16 +56,14 @@ class InvitationRepository(Repository[Invitation]):
             where.append(Invitation.organisation_id == organisation_id)
         if status is not None:
             where.append(Invitation.status == status.value)
-        total = self.session.scalar(select(func.count()).select_from(Invitation).where(*where)) or 0
-        rows = self.session.scalars(
+        return self.page(
             select(Invitation)
             .where(*where)
             .options(selectinload(Invitation.cluster), selectinload(Invitation.organisation))
-            .order_by(Invitation.created_at.desc(), Invitation.id.desc())
-            .limit(limit)
-            .offset(offset)
-        ).all()
-        return total, rows
+            .order_by(Invitation.created_at.desc(), Invitation.id.desc()),
+            limit,
+            offset,
+        )
 
 
 def sent_or_received(clusters: Collection[int], organisations: Select[int]) -> ColumnElement[bool]:

@@ -18,7 +18,6 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from grappe.errors import ConflictError, InputError, NotFoundError
-from grappe.kit.repository import check_page
 from grappe.registry import policy
 from grappe.registry.identifiers import normalize_siren, normalize_siret
 from grappe.registry.invitations.repository import InvitationRepository
@@ -161,7 +160,6 @@ def list_invitations(
     answers for; a member user those addressed to its organisation; the administrator all.
     ``status=None`` lists answered ones too.
     """
-    check_page(limit, offset)
     total, rows = InvitationRepository(session).listed(
         policy.invitations_seen(actor),
         cluster_id=cluster_id,
