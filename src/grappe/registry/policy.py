@@ -229,17 +229,18 @@ def organisation_access(
         if owner_cluster_id(session, organisation_id) in actor.managed:
             return Access.MANAGE
         day = on or dt.date.today()
-        periods = [
-            m
-            for m in MembershipRepository(session).periods_of(organisation_id)
-            if m.cluster_id in actor.managed
+        running = [
+            still
+            for cluster_id, still in MembershipRepository(session).periods_of(organisation_id, day)
+            if cluster_id in actor.managed
         ]
-        if any(m.runs_after(day) for m in periods):
+        if any(running):
             return Access.MANAGE
-        return Access.READ if periods else Access.NONE
+        return Access.READ if running else Access.NONE
     if actor.role is Role.FUNDER and actor.funder_id is not None:
         funded = funded_cluster_ids(session, actor.funder_id)
-        if any(m.cluster_id in funded for m in MembershipRepository(session).periods_of(organisation_id)):
+        periods = MembershipRepository(session).periods_of(organisation_id, on or dt.date.today())
+        if any(cluster_id in funded for cluster_id, _ in periods):
             return Access.READ
     return Access.NONE
 

@@ -191,8 +191,11 @@ class MembershipRepository(Repository[Membership]):
             )
         )
 
-    def periods_of(self, organisation_id: int) -> Sequence[Membership]:
-        """Every membership period of an organisation, in any cluster."""
-        return self.session.scalars(
-            select(Membership).where(Membership.organisation_id == organisation_id)
-        ).all()
+    def periods_of(self, organisation_id: int, day: dt.date) -> list[tuple[int, bool]]:
+        """(cluster, still running after ``day``) of every membership period of an organisation."""
+        rows = self.session.execute(
+            select(Membership.cluster_id, Membership.runs_after(day)).where(
+                Membership.organisation_id == organisation_id
+            )
+        )
+        return [(cluster_id, bool(running)) for cluster_id, running in rows]
