@@ -1,1 +1,1 @@
-"""accounts"""
+"""Accounts: users, API tokens, passwords and web sessions, the audit log."""

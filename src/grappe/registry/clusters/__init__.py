@@ -1,1 +1,1 @@
-"""clusters"""
+"""Cluster organisations: profiles, labels, funding, governance, the public directory and profiles."""

@@ -1,1 +1,1 @@
-"""invitations"""
+"""Invitations: how a cluster organisation reaches an organisation of another tenant."""

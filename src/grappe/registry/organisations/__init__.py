@@ -1,1 +1,1 @@
-"""organisations"""
+"""Organisations: legal units with their establishments and contacts, owned by the cluster that created them."""
