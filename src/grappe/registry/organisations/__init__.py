@@ -1,1 +1,1 @@
-"""Organisations: legal units with their establishments and contacts, owned by the cluster that created them."""
+"""Organisations: legal units with their establishments and contacts, owned by their creator."""
