@@ -67,7 +67,9 @@ def seed(url: str) -> str:
     from sqlalchemy import insert, text
 
     from grappe.refdata import territories
-    from grappe.registry import LOCAL_ADMIN, accounts, migrate
+    from grappe.registry import LOCAL_ADMIN, migrate
+    from grappe.registry.accounts import service as accounts
+    from grappe.registry.accounts.schemas import UserCreate
     from grappe.registry.models import (
         Cluster,
         ClusterLabel,
@@ -77,7 +79,6 @@ def seed(url: str) -> str:
         Organisation,
         Role,
     )
-    from grappe.registry.schemas import UserCreate
     from grappe.storage.sql import make_engine, session_scope
 
     engine = make_engine(url)

@@ -26,8 +26,9 @@ import pyarrow.compute as pc
 from grappe.fabric import FabricStore, holds_establishments
 from grappe.fabric.synth import write_synthetic
 from grappe.refdata import naf
-from grappe.registry import LOCAL_ADMIN, migrate, prospects, service
-from grappe.registry.schemas import ClusterCreate, TerritoryRef
+from grappe.registry import LOCAL_ADMIN, migrate, prospects
+from grappe.registry.clusters import service as clusters
+from grappe.registry.clusters.schemas import ClusterCreate, TerritoryRef
 from grappe.storage.sql import make_engine, session_scope
 
 CACHE = Path(tempfile.gettempdir()) / "grappe_bench_prospects"
@@ -66,7 +67,7 @@ def main() -> None:
     engine = make_engine(f"sqlite:///{CACHE / 'registry.sqlite3'}")
     migrate.upgrade(engine)
     with session_scope(engine, actor=LOCAL_ADMIN) as session:
-        cluster = service.create_cluster(
+        cluster = clusters.create_cluster(
             session,
             LOCAL_ADMIN,
             ClusterCreate(

@@ -33,8 +33,9 @@ import uvicorn  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 
 from grappe.api import create_app  # noqa: E402
-from grappe.registry import LOCAL_ADMIN, accounts  # noqa: E402
-from grappe.registry.schemas import UserCreate  # noqa: E402
+from grappe.registry import LOCAL_ADMIN  # noqa: E402
+from grappe.registry.accounts import service as accounts  # noqa: E402
+from grappe.registry.accounts.schemas import UserCreate  # noqa: E402
 from grappe.storage.sql import session_scope  # noqa: E402
 
 

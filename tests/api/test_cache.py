@@ -10,9 +10,12 @@ from sqlalchemy import select, update
 
 from grappe.api.cache import GenerationCache
 from grappe.config import get_settings
-from grappe.registry import LOCAL_ADMIN, accounts, service
+from grappe.errors import PermissionDeniedError
+from grappe.registry import LOCAL_ADMIN
+from grappe.registry.accounts import service as accounts
+from grappe.registry.clusters import service as clusters
+from grappe.registry.clusters.schemas import ClusterCreate, ClusterUpdate, TerritoryRef
 from grappe.registry.models import ApiToken, User
-from grappe.registry.schemas import ClusterCreate, TerritoryRef
 from grappe.storage.sql import session_scope
 
 
@@ -47,12 +50,12 @@ def test_a_write_outside_the_api_shows_in_the_next_read(api: Api) -> None:
     assert _acronyms(api, region="84") == ["MECA"]
     a = api.world.a  # type: ignore[attr-defined]
     with session_scope(api.app.state.engine, actor=LOCAL_ADMIN) as session:
-        version = service.get_cluster(session, LOCAL_ADMIN, a).version
-        service.update_cluster(
+        version = clusters.get_cluster(session, LOCAL_ADMIN, a).version
+        clusters.update_cluster(
             session,
             LOCAL_ADMIN,
             a,
-            service.ClusterUpdate(
+            ClusterUpdate(
                 version=version, territories=[TerritoryRef(level="departement", code="35")]
             ),
         )
@@ -66,7 +69,7 @@ def test_a_rolled_back_write_keeps_the_cache(api: Api) -> None:
 
     def abandoned_write() -> None:
         with session_scope(api.app.state.engine, actor=LOCAL_ADMIN) as session:
-            service.create_cluster(
+            clusters.create_cluster(
                 session,
                 LOCAL_ADMIN,
                 ClusterCreate(name="Fantôme", territories=[TerritoryRef(level="region", code="84")]),
@@ -126,7 +129,7 @@ def test_deactivating_a_user_outside_the_api_locks_its_token_out(api: Api) -> No
 
 def test_expired_tokens_are_refused_even_when_cached() -> None:
     past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
-    with pytest.raises(accounts.PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError):
         accounts.check_expiry(past)
     accounts.check_expiry(past, now=past - dt.timedelta(seconds=1))
     accounts.check_expiry(None)

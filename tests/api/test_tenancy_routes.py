@@ -34,21 +34,20 @@ from apikit import Api, build_api, dbkit
 from grappe.cooperation import service as cooperation
 from grappe.cooperation.models import CooperationLink, LinkKind, ProjectKind
 from grappe.cooperation.schemas import DealIn, LinkIn, PartnerIn, ProjectIn
-from grappe.registry import LOCAL_ADMIN, accounts, fees, invitations, service
+from grappe.registry import LOCAL_ADMIN
+from grappe.registry.accounts import service as accounts
+from grappe.registry.accounts.schemas import UserCreate
+from grappe.registry.clusters import service as clusters
+from grappe.registry.clusters.schemas import ClusterCreate, FundingIn, TerritoryRef
+from grappe.registry.fees import service as fees
+from grappe.registry.fees.schemas import FeeRuleIn, FeeScheduleIn, PaymentIn
+from grappe.registry.invitations import service as invitations
+from grappe.registry.invitations.schemas import InvitationCreate
+from grappe.registry.memberships import service as memberships
+from grappe.registry.memberships.schemas import MembershipCreate
 from grappe.registry.models import Role
-from grappe.registry.schemas import (
-    ClusterCreate,
-    ContactIn,
-    FeeRuleIn,
-    FeeScheduleIn,
-    FundingIn,
-    InvitationCreate,
-    MembershipCreate,
-    OrganisationCreate,
-    PaymentIn,
-    TerritoryRef,
-    UserCreate,
-)
+from grappe.registry.organisations import service as organisations
+from grappe.registry.organisations.schemas import ContactIn, OrganisationCreate
 from grappe.storage.sql import session_scope
 
 siren, siret = dbkit.siren, dbkit.siret
@@ -88,7 +87,7 @@ class Victim:
 def build_victim(session: Any, world: Any) -> Victim:
     """Add the private tenant C to the standard world (through the services)."""
     admin = LOCAL_ADMIN
-    c = service.create_cluster(
+    c = clusters.create_cluster(
         session,
         admin,
         ClusterCreate(
@@ -99,19 +98,19 @@ def build_victim(session: Any, world: Any) -> Victim:
             sectors=["08.11Z"],
         ),
     ).id
-    service.set_funding(
+    clusters.set_funding(
         session, admin, c, FundingIn(year=2024, source="public", funder="Région C", amount_eur=Decimal(1))
     )
-    org_c = service.create_organisation(
+    org_c = organisations.create_organisation(
         session,
         admin,
         OrganisationCreate(name="Victime Confidentielle SAS", sirets=[siret(6006)]),
         cluster_id=c,
     ).id
-    service.add_contact(
+    organisations.add_contact(
         session, admin, org_c, ContactIn(full_name="Cachée Contact", email="secret@victime.fr")
     )
-    membership_c = service.add_membership(
+    membership_c = memberships.add_membership(
         session, admin, c, MembershipCreate(organisation_id=org_c, joined=dt.date(2020, 1, 1))
     ).membership_id
     for year in (2023, 2024):
@@ -140,10 +139,10 @@ def build_victim(session: Any, world: Any) -> Victim:
     to_c = invitations.invite(
         session, admin, world.b, InvitationCreate(siren=siren(6006), joined=dt.date(2025, 1, 1))
     ).id
-    org_c2 = service.create_organisation(
+    org_c2 = organisations.create_organisation(
         session, admin, OrganisationCreate(name="Partenaire Caché SARL", sirets=[siret(6116)]), cluster_id=c
     ).id
-    service.add_membership(
+    memberships.add_membership(
         session, admin, c, MembershipCreate(organisation_id=org_c2, joined=dt.date(2020, 1, 1))
     )
     link_c = cooperation.declare_link(

@@ -12,16 +12,17 @@ from grappe.cooperation import service
 from grappe.cooperation.models import LinkKind, Orientation, PartnerCategory, ProjectKind, ProjectStatus
 from grappe.cooperation.schemas import DealIn, LinkAnswer, LinkIn, PartnerIn, ProjectIn, StatusIn
 from grappe.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
-from grappe.registry import accounts
-from grappe.registry import service as registry
+from grappe.registry.accounts import service as accounts
+from grappe.registry.accounts.schemas import UserCreate
+from grappe.registry.memberships import service as memberships
+from grappe.registry.memberships.schemas import MembershipCreate
 from grappe.registry.models import Role
 from grappe.registry.policy import LOCAL_ADMIN, Actor
-from grappe.registry.schemas import MembershipCreate, UserCreate
 
 
 def _second_member(db: Session, world) -> Actor:  # type: ignore[no-untyped-def]
     """Make org_free a member of A with a member user; return that user."""
-    registry.add_membership(
+    memberships.add_membership(
         db, LOCAL_ADMIN, world.a, MembershipCreate(organisation_id=world.org_free, joined=dt.date(2022, 1, 1))
     )
     user = accounts.create_user(

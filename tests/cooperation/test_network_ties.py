@@ -11,18 +11,20 @@ from grappe.cooperation import service
 from grappe.cooperation.models import Project, ProjectPartner
 from grappe.cooperation.repository import Layer, Scope, network_nodes, network_ties
 from grappe.cooperation.schemas import DealIn, LinkIn, PartnerIn, ProjectIn
-from grappe.registry import service as registry
+from grappe.registry.memberships import service as memberships
+from grappe.registry.memberships.schemas import MembershipCreate
+from grappe.registry.organisations import service as organisations
+from grappe.registry.organisations.schemas import OrganisationCreate
 from grappe.registry.policy import LOCAL_ADMIN
-from grappe.registry.schemas import MembershipCreate, OrganisationCreate
 
 
 def _network(db: Session, world) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """A: org_a and org_free members; a lab outside; B: org_b. One record of each layer."""
     admin = LOCAL_ADMIN
-    registry.add_membership(
+    memberships.add_membership(
         db, admin, world.a, MembershipCreate(organisation_id=world.org_free, joined=dt.date(2022, 1, 1))
     )
-    lab = registry.create_organisation(db, admin, OrganisationCreate(name="Laboratoire Libre")).id
+    lab = organisations.create_organisation(db, admin, OrganisationCreate(name="Laboratoire Libre")).id
     service.declare_link(
         db,
         admin,

@@ -15,20 +15,18 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
-from grappe.registry import accounts, migrate, service
+from grappe.registry import migrate
+from grappe.registry.accounts import service as accounts
+from grappe.registry.accounts.schemas import UserCreate
+from grappe.registry.clusters import service as clusters
+from grappe.registry.clusters.schemas import ClusterCreate, FundingIn, LabelIn, TerritoryRef
 from grappe.registry.identifiers import luhn_ok
+from grappe.registry.memberships import service as memberships
+from grappe.registry.memberships.schemas import MembershipCreate
 from grappe.registry.models import Role
+from grappe.registry.organisations import service as organisations
+from grappe.registry.organisations.schemas import ContactIn, OrganisationCreate
 from grappe.registry.policy import LOCAL_ADMIN, PUBLIC, Actor
-from grappe.registry.schemas import (
-    ClusterCreate,
-    ContactIn,
-    FundingIn,
-    LabelIn,
-    MembershipCreate,
-    OrganisationCreate,
-    TerritoryRef,
-    UserCreate,
-)
 from grappe.storage.sql import make_engine
 
 PG_URL = os.environ.get("GRAPPE_TEST_POSTGRES_URL")
@@ -159,7 +157,7 @@ class World:
 def build_world(session: Session) -> World:
     """Populate a session with the standard test world (through the services)."""
     admin = LOCAL_ADMIN
-    a = service.create_cluster(
+    a = clusters.create_cluster(
         session,
         admin,
         ClusterCreate(
@@ -173,7 +171,7 @@ def build_world(session: Session) -> World:
             description="Décolletage et mécanique",
         ),
     ).id
-    b = service.create_cluster(
+    b = clusters.create_cluster(
         session,
         admin,
         ClusterCreate(
@@ -183,7 +181,7 @@ def build_world(session: Session) -> World:
             sectors=["08.11Z"],
         ),
     ).id
-    service.add_label(
+    clusters.add_label(
         session,
         admin,
         a,
@@ -191,7 +189,7 @@ def build_world(session: Session) -> World:
             kind="grappe", name="Grappe d'entreprises", funder="DATAR", start=dt.date(2011, 1, 1)
         ),
     )
-    service.set_funding(
+    clusters.set_funding(
         session,
         admin,
         b,
@@ -199,31 +197,31 @@ def build_world(session: Session) -> World:
             year=2024, source="public", funder="Région Bretagne", amount_eur=Decimal("50000")
         ),
     )
-    org_a = service.create_organisation(
+    org_a = organisations.create_organisation(
         session,
         admin,
         OrganisationCreate(name="Décolletage Dupont", sirets=[siret(1001)], declared_headcount=12),
     ).id
-    org_b = service.create_organisation(
+    org_b = organisations.create_organisation(
         session,
         admin,
         OrganisationCreate(name="Carrières Le Goff", siren=siren(2002), size_band="03"),
     ).id
     # Owned by cluster A (created for it): A's managers may attach it, nobody else reads it.
-    org_free = service.create_organisation(
+    org_free = organisations.create_organisation(
         session, admin, OrganisationCreate(name="Solo SARL", siren=siren(3003)), cluster_id=a
     ).id
-    service.add_contact(
+    organisations.add_contact(
         session,
         admin,
         org_a,
         ContactIn(full_name="Anne Dupont", email="anne@dupont.fr", directory_consent=True),
     )
-    service.add_contact(session, admin, org_a, ContactIn(full_name="Caché", email="x@y.fr"))
-    m_a = service.add_membership(
+    organisations.add_contact(session, admin, org_a, ContactIn(full_name="Caché", email="x@y.fr"))
+    m_a = memberships.add_membership(
         session, admin, a, MembershipCreate(organisation_id=org_a, joined=dt.date(2020, 3, 1))
     ).membership_id
-    service.add_membership(
+    memberships.add_membership(
         session, admin, b, MembershipCreate(organisation_id=org_b, joined=dt.date(2021, 1, 1))
     )
     users = {

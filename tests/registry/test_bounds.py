@@ -22,21 +22,19 @@ from sqlalchemy import Numeric, String, select, text
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
-from grappe.api import cooperation as cooperation_endpoints
-from grappe.api import registry as endpoints
+from grappe.api.routers import ROUTERS
 from grappe.cli import app as cli_app
 from grappe.config import get_settings
 from grappe.errors import ConflictError, InputError
-from grappe.registry import LOCAL_ADMIN, bounds, fees, members_io
+from grappe.registry import LOCAL_ADMIN, bounds
+from grappe.registry.accounts.schemas import UserCreate
+from grappe.registry.clusters.schemas import ClusterCreate
+from grappe.registry.fees import service as fees
+from grappe.registry.fees.schemas import FeeScheduleIn, PaymentIn
+from grappe.registry.memberships import files as member_files
+from grappe.registry.memberships.schemas import MembershipCreate
 from grappe.registry.models import FeeCall, Organisation, Payment
-from grappe.registry.schemas import (
-    ClusterCreate,
-    FeeScheduleIn,
-    MembershipCreate,
-    OrganisationCreate,
-    PaymentIn,
-    UserCreate,
-)
+from grappe.registry.organisations.schemas import OrganisationCreate
 from grappe.storage.sql import session_scope
 
 # --- every field users send is bounded ----------------------------------------------------
@@ -54,13 +52,12 @@ UNMAPPED_TEXT = {
 
 
 #: The routes of every domain's router.
-ROUTES = [*endpoints.router.routes, *cooperation_endpoints.router.routes]
 
 
 def _request_models() -> set[type[BaseModel]]:
     """The body models of every API operation (the CLI builds the same schemas)."""
     found: set[type[BaseModel]] = set()
-    for route in ROUTES:
+    for route in (route for router in ROUTERS for route in router.routes):
         hints = get_type_hints(route.endpoint, include_extras=True)  # type: ignore[attr-defined]
         for key, hint in hints.items():
             if key != "return" and isinstance(hint, type) and issubclass(hint, BaseModel):
@@ -158,7 +155,7 @@ def test_no_response_field_checks_a_bound() -> None:
     """What the API answers is what is stored: rows an earlier version (or SQL) wrote outside
     today's bounds must read back (tests/api/test_stored_outside_bounds.py), not answer 500."""
     models: set[type[BaseModel]] = set()
-    for route in ROUTES:
+    for route in (route for router in ROUTERS for route in router.routes):
         for leaf, _ in _leaves(getattr(route, "response_model", None)):
             if isinstance(leaf, type) and issubclass(leaf, BaseModel):
                 models.add(leaf)
@@ -241,7 +238,7 @@ def test_import_reports_out_of_bounds_rows_and_keeps_the_good_ones(
     ]
     path = tmp_path / "m.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    report = members_io.import_members(
+    report = member_files.import_members(
         db, LOCAL_ADMIN, world.a, path, lookup=_no_fabric, today=today
     )
     issues = {i.line: i for i in report.issues}
@@ -269,7 +266,7 @@ def test_import_reports_out_of_bounds_rows_and_keeps_the_good_ones(
 def test_import_reads_windows_1252(db: Any, world: World, tmp_path: Path) -> None:
     path = tmp_path / "m.csv"
     path.write_bytes(f"siren;nom;date_adhesion\n{siren(7101)};Œuvres d’art;2024-01-10\n".encode("cp1252"))
-    report = members_io.import_members(db, LOCAL_ADMIN, world.a, path, lookup=_no_fabric)
+    report = member_files.import_members(db, LOCAL_ADMIN, world.a, path, lookup=_no_fabric)
     assert report.issues == []
     assert report.inserted == 1
     assert db.scalar(select(Organisation.name).where(Organisation.siren == siren(7101))) == "Œuvres d’art"

@@ -10,18 +10,15 @@ from dbkit import World
 from sqlalchemy.orm import Session
 
 from grappe.errors import InputError
-from grappe.registry import LOCAL_ADMIN, fees, figures, service
+from grappe.registry import LOCAL_ADMIN
+from grappe.registry.fees import figures
+from grappe.registry.fees import service as fees
+from grappe.registry.fees.schemas import Bracket, FeeRuleIn, FeeScheduleIn, PaymentIn, WaiveIn
+from grappe.registry.memberships import service as memberships
+from grappe.registry.memberships.schemas import MembershipCreate, MembershipEnd
 from grappe.registry.models import FeeStatus
-from grappe.registry.schemas import (
-    Bracket,
-    FeeRuleIn,
-    FeeScheduleIn,
-    MembershipCreate,
-    MembershipEnd,
-    OrganisationUpdate,
-    PaymentIn,
-    WaiveIn,
-)
+from grappe.registry.organisations import service as organisations
+from grappe.registry.organisations.schemas import OrganisationUpdate
 
 
 def _schedule(db: Session, w: World, cap: str | None = None) -> None:
@@ -50,7 +47,7 @@ def _schedule(db: Session, w: World, cap: str | None = None) -> None:
 
 
 def test_fee_amounts_follow_type_size_brackets_and_cap(db: Session, world: World) -> None:
-    service.add_membership(
+    memberships.add_membership(
         db,
         LOCAL_ADMIN,
         world.a,
@@ -121,7 +118,7 @@ def test_schedule_validation(db: Session, world: World) -> None:
 
 
 def test_payments_late_waived_and_dunning(db: Session, world: World) -> None:
-    service.add_membership(
+    memberships.add_membership(
         db,
         LOCAL_ADMIN,
         world.a,
@@ -162,22 +159,22 @@ def test_payments_late_waived_and_dunning(db: Session, world: World) -> None:
 
 
 def test_key_figures(db: Session, world: World) -> None:
-    service.update_organisation(
+    organisations.update_organisation(
         db, LOCAL_ADMIN, world.org_b, OrganisationUpdate(version=1, commune="35238")
     )
-    service.add_membership(
+    memberships.add_membership(
         db,
         LOCAL_ADMIN,
         world.a,
         MembershipCreate(organisation_id=world.org_b, joined=dt.date(2021, 6, 1)),
     )
-    m = service.add_membership(
+    m = memberships.add_membership(
         db,
         LOCAL_ADMIN,
         world.a,
         MembershipCreate(organisation_id=world.org_free, joined=dt.date(2021, 1, 1)),
     )
-    service.end_membership(
+    memberships.end_membership(
         db,
         LOCAL_ADMIN,
         m.membership_id,

@@ -6,9 +6,10 @@ import pytest
 from dbkit import Database
 from sqlalchemy import update
 
-from grappe.registry import LOCAL_ADMIN, generation, service
+from grappe.registry import LOCAL_ADMIN, generation
+from grappe.registry.clusters import service as clusters
+from grappe.registry.clusters.schemas import ClusterCreate, TerritoryRef
 from grappe.registry.models import Cluster
-from grappe.registry.schemas import ClusterCreate, TerritoryRef
 from grappe.storage.sql import session_scope
 
 
@@ -18,7 +19,7 @@ def _now(db: Database) -> int:
 
 
 def _create(session: object) -> int:
-    return service.create_cluster(
+    return clusters.create_cluster(
         session,  # type: ignore[arg-type]
         LOCAL_ADMIN,
         ClusterCreate(name="Textile Vosges", territories=[TerritoryRef(level="departement", code="88")]),
@@ -36,7 +37,7 @@ def test_orm_writes_bump_once_per_commit(fresh: Database) -> None:
 def test_reads_do_not_bump(fresh: Database) -> None:
     start = _now(fresh)
     with session_scope(fresh.engine) as session:
-        service.directory(session, LOCAL_ADMIN, region="44")
+        clusters.directory(session, LOCAL_ADMIN, region="44")
     assert _now(fresh) == start
 
 
@@ -62,7 +63,7 @@ def test_rolled_back_writes_do_not_bump(fresh: Database) -> None:
     assert _now(fresh) == start
     # and the session's note of the abandoned write does not leak into a later commit
     with session_scope(fresh.engine) as session:
-        service.directory(session, LOCAL_ADMIN)
+        clusters.directory(session, LOCAL_ADMIN)
     assert _now(fresh) == start
 
 

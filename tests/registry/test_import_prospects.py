@@ -13,14 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grappe.errors import FileFormatError
-from grappe.registry import LOCAL_ADMIN, fabric_link, members_io, prospects, service
+from grappe.registry import LOCAL_ADMIN, fabric_link, prospects
+from grappe.registry.memberships import files as member_files
+from grappe.registry.memberships import service as memberships
 from grappe.registry.models import Membership, Organisation
 from grappe.storage.sql import session_scope
 
 TODAY = dt.date(2025, 1, 1)
 
 
-def _fabric_lookup(tmp_path: Path) -> members_io.Lookup:
+def _fabric_lookup(tmp_path: Path) -> member_files.Lookup:
     store = write_fabric(tmp_path / "fabric")
     return lambda a, b: fabric_link.lookup(a, b, store)
 
@@ -46,7 +48,7 @@ BAD_AND_GOOD = [
 def test_import_reports_each_bad_row_and_keeps_good_ones(
     db: Session, world: World, tmp_path: Path
 ) -> None:
-    report = members_io.import_members(
+    report = member_files.import_members(
         db,
         LOCAL_ADMIN,
         world.a,
@@ -63,7 +65,7 @@ def test_import_reports_each_bad_row_and_keeps_good_ones(
     assert "chevauche" in reasons[7][1]
     assert reasons[9][0] == "kind"
     assert (report.rows, report.inserted, report.rejected, report.committed) == (8, 2, 6, True)
-    members = service.list_members(db, LOCAL_ADMIN, world.a, on=TODAY).items
+    members = memberships.list_members(db, LOCAL_ADMIN, world.a, on=TODAY).items
     by_name = {m.name: m for m in members}
     assert set(by_name) == {"Décolletage Dupont", "Usinage Récent", "Machines-outils Lyon"}
     lyon = by_name["Machines-outils Lyon"]
@@ -78,7 +80,7 @@ def test_import_reports_each_bad_row_and_keeps_good_ones(
 
 def test_strict_import_writes_nothing(db: Session, world: World, tmp_path: Path) -> None:
     before = db.scalar(select(func.count()).select_from(Membership))
-    report = members_io.import_members(
+    report = member_files.import_members(
         db,
         LOCAL_ADMIN,
         world.a,
@@ -99,7 +101,7 @@ def test_failure_mid_import_leaves_nothing(
     lines = ["siren;nom;date_adhesion"] + [
         f"{siren(6000 + i)};Firme {i};2024-01-0{i}" for i in range(1, 6)
     ]
-    real_insert = members_io._insert
+    real_insert = member_files._insert
     calls = {"n": 0}
 
     def failing_insert(*args: object, **kwargs: object) -> None:
@@ -108,9 +110,9 @@ def test_failure_mid_import_leaves_nothing(
             raise RuntimeError("disque plein")
         real_insert(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(members_io, "_insert", failing_insert)
+    monkeypatch.setattr(member_files, "_insert", failing_insert)
     with pytest.raises(RuntimeError), session_scope(fresh.engine, actor=LOCAL_ADMIN) as s:
-        members_io.import_members(
+        member_files.import_members(
             s, LOCAL_ADMIN, world.a, _csv(tmp_path / "m.csv", lines), lookup=lambda a, b: {}
         )
     with session_scope(fresh.engine) as s:
@@ -127,34 +129,34 @@ def test_xlsx_import_and_exports(db: Session, world: World, tmp_path: Path) -> N
     sheet.append([None, None, None])
     sheet.append([siren(7008), "Sans date", None])
     book.save(tmp_path / "m.xlsx")
-    report = members_io.import_members(
+    report = member_files.import_members(
         db, LOCAL_ADMIN, world.a, tmp_path / "m.xlsx", lookup=lambda a, b: {}, today=TODAY
     )
     assert (report.inserted, [(i.line, i.reason) for i in report.issues]) == (
         1,
         [(4, "date d'adhésion manquante")],
     )
-    n = members_io.export_members(db, LOCAL_ADMIN, world.a, tmp_path / "out.xlsx")
+    n = member_files.export_members(db, LOCAL_ADMIN, world.a, tmp_path / "out.xlsx")
     rows = list(load_workbook(tmp_path / "out.xlsx").worksheets[0].iter_rows(values_only=True))
     assert n == 2
-    assert rows[0] == members_io.EXPORT_COLUMNS
+    assert rows[0] == member_files.EXPORT_COLUMNS
     assert {r[2] for r in rows[1:]} == {"Décolletage Dupont", "Labo XLSX"}
-    members_io.export_members(db, LOCAL_ADMIN, world.a, tmp_path / "out.csv")
+    member_files.export_members(db, LOCAL_ADMIN, world.a, tmp_path / "out.csv")
     text = (tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert text[0] == ";".join(members_io.EXPORT_COLUMNS)
+    assert text[0] == ";".join(member_files.EXPORT_COLUMNS)
     assert len(text) == 3
 
 
 def test_unreadable_member_files(db: Session, world: World, tmp_path: Path) -> None:
     with pytest.raises(FileFormatError, match="colonne siret ou siren"):
-        members_io.import_members(
+        member_files.import_members(
             db, LOCAL_ADMIN, world.a, _csv(tmp_path / "x.csv", ["a;b", "1;2"])
         )
     (tmp_path / "x.xlsx").write_bytes(b"not a zip")
     with pytest.raises(FileFormatError, match="XLSX illisible"):
-        members_io.import_members(db, LOCAL_ADMIN, world.a, tmp_path / "x.xlsx")
+        member_files.import_members(db, LOCAL_ADMIN, world.a, tmp_path / "x.xlsx")
     with pytest.raises(FileFormatError, match="non pris en charge"):
-        members_io.import_members(db, LOCAL_ADMIN, world.a, _csv(tmp_path / "x.json", ["{}"]))
+        member_files.import_members(db, LOCAL_ADMIN, world.a, _csv(tmp_path / "x.json", ["{}"]))
 
 
 def test_prospects_rank_non_members_in_scope(db: Session, world: World, tmp_path: Path) -> None:

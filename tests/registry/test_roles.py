@@ -21,36 +21,23 @@ from fabric_kit import write_fabric
 from sqlalchemy.orm import Session
 
 from grappe.errors import NotFoundError, PermissionDeniedError
-from grappe.registry import (
-    LOCAL_ADMIN,
-    accounts,
-    fees,
-    figures,
-    invitations,
-    members_io,
-    prospects,
-    service,
-)
+from grappe.registry import LOCAL_ADMIN, prospects
+from grappe.registry.accounts import service as accounts
+from grappe.registry.accounts.schemas import UserCreate
+from grappe.registry.clusters import service as clusters
+from grappe.registry.clusters.schemas import BodyIn, ClusterCreate, ClusterUpdate, FundingIn, LabelIn
+from grappe.registry.fees import figures
+from grappe.registry.fees import service as fees
+from grappe.registry.fees.schemas import FeeRuleIn, FeeScheduleIn, PaymentIn, WaiveIn
+from grappe.registry.invitations import service as invitations
+from grappe.registry.invitations.schemas import InvitationCreate
+from grappe.registry.memberships import files as member_files
+from grappe.registry.memberships import service as memberships
+from grappe.registry.memberships.schemas import MembershipCreate, MembershipEnd
 from grappe.registry.models import Role
+from grappe.registry.organisations import service as organisations
+from grappe.registry.organisations.schemas import ContactIn, OrganisationCreate, OrganisationUpdate
 from grappe.registry.policy import Actor
-from grappe.registry.schemas import (
-    BodyIn,
-    ClusterCreate,
-    ClusterUpdate,
-    ContactIn,
-    FeeRuleIn,
-    FeeScheduleIn,
-    FundingIn,
-    InvitationCreate,
-    LabelIn,
-    MembershipCreate,
-    MembershipEnd,
-    OrganisationCreate,
-    OrganisationUpdate,
-    PaymentIn,
-    UserCreate,
-    WaiveIn,
-)
 from grappe.storage.sql import session_scope
 
 ACTORS = [
@@ -121,82 +108,82 @@ HIDDEN: dict[str, set[str]] = {
 
 OPERATIONS: dict[str, tuple[Op, set[str]]] = {
     "create_cluster": (
-        lambda db, a, w, t: service.create_cluster(db, a, ClusterCreate(name="N")),
+        lambda db, a, w, t: clusters.create_cluster(db, a, ClusterCreate(name="N")),
         ADMIN,
     ),
-    "get_cluster": (lambda db, a, w, t: service.get_cluster(db, a, w.a), READ_A),
+    "get_cluster": (lambda db, a, w, t: clusters.get_cluster(db, a, w.a), READ_A),
     "update_cluster": (
-        lambda db, a, w, t: service.update_cluster(
+        lambda db, a, w, t: clusters.update_cluster(
             db, a, w.a, ClusterUpdate(version=1, description="d")
         ),
         MANAGE_A,
     ),
     "list_clusters": (
-        lambda db, a, w, t: service.list_clusters(db, a),
+        lambda db, a, w, t: clusters.list_clusters(db, a),
         {"admin", "funder", "funder_other", "manager", "manager_other"},
     ),
     "add_label": (
-        lambda db, a, w, t: service.add_label(
+        lambda db, a, w, t: clusters.add_label(
             db, a, w.a, LabelIn(kind="regional", name="R", start=dt.date(2024, 1, 1))
         ),
         MANAGE_A,
     ),
     "set_funding": (
-        lambda db, a, w, t: service.set_funding(
+        lambda db, a, w, t: clusters.set_funding(
             db, a, w.a, FundingIn(year=2024, source="services", amount_eur=Decimal(5))
         ),
         MANAGE_A,
     ),
     "set_body": (
-        lambda db, a, w, t: service.set_body(db, a, w.a, BodyIn(kind="board", seats=3)),
+        lambda db, a, w, t: clusters.set_body(db, a, w.a, BodyIn(kind="board", seats=3)),
         MANAGE_A,
     ),
-    "directory": (lambda db, a, w, t: service.directory(db, a), EVERYONE),
+    "directory": (lambda db, a, w, t: clusters.directory(db, a), EVERYONE),
     "create_organisation": (
-        lambda db, a, w, t: service.create_organisation(
+        lambda db, a, w, t: organisations.create_organisation(
             db, a, OrganisationCreate(name="O", siren=siren(8008))
         ),
         MANAGE_A | {"manager_other"},
     ),
     "get_organisation": (
-        lambda db, a, w, t: service.get_organisation(db, a, w.org_a),
+        lambda db, a, w, t: organisations.get_organisation(db, a, w.org_a),
         READ_A | {"member"},
     ),
     "update_organisation": (
-        lambda db, a, w, t: service.update_organisation(
+        lambda db, a, w, t: organisations.update_organisation(
             db, a, w.org_a, OrganisationUpdate(version=1, website="https://x.fr")
         ),
         MANAGE_A,
     ),
     "add_contact": (
-        lambda db, a, w, t: service.add_contact(db, a, w.org_a, ContactIn(full_name="P")),
+        lambda db, a, w, t: organisations.add_contact(db, a, w.org_a, ContactIn(full_name="P")),
         MANAGE_A,
     ),
     "add_membership": (
-        lambda db, a, w, t: service.add_membership(
+        lambda db, a, w, t: memberships.add_membership(
             db, a, w.a, MembershipCreate(organisation_id=w.org_free, joined=dt.date(2024, 1, 1))
         ),
         MANAGE_A,
     ),
     "end_membership": (
-        lambda db, a, w, t: service.end_membership(
+        lambda db, a, w, t: memberships.end_membership(
             db, a, w.membership_a, MembershipEnd(version=1, left=dt.date(2024, 1, 1))
         ),
         MANAGE_A,
     ),
-    "list_members": (lambda db, a, w, t: service.list_members(db, a, w.a), READ_A),
+    "list_members": (lambda db, a, w, t: memberships.list_members(db, a, w.a), READ_A),
     "member_directory": (
-        lambda db, a, w, t: service.member_directory(db, a, w.a),
+        lambda db, a, w, t: memberships.member_directory(db, a, w.a),
         READ_A | {"member"},
     ),
     "import_members": (
-        lambda db, a, w, t: members_io.import_members(
+        lambda db, a, w, t: member_files.import_members(
             db, a, w.a, _members_csv(t), lookup=lambda x, y: {}
         ),
         MANAGE_A,
     ),
     "export_members": (
-        lambda db, a, w, t: members_io.export_members(db, a, w.a, t / "e.csv"),
+        lambda db, a, w, t: member_files.export_members(db, a, w.a, t / "e.csv"),
         READ_A,
     ),
     "set_fee_schedule": (
@@ -298,6 +285,6 @@ def test_operation_by_role(
 
 
 def test_scoped_lists_never_cross_tenants(db: Session, world: World) -> None:
-    assert [c.id for c in service.list_clusters(db, world.actors["funder"])] == [world.a]
-    assert [c.id for c in service.list_clusters(db, world.actors["manager_other"])] == [world.b]
-    assert {c.id for c in service.list_clusters(db, world.actors["admin"])} == {world.a, world.b}
+    assert [c.id for c in clusters.list_clusters(db, world.actors["funder"])] == [world.a]
+    assert [c.id for c in clusters.list_clusters(db, world.actors["manager_other"])] == [world.b]
+    assert {c.id for c in clusters.list_clusters(db, world.actors["admin"])} == {world.a, world.b}

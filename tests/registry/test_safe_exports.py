@@ -18,7 +18,9 @@ from typer.testing import CliRunner
 
 from grappe.cli import app
 from grappe.kit.export import FORMULA_STARTS
-from grappe.registry import LOCAL_ADMIN, members_io, prospects, service
+from grappe.registry import LOCAL_ADMIN, prospects
+from grappe.registry.clusters import service as clusters
+from grappe.registry.memberships import files as member_files
 from grappe.registry.models import Organisation
 from grappe.storage.sql import get_engine, session_scope
 
@@ -64,25 +66,25 @@ def _no_cell_starts_a_formula(rows: list[list[object]]) -> None:
 def test_dangerous_names_round_trip_between_two_registries(
     db: Session, world: World, fresh: Database, tmp_path: Path, suffix: str
 ) -> None:
-    report = members_io.import_members(
+    report = member_files.import_members(
         db, LOCAL_ADMIN, world.a, _members_file(tmp_path / "in.csv", ATTACKS),
         lookup=lambda a, b: {}, today=TODAY,
     )
     assert (report.inserted, report.issues) == (len(ATTACKS), [])
     out = tmp_path / f"adherents{suffix}"
-    members_io.export_members(db, LOCAL_ADMIN, world.a, out)
+    member_files.export_members(db, LOCAL_ADMIN, world.a, out)
     rows = _csv_cells(out) if suffix == ".csv" else _xlsx_cells(out)
     _no_cell_starts_a_formula(rows)
     names = {r[2] for r in rows[1:]}
     assert {"'" + a for a in ATTACKS} <= names  # each neutralised by one leading quote
-    _, read = members_io.read_rows(out)
+    _, read = member_files.read_rows(out)
     assert {r.values["name"] for r in read} == {"Décolletage Dupont", *ATTACKS}
 
     # the export goes into another registry: the names arrive exactly as they left
     with session_scope(fresh.engine, actor=LOCAL_ADMIN) as s:
         other = build_world(s)
     with session_scope(fresh.engine, actor=LOCAL_ADMIN) as s:
-        again = members_io.import_members(s, LOCAL_ADMIN, other.a, out, lookup=lambda a, b: {}, today=TODAY)
+        again = member_files.import_members(s, LOCAL_ADMIN, other.a, out, lookup=lambda a, b: {}, today=TODAY)
     assert again.inserted == len(ATTACKS)
     with session_scope(fresh.engine) as s:
         stored = set(s.scalars(select(Organisation.name).where(Organisation.siren.like("%"))))
@@ -94,8 +96,8 @@ def test_control_character_in_a_name_does_not_break_the_exports(
 ) -> None:
     db.execute(update(Organisation).where(Organisation.id == world.org_a).values(name="Bad\x01Name\x1f"))
     db.flush()
-    members_io.export_members(db, LOCAL_ADMIN, world.a, tmp_path / "a.xlsx")
-    members_io.export_members(db, LOCAL_ADMIN, world.a, tmp_path / "a.csv")
+    member_files.export_members(db, LOCAL_ADMIN, world.a, tmp_path / "a.xlsx")
+    member_files.export_members(db, LOCAL_ADMIN, world.a, tmp_path / "a.csv")
     assert _xlsx_cells(tmp_path / "a.xlsx")[1][2] == "Bad\ufffdName\ufffd"
     assert _csv_cells(tmp_path / "a.csv")[1][2] == "Bad\ufffdName\ufffd"
 
@@ -120,7 +122,7 @@ def test_cli_export_of_attacks_and_control_characters(tmp_path: Path) -> None:
         _no_cell_starts_a_formula(rows)
         assert sorted(str(r[2]) for r in rows[1:]) == sorted(["A\ufffdB", *("'" + a for a in ATTACKS[1:])])
     with session_scope(get_engine()) as s:
-        assert service.resolve_cluster(s, "MECA") == 1
+        assert clusters.resolve_cluster(s, "MECA") == 1
 
 
 def test_prospect_exports_are_safe_and_keep_numbers(

@@ -10,23 +10,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grappe.errors import ConflictError, InputError, NotFoundError, UnknownCodeError
-from grappe.registry import LOCAL_ADMIN, accounts, service
+from grappe.kit.unit import flush
+from grappe.registry import LOCAL_ADMIN
+from grappe.registry.accounts import service as accounts
+from grappe.registry.clusters import service as clusters
+from grappe.registry.clusters.schemas import ClusterCreate, ClusterUpdate, LabelIn, TerritoryRef
+from grappe.registry.memberships import service as memberships
+from grappe.registry.memberships.repository import MembershipRepository
+from grappe.registry.memberships.schemas import MembershipCreate, MembershipEnd
 from grappe.registry.models import AuditEntry, Cluster, Membership
-from grappe.registry.schemas import (
-    ClusterCreate,
-    ClusterUpdate,
-    LabelIn,
-    MembershipCreate,
-    MembershipEnd,
-    OrganisationCreate,
-    OrganisationUpdate,
-    TerritoryRef,
-)
+from grappe.registry.organisations import service as organisations
+from grappe.registry.organisations.schemas import OrganisationCreate, OrganisationUpdate
 from grappe.storage.sql import session_scope
 
 
 def test_create_cluster_normalises_codes_and_derives_regions(db: Session) -> None:
-    out = service.create_cluster(
+    out = clusters.create_cluster(
         db,
         LOCAL_ADMIN,
         ClusterCreate(
@@ -60,22 +59,22 @@ def test_create_cluster_rejects_unknown_codes(
     db: Session, territory: TerritoryRef, sectors: list[str], error: type[Exception]
 ) -> None:
     with pytest.raises(error):
-        service.create_cluster(
+        clusters.create_cluster(
             db, LOCAL_ADMIN, ClusterCreate(name="X", territories=[territory], sectors=sectors)
         )
 
 
 def test_update_with_a_stale_version_is_a_conflict(db: Session, world: World) -> None:
-    first = service.update_cluster(db, LOCAL_ADMIN, world.a, ClusterUpdate(version=1, name="A2"))
+    first = clusters.update_cluster(db, LOCAL_ADMIN, world.a, ClusterUpdate(version=1, name="A2"))
     assert first.version == 2
     assert first.name == "A2"
     with pytest.raises(ConflictError, match="version lue 1"):
-        service.update_cluster(db, LOCAL_ADMIN, world.a, ClusterUpdate(version=1, name="A3"))
+        clusters.update_cluster(db, LOCAL_ADMIN, world.a, ClusterUpdate(version=1, name="A3"))
 
 
 def test_two_sessions_editing_the_same_record_conflict(fresh: Database) -> None:
     with session_scope(fresh.engine, actor=LOCAL_ADMIN) as s:
-        cid = service.create_cluster(s, LOCAL_ADMIN, ClusterCreate(name="C")).id
+        cid = clusters.create_cluster(s, LOCAL_ADMIN, ClusterCreate(name="C")).id
     one = Session(fresh.engine, expire_on_commit=False)
     two = Session(fresh.engine, expire_on_commit=False)
     try:
@@ -89,7 +88,7 @@ def test_two_sessions_editing_the_same_record_conflict(fresh: Database) -> None:
         one.commit()
         b.description = "seconde"
         with pytest.raises(ConflictError):
-            service.flush(two)
+            flush(two)
         two.rollback()
     finally:
         one.close()
@@ -103,21 +102,21 @@ def test_two_sessions_editing_the_same_record_conflict(fresh: Database) -> None:
 
 def test_overlapping_membership_rejected_by_service(db: Session, world: World) -> None:
     with pytest.raises(InputError, match="chevauche"):
-        service.add_membership(
+        memberships.add_membership(
             db,
             LOCAL_ADMIN,
             world.a,
             MembershipCreate(organisation_id=world.org_a, joined=dt.date(2023, 1, 1)),
         )
     # after the period, a new one is fine
-    ended = service.end_membership(
+    ended = memberships.end_membership(
         db,
         LOCAL_ADMIN,
         world.membership_a,
         MembershipEnd(version=1, left=dt.date(2022, 6, 30), reason="cessation"),
     )
     assert ended.left == dt.date(2022, 6, 30)
-    again = service.add_membership(
+    again = memberships.add_membership(
         db,
         LOCAL_ADMIN,
         world.a,
@@ -125,7 +124,7 @@ def test_overlapping_membership_rejected_by_service(db: Session, world: World) -
     )
     assert again.joined == dt.date(2022, 6, 30)
     # and the organisation may belong to another cluster at the same time
-    service.add_membership(
+    memberships.add_membership(
         db,
         LOCAL_ADMIN,
         world.b,
@@ -145,28 +144,28 @@ def test_overlapping_membership_rejected_by_the_database(db: Session, world: Wor
         )
     )
     with pytest.raises(ConflictError, match="chevauchent"):
-        service.flush(db)
+        MembershipRepository(db).flush()
     nested.rollback()
 
 
 def test_member_count_follows_open_memberships(db: Session, world: World) -> None:
-    assert service.get_cluster(db, LOCAL_ADMIN, world.a).member_count == 1
-    service.add_membership(
+    assert clusters.get_cluster(db, LOCAL_ADMIN, world.a).member_count == 1
+    memberships.add_membership(
         db,
         LOCAL_ADMIN,
         world.a,
         MembershipCreate(organisation_id=world.org_free, joined=dt.date(2024, 1, 1)),
     )
     db.expire_all()
-    assert service.get_cluster(db, LOCAL_ADMIN, world.a).member_count == 2
+    assert clusters.get_cluster(db, LOCAL_ADMIN, world.a).member_count == 2
 
 
 def test_organisation_size_category_from_band_then_declared(db: Session) -> None:
-    org = service.create_organisation(
+    org = organisations.create_organisation(
         db, LOCAL_ADMIN, OrganisationCreate(name="Y", siren=siren(77), size_band="12")
     )
     assert org.size_category == "PME"
-    org = service.update_organisation(
+    org = organisations.update_organisation(
         db, LOCAL_ADMIN, org.id, OrganisationUpdate(version=org.version, declared_headcount=5)
     )
     assert org.size_category == "TPE"
@@ -174,19 +173,19 @@ def test_organisation_size_category_from_band_then_declared(db: Session) -> None
 
 def test_organisation_identifiers_are_checked(db: Session) -> None:
     with pytest.raises(InputError, match="Luhn"):
-        service.create_organisation(db, LOCAL_ADMIN, OrganisationCreate(name="Z", siren="123456789"))
+        organisations.create_organisation(db, LOCAL_ADMIN, OrganisationCreate(name="Z", siren="123456789"))
     with pytest.raises(InputError, match="n'appartient pas"):
-        service.create_organisation(
+        organisations.create_organisation(
             db, LOCAL_ADMIN, OrganisationCreate(name="Z", siren=siren(5), sirets=[siret(6)])
         )
-    service.create_organisation(db, LOCAL_ADMIN, OrganisationCreate(name="Z", siren=siren(5)))
+    organisations.create_organisation(db, LOCAL_ADMIN, OrganisationCreate(name="Z", siren=siren(5)))
     with pytest.raises(ConflictError):
-        service.create_organisation(db, LOCAL_ADMIN, OrganisationCreate(name="Z", siren=siren(5)))
+        organisations.create_organisation(db, LOCAL_ADMIN, OrganisationCreate(name="Z", siren=siren(5)))
 
 
 def test_directory_filters(db: Session, world: World) -> None:
     def names(**kw: str) -> list[str]:
-        return [e.acronym or "" for e in service.directory(db, LOCAL_ADMIN, **kw).items]
+        return [e.acronym or "" for e in clusters.directory(db, LOCAL_ADMIN, **kw).items]
 
     assert names() == ["GRAN", "MECA"]
     assert names(region="84") == ["MECA"]
@@ -199,17 +198,17 @@ def test_directory_filters(db: Session, world: World) -> None:
     assert names(label="none") == ["GRAN"]
     assert names(size="petit") == ["GRAN", "MECA"]
     assert names(size="grand") == []
-    entry = service.directory(db, LOCAL_ADMIN, region="84").items[0]
+    entry = clusters.directory(db, LOCAL_ADMIN, region="84").items[0]
     assert entry.labels == ["Grappe d'entreprises"]
     assert entry.regions == ["84"]
     with pytest.raises(InputError):
-        service.directory(db, LOCAL_ADMIN, size="énorme")
+        clusters.directory(db, LOCAL_ADMIN, size="énorme")
     with pytest.raises(UnknownCodeError):
-        service.directory(db, LOCAL_ADMIN, region="99")
+        clusters.directory(db, LOCAL_ADMIN, region="99")
 
 
 def test_directory_pages_label_names_periods_and_order(db: Session, world: World) -> None:
-    service.add_label(
+    clusters.add_label(
         db,
         LOCAL_ADMIN,
         world.b,
@@ -217,23 +216,23 @@ def test_directory_pages_label_names_periods_and_order(db: Session, world: World
             kind="regional", name="Produit en Bretagne", start=dt.date(2015, 1, 1), end=dt.date(2019, 12, 31)
         ),
     )
-    page = service.directory(db, LOCAL_ADMIN, limit=1, offset=1)
+    page = clusters.directory(db, LOCAL_ADMIN, limit=1, offset=1)
     assert (page.total, [e.acronym for e in page.items]) == (2, ["MECA"])
-    beyond = service.directory(db, LOCAL_ADMIN, limit=1, offset=5)
+    beyond = clusters.directory(db, LOCAL_ADMIN, limit=1, offset=5)
     assert (beyond.total, beyond.items) == (2, [])
-    assert service.directory(db, LOCAL_ADMIN, region="11").total == 0
+    assert clusters.directory(db, LOCAL_ADMIN, region="11").total == 0
     # a label by name, whatever the case; only while it is held
-    assert [e.acronym for e in service.directory(db, LOCAL_ADMIN, label="produit EN bretagne").items] == []
-    held = service.directory(db, LOCAL_ADMIN, label="Produit en Bretagne", on=dt.date(2018, 5, 1))
+    assert [e.acronym for e in clusters.directory(db, LOCAL_ADMIN, label="produit EN bretagne").items] == []
+    held = clusters.directory(db, LOCAL_ADMIN, label="Produit en Bretagne", on=dt.date(2018, 5, 1))
     assert [(e.acronym, e.labels) for e in held.items] == [("GRAN", ["Produit en Bretagne"])]
-    assert [e.acronym for e in service.directory(db, LOCAL_ADMIN, label="regional").items] == []
+    assert [e.acronym for e in clusters.directory(db, LOCAL_ADMIN, label="regional").items] == []
     # sectors in the order the scope lists them; filters combine
-    meca = service.directory(db, LOCAL_ADMIN, sector="28", region="84", size="petit", label="grappe")
+    meca = clusters.directory(db, LOCAL_ADMIN, sector="28", region="84", size="petit", label="grappe")
     assert [(e.acronym, e.sectors) for e in meca.items] == [("MECA", ["25.62A", "28"])]
 
 
 def test_member_list_pages_dates_and_former_members(db: Session, world: World) -> None:
-    service.add_membership(
+    memberships.add_membership(
         db,
         LOCAL_ADMIN,
         world.a,
@@ -242,42 +241,42 @@ def test_member_list_pages_dates_and_former_members(db: Session, world: World) -
         ),
     )
     names = lambda page: [m.name for m in page.items]  # noqa: E731
-    now = service.list_members(db, LOCAL_ADMIN, world.a)
+    now = memberships.list_members(db, LOCAL_ADMIN, world.a)
     assert (now.total, names(now)) == (1, ["Décolletage Dupont"])
-    then = service.list_members(db, LOCAL_ADMIN, world.a, on=dt.date(2024, 3, 1))
+    then = memberships.list_members(db, LOCAL_ADMIN, world.a, on=dt.date(2024, 3, 1))
     assert (then.total, names(then)) == (2, ["Décolletage Dupont", "Solo SARL"])
-    every = service.list_members(db, LOCAL_ADMIN, world.a, include_former=True, limit=1, offset=1)
+    every = memberships.list_members(db, LOCAL_ADMIN, world.a, include_former=True, limit=1, offset=1)
     assert (every.total, names(every)) == (2, ["Solo SARL"])
     assert every.items[0].left == dt.date(2024, 7, 1)
-    beyond = service.list_members(db, LOCAL_ADMIN, world.a, include_former=True, offset=10)
+    beyond = memberships.list_members(db, LOCAL_ADMIN, world.a, include_former=True, offset=10)
     assert (beyond.total, beyond.items) == (2, [])
     member = now.items[0]
     # no SIRET named on joining; 12 declared staff make a PME
     assert (member.siret, member.kind.value, member.size_category) == (None, "firm", "PME")
-    workshop = service.create_organisation(
+    workshop = organisations.create_organisation(
         db, LOCAL_ADMIN, OrganisationCreate(name="Atelier", sirets=[siret(4004)], commune="69123")
     )
-    service.add_membership(
+    memberships.add_membership(
         db,
         LOCAL_ADMIN,
         world.a,
         MembershipCreate(organisation_id=workshop.id, joined=dt.date(2024, 1, 1), siret=siret(4004)),
     )
-    first = service.list_members(db, LOCAL_ADMIN, world.a).items[0]
+    first = memberships.list_members(db, LOCAL_ADMIN, world.a).items[0]
     assert (first.name, first.siret, first.commune) == ("Atelier", siret(4004), "69123")
     with pytest.raises(NotFoundError):
-        service.list_members(db, LOCAL_ADMIN, 999_999)
+        memberships.list_members(db, LOCAL_ADMIN, 999_999)
 
 
 def test_member_directory_shows_only_consenting_contacts(db: Session, world: World) -> None:
-    members = service.member_directory(db, world.actors["member"], world.a)
+    members = memberships.member_directory(db, world.actors["member"], world.a)
     assert [m.name for m in members] == ["Décolletage Dupont"]
     assert [c.full_name for c in members[0].contacts] == ["Anne Dupont"]
 
 
 def test_every_write_is_audited(db: Session, world: World) -> None:
     db.info["actor"] = world.actors["manager"]  # the unit of work's actor is the one logged
-    service.update_cluster(
+    clusters.update_cluster(
         db,
         world.actors["manager"],
         world.a,
@@ -304,6 +303,6 @@ def test_every_write_is_audited(db: Session, world: World) -> None:
 
 def test_not_found(db: Session) -> None:
     with pytest.raises(NotFoundError):
-        service.get_cluster(db, LOCAL_ADMIN, 999_999)
+        clusters.get_cluster(db, LOCAL_ADMIN, 999_999)
     with pytest.raises(NotFoundError):
-        service.resolve_cluster(db, "NOPE")
+        clusters.resolve_cluster(db, "NOPE")

@@ -11,17 +11,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grappe.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
-from grappe.registry import LOCAL_ADMIN, accounts, invitations, members_io, service
+from grappe.registry import LOCAL_ADMIN
+from grappe.registry.accounts import service as accounts
+from grappe.registry.accounts.schemas import UserCreate
+from grappe.registry.invitations import service as invitations
+from grappe.registry.invitations.schemas import InvitationCreate
+from grappe.registry.memberships import files as member_files
+from grappe.registry.memberships import service as memberships
+from grappe.registry.memberships.schemas import MembershipCreate, MembershipEnd
 from grappe.registry.models import AuditEntry, Invitation, Role
+from grappe.registry.organisations import service as organisations
+from grappe.registry.organisations.schemas import OrganisationCreate, OrganisationUpdate
 from grappe.registry.policy import Access, organisation_access
-from grappe.registry.schemas import (
-    InvitationCreate,
-    MembershipCreate,
-    MembershipEnd,
-    OrganisationCreate,
-    OrganisationUpdate,
-    UserCreate,
-)
 
 
 def test_access_follows_memberships_and_ownership(db: Session, world: World) -> None:
@@ -38,14 +39,16 @@ def test_access_follows_memberships_and_ownership(db: Session, world: World) -> 
 
 def test_a_former_member_is_read_not_managed_and_may_rejoin(db: Session, world: World) -> None:
     manager = world.actors["manager"]
-    service.end_membership(
+    memberships.end_membership(
         db, LOCAL_ADMIN, world.membership_a, MembershipEnd(version=1, left=dt.date(2022, 1, 1))
     )
     assert organisation_access(db, manager, world.org_a) is Access.READ
-    assert service.get_organisation(db, manager, world.org_a).name == "Décolletage Dupont"
+    assert organisations.get_organisation(db, manager, world.org_a).name == "Décolletage Dupont"
     with pytest.raises(PermissionDeniedError):
-        service.update_organisation(db, manager, world.org_a, OrganisationUpdate(version=1, website="x"))
-    again = service.add_membership(
+        organisations.update_organisation(
+            db, manager, world.org_a, OrganisationUpdate(version=1, website="x")
+        )
+    again = memberships.add_membership(
         db, manager, world.a, MembershipCreate(organisation_id=world.org_a, joined=dt.date(2024, 1, 1))
     )
     assert again.organisation_id == world.org_a
@@ -58,7 +61,7 @@ def test_attaching_never_gives_a_right(db: Session, world: World) -> None:
         {"joined": dt.date(2024, 1, 1)},
     ]:
         with pytest.raises(NotFoundError, match=f"organisation {world.org_b} introuvable"):
-            service.add_membership(
+            memberships.add_membership(
                 db, manager, world.a, MembershipCreate(organisation_id=world.org_b, **period)
             )
     assert organisation_access(db, manager, world.org_b) is Access.NONE
@@ -70,14 +73,14 @@ def test_a_manager_of_several_clusters_names_the_owner(db: Session, world: World
     )
     both = accounts.actor_for(db, user.email)
     with pytest.raises(InputError, match="plusieurs structures"):
-        service.create_organisation(db, both, OrganisationCreate(name="N", siren=siren(4114)))
-    created = service.create_organisation(
+        organisations.create_organisation(db, both, OrganisationCreate(name="N", siren=siren(4114)))
+    created = organisations.create_organisation(
         db, both, OrganisationCreate(name="N", siren=siren(4114)), cluster_id=world.b
     )
     assert organisation_access(db, world.actors["manager_other"], created.id) is Access.MANAGE
     assert organisation_access(db, world.actors["manager"], created.id) is Access.NONE
     with pytest.raises(PermissionDeniedError):  # A is public: known, but not managed
-        service.create_organisation(
+        organisations.create_organisation(
             db, world.actors["manager_other"], OrganisationCreate(name="M"), cluster_id=world.a
         )
 
@@ -89,12 +92,12 @@ def test_import_refuses_another_tenants_organisation(db: Session, world: World, 
         encoding="utf-8",
     )
     manager = world.actors["manager"]
-    report = members_io.import_members(db, manager, world.a, path, lookup=lambda x, y: {})
+    report = member_files.import_members(db, manager, world.a, path, lookup=lambda x, y: {})
     assert (report.inserted, report.rejected) == (1, 1)
     assert report.issues[0].line == 2
     assert "invitez-la" in report.issues[0].reason
     assert organisation_access(db, manager, world.org_b) is Access.NONE
-    new = next(m for m in service.all_members(db, manager, world.a) if m.name == "Neuve")
+    new = next(m for m in memberships.all_members(db, manager, world.a) if m.name == "Neuve")
     assert organisation_access(db, world.actors["manager_other"], new.organisation_id) is Access.NONE
 
 
@@ -133,7 +136,7 @@ def test_acceptance_checks_the_membership_again(db: Session, world: World) -> No
         world.a,
         InvitationCreate(siren=siren(3003), joined=dt.date(2024, 1, 1)),
     )
-    service.add_membership(
+    memberships.add_membership(
         db, LOCAL_ADMIN, world.a, MembershipCreate(organisation_id=world.org_free, joined=dt.date(2023, 1, 1))
     )
     with pytest.raises(InputError, match="chevauche"):

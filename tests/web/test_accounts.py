@@ -11,7 +11,9 @@ from webkit import EMAILS, PASSWORD, Web, csrf, sign_in
 
 from grappe.cli import app as cli
 from grappe.errors import InputError, PermissionDeniedError
-from grappe.registry import LOCAL_ADMIN, open_registry, signin
+from grappe.registry import LOCAL_ADMIN, open_registry
+from grappe.registry.accounts import signin
+from grappe.registry.accounts.models import WebSession
 from grappe.registry.models import AuditEntry, User
 from grappe.storage.sql import session_scope
 from grappe.web.unit import SESSION_COOKIE
@@ -27,7 +29,7 @@ def test_sign_in_opens_a_server_side_session_with_a_safe_cookie(web: Web) -> Non
         assert flag.lower() in cookie.lower(), cookie
     token = client.cookies[SESSION_COOKIE]
     with session_scope(web.app.state.engine) as session:
-        stored = session.scalars(select(signin.WebSession.token_hash)).all()
+        stored = session.scalars(select(WebSession.token_hash)).all()
     assert token not in stored  # only its digest is kept
     home = client.get("/").text
     assert f"Connecté : {EMAILS['manager']}." in home

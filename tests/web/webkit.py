@@ -25,8 +25,12 @@ with warnings.catch_warnings():
 from fastapi import FastAPI  # noqa: E402
 
 from grappe.api import create_app  # noqa: E402
-from grappe.registry import LOCAL_ADMIN, accounts, service, signin  # noqa: E402
-from grappe.registry.schemas import ClusterCreate, TerritoryRef, UserCreate  # noqa: E402
+from grappe.registry import LOCAL_ADMIN  # noqa: E402
+from grappe.registry.accounts import service as accounts  # noqa: E402
+from grappe.registry.accounts import signin  # noqa: E402
+from grappe.registry.accounts.schemas import UserCreate  # noqa: E402
+from grappe.registry.clusters import service as clusters  # noqa: E402
+from grappe.registry.clusters.schemas import ClusterCreate, TerritoryRef  # noqa: E402
 from grappe.storage.sql import session_scope  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
@@ -59,7 +63,7 @@ def build_web(db: object) -> Web:
     with session_scope(db.engine, actor=LOCAL_ADMIN) as session:  # type: ignore[attr-defined]
         world = dbkit.build_world(session)
         admin = accounts.create_user(session, LOCAL_ADMIN, UserCreate(email=EMAILS["admin"], role="admin"))  # type: ignore[arg-type]
-        hidden = service.create_cluster(
+        hidden = clusters.create_cluster(
             session,
             LOCAL_ADMIN,
             ClusterCreate(
@@ -69,7 +73,7 @@ def build_web(db: object) -> Web:
             ),
         ).id
         for n in range(EXTRA_CLUSTERS):
-            service.create_cluster(
+            clusters.create_cluster(
                 session,
                 LOCAL_ADMIN,
                 ClusterCreate(

@@ -1,27 +1,24 @@
-"""The FastAPI application: error handling, per-request unit of work, token authentication."""
+"""The FastAPI application: the routers of every domain, error handling, the body limit."""
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
-from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grappe import __version__
-from grappe.api import errors
+from grappe.api import deps, errors
 from grappe.api.cache import GenerationCache
 from grappe.config import get_settings
 from grappe.errors import (
@@ -33,9 +30,8 @@ from grappe.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from grappe.registry import accounts, generation, migrate, refs
-from grappe.registry.policy import PUBLIC, Actor
-from grappe.storage.sql import get_engine, is_lock_error, session_scope
+from grappe.registry import migrate, refs
+from grappe.storage.sql import get_engine, is_lock_error
 
 logger = logging.getLogger("grappe.api")
 
@@ -50,85 +46,13 @@ STATUS: list[tuple[type[GrappeError], int]] = [
     (GrappeError, 400),
 ]
 
-#: Methods whose unit of work only reads: they run beside the writers on SQLite.
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Seconds a client is told to wait before retrying when the database stays busy.
 RETRY_AFTER_S = 2
-
-bearer = HTTPBearer(auto_error=False, description="Jeton d'API (grp_...)")
 
 
 def status_of(exc: GrappeError) -> int:
     """The HTTP status of a grappe error."""
     return next(code for cls, code in STATUS if isinstance(exc, cls))
-
-
-#: Resolved API tokens (digest -> actor and expiry), valid at the generation they were read at.
-TokenCache = GenerationCache[tuple[Actor, dt.datetime | None]]
-
-
-class Unit:
-    """The unit of work of one request: session, acting user, commit or rollback.
-
-    Opened *inside* the endpoint's own thread and closed there: a yield dependency would
-    release its connection from another pool thread, and under load the threads waiting for
-    a connection can starve the ones that would give one back (the server then deadlocks).
-
-    Its first read is the registry's generation (``self.generation``): the read caches of
-    the app (tokens here, directory pages in the endpoints) are valid at that generation
-    only, so a write — revoking a token included — shows in the very next request.
-    """
-
-    def __init__(self, engine: Engine, token: str | None, tokens: TokenCache, *, write: bool = True) -> None:
-        self._engine = engine
-        self._token = token
-        self._tokens = tokens
-        self._write = write
-        self._scope: Any = None
-        self.generation = -1
-
-    def __enter__(self) -> tuple[Session, Actor]:
-        # A writing request takes SQLite's write lock when it opens (see session_scope):
-        # queued behind the other writers, it never fails on upgrading a read snapshot.
-        self._scope = session_scope(self._engine, write=self._write)
-        session = self._scope.__enter__()
-        try:
-            self.generation = generation.current(session)
-            actor = PUBLIC if self._token is None else self._authenticate(session, self._token)
-            session.info["actor"] = actor
-        except BaseException as exc:
-            self._scope.__exit__(type(exc), exc, exc.__traceback__)
-            raise
-        return session, actor
-
-    def _authenticate(self, session: Session, token: str) -> Actor:
-        digest = accounts.hash_token(token.strip())
-        try:
-            grant = self._tokens.get(digest, self.generation)
-            if grant is None:
-                grant = accounts.resolve_token(session, digest)
-                self._tokens.put(digest, self.generation, grant)
-            accounts.check_expiry(grant[1])
-        except PermissionDeniedError as exc:
-            raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
-        return grant[0]
-
-    def __exit__(self, *exc: Any) -> None:
-        self._scope.__exit__(*exc)
-
-
-async def get_unit(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Unit:
-    """The request's unit of work (not yet open: endpoints enter it in their thread).
-
-    ``async`` although it awaits nothing: FastAPI would run a plain function in the thread
-    pool, one more thread hop per request for building a small object.
-    """
-    state = request.app.state
-    token = credentials.credentials if credentials else None
-    return Unit(state.engine, token, state.tokens, write=request.method not in READ_METHODS)
 
 
 @asynccontextmanager
@@ -150,8 +74,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 def create_app(engine: Engine | None = None) -> FastAPI:
     """Build the API on a registry database (default: the settings' one), migrating it if needed."""
     from grappe import web
-    from grappe.api import cooperation as cooperation_endpoints
-    from grappe.api import registry as registry_endpoints
+    from grappe.api.routers import ROUTERS
 
     engine = engine or get_engine()
     migrate.ensure_schema(engine)
@@ -168,7 +91,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     )
     app.state.engine = engine
     # Per-process read caches, checked against the registry's generation on every request.
-    app.state.tokens = TokenCache(size=4096)
+    app.state.tokens = deps.TokenCache(size=4096)
     app.state.directory = GenerationCache[bytes](size=get_settings().api_cache)
     app.state.max_body = get_settings().max_body
     app.add_middleware(BodyLimit, limit=app.state.max_body)
@@ -181,8 +104,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         """Liveness probe (also the baseline of the API benchmark)."""
         return {"status": "ok"}
 
-    app.include_router(registry_endpoints.router)
-    app.include_router(cooperation_endpoints.router)
+    for router in ROUTERS:
+        app.include_router(router)
     web.mount(app)
     return app
 

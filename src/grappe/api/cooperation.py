@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 
-from grappe.api.app import Unit, get_unit
+from grappe.api.deps import Unit, get_unit
 from grappe.cooperation import service
 from grappe.cooperation.models import BusinessDeal, ProjectStatus
 from grappe.cooperation.schemas import (
@@ -26,8 +26,8 @@ from grappe.cooperation.schemas import (
     ProjectPage,
     StatusIn,
 )
+from grappe.kit.repository import MAX_PAGE
 from grappe.registry import bounds
-from grappe.registry.service import MAX_PAGE
 
 router = APIRouter()
 

@@ -57,6 +57,9 @@ from grappe.cooperation.schemas import (
     TransitionOut,
 )
 from grappe.errors import ConflictError, InputError, NotFoundError
+
+# The registry's paging rule (one rule for every list; the shared kit will hold it).
+from grappe.kit.repository import check_page
 from grappe.registry.identifiers import name_key, normalize_siren
 from grappe.registry.models import Organisation, OrganisationKind, Role
 from grappe.registry.policy import (
@@ -68,9 +71,6 @@ from grappe.registry.policy import (
     require_cluster,
     require_organisation,
 )
-
-# The registry's paging rule (one rule for every list; the shared kit will hold it).
-from grappe.registry.service import _page as checked_page
 
 #: The pipeline: from each status, the statuses a project may move to. A refused project may
 #: be prepared again; finished and abandoned projects stay so.
@@ -188,7 +188,7 @@ def list_links(
     session: Session, actor: Actor, cluster_id: int, *, limit: int = 100, offset: int = 0
 ) -> LinkPage:
     """Links of a cluster's books: all for its managers, a member's own for a member user."""
-    limit, offset = checked_page(limit, offset)
+    check_page(limit, offset)
     organisation_id = policy.records_filter(session, actor, cluster_id, "lister les liens de coopération")
     total, links = repository.list_links(
         session, cluster_id, organisation_id=organisation_id, limit=limit, offset=offset
@@ -378,7 +378,7 @@ def list_projects(
     offset: int = 0,
 ) -> ProjectPage:
     """Projects the actor may read (open data included), optionally of one cluster's books."""
-    limit, offset = checked_page(limit, offset)
+    check_page(limit, offset)
     if cluster_id is not None and cluster_access(session, actor, cluster_id) is Access.NONE:
         raise NotFoundError(f"structure {cluster_id} introuvable")
     visibility = repository.ProjectVisibility(
@@ -461,7 +461,7 @@ def list_deals(
     offset: int = 0,
 ) -> DealPage:
     """Deals of a cluster's books: all for its managers, a member's own for a member user."""
-    limit, offset = checked_page(limit, offset)
+    check_page(limit, offset)
     organisation_id = policy.records_filter(session, actor, cluster_id, "lister les affaires")
     total, deals = repository.list_deals(
         session, cluster_id, organisation_id=organisation_id, year=year, limit=limit, offset=offset

@@ -1,11 +1,15 @@
 """The registry of cluster organisations: members, fees, directory, key figures and prospects.
 
-Services take ``(session, actor, ...)`` and never commit; open a unit of work with
-:func:`grappe.storage.sql.session_scope` (``actor=`` is recorded by the audit log)::
+One sub-package per sub-domain (``clusters``, ``organisations``, ``memberships``,
+``invitations``, ``fees``, ``accounts``), each with its ``repository`` (all its SQL), its
+``service`` (what users do; roles checked through :mod:`grappe.registry.policy`) and its
+``schemas``. Services take ``(session, actor, ...)`` and never commit: open a unit of work
+(``actor=`` is recorded by the audit log)::
 
-    from grappe.registry import LOCAL_ADMIN, open_registry, service
+    from grappe.registry import LOCAL_ADMIN, open_registry
+    from grappe.registry.clusters import service as clusters
     with open_registry(actor=LOCAL_ADMIN) as session:
-        service.directory(session, LOCAL_ADMIN, region="84")
+        clusters.directory(session, LOCAL_ADMIN, region="84")
 """
 
 from __future__ import annotations
@@ -16,21 +20,18 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from grappe.kit import audit
+from grappe.kit.unit import unit_of_work
 from grappe.registry import (
-    accounts,
-    audit,  # noqa: F401  (installs the audit listener)
-    fees,
-    figures,
     generation,  # noqa: F401  (installs the generation listeners)
-    invitations,
-    members_io,
     migrate,
-    prospects,
-    service,
-    signin,
 )
+from grappe.registry.accounts import models as account_models  # noqa: F401  (registers their tables)
+from grappe.registry.models import AuditEntry
 from grappe.registry.policy import LOCAL_ADMIN, PUBLIC, Actor
-from grappe.storage.sql import get_engine, session_scope
+from grappe.storage.sql import get_engine
+
+audit.install(AuditEntry)
 
 
 @contextmanager
@@ -39,11 +40,11 @@ def open_registry(
 ) -> Iterator[Session]:
     """A unit of work on the registry database, migrated to the newest schema on first use.
 
-    ``write=False`` for a unit that only reads (see :func:`grappe.storage.sql.session_scope`).
+    ``write=False`` for a unit that only reads (see :func:`grappe.kit.unit.unit_of_work`).
     """
     engine = engine or get_engine()
     migrate.ensure_schema(engine)
-    with session_scope(engine, write=write, actor=actor) as session:
+    with unit_of_work(engine, write=write, actor=actor) as session:
         yield session
 
 
@@ -51,14 +52,6 @@ __all__ = [
     "LOCAL_ADMIN",
     "PUBLIC",
     "Actor",
-    "accounts",
-    "fees",
-    "figures",
-    "invitations",
-    "members_io",
     "migrate",
     "open_registry",
-    "prospects",
-    "service",
-    "signin",
 ]

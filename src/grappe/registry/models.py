@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -21,9 +22,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     event,
+    or_,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grappe.registry.identifiers import name_key
@@ -232,6 +236,15 @@ class ClusterLabel(Base):
     cluster: Mapped[Cluster] = relationship(back_populates="labels")
     funder: Mapped[Funder | None] = relationship()
 
+    def _held_on(self, day: Any) -> bool:  # a date, or a bound date parameter in SQL
+        return self.start <= day and (self.end_date is None or self.end_date >= day)
+
+    def _held_on_sql(cls: Any, day: Any) -> ColumnElement[bool]:  # noqa: N805
+        return and_(cls.start <= day, or_(cls.end_date.is_(None), cls.end_date >= day))
+
+    held_on = hybrid_method(_held_on, _held_on_sql)
+    """The label is held on ``day`` (its end date included)."""
+
 
 class GovernanceBody(Base):
     """A governance body (board, bureau) with its number of seats."""
@@ -414,6 +427,36 @@ class Membership(Base):
     organisation: Mapped[Organisation] = relationship()
     establishment: Mapped[Establishment | None] = relationship()
     cluster: Mapped[Cluster] = relationship()
+
+    # The membership rules every caller uses (services, policy, fees, figures, imports):
+    # each is one name, read in Python on a loaded period and in SQL on the table.
+    # Days are typed Any: a date in Python, a date or a bound date parameter in SQL.
+    def _runs_after(self, day: Any) -> bool:
+        return self.left_on is None or self.left_on > day
+
+    def _runs_after_sql(cls: Any, day: Any) -> ColumnElement[bool]:  # noqa: N805
+        return or_(cls.left_on.is_(None), cls.left_on > day)
+
+    runs_after = hybrid_method(_runs_after, _runs_after_sql)
+    """The period has not ended by ``day``: no end, or an end after it."""
+
+    def _meets(self, start: Any, end: Any) -> bool:
+        return self.joined <= end and self.runs_after(start)
+
+    def _meets_sql(cls: Any, start: Any, end: Any) -> ColumnElement[bool]:  # noqa: N805
+        return and_(cls.joined <= end, cls.runs_after(start))
+
+    meets = hybrid_method(_meets, _meets_sql)
+    """The period [joined, left) meets the days from ``start`` to ``end``, both included."""
+
+    def _open_on(self, day: Any) -> bool:
+        return self.meets(day, day)
+
+    def _open_on_sql(cls: Any, day: Any) -> ColumnElement[bool]:  # noqa: N805
+        return cls.meets(day, day)
+
+    open_on = hybrid_method(_open_on, _open_on_sql)
+    """A member on ``day``: joined on or before it and not left by then."""
 
 
 class Invitation(Base):

@@ -29,19 +29,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from sqlalchemy import Select, false, or_, select, union
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import Session
 
-from grappe.errors import NotFoundError, PermissionDeniedError
-from grappe.registry.models import (
-    Cluster,
-    ClusterFunding,
-    ClusterLabel,
-    Invitation,
-    Membership,
-    Organisation,
-    OrganisationOwner,
-    Role,
+from grappe.errors import InputError, NotFoundError, PermissionDeniedError
+from grappe.registry.clusters.repository import ClusterRepository
+from grappe.registry.invitations.repository import sent_or_received
+from grappe.registry.memberships.repository import MembershipRepository
+from grappe.registry.models import Invitation, Role
+from grappe.registry.organisations.repository import (
+    OrganisationRepository,
+    owned_or_running,
+    the_organisation,
 )
 
 ROLE_NAMES = {
@@ -100,28 +99,26 @@ def require_admin(actor: Actor, action: str) -> None:
         raise deny(actor, action)
 
 
+def require_manager(actor: Actor, action: str) -> None:
+    """Only administrators and cluster managers may run ``action``."""
+    if actor.role not in {Role.ADMIN, Role.MANAGER}:
+        raise deny(actor, action)
+
+
+def require_self_or_admin(actor: Actor, user_id: int, action: str) -> None:
+    """Only an administrator, or the user itself, may run ``action`` on a user's account."""
+    if actor.role is not Role.ADMIN and actor.user_id != user_id:
+        raise deny(actor, action)
+
+
 def funded_cluster_ids(session: Session, funder_id: int) -> set[int]:
     """Cluster organisations a funder funds: a label it grants or a funding line from it."""
-    query = union(
-        select(ClusterLabel.cluster_id).where(ClusterLabel.funder_id == funder_id),
-        select(ClusterFunding.cluster_id).where(ClusterFunding.funder_id == funder_id),
-    )
-    return set(session.scalars(select(query.subquery().c[0])))
+    return ClusterRepository(session).funded_by(funder_id)
 
 
-def member_cluster_ids(
-    session: Session, organisation_id: int, on: dt.date | None = None
-) -> set[int]:
+def member_cluster_ids(session: Session, organisation_id: int, on: dt.date | None = None) -> set[int]:
     """Cluster organisations an organisation is a member of on a date (default today)."""
-    day = on or dt.date.today()
-    rows = session.scalars(
-        select(Membership.cluster_id).where(
-            Membership.organisation_id == organisation_id,
-            Membership.joined <= day,
-            (Membership.left_on.is_(None)) | (Membership.left_on > day),
-        )
-    )
-    return set(rows)
+    return MembershipRepository(session).clusters_open_on(organisation_id, on or dt.date.today())
 
 
 def readable_cluster_ids(session: Session, actor: Actor) -> set[int] | None:
@@ -148,9 +145,7 @@ class Access(IntEnum):
     MANAGE = 4  # changes it
 
 
-def cluster_access(
-    session: Session, actor: Actor, cluster_id: int, *, exists: bool = False
-) -> Access:
+def cluster_access(session: Session, actor: Actor, cluster_id: int, *, exists: bool = False) -> Access:
     """The actor's access to a cluster organisation (NONE when it does not exist).
 
     ``exists=True`` when the caller already holds a row proving the cluster exists: an
@@ -160,7 +155,7 @@ def cluster_access(
         return Access.MANAGE  # a managed cluster exists (cascade on delete): no query
     if actor.role is Role.ADMIN and exists:
         return Access.MANAGE
-    public = session.scalar(select(Cluster.public).where(Cluster.id == cluster_id))
+    public = ClusterRepository(session).is_public(cluster_id)
     if public is None:
         return Access.NONE
     if actor.role is Role.ADMIN:
@@ -217,23 +212,9 @@ def require_cluster_object(
     _check(access, need, what, actor, f"{action} ({what})")
 
 
-def _periods(session: Session, organisation_id: int) -> list[tuple[int, dt.date | None]]:
-    """Cluster and end date of every membership period of an organisation."""
-    rows = session.execute(
-        select(Membership.cluster_id, Membership.left_on).where(
-            Membership.organisation_id == organisation_id
-        )
-    )
-    return [(row[0], row[1]) for row in rows]
-
-
 def owner_cluster_id(session: Session, organisation_id: int) -> int | None:
     """The cluster organisation that owns an organisation (created it), if any."""
-    return session.scalar(
-        select(OrganisationOwner.cluster_id).where(
-            OrganisationOwner.organisation_id == organisation_id
-        )
-    )
+    return OrganisationRepository(session).owner(organisation_id)
 
 
 def organisation_access(
@@ -248,13 +229,18 @@ def organisation_access(
         if owner_cluster_id(session, organisation_id) in actor.managed:
             return Access.MANAGE
         day = on or dt.date.today()
-        periods = [(cid, left) for cid, left in _periods(session, organisation_id) if cid in actor.managed]
-        if any(left is None or left > day for _, left in periods):
+        running = [
+            still
+            for cluster_id, still in MembershipRepository(session).periods_of(organisation_id, day)
+            if cluster_id in actor.managed
+        ]
+        if any(running):
             return Access.MANAGE
-        return Access.READ if periods else Access.NONE
+        return Access.READ if running else Access.NONE
     if actor.role is Role.FUNDER and actor.funder_id is not None:
         funded = funded_cluster_ids(session, actor.funder_id)
-        if any(cid in funded for cid, _ in _periods(session, organisation_id)):
+        periods = MembershipRepository(session).periods_of(organisation_id, on or dt.date.today())
+        if any(cluster_id in funded for cluster_id, _ in periods):
             return Access.READ
     return Access.NONE
 
@@ -303,18 +289,37 @@ def may_answer(session: Session, actor: Actor, organisation_id: int) -> bool:
 def answered_organisations(actor: Actor, on: dt.date | None = None) -> Select[int]:
     """Ids of the organisations whose invitations the actor answers (administrators: use None)."""
     if actor.role is Role.MEMBER:
-        return select(Organisation.id).where(Organisation.id == actor.organisation_id)
-    if actor.role is not Role.MANAGER or not actor.managed:
-        return select(Organisation.id).where(false())
-    day = on or dt.date.today()
-    owned = select(OrganisationOwner.organisation_id).where(
-        OrganisationOwner.cluster_id.in_(actor.managed)
-    )
-    current = select(Membership.organisation_id).where(
-        Membership.cluster_id.in_(actor.managed),
-        or_(Membership.left_on.is_(None), Membership.left_on > day),
-    )
-    return select(union(owned, current).subquery().c[0])
+        return the_organisation(actor.organisation_id)
+    managed = actor.managed if actor.role is Role.MANAGER else frozenset()
+    return owned_or_running(managed, on or dt.date.today())
+
+
+def invitations_seen(actor: Actor) -> ColumnElement[bool] | None:
+    """Invitations the actor sees: sent by a cluster it manages, or addressed to an
+    organisation it answers for (None: all of them, for administrators)."""
+    if actor.role is Role.ADMIN:
+        return None
+    if actor.role not in {Role.MANAGER, Role.MEMBER}:
+        raise deny(actor, "consulter les invitations")
+    return sent_or_received(actor.managed, answered_organisations(actor))
+
+
+def owner_of_new_organisation(session: Session, actor: Actor, cluster_id: int | None) -> int | None:
+    """The cluster that will own an organisation the actor creates (None: no owner).
+
+    A manager's organisations belong to one of its clusters: the one named, or its only one.
+    An administrator's have an owner only when it names one.
+    """
+    if cluster_id is None and actor.role is Role.MANAGER:
+        if len(actor.managed) != 1:
+            raise InputError(
+                "vous gérez plusieurs structures : précisez celle qui crée l'organisation "
+                "(POST /clusters/{id}/organisations)"
+            )
+        (cluster_id,) = actor.managed
+    if cluster_id is not None:
+        require_cluster(session, actor, cluster_id, Access.MANAGE, "créer une organisation")
+    return cluster_id
 
 
 def invitation_access(session: Session, actor: Actor, invitation: Invitation) -> Access:

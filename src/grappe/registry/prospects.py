@@ -32,14 +32,15 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from grappe.errors import InputError
 from grappe.kit import export
 from grappe.refdata import sizes, territories
-from grappe.registry import policy, refs, service
-from grappe.registry.models import Cluster, Membership, Organisation
+from grappe.registry import policy, refs
+from grappe.registry.clusters import service as clusters
+from grappe.registry.memberships import service as memberships
+from grappe.registry.models import Cluster
 from grappe.registry.policy import Actor
 
 WEIGHTS = {"size_score": 0.35, "sector_fit": 0.30, "proximity": 0.20, "recency": 0.15}
@@ -119,7 +120,7 @@ def prospects(
     from grappe.fabric import lookup as fabric  # the fabric package is optional at import time
 
     policy.require_cluster(session, actor, cluster_id, policy.Access.MANAGE, "lister les prospects")
-    cluster = service.load_cluster(session, cluster_id)
+    cluster = clusters.load_cluster(session, cluster_id)
     if not cluster.sectors:
         raise InputError(f"structure {cluster_id} : aucun secteur (codes NAF) déclaré")
     on = on or dt.date.today()
@@ -129,22 +130,13 @@ def prospects(
         )
     scope = refs.scope_sous_classes([s.naf for s in cluster.sectors])
     communes, cx, cy, radius = _territory(cluster)
-    member_sirens = session.scalars(
-        select(Organisation.siren)
-        .join(Membership, Membership.organisation_id == Organisation.id)
-        .where(
-            Membership.cluster_id == cluster_id,
-            Membership.joined <= on,
-            or_(Membership.left_on.is_(None), Membership.left_on > on),
-        )
-    )
     found = fabric.open_establishments(
         on,
         territory=fabric.Scope("commune", communes),
         sectors=fabric.Scope("sous-classe", scope),
         store=store,
     )
-    members = pa.array(sorted({s for s in member_sirens if s}), pa.string())
+    members = pa.array(sorted(memberships.member_sirens(session, cluster_id, on)), pa.string())
     candidates = found.filter(pc.invert(pc.is_in(found["siren"], value_set=members)))
     return _ranked(candidates, scope, (cx, cy, radius), on, limit)
 

@@ -90,7 +90,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")  # a PRAGMA binds no parameter
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
@@ -160,11 +160,6 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
-
-
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """A session factory bound to an engine; objects stay readable after commit."""
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
 # One factory for every engine, bound per session: each ``sessionmaker`` defines a new

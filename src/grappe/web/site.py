@@ -7,7 +7,7 @@ import datetime as dt
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from grappe.registry import public
+from grappe.registry.clusters import service as clusters
 from grappe.web import render
 from grappe.web.unit import as_page, show, unit
 
@@ -19,7 +19,7 @@ router = APIRouter(include_in_schema=False)
 def home(request: Request) -> Response:
     """What grappe is, with the directory's key figures."""
     with unit(request) as (session, visitor):
-        figures = public.platform_figures(session)
+        figures = clusters.platform_figures(session)
     return show(request, visitor, "home.html", {"figures": figures, "today": dt.date.today()})
 
 

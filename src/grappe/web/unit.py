@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from grappe.api.app import READ_METHODS, status_of
+from grappe.api.app import status_of
+from grappe.api.deps import READ_METHODS
 from grappe.errors import GrappeError
-from grappe.registry import signin
+from grappe.kit.unit import unit_of_work
+from grappe.registry.accounts import signin
 from grappe.registry.policy import PUBLIC, Actor
-from grappe.storage.sql import session_scope
 from grappe.web import render
 
 SESSION_COOKIE = "grappe_session"
@@ -39,14 +40,17 @@ def unit(request: Request) -> Iterator[tuple[Session, Visitor]]:
     a page read (GET) runs on a snapshot beside the writers, a form (POST) as a writer.
     """
     write = request.method not in READ_METHODS
-    with session_scope(request.app.state.engine, write=write) as session:
-        visitor = Visitor()
+    visitor = Visitor()
+
+    def signed_in(session: Session) -> Actor:
+        nonlocal visitor
         token = request.cookies.get(SESSION_COOKIE)
-        if token:
-            found = signin.resolve(session, token)
-            if found is not None:
-                visitor = Visitor(actor=found.actor, email=found.email)
-        session.info["actor"] = visitor.actor
+        found = signin.resolve(session, token) if token else None
+        if found is not None:
+            visitor = Visitor(actor=found.actor, email=found.email)
+        return visitor.actor
+
+    with unit_of_work(request.app.state.engine, write=write, resolve=signed_in) as session:
         yield session, visitor
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from grappe.registry import signin
+from grappe.registry.accounts import signin
 from grappe.web import security
 from grappe.web.render import gettext, language_of
 from grappe.web.unit import SESSION_COOKIE, Visitor, as_page, show, unit

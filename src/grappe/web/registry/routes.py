@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from grappe.errors import InputError
-from grappe.registry import public, service
+from grappe.registry.clusters import service as clusters
+from grappe.registry.clusters.schemas import DirectoryPage
 from grappe.registry.models import LabelKind
-from grappe.registry.schemas import DirectoryPage
 from grappe.web.unit import as_page, show, unit
 
 router = APIRouter(include_in_schema=False)
@@ -41,7 +41,7 @@ def directory(request: Request) -> Response:
     with unit(request) as (session, visitor):
         try:
             number = page_number(query.get("page"))
-            result = service.directory(
+            result = clusters.directory(
                 session,
                 visitor.actor,
                 label=filters["label"] or None,
@@ -62,9 +62,9 @@ def directory(request: Request) -> Response:
         "page_number": number,
         "pages": pages,
         "error": error,
-        "regions": public.region_names(),
+        "regions": clusters.region_names(),
         "label_kinds": [kind.value for kind in LabelKind],
-        "sizes": list(service.SIZE_CLASSES.items()),
+        "sizes": list(clusters.SIZE_CLASSES.items()),
     }
     return show(request, visitor, "registry/directory.html", context, status_code=422 if error else 200)
 
@@ -74,5 +74,5 @@ def directory(request: Request) -> Response:
 def cluster_profile(request: Request, cluster_id: int) -> Response:
     """A cluster organisation's public profile."""
     with unit(request) as (session, visitor):
-        profile = public.cluster_profile(session, visitor.actor, cluster_id)
+        profile = clusters.cluster_profile(session, visitor.actor, cluster_id)
     return show(request, visitor, "registry/cluster.html", {"cluster": profile})

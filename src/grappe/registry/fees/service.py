@@ -6,25 +6,14 @@ import datetime as dt
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from grappe.errors import InputError, NotFoundError
 from grappe.refdata import sizes
-from grappe.registry import bounds, policy, service
-from grappe.registry.models import (
-    FeeCall,
-    FeeMode,
-    FeeRule,
-    FeeSchedule,
-    FeeStatus,
-    Membership,
-    Organisation,
-    Payment,
-)
-from grappe.registry.policy import Access, Actor
-from grappe.registry.schemas import (
+from grappe.registry import bounds, policy
+from grappe.registry.fees.repository import FeeCallRepository, FeeScheduleRepository
+from grappe.registry.fees.schemas import (
     BracketOut,
     DunningLine,
     FeeCallOut,
@@ -36,6 +25,9 @@ from grappe.registry.schemas import (
     PaymentIn,
     WaiveIn,
 )
+from grappe.registry.memberships import service as memberships
+from grappe.registry.models import FeeCall, FeeMode, FeeRule, FeeSchedule, FeeStatus, Organisation, Payment
+from grappe.registry.policy import Access, Actor
 
 CENT = Decimal("0.01")
 
@@ -65,9 +57,7 @@ def _check_rule(rule: FeeRuleIn, index: int) -> None:
             raise InputError(f"{where} : mode headcount → brackets requis, pas de amount_eur")
         mins = [b.min_headcount for b in rule.brackets]
         if mins[0] != 0 or mins != sorted(set(mins)):
-            raise InputError(
-                f"{where} : les tranches doivent commencer à 0 et croître strictement ({mins})"
-            )
+            raise InputError(f"{where} : les tranches doivent commencer à 0 et croître strictement ({mins})")
 
 
 def _schedule_out(schedule: FeeSchedule) -> FeeScheduleOut:
@@ -84,8 +74,7 @@ def _schedule_out(schedule: FeeSchedule) -> FeeScheduleOut:
                 mode=FeeMode(r.mode),
                 amount_eur=r.amount_eur,
                 brackets=[
-                    BracketOut(min_headcount=b[0], amount_eur=Decimal(str(b[1])))
-                    for b in (r.brackets or [])
+                    BracketOut(min_headcount=b[0], amount_eur=Decimal(str(b[1]))) for b in (r.brackets or [])
                 ],
             )
             for r in schedule.rules
@@ -93,9 +82,7 @@ def _schedule_out(schedule: FeeSchedule) -> FeeScheduleOut:
     )
 
 
-def set_schedule(
-    session: Session, actor: Actor, cluster_id: int, data: FeeScheduleIn
-) -> FeeScheduleOut:
+def set_schedule(session: Session, actor: Actor, cluster_id: int, data: FeeScheduleIn) -> FeeScheduleOut:
     """Create or replace the fee schedule of a year (administrators, the cluster's managers)."""
     policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "fixer le barème des cotisations")
     seen: set[tuple[str, str | None]] = set()
@@ -108,14 +95,10 @@ def set_schedule(
         if key in seen:
             raise InputError(f"règle {i + 1} : doublon {key}")
         seen.add(key)
-    schedule = session.scalar(
-        select(FeeSchedule)
-        .where(FeeSchedule.cluster_id == cluster_id, FeeSchedule.year == data.year)
-        .options(selectinload(FeeSchedule.rules))
-    )
+    repository = FeeScheduleRepository(session)
+    schedule = repository.of_year(cluster_id, data.year)
     if schedule is None:
-        schedule = FeeSchedule(cluster_id=cluster_id, year=data.year)
-        session.add(schedule)
+        schedule = repository.add(FeeSchedule(cluster_id=cluster_id, year=data.year))
     schedule.cap_eur = data.cap_eur
     schedule.due_days = data.due_days
     schedule.rules = [
@@ -128,18 +111,14 @@ def set_schedule(
         )
         for r in data.rules
     ]
-    service.flush(session)
+    repository.flush()
     return _schedule_out(schedule)
 
 
 def get_schedule(session: Session, actor: Actor, cluster_id: int, year: int) -> FeeScheduleOut:
     """The fee schedule of a year (administrators, managers, funders)."""
     policy.require_cluster(session, actor, cluster_id, Access.READ, "consulter le barème")
-    schedule = session.scalar(
-        select(FeeSchedule)
-        .where(FeeSchedule.cluster_id == cluster_id, FeeSchedule.year == year)
-        .options(selectinload(FeeSchedule.rules))
-    )
+    schedule = FeeScheduleRepository(session).of_year(cluster_id, year)
     if schedule is None:
         raise NotFoundError(f"pas de barème {year} pour la structure {cluster_id}")
     return _schedule_out(schedule)
@@ -152,9 +131,9 @@ def fee_for(schedule: FeeSchedule, membership_type: str, org: Organisation) -> D
     size; a bracket rule takes the bracket of the member's headcount; the cap applies last.
     """
     rules = [r for r in schedule.rules if r.membership_type == membership_type]
-    rule = next(
-        (r for r in rules if r.size_category == org.size_category and r.size_category), None
-    ) or next((r for r in rules if r.size_category is None), None)
+    rule = next((r for r in rules if r.size_category == org.size_category and r.size_category), None) or next(
+        (r for r in rules if r.size_category is None), None
+    )
     if rule is None:
         return None
     if rule.mode == FeeMode.FIXED.value:
@@ -181,32 +160,14 @@ def issue_calls(
     """
     policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "émettre les appels de cotisation")
     bounds.ACCOUNTING.check(year, "année des appels")
-    schedule = session.scalar(
-        select(FeeSchedule)
-        .where(FeeSchedule.cluster_id == cluster_id, FeeSchedule.year == year)
-        .options(selectinload(FeeSchedule.rules))
-    )
+    schedule = FeeScheduleRepository(session).of_year(cluster_id, year)
     if schedule is None:
         raise InputError(f"pas de barème {year} : fixez-le avant d'émettre les appels")
     issued_on = issued_on or dt.date.today()
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    called = set(
-        session.scalars(
-            select(FeeCall.membership_id).where(
-                FeeCall.cluster_id == cluster_id, FeeCall.year == year
-            )
-        )
-    )
-    members = session.scalars(
-        select(Membership)
-        .where(
-            Membership.cluster_id == cluster_id,
-            Membership.joined <= end,
-            or_(Membership.left_on.is_(None), Membership.left_on > start),
-        )
-        .options(selectinload(Membership.organisation))
-        .order_by(Membership.id)
-    ).all()
+    calls_repository = FeeCallRepository(session)
+    called = calls_repository.called_memberships(cluster_id, year)
+    members = memberships.meeting(session, cluster_id, start, end)
     missing = []
     calls = []
     for m in members:
@@ -238,7 +199,7 @@ def issue_calls(
             + (" ..." if len(missing) > 10 else "")
         )
     session.add_all(calls)
-    service.flush(session)
+    calls_repository.flush()
     return FeeCallsIssued(
         year=year,
         issued=len(calls),
@@ -254,12 +215,6 @@ def status_of(call: FeeCall, paid: Decimal, on: dt.date) -> FeeStatus:
     if paid >= call.amount_eur:
         return FeeStatus.PAID
     return FeeStatus.LATE if call.due_on < on else FeeStatus.DUE
-
-
-def _paid_query() -> Select[int, Decimal]:
-    return select(Payment.fee_call_id, func.coalesce(func.sum(Payment.amount_eur), 0)).group_by(
-        Payment.fee_call_id
-    )
 
 
 def _call_out(call: FeeCall, paid: Decimal, on: dt.date) -> FeeCallOut:
@@ -290,17 +245,9 @@ def list_calls(
     """Fee calls of a cluster with their status on a date (administrators, managers, funders)."""
     policy.require_cluster(session, actor, cluster_id, Access.READ, "consulter les cotisations")
     on = on or dt.date.today()
-    query = (
-        select(FeeCall)
-        .where(FeeCall.cluster_id == cluster_id)
-        .options(selectinload(FeeCall.organisation))
-        .order_by(FeeCall.year, FeeCall.id)
-    )
-    if year is not None:
-        query = query.where(FeeCall.year == year)
-    calls = session.scalars(query).all()
-    paid_rows = session.execute(_paid_query().where(Payment.cluster_id == cluster_id))
-    paid: dict[int, Decimal] = {row[0]: row[1] for row in paid_rows}
+    repository = FeeCallRepository(session)
+    calls = repository.of_cluster(cluster_id, year)
+    paid = repository.paid_in_cluster(cluster_id)
     result = [_call_out(c, Decimal(paid.get(c.id, 0)), on) for c in calls]
     return [c for c in result if status is None or c.status is status]
 
@@ -309,19 +256,7 @@ def _load_call(
     session: Session, actor: Actor, fee_call_id: int, action: str, *, lock: bool = False
 ) -> FeeCall:
     """A fee call its cluster's managers change (else "introuvable" or "refusé", see policy)."""
-    query = (
-        select(FeeCall)
-        .where(FeeCall.id == fee_call_id)
-        .options(selectinload(FeeCall.organisation), selectinload(FeeCall.payments))
-    )
-    if lock:
-        # PostgreSQL: the row stays locked until the transaction ends, and a concurrent
-        # writer reads it (and its payments) again once it may go on. SQLite takes no row
-        # lock; there, the version check of the write below fails the later of two racers.
-        query = query.with_for_update().execution_options(populate_existing=True)
-    call = session.scalar(query)
-    if call is None:
-        raise NotFoundError(f"appel de cotisation {fee_call_id} introuvable")
+    call = FeeCallRepository(session).load(fee_call_id, lock=lock)
     policy.require_cluster_object(
         session, actor, call.cluster_id, Access.MANAGE, f"appel de cotisation {fee_call_id}", action
     )
@@ -366,7 +301,7 @@ def record_payment(
     )
     if paid >= call.amount_eur and call.status != FeeStatus.PAID.value:
         call.status = FeeStatus.PAID.value
-    service.flush(session)
+    FeeCallRepository(session).flush()
     return _call_out(call, paid, on or dt.date.today())
 
 
@@ -374,13 +309,14 @@ def waive(
     session: Session, actor: Actor, fee_call_id: int, data: WaiveIn, *, on: dt.date | None = None
 ) -> FeeCallOut:
     """Waive a fee call (exonération) with a reason (administrators, the cluster's managers)."""
+    repository = FeeCallRepository(session)
     call = _load_call(session, actor, fee_call_id, "exonérer")
-    service.check_version("appel de cotisation", fee_call_id, data.version, call.version)
+    repository.check_version(call, data.version)
     if call.status == FeeStatus.PAID.value:
         raise InputError(f"appel {fee_call_id} déjà payé : rien à exonérer")
     call.status = FeeStatus.WAIVED.value
     call.waived_reason = data.reason
-    service.flush(session)
+    repository.flush()
     paid = sum((p.amount_eur for p in call.payments), Decimal(0))
     return _call_out(call, paid, on or dt.date.today())
 
@@ -391,19 +327,9 @@ def dunning_list(
     """Late fee calls (due date passed, not fully paid, not waived), most overdue first."""
     policy.require_cluster(session, actor, cluster_id, Access.READ, "consulter la liste des relances")
     on = on or dt.date.today()
-    calls = session.scalars(
-        select(FeeCall)
-        .where(
-            FeeCall.cluster_id == cluster_id,
-            FeeCall.status == FeeStatus.DUE.value,
-            FeeCall.due_on < on,
-        )
-        .options(selectinload(FeeCall.organisation).selectinload(Organisation.contacts))
-    ).all()
-    paid_rows = session.execute(
-        _paid_query().where(Payment.fee_call_id.in_([c.id for c in calls]))
-    )
-    paid: dict[int, Decimal] = {row[0]: row[1] for row in paid_rows}
+    repository = FeeCallRepository(session)
+    calls = repository.past_due(cluster_id, on)
+    paid = repository.paid_on_calls([c.id for c in calls])
     lines = []
     for c in calls:
         got = Decimal(paid.get(c.id, 0)).quantize(CENT)

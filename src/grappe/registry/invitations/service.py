@@ -6,7 +6,7 @@ SIREN: the invitation shows the inviting cluster nothing of the organisation (no
 name) until the organisation's side — one of its member users, a manager of a cluster it
 currently belongs to or of the cluster that owns it, or the platform administrator —
 accepts. Accepting opens the membership period the invitation describes, with the checks of
-any membership (:func:`grappe.registry.service.open_membership`); declining closes it.
+any membership (:func:`grappe.registry.memberships.service.open_membership`); declining closes it.
 Both are recorded in the audit log like every write.
 """
 
@@ -15,20 +15,18 @@ from __future__ import annotations
 import datetime as dt
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from grappe.errors import ConflictError, InputError, NotFoundError
-from grappe.registry import policy, service
+from grappe.registry import policy
 from grappe.registry.identifiers import normalize_siren, normalize_siret
-from grappe.registry.models import Invitation, InvitationStatus, Organisation, Role
+from grappe.registry.invitations.repository import InvitationRepository
+from grappe.registry.invitations.schemas import InvitationCreate, InvitationOut, InvitationPage
+from grappe.registry.memberships import service as memberships
+from grappe.registry.memberships.schemas import MembershipCreate
+from grappe.registry.models import Invitation, InvitationStatus
+from grappe.registry.organisations import service as organisations
 from grappe.registry.policy import Access, Actor
-from grappe.registry.schemas import (
-    InvitationCreate,
-    InvitationOut,
-    InvitationPage,
-    MembershipCreate,
-)
 
 
 def _out(session: Session, actor: Actor, invitation: Invitation) -> InvitationOut:
@@ -71,21 +69,16 @@ def invite(session: Session, actor: Actor, cluster_id: int, data: InvitationCrea
     siret = normalize_siret(data.siret) if data.siret else None
     if siret is not None and siret[:9] != siren:
         raise InputError(f"SIRET {siret} n'appartient pas au SIREN {siren}")
-    service.check_period(data.joined, data.left)
-    org = session.scalar(select(Organisation).where(Organisation.siren == siren))
+    memberships.check_period(data.joined, data.left)
+    org = organisations.of_siren(session, siren)
     if org is None:
         raise NotFoundError(f"aucune organisation de SIREN {siren} sur la plateforme : créez-la plutôt")
-    pending = session.scalar(
-        select(Invitation.id).where(
-            Invitation.cluster_id == cluster_id,
-            Invitation.organisation_id == org.id,
-            Invitation.status == InvitationStatus.PENDING.value,
-        )
-    )
+    repository = InvitationRepository(session)
+    pending = repository.pending(cluster_id, org.id)
     if pending is not None:
         raise ConflictError(f"SIREN {siren} : l'invitation {pending} attend déjà une réponse")
     # Periods of this organisation in the inviting cluster are that cluster's own data.
-    if service.overlapping(
+    if memberships.overlapping(
         session, cluster_id=cluster_id, organisation_id=org.id, joined=data.joined, left=data.left
     ):
         raise InputError(f"SIREN {siren} : déjà adhérent de la structure sur cette période")
@@ -98,23 +91,14 @@ def invite(session: Session, actor: Actor, cluster_id: int, data: InvitationCrea
         left_on=data.left,
         status=InvitationStatus.PENDING.value,
     )
-    session.add(invitation)
-    service.flush(session)
+    repository.add(invitation)
+    repository.flush()
     return _out(session, actor, invitation)
 
 
 def _load(session: Session, actor: Actor, invitation_id: int, action: str) -> Invitation:
     """A pending invitation the actor answers (else "introuvable", "refusé" or a conflict)."""
-    invitation = session.scalar(
-        select(Invitation)
-        .where(Invitation.id == invitation_id)
-        .options(
-            selectinload(Invitation.cluster),
-            selectinload(Invitation.organisation).selectinload(Organisation.establishments),
-        )
-    )
-    if invitation is None:
-        raise NotFoundError(f"invitation {invitation_id} introuvable")
+    invitation = InvitationRepository(session).load(invitation_id)
     policy.require_answer(session, actor, invitation, action)
     if invitation.status != InvitationStatus.PENDING.value:
         raise ConflictError(
@@ -143,11 +127,11 @@ def accept(session: Session, actor: Actor, invitation_id: int) -> InvitationOut:
         )
     except ValidationError as exc:  # bounds of a membership may have tightened since
         raise InputError(f"invitation {invitation_id} : période refusée ({exc.errors()[0]['msg']})") from exc
-    membership = service.open_membership(session, invitation.cluster_id, invitation.organisation, period)
+    membership = memberships.open_membership(session, invitation.cluster_id, invitation.organisation, period)
     invitation.status = InvitationStatus.ACCEPTED.value
     invitation.decided_at = dt.datetime.now(dt.UTC)
     invitation.membership_id = membership.id
-    service.flush(session)
+    InvitationRepository(session).flush()
     return _out(session, actor, invitation)
 
 
@@ -156,20 +140,8 @@ def decline(session: Session, actor: Actor, invitation_id: int) -> InvitationOut
     invitation = _load(session, actor, invitation_id, "refuser")
     invitation.status = InvitationStatus.DECLINED.value
     invitation.decided_at = dt.datetime.now(dt.UTC)
-    service.flush(session)
+    InvitationRepository(session).flush()
     return _out(session, actor, invitation)
-
-
-def _scope(session: Session, actor: Actor) -> ColumnElement[bool] | None:
-    """Invitations the actor sees: sent by a cluster it reads the private data of, or
-    addressed to an organisation it answers for (None: all of them)."""
-    if actor.role is Role.ADMIN:
-        return None
-    if actor.role not in {Role.MANAGER, Role.MEMBER}:
-        raise policy.deny(actor, "consulter les invitations")
-    sent = Invitation.cluster_id.in_(actor.managed) if actor.managed else None
-    received = Invitation.organisation_id.in_(policy.answered_organisations(actor))
-    return received if sent is None else or_(sent, received)
 
 
 def list_invitations(
@@ -188,24 +160,12 @@ def list_invitations(
     answers for; a member user those addressed to its organisation; the administrator all.
     ``status=None`` lists answered ones too.
     """
-    limit, offset = service._page(limit, offset)
-    where: list[ColumnElement[bool]] = []
-    scope = _scope(session, actor)
-    if scope is not None:
-        where.append(scope)
-    if cluster_id is not None:
-        where.append(Invitation.cluster_id == cluster_id)
-    if organisation_id is not None:
-        where.append(Invitation.organisation_id == organisation_id)
-    if status is not None:
-        where.append(Invitation.status == status.value)
-    total = session.scalar(select(func.count()).select_from(Invitation).where(*where)) or 0
-    rows = session.scalars(
-        select(Invitation)
-        .where(*where)
-        .options(selectinload(Invitation.cluster), selectinload(Invitation.organisation))
-        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
+    total, rows = InvitationRepository(session).listed(
+        policy.invitations_seen(actor),
+        cluster_id=cluster_id,
+        organisation_id=organisation_id,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
     return InvitationPage(total=total, items=[_out(session, actor, i) for i in rows])

@@ -6,22 +6,16 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from grappe.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
-from grappe.registry import policy, service
-from grappe.registry.models import (
-    ApiToken,
-    AuditEntry,
-    Cluster,
-    ClusterManager,
-    Organisation,
-    Role,
-    User,
-)
+from grappe.registry import policy
+from grappe.registry.accounts.repository import AuditRepository, TokenRepository, UserRepository
+from grappe.registry.accounts.schemas import AuditOut, TokenOut, UserCreate, UserOut
+from grappe.registry.clusters import service as clusters
+from grappe.registry.models import ApiToken, ClusterManager, Role, User
+from grappe.registry.organisations import service as organisations
 from grappe.registry.policy import Actor
-from grappe.registry.schemas import AuditOut, TokenOut, UserCreate, UserOut
 
 TOKEN_PREFIX = "grp_"
 INVALID_TOKEN = "jeton d'API invalide, expiré ou révoqué"
@@ -53,7 +47,8 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> UserOut:
     """
     policy.require_admin(actor, "créer un utilisateur")
     email = data.email.strip().lower()
-    if session.scalar(select(User.id).where(User.email == email)):
+    users = UserRepository(session)
+    if users.id_of_email(email):
         raise ConflictError(f"l'utilisateur {email} existe déjà")
     role = data.role
     if role is Role.PUBLIC:
@@ -63,13 +58,13 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> UserOut:
     if role is Role.MEMBER:
         if data.organisation_id is None:
             raise InputError("role=member : indiquez l'organisation (organisation_id)")
-        service.get_object(session, Organisation, data.organisation_id, "organisation")
+        organisations.check_exists(session, data.organisation_id)
     if role is Role.MANAGER and not data.clusters:
         raise InputError("role=manager : indiquez au moins une structure (clusters)")
     for cid in data.clusters:
-        service.get_object(session, Cluster, cid, "structure")
-    funder = service.funder_named(session, data.funder) if role is Role.FUNDER else None
-    service.flush(session)
+        clusters.check_exists(session, cid)
+    funder = clusters.funder_named(session, data.funder) if role is Role.FUNDER else None
+    users.flush()
     user = User(
         email=email,
         name=data.name,
@@ -80,16 +75,15 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> UserOut:
         if role is Role.MANAGER
         else [],
     )
-    session.add(user)
-    service.flush(session)
+    users.add(user)
+    users.flush()
     return _user_out(user)
 
 
 def list_users(session: Session, actor: Actor) -> list[UserOut]:
     """Every user (platform administrators only)."""
     policy.require_admin(actor, "lister les utilisateurs")
-    users = session.scalars(select(User).options(selectinload(User.managed)).order_by(User.id))
-    return [_user_out(u) for u in users]
+    return [_user_out(u) for u in UserRepository(session).every()]
 
 
 def issue_token(
@@ -101,22 +95,23 @@ def issue_token(
 ) -> TokenOut:
     """Issue an API token for a user (administrators); the secret is returned once."""
     policy.require_admin(actor, "émettre un jeton d'API")
-    user = service.get_object(session, User, user_id, "utilisateur")
+    user = UserRepository(session).get(user_id)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(
-        user_id=user.id, name=name, token_hash=hash_token(secret), expires_at=expires_at
+    tokens = TokenRepository(session)
+    token = tokens.add(
+        ApiToken(user_id=user.id, name=name, token_hash=hash_token(secret), expires_at=expires_at)
     )
-    session.add(token)
-    service.flush(session)
+    tokens.flush()
     return TokenOut(id=token.id, user_id=user.id, name=name, token=secret)
 
 
 def revoke_token(session: Session, actor: Actor, token_id: int) -> None:
     """Revoke an API token (administrators)."""
     policy.require_admin(actor, "révoquer un jeton d'API")
-    token = service.get_object(session, ApiToken, token_id, "jeton")
+    tokens = TokenRepository(session)
+    token = tokens.get(token_id)
     token.revoked_at = dt.datetime.now(dt.UTC)
-    service.flush(session)
+    tokens.flush()
 
 
 def actor_of_user(user: User) -> Actor:
@@ -155,11 +150,7 @@ def resolve_token(session: Session, token_hash: str) -> tuple[Actor, dt.datetime
     PermissionDeniedError
         Unknown or revoked token, or inactive user.
     """
-    row = session.scalar(
-        select(ApiToken)
-        .where(ApiToken.token_hash == token_hash)
-        .options(selectinload(ApiToken.user).selectinload(User.managed))
-    )
+    row = TokenRepository(session).of_digest(token_hash)
     if row is None or row.revoked_at is not None or not row.user.active:
         raise PermissionDeniedError(INVALID_TOKEN)
     expires = row.expires_at
@@ -182,9 +173,7 @@ def actor_for(session: Session, who: str | None) -> Actor:
         return authenticate(session, who)
     if who.strip().lower() == "public":
         return policy.PUBLIC
-    user = session.scalar(
-        select(User).where(User.email == who.strip().lower()).options(selectinload(User.managed))
-    )
+    user = UserRepository(session).of_email(who.strip().lower())
     if user is None or not user.active:
         raise NotFoundError(f"utilisateur {who!r} inconnu ou inactif")
     return actor_of_user(user)
@@ -200,9 +189,5 @@ def audit_log(
 ) -> list[AuditOut]:
     """The newest audit entries (administrators), optionally for one cluster or entity type."""
     policy.require_admin(actor, "consulter le journal d'audit")
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(min(max(limit, 1), 1000))
-    if cluster_id is not None:
-        query = query.where(AuditEntry.cluster_id == cluster_id)
-    if entity is not None:
-        query = query.where(AuditEntry.entity == entity)
-    return [AuditOut.model_validate(e) for e in session.scalars(query)]
+    entries = AuditRepository(session).newest(cluster_id, entity, min(max(limit, 1), 1000))
+    return [AuditOut.model_validate(e) for e in entries]

@@ -1,4 +1,9 @@
-"""The audit log: every ORM write is recorded (who, when, entity, before, after) as it flushes."""
+"""The audit hook: every ORM write of a unit of work is recorded (who, when, entity, before, after).
+
+:func:`install` names the model that receives the entries; from then on each flush of any
+session writes one entry per created, updated or deleted object, with the acting user of
+the unit (``session.info["actor"]``: an object with ``label`` and ``user_id``).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,12 @@ from typing import Any
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session, UOWTransaction
 
-from grappe.registry.models import AuditEntry
-from grappe.registry.policy import Actor
+from grappe.kit.unit import actor_of
 
 #: Columns never copied into the log (secrets).
-REDACTED = {"token_hash", "password_hash"}
-_SKIP = (AuditEntry,)
+REDACTED = frozenset({"token_hash", "password_hash"})
+
+_installed: list[type[Any]] = []
 
 
 def _plain(value: Any) -> Any:
@@ -45,7 +50,7 @@ def _state(obj: Any, *, before: bool) -> dict[str, Any]:
     return values
 
 
-def _entry(obj: Any, action: str, actor: Actor | None) -> dict[str, Any]:
+def _entry(obj: Any, action: str, actor: Any) -> dict[str, Any]:
     before = None if action == "create" else _state(obj, before=True)
     after = None if action == "delete" else _state(obj, before=False)
     if action == "update" and before is not None and after is not None:
@@ -69,10 +74,10 @@ def _entry(obj: Any, action: str, actor: Actor | None) -> dict[str, Any]:
     }
 
 
-@event.listens_for(Session, "after_flush")
 def _record(session: Session, _flush: UOWTransaction) -> None:
     """Write one audit row per created, updated or deleted object of this flush."""
-    actor: Actor | None = session.info.get("actor")
+    (entry_model,) = _installed
+    actor = actor_of(session)
     rows: list[dict[str, Any]] = []
     for action, objects in (
         ("create", session.new),
@@ -80,7 +85,7 @@ def _record(session: Session, _flush: UOWTransaction) -> None:
         ("delete", session.deleted),
     ):
         for obj in objects:
-            if isinstance(obj, _SKIP) or not hasattr(obj, "__tablename__"):
+            if isinstance(obj, entry_model) or not hasattr(obj, "__tablename__"):
                 continue
             if action == "update" and not session.is_modified(obj, include_collections=False):
                 continue
@@ -89,4 +94,12 @@ def _record(session: Session, _flush: UOWTransaction) -> None:
                 continue
             rows.append(entry)
     if rows:
-        session.connection().execute(insert(AuditEntry), rows)
+        session.connection().execute(insert(entry_model), rows)
+
+
+def install(entry_model: type[Any]) -> None:
+    """Record every ORM write into ``entry_model`` (once per process; a second call is a no-op)."""
+    if _installed:
+        return
+    _installed.append(entry_model)
+    event.listen(Session, "after_flush", _record)

@@ -34,29 +34,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from grappe.errors import FileFormatError, InputError
 from grappe.kit import export
 from grappe.kit.dates import parse_date
-from grappe.registry import bounds, fabric_link, policy, service
+from grappe.registry import bounds, fabric_link, policy
 from grappe.registry.identifiers import normalize_siren, normalize_siret
-from grappe.registry.models import (
-    Establishment,
-    Membership,
-    Organisation,
-    OrganisationKind,
-    OrganisationOwner,
-)
+from grappe.registry.memberships import service
+from grappe.registry.memberships.repository import MembershipRepository
+from grappe.registry.memberships.schemas import MEMBERSHIP_TYPE, ImportIssue, ImportReport, MemberOut
+from grappe.registry.models import Membership, Organisation, OrganisationKind
+from grappe.registry.organisations import service as organisations
+from grappe.registry.organisations.schemas import ORGANISATION_NAME
 from grappe.registry.policy import Actor
-from grappe.registry.schemas import (
-    MEMBERSHIP_TYPE,
-    ORGANISATION_NAME,
-    ImportIssue,
-    ImportReport,
-    MemberOut,
-)
 
 Lookup = Callable[[Sequence[str], Sequence[str]], dict[str, dict[str, Any]]]
 
@@ -323,22 +314,11 @@ def import_members(
     found = (lookup or fabric_link.lookup)(
         [g.siret for g in unique if g.siret], [g.siren for g in unique]
     )
-    existing: dict[str, Organisation] = {
-        o.siren or "": o
-        for o in session.scalars(
-            select(Organisation)
-            .where(Organisation.siren.in_([g.siren for g in unique]))
-            .options(selectinload(Organisation.establishments))
-        )
-    }
+    repository = MembershipRepository(session)
+    existing = organisations.of_sirens(session, [g.siren for g in unique])
     periods: dict[int, list[Membership]] = {}
     if existing:
-        for m in session.scalars(
-            select(Membership).where(
-                Membership.cluster_id == cluster_id,
-                Membership.organisation_id.in_([o.id for o in existing.values()]),
-            )
-        ):
+        for m in repository.of_organisations(cluster_id, [o.id for o in existing.values()]):
             periods.setdefault(m.organisation_id, []).append(m)
 
     accepted: list[_Good] = []
@@ -369,14 +349,7 @@ def import_members(
             )
             continue
         if org is not None:
-            clash = next(
-                (
-                    m
-                    for m in periods.get(org.id, [])
-                    if m.left_on is None or m.left_on > good.joined
-                ),
-                None,
-            )
+            clash = next((m for m in periods.get(org.id, []) if m.runs_after(good.joined)), None)
             if clash is not None:
                 issues.append(
                     ImportIssue(
@@ -413,8 +386,8 @@ def import_members(
         return report
     for good in accepted:
         _insert(session, cluster_id, good, existing, found)
-    service.flush(session)
-    service.refresh_member_count(session, cluster_id)
+    repository.flush()
+    repository.refresh_member_count(cluster_id)
     report.inserted = len(accepted)
     report.committed = True
     return report
@@ -431,38 +404,20 @@ def _insert(
     org = existing.get(good.siren)
     if org is None:
         site = found.get(good.siret or "", {})
-        org = Organisation(
+        # the importing cluster created the record: it owns it (see OrganisationOwner)
+        org = organisations.create_owned(
+            session,
+            cluster_id,
             siren=good.siren,
             name=good.name or unit.get("name") or site.get("name") or good.siren,
             kind=OrganisationKind(good.kind).value,
-            naf=unit.get("naf") or site.get("naf"),
-            commune=unit.get("commune") or site.get("commune"),
-            size_band=unit.get("size_band") or site.get("size_band"),
+            found={key: unit.get(key) or site.get(key) for key in ("naf", "commune", "size_band")},
             in_fabric=bool(unit or site),
         )
-        service.refresh_size(org)
-        session.add(org)
-        # the importing cluster created the record: it owns it (see OrganisationOwner)
-        session.add(OrganisationOwner(organisation=org, cluster_id=cluster_id))
         existing[good.siren] = org
     establishment = None
     if good.siret:
-        establishment = next((e for e in org.establishments if e.siret == good.siret), None)
-        if establishment is None:
-            establishment = session.scalar(
-                select(Establishment).where(Establishment.siret == good.siret)
-            )
-        if establishment is None:
-            info = found.get(good.siret, {})
-            establishment = Establishment(
-                siret=good.siret,
-                name=info.get("name"),
-                naf=info.get("naf"),
-                commune=info.get("commune"),
-                size_band=info.get("size_band"),
-                in_fabric=bool(info),
-            )
-            org.establishments.append(establishment)
+        establishment = organisations.site(session, org, good.siret, found.get(good.siret, {}))
     session.add(
         Membership(
             cluster_id=cluster_id,

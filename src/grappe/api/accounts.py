@@ -1,0 +1,62 @@
+"""Routes of accounts: users, API tokens, the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from grappe.api.deps import ERRORS, Id, QueryId, Work, checked_text
+from grappe.registry.accounts import service as accounts
+from grappe.registry.accounts.schemas import AuditOut, TokenOut, UserCreate, UserOut
+
+router = APIRouter()
+
+
+@router.post("/users", response_model=UserOut, status_code=201, tags=["comptes"], responses=ERRORS)
+def create_user(work: Work, body: UserCreate) -> UserOut:
+    """Créer un utilisateur (administrateur)."""
+    with work as (db, actor):
+        return accounts.create_user(db, actor, body)
+
+
+@router.post(
+    "/users/{user_id}/tokens",
+    response_model=TokenOut,
+    status_code=201,
+    tags=["comptes"],
+    responses=ERRORS,
+)
+def issue_token(
+    work: Work,
+    user_id: Id,
+    name: Annotated[str, Query(min_length=1, max_length=100)] = "api",
+) -> TokenOut:
+    """Émettre un jeton d'API (affiché une seule fois)."""
+    with work as (db, actor):
+        return accounts.issue_token(db, actor, user_id, checked_text(name, "name", 100) or "api")
+
+
+@router.get("/audit", response_model=list[AuditOut], tags=["comptes"], responses=ERRORS)
+def audit_log(
+    work: Work,
+    cluster_id: QueryId = None,
+    entity: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AuditOut]:
+    """Journal d'audit (administrateur)."""
+    with work as (db, actor):
+        return accounts.audit_log(
+            db, actor, cluster_id=cluster_id, entity=checked_text(entity, "entity"), limit=limit
+        )
+
+
+# Last of the router on purpose: the property test of the API sends its requests as the
+# administrator, and revoking that token first would leave the operations after it untried.
+@router.delete("/tokens/{token_id}", status_code=204, tags=["comptes"], responses=ERRORS)
+def revoke_token(work: Work, token_id: Id) -> Response:
+    """Révoquer un jeton d'API (administrateur) ; effet immédiat sur toutes les requêtes."""
+    with work as (db, actor):
+        accounts.revoke_token(db, actor, token_id)
+    return Response(status_code=204)

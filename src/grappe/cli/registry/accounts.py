@@ -1,0 +1,116 @@
+"""`grappe registry` commands of accounts: users, passwords, the audit log."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from grappe.cli._analysis import choice
+from grappe.cli._console import console
+from grappe.cli.registry._base import ROLES, UserCreate, accounts, app, build, signin, table, unit
+from grappe.errors import InputError
+
+
+@app.command(
+    "user-add",
+    epilog="Exemple : grappe registry user-add chargee@meca.fr --role manager --cluster 1 --token",
+)
+def user_add(
+    email: Annotated[
+        str,
+        typer.Argument(metavar="E-MAIL", help="Adresse de l'utilisateur (ex. : chargee@meca.fr)."),
+    ],
+    # The choices go in the help, not in the type column, where Rich would cut them mid-word.
+    role: Annotated[str, typer.Option("--role", metavar="RÔLE", help=f"Rôle : {', '.join(ROLES)}.")],
+    funder: Annotated[
+        str | None,
+        typer.Option(
+            "--funder", help="Financeur représenté, pour le rôle funder (ex. : Région Auvergne-Rhône-Alpes)."
+        ),
+    ] = None,
+    organisation: Annotated[
+        int | None,
+        typer.Option("--organisation", help="N° de l'organisation, pour le rôle member (ex. : 7)."),
+    ] = None,
+    clusters: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--cluster", help="N° d'une structure animée, pour le rôle manager (ex. : 1) ; répétable."
+        ),
+    ] = None,
+    token: Annotated[
+        bool,
+        typer.Option(
+            "--token", help="Émettre aussi un jeton d'API, affiché une seule fois sur la dernière ligne."
+        ),
+    ] = False,
+) -> None:
+    """Créer un utilisateur (administrateur), avec un jeton d'API si demandé."""
+    choice("--role", role, ROLES)
+    with unit() as (session, actor):
+        user = accounts.create_user(
+            session,
+            actor,
+            build(
+                UserCreate,
+                email=email,
+                role=role,
+                funder=funder,
+                organisation_id=organisation,
+                clusters=clusters or [],
+            ),
+        )
+        secret = accounts.issue_token(session, actor, user.id).token if token else None
+    console.print(f"Utilisateur n° {user.id} {user.email} ({user.role.value})")
+    if secret:
+        # Alone on the last line, so that a script takes it with `tail -n 1` (CONTRACTS).
+        console.print("Jeton d'API, affiché une seule fois :")
+        typer.echo(secret)
+
+
+@app.command("set-password", epilog="Exemple : grappe registry set-password gestion@meca.fr")
+def set_password(
+    email: Annotated[
+        str, typer.Argument(metavar="E-MAIL", help="E-mail de l'utilisateur (ex. : gestion@meca.fr).")
+    ],
+) -> None:
+    """Définir le mot de passe de connexion à l'application web (demandé deux fois, masqué)."""
+    password = typer.prompt("Mot de passe", hide_input=True, confirmation_prompt="Confirmez le mot de passe")
+    with unit() as (session, actor):
+        user_id = accounts.actor_for(session, email).user_id
+        if user_id is None:
+            raise InputError(f"{email!r} : indiquez l'e-mail d'un utilisateur")
+        signin.set_password(session, actor, user_id, password)
+    console.print(f"Mot de passe enregistré pour {email.strip().lower()}", highlight=False)
+
+
+@app.command("audit", epilog="Exemple : grappe registry audit --cluster 1 --limit 20")
+def audit(
+    cluster: Annotated[
+        int | None,
+        typer.Option("--cluster", help="N° de la structure (ex. : 1 ; défaut : toutes)."),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Nombre d'entrées affichées, les plus récentes.")
+    ] = 50,
+) -> None:
+    """Journal d'audit (administrateur)."""
+    with unit(write=False) as (session, actor):
+        rows = accounts.audit_log(session, actor, cluster_id=cluster, limit=limit)
+    table(
+        "Journal",
+        ["n°", "quand", "qui", "action", "objet", "après"],
+        [
+            [
+                e.id,
+                e.at.isoformat(timespec="seconds"),
+                e.actor,
+                e.action,
+                f"{e.entity} {e.entity_id}",
+                json.dumps(e.after, ensure_ascii=False)[:80],
+            ]
+            for e in rows
+        ],
+    )

@@ -1,0 +1,175 @@
+"""`grappe registry` commands of fees: schedules, calls, payments, dunning, key figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from grappe.cli._console import console
+from grappe.cli.registry._base import (
+    ClusterArgument,
+    FeeScheduleIn,
+    PaymentIn,
+    app,
+    build,
+    clusters,
+    fees,
+    figures,
+    problems,
+    table,
+    unit,
+)
+from grappe.errors import InputError
+from grappe.kit.dates import option_date
+
+
+@app.command("fee-schedule", epilog="Exemple : grappe registry fee-schedule MECA bareme-2025.json")
+def fee_schedule(
+    cluster: ClusterArgument,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FICHIER", help="Barème JSON : year, cap_eur, due_days, rules (ex. : bareme-2025.json)."
+        ),
+    ],
+) -> None:
+    """Fixer le barème des cotisations d'une année depuis un fichier JSON."""
+    from pydantic import ValidationError
+
+    try:
+        data = FeeScheduleIn.model_validate_json(file.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        raise InputError(f"{file}: barème invalide — {problems(exc)}") from exc
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{file}: barème illisible ({exc})") from exc
+    with unit() as (session, actor):
+        out = fees.set_schedule(session, actor, clusters.resolve_cluster(session, cluster), data)
+    console.print(f"Barème {out.year} enregistré : {len(out.rules)} règle(s)")
+
+
+@app.command("fee-calls", epilog="Exemple : grappe registry fee-calls MECA 2025 --issue")
+def fee_calls(
+    cluster: ClusterArgument,
+    year: Annotated[int, typer.Argument(metavar="ANNÉE", help="Année des cotisations (ex. : 2025).")],
+    issue: Annotated[
+        bool, typer.Option("--issue", help="Émettre d'abord les appels manquants de l'année.")
+    ] = False,
+) -> None:
+    """Lister (et émettre avec --issue) les appels de cotisation d'une année."""
+    with unit(write=issue) as (session, actor):
+        cid = clusters.resolve_cluster(session, cluster)
+        if issue:
+            done = fees.issue_calls(session, actor, cid, year)
+            console.print(f"{done.issued} appel(s) émis ({done.total_eur} €), {done.already} déjà émis")
+        calls = fees.list_calls(session, actor, cid, year=year)
+    table(
+        f"Appels de cotisation {year}",
+        ["n°", "organisation", "montant", "payé", "échéance", "statut"],
+        [[c.id, c.organisation, c.amount_eur, c.paid_eur, c.due_on, c.status.value] for c in calls],
+    )
+
+
+@app.command("pay", epilog="Exemple : grappe registry pay 12 450,50 --date 2025-03-01 --method virement")
+def pay(
+    fee_call: Annotated[int, typer.Argument(metavar="APPEL", help="N° de l'appel de cotisation (ex. : 12).")],
+    amount: Annotated[str, typer.Argument(metavar="MONTANT", help="Montant payé en euros (ex. : 450,50).")],
+    on: Annotated[
+        str | None,
+        typer.Option("--date", help="Date du paiement, AAAA-MM-JJ ou JJ/MM/AAAA (défaut : aujourd'hui)."),
+    ] = None,
+    method: Annotated[
+        str | None, typer.Option("--method", help="Moyen de paiement (ex. : virement, chèque).")
+    ] = None,
+    reference: Annotated[
+        str | None, typer.Option("--reference", help="Référence du paiement (ex. : VIR-2025-031).")
+    ] = None,
+) -> None:
+    """Enregistrer un paiement."""
+    paid_on = option_date("--date", on) if on else dt.date.today()
+    try:
+        value = Decimal(amount.replace(",", "."))
+    except ArithmeticError as exc:
+        raise InputError(f"montant {amount!r} invalide") from exc
+    with unit() as (session, actor):
+        out = fees.record_payment(
+            session,
+            actor,
+            fee_call,
+            build(PaymentIn, amount_eur=value, paid_on=paid_on, method=method, reference=reference),
+        )
+    console.print(f"Appel {out.id} : payé {out.paid_eur} / {out.amount_eur} € — {out.status.value}")
+
+
+@app.command("dunning", epilog="Exemple : grappe registry dunning MECA --at 2025-06-30")
+def dunning(
+    cluster: ClusterArgument,
+    on: Annotated[
+        str | None,
+        typer.Option("--at", help="Date de la relance, AAAA-MM-JJ ou JJ/MM/AAAA (défaut : aujourd'hui)."),
+    ] = None,
+) -> None:
+    """Liste des relances : cotisations échues et impayées."""
+    day = option_date("--at", on) if on else None
+    with unit(write=False) as (session, actor):
+        lines = fees.dunning_list(session, actor, clusters.resolve_cluster(session, cluster), on=day)
+    table(
+        "Relances",
+        ["appel", "organisation", "année", "reste dû", "échéance", "jours", "contacts"],
+        [
+            [
+                x.fee_call_id,
+                x.organisation,
+                x.year,
+                x.outstanding_eur,
+                x.due_on,
+                x.days_late,
+                ", ".join(x.contacts),
+            ]
+            for x in lines
+        ],
+    )
+
+
+@app.command("figures", epilog="Exemple : grappe registry figures MECA --format json")
+def figures_command(
+    cluster: ClusterArgument,
+    output: Annotated[str, typer.Option("--format", help="Présentation : text ou json.")] = "text",
+) -> None:
+    """Chiffres clés d'une structure."""
+    if output not in ("text", "json"):
+        raise InputError(f"--format {output!r} inconnu ; valeurs possibles : text, json")
+    with unit(write=False) as (session, actor):
+        key = figures.key_figures(session, actor, clusters.resolve_cluster(session, cluster))
+    if output == "json":
+        console.print_json(key.model_dump_json())
+        return
+    console.print(f"Adhérents au {key.on} : {key.members}")
+    console.print("Par nature : " + ", ".join(f"{k} {v}" for k, v in key.by_kind.items()))
+    console.print("Par taille : " + ", ".join(f"{k} {v}" for k, v in key.by_size.items()))
+    share = "n.d." if key.tpe_pme_share is None else f"{key.tpe_pme_share:.0%}"
+    console.print(f"Part TPE/PME : {share}")
+    console.print(
+        f"Cotisations encaissées {key.on.year} : {key.fee_income_eur} € ; impayés : {key.arrears_eur} €"
+    )
+    console.print(
+        f"Communes : {key.communes} ; départements : "
+        + ", ".join(f"{k} ({v})" for k, v in key.by_departement.items())
+    )
+    table(
+        "Entrées et sorties",
+        ["année", "entrées", "sorties", "adhérents fin", "rétention"],
+        [
+            [
+                f.year,
+                f.entries,
+                f.exits,
+                f.members_at_end,
+                "" if f.retention is None else f"{f.retention:.0%}",
+            ]
+            for f in key.flows
+        ],
+    )

@@ -1,0 +1,1 @@
+"""Accounts: users, API tokens, passwords and web sessions, the audit log."""

@@ -1,0 +1,69 @@
+"""Inputs and outputs of the account services: users, API tokens, audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from grappe.registry.bounds import Int, Text
+from grappe.registry.models import (
+    ClusterManager,
+    Role,
+    User,
+)
+from grappe.registry.schemas import (
+    EMAIL,
+    FunderName,
+    Schema,
+)
+
+
+class UserCreate(Schema):
+    """A new user with its role and scope."""
+
+    email: Annotated[str, Text(User.email, min_length=3), Field(pattern=EMAIL)]
+    name: Annotated[str, Text(User.name)] | None = None
+    role: Role
+    funder: FunderName | None = None
+    organisation_id: Annotated[int, Int(User.organisation_id, ge=1)] | None = None
+    clusters: list[Annotated[int, Int(ClusterManager.cluster_id, ge=1)]] = Field(
+        default_factory=list, max_length=1000
+    )
+
+
+class UserOut(Schema):
+    """A user."""
+
+    id: int
+    email: str
+    name: str | None
+    role: Role
+    funder_id: int | None
+    organisation_id: int | None
+    clusters: list[int]
+    active: bool
+
+
+class TokenOut(Schema):
+    """A freshly issued API token: the secret is shown once and never stored."""
+
+    id: int
+    user_id: int
+    name: str
+    token: str
+
+
+class AuditOut(Schema):
+    """An audit log entry."""
+
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str | None
+    cluster_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None

@@ -1,0 +1,1 @@
+"""Cluster organisations: profiles, labels, funding, governance, the public directory and profiles."""

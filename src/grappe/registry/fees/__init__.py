@@ -1,0 +1,1 @@
+"""Membership fees: schedules, calls, payments, waivers, the dunning list and key figures."""

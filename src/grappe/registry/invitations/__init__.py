@@ -1,0 +1,1 @@
+"""Invitations: how a cluster organisation reaches an organisation of another tenant."""

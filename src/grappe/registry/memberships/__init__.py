@@ -1,0 +1,1 @@
+"""Memberships: periods of organisations in cluster organisations, member lists, imports and exports."""

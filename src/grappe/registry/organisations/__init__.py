@@ -1,0 +1,1 @@
+"""Organisations: legal units with their establishments and contacts, owned by their creator."""
