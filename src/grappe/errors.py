@@ -1,14 +1,23 @@
-"""The one error root of grappe and its subclasses, each also a builtin error."""
+"""The one error root of grappe and its subclasses, each also a builtin error.
+
+Each class carries the HTTP status its errors answer with, read by the API and the web pages alike.
+"""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 
 class GrappeError(Exception):
     """Root of every error grappe raises on purpose."""
 
+    http_status: ClassVar[int] = 400
+
 
 class InputError(GrappeError, ValueError):
     """A value or a file given by a user is wrong; the message says where and why."""
+
+    http_status: ClassVar[int] = 422
 
 
 class UnknownCodeError(InputError, KeyError):
@@ -25,18 +34,28 @@ class FileFormatError(InputError):
 class NotFoundError(GrappeError, LookupError):
     """A requested object does not exist."""
 
+    http_status: ClassVar[int] = 404
+
 
 class PermissionDeniedError(GrappeError, PermissionError):
     """The acting user's role does not allow this operation."""
+
+    http_status: ClassVar[int] = 403
 
 
 class ConflictError(GrappeError, RuntimeError):
     """A write lost a race (stale version) or breaks a uniqueness rule."""
 
+    http_status: ClassVar[int] = 409
+
 
 class EngineError(GrappeError, RuntimeError):
     """An analytics engine is missing or failed."""
 
+    http_status: ClassVar[int] = 503
+
 
 class BusyError(GrappeError, RuntimeError):
     """The database stayed locked by other writers longer than a unit of work may wait."""
+
+    http_status: ClassVar[int] = 503

@@ -22,37 +22,15 @@ from grappe.api import deps, errors
 from grappe.api.cache import GenerationCache
 from grappe.config import get_settings
 from grappe.errors import (
-    BusyError,
-    ConflictError,
-    EngineError,
     GrappeError,
-    InputError,
-    NotFoundError,
-    PermissionDeniedError,
 )
 from grappe.registry import migrate, refs
 from grappe.storage.sql import get_engine, is_lock_error
 
 logger = logging.getLogger("grappe.api")
 
-#: How each error of grappe's root maps to an HTTP status (the most specific class wins).
-STATUS: list[tuple[type[GrappeError], int]] = [
-    (PermissionDeniedError, 403),
-    (NotFoundError, 404),
-    (ConflictError, 409),
-    (InputError, 422),
-    (BusyError, 503),
-    (EngineError, 503),
-    (GrappeError, 400),
-]
-
 #: Seconds a client is told to wait before retrying when the database stays busy.
 RETRY_AFTER_S = 2
-
-
-def status_of(exc: GrappeError) -> int:
-    """The HTTP status of a grappe error."""
-    return next(code for cls, code in STATUS if isinstance(exc, cls))
 
 
 @asynccontextmanager
@@ -177,7 +155,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(GrappeError)
     async def _grappe_error(_request: Request, exc: GrappeError) -> JSONResponse:
-        status = status_of(exc)
+        status = exc.http_status
         headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
         return _json(status, errors.body(str(exc), type(exc).__name__), headers)
 

@@ -14,14 +14,12 @@ from sqlalchemy.orm import Session
 from grappe.api.cache import GenerationCache
 from grappe.errors import InputError, PermissionDeniedError
 from grappe.kit.repository import MAX_PAGE
-from grappe.kit.unit import actor_of, unit_of_work
+from grappe.kit.unit import READ_METHODS, actor_of, unit_of_work
 from grappe.registry import bounds, generation
 from grappe.registry.accounts import service as accounts
 from grappe.registry.policy import PUBLIC, Actor
 
 #: Methods whose unit of work only reads: they run beside the writers on SQLite.
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
 bearer = HTTPBearer(auto_error=False, description="Jeton d'API (grp_...)")
 
 #: Resolved API tokens (digest -> actor and expiry), valid at the generation they were read at.

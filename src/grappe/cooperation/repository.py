@@ -550,11 +550,11 @@ def merge_organisation(session: Session, source_id: int, target_id: int) -> int:
             update(column.class_)
             .where(column == source_id)
             .values({column.key: target_id})
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session="fetch")
         )
         moved += result.rowcount  # type: ignore[attr-defined]
     session.execute(
-        delete(Organisation).where(Organisation.id == source_id).execution_options(synchronize_session=False)
+        delete(Organisation).where(Organisation.id == source_id).execution_options(synchronize_session="fetch")
     )
     return moved
 

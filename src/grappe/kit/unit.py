@@ -21,6 +21,9 @@ from grappe.errors import ConflictError
 from grappe.storage.sql import session_scope
 
 #: The key of ``session.info`` that holds the acting user.
+#: HTTP methods that only read: their units run on a snapshot beside the writers.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 ACTOR = "actor"
 
 

@@ -12,10 +12,8 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from grappe.api.app import status_of
-from grappe.api.deps import READ_METHODS
 from grappe.errors import GrappeError
-from grappe.kit.unit import unit_of_work
+from grappe.kit.unit import READ_METHODS, unit_of_work
 from grappe.registry.accounts import signin
 from grappe.registry.policy import PUBLIC, Actor
 from grappe.web import render
@@ -76,6 +74,6 @@ def as_page(handler: Callable[P, Response]) -> Callable[P, Response]:
             request = kwargs.get("request", args[0] if args else None)
             assert isinstance(request, Request)
             values = {"message": str(exc), "account": None}
-            return render.page(request, "error.html", values, status_code=status_of(exc))
+            return render.page(request, "error.html", values, status_code=exc.http_status)
 
     return wrapper
