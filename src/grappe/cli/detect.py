@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 #: Candidates shown in the terminal and on the map without --top.
 DEFAULT_TOP = 20
+# Imported files named in a map's caption before "et N autre(s)".
+_SOURCES_NAMED = 3
 
 
 def register(app: typer.Typer) -> None:
@@ -177,7 +179,7 @@ def detect_command(
                 title=_title(found.territory_level, shown, found.date, found.include_local),
             )
         if map_path is not None:
-            found.map(map_path, top=shown)
+            found.map(map_path, top=shown, source=_store_source(given.store))
             err_console.print(f"Carte écrite : {map_path}", highlight=False)
 
 
@@ -221,6 +223,16 @@ def _title(level: str, top: int, date: str, include_local: bool = False) -> str:
     return f"Grappes potentielles : les {top} meilleurs candidats (niveau {level}, {scope}){when}"
 
 
+
+
+def _store_source(store: Path) -> str:
+    """The files behind a store, for the caption of a map: names and formats."""
+    from grappe.fabric.store import FabricStore
+
+    rows = FabricStore.open(store).sources().to_pylist()
+    files = [f"{Path(r['path']).name} ({r['format']})" for r in rows[:_SOURCES_NAMED]]
+    more = len(rows) - _SOURCES_NAMED
+    return ", ".join(files) + (f" et {more} autre(s) fichier(s)" if more > 0 else "")
 
 
 def _decimal(value: float, digits: int) -> str:

@@ -333,14 +333,16 @@ class Candidates:
             write_frame(frame, path, fmt, xlsx_hint=XLSX_HINT)
         return path
 
-    def map(self, path: Path | str, top: int = 20) -> Path:
+    def map(self, path: Path | str, top: int = 20, source: str = "") -> Path:
         """Draw the ``top`` candidates on a map of France, PNG or SVG by the suffix of ``path``.
 
-        See :func:`grappe.detection.maps.candidates_map`.
+        ``source`` names the data in the caption. See
+        :func:`grappe.detection.maps.candidates_map`.
         """
         from grappe.detection.maps import candidates_map
 
-        return candidates_map(self.top(top), Path(path), self.territory_level, title_date=self.date)
+        return candidates_map(self.top(top), Path(path), self.territory_level,
+                              title_date=self.date, source=source)
 
     def geojson(self, top: int | None = None) -> dict[str, Any]:
         """The candidates as a GeoJSON FeatureCollection (a dict); see :meth:`write`."""
