@@ -44,6 +44,7 @@ def _candidates(codes: list[str]) -> Candidates:
                         "Construction aéronautique et spatiale", "Horlogerie",
                         "Façonnage et transformation du verre creux"][:n],
         "basis": "employment",
+        "reference": "magasin analysé",
         "traded": True,
         "establishments": rng.integers(1, 300, n).astype(float),
         "employer_establishments": rng.integers(10, 300, n).astype(float),

@@ -110,6 +110,15 @@ def detect_command(
             "santé…), marquées traded=false ; par défaut seules les activités exposées.",
         ),
     ] = False,
+    reference: Annotated[
+        Path | None,
+        typer.Option(
+            "--reference",
+            help="Magasin de référence (par exemple le fichier national) : quotients de "
+            "localisation et parts du secteur calculés par rapport à lui (défaut : le magasin "
+            "analysé lui-même).",
+        ),
+    ] = None,
 ) -> None:
     """Classer les grappes potentielles : territoire x secteur, preuves et score.
 
@@ -120,7 +129,8 @@ def detect_command(
     spécialisation, significativité et dynamisme ; une phrase dit les raisons du classement.
     Les candidats sous la masse minimale (établissements employeurs, emplois) sont écartés.
     Par défaut, seules les activités exposées (qui vendent hors de leur territoire) sont
-    candidates ; --include-local ajoute les activités présentielles.
+    candidates ; --include-local ajoute les activités présentielles. Avec --reference, un
+    magasin régional se compare au magasin national ; chaque sortie nomme sa référence.
     """
     with handle_errors():
         from grappe.detection.candidates import candidate_format, detect
@@ -132,6 +142,8 @@ def detect_command(
         fmt = candidate_format(out, output) if (out is not None or output is not None) else None
         if fmt is not None and out is None and fmt in ("parquet", "geojson", "xlsx"):
             raise InputError(f"--format {fmt} : indiquez un fichier avec --out")
+        if reference is not None and not reference.is_dir():
+            raise InputError(f"--reference {reference} : magasin introuvable")
         if map_path is not None and map_path.suffix.lower() not in (".png", ".svg"):
             raise InputError(f"--map {map_path} : extension attendue .png ou .svg")
         with RichReporter() as reporter:
@@ -147,6 +159,7 @@ def detect_command(
                 reporter=reporter,
                 include_local=include_local,
                 minimum_mass=MinimumMass(min_establishments, min_employment),
+                reference=reference,
             )
         if found.basis == "establishments":
             err_console.print(
@@ -178,6 +191,8 @@ def detect_command(
                 found.top(shown),
                 title=_title(found.territory_level, shown, found.date, found.include_local),
             )
+            err_console.print(f"Référence des quotients de localisation : {found.reference}.",
+                              highlight=False)
         if map_path is not None:
             found.map(map_path, top=shown, source=_store_source(given.store))
             err_console.print(f"Carte écrite : {map_path}", highlight=False)
