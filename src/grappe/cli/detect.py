@@ -119,6 +119,15 @@ def detect_command(
             "analysé lui-même).",
         ),
     ] = None,
+    save: Annotated[
+        str | None,
+        typer.Option(
+            "--save",
+            help="Garder ce classement sous ce nom, avec ses paramètres et sa date, pour "
+            "l'observatoire du site web (GRAPPE_HOME/observatory/NOM ; un même nom remplace "
+            "l'ancien).",
+        ),
+    ] = None,
 ) -> None:
     """Classer les grappes potentielles : territoire x secteur, preuves et score.
 
@@ -133,6 +142,7 @@ def detect_command(
     magasin régional se compare au magasin national ; chaque sortie nomme sa référence.
     """
     with handle_errors():
+        from grappe.detection import runs
         from grappe.detection.candidates import candidate_format, detect
         from grappe.detection.ranking import MinimumMass
 
@@ -146,6 +156,8 @@ def detect_command(
             raise InputError(f"--reference {reference} : magasin introuvable")
         if map_path is not None and map_path.suffix.lower() not in (".png", ".svg"):
             raise InputError(f"--map {map_path} : extension attendue .png ou .svg")
+        if save is not None:
+            runs.check_name(save)
         with RichReporter() as reporter:
             found = detect(
                 given.store,
@@ -196,6 +208,9 @@ def detect_command(
         if map_path is not None:
             found.map(map_path, top=shown, source=_store_source(given.store))
             err_console.print(f"Carte écrite : {map_path}", highlight=False)
+        if save is not None:
+            runs.save(found, save, store=given.store, sectors=given.sectors)
+            err_console.print(f"Classement gardé sous le nom {save} (observatoire).", highlight=False)
 
 
 def print_top(frame: pd.DataFrame, title: str) -> None:
