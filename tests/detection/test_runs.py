@@ -90,3 +90,14 @@ def test_a_folder_of_another_program_is_not_overwritten(grappe_home: Path) -> No
 def test_loading_an_unknown_run_is_not_found(grappe_home: Path, name: str) -> None:
     with pytest.raises(NotFoundError, match="introuvable"):
         runs.load(name)
+
+
+def test_detect_refuses_a_bad_save_name_before_computing(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from grappe.cli import app
+
+    result = CliRunner().invoke(app, ["detect", "--store", str(tmp_path), "--save", "../x"])
+    assert result.exit_code == 2
+    assert "nom de sauvegarde '../x'" in result.stderr
+    assert not (tmp_path / runs.RUNS_FOLDER).exists()

@@ -101,3 +101,45 @@ def sign_in(client: TestClient, who: str, password: str = PASSWORD) -> object:
         data={"email": EMAILS[who], "password": password, "csrf_token": token},
         follow_redirects=False,
     )
+
+
+#: The saved detection run of the observatory's tests: the real URSSAF file of the Rouen
+#: employment zone, communes x sous-classes.
+RUN_NAME = "rouen-2022"
+URSSAF_ROUEN = "urssaf_commune_ape_ze2815_rouen.csv"
+
+
+def save_observatory_run(folder: Path, real_data: Path) -> Path:
+    """Import the Rouen file and save its detection with ``grappe detect --save`` (cached).
+
+    Returns the GRAPPE_HOME holding the saved run; tests copy its ``observatory`` folder.
+    """
+    import os
+
+    from typer.testing import CliRunner
+
+    from grappe.cli import app
+    from grappe.config import get_settings
+
+    home = folder / "home"
+    if (home / "observatory" / RUN_NAME).is_symlink():
+        return home
+    old = os.environ.get("GRAPPE_HOME")
+    os.environ["GRAPPE_HOME"] = str(home)
+    get_settings.cache_clear()
+    try:
+        store = str(folder / "store")
+        runner = CliRunner()
+        source = str(real_data / URSSAF_ROUEN)
+        imported = runner.invoke(app, ["fabric", "import", source, "--format", "urssaf", "--store", store])
+        assert imported.exit_code == 0, imported.output
+        saved = runner.invoke(app, ["detect", "--store", store, "--level", "commune", "--permutations", "0",
+                                    "--save", RUN_NAME])
+        assert saved.exit_code == 0, saved.output
+    finally:
+        if old is None:
+            os.environ.pop("GRAPPE_HOME", None)
+        else:
+            os.environ["GRAPPE_HOME"] = old
+        get_settings.cache_clear()
+    return home

@@ -107,6 +107,11 @@ class SavedRun:
         """``saved_at`` as a datetime."""
         return dt.datetime.fromisoformat(self.saved_at)
 
+    @property
+    def snapshot(self) -> dt.date:
+        """``date``, the snapshot date of the fabric, as a date."""
+        return dt.date.fromisoformat(self.date)
+
 
 def runs_dir(home: Path | None = None) -> Path:
     """The folder of the saved runs (``GRAPPE_HOME/observatory`` by default)."""
