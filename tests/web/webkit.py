@@ -16,6 +16,8 @@ from pathlib import Path
 _KIT = Path(__file__).resolve().parents[1] / "registry"
 sys.path.insert(0, str(_KIT))
 dbkit = importlib.import_module("dbkit")
+sys.path.insert(0, str(_KIT.parent / "detection"))
+isolated_home = importlib.import_module("_candidates_fabric").isolated_home
 
 with warnings.catch_warnings():
     # Starlette warns that its TestClient will move to httpx2; not our code, nothing to fix.
@@ -114,20 +116,14 @@ def save_observatory_run(folder: Path, real_data: Path) -> Path:
 
     Returns the GRAPPE_HOME holding the saved run; tests copy its ``observatory`` folder.
     """
-    import os
-
     from typer.testing import CliRunner
 
     from grappe.cli import app
-    from grappe.config import get_settings
 
     home = folder / "home"
     if (home / "observatory" / RUN_NAME).is_symlink():
         return home
-    old = os.environ.get("GRAPPE_HOME")
-    os.environ["GRAPPE_HOME"] = str(home)
-    get_settings.cache_clear()
-    try:
+    with isolated_home(home):
         store = str(folder / "store")
         runner = CliRunner()
         source = str(real_data / URSSAF_ROUEN)
@@ -136,10 +132,4 @@ def save_observatory_run(folder: Path, real_data: Path) -> Path:
         saved = runner.invoke(app, ["detect", "--store", store, "--level", "commune", "--permutations", "0",
                                     "--save", RUN_NAME])
         assert saved.exit_code == 0, saved.output
-    finally:
-        if old is None:
-            os.environ.pop("GRAPPE_HOME", None)
-        else:
-            os.environ["GRAPPE_HOME"] = old
-        get_settings.cache_clear()
     return home
