@@ -217,7 +217,7 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("GET", "/structures/{cluster_id:int}"): [Case(HIDDEN, lambda v: {"cluster_id": v.c}, admin_status=404)],
     # The observatory is public; this world saves no detection run, hence 404 on a run's pages.
     ("GET", "/observatoire"): [Case(OPEN, lambda v: {})],
-    ("GET", "/observatoire/contours/{level}.geojson"): [Case(OPEN, lambda v: {"level": "region"})],
+    ("GET", "/contours/{level}.geojson"): [Case(OPEN, lambda v: {"level": "region"})],
     ("GET", "/observatoire/{name}"): [Case(OPEN, lambda v: {"name": "absent"}, admin_status=404)],
     ("GET", "/observatoire/{name}/carte.geojson"): [
         Case(OPEN, lambda v: {"name": "absent"}, admin_status=404)

@@ -85,7 +85,7 @@ def test_a_run_page_shows_the_first_page_of_candidates_best_first(web: Web, fram
     # the map: a static script, data from this server, the DROM in insets
     assert "<script>" not in page
     assert 'src="/static/observatory.js"' in page
-    assert 'data-outlines="/observatoire/contours/departement.geojson"' in page
+    assert 'data-outlines="/contours/departement.geojson"' in page
     assert f'data-points="{BASE}/carte.geojson"' in page
     assert all(area.name in page for area in maps.INSETS)
 
@@ -190,7 +190,7 @@ def test_map_points_one_per_territory_of_the_view(web: Web, frame: pd.DataFrame)
 
 @pytest.mark.parametrize("level", sorted(maps.OUTLINE_LEVELS))
 def test_outlines_are_served_from_the_package_overseas_included(web: Web, level: str) -> None:
-    answer = web.client().get(f"/observatoire/contours/{level}.geojson")
+    answer = web.client().get(f"/contours/{level}.geojson")
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "application/geo+json"
     assert answer.json() == maps.outline_geojson(level)
@@ -200,7 +200,7 @@ def test_outlines_are_served_from_the_package_overseas_included(web: Web, level:
 
 
 def test_outlines_of_an_unknown_level_are_not_found(web: Web) -> None:
-    answer = web.client().get("/observatoire/contours/commune.geojson")
+    answer = web.client().get("/contours/commune.geojson")
     assert answer.status_code == 404
     assert "contours 'commune' introuvables" in answer.json()["detail"]
 

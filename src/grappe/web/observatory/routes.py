@@ -37,9 +37,12 @@ def saved_runs(request: Request) -> Response:
     return show(request, visitor, "observatory/runs.html", {"runs": runs.list_runs()})
 
 
-@router.get("/observatoire/contours/{level}.geojson")
+@router.get("/contours/{level}.geojson")
 def outlines(level: str) -> Response:
-    """The packaged outlines of a level (GeoJSON, WGS84), the same for every visitor."""
+    """The packaged outlines of a level (GeoJSON, WGS84), the same for every visitor.
+
+    Outside ``/observatoire/`` so that no run name can hide it, and for every map of the site.
+    """
     if level not in maps.OUTLINE_LEVELS:
         raise HTTPException(
             404, f"contours {level!r} introuvables ; niveaux : {', '.join(maps.OUTLINE_LEVELS)}"
@@ -158,7 +161,7 @@ def _table_page(
         "error": error,
         "base": f"/observatoire/{quote(name)}",
         "query": query,
-        "outlines": f"/observatoire/contours/{outline_level}.geojson",
+        "outlines": f"/contours/{outline_level}.geojson",
         "insets": json.dumps(
             [{"name": a.name, "west": a.lon[0], "east": a.lon[1], "south": a.lat[0], "north": a.lat[1]}
              for a in maps.INSETS],
