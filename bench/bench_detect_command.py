@@ -10,8 +10,10 @@ each in a fresh interpreter, interleaved, so that a loaded machine slows both al
 - ``command FORMAT``: ``python -m grappe detect --store S --level ze --format FORMAT --out F``
   timed by the parent from spawn to exit.
 
-The script prints the median of the repeats of each, the ratio command / library call, and
-whether the CSV and JSON of the command are byte-identical to the library's ``write``.
+The script prints the median of the repeats of each, the ratio command / library call (the
+bound), the ratio command / library script (a process that imports the library, calls
+``detect()`` and writes the file: the command's own cost beyond the library's), and whether the
+CSV and JSON of the command are byte-identical to the library's ``write``.
 
     python bench/bench_detect_command.py [--rows N] [--repeat N] [--cache DIR]
 """
@@ -39,6 +41,7 @@ BOUNDED = ("csv", "json")
 
 def library(store: Path, out: Path, permutations: int, seed: int) -> dict[str, Any]:
     """The child task: the detect() call, then each format written, timed apart."""
+    figures: dict[str, Any] = {"start": time.time()}
     started = time.perf_counter()
     from grappe.detection.candidates import detect
 
@@ -46,8 +49,8 @@ def library(store: Path, out: Path, permutations: int, seed: int) -> dict[str, A
     started = time.perf_counter()
     found = detect(store, level="ze", sectors="sous-classe", permutations=permutations,
                    seed=seed)
-    figures: dict[str, Any] = {"imports": imports, "detect": time.perf_counter() - started,
-                               "candidates": len(found)}
+    figures.update({"imports": imports, "detect": time.perf_counter() - started,
+                    "candidates": len(found)})
     for fmt in FORMATS:
         started = time.perf_counter()
         found.write(out / f"library.{fmt}", fmt)
@@ -96,13 +99,17 @@ def main() -> None:
     runs: dict[str, list[float]] = {fmt: [] for fmt in FORMATS}
     calls: list[dict[str, Any]] = []
     for _ in range(args.repeat):
+        spawned = time.time()
         done = subprocess.run(
             [sys.executable, __file__, "--child", str(store), "--cache", str(args.cache),
              "--permutations", str(args.permutations), "--seed", str(args.seed)],
             env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise SystemExit(f"library run failed:\n{done.stderr[-3000:]}")
-        calls.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        # interpreter start before the child's first line, the same for any Python process
+        figures["startup"] = figures.pop("start") - spawned
+        calls.append(figures)
         for fmt in FORMATS:
             runs[fmt].append(command(store, out, fmt, args.permutations, args.seed, env))
 
@@ -112,10 +119,14 @@ def main() -> None:
                     "cpus": os.cpu_count(), "load": os.getloadavg()[0]},
         "rows": args.rows, "repeat": args.repeat, "candidates": calls[0]["candidates"],
         "library": {key: statistics.median(c[key] for c in calls)
-                    for key in ("imports", "detect", *(f"write_{f}" for f in FORMATS))},
+                    for key in ("startup", "imports", "detect",
+                                *(f"write_{f}" for f in FORMATS))},
         "command": {fmt: statistics.median(runs[fmt]) for fmt in FORMATS},
     }
     summary["ratio"] = {fmt: summary["command"][fmt] / call for fmt in FORMATS}
+    lib = summary["library"]
+    summary["script"] = {fmt: lib["startup"] + lib["imports"] + call + lib[f"write_{fmt}"]
+                         for fmt in FORMATS}
     summary["identical"] = {
         fmt: (out / f"library.{fmt}").read_bytes() == (out / f"command.{fmt}").read_bytes()
         for fmt in BOUNDED
@@ -129,7 +140,9 @@ def main() -> None:
         same = (" same bytes as Candidates.write" if summary["identical"].get(fmt) else
                 " DIFFERS from Candidates.write" if fmt in BOUNDED else "")
         print(f"grappe detect --format {fmt:<5}{summary['command'][fmt]:8.2f} s   "
-              f"{summary['ratio'][fmt]:.2f}x the call ({bound}); library write "
+              f"{summary['ratio'][fmt]:.2f}x the call ({bound}), "
+              f"{summary['command'][fmt] / summary['script'][fmt]:.2f}x the library script "
+              f"({summary['script'][fmt]:.2f} s); library write "
               f"{summary['library'][f'write_{fmt}']:.2f} s;{same}")
     results = Path(__file__).resolve().parent / "results"
     results.mkdir(exist_ok=True)

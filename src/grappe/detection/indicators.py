@@ -20,7 +20,6 @@ in two groups still counts once in ``X_t``.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -587,7 +586,7 @@ def write_frame(
     sheet with the French headers of :mod:`grappe.detection.labels`, their number formats
     and a frozen header row. Text cells are safe against formula injection; JSON writes
     ``NaN`` as ``null``. ``target`` is a path, or for CSV and JSON an open text stream (e.g.
-    ``sys.stdout``).
+    ``sys.stdout``). CSV and JSON files are written by DuckDB (:mod:`grappe.kit.export`).
 
     Raises
     ------
@@ -610,12 +609,7 @@ def write_frame(
                          dialect=export.EXCEL_FR)
         return
     if format == "json":
-        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-        text = json.dumps(records, ensure_ascii=False, default=json_default, allow_nan=False)
-        if isinstance(target, Path):
-            target.write_text(text + "\n", encoding="utf-8")
-        else:
-            target.write(text + "\n")
+        export.write_json(target, frame)
         return
     raise InputError(f"format={format!r} is not one of {', '.join(OUTPUT_FORMATS)}")
 
