@@ -97,6 +97,7 @@ def test_filters_in_the_url_choose_the_rows_and_follow_the_links(web: Web, frame
     assert f"{len(strong)} candidats" in status_line(page)
     assert len(rows_of(page)) == min(PAGE_SIZE, len(strong))
     assert f'href="{BASE}/candidats.csv?strong=1"' in page
+    assert re.search(r'<input id="f-strong"[^>]*checked>', page)  # the form shows the filter
     assert f'data-points="{BASE}/carte.geojson?strong=1"' in page
     # a sous-classe written without its dot, a territory by part of its name
     wanted = frame[(frame["sector"] == "69.20Z") & frame["territory_name"].str.contains("Aignan")]

@@ -14,7 +14,7 @@ from grappe.detection import maps, runs
 from grappe.errors import InputError, NotFoundError
 from grappe.web import i18n, render
 from grappe.web.observatory import view
-from grappe.web.unit import as_page, show, unit
+from grappe.web.unit import Visitor, as_page, show, unit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,9 +32,7 @@ _TRUE = ("1", "on", "true", "oui")
 @as_page
 def saved_runs(request: Request) -> Response:
     """The saved detection runs, the most recent first, with their parameters."""
-    with unit(request) as (_, visitor):
-        pass
-    return show(request, visitor, "observatory/runs.html", {"runs": runs.list_runs()})
+    return show(request, _visitor(request), "observatory/runs.html", {"runs": runs.list_runs()})
 
 
 @router.get("/contours/{level}.geojson")
@@ -148,12 +146,11 @@ def _table_page(
     rows, number, pages = view.page_of(chosen, number)
     query = _view_query(request, fixed or {})
     outline_level = run.level if run.level in maps.OUTLINE_LEVELS else FALLBACK_OUTLINES
-    with unit(request) as (_, visitor):
-        pass
     context = {
         "run": run,
         "filters": {key: request.query_params.get(key, "").strip() for key in FILTERS},
         "sort": filters.sort,
+        "strong_only": filters.strong,
         "rows": _records(rows),
         "total": len(chosen),
         "page_number": number,
@@ -170,7 +167,13 @@ def _table_page(
         "inset_names": [area.name for area in maps.INSETS],
         **(extra or {}),
     }
-    return show(request, visitor, template, context, status_code=422 if error else 200)
+    return show(request, _visitor(request), template, context, status_code=422 if error else 200)
+
+
+def _visitor(request: Request) -> Visitor:
+    """Who is asking (the pages read files, the registry only says who is signed in)."""
+    with unit(request) as (_, visitor):
+        return visitor
 
 
 def _filters(request: Request, language: str) -> view.Filters:
