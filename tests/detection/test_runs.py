@@ -42,6 +42,13 @@ def test_save_then_load_gives_the_table_and_its_parameters(grappe_home: Path) ->
     assert (grappe_home / runs.RUNS_FOLDER / "rouen-2022" / runs.PARAMETERS_FILE).is_file()
 
 
+def test_each_load_gives_its_own_table(grappe_home: Path) -> None:
+    runs.save(candidates(3), "ze", store=grappe_home, sectors="sous-classe")
+    _, first = runs.load("ze")
+    first.loc[0, "reasons"] = "changé"
+    assert runs.load("ze")[1]["reasons"].tolist() == ["raison 0", "raison 1", "raison 2"]
+
+
 def test_list_runs_most_recent_first_and_empty_without_folder(grappe_home: Path) -> None:
     assert runs.list_runs() == []
     runs.save(candidates(2), "a", store=grappe_home, sectors="sous-classe")

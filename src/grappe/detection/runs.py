@@ -28,6 +28,7 @@ import re
 import secrets
 import shutil
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,9 @@ _VERSIONS = ".versions"
 #: Longest run name: it appears in URLs and folder names.
 NAME_MAX = 64
 _NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_.-]{{0,{NAME_MAX - 1}}}")
+# Runs kept in memory once read: a version folder never changes (a new save makes a new one),
+# so a cached copy is exact for as long as the name points to it.
+_CACHED_RUNS = 4
 
 
 @dataclass(frozen=True)
@@ -235,19 +239,24 @@ def load(name: str, home: Path | None = None) -> tuple[SavedRun, pd.DataFrame]:
     NotFoundError
         No run of that name (or not a valid name).
     """
-    import pandas as pd
-
     link = runs_dir(home) / name
     if not _NAME.fullmatch(name) or not link.is_symlink():
         raise NotFoundError(f"sauvegarde {name!r} introuvable")
     # A save in between removes the folder read: read again through the new link.
     for _ in range(2):
         try:
-            folder = link.resolve(strict=True)
-            return _parameters(folder), pd.read_parquet(folder / CANDIDATES_FILE)
+            run, frame = _read(link.resolve(strict=True))
+            return run, frame.copy()
         except FileNotFoundError:
             continue
     raise NotFoundError(f"sauvegarde {name!r} introuvable")
+
+
+@lru_cache(maxsize=_CACHED_RUNS)
+def _read(folder: Path) -> tuple[SavedRun, pd.DataFrame]:
+    import pandas as pd
+
+    return _parameters(folder), pd.read_parquet(folder / CANDIDATES_FILE)
 
 
 def _parameters(folder: Path) -> SavedRun:
