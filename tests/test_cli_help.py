@@ -29,7 +29,7 @@ FLAGS = frozenset({
     # analysis
     "--engine", "--measure", "--table", "--map", "--permutations", "--alpha", "--seed",
     "--dir", "--establishments", "--region", "--invalid-rate", "--strength", "--delimiter",
-    "--encoding", "--min-establishments", "--min-employment",
+    "--encoding", "--min-establishments", "--min-employment", "--save",
     # registry
     "--as", "--acronym", "--commune", "--epci", "--department", "--naf", "--sector-group",
     "--legal-form", "--founded", "--website", "--description", "--current", "--issue",

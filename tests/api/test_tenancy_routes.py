@@ -251,6 +251,25 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("POST", "/connexion"): [Case(OPEN, lambda v: {"data": {"email": "x@x.fr"}}, admin_status=403)],
     ("POST", "/deconnexion"): [Case(OPEN, lambda v: {"data": {}}, admin_status=403)],
     ("GET", "/structures/{cluster_id:int}"): [Case(HIDDEN, lambda v: {"cluster_id": v.c}, admin_status=404)],
+    # The observatory is public; this world saves no detection run, hence 404 on a run's pages.
+    ("GET", "/observatoire"): [Case(OPEN, lambda v: {})],
+    ("GET", "/contours/{level}.geojson"): [Case(OPEN, lambda v: {"level": "region"})],
+    ("GET", "/observatoire/{name}"): [Case(OPEN, lambda v: {"name": "absent"}, admin_status=404)],
+    ("GET", "/observatoire/{name}/carte.geojson"): [
+        Case(OPEN, lambda v: {"name": "absent"}, admin_status=404)
+    ],
+    ("GET", "/observatoire/{name}/candidats.csv"): [
+        Case(OPEN, lambda v: {"name": "absent"}, admin_status=404)
+    ],
+    ("GET", "/observatoire/{name}/candidats.xlsx"): [
+        Case(OPEN, lambda v: {"name": "absent"}, admin_status=404)
+    ],
+    ("GET", "/observatoire/{name}/secteurs/{code}"): [
+        Case(OPEN, lambda v: {"name": "absent", "code": "25.62A"}, admin_status=404)
+    ],
+    ("GET", "/observatoire/{name}/territoires/{level}/{code}"): [
+        Case(OPEN, lambda v: {"name": "absent", "level": "ze", "code": "2815"}, admin_status=404)
+    ],
     ("GET", "/directory"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("GET", "/clusters"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("POST", "/clusters"): [Case(ADMIN_ONLY, lambda v: {"json": {"name": "Nouvelle structure"}})],

@@ -9,9 +9,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib import pyplot as plt
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.figure import Figure
+from matplotlib.text import Annotation, Text
 
 from grappe.detection.candidates import CANDIDATE_COLUMNS, Candidates, ScoreWeights
-from grappe.detection.maps import candidates_map
+from grappe.detection.maps import (
+    INSETS,
+    OUTLINE_LEVELS,
+    candidates_figure,
+    candidates_map,
+    outline_geojson,
+)
 from grappe.errors import InputError
 from grappe.refdata import territories
 
@@ -34,6 +44,7 @@ def _candidates(codes: list[str]) -> Candidates:
                         "Construction aéronautique et spatiale", "Horlogerie",
                         "Façonnage et transformation du verre creux"][:n],
         "basis": "employment",
+        "reference": "magasin analysé",
         "traded": True,
         "establishments": rng.integers(1, 300, n).astype(float),
         "employer_establishments": rng.integers(10, 300, n).astype(float),
@@ -131,3 +142,126 @@ def test_geojson_is_valid(tmp_path: Path) -> None:
     assert third["gi_z"] is None
     assert third["significant"] is False
     assert found.geojson(top=2)["features"][1]["properties"]["rank"] == 2
+
+
+def _frame(level: str, codes: list[str], seed: int = 0) -> pd.DataFrame:
+    """Candidates on real codes of ``level``: ranks, sectors, employment and the Gi* call."""
+    names = territories.names(level)
+    rng = np.random.default_rng(seed)
+    sectors = ["Décolletage", "Construction aéronautique et spatiale", "Horlogerie",
+               "Fabrication d'autres articles en matières plastiques"]
+    return pd.DataFrame({
+        "rank": np.arange(1, len(codes) + 1),
+        "territory_code": codes,
+        "territory_name": [names[c] for c in codes],
+        "sector": "25.62A",
+        "sector_name": [sectors[k % len(sectors)] for k in range(len(codes))],
+        "employment": rng.lognormal(6, 1.2, len(codes)),
+        "establishments": rng.integers(15, 300, len(codes)).astype(float),
+        "significant": rng.random(len(codes)) < 0.6,
+    })
+
+
+def _texts(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+
+
+def test_map_shows_the_level_outlines_the_overseas_insets_a_size_legend_and_a_french_title(
+) -> None:
+    # Two overseas zones d'emploi (Guadeloupe's 0101, La Réunion's 0401) and metropolitan ones.
+    codes = ["0101", "0401", "8405", "7607", "8415"]
+    fig = candidates_figure(_frame("ze", codes), "ze", "2024-12-31", "SIRENE, Bas-Rhin")
+    try:
+        texts = _texts(fig)
+        titles = {ax.get_title() for ax in fig.axes}
+        assert {area.name for area in INSETS} <= titles
+        # each overseas candidate is drawn in its inset, in its own projection
+        for name in ("Guadeloupe", "La Réunion"):
+            inset = next(ax for ax in fig.axes if ax.get_title() == name)
+            offsets = [c.get_offsets() for c in inset.collections
+                       if isinstance(c, PathCollection)]
+            assert sum(len(o) for o in offsets) == 1
+            (x, y), = offsets[0]
+            (x0, x1), (y0, y1) = inset.get_xlim(), inset.get_ylim()
+            assert x0 < x < x1
+            assert y0 < y < y1
+        for name in ("Martinique", "Guyane", "Mayotte"):
+            inset = next(ax for ax in fig.axes if ax.get_title() == name)
+            assert inset.collections  # outlines drawn, even without a candidate
+        # the zones d'emploi themselves are outlined: one ring or more per zone
+        lines = sum(len(c.get_paths()) for ax in fig.axes for c in ax.collections
+                    if isinstance(c, LineCollection))
+        assert lines >= len(outline_geojson("ze")["features"])
+        # size legend: nested circles labelled in jobs, largest first
+        sizes = [t for t in texts if t.endswith(" emplois")]
+        assert len(sizes) >= 2
+        assert any(t.startswith("Surface des cercles") for t in texts)
+        assert "point chaud Gi* significatif" in texts
+        title = fig.get_suptitle()
+        assert title == ("Grappes potentielles : les 5 premiers candidats par zones d'emploi "
+                         "au 31/12/2024")
+        assert any(t.startswith("Source : SIRENE, Bas-Rhin ; fonds de carte INSEE") for t in texts)
+    finally:
+        plt.close(fig)
+
+
+def test_labels_never_overlap_each_other_circles_or_legends() -> None:
+    # A crowded map: 60 communes, a third of them in the Arve valley and around Geneva.
+    communes = territories.communes().to_pandas()
+    metro = communes[(communes["zone"] == "metro") & communes["x"].notna()]
+    rng = np.random.default_rng(3)
+    crowded = metro[metro["departement"] == "74"].sample(20, random_state=1)["code"].tolist()
+    spread = rng.choice(metro["code"].to_numpy(), 36, replace=False).tolist()
+    overseas = communes[communes["departement"].isin(["971", "974"])]["code"].head(4).tolist()
+    codes = crowded + spread + overseas
+    fig = candidates_figure(_frame("commune", codes), "commune", "2024-12-31")
+    try:
+        fig.canvas.draw()  # positions as in the saved file
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        labels = list(fig.findobj(Annotation))
+        # the text's own box (an Annotation's extent also holds its leader line)
+        boxes = [Text.get_window_extent(a, renderer) for a in labels]
+        assert len(labels) >= 40  # most labels found a place
+        omitted = next((t for t in _texts(fig) if "sans place" in t), "")
+        count = int(omitted.split(" étiquette")[0].rsplit(" ", 1)[-1]) if omitted else 0
+        assert len(labels) + count == len(set(codes))  # none lost silently
+        for i, box in enumerate(boxes):
+            for other in boxes[i + 1:]:
+                assert not box.overlaps(other)
+        legends = [ax.get_window_extent(renderer) for ax in fig.axes
+                   if ax.get_title() == "" and ax is not fig.axes[0]]
+        legends += [ax.get_legend().get_window_extent(renderer) for ax in fig.axes
+                    if ax.get_legend() is not None]
+        assert len(legends) == 2
+        for box in boxes:
+            assert not any(box.overlaps(legend) for legend in legends)
+        # every label stays inside the map it belongs to
+        for label, box in zip(labels, boxes, strict=True):
+            frame = label.axes.get_window_extent(renderer)
+            assert frame.x0 <= box.x0
+            assert box.x1 <= frame.x1
+            assert frame.y0 <= box.y0
+            assert box.y1 <= frame.y1
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("level", sorted(OUTLINE_LEVELS))
+def test_outline_geojson_gives_the_level_own_outlines(level: str) -> None:
+    collection = outline_geojson(level)
+    assert collection["type"] == "FeatureCollection"
+    codes = [f["properties"]["code"] for f in collection["features"]]
+    assert len(codes) == len(set(codes))
+    # every territory with a located commune has its outline, overseas included
+    located = territories.centroids(level).to_pandas().dropna(subset=["lon"])
+    assert set(located["code"]) <= set(codes) <= set(territories.names(level))
+    for feature in collection["features"]:
+        assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon")
+        assert feature["properties"]["nom"]
+    outline_geojson(level)["features"].clear()  # a copy: the next call is whole
+    assert len(outline_geojson(level)["features"]) == len(codes)
+
+
+def test_outline_geojson_refuses_levels_without_outlines() -> None:
+    with pytest.raises(InputError, match="contours du niveau 'commune' non fournis"):
+        outline_geojson("commune")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -222,3 +224,31 @@ def test_write_by_suffix_and_xlsx_row_limit(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(export, "XLSX_MAX_ROWS", 2)
     with pytest.raises(InputError, match="au plus 1 sous l'en-tête"):
         export.write(tmp_path / "big.xlsx", rows * 2, columns=["a", "b"])
+
+
+def test_a_csv_file_has_the_bytes_of_the_stream_writer(tmp_path: Path) -> None:
+    # Files go through DuckDB, streams through pandas: the same bytes, edge cases included.
+    frame = pd.DataFrame({
+        "text": ["", None, "a,b", 'q"r', "x\ny", "c\rd", " lead", "=1+1", "é"],
+        "number": [1.0, np.nan, np.inf, -0.0, 1e-7, 1e16, 0.1, 2.5, 1 / 3],
+        "flag": [True, False] * 4 + [True],
+        "count": pd.array([1, None, 3, 4, 5, 6, 7, 8, 9], dtype="Int64"),
+    })
+    stream = io.StringIO()
+    export.write_csv(stream, frame)
+    export.write_csv(tmp_path / "out.csv", frame)
+    assert (tmp_path / "out.csv").read_bytes() == stream.getvalue().encode("utf-8")
+    assert "'=1+1" in stream.getvalue()  # the formula rule holds on both paths
+
+
+def test_json_records_hold_no_nan_nor_infinity(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"name": ["Cluses", "Oyonnax", None], "lq": [1.5, np.nan, np.inf],
+                          "significant": [True, False, True], "rank": [1, 2, 3]})
+    expected = [{"name": "Cluses", "lq": 1.5, "significant": True, "rank": 1},
+                {"name": "Oyonnax", "lq": None, "significant": False, "rank": 2},
+                {"name": None, "lq": None, "significant": True, "rank": 3}]
+    export.write_json(tmp_path / "out.json", frame)
+    assert json.loads((tmp_path / "out.json").read_text("utf-8")) == expected
+    stream = io.StringIO()
+    export.write_json(stream, frame)
+    assert json.loads(stream.getvalue()) == expected

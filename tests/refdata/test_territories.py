@@ -210,6 +210,9 @@ def test_outlines() -> None:
     assert len(codes) == 101
     regions = json.loads(t.outlines_path("regions").read_text("utf-8"))
     assert len(regions["features"]) == 18
+    zones = json.loads(t.outlines_path("zones_emploi").read_text("utf-8"))
+    # the outlines carry exactly the zones of the packaged composition table
+    assert {f["properties"]["code"] for f in zones["features"]} == set(t.names("ze"))
     with pytest.raises(InputError, match="contours inconnus"):
         t.outlines_path("cantons")
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from webkit import Web, build_web, dbkit
+from webkit import Web, build_web, dbkit, save_observatory_run
 
 database = dbkit.database
 
@@ -22,3 +24,17 @@ def web(database: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield build_web(db)
     finally:
         db.drop()
+
+
+@pytest.fixture(scope="session")
+def observatory_home(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> Path:
+    """A GRAPPE_HOME holding the saved detection run of the Rouen file (computed once)."""
+    return save_observatory_run(tmp_path_factory.getbasetemp() / "observatory_run", real_data)
+
+
+@pytest.fixture
+def observatory(grappe_home: Path, observatory_home: Path) -> Path:
+    """The saved run copied into this test's GRAPPE_HOME (its name: ``webkit.RUN_NAME``)."""
+    target = grappe_home / "observatory"
+    shutil.copytree(observatory_home / "observatory", target, symlinks=True)
+    return target

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from webkit import EMAILS, PASSWORD, Web, build_web, dbkit
+from webkit import EMAILS, PASSWORD, RUN_NAME, Web, build_web, dbkit
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
@@ -230,3 +230,44 @@ def test_api_documentation_loads_from_this_server_only(tab: Tab) -> None:
     page.screenshot(path=str(ARTEFACTS / "docs.png"))  # type: ignore[attr-defined]
     assert not tab.foreign, tab.foreign
     assert not tab.errors, tab.errors
+
+
+def test_observatory_map_and_table(tab: Tab, observatory: Path) -> None:
+    page = tab.page
+    page.goto(tab.base + "/observatoire")  # type: ignore[attr-defined]
+    tab.check("observatory-runs")
+    page.click(f"a:has-text('{RUN_NAME}')")  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(rf"/observatoire/{RUN_NAME}$"))  # type: ignore[attr-defined]
+    # the map: outlines and circles drawn by Leaflet from this server's GeoJSON, DROM insets too
+    page.wait_for_selector(".map__main path.map__outline", state="attached")  # type: ignore[attr-defined]
+    page.wait_for_selector(".map__main path.map__circle--strong", state="attached")  # type: ignore[attr-defined]
+    assert page.locator(".map__inset-map path.map__outline").count() > 0  # type: ignore[attr-defined]
+    assert page.is_hidden(".map-fallback")  # type: ignore[attr-defined]
+    # Before any screenshot: Playwright's leaves an empty style attribute on the inputs, which
+    # htmx would copy onto the new page's inputs of the same id, against the CSP.
+    page.click("th a:has-text('Score')")  # type: ignore[attr-defined]  # a boosted link
+    page.wait_for_url(re.compile(r"sort=score"))  # type: ignore[attr-defined]
+    # the map starts again on the swapped page
+    page.wait_for_selector(".map__main path.map__circle", state="attached")  # type: ignore[attr-defined]
+    tab.check("observatory-run")
+    page.fill("#f-territory", "Rouen")  # type: ignore[attr-defined]
+    page.check("#f-strong")  # type: ignore[attr-defined]
+    page.click("button:has-text('Filtrer')")  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(r"territory=Rouen.*strong=1"))  # type: ignore[attr-defined]
+    page.wait_for_selector(".map__main path.map__circle--strong", state="attached")  # type: ignore[attr-defined]
+    assert page.locator(".map__main path.map__circle").count() == 1  # type: ignore[attr-defined]
+    tab.check("observatory-filtered")
+    page.click("tbody a:has-text('Rouen')")  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(r"/territoires/commune/76540$"))  # type: ignore[attr-defined]
+    assert page.inner_text("h1").startswith("Rouen")  # type: ignore[attr-defined]
+    tab.check("observatory-territory")
+
+
+def test_observatory_table_works_without_javascript(tab_without_js: Tab, observatory: Path) -> None:
+    page = tab_without_js.page
+    page.goto(f"{tab_without_js.base}/observatoire/{RUN_NAME}?sort=-employment&page=2")  # type: ignore[attr-defined]
+    assert page.get_attribute("th[aria-sort]", "aria-sort") == "descending"  # type: ignore[attr-defined]
+    assert page.locator("tbody tr").count() > 0  # type: ignore[attr-defined]
+    assert page.is_hidden(".map")  # type: ignore[attr-defined]
+    assert page.is_visible(".map-fallback")  # type: ignore[attr-defined]
+    tab_without_js.check("observatory-nojs")

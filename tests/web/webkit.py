@@ -16,6 +16,8 @@ from pathlib import Path
 _KIT = Path(__file__).resolve().parents[1] / "registry"
 sys.path.insert(0, str(_KIT))
 dbkit = importlib.import_module("dbkit")
+sys.path.insert(0, str(_KIT.parent / "detection"))
+isolated_home = importlib.import_module("_candidates_fabric").isolated_home
 
 with warnings.catch_warnings():
     # Starlette warns that its TestClient will move to httpx2; not our code, nothing to fix.
@@ -105,3 +107,33 @@ def sign_in(client: TestClient, who: str, password: str = PASSWORD) -> object:
         data={"email": EMAILS[who], "password": password, "csrf_token": token},
         follow_redirects=False,
     )
+
+
+#: The saved detection run of the observatory's tests: the real URSSAF file of the Rouen
+#: employment zone, communes x sous-classes.
+RUN_NAME = "rouen-2022"
+URSSAF_ROUEN = "urssaf_commune_ape_ze2815_rouen.csv"
+
+
+def save_observatory_run(folder: Path, real_data: Path) -> Path:
+    """Import the Rouen file and save its detection with ``grappe detect --save`` (cached).
+
+    Returns the GRAPPE_HOME holding the saved run; tests copy its ``observatory`` folder.
+    """
+    from typer.testing import CliRunner
+
+    from grappe.cli import app
+
+    home = folder / "home"
+    if (home / "observatory" / RUN_NAME).is_symlink():
+        return home
+    with isolated_home(home):
+        store = str(folder / "store")
+        runner = CliRunner()
+        source = str(real_data / URSSAF_ROUEN)
+        imported = runner.invoke(app, ["fabric", "import", source, "--format", "urssaf", "--store", store])
+        assert imported.exit_code == 0, imported.output
+        saved = runner.invoke(app, ["detect", "--store", store, "--level", "commune", "--permutations", "0",
+                                    "--save", RUN_NAME])
+        assert saved.exit_code == 0, saved.output
+    return home

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 #: Candidates shown in the terminal and on the map without --top.
 DEFAULT_TOP = 20
+# Imported files named in a map's caption before "et N autre(s)".
+_SOURCES_NAMED = 3
 
 
 def register(app: typer.Typer) -> None:
@@ -108,6 +110,24 @@ def detect_command(
             "santé…), marquées traded=false ; par défaut seules les activités exposées.",
         ),
     ] = False,
+    reference: Annotated[
+        Path | None,
+        typer.Option(
+            "--reference",
+            help="Magasin de référence (par exemple le fichier national) : quotients de "
+            "localisation et parts du secteur calculés par rapport à lui (défaut : le magasin "
+            "analysé lui-même).",
+        ),
+    ] = None,
+    save: Annotated[
+        str | None,
+        typer.Option(
+            "--save",
+            help="Garder ce classement sous ce nom, avec ses paramètres et sa date, pour "
+            "l'observatoire du site web (GRAPPE_HOME/observatory/NOM ; un même nom remplace "
+            "l'ancien).",
+        ),
+    ] = None,
 ) -> None:
     """Classer les grappes potentielles : territoire x secteur, preuves et score.
 
@@ -118,9 +138,11 @@ def detect_command(
     spécialisation, significativité et dynamisme ; une phrase dit les raisons du classement.
     Les candidats sous la masse minimale (établissements employeurs, emplois) sont écartés.
     Par défaut, seules les activités exposées (qui vendent hors de leur territoire) sont
-    candidates ; --include-local ajoute les activités présentielles.
+    candidates ; --include-local ajoute les activités présentielles. Avec --reference, un
+    magasin régional se compare au magasin national ; chaque sortie nomme sa référence.
     """
     with handle_errors():
+        from grappe.detection import runs
         from grappe.detection.candidates import candidate_format, detect
         from grappe.detection.ranking import MinimumMass
 
@@ -130,8 +152,12 @@ def detect_command(
         fmt = candidate_format(out, output) if (out is not None or output is not None) else None
         if fmt is not None and out is None and fmt in ("parquet", "geojson", "xlsx"):
             raise InputError(f"--format {fmt} : indiquez un fichier avec --out")
+        if reference is not None and not reference.is_dir():
+            raise InputError(f"--reference {reference} : magasin introuvable")
         if map_path is not None and map_path.suffix.lower() not in (".png", ".svg"):
             raise InputError(f"--map {map_path} : extension attendue .png ou .svg")
+        if save is not None:
+            runs.check_name(save)
         with RichReporter() as reporter:
             found = detect(
                 given.store,
@@ -145,6 +171,7 @@ def detect_command(
                 reporter=reporter,
                 include_local=include_local,
                 minimum_mass=MinimumMass(min_establishments, min_employment),
+                reference=reference,
             )
         if found.basis == "establishments":
             err_console.print(
@@ -176,9 +203,14 @@ def detect_command(
                 found.top(shown),
                 title=_title(found.territory_level, shown, found.date, found.include_local),
             )
+            err_console.print(f"Référence des quotients de localisation : {found.reference}.",
+                              highlight=False)
         if map_path is not None:
-            found.map(map_path, top=shown)
+            found.map(map_path, top=shown, source=_store_source(given.store))
             err_console.print(f"Carte écrite : {map_path}", highlight=False)
+        if save is not None:
+            runs.save(found, save, store=given.store, sectors=given.sectors)
+            err_console.print(f"Classement gardé sous le nom {save} (observatoire).", highlight=False)
 
 
 def print_top(frame: pd.DataFrame, title: str) -> None:
@@ -221,6 +253,16 @@ def _title(level: str, top: int, date: str, include_local: bool = False) -> str:
     return f"Grappes potentielles : les {top} meilleurs candidats (niveau {level}, {scope}){when}"
 
 
+
+
+def _store_source(store: Path) -> str:
+    """The files behind a store, for the caption of a map: names and formats."""
+    from grappe.fabric.store import FabricStore
+
+    rows = FabricStore.open(store).sources().to_pylist()
+    files = [f"{Path(r['path']).name} ({r['format']})" for r in rows[:_SOURCES_NAMED]]
+    more = len(rows) - _SOURCES_NAMED
+    return ", ".join(files) + (f" et {more} autre(s) fichier(s)" if more > 0 else "")
 
 
 def _decimal(value: float, digits: int) -> str:

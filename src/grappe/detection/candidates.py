@@ -138,6 +138,7 @@ from grappe.detection.ranking import (
     reasons,
     sector_ranks,
 )
+from grappe.detection.reference import OWN_REFERENCE, reference_totals
 from grappe.detection.rules import RuleThresholds, apply_rules
 from grappe.detection.sector_groups import SectorGroup, traded_sectors
 from grappe.detection.segments import positions
@@ -176,6 +177,7 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "sector",
     "sector_name",
     "basis",
+    "reference",
     "traded",
     "establishments",
     "employer_establishments",
@@ -269,6 +271,10 @@ class Candidates:
     include_local : bool
         Whether local sectors are among the candidates (``traded`` false on their rows);
         by default only traded sectors are.
+    reference : str
+        What the location quotients and sizes compare with (:mod:`grappe.detection.reference`):
+        the reference store's name, or :data:`~grappe.detection.reference.OWN_REFERENCE`
+        when the store is its own reference; also the ``reference`` column of every row.
     """
 
     frame: pd.DataFrame
@@ -284,6 +290,7 @@ class Candidates:
     basis: Basis = "employment"
     minimum_mass: MinimumMass = field(default_factory=MinimumMass)
     include_local: bool = False
+    reference: str = OWN_REFERENCE
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -333,14 +340,16 @@ class Candidates:
             write_frame(frame, path, fmt, xlsx_hint=XLSX_HINT)
         return path
 
-    def map(self, path: Path | str, top: int = 20) -> Path:
+    def map(self, path: Path | str, top: int = 20, source: str = "") -> Path:
         """Draw the ``top`` candidates on a map of France, PNG or SVG by the suffix of ``path``.
 
-        See :func:`grappe.detection.maps.candidates_map`.
+        ``source`` names the data in the caption. See
+        :func:`grappe.detection.maps.candidates_map`.
         """
         from grappe.detection.maps import candidates_map
 
-        return candidates_map(self.top(top), Path(path), self.territory_level, title_date=self.date)
+        return candidates_map(self.top(top), Path(path), self.territory_level,
+                              title_date=self.date, source=source)
 
     def geojson(self, top: int | None = None) -> dict[str, Any]:
         """The candidates as a GeoJSON FeatureCollection (a dict); see :meth:`write`."""
@@ -365,6 +374,7 @@ def detect(
     max_permutations: int | None = MAX_PERMUTATIONS,
     minimum_mass: MinimumMass | None = None,
     include_local: bool = False,
+    reference: StoreOrFiles | None = None,
 ) -> Candidates:
     """Find, test, score and rank the potential clusters of a fabric store.
 
@@ -412,6 +422,10 @@ def detect(
         code above the sous-classe or a sector group is traded when one of its sous-classes
         is); the local ones still count in every territory's total, so the indicators of the
         traded sectors are the same either way.
+    reference : FabricStore, Path or sequence of Path, optional
+        Another store whose sector totals the location quotients and sizes compare with
+        (e.g. the national file for a regional store; :mod:`grappe.detection.reference`),
+        counted at the same snapshot date ``at``. Default: the store itself.
 
     Returns
     -------
@@ -449,13 +463,21 @@ def detect(
     # The test needs only the support's establishment counts (for the commune support of a
     # coarser level, nothing else of the communes is assembled).
     fine, counts, used_support = _counts(store, level, sectors, engine, at, reporter, support)
+    compared = None
+    if reference is not None:
+        # The reference is counted at the analysed snapshot, so both describe the same day.
+        snapshot = at if at is not None or counts.dynamics is None else dt.date.fromisoformat(
+            counts.dynamics.end)
+        with reporter.step("Totaux de la référence"):
+            compared = reference_totals(reference, level, sectors, at=snapshot, engine=engine)
+    reference_name = OWN_REFERENCE if compared is None else compared.name
     groups = _groups_of(sectors)
     sector_traded = traded_sectors(counts.sectors.tolist(), groups)
     measure: Measure = "employment" if counts.employment.nnz else "establishments"
     with reporter.step("Indicateurs, grappes fortes et étoiles"):
         # The columns of the output only (at commune level millions of rows, kept through
         # the test), for the presences; the cells' territory and sector stay integer indices.
-        rules = apply_rules(indicators(counts, measure=measure), thresholds)
+        rules = apply_rules(indicators(counts, measure=measure, reference=compared), thresholds)
         rows, cols = rules.indicators.cell_coordinates()
         frame = rules.to_frame(_INDICATOR_COLUMNS)
         del rules
@@ -496,6 +518,7 @@ def detect(
             "territory_name": (territory_names, rows),
             "sector_level": (np.array([sector_level]), np.zeros(len(frame), dtype=np.int8)),
             "basis": (np.array([basis]), np.zeros(len(frame), dtype=np.int8)),
+            "reference": (np.array([reference_name]), np.zeros(len(frame), dtype=np.int8)),
             "sector": (level_sectors, cols),
             "sector_name": (sector_names, cols),
             # No hot spot (-1): the label after the support territories, "".
@@ -505,7 +528,8 @@ def detect(
         # the test freed, which glibc would otherwise keep (about 0.3 GB of the peak there).
         release_freed_memory()
         frame = _rank(frame, strings)
-        _add_reasons(frame, basis, from_establishments, len(level_sectors))
+        _add_reasons(frame, basis, from_establishments, len(level_sectors),
+                     "" if compared is None else compared.name)
     return Candidates(
         frame=frame,
         territory_level=level,
@@ -520,6 +544,7 @@ def detect(
         basis=basis,
         minimum_mass=minimum,
         include_local=include_local,
+        reference=reference_name,
     )
 
 
@@ -919,7 +944,8 @@ def _specialisation_interval(frame: pd.DataFrame, mass: FloatArray) -> None:
 
 
 def _add_reasons(
-    frame: pd.DataFrame, basis: Basis, from_establishments: bool, n_sectors: int
+    frame: pd.DataFrame, basis: Basis, from_establishments: bool, n_sectors: int,
+    reference: str = "",
 ) -> None:
     """Add the rank within the sector, the candidates of the sector and the reasons, to
     candidates ordered best first."""
@@ -928,7 +954,8 @@ def _add_reasons(
     frame["sector_rank"] = rank
     frame["sector_candidates"] = count
     frame["reasons"] = pd.Series(
-        reasons(frame, basis, from_establishments), dtype=pd.StringDtype(na_value=np.nan)
+        reasons(frame, basis, from_establishments, reference),
+        dtype=pd.StringDtype(na_value=np.nan),
     )
 
 

@@ -20,7 +20,6 @@ in two groups still counts once in ``X_t``.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from grappe.kit import export
 
 if TYPE_CHECKING:
     from grappe.detection.aggregate import CohortSurvival
+    from grappe.detection.reference import Reference
 
 Measure = Literal["employment", "establishments"]
 MEASURES: tuple[Measure, ...] = ("employment", "establishments")
@@ -487,7 +487,10 @@ _SECTOR_INDICES = ("herfindahl", "gini", "hoover", "eg_gamma")
 
 
 def indicators(
-    counts: Counts, measure: Measure = "employment", survival: CohortSurvival | None = None
+    counts: Counts,
+    measure: Measure = "employment",
+    survival: CohortSurvival | None = None,
+    reference: Reference | None = None,
 ) -> Indicators:
     """Compute every indicator of a territory x sector ``Counts``.
 
@@ -503,6 +506,11 @@ def indicators(
     survival : CohortSurvival, optional
         Cohort survival of the same levels (:func:`grappe.detection.aggregate.cohort_survival`),
         reported as ``survival_rate``.
+    reference : Reference, optional
+        Sector and whole-economy totals of another store
+        (:func:`grappe.detection.reference.reference_totals`): the location quotients and
+        sizes compare with it instead of the input's own totals (see
+        :mod:`grappe.detection.reference`).
 
     Returns
     -------
@@ -531,7 +539,7 @@ def indicators(
     >>> ind.lq.toarray().round(2).tolist()
     [[1.5, 0.5], [0.5, 1.5]]
     """
-    return _compute(counts, measure, survival)
+    return _compute(counts, measure, survival, reference)
 
 
 def output_format(path: Path | None, format: str | None) -> OutputFormat:
@@ -578,7 +586,7 @@ def write_frame(
     sheet with the French headers of :mod:`grappe.detection.labels`, their number formats
     and a frozen header row. Text cells are safe against formula injection; JSON writes
     ``NaN`` as ``null``. ``target`` is a path, or for CSV and JSON an open text stream (e.g.
-    ``sys.stdout``).
+    ``sys.stdout``). CSV and JSON files are written by DuckDB (:mod:`grappe.kit.export`).
 
     Raises
     ------
@@ -601,12 +609,7 @@ def write_frame(
                          dialect=export.EXCEL_FR)
         return
     if format == "json":
-        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-        text = json.dumps(records, ensure_ascii=False, default=json_default, allow_nan=False)
-        if isinstance(target, Path):
-            target.write_text(text + "\n", encoding="utf-8")
-        else:
-            target.write(text + "\n")
+        export.write_json(target, frame)
         return
     raise InputError(f"format={format!r} is not one of {', '.join(OUTPUT_FORMATS)}")
 
@@ -640,7 +643,8 @@ def json_default(value: object) -> object:
 # implementation
 
 
-def _compute(counts: Counts, measure: str, survival: CohortSurvival | None = None) -> Indicators:
+def _compute(counts: Counts, measure: str, survival: CohortSurvival | None = None,
+             reference: Reference | None = None) -> Indicators:
     if measure not in MEASURES:
         raise InputError(f"measure={measure!r} is not one of {', '.join(MEASURES)}")
     _validate(counts)
@@ -681,6 +685,7 @@ def _compute(counts: Counts, measure: str, survival: CohortSurvival | None = Non
             row_low=_vector(totals.employment_low),
             row_high=_vector(totals.employment_high),
             plant_herfindahl=plant_h_emp,
+            reference=reference.aligned(counts.sectors, "employment") if reference else None,
         ),
         "establishments": _measure_indicators(
             "establishments",
@@ -692,6 +697,7 @@ def _compute(counts: Counts, measure: str, survival: CohortSurvival | None = Non
             row_low=_vector(totals.establishments),
             row_high=_vector(totals.establishments),
             plant_herfindahl=plant_h_est,
+            reference=reference.aligned(counts.sectors, "establishments") if reference else None,
         ),
     }
     sme = _values(counts.sme_establishments, rows, cols)
@@ -743,12 +749,13 @@ def _measure_indicators(
     row_low: FloatArray,
     row_high: FloatArray,
     plant_herfindahl: FloatArray,
+    reference: tuple[FloatArray, float] | None = None,
 ) -> MeasureIndicators:
     """The indicators of one measure: cell values ``a`` (and their band), territory totals
-    ``row`` over the whole economy (and their band)."""
+    ``row`` over the whole economy (and their band); LQ and size against the sector totals
+    and whole total of ``reference`` when given."""
     rows, cols = cells.rows, cells.cols
-    col = cells.col_sum(a)
-    total = row.sum()
+    col, total = reference if reference is not None else (cells.col_sum(a), row.sum())
     lq = _divide(a * total, row[rows] * col[cols])
     focus = _divide(a, row[rows])
     size = _divide(a, col[cols])
@@ -759,6 +766,11 @@ def _measure_indicators(
         ranges = {name: (value, value) for name, value in central.items()}
     else:
         cell_ranges = _cell_ranges(cells, a_low, a_high, row_low, row_high)
+        if reference is not None:
+            # The reference's totals are fixed: LQ is the focus over the reference's share.
+            (f_low, f_high), share = cell_ranges[1], _divide(col[cols], np.full(len(cols), total))
+            cell_ranges = ((_divide(f_low, share), _divide(f_high, share)), cell_ranges[1],
+                           (_divide(a_low, col[cols]), _divide(a_high, col[cols])))
         # The exact ranges contain the central value in exact arithmetic; the guard only
         # absorbs rounding differences between the two formulas.
         lq_range = _around(lq, *cell_ranges[0])

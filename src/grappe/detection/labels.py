@@ -22,6 +22,7 @@ BASE_LABELS: dict[str, str] = {
     "sector": "Code secteur",
     "sector_name": "Secteur",
     "basis": "Base du classement",
+    "reference": "Référence du QL",
     "traded": "Activité exposée",
     "establishments": "Établissements",
     "employer_establishments": "Établissements employeurs",

@@ -266,8 +266,14 @@ def sector_ranks(sectors: npt.NDArray[np.integer], n_sectors: int) -> tuple[
     return rank, sizes[sectors].astype(np.int64)
 
 
-def reasons(frame: pd.DataFrame, basis: Basis, from_establishments: bool) -> list[str]:
-    """One French sentence per candidate (rows best first, ``sector_rank`` filled)."""
+def reasons(
+    frame: pd.DataFrame, basis: Basis, from_establishments: bool, reference: str = ""
+) -> list[str]:
+    """One French sentence per candidate (rows best first, ``sector_rank`` filled).
+
+    ``reference`` names the store the specialisation compares with, when it is not the
+    analysed store itself.
+    """
     mass = frame["employer_establishments"].to_numpy(dtype=np.float64)
     total = frame["establishments"].to_numpy(dtype=np.float64)
     employment = frame["employment"].to_numpy(dtype=np.float64)
@@ -295,13 +301,14 @@ def reasons(frame: pd.DataFrame, basis: Basis, from_establishments: bool) -> lis
             for m, n, e in zip(mass.tolist(), total.tolist(), employment.tolist(), strict=True)
         ]
         measure = " de l'emploi"
+    against = f" de la référence « {reference} »" if reference else ""
     sentences = []
     for i, text in enumerate(masses):
         parts = [text]
         if math.isfinite(lq[i]):
             cautious = "estimation prudente, peu d'établissements : " if lq[i] > high[i] else ""
             parts.append(
-                f"spécialisation{measure} {_quotient(lq[i])} fois la moyenne "
+                f"spécialisation{measure} {_quotient(lq[i])} fois la moyenne{against} "
                 f"({cautious}entre {_quotient(low[i])} et {_quotient(high[i])})"
             )
         if significant[i]:

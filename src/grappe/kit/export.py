@@ -169,6 +169,9 @@ def write_csv(
     out = frame.copy(deep=False)
     for i in range(frame.shape[1]):
         out.isetitem(i, _csv_column(frame.iloc[:, i], dialect))
+    if isinstance(target, Path | str) and _engine_writes(out, names, dialect):
+        _copy_csv(out, [safe_text(n) for n in names], _writable(target), dialect)
+        return
     options: dict[str, Any] = {
         "sep": dialect.delimiter,
         "decimal": dialect.decimal,
@@ -181,6 +184,24 @@ def write_csv(
             out.to_csv(handle, **options)
     else:
         out.to_csv(target, **options)
+
+
+def write_json(target: Path | IO[str], frame: pd.DataFrame) -> None:
+    """Write a frame as a JSON array of records (one object per row, keys the column names).
+
+    Numbers that JSON cannot hold (NaN, infinities) are written ``null``. A file is written
+    by DuckDB from the frame's Arrow columns (seconds for millions of cells); a stream gets
+    the same records through :mod:`json`.
+    """
+    import json
+
+    import pyarrow as pa
+
+    table = _nulls_for_non_finite(pa.Table.from_pandas(frame, preserve_index=False))
+    if isinstance(target, Path):
+        _copy(table, _writable(target), "FORMAT JSON, ARRAY true")
+        return
+    target.write(json.dumps(table.to_pylist(), ensure_ascii=False, allow_nan=False) + "\n")
 
 
 def write_xlsx(
@@ -266,6 +287,67 @@ def _writable(target: Path | str) -> Path:
     if path.is_dir():
         raise InputError(f"{path} : c'est un dossier, pas un fichier")
     return path
+
+
+def _engine_writes(out: pd.DataFrame, names: list[str], dialect: CsvDialect) -> bool:
+    """Whether DuckDB writes these prepared columns exactly as pandas would.
+
+    Its CSV writer formats doubles as Python's ``repr`` (shortest round trip) and quotes like
+    the csv module, so the bytes are the same; it has no decimal comma nor byte order mark,
+    and writes datetimes its own way, so those stay with pandas.
+    """
+    import pandas as pd
+
+    plain = (dialect.decimal, dialect.encoding, dialect.true, dialect.false) == (
+        ".", "utf-8", "true", "false")
+    kinds = out.dtypes.tolist()
+    return plain and len(set(names)) == len(names) and not any(
+        pd.api.types.is_datetime64_any_dtype(k) or isinstance(k, pd.PeriodDtype) for k in kinds)
+
+
+def _copy_csv(out: pd.DataFrame, headers: list[str], path: Path, dialect: CsvDialect) -> None:
+    """Write prepared CSV columns (text already safe) through DuckDB."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = pa.Table.from_pandas(out, preserve_index=False)
+    # pandas writes an empty text as nothing, as a missing one; DuckDB would quote it
+    columns = [
+        pc.if_else(pc.equal(c, ""), pa.scalar(None, c.type), c)
+        if pa.types.is_string(c.type) or pa.types.is_large_string(c.type) else c
+        for c in table.columns
+    ]
+    table = _nulls_for_non_finite(pa.table(columns, names=headers), keep_infinite=True)
+    _copy(table, path, f"FORMAT CSV, DELIMITER '{dialect.delimiter}', HEADER true, "
+                       f"NEW_LINE '{dialect.lineterminator}'")
+
+
+def _nulls_for_non_finite(table: Any, keep_infinite: bool = False) -> Any:
+    """NaN (and unless kept, infinities) of the float columns as nulls."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def cleaned(column: Any) -> Any:
+        if not pa.types.is_floating(column.type):
+            return column
+        bad = pc.is_nan(column) if keep_infinite else pc.invert(pc.is_finite(column))
+        return pc.if_else(bad, pa.scalar(None, column.type), column)
+
+    return pa.table([cleaned(c) for c in table.columns], names=table.column_names)
+
+
+def _copy(table: Any, path: Path, options: str) -> None:
+    """``COPY`` an Arrow table to ``path`` with DuckDB (row order kept)."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.register("rows", table)
+        con.execute(f"COPY rows TO '{_sql_path(path)}' ({options})")
+
+
+def _sql_path(path: Path) -> str:
+    """A path inside a SQL string literal."""
+    return str(path).replace("'", "''")
 
 
 def _frame(data: Any, columns: Sequence[str] | None) -> pd.DataFrame:

@@ -34,7 +34,7 @@ from grappe.progress import SILENT, Reporter
 from grappe.refdata._files import data_path, read_table
 
 LEVELS = ("commune", "epci", "ze", "departement", "region")
-OUTLINE_KINDS = ("departements", "regions")
+OUTLINE_KINDS = ("departements", "regions", "zones_emploi")
 ZE_SHEET = "Composition_communale"
 #: The packaged zones d'emploi 2020 (scripts/build_zones_emploi.py).
 PACKAGED_ZE = "zones_emploi"
@@ -143,7 +143,11 @@ def neighbours() -> pa.Table:
 
 
 def outlines_path(kind: str = "departements") -> Path:
-    """The packaged GeoJSON outlines (``departements`` or ``regions``), properties ``code, nom``."""
+    """The packaged GeoJSON outlines (``departements``, ``regions`` or ``zones_emploi``).
+
+    Properties ``code, nom``; WGS84. Départements and régions come from
+    ``scripts/build_refdata.py``, the zones d'emploi 2020 from ``scripts/build_outlines.py``.
+    """
     if kind not in OUTLINE_KINDS:
         raise InputError(f"contours inconnus : {kind!r} (attendu : {', '.join(OUTLINE_KINDS)})")
     return data_path(f"{kind}.geojson")

@@ -20,9 +20,10 @@ def mount(app: FastAPI) -> None:
     """Serve the web application on ``app`` (created with ``docs_url=None``: /docs is ours)."""
     from grappe.web import site
     from grappe.web.accounts import routes as accounts_routes
+    from grappe.web.observatory import routes as observatory_routes
     from grappe.web.registry import routes as registry_routes
 
     app.add_middleware(security.SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (site.router, registry_routes.router, accounts_routes.router):
+    for router in (site.router, registry_routes.router, accounts_routes.router, observatory_routes.router):
         app.include_router(router)

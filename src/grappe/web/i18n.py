@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -67,6 +68,13 @@ class Formatter:
     def number(self, value: int | float | Decimal) -> str:
         """``14 550`` in French (narrow no-break space), ``14,550`` in English."""
         return format_decimal(value, locale=self.locale)
+
+    def decimal(self, value: float | None, digits: int) -> str:
+        """``5,3`` in French for 5.31 with one digit; ``–`` for a missing value."""
+        if value is None or not math.isfinite(value):
+            return "–"
+        pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+        return format_decimal(value, pattern, locale=self.locale)
 
     def money(self, value: int | float | Decimal) -> str:
         """``14 550,00 €`` in French."""

@@ -16,7 +16,12 @@ from grappe.web import i18n, security
 
 WEB = Path(__file__).resolve().parent
 #: Template folders: the shared design system first, then one folder per domain.
-TEMPLATE_DIRS = [WEB / "templates", WEB / "registry" / "templates", WEB / "accounts" / "templates"]
+TEMPLATE_DIRS = [
+    WEB / "templates",
+    WEB / "registry" / "templates",
+    WEB / "accounts" / "templates",
+    WEB / "observatory" / "templates",
+]
 
 
 @lru_cache(maxsize=len(i18n.LANGUAGES))
