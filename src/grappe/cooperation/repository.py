@@ -554,7 +554,9 @@ def merge_organisation(session: Session, source_id: int, target_id: int) -> int:
         )
         moved += result.rowcount  # type: ignore[attr-defined]
     session.execute(
-        delete(Organisation).where(Organisation.id == source_id).execution_options(synchronize_session="fetch")
+        delete(Organisation)
+        .where(Organisation.id == source_id)
+        .execution_options(synchronize_session="fetch")
     )
     return moved
 
