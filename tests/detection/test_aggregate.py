@@ -274,31 +274,26 @@ def test_at_date_on_history_rows(tmp_path: Path) -> None:
     assert counts.dynamics.end == "2020-07-01"
 
 
-def test_open_at_date_is_the_store_rule() -> None:
-    """``active_at`` agrees with the fabric store's own predicate on every edge case."""
+def test_counts_the_rows_the_fabric_rule_calls_open(tmp_path: Path) -> None:
+    """The aggregation counts exactly the rows :func:`grappe.fabric.query.open_at` calls open."""
     import itertools
 
-    from grappe.detection.aggregate import active_at
     from grappe.fabric.query import open_at
     from grappe.storage import connect
 
-    day = D(2015, 6, 15)
-    dates = [None, D(2010, 1, 1), day, D(2020, 1, 1)]
+    dates = [None, D(2010, 1, 1), D(2015, 6, 15), D(2020, 1, 1)]
     rows = [
-        establishment(
-            "25.62A", CLUSES, created=c, closed=k, active=a, valid_from=f, valid_to=t, siret="1" * 14
-        )
+        establishment("25.62A", CLUSES, created=c, closed=k, active=a, valid_from=f, valid_to=t)
         for c, k, a, f, t in itertools.product(dates, dates, (True, False, None), dates, dates)
     ]
+    path = write(tmp_path / "edges.parquet", rows)
     with connect("duckdb") as analytics:
         table = analytics.from_arrow(pa.Table.from_pylist(rows, schema=arrow_schema("establishments")), "e")
-        for when in (day, D(2010, 1, 1), D(2020, 1, 1)):
-            both = table.select(
-                ours=active_at(table, when).fill_null(False), store=open_at(table, when).fill_null(False)
-            )
-            result = analytics.to_arrow(both)
-            assert result["ours"].to_pylist() == result["store"].to_pylist()
-            assert 0 < sum(result["ours"].to_pylist()) < len(rows)
+        for when in (D(2015, 6, 15), D(2010, 1, 1), D(2020, 1, 1)):
+            opened = table.filter(open_at(table, when)).count()
+            expected = analytics.to_arrow(opened).column(0)[0].as_py()
+            counts = aggregate([path], "commune", "sous-classe", at=when, dynamics=False)
+            assert 0 < counts.establishments.sum() == expected < len(rows)
 
 
 def test_dynamics_window(tmp_path: Path) -> None:

@@ -112,13 +112,8 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 from scipy import stats
 
-from grappe.detection.aggregate import (
-    SectorSpec,
-    StoreOrFiles,
-    _sector_spec,
-    aggregate,
-    aggregate_levels,
-)
+from grappe.detection.aggregate import SectorSpec, StoreOrFiles, aggregate, aggregate_levels
+from grappe.detection.aggregate.sources import _sector_spec
 from grappe.detection.counts import TERRITORY_LEVELS, Counts, EstablishmentCounts
 from grappe.detection.indicators import (
     Measure,

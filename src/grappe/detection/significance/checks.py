@@ -15,14 +15,8 @@ from grappe.detection.weights import SpatialWeights
 from grappe.errors import InputError
 
 Transform = Literal["B", "R"]
-
-
 Fdr = Literal["territories", "all"]
-
-
 Method = Literal["shared", "direct"]
-
-
 Refinement = Literal["sequential", "full"]
 
 

@@ -12,13 +12,11 @@ from numba import njit, prange
 if TYPE_CHECKING:
     from grappe.detection.significance.checks import _Problem
 
+#: Default number of conditional permutations of round 0, shared by every tested cell.
 PERMUTATIONS = 999
-
 
 # Neighbour sums within this relative distance are ties (rounding must not split equal sums).
 _TIE_RTOL = 1e-10
-
-
 # Dense work arrays per block of sectors hold about this many values (bounds peak memory).
 _BLOCK_VALUES = 2_000_000
 

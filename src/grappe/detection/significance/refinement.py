@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 
 #: Default cap of the sequential refinement: a cell gets at most this many draws.
 MAX_PERMUTATIONS = 399_999
-
-
 #: Default two-sided confidence of the bounds that decide whether a call is settled.
 CONFIDENCE = 0.999
 
@@ -281,8 +279,6 @@ class _Refiner:
 # Sectors summed together by block_tail_counts (their values of one territory: 32 bytes), and
 # the draws whose running sums it keeps at once (in the core's cache).
 _PACK = 4
-
-
 _DRAW_SPAN = 4096
 
 
