@@ -170,7 +170,7 @@ class _Layout:
 
 
 def _bands(weight: Weight) -> tuple[npt.NDArray[np.integer], IntArray]:
-    """The ``band, weight`` arguments of :func:`~grappe.detection.kernels.cell_sums`."""
+    """The ``band, weight`` arguments of :func:`cell_sums`."""
     return _NO_BANDS if weight is None else weight
 
 
