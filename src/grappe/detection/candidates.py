@@ -60,7 +60,7 @@ from grappe.detection.ranking import (
 )
 from grappe.detection.rules import RuleThresholds, apply_rules
 from grappe.detection.sector_groups import SectorGroup, traded_sectors
-from grappe.detection.significance import MAX_PERMUTATIONS
+from grappe.detection.significance import ALPHA, MAX_PERMUTATIONS, PERMUTATIONS
 from grappe.errors import InputError
 from grappe.memory import release_freed_memory
 from grappe.progress import SILENT, Reporter
@@ -251,8 +251,8 @@ def detect(
     engine: str | Analytics | None = None,
     at: dt.date | None = None,
     thresholds: RuleThresholds | None = None,
-    permutations: int = 999,
-    alpha: float = 0.05,
+    permutations: int = PERMUTATIONS,
+    alpha: float = ALPHA,
     seed: int = 0,
     reporter: Reporter = SILENT,
     weights: ScoreWeights | None = None,
@@ -280,7 +280,8 @@ def detect(
     thresholds : RuleThresholds, optional
         Thresholds of the strong rule and the stars (the published ones by default).
     permutations : int
-        Conditional permutations of the Gi* test (999; 0 for analytic p-values only).
+        Conditional permutations of the Gi* test (``PERMUTATIONS`` by default; 0 for
+        analytic p-values only).
     alpha : float
         False discovery rate of the ``significant`` call, in (0, 1).
     seed : int
@@ -295,8 +296,8 @@ def detect(
     max_permutations : int, optional
         Cap of the sequential refinement of :func:`~grappe.detection.significance.getis_ord`
         (more draws, up to this many, only for the cells whose call at ``alpha`` depends on
-        them; 199,999 by default). ``None`` (or any value up to ``permutations``) turns the
-        refinement off.
+        them; ``MAX_PERMUTATIONS`` by default). ``None`` (or any value up to
+        ``permutations``) turns the refinement off.
     minimum_mass : MinimumMass, optional
         The smallest candidate kept (default :class:`MinimumMass`: 10 employer
         establishments and 50 jobs); ``MinimumMass(0, 0)`` keeps every presence.

@@ -63,7 +63,7 @@ and *cold* in the lower tail; a local Moran cell is *hot* when significant and h
 
 Sequential refinement: every call the permutation test can change is decided by it
 --------------------------------------------------------------------------------------
-With ``P = 999`` draws the smallest p-value is ``1 / 1000``, and Benjamini–Hochberg at 5 %
+With ``P = 999`` draws the smallest p-value is ``1 / 1,000``, and Benjamini–Hochberg at 5 %
 over the 35,000 communes of a sector rejects a cell only if at least 700 cells of the sector
 reach that floor: with 999 draws nothing is ever called at commune level, and at zone d'emploi
 level (287 territories) a sector needs 6 discoveries. More draws for every cell would cost

@@ -287,7 +287,7 @@ class LocalStatistic:
         ----------
         alpha : float
             Level, in (0, 1). The refinement settles the calls at the level ``self.alpha``
-            given to the verb (5 % by default); at another level the calls use the same
+            given to the verb (``ALPHA`` by default); at another level the calls use the same
             p-values, without that guarantee.
         adjusted : bool
             Compare ``p_adjusted`` (default) or the raw ``p_sim`` (``p_norm`` without

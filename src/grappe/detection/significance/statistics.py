@@ -50,8 +50,8 @@ def getis_ord(
     transform : {"B", "R"}
         Binary weights (default) or row-standardised, as esda applies them.
     permutations : int
-        Conditional permutations of round 0, shared by every tested cell (999 by default; 0
-        for analytic inference only).
+        Conditional permutations of round 0, shared by every tested cell (``PERMUTATIONS``, by
+        default; 0 for analytic inference only).
     rng : numpy.random.Generator
         Source of the permutations; required when ``permutations > 0``. Same generator state,
         same results bit for bit.
@@ -66,13 +66,13 @@ def getis_ord(
     reporter : Reporter
         Progress of the sector blocks and of the refinement rounds.
     max_permutations : int, optional
-        Cap of the sequential refinement (``MAX_PERMUTATIONS``, 399,999, by default, or
+        Cap of the sequential refinement (``MAX_PERMUTATIONS`` by default, or
         ``permutations`` if larger): the calls are those of the test drawing this many
         permutations for every cell. Equal to ``permutations``: no refinement.
     alpha : float
-        Level at which the refinement settles the calls (5 %).
+        Level at which the refinement settles the calls (``ALPHA`` by default).
     confidence : float
-        Two-sided confidence of the bounds deciding that a call is settled (0.999).
+        Two-sided confidence of the bounds deciding that a call is settled (``CONFIDENCE``).
     refinement : {"sequential", "full"}
         ``"sequential"`` (default) draws more only for the undecided cells (module notes);
         ``"full"`` gives ``max_permutations`` draws from the same stream to every tested cell
