@@ -43,6 +43,7 @@ import pyarrow as pa
 
 from grappe.detection.aggregate import SectorSpec, StoreOrFiles, aggregate, aggregate_levels
 from grappe.detection.aggregate.sources import _sector_spec
+from grappe.detection.aggregate.tables import RollUpError
 from grappe.detection.cells import _values
 from grappe.detection.counts import TERRITORY_LEVELS, Counts, EstablishmentCounts
 from grappe.detection.hotspots import FloatArray, IntArray, Support, _lift, _significance, _weights
@@ -490,9 +491,9 @@ def _counts(
             store, ("commune", level), sectors, at=at, engine=engine, reporter=reporter,
             establishments_only=("commune",),
         )
-    except InputError as exc:
+    except RollUpError as exc:
         # Aggregated tables stored above the commune level cannot go down to communes.
-        if "cannot give level 'commune'" not in str(exc):
+        if exc.level != "commune":
             raise
         counts = aggregate(store, level, sectors, at=at, engine=engine, reporter=reporter)
         return EstablishmentCounts.of(counts), counts, "level"

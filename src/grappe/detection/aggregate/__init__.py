@@ -176,14 +176,14 @@ def aggregate_levels(
     """
     levels = tuple(dict.fromkeys(territory_levels))
     if not levels:
-        raise InputError("aggregate_levels: give at least one territory level")
+        raise InputError("aggregate_levels : indiquez au moins un niveau territorial")
     for level in levels:
         _check_territory_level(level)
     light = frozenset(establishments_only)
     if not light <= set(levels):
         raise InputError(
-            f"aggregate_levels: establishments_only {sorted(light - set(levels))} not among "
-            f"the levels {list(levels)}"
+            f"aggregate_levels : establishments_only {sorted(light - set(levels))} absents des "
+            f"niveaux {list(levels)}"
         )
     sector_name, sector_groups = _sector_spec(sector_level)
     establishment_files, aggregate_files = _resolve_files(store_or_files)

@@ -48,7 +48,7 @@ class _Bands:
         codes = bands.column("code").to_pylist()
         unknown = "NN"
         if unknown not in codes:
-            raise InputError("size bands: the reference table has no 'NN' band")
+            raise InputError("tranches d'effectifs : la table de référence n'a pas de tranche 'NN'")
         columns = {
             name: np.asarray(bands[name].to_numpy(zero_copy_only=False), dtype=np.float64)
             for name in ("low", "central", "high")

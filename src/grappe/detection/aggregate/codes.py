@@ -40,8 +40,8 @@ def _territory_map(analytics: Analytics, level: str) -> tuple[np.ndarray, ir.Tab
 def _require_level_filled(levels: pa.Table, level: str) -> None:
     if level == "ze" and levels.column("ze").null_count == levels.num_rows:
         raise InputError(
-            "territory level 'ze': the zones d'emploi are not imported; run "
-            "`grappe refdata import-ze FILE.xlsx` with INSEE's composition table"
+            "niveau territorial 'ze' : les zones d'emploi ne sont pas importées ; lancez "
+            "`grappe refdata import-ze FICHIER.xlsx` avec la table de composition de l'INSEE"
         )
 
 
@@ -92,7 +92,7 @@ def _sector_map(
             {(code, g) for code in codes for ancestor in lineage(code) for g in members.get(ancestor, ())}
         )
     if not pairs:
-        raise InputError(f"sector level {sector_name!r}: no NAF code maps to it")
+        raise InputError(f"niveau sectoriel {sector_name!r} : aucun code NAF ne s'y rattache")
     naf_codes = [p[0] for p in pairs]
     sector_codes, sid = np.unique(np.asarray([p[1] for p in pairs], dtype=str), return_inverse=True)
     sid = sid.astype(np.int32)

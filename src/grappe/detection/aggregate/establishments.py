@@ -196,8 +196,8 @@ def _establishment_counts(
     inside = tid >= 0
     if not n_at[(sid != _OUTSIDE) & inside].any():
         raise InputError(
-            f"no establishment active on {at.isoformat()} at level {territory_level} x "
-            f"{sector_name} (is the date before the data, or are the communes outside the level?)"
+            f"aucun établissement actif le {at.isoformat()} au niveau {territory_level} x "
+            f"{sector_name} (date antérieure aux données, ou communes hors du niveau ?)"
         )
     # Rows outside the level (tid -1) are kept out by the index: no territory has id -1.
     assembly = _Assembly.build(tid, sid, columns.columns["whole"] > 0, (n_at > 0) & inside)
@@ -316,7 +316,9 @@ def _snapshot_date(analytics: Analytics, rows: ir.Table) -> dt.date:
     ).to_pylist()[0]
     dates = [d for d in latest.values() if d is not None]
     if not dates:
-        raise InputError("the establishment rows have no creation date: give the date `at`")
+        raise InputError(
+            "les lignes d'établissements n'ont aucune date de création : indiquez la date (--at)"
+        )
     return max(dates)
 
 
@@ -325,7 +327,7 @@ def _window(window: tuple[dt.date, dt.date] | None, at: dt.date) -> tuple[dt.dat
         return _years_before(at, 1), at
     start, end = window
     if not start < end:
-        raise InputError(f"window=({start.isoformat()}, {end.isoformat()}): the start must be before the end")
+        raise InputError(f"window=({start.isoformat()}, {end.isoformat()}) : le début doit précéder la fin")
     return start, end
 
 

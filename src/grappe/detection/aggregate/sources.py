@@ -45,7 +45,7 @@ StoreOrFiles = FabricSource | Path | str | Sequence[Path | str]
 
 def _check_territory_level(level: str) -> None:
     if level not in TERRITORY_LEVELS:
-        raise InputError(f"territory level {level!r}: expected one of {', '.join(TERRITORY_LEVELS)}")
+        raise InputError(f"niveau territorial {level!r} inconnu (attendu : {', '.join(TERRITORY_LEVELS)})")
 
 
 def _sector_spec(spec: SectorSpec) -> tuple[str, list[SectorGroup] | None]:
@@ -60,8 +60,8 @@ def _sector_spec(spec: SectorSpec) -> tuple[str, list[SectorGroup] | None]:
     if isinstance(spec, str) and not spec.lower().endswith(".toml"):
         if spec not in SECTOR_LEVELS:
             raise InputError(
-                f"sector level {spec!r}: expected one of {', '.join(SECTOR_LEVELS)}, "
-                f"{CLUSTER_LEVEL} or a sector-group file (.toml)"
+                f"niveau sectoriel {spec!r} inconnu (attendu : {', '.join(SECTOR_LEVELS)}, "
+                f"{CLUSTER_LEVEL} ou un fichier de groupes de secteurs .toml)"
             )
         return spec, None
     if isinstance(spec, str | Path):
@@ -69,10 +69,10 @@ def _sector_spec(spec: SectorSpec) -> tuple[str, list[SectorGroup] | None]:
         return path.stem, load_sector_groups(path)
     groups = list(spec)
     if not groups or not all(isinstance(g, SectorGroup) for g in groups):
-        raise InputError("sector groups: expected a non-empty list of SectorGroup")
+        raise InputError("groupes de secteurs : une liste non vide de SectorGroup est attendue")
     codes = [g.code for g in groups]
     if len(set(codes)) != len(codes):
-        raise InputError(f"sector groups: duplicate group codes in {codes}")
+        raise InputError(f"groupes de secteurs : codes de groupe en double dans {codes}")
     return "groups", groups
 
 
@@ -96,15 +96,15 @@ def _resolve_files(store_or_files: StoreOrFiles) -> tuple[list[Path], list[Path]
         try:
             names = set(pq.read_schema(path).names)
         except (OSError, pa.ArrowInvalid) as exc:
-            raise FileFormatError(f"{path}: not a readable Parquet file ({exc})") from exc
+            raise FileFormatError(f"{path} : fichier Parquet illisible ({exc})") from exc
         if _ESTABLISHMENT_MARK in names:
             establishments.append(path)
         elif _AGGREGATE_MARK in names:
             aggregates.append(path)
         else:
             raise FileFormatError(
-                f"{path}: expected the fabric store columns (siret, naf, commune, ... or "
-                f"territory_level, territory_code, naf, year, ...); found: {', '.join(sorted(names))}"
+                f"{path} : colonnes du magasin du tissu attendues (siret, naf, commune, ... ou "
+                f"territory_level, territory_code, naf, year, ...) ; trouvées : {', '.join(sorted(names))}"
             )
     return establishments, aggregates
 
@@ -113,15 +113,15 @@ def _pick_source(
     source: Source, establishments: list[Path], aggregates: list[Path], where: object
 ) -> Literal["establishments", "aggregates"]:
     if source not in ("auto", "establishments", "aggregates"):
-        raise InputError(f"source {source!r}: expected auto, establishments or aggregates")
+        raise InputError(f"source {source!r} inconnue (attendu : auto, establishments ou aggregates)")
     if source == "establishments" or (source == "auto" and establishments):
         if not establishments:
-            raise InputError(f"no establishment rows in {_describe(where)}")
+            raise InputError(f"aucune ligne d'établissement dans {_describe(where)}")
         return "establishments"
     if not aggregates:
         raise InputError(
-            f"no data in {_describe(where)}: import establishments or aggregated tables first "
-            "(grappe fabric import)"
+            f"aucune donnée dans {_describe(where)} : importez d'abord des établissements ou des tables "
+            "agrégées (grappe fabric import)"
         )
     return "aggregates"
 
@@ -129,10 +129,10 @@ def _pick_source(
 def _describe(where: object) -> str:
     path = getattr(where, "path", None)
     if path is not None:
-        return f"the fabric store {path}"
+        return f"le magasin du tissu {path}"
     if isinstance(where, str | Path):
         return str(where)
-    return "the given files"
+    return "les fichiers donnés"
 
 
 _OWNED: weakref.WeakSet[Analytics] = weakref.WeakSet()

@@ -105,19 +105,22 @@ def cohort_survival(
     """
     _check_territory_level(territory_level)
     if horizon_years < 1:
-        raise InputError(f"horizon_years={horizon_years}: expected a number of years >= 1")
+        raise InputError(f"horizon_years={horizon_years} : un nombre d'années >= 1 est attendu")
     sector_name, sector_groups = _sector_spec(sector_level)
     establishment_files, _ = _resolve_files(store)
     if not establishment_files:
-        raise InputError("cohort survival needs establishment rows (SIRENE); the store has none")
+        raise InputError(
+            "la survie d'une cohorte demande des lignes d'établissements (SIRENE) ; "
+            "le magasin n'en a aucune"
+        )
     with _analytics(engine) as analytics:
         rows = analytics.read_parquet(establishment_files, "establishments")
         last = _snapshot_date(analytics, rows)
         needed = dt.date(cohort_year + horizon_years, 12, 31)
         if last < needed:
             raise InputError(
-                f"the fabric ends on {last.isoformat()}; the survival of the {cohort_year} "
-                f"cohort at {horizon_years} years needs data up to {needed.isoformat()}"
+                f"le tissu s'arrête au {last.isoformat()} ; la survie de la cohorte {cohort_year} "
+                f"à {horizon_years} ans demande des données jusqu'au {needed.isoformat()}"
             )
         territory_codes, territory_map = _territory_map(analytics, territory_level)
         sector_codes, sector_map = _sector_map(analytics, sector_name, sector_groups)
@@ -142,7 +145,7 @@ def cohort_survival(
     created = _column(result, "n")
     survived = _column(result, "survived")
     if not created.any():
-        raise InputError(f"no establishment created in {cohort_year} in the fabric")
+        raise InputError(f"aucun établissement créé en {cohort_year} dans le tissu")
     index = _Index.build(tid, sid, created > 0)
     layout = _Layout.build(*index.locate(tid, sid), index.shape)
     return CohortSurvival(

@@ -30,6 +30,14 @@ _ROLL_UPS = {
 }
 
 
+
+class RollUpError(InputError):
+    """Aggregated tables stored at one territory level cannot give the requested ``level``."""
+
+    def __init__(self, level: str, message: str) -> None:
+        super().__init__(message)
+        self.level = level
+
 def _aggregate_tables(
     analytics: Analytics,
     files: list[Path],
@@ -46,25 +54,25 @@ def _aggregate_tables(
     table = analytics.read_parquet(files, "aggregates")
     years = sorted(int(y) for y in _column_list(analytics.to_arrow(table.select("year").distinct()), "year"))
     if not years:
-        raise InputError("the aggregated tables of the store are empty")
+        raise InputError("les tables agrégées du magasin sont vides")
     if year is None:
         year = years[-1]
     if year not in years:
-        raise InputError(f"year {year}: not in the aggregated tables (years: {_span(years)})")
+        raise InputError(f"année {year} : absente des tables agrégées (années : {_span(years)})")
     if window is None or not with_dynamics:
         start_year: int | None = year - 1 if year - 1 in years and with_dynamics else None
         end_year = year
     else:
         if not window[0] < window[1]:
             raise InputError(
-                f"window=({window[0].isoformat()}, {window[1].isoformat()}): the start must be before the end"
+                f"window=({window[0].isoformat()}, {window[1].isoformat()}) : le début doit précéder la fin"
             )
         start_year, end_year = window[0].year, window[1].year
         missing = [y for y in (start_year, end_year) if y not in years]
         if missing or start_year == end_year:
             raise InputError(
-                f"window {window[0].isoformat()} .. {window[1].isoformat()}: aggregated tables "
-                f"compare two different years present in the data ({_span(years)})"
+                f"fenêtre {window[0].isoformat()} .. {window[1].isoformat()} : les tables agrégées "
+                f"comparent deux années différentes présentes dans les données ({_span(years)})"
             )
     wanted = sorted({year, end_year} | ({start_year} if start_year is not None else set()))
     picked = table.filter(table.year.isin(wanted))
@@ -78,21 +86,22 @@ def _aggregate_tables(
     stored_naf = sorted({p["naf_level"] for p in pairs if p["naf_level"]}, key=SECTOR_LEVELS.index)
     if len(stored_territory) > 1:
         raise InputError(
-            f"aggregated tables at several territory levels ({', '.join(stored_territory)}) "
-            f"for {year}: they would be counted twice; keep one level per store"
+            f"tables agrégées à plusieurs niveaux territoriaux ({', '.join(stored_territory)}) "
+            f"pour {year} : elles seraient comptées deux fois ; gardez un seul niveau par magasin"
         )
     level_from = stored_territory[0]
     if level_from != territory_level and (level_from, territory_level) not in _ROLL_UPS:
-        raise InputError(
-            f"aggregated tables stored at level {level_from!r} cannot give level "
-            f"{territory_level!r} (only commune -> any level, and departement -> region)"
+        raise RollUpError(
+            territory_level,
+            f"des tables agrégées au niveau {level_from!r} ne donnent pas le niveau "
+            f"{territory_level!r} (seulement commune -> tout niveau, et departement -> region)"
         )
     finest_needed = _finest_needed(sector_name, sector_groups)
     coarse = [lv for lv in stored_naf if SECTOR_LEVELS.index(lv) < SECTOR_LEVELS.index(finest_needed)]
     if coarse:
         raise InputError(
-            f"sector level {finest_needed!r} is finer than the NAF level {coarse[0]!r} "
-            "of the aggregated tables: choose a coarser sector level"
+            f"le niveau sectoriel {finest_needed!r} est plus fin que le niveau NAF {coarse[0]!r} "
+            "des tables agrégées : choisissez un niveau sectoriel moins fin"
         )
 
     sector_codes, sector_map = _sector_map(analytics, sector_name, sector_groups, with_totals=True)
@@ -132,7 +141,8 @@ def _aggregate_tables(
     n_at = _column(result, "n_at")
     if not n_at[sid != _OUTSIDE].any():
         raise InputError(
-            f"no establishment in the aggregated tables for {year} at level {territory_level} x {sector_name}"
+            f"aucun établissement dans les tables agrégées de {year} au niveau {territory_level} "
+            f"x {sector_name}"
         )
     assembly = _Assembly.build(tid.astype(np.int64), sid, _column(result, "whole") > 0, n_at > 0)
     index = assembly.index
