@@ -292,7 +292,7 @@ def detect(
     weights : ScoreWeights, optional
         Weights of the score components (defaults: :class:`ScoreWeights`).
     support : {"commune", "level"}
-        Territories of the Gi* test: communes (default; see the module notes) or the
+        Territories of the Gi* test: communes (default; see :mod:`grappe.detection.hotspots`) or the
         territories of ``level``.
     max_permutations : int, optional
         Cap of the sequential refinement of :func:`~grappe.detection.significance.getis_ord`

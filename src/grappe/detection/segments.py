@@ -1,5 +1,8 @@
-"""Sorting values within groups (sectors, families), numbering and locating integer keys:
-indicators, rules, Benjamini–Hochberg, the assembly of counts, the refinement bounds."""
+"""Sorting values within groups, numbering and locating integer keys (with a compiled sort).
+
+Used by the indicators, the rules, Benjamini–Hochberg, the assembly of counts and the
+refinement bounds.
+"""
 
 from __future__ import annotations
 

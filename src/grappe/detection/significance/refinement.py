@@ -152,7 +152,7 @@ class _Bounds:
         self.delta = (1.0 - confidence) / 2.0
 
     def at_cap(self, rounds: np.ndarray, folded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(lo, hi)`` with ``lo <= p(cap) <= hi`` and ``lo <= p_sim <= hi`` (module notes).
+        """``(lo, hi)`` with ``lo <= p(cap) <= hi`` and ``lo <= p_sim <= hi`` (package notes).
 
         Computed once per distinct (round, count) pair: counts are small integers.
         """
@@ -188,7 +188,7 @@ class _Bounds:
 
 @dataclass
 class _Refiner:
-    """The sequential refinement of one result (module notes), on its candidate cells."""
+    """The sequential refinement of one result (package notes), on its candidate cells."""
 
     problem: _Problem
     cells: _Tested

@@ -37,7 +37,7 @@ class LocalStatistic:
     valid_sector : numpy.ndarray of bool
         Sectors with variance (the others have no test at all).
     cell_rows, cell_cols : numpy.ndarray of int32
-        Territory (row) and sector (column) of each tested cell (see the module notes for
+        Territory (row) and sector (column) of each tested cell (see the package notes for
         who is not tested), sector-major.
     cell_statistic, cell_z : numpy.ndarray of float64
         The local statistic and its analytic z-value at the tested cells.
@@ -120,7 +120,7 @@ class LocalStatistic:
 
     @cached_property
     def tested(self) -> np.ndarray:
-        """Cells given a permutation test (see the module notes for who is not)."""
+        """Cells given a permutation test (see the package notes for who is not)."""
         return self._spread(np.ones(len(self.cell_rows), dtype=bool), False)
 
     @cached_property
@@ -196,7 +196,7 @@ class LocalStatistic:
     @cached_property
     def cell_unsettled(self) -> np.ndarray:
         """Tested cells at the cap whose exact p-value interval straddles the threshold they
-        need (see the module notes)."""
+        need (see the package notes)."""
         n, s = self.shape
         out = np.zeros(len(self.cell_rows), dtype=bool)
         at_cap = self.cell_at_cap
@@ -220,7 +220,7 @@ class LocalStatistic:
     @property
     def unsettled(self) -> np.ndarray:
         """Cells that reached ``max_permutations`` while their exact p-value interval still
-        straddles the Benjamini–Hochberg threshold they need (see the module notes)."""
+        straddles the Benjamini–Hochberg threshold they need (see the package notes)."""
         return self._spread(self.cell_unsettled, False)
 
     @property

@@ -74,7 +74,7 @@ def getis_ord(
     confidence : float
         Two-sided confidence of the bounds deciding that a call is settled (``CONFIDENCE``).
     refinement : {"sequential", "full"}
-        ``"sequential"`` (default) draws more only for the undecided cells (module notes);
+        ``"sequential"`` (default) draws more only for the undecided cells (package notes);
         ``"full"`` gives ``max_permutations`` draws from the same stream to every tested cell
         (slow; the reference the sequential scheme reproduces).
 
