@@ -177,7 +177,7 @@ def test_one_territory_raises_a_clear_error(est: np.ndarray) -> None:
         with pytest.raises(InputError, match="no establishment"):
             indicators(counts_of(est, est, est * 0))
         return
-    with pytest.raises(InputError, match="at least 2 territories"):
+    with pytest.raises(InputError, match="au moins 2 territoires"):
         indicators(counts_of(est, est, est * 0))
 
 

@@ -347,8 +347,8 @@ def _compute(counts: Counts, measure: str, survival: CohortSurvival | None = Non
     _check_comparable(counts, totals, cols, establishments)
     if measure == "employment" and not emp.any():
         raise InputError(
-            "the input has no employment (aggregated table without headcounts?): "
-            "use measure='establishments'"
+            "les données n'ont pas d'effectifs (table agrégée sans effectifs ?) : "
+            "utilisez measure='establishments' (--measure establishments)"
         )
 
     geometry = _Cells(rows, cols, n_t, n_s, cells)

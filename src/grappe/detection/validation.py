@@ -25,8 +25,8 @@ def _validate(counts: Counts) -> None:
     _check_order(counts, "sme_establishments", "establishments")
     if not sp.csr_array(counts.establishments).count_nonzero():
         raise InputError(
-            f"no establishment in the {len(counts.territories)} territories x "
-            f"{len(counts.sectors)} sectors of the input: every indicator is undefined"
+            f"aucun établissement dans les {len(counts.territories)} territoires x "
+            f"{len(counts.sectors)} secteurs des données : aucun indicateur n'est défini"
         )
 
 
@@ -115,9 +115,9 @@ def _check_comparable(
     territories = np.flatnonzero(_vector(totals.establishments) > 0)
     if len(territories) < 2:
         raise InputError(
-            "location quotients, specialisation and concentration compare territories: "
-            f"need at least 2 territories with establishments, got {len(territories)} "
-            f"({', '.join(map(str, counts.territories[territories]))} at level "
+            "quotients de localisation, spécialisation et concentration comparent des territoires : "
+            f"il faut au moins 2 territoires ayant des établissements, trouvé(s) : {len(territories)} "
+            f"({', '.join(map(str, counts.territories[territories]))} au niveau "
             f"{counts.territory_level!r})"
         )
     present = establishments > 0
@@ -128,9 +128,9 @@ def _check_comparable(
     rest = national - float(establishments[present].sum())
     if len(sectors) < 2 and rest <= 1e-9 * national:
         raise InputError(
-            "location quotients compare a sector with the whole economy: need at least 2 "
-            f"sectors with establishments, got {len(sectors)} "
-            f"({', '.join(map(str, counts.sectors[sectors]))} at level {counts.sector_level!r}),"
-            " or activity outside them"
+            "les quotients de localisation comparent un secteur à toute l'économie : il faut au "
+            f"moins 2 secteurs ayant des établissements, trouvé(s) : {len(sectors)} "
+            f"({', '.join(map(str, counts.sectors[sectors]))} au niveau {counts.sector_level!r}),"
+            " ou une activité hors de ces secteurs"
         )
 
