@@ -170,7 +170,7 @@ def _baseline(store: Path, permutations: int, n_sectors: int, seed: int) -> dict
     from esda.getisord import G_Local
 
     from grappe.detection.aggregate import aggregate
-    from grappe.detection.candidates import _weights
+    from grappe.detection.hotspots import _weights
     from grappe.fabric.store import FabricStore
     from grappe.refdata import sizes, territories
 

@@ -266,7 +266,7 @@ def test_at_date_on_history_rows(tmp_path: Path) -> None:
     assert at(D(2010, 1, 1)) == {(CLUSES, "25.62A"): 1, (OYONNAX, "22.29A"): 1}
     assert at(D(2020, 6, 30)) == {(CLUSES, "25.62A"): 1, (OYONNAX, "22.29A"): 1}
     assert at(D(2020, 7, 1)) == {(OYONNAX, "22.29A"): 1}
-    with pytest.raises(InputError, match="no establishment active on 2000-01-01"):
+    with pytest.raises(InputError, match="aucun établissement actif le 2000-01-01"):
         at(D(2000, 1, 1))
     # The default date is the latest period start.
     counts = aggregate([path], "commune", "sous-classe")
@@ -274,31 +274,26 @@ def test_at_date_on_history_rows(tmp_path: Path) -> None:
     assert counts.dynamics.end == "2020-07-01"
 
 
-def test_open_at_date_is_the_store_rule() -> None:
-    """``active_at`` agrees with the fabric store's own predicate on every edge case."""
+def test_counts_the_rows_the_fabric_rule_calls_open(tmp_path: Path) -> None:
+    """The aggregation counts exactly the rows :func:`grappe.fabric.query.open_at` calls open."""
     import itertools
 
-    from grappe.detection.aggregate import active_at
     from grappe.fabric.query import open_at
     from grappe.storage import connect
 
-    day = D(2015, 6, 15)
-    dates = [None, D(2010, 1, 1), day, D(2020, 1, 1)]
+    dates = [None, D(2010, 1, 1), D(2015, 6, 15), D(2020, 1, 1)]
     rows = [
-        establishment(
-            "25.62A", CLUSES, created=c, closed=k, active=a, valid_from=f, valid_to=t, siret="1" * 14
-        )
+        establishment("25.62A", CLUSES, created=c, closed=k, active=a, valid_from=f, valid_to=t)
         for c, k, a, f, t in itertools.product(dates, dates, (True, False, None), dates, dates)
     ]
+    path = write(tmp_path / "edges.parquet", rows)
     with connect("duckdb") as analytics:
         table = analytics.from_arrow(pa.Table.from_pylist(rows, schema=arrow_schema("establishments")), "e")
-        for when in (day, D(2010, 1, 1), D(2020, 1, 1)):
-            both = table.select(
-                ours=active_at(table, when).fill_null(False), store=open_at(table, when).fill_null(False)
-            )
-            result = analytics.to_arrow(both)
-            assert result["ours"].to_pylist() == result["store"].to_pylist()
-            assert 0 < sum(result["ours"].to_pylist()) < len(rows)
+        for when in (D(2015, 6, 15), D(2010, 1, 1), D(2020, 1, 1)):
+            opened = table.filter(open_at(table, when)).count()
+            expected = analytics.to_arrow(opened).column(0)[0].as_py()
+            counts = aggregate([path], "commune", "sous-classe", at=when, dynamics=False)
+            assert 0 < counts.establishments.sum() == expected < len(rows)
 
 
 def test_dynamics_window(tmp_path: Path) -> None:
@@ -350,7 +345,7 @@ def test_dynamics_window(tmp_path: Path) -> None:
     default = aggregate([path], "commune", "sous-classe", at=D(2022, 12, 31))
     assert default.dynamics is not None
     assert (default.dynamics.start, default.dynamics.end) == ("2021-12-31", "2022-12-31")
-    with pytest.raises(InputError, match="start must be before the end"):
+    with pytest.raises(InputError, match="le début doit précéder la fin"):
         aggregate([path], "commune", "sous-classe", window=(D(2022, 1, 1), D(2021, 1, 1)))
 
 
@@ -371,7 +366,7 @@ def test_cohort_survival(tmp_path: Path) -> None:
     assert survival.surviving.toarray().tolist() == [[0, 0], [0, 2]]
     assert survival.rate.toarray().tolist() == [[0, 0], [0, 2 / 3]]
     assert survival.overall_rate == 0.5
-    with pytest.raises(InputError, match=r"ends on 2023-01-01.*2015 cohort at 8 years"):
+    with pytest.raises(InputError, match=r"s'arrête au 2023-01-01.*cohorte 2015 à 8 ans"):
         cohort_survival([path], "departement", "division", cohort_year=2015, horizon_years=8)
 
 
@@ -634,7 +629,7 @@ def test_aggregates_year_and_levels(urssaf_like: Path) -> None:
     assert cells(by_date.establishments, by_date) == cells(same.establishments, same)
     latest = aggregate([urssaf_like], "commune", "sous-classe")
     assert cells(latest.establishments, latest)[(CLUSES, "25.62A")] == 12
-    with pytest.raises(InputError, match=r"year 2019: not in the aggregated tables \(years: 2021-2022\)"):
+    with pytest.raises(InputError, match=r"année 2019 : absente des tables agrégées \(années : 2021-2022\)"):
         aggregate([urssaf_like], "region", "section", year=2019)
 
 
@@ -650,12 +645,12 @@ def test_generic_table_at_departement(tmp_path: Path) -> None:
     assert cells(region.employment, region) == {("84", "25"): 2500, ("84", "22"): 1200}
     same = aggregate([path], "departement", "section")
     assert cells(same.establishments, same) == {("74", "C"): 100, ("01", "C"): 60, ("31", "C"): 40}
-    with pytest.raises(InputError, match=r"level 'departement' cannot give level 'epci'"):
+    with pytest.raises(InputError, match=r"niveau 'departement' ne donnent pas le niveau 'epci'"):
         aggregate([path], "epci", "division")
-    with pytest.raises(InputError, match=r"sector level 'groupe' is finer than the NAF level 'division'"):
+    with pytest.raises(InputError, match=r"'groupe' est plus fin que le niveau NAF 'division'"):
         aggregate([path], "region", "groupe")
     groups = [SectorGroup("fine", "Fine", ("25.62A",))]
-    with pytest.raises(InputError, match=r"'sous-classe' is finer"):
+    with pytest.raises(InputError, match=r"'sous-classe' est plus fin"):
         aggregate([path], "region", groups)
 
 
@@ -665,7 +660,7 @@ def test_mixed_territory_levels_refused(tmp_path: Path) -> None:
         table_row("departement", "74", "25.62A", 2022, 10, None),
     ]
     path = write(tmp_path / "mixed.parquet", rows, "aggregates")
-    with pytest.raises(InputError, match=r"several territory levels \(commune, departement\)"):
+    with pytest.raises(InputError, match=r"plusieurs niveaux territoriaux \(commune, departement\)"):
         aggregate([path], "region", "section")
 
 
@@ -673,7 +668,7 @@ def test_source_choice(small_fabric: Path, urssaf_like: Path) -> None:
     both = [small_fabric, urssaf_like]
     assert aggregate(both, "region", "section").from_establishments
     assert not aggregate(both, "region", "section", source="aggregates").from_establishments
-    with pytest.raises(InputError, match="no establishment rows"):
+    with pytest.raises(InputError, match="aucune ligne d'établissement"):
         aggregate([urssaf_like], "region", "section", source="establishments")
 
 
@@ -681,9 +676,9 @@ def test_source_choice(small_fabric: Path, urssaf_like: Path) -> None:
 
 
 def test_unknown_levels(small_fabric: Path) -> None:
-    with pytest.raises(InputError, match=r"territory level 'canton': expected one of commune, epci"):
+    with pytest.raises(InputError, match=r"niveau territorial \'canton\' inconnu \(attendu : commune, epci"):
         aggregate([small_fabric], "canton", "section")
-    with pytest.raises(InputError, match=r"sector level 'branche': expected one of section"):
+    with pytest.raises(InputError, match=r"niveau sectoriel \'branche\' inconnu \(attendu : section"):
         aggregate([small_fabric], "region", "branche")
     with pytest.raises(InputError, match="engine 'oracle'"):
         aggregate([small_fabric], "region", "section", engine="oracle")
@@ -692,13 +687,13 @@ def test_unknown_levels(small_fabric: Path) -> None:
 def test_wrong_files(tmp_path: Path) -> None:
     other = tmp_path / "other.parquet"
     pq.write_table(pa.table({"a": [1]}), other)
-    with pytest.raises(FileFormatError, match=r"other.parquet: expected the fabric store columns.*found: a"):
+    with pytest.raises(FileFormatError, match=r"other.parquet : colonnes du magasin du tissu.*trouvées : a"):
         aggregate([other], "region", "section")
     text = tmp_path / "text.parquet"
     text.write_text("siret;naf\n", encoding="utf-8")
-    with pytest.raises(FileFormatError, match=r"text\.parquet: not a readable Parquet file"):
+    with pytest.raises(FileFormatError, match=r"text\.parquet : fichier Parquet illisible"):
         aggregate([text], "region", "section")
-    with pytest.raises(InputError, match="no data in the given files"):
+    with pytest.raises(InputError, match="aucune donnée dans les fichiers donnés"):
         aggregate([], "region", "section")
 
 
@@ -801,7 +796,7 @@ def test_rolled_up_levels_keep_the_flows_of_communes_without_stock(tmp_path: Pat
     assert cells(dynamics.stock_start, both["departement"]) == {("74", "25.62A"): 2}
     apart = aggregate([path], "departement", "sous-classe", at=D(2022, 12, 31))
     assert_counts_identical(both["departement"], apart)
-    with pytest.raises(InputError, match="at least one territory level"):
+    with pytest.raises(InputError, match="au moins un niveau territorial"):
         aggregate_levels([path], (), "sous-classe")
 
 

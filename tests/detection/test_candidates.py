@@ -21,9 +21,9 @@ from grappe.detection.candidates import (
     Candidates,
     MinimumMass,
     ScoreWeights,
-    _hypergeometric_sf,
     detect,
 )
+from grappe.detection.hotspots import _hypergeometric_sf
 from grappe.detection.indicators import indicators
 from grappe.detection.rules import apply_rules
 from grappe.detection.sector_groups import SectorGroup, dump, traded_sectors
@@ -292,7 +292,7 @@ def test_hypergeometric_bound_covers_the_exact_permutation_p_value() -> None:
     """On a ring of 12 territories the exact conditional p-value is enumerable."""
     from itertools import combinations
 
-    from grappe.detection.candidates import _hypergeometric_bound
+    from grappe.detection.hotspots import _hypergeometric_bound
     from grappe.detection.weights import SpatialWeights
 
     n = 12

@@ -514,25 +514,25 @@ def test_unknown_measure_names_the_allowed_values() -> None:
 
 
 def test_one_territory_is_a_clear_error() -> None:
-    with pytest.raises(InputError, match=r"at least 2 territories.*got 1 \(T00"):
+    with pytest.raises(InputError, match=r"au moins 2 territoires.*trouvé\(s\) : 1 \(T00"):
         indicators(make_counts(np.array([[3, 4, 1]])))
     # two rows but only one with activity
-    with pytest.raises(InputError, match="at least 2 territories"):
+    with pytest.raises(InputError, match="au moins 2 territoires"):
         indicators(make_counts(np.array([[3, 4, 1], [0, 0, 0]])))
 
 
 def test_one_sector_is_a_clear_error() -> None:
-    with pytest.raises(InputError, match="at least 2 sectors"):
+    with pytest.raises(InputError, match="moins 2 secteurs"):
         indicators(make_counts(np.array([[3], [4]])))
 
 
 def test_no_establishment_is_a_clear_error() -> None:
-    with pytest.raises(InputError, match="no establishment"):
+    with pytest.raises(InputError, match="aucun établissement"):
         indicators(make_counts(np.zeros((2, 2))))
 
 
 def test_empty_counts_are_refused_with_a_clear_error() -> None:
-    with pytest.raises(InputError, match="no data"):
+    with pytest.raises(InputError, match="aucune donnée"):
         make_counts(np.zeros((0, 3)))
 
 
@@ -866,7 +866,7 @@ def test_one_group_among_other_activity_is_measured() -> None:
     result = indicators(counts, measure="establishments")
     np.testing.assert_allclose(result.lq.toarray().ravel(), [(3 / 4) / 0.4, (1 / 6) / 0.4])
     # a single sector that is the whole economy has LQ 1 everywhere: still refused
-    with pytest.raises(InputError, match=r"at least 2 sectors.*or activity outside them"):
+    with pytest.raises(InputError, match=r"moins 2 secteurs.*ou une activité hors de ces secteurs"):
         indicators(with_totals(make_counts(np.array([[3.0], [1.0]])), np.array([3.0, 1.0])))
 
 

@@ -174,10 +174,10 @@ def test_ranges_hold_the_central_value(counts: Counts) -> None:
 )
 def test_one_territory_raises_a_clear_error(est: np.ndarray) -> None:
     if not est.any():
-        with pytest.raises(InputError, match="no establishment"):
+        with pytest.raises(InputError, match="aucun établissement"):
             indicators(counts_of(est, est, est * 0))
         return
-    with pytest.raises(InputError, match="at least 2 territories"):
+    with pytest.raises(InputError, match="au moins 2 territoires"):
         indicators(counts_of(est, est, est * 0))
 
 
@@ -185,7 +185,7 @@ def test_one_territory_raises_a_clear_error(est: np.ndarray) -> None:
 @given(st.integers(0, 5), st.integers(0, 5))
 def test_empty_inputs_raise_a_clear_error(n_t: int, n_s: int) -> None:
     est = np.zeros((n_t, n_s))
-    with pytest.raises(InputError, match=r"no data|no establishment"):
+    with pytest.raises(InputError, match=r"aucune donnée|aucun établissement"):
         indicators(counts_of(est, est, est))
 
 

@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from grappe.detection import significance as sig
 from grappe.detection.significance import benjamini_hochberg, getis_ord, local_moran
+from grappe.detection.significance.fdr import _bh_rejects
+from grappe.detection.significance.permutation import _Draws
+from grappe.detection.significance.refinement import _schedule
 from grappe.detection.weights import SpatialWeights, distance_band, grid, knn
 from grappe.errors import InputError
 
@@ -95,7 +97,7 @@ def test_tail_rule_equals_esda_on_explicit_draws() -> None:
     )
     assert res.schedule == (999,)
     assert not res.refined.any()
-    draws = sig._Draws.make(w.cardinalities, 999, np.random.default_rng(99))
+    draws = _Draws.make(w.cardinalities, 999, np.random.default_rng(99))
     for i in range(w.n):
         c = int(w.cardinalities[i])
         order = np.argsort(draws.idx == i, axis=1, kind="stable")
@@ -208,7 +210,7 @@ def test_untested_cells_could_never_be_hot() -> None:
     assert (res.p_adjusted[untested, 0] == 1.0).all()
     assert not res.significant(0.5)[untested, 0].any()
     # Direct check of the claim on the draws: no permuted neighbour sum is below zero.
-    draws = sig._Draws.make(w.cardinalities, 999, np.random.default_rng(2))
+    draws = _Draws.make(w.cardinalities, 999, np.random.default_rng(2))
     y = values.toarray()[:, 0]
     for i in np.flatnonzero(untested & (w.cardinalities > 0))[:20]:
         order = np.argsort(draws.idx == i, axis=1, kind="stable")
@@ -432,7 +434,7 @@ def test_refinement_inputs_are_validated() -> None:
     assert res.schedule == (0,)
     assert not res.draws.any()
     assert not res.unsettled.any()
-    assert sig._schedule(999, 20_000) == (999, 1999, 3999, 7999, 15999, 20_000)
+    assert _schedule(999, 20_000) == (999, 1999, 3999, 7999, 15999, 20_000)
 
 
 @settings(max_examples=300, deadline=None)
@@ -455,4 +457,4 @@ def test_refinement_calls_are_benjamini_hochbergs(
     low = np.flatnonzero(p <= alpha)
     if len(low):
         expected[low] = benjamini_hochberg(p[low], groups[low], sizes) <= alpha
-    np.testing.assert_array_equal(sig._bh_rejects(p, groups, sizes, alpha), expected)
+    np.testing.assert_array_equal(_bh_rejects(p, groups, sizes, alpha), expected)

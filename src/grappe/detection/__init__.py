@@ -10,7 +10,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from grappe.detection.aggregate import CohortSurvival, active_at, aggregate, cohort_survival
+    from grappe.detection.aggregate import CohortSurvival, aggregate, cohort_survival
     from grappe.detection.candidates import Candidates, detect
     from grappe.detection.communities import SectorCommunities, grouping_score, sector_communities
     from grappe.detection.counts import Counts, Dynamics
@@ -48,7 +48,6 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "SectorCommunities": ("communities", "SectorCommunities"),
     "SectorGroup": ("sector_groups", "SectorGroup"),
     "SpatialWeights": ("weights", "SpatialWeights"),
-    "active_at": ("aggregate", "active_at"),
     "aggregate": ("aggregate", "aggregate"),
     "apply_rules": ("rules", "apply_rules"),
     "benjamini_hochberg": ("significance", "benjamini_hochberg"),
@@ -86,7 +85,6 @@ __all__ = [
     "SectorCommunities",
     "SectorGroup",
     "SpatialWeights",
-    "active_at",
     "aggregate",
     "apply_rules",
     "benjamini_hochberg",

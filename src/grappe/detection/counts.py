@@ -92,8 +92,8 @@ class Counts:
                 raise InputError(f"Counts.{name} has shape {matrix.shape}, expected {shape}")
         if shape[0] == 0 or shape[1] == 0:
             raise InputError(
-                f"no data: {shape[0]} territories x {shape[1]} sectors "
-                "(is the fabric store empty, or the filter too narrow?)"
+                f"aucune donnée : {shape[0]} territoires x {shape[1]} secteurs "
+                "(magasin du tissu vide, ou filtre trop étroit ?)"
             )
         if self.totals is not None:
             self.totals.check_length(shape[0])

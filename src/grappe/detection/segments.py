@@ -1,18 +1,20 @@
-"""Sorting values within groups (sectors, families), numbering and locating integer keys:
-indicators, rules, Benjamini–Hochberg, the assembly of counts, the refinement bounds."""
+"""Sorting values within groups, numbering and locating integer keys (with a compiled sort).
+
+Used by the indicators, the rules, Benjamini–Hochberg, the assembly of counts and the
+refinement bounds.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-
-from grappe.detection.kernels import group_order
+from numba import njit, prange
 
 
 def order_within(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Indices sorting by group (non-negative integers), then by value.
 
     A counting sort of the groups, then each group sorted on its own, in parallel
-    (:func:`grappe.detection.kernels.group_order`): about three times as fast as a sort of
+    (:func:`group_order`, compiled): about three times as fast as a sort of
     the values then a stable sort of the groups, and ten times as fast as ``np.lexsort``.
     Tied values may come in any order within their group.
     """
@@ -55,3 +57,30 @@ def positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
     table = np.full(high - low + 1, -1, dtype=np.int32 if len(sorted_ids) < 2**31 else np.int64)
     table[sorted_ids - low] = np.arange(len(sorted_ids))
     return table[ids - low].astype(np.int64)
+
+
+@njit(cache=True, parallel=True)
+def group_order(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Indices sorting by group (``0 <= group < n_groups``), then by value.
+
+    A counting sort by group, then each group's values sorted apart, the groups shared out
+    between the cores. Tied values may come in any order within their group.
+    """
+    n = len(groups)
+    counts = np.zeros(n_groups + 1, dtype=np.int64)
+    for i in range(n):
+        counts[groups[i] + 1] += 1
+    starts = np.cumsum(counts)
+    fill = starts[:-1].copy()
+    order = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        g = groups[i]
+        order[fill[g]] = i
+        fill[g] += 1
+    for g in prange(n_groups):
+        first, last = starts[g], starts[g + 1]
+        if last - first > 1:
+            segment = order[first:last].copy()
+            order[first:last] = segment[np.argsort(values[segment])]
+    return order
+
