@@ -21,7 +21,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -32,7 +31,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when a test loads it by path
 from build_refdata import OUTLINE_DECIMALS, OUTLINE_TOLERANCE
-from packaged import OUT, check_rebuild, record, sha256_of, shared_data
+from packaged import command_line, record, sha256_of
 
 OUTPUT_NAME = "zones_emploi.geojson"
 # Gaps between zones narrower than this (degrees, about 100 m) go to a neighbour.
@@ -93,21 +92,7 @@ def build(out: Path, source: Path) -> int:
 
 def main() -> None:
     """Command line: build into the package, or ``--check`` the packaged file."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="rebuild into a temporary folder and compare with the package")
-    parser.add_argument("--out", type=Path, default=OUT, help="output folder")
-    parser.add_argument("--source", type=Path, default=None,
-                        help=f"INSEE's outlines (default: GRAPPE_SHARED_DATA/{SOURCE_NAME})")
-    args = parser.parse_args()
-    source = args.source if args.source is not None else shared_data() / SOURCE_NAME
-    if not args.check:
-        count = build(args.out, source)
-        print(f"{count} zone outlines written to {args.out / OUTPUT_NAME}")
-        return
-    count = check_rebuild(args.out, OUTPUT_NAME, lambda tmp: build(tmp, source))
-    print(f"{OUTPUT_NAME} ({count} zones) is identical to a rebuild")
-
+    command_line(__doc__ or "", OUTPUT_NAME, SOURCE_NAME, build, lambda n: f"  {n} zones")
 
 if __name__ == "__main__":
     main()

@@ -28,13 +28,12 @@ sha256 and the counts.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when a test loads it by path
-from packaged import OUT, ROOT, check_rebuild, record, sha256_of, shared_data, write_parquet
+from packaged import OUT, ROOT, command_line, record, sha256_of, write_parquet
 
 # The reading rule is the package's own: use this checkout's, not another installed copy.
 sys.path.insert(0, str(ROOT / "src"))
@@ -103,21 +102,7 @@ def report(stats: dict[str, Any]) -> str:
 
 def main() -> None:
     """Command line: build into the package, or ``--check`` the packaged file."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="rebuild into a temporary folder and compare with the package")
-    parser.add_argument("--out", type=Path, default=OUT, help="output folder")
-    parser.add_argument("--source", type=Path, default=None,
-                        help=f"INSEE's table (default: GRAPPE_SHARED_DATA/{SOURCE_NAME})")
-    args = parser.parse_args()
-    source = args.source if args.source is not None else shared_data() / SOURCE_NAME
-    if not args.check:
-        stats = build(args.out, source)
-        print(f"zones d'emploi written to {args.out / OUTPUT_NAME}\n{report(stats)}")
-        return
-    stats = check_rebuild(args.out, OUTPUT_NAME, lambda tmp: build(tmp, source))
-    print(f"{OUTPUT_NAME} is identical to a rebuild\n{report(stats)}")
-
+    command_line(__doc__ or "", OUTPUT_NAME, SOURCE_NAME, build, report)
 
 if __name__ == "__main__":
     main()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -59,3 +60,26 @@ def check_rebuild(out: Path, name: str, rebuild: Callable[[Path], T]) -> T:
         if not same or recorded.get(name) != rebuilt[name]:
             sys.exit(f"{name} or its provenance differs from a rebuild")
     return result
+
+
+def command_line(doc: str, output_name: str, source_name: str,
+                 build: Callable[[Path, Path], T], report: Callable[[T], str]) -> None:
+    """The command line of a builder whose source is one file of the shared data.
+
+    ``build(out, source)`` writes ``output_name`` into ``out``; ``--check`` rebuilds it in a
+    temporary folder and exits unless the bytes and the provenance equal the package's.
+    """
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="rebuild into a temporary folder and compare with the package")
+    parser.add_argument("--out", type=Path, default=OUT, help="output folder")
+    parser.add_argument("--source", type=Path, default=None,
+                        help=f"the source file (default: GRAPPE_SHARED_DATA/{source_name})")
+    args = parser.parse_args()
+    source = args.source if args.source is not None else shared_data() / source_name
+    if not args.check:
+        result = build(args.out, source)
+        print(f"{output_name} written to {args.out}\n{report(result)}")
+        return
+    result = check_rebuild(args.out, output_name, lambda tmp: build(tmp, source))
+    print(f"{output_name} is identical to a rebuild\n{report(result)}")

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import sys
 import tarfile
 from pathlib import Path
 from types import ModuleType
 
 import pyarrow as pa
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build_refdata.py"
+from _scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def build() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_refdata", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["build_refdata"] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
+    return load_script("build_refdata")
 
 
 def _npm_tarball(path: Path, entries: list[dict[str, str]]) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -12,6 +11,7 @@ from types import ModuleType
 
 import pyarrow.parquet as pq
 import pytest
+from _scripts import load_script
 
 from grappe.errors import InputError, UnknownCodeError
 from grappe.fabric.synth import PLANTED_CLUSTERS
@@ -25,13 +25,7 @@ PACKAGED = data_path("cluster_definitions.parquet")
 
 @pytest.fixture(scope="module")
 def script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_cluster_definitions", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["build_cluster_definitions"] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
+    return load_script("build_cluster_definitions")
 
 
 @pytest.fixture(scope="module")

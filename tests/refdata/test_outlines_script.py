@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 import shapely
+from _scripts import load_script
 
 from grappe.refdata._files import data_path
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build_outlines.py"
 
 
 @pytest.fixture(scope="module")
 def script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_outlines", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("build_outlines")
 
 
 def test_two_builds_give_the_packaged_bytes_and_provenance(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import subprocess
@@ -14,6 +13,7 @@ from types import ModuleType
 import openpyxl
 import pyarrow.compute as pc
 import pytest
+from _scripts import load_script
 
 from grappe.config import get_settings
 from grappe.errors import FileFormatError, InputError
@@ -183,12 +183,7 @@ def test_imported_vintage_takes_precedence_over_the_packaged_one(tmp_path: Path)
 
 @pytest.fixture(scope="module")
 def script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_zones_emploi", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("build_zones_emploi")
 
 
 def test_two_builds_give_the_same_bytes_as_the_package(

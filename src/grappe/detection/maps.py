@@ -301,6 +301,8 @@ def _draw_area(ax: Axes, area: _Area, outlines: dict[str, Any], held: set[str],
     else:
         ax.set_axis_off()
     here = places[area.holds(places["lon"].to_numpy(), places["lat"].to_numpy())]
+    # The largest circles first, so that the smaller ones stay visible on top of them.
+    here = here.sort_values("measure", ascending=False, kind="stable")
     if len(here):
         x, y = project(here["lon"].to_numpy(), here["lat"].to_numpy())
         colours = np.where(here["significant"].to_numpy(), _COLOUR_HOT, _COLOUR_OTHER)
