@@ -680,7 +680,7 @@ def test_unknown_levels(small_fabric: Path) -> None:
         aggregate([small_fabric], "canton", "section")
     with pytest.raises(InputError, match=r"niveau sectoriel \'branche\' inconnu \(attendu : section"):
         aggregate([small_fabric], "region", "branche")
-    with pytest.raises(InputError, match="engine 'oracle'"):
+    with pytest.raises(InputError, match="moteur 'oracle'"):
         aggregate([small_fabric], "region", "section", engine="oracle")
 
 
