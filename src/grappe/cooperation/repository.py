@@ -237,11 +237,10 @@ def _members(scope: Scope) -> Select[int]:
         query = query.where(Membership.cluster_id == scope.cluster_id)
     if scope.end is not None:
         query = query.where(Membership.joined <= scope.end)
-    if scope.start is not None:
-        query = query.where(or_(Membership.left_on.is_(None), Membership.left_on > scope.start))
-    if not scope.dated:
-        today = dt.date.today()
-        query = query.where(or_(Membership.left_on.is_(None), Membership.left_on > today))
+    # without a period: today's members and those to come
+    after = scope.start if scope.dated else dt.date.today()
+    if after is not None:
+        query = query.where(Membership.runs_after(after))
     return query
 
 

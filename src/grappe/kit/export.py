@@ -342,12 +342,8 @@ def _copy(table: Any, path: Path, options: str) -> None:
 
     with duckdb.connect() as con:
         con.register("rows", table)
-        con.execute(f"COPY rows TO '{_sql_path(path)}' ({options})")
-
-
-def _sql_path(path: Path) -> str:
-    """A path inside a SQL string literal."""
-    return str(path).replace("'", "''")
+        # the path is bound; ``options`` are this module's constant COPY options
+        con.execute(f"COPY rows TO $path ({options})", {"path": str(path)})
 
 
 def _frame(data: Any, columns: Sequence[str] | None) -> pd.DataFrame:
