@@ -59,7 +59,8 @@ from grappe.cooperation.schemas import (
     StatusIn,
     TransitionOut,
 )
-from grappe.errors import ConflictError, InputError, NotFoundError
+from grappe.errors import ConflictError, InputError
+from grappe.kit.repository import not_found
 from grappe.kit.unit import flush
 from grappe.registry.identifiers import name_key, normalize_siren
 from grappe.registry.models import Organisation, OrganisationKind, Role
@@ -381,7 +382,7 @@ def list_projects(
 ) -> ProjectPage:
     """Projects the actor may read (open data included), optionally of one cluster's books."""
     if cluster_id is not None and cluster_access(session, actor, cluster_id) is Access.NONE:
-        raise NotFoundError(f"structure {cluster_id} introuvable")
+        raise not_found("structure", cluster_id)
     visibility = repository.ProjectVisibility(
         everything=actor.role is Role.ADMIN,
         managed=frozenset(actor.managed) if actor.role is Role.MANAGER else frozenset(),

@@ -360,7 +360,7 @@ def _frame(data: Any, columns: Sequence[str] | None) -> pd.DataFrame:
         names = list(columns) if columns is not None else list(rows[0])
         rows = [[row.get(n) for n in names] for row in rows]
     elif columns is None:
-        raise TypeError("write_csv/write_xlsx: columns= is needed for rows given as sequences")
+        raise TypeError("write_csv/write_xlsx : columns= attendu pour des lignes données en séquences")
     else:
         names = list(columns)
     # object columns: no inference, so an integer column with gaps does not turn into floats
