@@ -778,6 +778,20 @@ def test_levels_from_one_pass_are_the_levels_counted_apart(real_store: Path, at:
         aggregate_levels(real_store, ("epci",), "division", at=at, establishments_only=("ze",))
 
 
+def test_levels_from_aggregated_tables_on_one_connection(real_store: Path) -> None:
+    """Several levels read from the URSSAF tables one after another on the connection the
+    aggregation opened: each is its own aggregation (the connection is released after the last)."""
+    from grappe.detection.aggregate import aggregate_levels
+
+    levels = ("commune", "epci", "departement")
+    together = aggregate_levels(real_store, levels, "division", source="aggregates")
+    assert list(together) == list(levels)
+    for level in levels:
+        alone = aggregate(real_store, level, "division", source="aggregates")
+        assert not alone.from_establishments
+        assert_counts_identical(together[level], alone, level)
+
+
 def test_rolled_up_levels_keep_the_flows_of_communes_without_stock(tmp_path: Path) -> None:
     """A commune whose only establishment closed in the window has no row at commune level,
     but its closure and its stock at the window start count in its département."""

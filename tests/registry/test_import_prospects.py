@@ -155,7 +155,7 @@ def test_unreadable_member_files(db: Session, world: World, tmp_path: Path) -> N
     (tmp_path / "x.xlsx").write_bytes(b"not a zip")
     with pytest.raises(FileFormatError, match="XLSX illisible"):
         member_files.import_members(db, LOCAL_ADMIN, world.a, tmp_path / "x.xlsx")
-    with pytest.raises(FileFormatError, match="non pris en charge"):
+    with pytest.raises(FileFormatError, match=r"extension \.json non prise en charge"):
         member_files.import_members(db, LOCAL_ADMIN, world.a, _csv(tmp_path / "x.json", ["{}"]))
 
 

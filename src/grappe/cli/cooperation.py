@@ -14,15 +14,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from grappe.cli import _operational as operational
 from grappe.cli._analysis import choice
 from grappe.cli._console import console, err_console, number
-from grappe.cli.registry import _base as registry_cli
 from grappe.errors import InputError
 from grappe.kit.dates import option_date
 
 if TYPE_CHECKING:
     from grappe.cooperation.network import NetworkAnalysis
     from grappe.cooperation.schemas import ProjectImportReport, ProjectOut
+    from grappe.registry.clusters import service as cluster_service
+else:
+    cluster_service = operational.Lazy("grappe.registry.clusters.service")
 
 #: Values of the coded options, written here so that `--help` loads no model
 #: (tests/cooperation/test_cli.py checks they agree with the models' enums).
@@ -89,14 +92,14 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-ClusterArgument = registry_cli.ClusterArgument
+ClusterArgument = operational.ClusterArgument
 Limit = Annotated[int, typer.Option("--limit", help="Nombre de lignes au plus (1 à 500).")]
 
 
 @app.callback()
-def _options(acting: registry_cli.ActingOption = None) -> None:
+def _options(acting: operational.ActingOption = None) -> None:
     # the registry's unit of work reads the acting user from its state: one rule for both groups
-    registry_cli.act_as(acting)
+    operational.act_as(acting)
 
 
 def _amount(option: str, text: str) -> Decimal:
@@ -115,13 +118,13 @@ def _date(option: str, text: str | None) -> dt.date | None:
 
 def _print_report(report: ProjectImportReport) -> None:
     if report.issues:
-        registry_cli.table(
+        operational.table(
             "Lignes signalées",
             ["fichier", "ligne", "colonne", "valeur", "motif"],
             [[Path(i.file).name, i.line, i.column, i.value, i.reason] for i in report.issues],
         )
     if report.merges:
-        registry_cli.table(
+        operational.table(
             "Organisations fusionnées (même nom normalisé et même nature)",
             ["nom lu", "fusionné avec", "organisation", "nature"],
             [[m.name, m.merged_into, m.organisation_id, m.kind] for m in report.merges],
@@ -163,7 +166,7 @@ def import_projects(
     from grappe.cooperation.projects_io import ImportFormat
     from grappe.cooperation.projects_io import import_projects as run
 
-    with registry_cli.unit() as (session, actor):
+    with operational.unit() as (session, actor):
         report = run(session, actor, projects, partners, fmt=ImportFormat(fmt), strict=strict)
     _print_report(report)
     if strict and report.issues:
@@ -207,7 +210,7 @@ def link_declare(
     from grappe.cooperation import service
     from grappe.cooperation.schemas import LinkIn
 
-    data = registry_cli.build(
+    data = operational.build(
         LinkIn,
         organisation_a=organisation_a,
         organisation_b=organisation_b,
@@ -217,9 +220,9 @@ def link_declare(
         end=_date("--to", end),
         intensity=intensity,
     )
-    with registry_cli.unit() as (session, actor):
+    with operational.unit() as (session, actor):
         link = service.declare_link(
-            session, actor, registry_cli.clusters.resolve_cluster(session, cluster), data
+            session, actor, cluster_service.resolve_cluster(session, cluster), data
         )
     console.print(
         f"Lien {link.id} : {link.organisation_a_name} — {link.organisation_b_name} ({link.kind}), "
@@ -238,7 +241,7 @@ def link_answer(
     from grappe.cooperation import service
     from grappe.cooperation.schemas import LinkAnswer
 
-    with registry_cli.unit() as (session, actor):
+    with operational.unit() as (session, actor):
         link = service.answer_link(session, actor, link_id, LinkAnswer(accept=not decline))
     console.print(f"Lien {link.id} : {LINK_STATES[link.state]}")
 
@@ -248,11 +251,11 @@ def links(cluster: ClusterArgument, limit: Limit = 100) -> None:
     """Lister les liens de coopération d'une structure."""
     from grappe.cooperation import service
 
-    with registry_cli.unit(write=False) as (session, actor):
+    with operational.unit(write=False) as (session, actor):
         page = service.list_links(
-            session, actor, registry_cli.clusters.resolve_cluster(session, cluster), limit=limit
+            session, actor, cluster_service.resolve_cluster(session, cluster), limit=limit
         )
-    registry_cli.table(
+    operational.table(
         f"Liens ({page.total})",
         ["n°", "organisation A", "organisation B", "nature", "orientations", "état"],
         [
@@ -299,7 +302,7 @@ def project_create(
     from grappe.cooperation import service
     from grappe.cooperation.schemas import ProjectIn
 
-    data = registry_cli.build(
+    data = operational.build(
         ProjectIn,
         title=title,
         kind=kind,
@@ -308,9 +311,9 @@ def project_create(
         end=_date("--to", end),
         confidential=confidential,
     )
-    with registry_cli.unit() as (session, actor):
+    with operational.unit() as (session, actor):
         project = service.create_project(
-            session, actor, registry_cli.clusters.resolve_cluster(session, cluster), data
+            session, actor, cluster_service.resolve_cluster(session, cluster), data
         )
     _print_project(project)
 
@@ -328,8 +331,8 @@ def project_status(
     from grappe.cooperation import service
     from grappe.cooperation.schemas import StatusIn
 
-    data = registry_cli.build(StatusIn, status=status, on=_date("--date", on))
-    with registry_cli.unit() as (session, actor):
+    data = operational.build(StatusIn, status=status, on=_date("--date", on))
+    with operational.unit() as (session, actor):
         project = service.change_status(session, actor, project_id, data)
     _print_project(project)
 
@@ -362,7 +365,7 @@ def partner_add(
     from grappe.cooperation import service
     from grappe.cooperation.schemas import PartnerIn
 
-    data = registry_cli.build(
+    data = operational.build(
         PartnerIn,
         organisation_id=organisation,
         name=name,
@@ -372,7 +375,7 @@ def partner_add(
         town=town,
         country=country,
     )
-    with registry_cli.unit() as (session, actor):
+    with operational.unit() as (session, actor):
         project = service.add_partner(session, actor, project_id, data)
     _print_project(project)
 
@@ -391,8 +394,8 @@ def projects(
     from grappe.cooperation import service
     from grappe.cooperation.models import ProjectStatus
 
-    with registry_cli.unit(write=False) as (session, actor):
-        cluster_id = None if cluster is None else registry_cli.clusters.resolve_cluster(session, cluster)
+    with operational.unit(write=False) as (session, actor):
+        cluster_id = None if cluster is None else cluster_service.resolve_cluster(session, cluster)
         page = service.list_projects(
             session,
             actor,
@@ -400,7 +403,7 @@ def projects(
             status=ProjectStatus(status) if status else None,
             limit=limit,
         )
-    registry_cli.table(
+    operational.table(
         f"Projets ({page.total})",
         ["n°", "code", "acronyme", "titre", "nature", "statut", "début"],
         [[p.id, p.code, p.acronym, p.title, p.kind, STATUS_NAMES[p.status], p.start] for p in page.items],
@@ -428,7 +431,7 @@ def deal_declare(
     from grappe.cooperation import service
     from grappe.cooperation.schemas import DealIn
 
-    data = registry_cli.build(
+    data = operational.build(
         DealIn,
         buyer=buyer,
         seller=seller,
@@ -437,9 +440,9 @@ def deal_declare(
         kind=kind,
         brokered=brokered,
     )
-    with registry_cli.unit() as (session, actor):
+    with operational.unit() as (session, actor):
         deal = service.declare_deal(
-            session, actor, registry_cli.clusters.resolve_cluster(session, cluster), data
+            session, actor, cluster_service.resolve_cluster(session, cluster), data
         )
     console.print(
         f"Affaire {deal.id} : {deal.seller_name} → {deal.buyer_name}, {deal.year}, {deal.amount_eur} €"
@@ -451,13 +454,13 @@ def business(cluster: ClusterArgument) -> None:
     """Volume annuel des affaires entre organisations et sa répartition."""
     from grappe.cooperation import service
 
-    with registry_cli.unit(write=False) as (session, actor):
+    with operational.unit(write=False) as (session, actor):
         volume = service.business_volume(
-            session, actor, registry_cli.clusters.resolve_cluster(session, cluster)
+            session, actor, cluster_service.resolve_cluster(session, cluster)
         )
     if not volume.years:
         err_console.print("aucune affaire enregistrée pour cette structure")
-    registry_cli.table(
+    operational.table(
         "Affaires entre membres",
         ["année", "affaires", "montant (€)", "dont apporté (€)", "par nature (€)"],
         [
@@ -478,11 +481,11 @@ def figures(cluster: ClusterArgument) -> None:
     """Chiffres de coopération d'une structure : projets par statut, liens, affaires."""
     from grappe.cooperation import service
 
-    with registry_cli.unit(write=False) as (session, actor):
+    with operational.unit(write=False) as (session, actor):
         numbers = service.cooperation_figures(
-            session, actor, registry_cli.clusters.resolve_cluster(session, cluster)
+            session, actor, cluster_service.resolve_cluster(session, cluster)
         )
-    registry_cli.table(
+    operational.table(
         "Coopération",
         ["indicateur", "valeur"],
         [
@@ -515,7 +518,7 @@ def merge(
     """Fusionner une organisation connue par son nom dans une autre (son SIREN, une fois connu)."""
     from grappe.cooperation import service
 
-    with registry_cli.unit() as (session, actor):
+    with operational.unit() as (session, actor):
         moved = service.merge_organisation(session, actor, source, target)
     console.print(f"Organisation {source} fusionnée dans {target} : {moved} fiches de coopération reprises")
 
@@ -631,14 +634,14 @@ def _analyse(
     *,
     told_layers: bool,
 ) -> NetworkAnalysis:
-    from grappe.cooperation import network_service
+    from grappe.cooperation import service
 
     if told_layers:
-        for name in network_service.unrecorded(layers):
+        for name in service.unrecorded(layers):
             err_console.print(f"Couche {name} : grappe n'en enregistre pas encore, elle est vide.")
-    with registry_cli.unit(write=False) as (session, actor):
-        cluster_id = None if cluster is None else registry_cli.clusters.resolve_cluster(session, cluster)
-        return network_service.analyse_network(
+    with operational.unit(write=False) as (session, actor):
+        cluster_id = None if cluster is None else cluster_service.resolve_cluster(session, cluster)
+        return service.analyse_network(
             session, actor, cluster_id=cluster_id, layers=layers, start=start, end=end, seed=seed
         )
 

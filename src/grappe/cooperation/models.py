@@ -21,8 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grappe.registry.models import Cluster, Money, Organisation, OrganisationKind, utcnow
-from grappe.registry.models import _check_in as check_in
-from grappe.storage.sql import Base, UtcDateTime
+from grappe.storage.sql import Base, UtcDateTime, check_in
 
 
 class LinkKind(StrEnum):

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from grappe.cooperation import repository
 from grappe.cooperation.models import BusinessDeal, CooperationLink, Project
-from grappe.errors import NotFoundError
+from grappe.kit.repository import not_found
 from grappe.registry.models import Role
 from grappe.registry.policy import (
     Access,
@@ -51,16 +51,16 @@ def require_record(
 ) -> None:
     """Raise unless the actor has ``need`` on a link or a deal (404 when it may not read it)."""
     if isinstance(record, CooperationLink):
-        what = f"lien {record.id}"
+        what = "lien"
         sides = (record.organisation_a_id, record.organisation_b_id)
     else:
-        what = f"affaire {record.id}"
+        what = "affaire"
         sides = (record.buyer_id, record.seller_id)
     access = record_access(session, actor, record.cluster_id, sides)
     if access is Access.NONE:
-        raise NotFoundError(f"{what} introuvable")
+        raise not_found(what, record.id)
     if access < need:
-        raise deny(actor, f"{action} ({what})")
+        raise deny(actor, f"{action} ({what} {record.id})")
 
 
 def require_existing(session: Session, organisation_ids: tuple[int, ...]) -> None:
@@ -69,7 +69,7 @@ def require_existing(session: Session, organisation_ids: tuple[int, ...]) -> Non
     known = repository.organisation_names(session, organisation_ids)
     for organisation_id in organisation_ids:
         if organisation_id not in known:
-            raise NotFoundError(f"organisation {organisation_id} introuvable")
+            raise not_found("organisation", organisation_id)
 
 
 def require_declare(
@@ -82,7 +82,7 @@ def require_declare(
     """
     access = cluster_access(session, actor, cluster_id)
     if access is Access.NONE:
-        raise NotFoundError(f"structure {cluster_id} introuvable")
+        raise not_found("structure", cluster_id)
     require_existing(session, sides)
     if access is Access.MANAGE:
         for organisation_id in sides:
@@ -91,7 +91,7 @@ def require_declare(
     if actor.role is Role.MEMBER and access >= Access.DIRECTORY and actor.organisation_id in sides:
         other = sides[1] if sides[0] == actor.organisation_id else sides[0]
         if cluster_id not in member_cluster_ids(session, other):
-            raise NotFoundError(f"organisation {other} introuvable")
+            raise not_found("organisation", other)
         return False
     raise deny(actor, f"{action} (structure {cluster_id})")
 
@@ -129,7 +129,7 @@ def require_project(session: Session, actor: Actor, project: Project, need: Acce
     """Raise unless the actor has ``need`` on a project (404 when it may not read it)."""
     access = project_access(session, actor, project)
     if access is Access.NONE:
-        raise NotFoundError(f"projet {project.id} introuvable")
+        raise not_found("projet", project.id)
     if access < need:
         raise deny(actor, f"{action} (projet {project.id})")
 
@@ -138,7 +138,7 @@ def require_figures(session: Session, actor: Actor, cluster_id: int) -> None:
     """Raise unless the actor reads a cluster's aggregated cooperation figures (manager, funder)."""
     access = cluster_access(session, actor, cluster_id)
     if access is Access.NONE:
-        raise NotFoundError(f"structure {cluster_id} introuvable")
+        raise not_found("structure", cluster_id)
     if access < Access.READ:
         raise deny(actor, f"lire les chiffres de coopération (structure {cluster_id})")
 
@@ -159,5 +159,5 @@ def records_filter(session: Session, actor: Actor, cluster_id: int, action: str)
     if actor.role is Role.MEMBER and access >= Access.DIRECTORY:
         return actor.organisation_id
     if access is Access.NONE:
-        raise NotFoundError(f"structure {cluster_id} introuvable")
+        raise not_found("structure", cluster_id)
     raise deny(actor, f"{action} (structure {cluster_id})")

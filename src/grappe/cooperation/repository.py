@@ -21,6 +21,7 @@ from grappe.cooperation.models import (
     ProjectPartner,
     ProjectTransition,
 )
+from grappe.kit.repository import Repository
 from grappe.registry.models import Membership, Organisation, utcnow
 from grappe.storage.sql import Base
 
@@ -236,11 +237,10 @@ def _members(scope: Scope) -> Select[int]:
         query = query.where(Membership.cluster_id == scope.cluster_id)
     if scope.end is not None:
         query = query.where(Membership.joined <= scope.end)
-    if scope.start is not None:
-        query = query.where(or_(Membership.left_on.is_(None), Membership.left_on > scope.start))
-    if not scope.dated:
-        today = dt.date.today()
-        query = query.where(or_(Membership.left_on.is_(None), Membership.left_on > today))
+    # without a period: today's members and those to come
+    after = scope.start if scope.dated else dt.date.today()
+    if after is not None:
+        query = query.where(Membership.runs_after(after))
     return query
 
 
@@ -338,37 +338,7 @@ def network_nodes(session: Session, scope: Scope, ties: Iterable[Tie] = ()) -> l
     return [Node(oid, name, kind, size, oid in members) for oid, name, kind, size in rows]
 
 
-# --- records -------------------------------------------------------------------------------------
-
-
-def get_link(session: Session, link_id: int) -> CooperationLink | None:
-    """A link by id."""
-    return session.get(CooperationLink, link_id)
-
-
-def get_project(session: Session, project_id: int) -> Project | None:
-    """A project by id, with its partners, fundings and pipeline loaded."""
-    return session.scalar(
-        select(Project)
-        .where(Project.id == project_id)
-        .options(
-            selectinload(Project.partners).joinedload(ProjectPartner.organisation),
-            selectinload(Project.fundings),
-            selectinload(Project.transitions),
-            selectinload(Project.labels),
-        )
-    )
-
-
-def get_deal(session: Session, deal_id: int) -> BusinessDeal | None:
-    """A deal by id."""
-    return session.get(BusinessDeal, deal_id)
-
-
-def add(session: Session, record: Any) -> None:
-    """Store a new record now (its id is then known)."""
-    session.add(record)
-    session.flush()
+# --- records ---------------------------------------------------------------------------------------
 
 
 def labelling_clusters(session: Session, project_id: int) -> set[int]:
@@ -399,8 +369,7 @@ def partner_clusters(session: Session, project_id: int, on: dt.date | None = Non
                 Membership.organisation_id.in_(
                     select(ProjectPartner.organisation_id).where(ProjectPartner.project_id == project_id)
                 ),
-                Membership.joined <= day,
-                or_(Membership.left_on.is_(None), Membership.left_on > day),
+                Membership.open_on(day),
             )
         )
     )
@@ -414,103 +383,6 @@ def organisation_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
         # a Result has keys(): dict() would take it for a mapping
         names.update((oid, name) for oid, name in rows)
     return names
-
-
-def _page(session: Session, query: Select[Any], limit: int, offset: int) -> tuple[int, list[Any]]:
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    return total, list(session.scalars(query.limit(limit).offset(offset)))
-
-
-def list_links(
-    session: Session, cluster_id: int, *, organisation_id: int | None, limit: int, offset: int
-) -> tuple[int, list[CooperationLink]]:
-    """Links of a cluster's books (only those of ``organisation_id`` when given), newest first."""
-    query = select(CooperationLink).where(CooperationLink.cluster_id == cluster_id)
-    if organisation_id is not None:
-        query = query.where(
-            or_(
-                CooperationLink.organisation_a_id == organisation_id,
-                CooperationLink.organisation_b_id == organisation_id,
-            )
-        )
-    return _page(session, query.order_by(CooperationLink.id.desc()), limit, offset)
-
-
-def list_deals(
-    session: Session,
-    cluster_id: int,
-    *,
-    organisation_id: int | None,
-    year: int | None,
-    limit: int,
-    offset: int,
-) -> tuple[int, list[BusinessDeal]]:
-    """Deals of a cluster's books (only those of ``organisation_id`` when given), newest first."""
-    query = select(BusinessDeal).where(BusinessDeal.cluster_id == cluster_id)
-    if organisation_id is not None:
-        query = query.where(
-            or_(BusinessDeal.buyer_id == organisation_id, BusinessDeal.seller_id == organisation_id)
-        )
-    if year is not None:
-        query = query.where(BusinessDeal.year == year)
-    return _page(session, query.order_by(BusinessDeal.year.desc(), BusinessDeal.id.desc()), limit, offset)
-
-
-@dataclass(frozen=True)
-class ProjectVisibility:
-    """Which projects a reader sees besides open data (see :mod:`grappe.cooperation.policy`)."""
-
-    everything: bool = False
-    managed: frozenset[int] = frozenset()
-    organisation_id: int | None = None
-    member_of: frozenset[int] = frozenset()
-
-
-def list_projects(
-    session: Session,
-    visibility: ProjectVisibility,
-    *,
-    cluster_id: int | None,
-    status: str | None,
-    limit: int,
-    offset: int,
-) -> tuple[int, list[Project]]:
-    """Projects a reader sees, optionally of one cluster's books (own or labelled) and status."""
-    query = select(Project)
-    if not visibility.everything:
-
-        def labelled_by(clusters: frozenset[int]) -> Any:
-            return Project.id.in_(
-                select(ProjectLabel.project_id).where(ProjectLabel.cluster_id.in_(clusters))
-            )
-
-        seen: list[Any] = [Project.cluster_id.is_(None)]
-        if visibility.managed:
-            seen += [Project.cluster_id.in_(visibility.managed), labelled_by(visibility.managed)]
-        if visibility.organisation_id is not None:
-            seen.append(
-                Project.id.in_(
-                    select(ProjectPartner.project_id).where(
-                        ProjectPartner.organisation_id == visibility.organisation_id
-                    )
-                )
-            )
-        if visibility.member_of:
-            seen.append(
-                Project.confidential.is_(False)
-                & or_(Project.cluster_id.in_(visibility.member_of), labelled_by(visibility.member_of))
-            )
-        query = query.where(or_(*seen))
-    if cluster_id is not None:
-        query = query.where(
-            or_(
-                Project.cluster_id == cluster_id,
-                Project.id.in_(select(ProjectLabel.project_id).where(ProjectLabel.cluster_id == cluster_id)),
-            )
-        )
-    if status is not None:
-        query = query.where(Project.status == status)
-    return _page(session, query.order_by(Project.id.desc()), limit, offset)
 
 
 def business_by_year(session: Session, cluster_id: int) -> list[tuple[int, str, bool, int, Any]]:
@@ -608,8 +480,7 @@ def inter_cluster_projects(session: Session, cluster_id: int, on: dt.date) -> in
         .join(Membership, Membership.organisation_id == ProjectPartner.organisation_id)
         .where(
             ProjectPartner.project_id.in_(_cluster_projects(cluster_id)),
-            Membership.joined <= on,
-            or_(Membership.left_on.is_(None), Membership.left_on > on),
+            Membership.open_on(on),
         )
         .group_by(ProjectPartner.project_id)
         .having(func.count(Membership.cluster_id.distinct()) > 1)
@@ -625,3 +496,120 @@ def links_by_state(session: Session, cluster_id: int) -> dict[str, int]:
         .group_by(CooperationLink.state)
     )
     return dict(rows.all())
+
+
+# --- links, projects and deals as records ----------------------------------------------------------
+
+
+class LinkRepository(Repository[CooperationLink]):
+    """Cooperation links of the clusters' books."""
+
+    model = CooperationLink
+    what = "lien"
+
+    def of_cluster(
+        self, cluster_id: int, *, organisation_id: int | None, limit: int, offset: int
+    ) -> tuple[int, Sequence[CooperationLink]]:
+        """Links of a cluster's books (only those of ``organisation_id`` when given), newest first."""
+        query = select(CooperationLink).where(CooperationLink.cluster_id == cluster_id)
+        if organisation_id is not None:
+            query = query.where(
+                or_(
+                    CooperationLink.organisation_a_id == organisation_id,
+                    CooperationLink.organisation_b_id == organisation_id,
+                )
+            )
+        return self.page(query.order_by(CooperationLink.id.desc()), limit, offset)
+
+
+class DealRepository(Repository[BusinessDeal]):
+    """Business deals of the clusters' books."""
+
+    model = BusinessDeal
+    what = "affaire"
+
+    def of_cluster(
+        self,
+        cluster_id: int,
+        *,
+        organisation_id: int | None,
+        year: int | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[int, Sequence[BusinessDeal]]:
+        """Deals of a cluster's books (only those of ``organisation_id`` when given), newest first."""
+        query = select(BusinessDeal).where(BusinessDeal.cluster_id == cluster_id)
+        if organisation_id is not None:
+            query = query.where(
+                or_(BusinessDeal.buyer_id == organisation_id, BusinessDeal.seller_id == organisation_id)
+            )
+        if year is not None:
+            query = query.where(BusinessDeal.year == year)
+        return self.page(query.order_by(BusinessDeal.year.desc(), BusinessDeal.id.desc()), limit, offset)
+
+
+@dataclass(frozen=True)
+class ProjectVisibility:
+    """Which projects a reader sees besides open data (see :mod:`grappe.cooperation.policy`)."""
+
+    everything: bool = False
+    managed: frozenset[int] = frozenset()
+    organisation_id: int | None = None
+    member_of: frozenset[int] = frozenset()
+
+
+class ProjectRepository(Repository[Project]):
+    """Collaborative projects with their partners, fundings, pipeline and labels."""
+
+    model = Project
+    what = "projet"
+
+    def load(self, project_id: int) -> Project:
+        """A project with its partners (and their organisations), fundings, pipeline and labels."""
+        return self.get(
+            project_id,
+            selectinload(Project.partners).joinedload(ProjectPartner.organisation),
+            selectinload(Project.fundings),
+            selectinload(Project.transitions),
+            selectinload(Project.labels),
+        )
+
+    def visible(
+        self,
+        visibility: ProjectVisibility,
+        *,
+        cluster_id: int | None,
+        status: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[int, Sequence[Project]]:
+        """Projects a reader sees, optionally of one cluster's books (own or labelled) and status."""
+        query = select(Project)
+        if not visibility.everything:
+            seen: list[Any] = [Project.cluster_id.is_(None)]
+            if visibility.managed:
+                seen += [Project.cluster_id.in_(visibility.managed), _labelled_by(visibility.managed)]
+            if visibility.organisation_id is not None:
+                seen.append(
+                    Project.id.in_(
+                        select(ProjectPartner.project_id).where(
+                            ProjectPartner.organisation_id == visibility.organisation_id
+                        )
+                    )
+                )
+            if visibility.member_of:
+                seen.append(
+                    Project.confidential.is_(False)
+                    & or_(Project.cluster_id.in_(visibility.member_of), _labelled_by(visibility.member_of))
+                )
+            query = query.where(or_(*seen))
+        if cluster_id is not None:
+            query = query.where(Project.id.in_(_cluster_projects(cluster_id)))
+        if status is not None:
+            query = query.where(Project.status == status)
+        return self.page(query.order_by(Project.id.desc()), limit, offset)
+
+
+def _labelled_by(clusters: frozenset[int]) -> Any:
+    """Projects labelled by one of these cluster organisations."""
+    return Project.id.in_(select(ProjectLabel.project_id).where(ProjectLabel.cluster_id.in_(clusters)))

@@ -1,4 +1,4 @@
-"""What users do with cooperation records: declare and confirm links, run projects, declare deals.
+"""What users do with cooperation records: links, projects, deals, and the network they form.
 
 Every operation checks the actor's rights through :mod:`grappe.cooperation.policy`; the SQL
 lives in :mod:`grappe.cooperation.repository`; the caller's unit of work commits.
@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Final
 
+import pandas as pd
 from sqlalchemy.orm import Session
 
-from grappe.cooperation import policy, repository
+from grappe.cooperation import network, policy, repository
 from grappe.cooperation.models import (
     KIND_OF_CATEGORY,
     NOT_GIVEN,
@@ -35,6 +37,7 @@ from grappe.cooperation.models import (
     ProjectStatus,
     ProjectTransition,
 )
+from grappe.cooperation.repository import Layer
 from grappe.cooperation.schemas import (
     BusinessVolume,
     BusinessYear,
@@ -56,10 +59,9 @@ from grappe.cooperation.schemas import (
     StatusIn,
     TransitionOut,
 )
-from grappe.errors import ConflictError, InputError, NotFoundError
-
-# The registry's paging rule (one rule for every list; the shared kit will hold it).
-from grappe.kit.repository import check_page
+from grappe.errors import ConflictError, InputError
+from grappe.kit.repository import not_found
+from grappe.kit.unit import flush
 from grappe.registry.identifiers import name_key, normalize_siren
 from grappe.registry.models import Organisation, OrganisationKind, Role
 from grappe.registry.policy import (
@@ -167,20 +169,21 @@ def declare_link(session: Session, actor: Actor, cluster_id: int, data: LinkIn) 
         note=data.note,
         orientations=[LinkOrientation(orientation=o.value) for o in dict.fromkeys(data.orientations)],
     )
-    repository.add(session, link)
+    links = repository.LinkRepository(session)
+    links.add(link)
+    links.flush()
     return _link_out(session, link)
 
 
 def answer_link(session: Session, actor: Actor, link_id: int, answer: LinkAnswer) -> LinkOut:
     """The other side confirms (or declines) a link a member declared."""
-    link = repository.get_link(session, link_id)
-    if link is None:
-        raise NotFoundError(f"lien {link_id} introuvable")
+    links = repository.LinkRepository(session)
+    link = links.get(link_id)
     policy.require_answer(session, actor, link)
     if link.state != LinkState.PENDING.value:
         raise ConflictError(f"lien {link_id} déjà traité (état : {link.state})")
     link.state = (LinkState.CONFIRMED if answer.accept else LinkState.DECLINED).value
-    session.flush()
+    links.flush()
     return _link_out(session, link)
 
 
@@ -188,10 +191,9 @@ def list_links(
     session: Session, actor: Actor, cluster_id: int, *, limit: int = 100, offset: int = 0
 ) -> LinkPage:
     """Links of a cluster's books: all for its managers, a member's own for a member user."""
-    check_page(limit, offset)
     organisation_id = policy.records_filter(session, actor, cluster_id, "lister les liens de coopération")
-    total, links = repository.list_links(
-        session, cluster_id, organisation_id=organisation_id, limit=limit, offset=offset
+    total, links = repository.LinkRepository(session).of_cluster(
+        cluster_id, organisation_id=organisation_id, limit=limit, offset=offset
     )
     return LinkPage(total=total, items=[_link_out(session, link) for link in links])
 
@@ -244,9 +246,7 @@ def _project_out(session: Session, project: Project) -> ProjectOut:
 
 
 def _project(session: Session, actor: Actor, project_id: int, need: Access, action: str) -> Project:
-    project = repository.get_project(session, project_id)
-    if project is None:
-        raise NotFoundError(f"projet {project_id} introuvable")
+    project = repository.ProjectRepository(session).load(project_id)
     policy.require_project(session, actor, project, need, action)
     return project
 
@@ -279,7 +279,8 @@ def _partner(session: Session, actor: Actor, data: PartnerIn) -> ProjectPartner:
             organisation = Organisation(
                 name=name, kind=kind.value, siren=siren, town=data.town, country=data.country
             )
-            repository.add(session, organisation)
+            session.add(organisation)
+            flush(session)  # its id, for the partner row
             organisation_id = organisation.id
     return ProjectPartner(
         organisation_id=organisation_id,
@@ -322,7 +323,9 @@ def create_project(session: Session, actor: Actor, cluster_id: int, data: Projec
         transitions=[ProjectTransition(status=data.status.value, on=dt.date.today())],
         labels=[ProjectLabel(cluster_id=c) for c in dict.fromkeys(data.labelled_by)],
     )
-    repository.add(session, project)
+    projects = repository.ProjectRepository(session)
+    projects.add(project)
+    projects.flush()
     return _project_out(session, project)
 
 
@@ -356,7 +359,7 @@ def change_status(session: Session, actor: Actor, project_id: int, data: StatusI
         )
     project.status = wanted.value
     project.transitions.append(ProjectTransition(status=wanted.value, on=on))
-    session.flush()
+    flush(session)
     return _project_out(session, project)
 
 
@@ -364,7 +367,7 @@ def add_partner(session: Session, actor: Actor, project_id: int, data: PartnerIn
     """Add a partner (an organisation, or an unnamed partner row) to a project."""
     project = _project(session, actor, project_id, Access.MANAGE, "ajouter un partenaire")
     project.partners.append(_partner(session, actor, data))
-    session.flush()
+    flush(session)
     return _project_out(session, project)
 
 
@@ -378,9 +381,8 @@ def list_projects(
     offset: int = 0,
 ) -> ProjectPage:
     """Projects the actor may read (open data included), optionally of one cluster's books."""
-    check_page(limit, offset)
     if cluster_id is not None and cluster_access(session, actor, cluster_id) is Access.NONE:
-        raise NotFoundError(f"structure {cluster_id} introuvable")
+        raise not_found("structure", cluster_id)
     visibility = repository.ProjectVisibility(
         everything=actor.role is Role.ADMIN,
         managed=frozenset(actor.managed) if actor.role is Role.MANAGER else frozenset(),
@@ -389,8 +391,7 @@ def list_projects(
         if actor.role is Role.MEMBER and actor.organisation_id is not None
         else frozenset(),
     )
-    total, projects = repository.list_projects(
-        session,
+    total, projects = repository.ProjectRepository(session).visible(
         visibility,
         cluster_id=cluster_id,
         status=status.value if status else None,
@@ -447,7 +448,9 @@ def declare_deal(session: Session, actor: Actor, cluster_id: int, data: DealIn) 
         declared_by_id=None if by_manager else actor.organisation_id,
         note=data.note,
     )
-    repository.add(session, deal)
+    deals = repository.DealRepository(session)
+    deals.add(deal)
+    deals.flush()
     return _deal_out(session, deal)
 
 
@@ -461,10 +464,9 @@ def list_deals(
     offset: int = 0,
 ) -> DealPage:
     """Deals of a cluster's books: all for its managers, a member's own for a member user."""
-    check_page(limit, offset)
     organisation_id = policy.records_filter(session, actor, cluster_id, "lister les affaires")
-    total, deals = repository.list_deals(
-        session, cluster_id, organisation_id=organisation_id, year=year, limit=limit, offset=offset
+    total, deals = repository.DealRepository(session).of_cluster(
+        cluster_id, organisation_id=organisation_id, year=year, limit=limit, offset=offset
     )
     return DealPage(total=total, items=[_deal_out(session, deal) for deal in deals])
 
@@ -531,3 +533,67 @@ def merge_organisation(session: Session, actor: Actor, source_id: int, target_id
             "fusionnez dans l'autre sens ou retirez-les d'abord"
         )
     return repository.merge_organisation(session, source_id, target_id)
+
+
+# --- the network ------------------------------------------------------------------------------------
+
+# The measures name organisations and reveal who works with whom, which a member sees only for
+# its own records: a cluster's network is read by its managers (and the platform administrator),
+# the network of every stored organisation by the administrator alone. A layer grappe does not
+# record yet (``events``) is accepted and empty.
+
+RECORDED_LAYERS = tuple(layer.value for layer in Layer)
+"""The layers whose records grappe stores; the others of :data:`network.LAYERS` are empty."""
+
+
+def unrecorded(layers: Sequence[str]) -> list[str]:
+    """The asked layers that grappe does not record yet (their ties are none)."""
+    return [name for name in layers if name not in RECORDED_LAYERS]
+
+
+def analyse_network(
+    session: Session,
+    actor: Actor,
+    *,
+    cluster_id: int | None,
+    layers: Sequence[str] = network.LAYERS,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    seed: int = 0,
+) -> network.NetworkAnalysis:
+    """The network of a cluster (its members and the organisations they are tied to) or of all.
+
+    Parameters
+    ----------
+    cluster_id
+        The cluster organisation; None for every stored organisation (administrator only).
+    layers
+        Names among :data:`network.LAYERS`.
+    start, end
+        The period: a record counts when its own period meets it; without bounds every record
+        counts, undated ones included (CONTRACTS, "network measures").
+
+    Raises
+    ------
+    InputError
+        An unknown layer, a period that ends before it starts.
+    NotFoundError, PermissionDeniedError
+        The cluster does not exist for the actor, or the actor does not manage it.
+    """
+    if cluster_id is None:
+        require_admin(actor, "analyser le réseau de toutes les organisations")
+    else:
+        require_cluster(session, actor, cluster_id, Access.MANAGE, "analyser le réseau")
+    chosen = network.chosen_layers(layers)
+    network.check_period(start, end)
+    scope = repository.Scope(cluster_id, start, end)
+    ties = repository.network_ties(session, scope, [Layer(n) for n in chosen if n in RECORDED_LAYERS])
+    nodes = repository.network_nodes(session, scope, ties)
+    # the repository applied the period (a link counts when its own period meets it): the
+    # graph takes every tie it returned
+    graph = network.build_graph(
+        pd.DataFrame(nodes, columns=list(network.NODE_COLUMNS)),
+        pd.DataFrame(ties, columns=list(network.TIE_COLUMNS)),
+        layers=chosen,
+    )
+    return network.analyse(graph, seed=seed)

@@ -342,12 +342,8 @@ def _copy(table: Any, path: Path, options: str) -> None:
 
     with duckdb.connect() as con:
         con.register("rows", table)
-        con.execute(f"COPY rows TO '{_sql_path(path)}' ({options})")
-
-
-def _sql_path(path: Path) -> str:
-    """A path inside a SQL string literal."""
-    return str(path).replace("'", "''")
+        # the path is bound; ``options`` are this module's constant COPY options
+        con.execute(f"COPY rows TO $path ({options})", {"path": str(path)})
 
 
 def _frame(data: Any, columns: Sequence[str] | None) -> pd.DataFrame:
@@ -364,7 +360,7 @@ def _frame(data: Any, columns: Sequence[str] | None) -> pd.DataFrame:
         names = list(columns) if columns is not None else list(rows[0])
         rows = [[row.get(n) for n in names] for row in rows]
     elif columns is None:
-        raise TypeError("write_csv/write_xlsx: columns= is needed for rows given as sequences")
+        raise TypeError("write_csv/write_xlsx : columns= attendu pour des lignes données en séquences")
     else:
         names = list(columns)
     # object columns: no inference, so an integer column with gaps does not turn into floats

@@ -3,7 +3,7 @@
 The batch commands (B2B schedule, reviewer assignment, selection) read tables of a few thousand
 rows that organisers and funders keep in spreadsheets (CONTRACTS.md, "Files"):
 
-* CSV separated by ``,`` or ``;`` (sniffed on the header line), UTF-8 with or without BOM,
+* CSV separated by ``,``, ``;`` or a tab (sniffed on the header line), UTF-8 with or without BOM,
   Windows-1252 when the bytes are not UTF-8 (what French spreadsheet programs write);
 * XLSX: the first sheet, cells as the program shows them (an integer stored as ``3.0`` reads
   ``3``);
@@ -31,7 +31,7 @@ from typing import Any
 from grappe.errors import FileFormatError, InputError
 from grappe.kit.export import unquote
 
-_DELIMITERS = (",", ";")
+_DELIMITERS = (",", ";", "\t")
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def cells(path: Path) -> Iterator[list[str]]:
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
         return _xlsx_lines(path)
-    if suffix in {".csv", ".txt"}:
+    if suffix in {".csv", ".txt", ".tsv"}:
         return _csv_lines(path)
     raise FileFormatError(f"{path} : extension {suffix or '?'} non prise en charge (.csv ou .xlsx)")
 

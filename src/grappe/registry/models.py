@@ -31,17 +31,12 @@ from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grappe.registry.identifiers import name_key
-from grappe.storage.sql import Base, UtcDateTime
+from grappe.storage.sql import Base, UtcDateTime, check_in
 
 
 def utcnow() -> dt.datetime:
     """The current time, timezone-aware (UTC)."""
     return dt.datetime.now(dt.UTC)
-
-
-def _check_in(column: str, values: type[StrEnum], name: str) -> CheckConstraint:
-    allowed = ", ".join(f"'{v.value}'" for v in values)
-    return CheckConstraint(f"{column} IN ({allowed})", name=name)
 
 
 Money = Numeric(14, 2)
@@ -192,7 +187,7 @@ class ClusterTerritory(Base):
     __tablename__ = "cluster_territories"
     __table_args__ = (
         UniqueConstraint("cluster_id", "level", "code"),
-        _check_in("level", TerritoryLevel, "level"),
+        check_in("level", TerritoryLevel, "level"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"))
@@ -221,7 +216,7 @@ class ClusterLabel(Base):
 
     __tablename__ = "cluster_labels"
     __table_args__ = (
-        _check_in("kind", LabelKind, "kind"),
+        check_in("kind", LabelKind, "kind"),
         CheckConstraint("end_date IS NULL OR end_date >= start", name="period"),
         Index(None, "kind", "cluster_id"),
     )
@@ -250,7 +245,7 @@ class GovernanceBody(Base):
     """A governance body (board, bureau) with its number of seats."""
 
     __tablename__ = "governance_bodies"
-    __table_args__ = (UniqueConstraint("cluster_id", "kind"), _check_in("kind", BodyKind, "kind"))
+    __table_args__ = (UniqueConstraint("cluster_id", "kind"), check_in("kind", BodyKind, "kind"))
     id: Mapped[int] = mapped_column(primary_key=True)
     cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
@@ -283,7 +278,7 @@ class ClusterFunding(Base):
     __tablename__ = "cluster_fundings"
     __table_args__ = (
         UniqueConstraint("cluster_id", "year", "source", "funder_id"),
-        _check_in("source", FundingSource, "source"),
+        check_in("source", FundingSource, "source"),
         CheckConstraint("amount_eur >= 0", name="amount"),
         Index(None, "funder_id", "cluster_id"),
     )
@@ -302,7 +297,7 @@ class Organisation(Base):
 
     __tablename__ = "organisations"
     __table_args__ = (
-        _check_in("kind", OrganisationKind, "kind"),
+        check_in("kind", OrganisationKind, "kind"),
         CheckConstraint(
             "size_category IS NULL OR size_category IN ('TPE', 'PME', 'ETI', 'GE')", name="size"
         ),
@@ -470,7 +465,7 @@ class Invitation(Base):
 
     __tablename__ = "invitations"
     __table_args__ = (
-        _check_in("status", InvitationStatus, "status"),
+        check_in("status", InvitationStatus, "status"),
         CheckConstraint("left_on IS NULL OR left_on > joined", name="period"),
         Index(None, "organisation_id", "status"),
         Index(
@@ -530,7 +525,7 @@ class FeeRule(Base):
     __tablename__ = "fee_rules"
     __table_args__ = (
         UniqueConstraint("schedule_id", "membership_type", "size_category"),
-        _check_in("mode", FeeMode, "mode"),
+        check_in("mode", FeeMode, "mode"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     schedule_id: Mapped[int] = mapped_column(ForeignKey("fee_schedules.id", ondelete="CASCADE"))
@@ -591,7 +586,7 @@ class User(Base):
 
     __tablename__ = "users"
     __table_args__ = (
-        _check_in("role", Role, "role"),
+        check_in("role", Role, "role"),
         CheckConstraint("role <> 'funder' OR funder_id IS NOT NULL", name="funder_scope"),
         CheckConstraint("role <> 'member' OR organisation_id IS NOT NULL", name="member_scope"),
     )

@@ -7,10 +7,20 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -33,6 +43,16 @@ class Base(DeclarativeBase):
     """Declarative base of every persistent model of grappe."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def check_in(column: str, values: type[StrEnum], name: str) -> CheckConstraint:
+    """A CHECK that ``column`` holds one of an enumeration's values (the names are fixed words).
+
+    The values are written into the DDL: a constraint takes no bound parameter, and they come
+    from the code's enumerations, never from users.
+    """
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name)
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):

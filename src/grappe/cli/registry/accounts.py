@@ -9,7 +9,8 @@ import typer
 
 from grappe.cli._analysis import choice
 from grappe.cli._console import console
-from grappe.cli.registry._base import ROLES, UserCreate, accounts, app, build, signin, table, unit
+from grappe.cli._operational import build, table, unit
+from grappe.cli.registry._base import ROLES, UserCreate, accounts, app, signin
 from grappe.errors import InputError
 
 

@@ -8,17 +8,8 @@ from typing import Annotated
 import typer
 
 from grappe.cli._console import console
-from grappe.cli.registry._base import (
-    ClusterArgument,
-    ClusterCreate,
-    app,
-    build,
-    clusters,
-    get_engine,
-    migrate,
-    table,
-    unit,
-)
+from grappe.cli._operational import ClusterArgument, build, table, unit
+from grappe.cli.registry._base import ClusterCreate, app, clusters, get_engine, migrate
 from grappe.errors import InputError
 
 

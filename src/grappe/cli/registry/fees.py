@@ -10,19 +10,8 @@ from typing import Annotated
 import typer
 
 from grappe.cli._console import console
-from grappe.cli.registry._base import (
-    ClusterArgument,
-    FeeScheduleIn,
-    PaymentIn,
-    app,
-    build,
-    clusters,
-    fees,
-    figures,
-    problems,
-    table,
-    unit,
-)
+from grappe.cli._operational import ClusterArgument, build, problems, table, unit
+from grappe.cli.registry._base import FeeScheduleIn, PaymentIn, app, clusters, fees, figures
 from grappe.errors import InputError
 from grappe.kit.dates import option_date
 

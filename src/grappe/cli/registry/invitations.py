@@ -8,16 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from grappe.cli._console import console
-from grappe.cli.registry._base import (
-    InvitationCreate,
-    InvitationStatus,
-    app,
-    build,
-    clusters,
-    invitations,
-    table,
-    unit,
-)
+from grappe.cli._operational import build, table, unit
+from grappe.cli.registry._base import InvitationCreate, InvitationStatus, app, clusters, invitations
 from grappe.kit.dates import option_date
 
 if TYPE_CHECKING:

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from grappe.cli._console import console
-from grappe.cli.registry._base import ClusterArgument, app, clusters, files, table, unit
+from grappe.cli._operational import ClusterArgument, table, unit
+from grappe.cli.registry._base import app, clusters, files
 
 
 @app.command("import", epilog="Exemple : grappe registry import MECA adherents.xlsx --strict")

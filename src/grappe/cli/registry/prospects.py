@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from grappe.cli._console import console
-from grappe.cli.registry._base import ClusterArgument, app, clusters, prospects, unit
+from grappe.cli._operational import ClusterArgument, unit
+from grappe.cli.registry._base import app, clusters, prospects
 
 
 @app.command("prospects", epilog="Exemple : grappe registry prospects MECA --top 200 --out prospects.xlsx")

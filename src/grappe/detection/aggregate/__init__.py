@@ -213,6 +213,7 @@ def aggregate_levels(
                 window,
                 reporter,
                 with_dynamics=dynamics,
+                last=level == levels[-1],
             )
             for level in levels
         }

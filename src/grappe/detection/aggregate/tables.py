@@ -48,7 +48,14 @@ def _aggregate_tables(
     window: tuple[dt.date, dt.date] | None,
     reporter: Reporter,
     with_dynamics: bool = True,
+    last: bool = True,
 ) -> Counts:
+    """The counts of one territory level from the aggregated tables.
+
+    ``last``: no other level is read on ``analytics`` after this one, so a connection opened by
+    the aggregation is released as soon as this level's engine result is in. Several levels read
+    one after another on one connection pass ``last=False`` for all but the final one.
+    """
     from grappe.refdata import naf
 
     table = analytics.read_parquet(files, "aggregates")
@@ -134,7 +141,8 @@ def _aggregate_tables(
                 e_end=in_year(employees, end_year).sum().cast("int64"),
             )
         )
-    _release(analytics)
+    if last:
+        _release(analytics)
     territory_values = np.asarray(result.column("territory").to_pylist(), dtype=object)
     territories, tid = np.unique(territory_values.astype(str), return_inverse=True)
     sid = _column(result, "sid")

@@ -25,11 +25,9 @@ A ``'`` that an export put before a formula start (``= + - @``...) is removed fr
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +35,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from grappe.errors import FileFormatError, InputError
-from grappe.kit import export
+from grappe.kit import export, tables
 from grappe.kit.dates import parse_date
 from grappe.registry import bounds, fabric_link, policy
 from grappe.registry.identifiers import normalize_siren, normalize_siret
@@ -103,61 +101,10 @@ class _Row:
     values: dict[str, str]
 
 
-def _read_csv(path: Path) -> Iterator[list[str]]:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Windows-1252 before Latin-1: read as Latin-1, its ’ and Œ would become C1 control
-        # characters, which the import refuses.
-        try:
-            text = raw.decode("cp1252")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
-    first = text.split("\n", 1)[0]
-    delimiter = max([";", ",", "\t"], key=first.count)
-    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _read_xlsx(path: Path) -> Iterator[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several unrelated types for a bad file
-        raise FileFormatError(f"{path}: classeur XLSX illisible ({exc})") from exc
-    try:
-        sheet = book.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
-            yield [_cell(v) for v in row]
-    finally:
-        book.close()
-
-
 def read_rows(path: Path) -> tuple[list[str], list[_Row]]:
     """Read a member file (CSV or XLSX): the mapped header and the non-empty rows with lines."""
     path = Path(path)
-    if not path.is_file():
-        raise FileFormatError(f"{path}: fichier introuvable")
-    suffix = path.suffix.lower()
-    if suffix in {".xlsx", ".xlsm"}:
-        lines = _read_xlsx(path)
-    elif suffix in {".csv", ".txt", ".tsv"}:
-        lines = _read_csv(path)
-    else:
-        raise FileFormatError(f"{path}: format {suffix or '?'} non pris en charge (CSV ou XLSX)")
+    lines = tables.cells(path)
     try:
         header = next(lines)
     except StopIteration:
