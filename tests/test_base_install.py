@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -16,7 +17,8 @@ _BLOCKED = textwrap.dedent("""
 
     class Block(MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in {"sqlalchemy", "alembic", "psycopg", "fastapi", "uvicorn"}:
+            if name.split(".")[0] in {"sqlalchemy", "alembic", "psycopg", "fastapi", "uvicorn",
+                                      "ortools"}:
                 raise ModuleNotFoundError(f"No module named {name!r}", name=name)
             return None
 
@@ -29,6 +31,8 @@ _BLOCKED = textwrap.dedent("""
 
 def _grappe(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {"GRAPPE_HOME": str(home), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    if "PYTHONPATH" in os.environ:  # a checkout tested without installing it
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return subprocess.run([sys.executable, "-c", _BLOCKED, *args], capture_output=True,
                           text=True, timeout=600, env=env, check=False)
 
@@ -49,3 +53,17 @@ def test_registry_says_which_extra_it_needs(tmp_path: Path) -> None:
     listing = _grappe("--help", home=tmp_path)
     assert listing.returncode == 0
     assert "registry" in listing.stdout
+
+
+def test_the_assignment_says_which_extra_it_needs(tmp_path: Path) -> None:
+    files = []
+    for name, text in (("r.csv", "reviewer\nR1\n"), ("a.csv", "application\nA1\n"),
+                       ("f.csv", "reviewer,application,affinity\n"), ("c.csv", "reviewer,application\n")):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        files.append(str(tmp_path / name))
+    done = _grappe("calls", "assign", "--reviewers", files[0], "--applications", files[1],
+                   "--affinity", files[2], "--conflicts", files[3], "--per-application", "1",
+                   "--load-cap", "1", "--out", str(tmp_path / "out.csv"), home=tmp_path)
+    assert done.returncode == 2
+    assert "pip install 'grappe[solvers]'" in done.stderr
+    assert not (tmp_path / "out.csv").exists()

@@ -40,6 +40,10 @@ FLAGS = frozenset({
     "--kind", "--orientation", "--intensity", "--decline", "--confidential", "--category",
     "--coordinator", "--budget", "--town", "--country", "--status", "--year", "--amount",
     "--brokered",
+    # batch solvers: B2B schedule, reviewer assignment, selection
+    "--participants", "--wishes", "--slots", "--tables", "--max-meetings", "--time-limit",
+    "--reviewers", "--applications", "--affinity", "--conflicts", "--per-application",
+    "--load-cap", "--min-score", "--partial", "--max-share",
     # paging of long lists (not "the N best", which is --top)
     "--limit",
     # serve

@@ -39,3 +39,12 @@ def test_every_command_is_in_the_readme(command: str) -> None:
 def test_every_setting_is_in_the_readme(field: str) -> None:
     variable = f"GRAPPE_{field.upper()}"
     assert variable in README, f"README does not document the setting {variable}"
+
+
+def test_the_batch_solvers_figures_in_the_readme_are_their_constants() -> None:
+    from grappe.calls.assignment import AFFINITY_SCALE, MAX_AFFINITY
+    from grappe.partners.schedule import DEFAULT_TIME_LIMIT
+
+    assert f"(default {DEFAULT_TIME_LIMIT:g} s," in README
+    assert f"{len(str(AFFINITY_SCALE)) - 1} decimals exact" in README
+    assert f"beyond ±{MAX_AFFINITY}, `MAX_AFFINITY`" in README

@@ -6,7 +6,7 @@ from importlib.util import find_spec
 
 import typer
 
-from grappe.cli import _frame, demo, detect, detection, fabric, refdata, serve
+from grappe.cli import _frame, calls, demo, detect, detection, fabric, partners, refdata, serve
 from grappe.cli._console import handle_errors
 from grappe.errors import EngineError
 
@@ -16,7 +16,7 @@ from grappe.errors import EngineError
 SERVER_EXTRA = ("sqlalchemy", "alembic")
 
 
-def _missing_module(names: tuple[str, ...]) -> str | None:
+def missing_module(names: tuple[str, ...]) -> str | None:
     """The first of ``names`` that cannot be imported, or ``None``."""
     for name in names:
         try:
@@ -37,7 +37,9 @@ app = typer.Typer(
 )
 app.add_typer(refdata.app, name="refdata")
 app.add_typer(fabric.app, name="fabric")
-_missing = _missing_module(SERVER_EXTRA)
+app.add_typer(partners.app, name="partners")
+app.add_typer(calls.app, name="calls")
+_missing = missing_module(SERVER_EXTRA)
 if _missing is not None:
 
     @app.command(

@@ -1,0 +1,1 @@
+"""Calls for projects: applications, review (reviewer assignment) and selection."""

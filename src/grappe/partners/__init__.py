@@ -1,0 +1,1 @@
+"""Partners: partner search, calls for partners, B2B meetings and interclustering."""
