@@ -102,24 +102,33 @@ class FrenchAnalyzer:
 
         self._stemmer = Stemmer.Stemmer("french")
         self._stop = frozenset(_fold(word) for word in (*STOPWORDS_FRENCH, *STOPWORDS_EN))
+        # A corpus repeats a small vocabulary: each distinct word is analysed once.
+        self._known: dict[str, str | None] = {}
 
-    def words(self, text: str) -> list[str]:
-        """The text's meaningful words as written (lower case), in order."""
-        return [w for w in _WORD.findall(text.lower()) if len(w) > 1 and _fold(w) not in self._stop]
+    def term(self, word: str) -> str | None:
+        """The index term of one lower-case word; None for a stop word, a number or a letter."""
+        if word in self._known:
+            return self._known[word]
+        term: str | None = None
+        if len(word) > 1 and not word.isdigit() and _fold(word) not in self._stop:
+            term = _fold(self._stemmer.stemWord(word))
+            if term.endswith(_NOMINAL_AGE) and len(term) > len(_NOMINAL_AGE) + 2:
+                term = term[: -len(_NOMINAL_AGE)]
+        self._known[word] = term
+        return term
 
-    def stems(self, words: Sequence[str]) -> list[str]:
-        """One index term per word (stemmed with its accents, then folded)."""
-        terms = []
-        for stem in self._stemmer.stemWords(list(words)):
-            folded = _fold(stem)
-            if folded.endswith(_NOMINAL_AGE) and len(folded) > len(_NOMINAL_AGE) + 2:
-                folded = folded[: -len(_NOMINAL_AGE)]
-            terms.append(folded)
-        return terms
+    def pairs(self, text: str) -> list[tuple[str, str]]:
+        """(word as written in lower case, its term) for each meaningful word, in order."""
+        pairs = []
+        for word in _WORD.findall(text.lower()):
+            term = self.term(word)
+            if term is not None:
+                pairs.append((word, term))
+        return pairs
 
     def terms(self, text: str) -> list[str]:
         """The index terms of a text."""
-        return self.stems(self.words(text))
+        return [term for _, term in self.pairs(text)]
 
 
 @dataclass(frozen=True)
@@ -259,9 +268,9 @@ class PartnerIndex:
         ).reshape(n, 2)
         self._divisions = np.array([_division(o.naf) or "" for o in self.organisations], dtype=object)
         chain: dict[str, set[str]] = {}
-        for a, b in value_chain:
-            chain.setdefault(a, set()).add(b)
-            chain.setdefault(b, set()).add(a)
+        for supplier, customer in value_chain:
+            chain.setdefault(supplier, set()).add(customer)
+            chain.setdefault(customer, set()).add(supplier)
         self._chain = chain
         self._relatedness = relatedness
         if relatedness is not None:
@@ -435,9 +444,8 @@ class PartnerIndex:
         ]
 
     def _query_words(self, need: Need) -> dict[str, str]:
-        words = self.analyzer.words(self._query_text(need))
         shown: dict[str, str] = {}
-        for word, term in zip(words, self.analyzer.stems(words), strict=True):
+        for word, term in self.analyzer.pairs(self._query_text(need)):
             shown.setdefault(term, word)
         return shown
 
@@ -458,7 +466,9 @@ class PartnerIndex:
                 )
             self._sector_reason(q, i, parts, reasons)
             distance = parts.distance_km[i]
-            if not np.isnan(distance) and distance <= NEAR_KM:
+            if not np.isnan(distance) and distance < 1:
+                reasons.append("dans la même commune")
+            elif not np.isnan(distance) and distance <= NEAR_KM:
                 reasons.append(f"à {french_number(distance)} km")
             elif np.isnan(distance) and parts.proximity[i] > 0:
                 reasons.append(f"même département ({org.departement})")
