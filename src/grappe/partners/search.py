@@ -23,6 +23,7 @@ Every component of the score lies in [0, 1] and :data:`WEIGHTS` sum to 1, so a s
 from __future__ import annotations
 
 import math
+from collections import Counter
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -106,11 +107,12 @@ class FrenchAnalyzer:
         self._known: dict[str, str | None] = {}
 
     def term(self, word: str) -> str | None:
-        """The index term of one lower-case word; None for a stop word, a number or a letter."""
+        """The index term of one lower-case word; None for a stop word, a number or a letter alone."""
         if word in self._known:
             return self._known[word]
         term: str | None = None
-        if len(word) > 1 and not word.isdigit() and _fold(word) not in self._stop:
+        # Numbers and ordinals (2015, 4e, 10eme) say nothing of a trade.
+        if len(word) > 1 and not word[0].isdigit() and _fold(word) not in self._stop:
             term = _fold(self._stemmer.stemWord(word))
             if term.endswith(_NOMINAL_AGE) and len(term) > len(_NOMINAL_AGE) + 2:
                 term = term[: -len(_NOMINAL_AGE)]
@@ -258,6 +260,7 @@ class PartnerIndex:
         self._bm25 = bm25s.BM25()
         # An empty document still needs one token for bm25s: the empty string it creates itself.
         self._bm25.index(self._terms, show_progress=False)
+        self._frequency = Counter(term for terms in self._terms for term in set(terms))
         n = len(self.organisations)
         self._kinds = np.array([o.kind for o in self.organisations], dtype=object)
         self._sizes = np.array([o.size or "" for o in self.organisations], dtype=object)
@@ -472,7 +475,8 @@ class PartnerIndex:
                 reasons.append(f"à {french_number(distance)} km")
             elif np.isnan(distance) and parts.proximity[i] > 0:
                 reasons.append(f"même département ({org.departement})")
-        matched = sorted(set(self._terms[i]) & words.keys())
+        # The rarest words first: they say most about what the two share.
+        matched = sorted(set(self._terms[i]) & words.keys(), key=lambda t: (self._frequency[t], t))
         if matched and parts.text[i] > 0:
             reasons.append("mots en commun : " + ", ".join(words[t] for t in matched[:SHOWN_WORDS]))
         if self.degree[i] > 0:

@@ -33,6 +33,15 @@ class SearchScope(StrEnum):
 
 QUERY_COLUMN: Final = "organisation"
 """The query column of a batch (CONTRACTS: partner queries)."""
+SUGGESTION_COLUMNS: Final = ("query", "suggestion", "rank", "score", "reasons")
+SUGGESTION_LABELS: Final = {
+    "query": "Demande",
+    "suggestion": "Partenaire suggéré",
+    "rank": "Rang",
+    "score": "Score",
+    "reasons": "Raisons",
+}
+"""French headers of an XLSX output."""
 
 # "Gif Sur Yvette Cedex", "Paris 5", "Lyon 07": the delivery suffix and district are not the town.
 _POSTAL_TAIL = re.compile(r"(\s+cedex)?(\s+\d{1,2})?(\s+cedex)?$")
@@ -216,3 +225,16 @@ def suggest_batch(
             for rank, s in enumerate(suggestions, start=1)
         ]
     return rows, skipped
+
+
+def write_suggestions(path: Path, rows: Sequence[BatchRow]) -> None:
+    """Write the suggestions as CSV (for programs) or XLSX (French headers), by the suffix."""
+    from grappe.kit import export
+
+    export.write(
+        path,
+        [(r.query, r.suggestion, r.rank, r.score, r.reasons) for r in rows],
+        columns=SUGGESTION_COLUMNS,
+        labels=SUGGESTION_LABELS,
+        sheet="Suggestions",
+    )
