@@ -23,9 +23,9 @@ Every component of the score lies in [0, 1] and :data:`WEIGHTS` sum to 1, so a s
 from __future__ import annotations
 
 import math
-from collections import Counter
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -195,7 +195,9 @@ class Suggestion:
 
 
 @dataclass
-class _Components:
+class Components:
+    """The score's components for one need, one value in [0, 1] per organisation of the index."""
+
     text: npt.NDArray[np.float64]
     sector: npt.NDArray[np.float64]
     proximity: npt.NDArray[np.float64]
@@ -204,6 +206,17 @@ class _Components:
     together: npt.NDArray[np.float64]
     activity: npt.NDArray[np.float64]
     sector_kind: npt.NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, np.int8))
+
+    def combined(self, weights: Weights) -> npt.NDArray[np.float64]:
+        """The weighted sum of the components."""
+        return (
+            weights.text * self.text
+            + weights.sector * self.sector
+            + weights.proximity * self.proximity
+            + weights.shared_partners * self.shared
+            + weights.worked_together * self.together
+            + weights.activity * self.activity
+        )
 
 
 _RELATED, _CHAIN, _DIVISION = 1, 2, 3
@@ -326,7 +339,8 @@ class PartnerIndex:
         org = self.organisations[self.row(need.organisation)]
         return " ".join(filter(None, (need.text, org.name, org.naf_label, org.text)))
 
-    def _allowed(self, need: Need) -> npt.NDArray[np.bool_]:
+    def allowed(self, need: Need) -> npt.NDArray[np.bool_]:
+        """Which organisations the need's filters and scope let through (never the asker)."""
         allowed = np.ones(len(self), dtype=bool)
         if need.organisation is not None:
             allowed[self.row(need.organisation)] = False
@@ -345,12 +359,13 @@ class PartnerIndex:
             allowed &= np.isin(self._kinds, list(need.kinds))
         return allowed
 
-    def _components(self, need: Need) -> _Components:
+    def components(self, need: Need) -> Components:
+        """The score's components of every organisation for a need (before weights and filters)."""
         n = len(self)
         text = self.text_scores(self._query_text(need))
         best = text.max() if n else 0.0
         zeros = np.zeros(n)
-        parts = _Components(
+        parts = Components(
             text=text / best if best > 0 else zeros,
             sector=zeros,
             proximity=zeros,
@@ -373,7 +388,7 @@ class PartnerIndex:
         parts.shared = shared / top if top > 0 else zeros
         return parts
 
-    def _sector(self, q: int, parts: _Components) -> None:
+    def _sector(self, q: int, parts: Components) -> None:
         n = len(self)
         division = self._divisions[q]
         if self._relatedness is not None and self._sector_row[q] >= 0:
@@ -388,7 +403,7 @@ class PartnerIndex:
             parts.sector = np.where(chain, 1.0, np.where(same, SAME_DIVISION, 0.0))
             parts.sector_kind = np.where(chain, _CHAIN, np.where(same, _DIVISION, 0)).astype(np.int8)
 
-    def _proximity(self, q: int, parts: _Components) -> None:
+    def _proximity(self, q: int, parts: Components) -> None:
         here = self._xy[q]
         if not np.isnan(here).any():
             distance = np.hypot(*(self._xy - here).T) / 1000.0
@@ -404,18 +419,9 @@ class PartnerIndex:
         """The score of every organisation for a need (``-inf`` where filters or scope exclude it)."""
         return self._scored(need)[0]
 
-    def _scored(self, need: Need) -> tuple[npt.NDArray[np.float64], _Components]:
-        parts = self._components(need)
-        w = self.weights
-        total = (
-            w.text * parts.text
-            + w.sector * parts.sector
-            + w.proximity * parts.proximity
-            + w.shared_partners * parts.shared
-            + w.worked_together * parts.together
-            + w.activity * parts.activity
-        )
-        return np.where(self._allowed(need), total, -np.inf), parts
+    def _scored(self, need: Need) -> tuple[npt.NDArray[np.float64], Components]:
+        parts = self.components(need)
+        return np.where(self.allowed(need), parts.combined(self.weights), -np.inf), parts
 
     def search(self, need: Need, top: int = 10) -> list[Suggestion]:
         """The ``top`` best candidates for a need, best first, each with its French reasons.
@@ -452,7 +458,7 @@ class PartnerIndex:
             shown.setdefault(term, word)
         return shown
 
-    def _reasons(self, need: Need, i: int, parts: _Components, words: dict[str, str]) -> tuple[str, ...]:
+    def _reasons(self, need: Need, i: int, parts: Components, words: dict[str, str]) -> tuple[str, ...]:
         reasons: list[str] = []
         org = self.organisations[i]
         if need.organisation is not None:
@@ -490,7 +496,7 @@ class PartnerIndex:
         ranked = sorted(mine, key=lambda j: (-self.degree[j], self.organisations[j].name))
         return [self.organisations[j].name for j in ranked]
 
-    def _sector_reason(self, q: int, i: int, parts: _Components, reasons: list[str]) -> None:
+    def _sector_reason(self, q: int, i: int, parts: Components, reasons: list[str]) -> None:
         kind = parts.sector_kind[i]
         label = self.organisations[i].naf_label or self.organisations[i].naf or ""
         if kind == _RELATED:

@@ -113,8 +113,9 @@ def build_index(
 
     Documents hold the name, the NAF label and the acronyms, titles and summaries of the
     organisation's projects; ties are shared projects, confirmed links and deals. With
-    ``until_edition``, only projects of calls up to that year count (texts and ties), and
-    links and deals are left out: what a search knew at the end of that year.
+    ``until_edition``, only projects of calls up to that year count (texts and ties), only
+    their partners are searched, and links and deals are left out: what a search knew at the
+    end of that year.
     """
     day = on or dt.date.today()
     texts: dict[int, list[str]] = defaultdict(list)
@@ -137,6 +138,8 @@ def build_index(
     organisations = []
     by_key: dict[str, list[int]] = defaultdict(list)
     for row in repository.organisations(session):
+        if until_edition is not None and row.id not in texts:
+            continue  # first seen after that year: unknown then
         place = _place(row.commune, row.town)
         organisations.append(
             Organisation(
