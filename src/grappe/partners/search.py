@@ -172,7 +172,8 @@ class Need:
 
     ``sectors`` are NAF code prefixes (``"25"``, ``"25.62"``), ``territories`` département
     codes, ``sizes`` size categories, ``kinds`` organisation kinds, ``among`` the candidate ids
-    a scope allows (None: every organisation).
+    a scope allows (None: every organisation). With a text, only organisations whose document
+    has at least one of its words are candidates.
     """
 
     text: str = ""
@@ -461,7 +462,12 @@ class PartnerIndex:
         self, need: Need, terms: list[str] | None = None
     ) -> tuple[npt.NDArray[np.float64], Components]:
         parts = self.components(need, terms)
-        return np.where(self.allowed(need), parts.combined(self.weights), -np.inf), parts
+        allowed = self.allowed(need)
+        if need.text.strip():
+            # A need's own words select; the other components rank what they selected.
+            own = parts.text if need.organisation is None else self.text_scores(need.text)
+            allowed &= own > 0
+        return np.where(allowed, parts.combined(self.weights), -np.inf), parts
 
     def search(self, need: Need, top: int = 10) -> list[Suggestion]:
         """The ``top`` best candidates for a need, best first, each with its French reasons.
