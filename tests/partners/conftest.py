@@ -22,6 +22,8 @@ def anr_registry(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     migrate.upgrade(engine)
     folder = real_data / "anr"
     with session_scope(engine) as session:
-        import_projects(session, LOCAL_ADMIN, folder / ANR_PROJECTS, folder / ANR_PARTNERS, fmt=ImportFormat.ANR)
+        import_projects(
+            session, LOCAL_ADMIN, folder / ANR_PROJECTS, folder / ANR_PARTNERS, fmt=ImportFormat.ANR
+        )
     engine.dispose()
     return path
