@@ -37,9 +37,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
+
+if TYPE_CHECKING:
+    from grappe.partners.search import PartnerIndex, Weights
+    from grappe.partners.service import StoredIndex
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECTS = "anr-dgpie-projets-finances-2006-2018-projets.xlsx"
@@ -144,7 +149,7 @@ def adamic_adar_ranker(graph: nx.Graph) -> Callable[[int], list[int]]:
     return rank
 
 
-def search_index(url: str, until: int):  # noqa: ANN201 - a StoredIndex, imported lazily
+def search_index(url: str, until: int) -> StoredIndex:
     from grappe.partners.service import build_index
     from grappe.storage.sql import make_engine, session_scope
 
@@ -155,12 +160,10 @@ def search_index(url: str, until: int):  # noqa: ANN201 - a StoredIndex, importe
     return stored
 
 
-def search_ranker(stored, weights=None) -> Callable[[int], list[int]]:  # noqa: ANN001
+def search_ranker(stored: StoredIndex) -> Callable[[int], list[int]]:
     from grappe.partners.search import Need
 
     index = stored.index
-    if weights is not None:
-        index.weights = weights
 
     def rank(organisation: int) -> list[int]:
         return [s.organisation for s in index.search(Need(organisation=organisation), K)]
@@ -168,7 +171,7 @@ def search_ranker(stored, weights=None) -> Callable[[int], list[int]]:  # noqa: 
     return rank
 
 
-def tune(url: str, projects: dict[tuple[int, int | None], list[int]]) -> tuple[object, float]:
+def tune(url: str, projects: dict[tuple[int, int | None], list[int]]) -> tuple[Weights | None, float]:
     """The grid's best weights on the validation split (learning years only)."""
     from grappe.partners.search import Need, Weights
 
@@ -238,7 +241,7 @@ def link_prediction(folder: Path, do_tune: bool) -> dict[str, object]:
     return result
 
 
-def synthetic_index(size: int, seed: int):  # noqa: ANN201 - a PartnerIndex
+def synthetic_index(size: int, seed: int) -> PartnerIndex:
     """``size`` organisations: NAF sub-class labels as text, real communes, a random network."""
     from grappe.partners.search import Organisation, PartnerIndex, Tie
     from grappe.refdata import naf, territories
