@@ -84,7 +84,8 @@ def memberships_on(session: Session, day: dt.date) -> Iterator[tuple[int, int]]:
     query = select(Membership.organisation_id, Membership.cluster_id).where(
         Membership.joined <= day, or_(Membership.left_on.is_(None), Membership.left_on > day)
     )
-    yield from session.execute(query).tuples()
+    for organisation_id, cluster_id in session.execute(query):
+        yield organisation_id, cluster_id
 
 
 def supplier_customer_sectors(session: Session) -> Iterator[tuple[str, str]]:
