@@ -533,6 +533,10 @@ class PartnerIndex:
             reasons.append(f"actif dans le réseau : {count} partenaire{'s' if count > 1 else ''}")
         return tuple(reasons)
 
+    def partners(self, organisation_id: int) -> list[int]:
+        """Ids of the organisations tied to one (shared project, link or deal), by id."""
+        return sorted(int(self._ids[j]) for j in self._partners(self.row(organisation_id)))
+
     def _partners(self, i: int) -> npt.NDArray[np.int32]:
         start, end = self._ties.indptr[i], self._ties.indptr[i + 1]
         return self._ties.indices[start:end]
