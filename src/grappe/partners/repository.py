@@ -79,13 +79,12 @@ def participations(session: Session, until_edition: int | None = None) -> Iterat
             yield Participation(organisation_id, project_id, edition, acronym, title, summary)
 
 
-def memberships_on(session: Session, day: dt.date) -> Iterator[tuple[int, int]]:
+def memberships_on(session: Session, day: dt.date) -> list[tuple[int, int]]:
     """(organisation, cluster) of the memberships running on ``day``."""
     query = select(Membership.organisation_id, Membership.cluster_id).where(
         Membership.joined <= day, or_(Membership.left_on.is_(None), Membership.left_on > day)
     )
-    for organisation_id, cluster_id in session.execute(query):
-        yield organisation_id, cluster_id
+    return [(organisation_id, cluster_id) for organisation_id, cluster_id in session.execute(query)]
 
 
 def supplier_customer_sectors(session: Session) -> Iterator[tuple[str, str]]:
