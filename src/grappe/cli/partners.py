@@ -16,6 +16,7 @@ from grappe.cli._batch import (
     nothing_left,
     percent,
     report_issues,
+    require_search,
     say,
     warn,
 )
@@ -67,6 +68,7 @@ def suggest_command(
 
     with handle_errors():
         choice("--scope", scope, SCOPES)
+        require_search("partners suggest")
         from grappe.kit.tables import read_rows
         from grappe.partners.service import (
             QUERY_COLUMN,
