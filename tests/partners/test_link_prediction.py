@@ -72,3 +72,13 @@ def test_search_finds_next_years_partners_better_than_popularity(session: Sessio
     assert total > 100
     assert found > by_popularity
     assert found / total > 0.1
+
+
+def test_only_an_administrator_asks_over_every_organisation(session: Session, tmp_path: Path) -> None:
+    from grappe.errors import PermissionDeniedError
+    from grappe.kit.tables import Row
+    from grappe.partners.service import suggest_batch
+    from grappe.registry import PUBLIC
+
+    with pytest.raises(PermissionDeniedError, match="accès refusé"):
+        suggest_batch(session, PUBLIC, tmp_path / "q.csv", [Row(2, {"organisation": "BIOCYTEX"})], top=3)

@@ -43,6 +43,7 @@ def read(path: Path) -> list[dict[str, str]]:
 def test_good_rows_answered_unknown_ones_reported(registry: Path, tmp_path: Path) -> None:
     queries = queries_csv(tmp_path / "demandes.csv", ["chu  DE LILLE", "Société inconnue", "BIOCYTEX"])
     out = tmp_path / "suggestions.csv"
+    queries.write_text(queries.read_text(encoding="utf-8") + "Météo-France\n", encoding="utf-8")
     code, stdout, stderr = run("--for", str(queries), "--top", "3", "--out", str(out))
     assert code == 0, stderr
     rows = read(out)
@@ -60,7 +61,8 @@ def test_good_rows_answered_unknown_ones_reported(registry: Path, tmp_path: Path
         assert ("a déjà travaillé avec BIOCYTEX" in reasons) == (name in before)
         assert "dans la même commune" in reasons  # all in Marseille
     assert "demandes.csv, ligne 3, colonne organisation ('Société inconnue') : aucune organisation" in stderr
-    assert "6 suggestions pour 2 demande(s) sur 3" in stdout
+    assert "ligne 5, colonne organisation ('Météo-France') : nom porté par 2 organisations (" in stderr
+    assert "6 suggestions pour 2 demande(s) sur 4" in stdout
 
 
 def test_xlsx_queries_by_id_and_xlsx_output(registry: Path, tmp_path: Path) -> None:
