@@ -55,6 +55,11 @@ def suggest_command(
         "clusters (membres de toute grappe) ou all (toute organisation enregistrée ou vue dans un "
         "projet importé).",
     )] = "all",
+    store: Annotated[Path | None, typer.Option(
+        "--store", file_okay=False, help="Magasin du tissu productif (facultatif) : la co-localisation "
+        "des divisions NAF dans ses zones d'emploi mesure la complémentarité des secteurs, au lieu "
+        "de la règle « même division ».",
+    )] = None,
     strict: StrictOption = False,
 ) -> None:
     """Suggérer des partenaires à chaque organisation d'une liste, avec leurs raisons.
@@ -73,14 +78,16 @@ def suggest_command(
         from grappe.partners.service import (
             QUERY_COLUMN,
             SearchScope,
+            sector_relatedness,
             suggest_batch,
             write_suggestions,
         )
 
         rows = read_rows(queries, (QUERY_COLUMN,))
+        related = None if store is None else sector_relatedness(store)
         with registry_cli._unit(write=False) as (session, actor):
             suggestions, issues = suggest_batch(
-                session, actor, queries, rows, top=top, scope=SearchScope(scope)
+                session, actor, queries, rows, top=top, scope=SearchScope(scope), relatedness=related
             )
         report_issues(issues, strict)
         if not rows:

@@ -12,13 +12,21 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from grappe.cooperation.repository import Layer, Scope, network_ties
 from grappe.errors import InputError
 from grappe.kit.tables import Issue, Row
 from grappe.partners import repository
-from grappe.partners.search import Need, Organisation, PartnerIndex, Suggestion, Tie
+from grappe.partners.search import (
+    Need,
+    Organisation,
+    PartnerIndex,
+    SectorRelatedness,
+    Suggestion,
+    Tie,
+)
 from grappe.registry.identifiers import name_key
 from grappe.registry.policy import Actor, require_admin
 
@@ -106,8 +114,26 @@ class StoredIndex:
         )
 
 
+def sector_relatedness(store: Path, territory_level: str = "ze") -> SectorRelatedness:
+    """Co-location relatedness of the NAF divisions across a fabric store's territories.
+
+    The proximity of Hidalgo et al. (2007) from :func:`grappe.detection.relatedness.relatedness`
+    (presence where the location quotient is at least 1): two divisions are related when they
+    are over-represented in the same territories.
+    """
+    from grappe.detection.aggregate import aggregate
+    from grappe.detection.relatedness import relatedness
+
+    related = relatedness(aggregate(store, territory_level, "division", dynamics=False))
+    return SectorRelatedness([str(code) for code in related.sectors], np.asarray(related.matrix))
+
+
 def build_index(
-    session: Session, *, until_edition: int | None = None, on: dt.date | None = None
+    session: Session,
+    *,
+    until_edition: int | None = None,
+    on: dt.date | None = None,
+    relatedness: SectorRelatedness | None = None,
 ) -> StoredIndex:
     """The partner index of every stored organisation.
 
@@ -115,7 +141,8 @@ def build_index(
     organisation's projects; ties are shared projects, confirmed links and deals. With
     ``until_edition``, only projects of calls up to that year count (texts and ties), only
     their partners are searched, and links and deals are left out: what a search knew at the
-    end of that year.
+    end of that year. ``relatedness`` (from :func:`sector_relatedness`) replaces the NAF
+    division rule of the sector component.
     """
     day = on or dt.date.today()
     texts: dict[int, list[str]] = defaultdict(list)
@@ -157,9 +184,10 @@ def build_index(
         )
         by_key[row.name_key or name_key(row.name)].append(row.id)
     index = PartnerIndex(
-        organisations, ties, value_chain=[
-            (a[:2], b[:2]) for a, b in repository.supplier_customer_sectors(session)
-        ]
+        organisations,
+        ties,
+        relatedness=relatedness,
+        value_chain=[(a[:2], b[:2]) for a, b in repository.supplier_customer_sectors(session)],
     )
     return StoredIndex(index, dict(by_key), {o.id: o.clusters for o in organisations})
 
@@ -197,10 +225,11 @@ def suggest_batch(
     *,
     top: int,
     scope: SearchScope = SearchScope.ALL,
+    relatedness: SectorRelatedness | None = None,
 ) -> tuple[list[BatchRow], list[Issue]]:
     """Suggestions for each query row of file ``path``; the rows answered nothing, as issues."""
     require_admin(actor, "suggérer des partenaires parmi toutes les organisations enregistrées")
-    stored = build_index(session)
+    stored = build_index(session, relatedness=relatedness)
     rows: list[BatchRow] = []
     skipped: list[Issue] = []
     for query in queries:
