@@ -27,7 +27,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -206,7 +206,7 @@ class Components:
     shared: npt.NDArray[np.float64]
     together: npt.NDArray[np.float64]
     activity: npt.NDArray[np.float64]
-    sector_kind: npt.NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, np.int8))
+    sector_kind: npt.NDArray[np.int8]
 
     def combined(self, weights: Weights) -> npt.NDArray[np.float64]:
         """The weighted sum of the components."""
@@ -242,9 +242,11 @@ def _division(naf: str | None) -> str | None:
     return naf[:2] if naf and naf[:2].isdigit() else None
 
 
-def french_number(value: float, digits: int = 0) -> str:
-    """A number as French readers write it (decimal comma)."""
-    return f"{value:.{digits}f}".replace(".", ",")
+def _french(value: float, pattern: str) -> str:
+    """A number as French readers write it (Babel's fr_FR: decimal comma)."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, format=pattern, locale="fr_FR")
 
 
 class PartnerIndex:
@@ -454,10 +456,6 @@ class PartnerIndex:
             np.nan_to_num(close, copy=False, nan=0.0)
         parts.proximity = close
 
-    def scores(self, need: Need) -> npt.NDArray[np.float64]:
-        """The score of every organisation for a need (``-inf`` where filters or scope exclude it)."""
-        return self._scored(need)[0]
-
     def _scored(
         self, need: Need, terms: list[str] | None = None
     ) -> tuple[npt.NDArray[np.float64], Components]:
@@ -521,7 +519,7 @@ class PartnerIndex:
             if not np.isnan(distance) and distance < 1:
                 reasons.append("dans la même commune")
             elif not np.isnan(distance) and distance <= NEAR_KM:
-                reasons.append(f"à {french_number(distance)} km")
+                reasons.append(f"à {_french(distance, '#,##0')} km")
             elif np.isnan(distance) and parts.proximity[i] > 0:
                 reasons.append(f"même département ({org.departement})")
         # The rarest words first: they say most about what the two share.
@@ -551,7 +549,7 @@ class PartnerIndex:
         kind = parts.sector_kind[i]
         label = self.organisations[i].naf_label or self.organisations[i].naf or ""
         if kind == _RELATED:
-            reasons.append(f"secteur apparenté : {label} (proximité {french_number(parts.sector[i], 2)})")
+            reasons.append(f"secteur apparenté : {label} (proximité {_french(parts.sector[i], '0.00')})")
         elif kind == _CHAIN:
             mine = self.organisations[q].naf_label or self.organisations[q].naf
             reasons.append(f"même chaîne de valeur : {mine} ↔ {label}")
