@@ -25,7 +25,8 @@ def test_relatedness_of_the_store_ranks_and_explains_sectors(bas_rhin_store: Pat
     matrix = related.matrix
     assert len(related.sectors) == matrix.shape[0] == matrix.shape[1]
     assert np.allclose(matrix, matrix.T)
-    assert matrix.min() >= 0.0 and matrix.max() <= 1.0
+    assert matrix.min() >= 0.0
+    assert matrix.max() <= 1.0
     assert {"25", "28", "47"} <= set(related.sectors)
     where = {code: i for i, code in enumerate(related.sectors)}
     organisations = [

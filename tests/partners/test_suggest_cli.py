@@ -92,6 +92,10 @@ def test_scope_cluster_without_membership_is_reported_and_the_file_keeps_its_hea
     code, _, stderr = run("--for", str(queries), "--top", "3", "--scope", "région", "--out", str(out))
     assert code == 2
     assert "--scope 'région' : valeur inconnue ; attendu : cluster, clusters, all" in stderr
+    code, _, stderr = run("--for", str(queries), "--top", "3", "--store", str(tmp_path / "nulle"),
+                          "--out", str(out))
+    assert code == 2
+    assert "nulle : magasin introuvable" in stderr
 
 
 def test_a_file_without_the_query_column_is_refused(registry: Path, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from grappe.cli._batch import (
     warn,
 )
 from grappe.cli._console import handle_errors, number
+from grappe.errors import InputError
 
 SCHEDULE_EXAMPLE = (
     "Exemple : grappe partners schedule --participants participants.csv --wishes souhaits.csv "
@@ -56,7 +57,7 @@ def suggest_command(
         "projet importé).",
     )] = "all",
     store: Annotated[Path | None, typer.Option(
-        "--store", file_okay=False, help="Magasin du tissu productif (facultatif) : la co-localisation "
+        "--store", help="Dossier d'un magasin du tissu productif (facultatif) : la co-localisation "
         "des divisions NAF dans ses zones d'emploi mesure la complémentarité des secteurs, au lieu "
         "de la règle « même division ».",
     )] = None,
@@ -84,6 +85,9 @@ def suggest_command(
         )
 
         rows = read_rows(queries, (QUERY_COLUMN,))
+        if store is not None and not store.is_dir():
+            raise InputError(f"--store {store} : magasin introuvable (importez d'abord un fichier "
+                             "avec `grappe fabric import`)")
         related = None if store is None else sector_relatedness(store)
         with registry_cli._unit(write=False) as (session, actor):
             suggestions, issues = suggest_batch(
