@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 from pathlib import Path
 
 import pytest
+
+# The registry tests' kit is shared by path: the test folders are not packages.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "registry"))
+dbkit = importlib.import_module("dbkit")
+
+database, db, world = dbkit.database, dbkit.db, dbkit.world
+
+__all__ = ["anr_registry", "database", "db", "world"]
 
 ANR_PROJECTS = "anr-dgpie-projets-finances-2006-2018-projets.xlsx"
 ANR_PARTNERS = "anr-dgpie-projets-finances-2006-2018-partenaires.xlsx"
