@@ -426,6 +426,7 @@ CASES: dict[tuple[str, str], list[Case]] = {
         ),
     ],
     ("GET", "/clusters/{cluster_id}/cooperation/business"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/clusters/{cluster_id}/cooperation/figures"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
 }
 
 

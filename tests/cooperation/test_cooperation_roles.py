@@ -213,3 +213,51 @@ def test_an_organisation_known_by_name_merges_into_its_sirens(db: Session, world
     assert [p.organisation_id for p in service.get_project(db, admin, project.id).partners] == [world.org_a]
     with pytest.raises(NotFoundError):
         service.merge_organisation(db, admin, known_by_name, world.org_a)
+
+
+def test_funders_read_figures_and_no_record(db: Session, world) -> None:  # type: ignore[no-untyped-def]
+    _second_member(db, world)
+    admin = LOCAL_ADMIN
+    service.create_project(
+        db,
+        admin,
+        world.a,
+        ProjectIn(
+            title="Deux grappes",
+            kind="market",
+            partners=[PartnerIn(organisation_id=world.org_a), PartnerIn(organisation_id=world.org_b)],
+        ),
+    )
+    service.create_project(db, admin, world.a, ProjectIn(title="Seul", kind="training", status="drafting"))
+    service.declare_link(
+        db,
+        admin,
+        world.a,
+        LinkIn(organisation_a=world.org_a, organisation_b=world.org_free, kind="co_development"),
+    )
+    figures = service.cooperation_figures(db, world.actors["funder"], world.a)
+    assert figures.projects_by_status == {"idea": 1, "drafting": 1}
+    assert figures.inter_cluster_projects == 1
+    assert figures.links_by_state == {"confirmed": 1}
+    with pytest.raises(PermissionDeniedError):
+        service.list_links(db, world.actors["funder"], world.a)
+    with pytest.raises(PermissionDeniedError):
+        service.cooperation_figures(db, world.actors["member"], world.a)
+
+
+def test_unknown_organisations_are_not_found_even_for_the_administrator(db: Session, world) -> None:  # type: ignore[no-untyped-def]
+    admin = LOCAL_ADMIN
+    with pytest.raises(NotFoundError, match="organisation 999999"):
+        service.declare_link(
+            db,
+            admin,
+            world.a,
+            LinkIn(organisation_a=world.org_a, organisation_b=999999, kind="co_development"),
+        )
+    with pytest.raises(NotFoundError, match="organisation 999999"):
+        service.declare_deal(
+            db, admin, world.a, DealIn(buyer=999999, seller=world.org_a, year=2024, amount_eur=Decimal(1))
+        )
+    project = service.create_project(db, admin, world.a, ProjectIn(title="P", kind="market"))
+    with pytest.raises(NotFoundError, match="organisation 999999"):
+        service.add_partner(db, admin, project.id, PartnerIn(organisation_id=999999))

@@ -12,6 +12,7 @@ from grappe.cooperation import service
 from grappe.cooperation.models import BusinessDeal, ProjectStatus
 from grappe.cooperation.schemas import (
     BusinessVolume,
+    CooperationFigures,
     DealIn,
     DealOut,
     DealPage,
@@ -162,3 +163,15 @@ def business_volume(*, work: Work, cluster_id: Id) -> BusinessVolume:
     """Volume annuel d'affaires et sa répartition (gestionnaires, financeurs)."""
     with work as (db, actor):
         return service.business_volume(db, actor, cluster_id)
+
+
+@router.get(
+    "/clusters/{cluster_id}/cooperation/figures",
+    response_model=CooperationFigures,
+    tags=TAGS,
+    responses=ERRORS,
+)
+def cooperation_figures(*, work: Work, cluster_id: Id) -> CooperationFigures:
+    """Chiffres de coopération : projets par statut, liens, affaires (gestionnaires, financeurs)."""
+    with work as (db, actor):
+        return service.cooperation_figures(db, actor, cluster_id)

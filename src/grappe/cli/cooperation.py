@@ -55,6 +55,15 @@ CATEGORIES = (
     "foreign_partner",
 )
 DEAL_KINDS = ("goods", "services", "subcontracting", "other")
+#: French names of the states and statuses the tables show (the codes are what options take).
+LINK_STATES = {"pending": "en attente", "confirmed": "confirmé", "declined": "refusé"}
+STATUS_NAMES = dict(
+    zip(
+        STATUSES,
+        ("idée", "montage", "labellisé", "déposé", "financé", "refusé", "en cours", "terminé", "abandonné"),
+        strict=True,
+    )
+)
 
 app = typer.Typer(
     help="Coopération : liens, projets collaboratifs, affaires entre membres, import des projets.",
@@ -205,7 +214,7 @@ def link_declare(
         )
     console.print(
         f"Lien {link.id} : {link.organisation_a_name} — {link.organisation_b_name} ({link.kind}), "
-        f"{'confirmé' if link.state == 'confirmed' else 'en attente de confirmation'}"
+        f"{LINK_STATES[link.state]}"
     )
 
 
@@ -222,7 +231,7 @@ def link_answer(
 
     with registry_cli._unit() as (session, actor):
         link = service.answer_link(session, actor, link_id, LinkAnswer(accept=not decline))
-    console.print(f"Lien {link.id} : {'confirmé' if link.state == 'confirmed' else 'refusé'}")
+    console.print(f"Lien {link.id} : {LINK_STATES[link.state]}")
 
 
 @app.command("links", epilog="Exemple : grappe cooperation links MECA")
@@ -238,7 +247,14 @@ def links(cluster: ClusterArgument, limit: Limit = 100) -> None:
         f"Liens ({page.total})",
         ["n°", "organisation A", "organisation B", "nature", "orientations", "état"],
         [
-            [x.id, x.organisation_a_name, x.organisation_b_name, x.kind, " ".join(x.orientations), x.state]
+            [
+                x.id,
+                x.organisation_a_name,
+                x.organisation_b_name,
+                x.kind,
+                " ".join(x.orientations),
+                LINK_STATES[x.state],
+            ]
             for x in page.items
         ],
     )
@@ -249,7 +265,7 @@ def links(cluster: ClusterArgument, limit: Limit = 100) -> None:
 
 def _print_project(project: ProjectOut) -> None:
     console.print(
-        f"Projet {project.id} « {project.title} » ({project.kind}) : {project.status}, "
+        f"Projet {project.id} « {project.title} » ({project.kind}) : {STATUS_NAMES[project.status]}, "
         f"{len(project.partners)} partenaires" + (", inter-clusters" if project.inter_cluster else "")
     )
 
@@ -378,7 +394,7 @@ def projects(
     registry_cli._table(
         f"Projets ({page.total})",
         ["n°", "code", "acronyme", "titre", "nature", "statut", "début"],
-        [[p.id, p.code, p.acronym, p.title, p.kind, p.status, p.start] for p in page.items],
+        [[p.id, p.code, p.acronym, p.title, p.kind, STATUS_NAMES[p.status], p.start] for p in page.items],
     )
 
 
@@ -444,6 +460,30 @@ def business(cluster: ClusterArgument) -> None:
                 ", ".join(f"{k} {v}" for k, v in sorted(y.by_kind.items())),
             ]
             for y in volume.years
+        ],
+    )
+
+
+@app.command("figures", epilog="Exemple : grappe cooperation --as f@region.fr figures MECA")
+def figures(cluster: ClusterArgument) -> None:
+    """Chiffres de coopération d'une structure : projets par statut, liens, affaires."""
+    from grappe.cooperation import service
+
+    with registry_cli._unit(write=False) as (session, actor):
+        numbers = service.cooperation_figures(
+            session, actor, registry_cli.service.resolve_cluster(session, cluster)
+        )
+    registry_cli._table(
+        "Coopération",
+        ["indicateur", "valeur"],
+        [
+            *[
+                [f"projets « {STATUS_NAMES[status]} »", n]
+                for status, n in sorted(numbers.projects_by_status.items())
+            ],
+            ["projets inter-clusters", numbers.inter_cluster_projects],
+            *[[f"liens « {LINK_STATES[state]} »", n] for state, n in sorted(numbers.links_by_state.items())],
+            *[[f"affaires {y.year} (€)", y.amount_eur] for y in numbers.business],
         ],
     )
 

@@ -63,6 +63,15 @@ def require_record(
         raise deny(actor, f"{action} ({what})")
 
 
+def require_existing(session: Session, organisation_ids: tuple[int, ...]) -> None:
+    """Raise NotFoundError for an organisation id that does not exist (the registry's access
+    rules take an existing organisation: an administrator may do anything with any id)."""
+    known = repository.organisation_names(session, organisation_ids)
+    for organisation_id in organisation_ids:
+        if organisation_id not in known:
+            raise NotFoundError(f"organisation {organisation_id} introuvable")
+
+
 def require_declare(
     session: Session, actor: Actor, cluster_id: int, sides: tuple[int, int], action: str
 ) -> bool:
@@ -74,6 +83,7 @@ def require_declare(
     access = cluster_access(session, actor, cluster_id)
     if access is Access.NONE:
         raise NotFoundError(f"structure {cluster_id} introuvable")
+    require_existing(session, sides)
     if access is Access.MANAGE:
         for organisation_id in sides:
             require_organisation(session, actor, organisation_id, Access.READ, action)

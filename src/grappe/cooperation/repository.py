@@ -581,3 +581,45 @@ def other_references(session: Session, organisation_id: int) -> list[str]:
             if session.scalar(select(literal(1)).select_from(table).where(column == organisation_id).limit(1))
         )
     )
+
+
+def _cluster_projects(cluster_id: int) -> Select[int]:
+    """Projects in a cluster's books: its own and those it labelled."""
+    labelled = select(ProjectLabel.project_id).where(ProjectLabel.cluster_id == cluster_id)
+    return select(Project.id).where(or_(Project.cluster_id == cluster_id, Project.id.in_(labelled)))
+
+
+def projects_by_status(session: Session, cluster_id: int) -> dict[str, int]:
+    """Projects in a cluster's books by status."""
+    rows = session.execute(
+        select(Project.status, func.count())
+        .where(Project.id.in_(_cluster_projects(cluster_id)))
+        .group_by(Project.status)
+    )
+    return dict(rows.all())  # a Result has keys(): dict() of it would take it for a mapping
+
+
+def inter_cluster_projects(session: Session, cluster_id: int, on: dt.date) -> int:
+    """Projects in a cluster's books whose partners are members of two clusters or more on a day."""
+    spanning = (
+        select(ProjectPartner.project_id)
+        .join(Membership, Membership.organisation_id == ProjectPartner.organisation_id)
+        .where(
+            ProjectPartner.project_id.in_(_cluster_projects(cluster_id)),
+            Membership.joined <= on,
+            or_(Membership.left_on.is_(None), Membership.left_on > on),
+        )
+        .group_by(ProjectPartner.project_id)
+        .having(func.count(Membership.cluster_id.distinct()) > 1)
+    )
+    return session.scalar(select(func.count()).select_from(spanning.subquery())) or 0
+
+
+def links_by_state(session: Session, cluster_id: int) -> dict[str, int]:
+    """Links of a cluster's books by state."""
+    rows = session.execute(
+        select(CooperationLink.state, func.count())
+        .where(CooperationLink.cluster_id == cluster_id)
+        .group_by(CooperationLink.state)
+    )
+    return dict(rows.all())

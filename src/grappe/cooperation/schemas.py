@@ -324,3 +324,13 @@ class BusinessVolume(Schema):
 
     cluster_id: int
     years: list[BusinessYear]
+
+
+class CooperationFigures(Schema):
+    """A cluster's cooperation in figures: what its funders read (no record, no name)."""
+
+    cluster_id: int
+    projects_by_status: dict[str, int]
+    inter_cluster_projects: int
+    links_by_state: dict[str, int]
+    business: list[BusinessYear]

@@ -38,6 +38,7 @@ from grappe.cooperation.models import (
 from grappe.cooperation.schemas import (
     BusinessVolume,
     BusinessYear,
+    CooperationFigures,
     DealIn,
     DealOut,
     DealPage,
@@ -255,6 +256,7 @@ def _partner(session: Session, actor: Actor, data: PartnerIn) -> ProjectPartner:
     organisation_id = data.organisation_id
     name = data.name.strip() if data.name else ""
     if organisation_id is not None:
+        policy.require_existing(session, (organisation_id,))
         require_organisation(session, actor, organisation_id, Access.READ, "ajouter un partenaire")
     elif name_key(name) not in NOT_GIVEN:
         kind = (
@@ -470,6 +472,22 @@ def list_deals(
 def business_volume(session: Session, actor: Actor, cluster_id: int) -> BusinessVolume:
     """The yearly volume of business in a cluster's books and its breakdown (managers, funders)."""
     policy.require_figures(session, actor, cluster_id)
+    return _business(session, cluster_id)
+
+
+def cooperation_figures(session: Session, actor: Actor, cluster_id: int) -> CooperationFigures:
+    """A cluster's projects by status, inter-cluster projects, links by state and yearly business."""
+    policy.require_figures(session, actor, cluster_id)
+    return CooperationFigures(
+        cluster_id=cluster_id,
+        projects_by_status=repository.projects_by_status(session, cluster_id),
+        inter_cluster_projects=repository.inter_cluster_projects(session, cluster_id, dt.date.today()),
+        links_by_state=repository.links_by_state(session, cluster_id),
+        business=_business(session, cluster_id).years,
+    )
+
+
+def _business(session: Session, cluster_id: int) -> BusinessVolume:
     years: dict[int, BusinessYear] = {}
     by_kind: dict[int, dict[str, Decimal]] = defaultdict(dict)
     for year, kind, brokered, deals, amount in repository.business_by_year(session, cluster_id):
@@ -505,10 +523,7 @@ def merge_organisation(session: Session, actor: Actor, source_id: int, target_id
     require_admin(actor, "fusionner des organisations")
     if source_id == target_id:
         raise InputError(f"fusion refusée : l'organisation {source_id} est la même des deux côtés")
-    known = repository.organisation_names(session, (source_id, target_id))
-    for organisation_id in (source_id, target_id):
-        if organisation_id not in known:
-            raise NotFoundError(f"organisation {organisation_id} introuvable")
+    policy.require_existing(session, (source_id, target_id))
     elsewhere = repository.other_references(session, source_id)
     if elsewhere:
         raise InputError(
