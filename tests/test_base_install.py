@@ -18,7 +18,7 @@ _BLOCKED = textwrap.dedent("""
     class Block(MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
             if name.split(".")[0] in {"sqlalchemy", "alembic", "psycopg", "fastapi", "uvicorn",
-                                      "ortools"}:
+                                      "ortools", "bm25s", "Stemmer"}:
                 raise ModuleNotFoundError(f"No module named {name!r}", name=name)
             return None
 
@@ -73,3 +73,10 @@ def test_cooperation_says_which_extra_it_needs(tmp_path: Path) -> None:
     done = _grappe("cooperation", "network", "--all", "--out", str(tmp_path / "r.csv"), home=tmp_path)
     assert done.returncode == 2
     assert "`grappe cooperation` nécessite l'extra server" in done.stderr
+def test_the_partner_search_says_which_extra_it_needs(tmp_path: Path) -> None:
+    (tmp_path / "q.csv").write_text("organisation\nBIOCYTEX\n", encoding="utf-8")
+    done = _grappe("partners", "suggest", "--for", str(tmp_path / "q.csv"), "--top", "3",
+                   "--out", str(tmp_path / "out.csv"), home=tmp_path)
+    assert done.returncode == 2
+    assert "pip install 'grappe[search]'" in done.stderr
+    assert not (tmp_path / "out.csv").exists()

@@ -48,3 +48,18 @@ def test_the_batch_solvers_figures_in_the_readme_are_their_constants() -> None:
     assert f"(default {DEFAULT_TIME_LIMIT:g} s," in README
     assert f"{len(str(AFFINITY_SCALE)) - 1} decimals exact" in README
     assert f"beyond ±{MAX_AFFINITY}, `MAX_AFFINITY`" in README
+
+
+def test_the_partner_search_weights_in_the_readme_are_its_constants() -> None:
+    from grappe.partners.search import PROXIMITY_KM, SAME_DEPARTEMENT, SAME_DIVISION, WEIGHTS
+
+    rows = {
+        "text": WEIGHTS.text, "sector": WEIGHTS.sector, "proximity": WEIGHTS.proximity,
+        "shared partners": WEIGHTS.shared_partners, "worked together": WEIGHTS.worked_together,
+        "activity": WEIGHTS.activity,
+    }
+    for name, weight in rows.items():
+        assert re.search(rf"^\| {name} \|.*\| {weight:.2f} \|$", README, re.MULTILINE), name
+    assert f"`exp(−d / {PROXIMITY_KM:g} km)`" in README
+    assert f"{SAME_DEPARTEMENT:g} in one département" in README
+    assert f"{SAME_DIVISION:g} for one division" in README

@@ -43,6 +43,17 @@ def require_solvers(command: str) -> None:
         )
 
 
+def require_search(command: str) -> None:
+    """Refuse with the extra to install when the French ranking libraries are absent (a base install)."""
+    from grappe.cli import missing_module
+
+    absent = missing_module(("bm25s", "Stemmer"))
+    if absent is not None:
+        raise EngineError(
+            f"`grappe {command}` nécessite l'extra search ({absent} absent) : pip install 'grappe[search]'"
+        )
+
+
 def nothing_left(path: Path, what: str) -> InputError:
     """The error of a run left with nothing to solve once the bad rows are set aside."""
     return InputError(f"{path} : {what} ; rien à calculer")

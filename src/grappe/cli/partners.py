@@ -1,4 +1,4 @@
-"""`grappe partners` commands: the batch B2B schedule of an event (rendez-vous d'affaires)."""
+"""`grappe partners` commands: batch partner suggestions and the B2B schedule of an event."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from grappe.cli._analysis import choice
 from grappe.cli._batch import (
     OutOption,
     StrictOption,
@@ -15,21 +16,93 @@ from grappe.cli._batch import (
     nothing_left,
     percent,
     report_issues,
+    require_search,
     say,
     warn,
 )
 from grappe.cli._console import handle_errors, number
+from grappe.errors import InputError
 
 SCHEDULE_EXAMPLE = (
     "Exemple : grappe partners schedule --participants participants.csv --wishes souhaits.csv "
     "--slots 20 --tables 60 --max-meetings 8 --out planning.csv"
 )
 
+SUGGEST_EXAMPLE = (
+    "Exemple : grappe partners suggest --for demandes.csv --top 10 --scope all --out suggestions.csv"
+)
+#: Values of --scope, written here so that `--help` loads no model (a test checks they agree).
+SCOPES = ("cluster", "clusters", "all")
+
 app = typer.Typer(
-    help="Partenaires : rendez-vous d'affaires (B2B) planifiés par un solveur.",
-    epilog=SCHEDULE_EXAMPLE,
+    help="Partenaires : suggestions de partenaires expliquées, rendez-vous d'affaires (B2B) "
+    "planifiés par un solveur.",
+    epilog=f"{SUGGEST_EXAMPLE}\n\n{SCHEDULE_EXAMPLE}",
     no_args_is_help=True,
 )
+
+
+@app.command("suggest", epilog=SUGGEST_EXAMPLE)
+def suggest_command(
+    queries: Annotated[Path, input_option(
+        "--for",
+        "Demandes en CSV ou XLSX : colonne organisation (nom enregistré, sans égard à la casse ni "
+        "aux espaces répétés, ou n° de l'organisation).",
+    )],
+    top: Annotated[int, typer.Option("--top", min=1, help="Suggestions par demande (ex. : 10).")],
+    out: OutOption,
+    scope: Annotated[str, typer.Option(
+        "--scope", help="Parmi qui chercher : cluster (membres des grappes de l'organisation), "
+        "clusters (membres de toute grappe) ou all (toute organisation enregistrée ou vue dans un "
+        "projet importé).",
+    )] = "all",
+    store: Annotated[Path | None, typer.Option(
+        "--store", help="Dossier d'un magasin du tissu productif (facultatif) : la co-localisation "
+        "des divisions NAF dans ses zones d'emploi mesure la complémentarité des secteurs, au lieu "
+        "de la règle « même division ».",
+    )] = None,
+    strict: StrictOption = False,
+) -> None:
+    """Suggérer des partenaires à chaque organisation d'une liste, avec leurs raisons.
+
+    Le score combine la pertinence du texte (BM25 en français sur le nom, le secteur et les
+    projets), la complémentarité des secteurs, la proximité et le réseau de coopération
+    (partenaires communs, projets déjà faits ensemble) ; les poids sont dans le README. Une
+    demande qui ne désigne aucune organisation est signalée et ignorée.
+    """
+    from grappe.cli import registry as registry_cli
+
+    with handle_errors():
+        choice("--scope", scope, SCOPES)
+        require_search("partners suggest")
+        from grappe.kit.tables import read_rows
+        from grappe.partners.service import (
+            QUERY_COLUMN,
+            SearchScope,
+            sector_relatedness,
+            suggest_batch,
+            write_suggestions,
+        )
+
+        rows = read_rows(queries, (QUERY_COLUMN,))
+        if store is not None and not store.is_dir():
+            raise InputError(f"--store {store} : magasin introuvable (importez d'abord un fichier "
+                             "avec `grappe fabric import`)")
+        related = None if store is None else sector_relatedness(store)
+        with registry_cli._unit(write=False) as (session, actor):
+            suggestions, issues = suggest_batch(
+                session, actor, queries, rows, top=top, scope=SearchScope(scope), relatedness=related
+            )
+        report_issues(issues, strict)
+        if not rows:
+            raise nothing_left(queries, "aucune demande")
+        write_suggestions(out, suggestions)
+    answered = len({s.query for s in suggestions})
+    if not suggestions:
+        warn("Aucune suggestion : aucune demande n'a trouvé de candidat (le fichier ne contient que "
+             "l'en-tête)")
+    say(f"Suggestions écrites : {out} — {number(len(suggestions))} suggestions pour "
+        f"{number(answered)} demande(s) sur {number(len(rows))}")
 
 
 @app.command("schedule", epilog=SCHEDULE_EXAMPLE)
