@@ -70,7 +70,7 @@ def suggest_command(
     (partenaires communs, projets déjà faits ensemble) ; les poids sont dans le README. Une
     demande qui ne désigne aucune organisation est signalée et ignorée.
     """
-    from grappe.cli import registry as registry_cli
+    from grappe.cli import _operational
 
     with handle_errors():
         choice("--scope", scope, SCOPES)
@@ -89,7 +89,7 @@ def suggest_command(
             raise InputError(f"--store {store} : magasin introuvable (importez d'abord un fichier "
                              "avec `grappe fabric import`)")
         related = None if store is None else sector_relatedness(store)
-        with registry_cli._unit(write=False) as (session, actor):
+        with _operational.unit(write=False) as (session, actor):
             suggestions, issues = suggest_batch(
                 session, actor, queries, rows, top=top, scope=SearchScope(scope), relatedness=related
             )

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from grappe.cooperation.models import CooperationLink, LinkKind, LinkState, Project, ProjectPartner
@@ -81,9 +81,7 @@ def participations(session: Session, until_edition: int | None = None) -> Iterat
 
 def memberships_on(session: Session, day: dt.date) -> list[tuple[int, int]]:
     """(organisation, cluster) of the memberships running on ``day``."""
-    query = select(Membership.organisation_id, Membership.cluster_id).where(
-        Membership.joined <= day, or_(Membership.left_on.is_(None), Membership.left_on > day)
-    )
+    query = select(Membership.organisation_id, Membership.cluster_id).where(Membership.open_on(day))
     return [(organisation_id, cluster_id) for organisation_id, cluster_id in session.execute(query)]
 
 
