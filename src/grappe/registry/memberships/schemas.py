@@ -21,6 +21,8 @@ from grappe.registry.schemas import (
 
 #: Bounds the member import checks too (grappe.registry.memberships.files).
 MEMBERSHIP_TYPE = Text(Membership.membership_type, min_length=1)
+#: The membership type of a period that names none.
+DEFAULT_TYPE = "adherent"
 
 
 class MembershipCreate(Schema):
@@ -28,7 +30,7 @@ class MembershipCreate(Schema):
 
     organisation_id: Annotated[int, Int(Membership.organisation_id, ge=1)]
     siret: TypedIdentifier | None = None
-    membership_type: Annotated[str, MEMBERSHIP_TYPE] = "adherent"
+    membership_type: Annotated[str, MEMBERSHIP_TYPE] = DEFAULT_TYPE
     joined: PastDate
     left: PastDate | None = None
 
