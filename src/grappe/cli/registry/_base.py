@@ -28,11 +28,13 @@ if TYPE_CHECKING:
     from grappe.registry.clusters.schemas import ClusterCreate
     from grappe.registry.fees import figures
     from grappe.registry.fees import service as fees
-    from grappe.registry.fees.schemas import FeeScheduleIn, PaymentIn
+    from grappe.registry.fees.schemas import FeeScheduleIn, PaymentIn, WaiveIn
     from grappe.registry.invitations import service as invitations
     from grappe.registry.invitations.schemas import InvitationCreate
     from grappe.registry.memberships import files
-    from grappe.registry.models import InvitationStatus
+    from grappe.registry.memberships import service as memberships
+    from grappe.registry.memberships.schemas import MemberLeave
+    from grappe.registry.models import FeeStatus, InvitationStatus
     from grappe.registry.policy import Actor
     from grappe.storage.sql import get_engine
 else:
@@ -64,14 +66,19 @@ else:
     clusters = _Lazy("grappe.registry.clusters.service")
     fees, figures = _Lazy("grappe.registry.fees.service"), _Lazy("grappe.registry.fees.figures")
     invitations = _Lazy("grappe.registry.invitations.service")
-    files = _Lazy("grappe.registry.memberships.files")
+    files, memberships = (
+        _Lazy(f"grappe.registry.memberships.{name}") for name in ("files", "service")
+    )
+    MemberLeave = _Lazy("grappe.registry.memberships.schemas", "MemberLeave")
     open_registry = _Lazy("grappe.registry", "open_registry")
     get_engine = _Lazy("grappe.storage.sql", "get_engine")
-    InvitationStatus = _Lazy("grappe.registry.models", "InvitationStatus")
+    InvitationStatus, FeeStatus = (
+        _Lazy("grappe.registry.models", n) for n in ("InvitationStatus", "FeeStatus")
+    )
     UserCreate = _Lazy("grappe.registry.accounts.schemas", "UserCreate")
     ClusterCreate = _Lazy("grappe.registry.clusters.schemas", "ClusterCreate")
-    FeeScheduleIn, PaymentIn = (
-        _Lazy("grappe.registry.fees.schemas", n) for n in ("FeeScheduleIn", "PaymentIn")
+    FeeScheduleIn, PaymentIn, WaiveIn = (
+        _Lazy("grappe.registry.fees.schemas", n) for n in ("FeeScheduleIn", "PaymentIn", "WaiveIn")
     )
     InvitationCreate = _Lazy("grappe.registry.invitations.schemas", "InvitationCreate")
 

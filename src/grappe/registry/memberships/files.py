@@ -621,6 +621,7 @@ EXPORT_COLUMNS = (
     "date_adhesion",
     "date_depart",
     "motif_depart",
+    "dans_tissu_productif",
 )
 
 
@@ -637,6 +638,7 @@ def _export_rows(members: list[MemberOut]) -> list[list[Any]]:
             m.joined,
             m.left,
             m.leaving_reason,
+            m.in_fabric,
         ]
         for m in members
     ]
