@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from grappe.registry.accounts import signin
     from grappe.registry.accounts.schemas import UserCreate
     from grappe.registry.clusters import service as clusters
-    from grappe.registry.clusters.schemas import ClusterCreate
+    from grappe.registry.clusters.schemas import ClusterCreate, LabelIn
     from grappe.registry.fees import figures
     from grappe.registry.fees import service as fees
     from grappe.registry.fees.schemas import FeeScheduleIn, PaymentIn, WaiveIn
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from grappe.registry.memberships import service as memberships
     from grappe.registry.memberships.schemas import MemberLeave
     from grappe.registry.models import FeeStatus, InvitationStatus
+    from grappe.registry.organisations import service as organisations
+    from grappe.registry.organisations.schemas import ContactIn, ContactUpdate
     from grappe.registry.policy import Actor
     from grappe.storage.sql import get_engine
 else:
@@ -66,8 +68,10 @@ else:
     clusters = _Lazy("grappe.registry.clusters.service")
     fees, figures = _Lazy("grappe.registry.fees.service"), _Lazy("grappe.registry.fees.figures")
     invitations = _Lazy("grappe.registry.invitations.service")
-    files, memberships = (
-        _Lazy(f"grappe.registry.memberships.{name}") for name in ("files", "service")
+    files, memberships = (_Lazy(f"grappe.registry.memberships.{name}") for name in ("files", "service"))
+    organisations = _Lazy("grappe.registry.organisations.service")
+    ContactIn, ContactUpdate = (
+        _Lazy("grappe.registry.organisations.schemas", n) for n in ("ContactIn", "ContactUpdate")
     )
     MemberLeave = _Lazy("grappe.registry.memberships.schemas", "MemberLeave")
     open_registry = _Lazy("grappe.registry", "open_registry")
@@ -76,7 +80,9 @@ else:
         _Lazy("grappe.registry.models", n) for n in ("InvitationStatus", "FeeStatus")
     )
     UserCreate = _Lazy("grappe.registry.accounts.schemas", "UserCreate")
-    ClusterCreate = _Lazy("grappe.registry.clusters.schemas", "ClusterCreate")
+    ClusterCreate, LabelIn = (
+        _Lazy("grappe.registry.clusters.schemas", n) for n in ("ClusterCreate", "LabelIn")
+    )
     FeeScheduleIn, PaymentIn, WaiveIn = (
         _Lazy("grappe.registry.fees.schemas", n) for n in ("FeeScheduleIn", "PaymentIn", "WaiveIn")
     )

@@ -1,15 +1,17 @@
-"""`grappe registry` commands of members: import, template, export, list, exit, fee waivers."""
+"""`grappe registry` commands of members: import, template, export, list, exit, waivers, contacts."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from grappe.cli._console import console
 from grappe.cli.registry._base import (
     ClusterArgument,
+    ContactIn,
+    ContactUpdate,
     FeeStatus,
     MemberLeave,
     WaiveIn,
@@ -19,11 +21,15 @@ from grappe.cli.registry._base import (
     fees,
     files,
     memberships,
+    organisations,
     table,
     unit,
 )
-from grappe.errors import NotFoundError
+from grappe.errors import InputError, NotFoundError
 from grappe.kit.dates import option_date
+
+if TYPE_CHECKING:
+    from grappe.registry.organisations.schemas import ContactOut
 
 
 @app.command("import", epilog="Exemple : grappe registry import MECA adherents.xlsx --strict")
@@ -222,3 +228,113 @@ def waivers_command(
         ["appel", "organisation", "année", "montant", "motif"],
         [[c.id, c.organisation, c.year, c.amount_eur, c.waived_reason] for c in calls],
     )
+
+
+OrganisationArgument = Annotated[
+    str,
+    typer.Argument(metavar="ORGANISATION", help="SIREN ou n° de l'organisation (ex. : 552100554)."),
+]
+ContactArgument = Annotated[int, typer.Argument(metavar="CONTACT", help="N° du contact (ex. : 4).")]
+PositionOption = Annotated[
+    str | None, typer.Option("--position", help="Fonction (ex. : directrice technique).")
+]
+EmailOption = Annotated[str | None, typer.Option("--email", help="E-mail (ex. : l.martin@alpha.fr).")]
+PhoneOption = Annotated[str | None, typer.Option("--phone", help="Téléphone (ex. : 04 72 00 00 00).")]
+
+
+def _contact_rows(contacts: list[ContactOut]) -> list[list[object]]:
+    return [
+        [c.id, c.full_name, c.role, c.email, c.phone, "oui" if c.directory_consent else "non"]
+        for c in contacts
+    ]
+
+
+_CONTACT_COLUMNS = ["n°", "nom", "fonction", "e-mail", "téléphone", "annuaire"]
+
+
+@app.command(
+    "contacts",
+    epilog="Exemple : grappe registry contacts 552100554",
+)
+def contacts_command(organisation: OrganisationArgument) -> None:
+    """Lister les contacts d'une organisation adhérente."""
+    with unit(write=False) as (session, actor):
+        rows = organisations.list_contacts(
+            session, actor, organisations.resolve_organisation(session, organisation)
+        )
+    table("Contacts", _CONTACT_COLUMNS, _contact_rows(rows))
+
+
+@app.command(
+    "contact-add",
+    epilog='Exemple : grappe registry contact-add 552100554 --name "Léa Martin" --email l.martin@alpha.fr '
+    "--directory",
+)
+def contact_add(
+    organisation: OrganisationArgument,
+    name: Annotated[str, typer.Option("--name", help='Nom et prénom (ex. : "Léa Martin").')],
+    position: PositionOption = None,
+    email: EmailOption = None,
+    phone: PhoneOption = None,
+    directory: Annotated[
+        bool,
+        typer.Option(
+            "--directory", help="Le contact consent à figurer dans l'annuaire des adhérents (daté du jour)."
+        ),
+    ] = False,
+) -> None:
+    """Ajouter un contact à une organisation adhérente."""
+    data = build(
+        ContactIn, full_name=name, role=position, email=email, phone=phone, directory_consent=directory
+    )
+    with unit() as (session, actor):
+        out = organisations.add_contact(
+            session, actor, organisations.resolve_organisation(session, organisation), data
+        )
+    console.print(f"Contact n° {out.id} ajouté : {out.full_name}")
+
+
+@app.command("contact-edit", epilog="Exemple : grappe registry contact-edit 4 --email lea.martin@alpha.fr")
+def contact_edit(
+    contact: ContactArgument,
+    name: Annotated[str | None, typer.Option("--name", help='Nom et prénom (ex. : "Léa Martin").')] = None,
+    position: PositionOption = None,
+    email: EmailOption = None,
+    phone: PhoneOption = None,
+    directory: Annotated[
+        bool | None,
+        typer.Option(
+            "--directory/--no-directory",
+            help="Donner ou retirer le consentement à l'annuaire des adhérents (défaut : inchangé).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Modifier un contact : seules les valeurs données changent."""
+    given = {
+        key: value
+        for key, value in (
+            ("full_name", name),
+            ("role", position),
+            ("email", email),
+            ("phone", phone),
+            ("directory_consent", directory),
+        )
+        if value is not None
+    }
+    if not given:
+        raise InputError("contact-edit : rien à modifier (--name, --position, --email, --phone, --directory)")
+    with unit() as (session, actor):
+        version = organisations.get_contact(session, actor, contact).version
+        out = organisations.update_contact(
+            session, actor, contact, build(ContactUpdate, version=version, **given)
+        )
+    table("Contact modifié", _CONTACT_COLUMNS, _contact_rows([out]))
+
+
+@app.command("contact-remove", epilog="Exemple : grappe registry contact-remove 4")
+def contact_remove(contact: ContactArgument) -> None:
+    """Supprimer un contact."""
+    with unit() as (session, actor):
+        organisations.remove_contact(session, actor, contact)
+    console.print(f"Contact n° {contact} supprimé")
