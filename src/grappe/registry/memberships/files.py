@@ -124,7 +124,8 @@ def _read_csv(path: Path) -> Iterator[list[str]]:
             text = raw.decode("cp1252")
         except UnicodeDecodeError:
             text = raw.decode("latin-1")
-    first = text.split("\n", 1)[0]
+    # the header's separator, the template's note lines above it left aside
+    first = next((line for line in text.splitlines() if not line.startswith(NOTE)), "")
     delimiter = max([";", ",", "\t"], key=first.count)
     yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
@@ -377,7 +378,12 @@ def import_members(
             )
             continue
         if org is not None:
-            clash = next((m for m in periods.get(org.id, []) if m.runs_after(good.joined)), None)
+            # the latest period running after the row's date is the one an update changes
+            clash = max(
+                (m for m in periods.get(org.id, []) if m.runs_after(good.joined)),
+                key=lambda m: m.joined,
+                default=None,
+            )
             if clash is not None and update:
                 refusal = _changes(session, actor, org, clash, good, periods[org.id], found, changes)
                 if refusal is not None:
@@ -561,11 +567,12 @@ def _insert(
 #: What starts a note line above the header of a member file (the template's notes).
 NOTE = "#"
 
-#: The columns of the member template, with the note each carries (the file's own help).
+#: The columns of the member template, with the note each carries (the file's own help);
+#: no ``;`` in a note, so that the CSV note lines stay unquoted.
 TEMPLATE_COLUMNS = (
-    ("siret", "SIRET de l'établissement adhérent (14 chiffres) ; ou bien la colonne siren"),
+    ("siret", "SIRET de l'établissement adhérent (14 chiffres), ou bien la colonne siren"),
     ("siren", "SIREN de l'entreprise (9 chiffres), si le SIRET n'est pas donné"),
-    ("nom", "Raison sociale ; facultatif si le tissu productif ou le registre la connaît"),
+    ("nom", "Raison sociale, facultative si le tissu productif ou le registre la connaît"),
     ("nature", "entreprise, laboratoire, formation, public, association ou autre (défaut : entreprise)"),
     ("date_adhesion", "Date d'adhésion, JJ/MM/AAAA ou AAAA-MM-JJ (obligatoire)"),
     ("type_adhesion", "Collège ou type d'adhésion (défaut : adherent)"),

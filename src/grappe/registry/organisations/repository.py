@@ -55,8 +55,11 @@ class ContactRepository(Repository[Contact]):
     what = "contact"
 
     def remove(self, contact: Contact) -> None:
+        """Delete a contact; its organisation's loaded list of contacts is read again."""
+        organisation = contact.organisation
         self.session.delete(contact)
         self.flush()
+        self.session.expire(organisation, ["contacts"])
 
 
 def owned_or_running(clusters: Collection[int], day: dt.date) -> Select[int]:
