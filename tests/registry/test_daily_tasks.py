@@ -310,3 +310,9 @@ def test_daily_tasks_from_the_command_line(tmp_path: Path) -> None:
     assert (figures["on"], figures["members"]) == ("2023-12-31", 2)
     code, out = run("figures", "MECA", "--year", str(dt.date.today().year), "--format", "json")
     assert json.loads(out)["members"] == 1  # Beta left at the end of 2024
+
+
+def test_the_readme_documents_the_template_columns_as_the_code_writes_them() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for name, note in files.TEMPLATE_COLUMNS:
+        assert f"| `{name}` | {note} |" in readme
