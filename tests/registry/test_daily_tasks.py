@@ -42,9 +42,9 @@ def test_update_mode_shows_and_applies_the_differences(db: Session, world: World
     # Décolletage Dupont (SIREN of siret(1001)) is a member of A since 2020-03-01.
     path = _write(
         tmp_path / "m.csv",
-        "siret;siren;nom;date_adhesion;type_adhesion",
-        f"{siret(1001)};;Dupont SAS;01/01/2020;bienfaiteur",
-        f";{siren(4004)};Nouvelle;2024-02-01;adherent",
+        "siret;siren;nom;nature;date_adhesion;type_adhesion",
+        f"{siret(1001)};;Dupont SAS;laboratoire;01/01/2020;bienfaiteur",
+        f";{siren(4004)};Nouvelle;entreprise;2024-02-01;adherent",
     )
     plain = files.import_members(db, LOCAL_ADMIN, world.a, path, strict=True)
     assert [(i.line, i.column) for i in plain.issues] == [(2, "joined")]  # overlap, as before
@@ -58,12 +58,13 @@ def test_update_mode_shows_and_applies_the_differences(db: Session, world: World
         "joined": ("2020-03-01", "2020-01-01"),
         "membership_type": ("adherent", "bienfaiteur"),
         "name": ("Décolletage Dupont", "Dupont SAS"),
+        "kind": ("entreprise", "laboratoire"),  # French words, not codes
         "siret": (None, siret(1001)),  # the period named no establishment
     }
     period = db.get(Membership, world.membership_a)
     assert period is not None
     assert (period.joined, period.membership_type) == (dt.date(2020, 1, 1), "bienfaiteur")
-    assert period.organisation.name == "Dupont SAS"
+    assert (period.organisation.name, period.organisation.kind) == ("Dupont SAS", "research_lab")
 
 
 def test_update_mode_under_strict_changes_nothing_when_a_row_is_bad(

@@ -102,6 +102,10 @@ _KINDS = {
 }
 
 
+#: The French word of each kind code, the first of _KINDS (report of update-mode changes).
+_KIND_WORDS = {code: word for word, code in reversed(_KINDS.items())}
+
+
 def _key(text: object) -> str:
     folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
     return "_".join("".join(c if c.isalnum() else " " for c in folded.lower()).split())
@@ -474,8 +478,8 @@ def _changes(
                 siren=good.siren,
                 name=org.name,
                 column=column,
-                before=None if before is None else _text(before),
-                after=_text(after),
+                before=None if before is None else _text(before, column),
+                after=_text(after, column),
             )
             mine.append(_Change(shown, apply))
 
@@ -524,8 +528,11 @@ def _changes(
     return None
 
 
-def _text(value: object) -> str:
-    return value.isoformat() if isinstance(value, dt.date) else str(value)
+def _text(value: object, column: str) -> str:
+    """A value as the import report shows it: dates ISO, kinds by their French word."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return _KIND_WORDS.get(str(value), str(value)) if column == "kind" else str(value)
 
 
 def _insert(
