@@ -36,6 +36,9 @@ FLAGS = frozenset({
     "--date", "--method", "--reference", "--label", "--size", "--joined", "--left",
     "--membership-type", "--siret", "--cluster", "--organisation", "--all", "--role",
     "--funder",
+    # registry: the manager's daily tasks (import update, tokens, contacts, exits, waivers)
+    "--update", "--accept-unknown", "--name", "--user", "--reason", "--position", "--email",
+    "--phone", "--directory", "--no-directory",
     # batch solvers: B2B schedule, reviewer assignment, selection
     "--participants", "--wishes", "--slots", "--tables", "--max-meetings", "--time-limit",
     "--reviewers", "--applications", "--affinity", "--conflicts", "--per-application",

@@ -169,7 +169,8 @@ def _csv_lines(path: Path) -> Iterator[list[str]]:
     except UnicodeDecodeError:
         # cp1252 rather than Latin-1: its ’ Œ € are what French spreadsheets write in 0x80-0x9F
         text = raw.decode("cp1252", errors="replace")
-    first = text.split("\n", 1)[0]
+    # the header's separator: note lines above it (``#``, as in the member template) left aside
+    first = next((line for line in text.splitlines() if not line.startswith("#")), "")
     delimiter = max(_DELIMITERS, key=first.count)
     for cells in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
         yield [c.strip() for c in cells]

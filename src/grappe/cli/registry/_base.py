@@ -19,14 +19,18 @@ if TYPE_CHECKING:
     from grappe.registry.accounts import signin
     from grappe.registry.accounts.schemas import UserCreate
     from grappe.registry.clusters import service as clusters
-    from grappe.registry.clusters.schemas import ClusterCreate
+    from grappe.registry.clusters.schemas import ClusterCreate, LabelIn
     from grappe.registry.fees import figures
     from grappe.registry.fees import service as fees
-    from grappe.registry.fees.schemas import FeeScheduleIn, PaymentIn
+    from grappe.registry.fees.schemas import FeeScheduleIn, PaymentIn, WaiveIn
     from grappe.registry.invitations import service as invitations
     from grappe.registry.invitations.schemas import InvitationCreate
     from grappe.registry.memberships import files
-    from grappe.registry.models import InvitationStatus
+    from grappe.registry.memberships import service as memberships
+    from grappe.registry.memberships.schemas import MemberLeave
+    from grappe.registry.models import FeeStatus, InvitationStatus
+    from grappe.registry.organisations import service as organisations
+    from grappe.registry.organisations.schemas import ContactIn, ContactUpdate
     from grappe.storage.sql import get_engine
 else:
     migrate, prospects = Lazy("grappe.registry.migrate"), Lazy("grappe.registry.prospects")
@@ -34,13 +38,22 @@ else:
     clusters = Lazy("grappe.registry.clusters.service")
     fees, figures = Lazy("grappe.registry.fees.service"), Lazy("grappe.registry.fees.figures")
     invitations = Lazy("grappe.registry.invitations.service")
-    files = Lazy("grappe.registry.memberships.files")
+    files, memberships = (Lazy(f"grappe.registry.memberships.{name}") for name in ("files", "service"))
+    organisations = Lazy("grappe.registry.organisations.service")
+    ContactIn, ContactUpdate = (
+        Lazy("grappe.registry.organisations.schemas", n) for n in ("ContactIn", "ContactUpdate")
+    )
+    MemberLeave = Lazy("grappe.registry.memberships.schemas", "MemberLeave")
     get_engine = Lazy("grappe.storage.sql", "get_engine")
-    InvitationStatus = Lazy("grappe.registry.models", "InvitationStatus")
+    InvitationStatus, FeeStatus = (
+        Lazy("grappe.registry.models", n) for n in ("InvitationStatus", "FeeStatus")
+    )
     UserCreate = Lazy("grappe.registry.accounts.schemas", "UserCreate")
-    ClusterCreate = Lazy("grappe.registry.clusters.schemas", "ClusterCreate")
-    FeeScheduleIn, PaymentIn = (
-        Lazy("grappe.registry.fees.schemas", n) for n in ("FeeScheduleIn", "PaymentIn")
+    ClusterCreate, LabelIn = (
+        Lazy("grappe.registry.clusters.schemas", n) for n in ("ClusterCreate", "LabelIn")
+    )
+    FeeScheduleIn, PaymentIn, WaiveIn = (
+        Lazy("grappe.registry.fees.schemas", n) for n in ("FeeScheduleIn", "PaymentIn", "WaiveIn")
     )
     InvitationCreate = Lazy("grappe.registry.invitations.schemas", "InvitationCreate")
 

@@ -1,9 +1,9 @@
-"""`grappe registry` commands of accounts: users, passwords, the audit log."""
+"""`grappe registry` commands of accounts: users, passwords, API tokens, the audit log."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +12,11 @@ from grappe.cli._console import console
 from grappe.cli._operational import build, table, unit
 from grappe.cli.registry._base import ROLES, UserCreate, accounts, app, signin
 from grappe.errors import InputError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from grappe.registry.accounts.schemas import TokenInfo
 
 
 @app.command(
@@ -80,10 +85,7 @@ def set_password(
     """Définir le mot de passe de connexion à l'application web (demandé deux fois, masqué)."""
     password = typer.prompt("Mot de passe", hide_input=True, confirmation_prompt="Confirmez le mot de passe")
     with unit() as (session, actor):
-        user_id = accounts.actor_for(session, email).user_id
-        if user_id is None:
-            raise InputError(f"{email!r} : indiquez l'e-mail d'un utilisateur")
-        signin.set_password(session, actor, user_id, password)
+        signin.set_password(session, actor, _user_id(session, email), password)
     console.print(f"Mot de passe enregistré pour {email.strip().lower()}", highlight=False)
 
 
@@ -115,3 +117,66 @@ def audit(
             for e in rows
         ],
     )
+
+
+def _user_id(session: Session, email: str) -> int:
+    """The user of an e-mail (a token or "public" names no user: refused)."""
+    user_id = accounts.actor_for(session, email).user_id
+    if user_id is None:
+        raise InputError(f"{email!r} : indiquez l'e-mail d'un utilisateur")
+    return int(user_id)
+
+
+EmailArgument = Annotated[
+    str, typer.Argument(metavar="E-MAIL", help="E-mail de l'utilisateur (ex. : chargee@meca.fr).")
+]
+
+
+@app.command("token-issue", epilog="Exemple : grappe registry token-issue chargee@meca.fr --name tableur")
+def token_issue(
+    email: EmailArgument,
+    name: Annotated[
+        str, typer.Option("--name", help="Nom du jeton, pour le reconnaître (ex. : tableur).")
+    ] = "api",
+) -> None:
+    """Émettre un jeton d'API pour un utilisateur (administrateur), affiché une seule fois."""
+    with unit() as (session, actor):
+        out = accounts.issue_token(session, actor, _user_id(session, email), name)
+    console.print(f"Jeton n° {out.id} « {out.name} » émis ; affiché une seule fois :")
+    # Alone on the last line, as `user-add --token` prints it (CONTRACTS).
+    typer.echo(out.token)
+
+
+@app.command("tokens", epilog="Exemple : grappe registry tokens --user chargee@meca.fr")
+def tokens(
+    email: Annotated[
+        str | None,
+        typer.Option("--user", help="E-mail d'un utilisateur (ex. : chargee@meca.fr ; défaut : tous)."),
+    ] = None,
+) -> None:
+    """Lister les jetons d'API et leur état, sans leur secret (administrateur)."""
+    with unit(write=False) as (session, actor):
+        rows = accounts.list_tokens(session, actor, _user_id(session, email) if email else None)
+
+    def state(t: TokenInfo) -> str:
+        if t.revoked_at is not None:
+            return f"révoqué le {t.revoked_at:%d/%m/%Y}"
+        if t.expires_at is not None:
+            return f"expire le {t.expires_at:%d/%m/%Y}"
+        return "actif"
+
+    table(
+        "Jetons d'API",
+        ["n°", "utilisateur", "nom", "émis le", "état"],
+        [[t.id, t.email, t.name, f"{t.created_at:%d/%m/%Y}", state(t)] for t in rows],
+    )
+
+
+@app.command("token-revoke", epilog="Exemple : grappe registry token-revoke 3")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(metavar="JETON", help="N° du jeton (ex. : 3).")],
+) -> None:
+    """Révoquer un jeton d'API (administrateur) : il ne donne plus accès."""
+    with unit() as (session, actor):
+        accounts.revoke_token(session, actor, token_id)
+    console.print(f"Jeton n° {token_id} révoqué")

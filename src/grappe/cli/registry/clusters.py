@@ -1,4 +1,4 @@
-"""`grappe registry` commands of cluster organisations: migrate, create, list, show, directory."""
+"""`grappe registry` commands of cluster organisations: migrate, create, list, show, labels, directory."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from typing import Annotated
 
 import typer
 
+from grappe.cli._analysis import choice
 from grappe.cli._console import console
 from grappe.cli._operational import ClusterArgument, build, table, unit
-from grappe.cli.registry._base import ClusterCreate, app, clusters, get_engine, migrate
+from grappe.cli.registry._base import ClusterCreate, LabelIn, app, clusters, get_engine, migrate
 from grappe.errors import InputError
+from grappe.kit.dates import option_date
 
 
 @app.command("migrate", epilog="Exemple : grappe registry migrate")
@@ -136,6 +138,78 @@ def show(cluster: ClusterArgument) -> None:
     console.print("Secteurs : " + ", ".join(out.sectors))
     for label in out.labels:
         console.print(f"Label : {label.kind.value} {label.name or ''} ({label.start} → {label.end or '…'})")
+
+
+#: The label kinds (``grappe.registry.models.LabelKind``, less ``none``), in French for the help.
+LABEL_KINDS = {
+    "pole": "pôle de compétitivité",
+    "grappe": "grappe d'entreprises",
+    "regional": "label régional",
+}
+
+
+@app.command(
+    "label-add",
+    epilog='Exemple : grappe registry label-add MECA --kind pole --name "Phase V" --from 01/01/2023',
+)
+def label_add(
+    cluster: ClusterArgument,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            metavar="NATURE",
+            help="Nature : " + ", ".join(f"{k} ({v})" for k, v in LABEL_KINDS.items()) + ".",
+        ),
+    ],
+    start: Annotated[
+        str, typer.Option("--from", help="Début du label, AAAA-MM-JJ ou JJ/MM/AAAA (ex. : 01/01/2023).")
+    ],
+    end: Annotated[
+        str | None,
+        typer.Option("--to", help="Fin du label, AAAA-MM-JJ ou JJ/MM/AAAA (défaut : en cours)."),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help='Nom du label (ex. : "Pôle Phase V").')] = None,
+    funder: Annotated[
+        str | None,
+        typer.Option("--funder", help="Financeur qui décerne le label (ex. : Région Auvergne-Rhône-Alpes)."),
+    ] = None,
+) -> None:
+    """Enregistrer un label d'une structure sur une période (administrateur, chargé de mission)."""
+    choice("--kind", kind, tuple(LABEL_KINDS))
+    data = build(
+        LabelIn,
+        kind=kind,
+        name=name,
+        funder=funder,
+        start=option_date("--from", start),
+        end=option_date("--to", end) if end else None,
+    )
+    with unit() as (session, actor):
+        out = clusters.add_label(session, actor, clusters.resolve_cluster(session, cluster), data)
+    console.print(f"Label n° {out.id} enregistré : {LABEL_KINDS[out.kind.value]} {out.name or ''}".rstrip())
+
+
+@app.command("labels", epilog="Exemple : grappe registry labels MECA")
+def labels(cluster: ClusterArgument) -> None:
+    """Lister les labels d'une structure, passés et en cours."""
+    with unit(write=False) as (session, actor):
+        out = clusters.get_cluster(session, actor, clusters.resolve_cluster(session, cluster))
+    table(
+        f"Labels de {out.name}",
+        ["n°", "nature", "nom", "financeur", "début", "fin"],
+        [
+            [
+                label.id,
+                LABEL_KINDS.get(label.kind.value, label.kind.value),
+                label.name,
+                label.funder,
+                f"{label.start:%d/%m/%Y}",
+                f"{label.end:%d/%m/%Y}" if label.end else "en cours",
+            ]
+            for label in out.labels
+        ],
+    )
 
 
 @app.command("directory", epilog="Exemple : grappe registry directory --region 84 --naf 25.62A --size moyen")

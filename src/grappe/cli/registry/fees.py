@@ -123,16 +123,28 @@ def dunning(
     )
 
 
-@app.command("figures", epilog="Exemple : grappe registry figures MECA --format json")
+@app.command("figures", epilog="Exemple : grappe registry figures MECA --year 2024 --format json")
 def figures_command(
     cluster: ClusterArgument,
     output: Annotated[str, typer.Option("--format", help="Présentation : text ou json.")] = "text",
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year",
+            min=1,
+            help="Année : chiffres au 31 décembre, ou à ce jour pour l'année en cours (ex. : 2024).",
+        ),
+    ] = None,
 ) -> None:
-    """Chiffres clés d'une structure."""
+    """Chiffres clés d'une structure, pour l'année en cours ou une année passée."""
     if output not in ("text", "json"):
         raise InputError(f"--format {output!r} inconnu ; valeurs possibles : text, json")
+    today = dt.date.today()
+    if year is not None and year > today.year:
+        raise InputError(f"--year {year} : année à venir ; attendu {today.year} au plus")
+    on = None if year is None or year == today.year else dt.date(year, 12, 31)
     with unit(write=False) as (session, actor):
-        key = figures.key_figures(session, actor, clusters.resolve_cluster(session, cluster))
+        key = figures.key_figures(session, actor, clusters.resolve_cluster(session, cluster), on=on)
     if output == "json":
         console.print_json(key.model_dump_json())
         return

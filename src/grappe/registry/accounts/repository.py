@@ -66,6 +66,13 @@ class TokenRepository(Repository[ApiToken]):
             .options(selectinload(ApiToken.user).selectinload(User.managed))
         )
 
+    def listing(self, user_id: int | None) -> Sequence[ApiToken]:
+        """Tokens with their user, newest first; those of one user when given."""
+        query = select(ApiToken).options(selectinload(ApiToken.user)).order_by(ApiToken.id.desc())
+        if user_id is not None:
+            query = query.where(ApiToken.user_id == user_id)
+        return self.session.scalars(query).all()
+
 
 class SignInRepository:
     """Passwords, web sessions and failed sign-ins."""

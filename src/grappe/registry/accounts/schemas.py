@@ -55,6 +55,18 @@ class TokenOut(Schema):
     token: str
 
 
+class TokenInfo(Schema):
+    """An API token as listed: whose, when issued, expired or revoked; never the secret."""
+
+    id: int
+    user_id: int
+    email: str
+    name: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
 class AuditOut(Schema):
     """An audit log entry."""
 

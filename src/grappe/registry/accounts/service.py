@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from grappe.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from grappe.registry import policy
 from grappe.registry.accounts.repository import AuditRepository, TokenRepository, UserRepository
-from grappe.registry.accounts.schemas import AuditOut, TokenOut, UserCreate, UserOut
+from grappe.registry.accounts.schemas import AuditOut, TokenInfo, TokenOut, UserCreate, UserOut
 from grappe.registry.clusters import service as clusters
 from grappe.registry.models import ApiToken, ClusterManager, Role, User
 from grappe.registry.organisations import service as organisations
@@ -103,6 +103,23 @@ def issue_token(
     )
     tokens.flush()
     return TokenOut(id=token.id, user_id=user.id, name=name, token=secret)
+
+
+def list_tokens(session: Session, actor: Actor, user_id: int | None = None) -> list[TokenInfo]:
+    """API tokens, of every user or of one, newest first (administrators)."""
+    policy.require_admin(actor, "lister les jetons d'API")
+    return [
+        TokenInfo(
+            id=t.id,
+            user_id=t.user_id,
+            email=t.user.email,
+            name=t.name,
+            created_at=t.created_at,
+            expires_at=t.expires_at,
+            revoked_at=t.revoked_at,
+        )
+        for t in TokenRepository(session).listing(user_id)
+    ]
 
 
 def revoke_token(session: Session, actor: Actor, token_id: int) -> None:

@@ -86,6 +86,7 @@ class FeeCallOut(Schema):
     issued_on: dt.date
     due_on: dt.date
     status: FeeStatus
+    waived_reason: str | None = None
     version: int
 
 

@@ -229,6 +229,7 @@ def _call_out(call: FeeCall, paid: Decimal, on: dt.date) -> FeeCallOut:
         issued_on=call.issued_on,
         due_on=call.due_on,
         status=status_of(call, Decimal(paid), on),
+        waived_reason=call.waived_reason,
         version=call.version,
     )
 

@@ -20,11 +20,15 @@ than its column or holding a control character, invalid date or one outside the 
 an existing membership. Good rows go in unless
 ``strict``; everything happens in the caller's transaction, so a failure leaves nothing.
 A ``'`` that an export put before a formula start (``= + - @``...) is removed from every cell
-(:func:`grappe.kit.export.unquote`), so an exported file re-imports unchanged.
+(:func:`grappe.kit.export.unquote`), so an exported file re-imports unchanged. Lines above
+the header starting with ``#`` are notes (the template's, :data:`TEMPLATE_COLUMNS`), skipped.
+In update mode a row matching a member's period (same SIREN, overlapping dates) changes it
+instead of being rejected, and every changed value is reported.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -41,7 +45,14 @@ from grappe.registry import bounds, fabric_link, policy
 from grappe.registry.identifiers import normalize_siren, normalize_siret
 from grappe.registry.memberships import service
 from grappe.registry.memberships.repository import MembershipRepository
-from grappe.registry.memberships.schemas import MEMBERSHIP_TYPE, ImportIssue, ImportReport, MemberOut
+from grappe.registry.memberships.schemas import (
+    DEFAULT_TYPE,
+    MEMBERSHIP_TYPE,
+    ImportChange,
+    ImportIssue,
+    ImportReport,
+    MemberOut,
+)
 from grappe.registry.models import Membership, Organisation, OrganisationKind
 from grappe.registry.organisations import service as organisations
 from grappe.registry.organisations.schemas import ORGANISATION_NAME
@@ -90,6 +101,10 @@ _KINDS = {
 }
 
 
+#: The French word of each kind code, the first of _KINDS (report of update-mode changes).
+_KIND_WORDS = {code: word for word, code in reversed(_KINDS.items())}
+
+
 def _key(text: object) -> str:
     folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
     return "_".join("".join(c if c.isalnum() else " " for c in folded.lower()).split())
@@ -105,17 +120,25 @@ def read_rows(path: Path) -> tuple[list[str], list[_Row]]:
     """Read a member file (CSV or XLSX): the mapped header and the non-empty rows with lines."""
     path = Path(path)
     lines = tables.cells(path)
-    try:
-        header = next(lines)
-    except StopIteration:
-        raise FileFormatError(f"{path}: fichier vide") from None
+    # The notes the template puts above its header (lines starting with #) are skipped,
+    # and counted, so that the lines reported are the file's own.
+    header: list[str] = []
+    skipped = 0
+    for header in lines:
+        if not (header and str(header[0]).startswith(NOTE)):
+            break
+        skipped += 1
+    else:
+        header = []
+    if not header:
+        raise FileFormatError(f"{path}: fichier vide")
     mapped = [_HEADERS.get(_key(h), "") for h in header]
     if "siret" not in mapped and "siren" not in mapped:
         raise FileFormatError(
             f"{path}: colonne siret ou siren attendue ; trouvé : {', '.join(map(str, header))}"
         )
     rows = []
-    for number, cells in enumerate(lines, start=2):
+    for number, cells in enumerate(lines, start=skipped + 2):
         if not any(str(c).strip() for c in cells):
             continue
         # unquote: the `'` an export put before a formula start goes, so exports re-import
@@ -130,13 +153,15 @@ def read_rows(path: Path) -> tuple[list[str], list[_Row]]:
 
 @dataclass
 class _Good:
+    """A row that passed the checks; None for a value the file does not give."""
+
     line: int
     siren: str
     siret: str | None
     name: str | None
-    kind: str
+    kind: str | None
     joined: dt.date
-    membership_type: str
+    membership_type: str | None
 
 
 def import_members(
@@ -146,6 +171,8 @@ def import_members(
     path: Path,
     *,
     strict: bool = False,
+    update: bool = False,
+    accept_unknown: bool = False,
     lookup: Lookup | None = None,
     today: dt.date | None = None,
 ) -> ImportReport:
@@ -155,6 +182,13 @@ def import_members(
     ----------
     strict
         Write nothing when any row has a problem.
+    update
+        A row whose period overlaps an existing membership of the same SIREN updates that
+        membership (date, type, SIRET) and, when the actor manages the organisation, its name
+        and kind; each changed value is reported. Without it such a row is rejected.
+    accept_unknown
+        Accept a SIRET the fabric store does not know; the row is reported in
+        ``outside_fabric`` and the organisation keeps ``in_fabric`` false.
     lookup
         Fabric lookup (default :func:`grappe.registry.fabric_link.lookup` on the settings'
         store). When the fabric has establishment files, a SIRET it does not know is rejected.
@@ -211,9 +245,8 @@ def import_members(
         if text_problem is not None:
             reject(row, *text_problem)
             continue
-        kind_text = _key(v.get("kind", "firm"))
-        kind = _KINDS.get(kind_text)
-        if kind is None:
+        kind = _KINDS.get(_key(v["kind"])) if "kind" in v else None
+        if "kind" in v and kind is None:
             reject(row, "kind", f"nature inconnue : attendu {', '.join(sorted(set(_KINDS)))}")
             continue
         if "joined" not in v:
@@ -236,7 +269,7 @@ def import_members(
                 v.get("name"),
                 kind,
                 joined,
-                v.get("membership_type", "adherent"),
+                v.get("membership_type"),
             )
         )
 
@@ -269,18 +302,18 @@ def import_members(
             periods.setdefault(m.organisation_id, []).append(m)
 
     accepted: list[_Good] = []
+    outside: list[ImportIssue] = []
+    changes: list[_Change] = []
     for good in unique:
         column = "siret" if good.siret else "siren"
         if good.siret and fabric_known and good.siret not in found:
-            issues.append(
-                ImportIssue(
-                    line=good.line,
-                    column="siret",
-                    value=good.siret,
-                    reason="SIRET inconnu du tissu productif",
-                )
+            unknown = ImportIssue(
+                line=good.line, column="siret", value=good.siret, reason="SIRET inconnu du tissu productif"
             )
-            continue
+            if not accept_unknown:
+                issues.append(unknown)
+                continue
+            outside.append(unknown)
         org = existing.get(good.siren)
         if org is not None and policy.organisation_access(session, actor, org.id) < policy.ATTACH:
             # Attaching never gives a right (see grappe.registry.policy): another tenant's
@@ -296,7 +329,19 @@ def import_members(
             )
             continue
         if org is not None:
-            clash = next((m for m in periods.get(org.id, []) if m.runs_after(good.joined)), None)
+            # the latest period running after the row's date is the one an update changes
+            clash = max(
+                (m for m in periods.get(org.id, []) if m.runs_after(good.joined)),
+                key=lambda m: m.joined,
+                default=None,
+            )
+            if clash is not None and update:
+                refusal = _changes(session, actor, org, clash, good, periods[org.id], found, changes)
+                if refusal is not None:
+                    issues.append(
+                        ImportIssue(line=good.line, column=refusal[0], value=refusal[1], reason=refusal[2])
+                    )
+                continue
             if clash is not None:
                 issues.append(
                     ImportIssue(
@@ -321,6 +366,7 @@ def import_members(
         accepted.append(good)
 
     issues.sort(key=lambda i: i.line)
+    rejected_lines = {i.line for i in issues}
     report = ImportReport(
         file=str(path),
         rows=len(rows),
@@ -328,16 +374,112 @@ def import_members(
         rejected=len(issues),
         committed=False,
         issues=issues,
+        changes=[c.shown for c in changes],
+        outside_fabric=[o for o in outside if o.line not in rejected_lines],
     )
     if strict and issues:
         return report
+    # Every value is checked above and nothing is written before this point: a refusal
+    # under --strict leaves the members as they were.
+    for change in changes:
+        change.apply()
     for good in accepted:
         _insert(session, cluster_id, good, existing, found)
     repository.flush()
     repository.refresh_member_count(cluster_id)
     report.inserted = len(accepted)
+    report.updated = len({c.shown.line for c in changes})
     report.committed = True
     return report
+
+
+@dataclass
+class _Change:
+    """A value an update-mode row changes, applied once the whole file is checked."""
+
+    shown: ImportChange
+    apply: Callable[[], None]
+
+
+def _changes(
+    session: Session,
+    actor: Actor,
+    org: Organisation,
+    period: Membership,
+    good: _Good,
+    periods: list[Membership],
+    found: dict[str, dict[str, Any]],
+    changes: list[_Change],
+) -> tuple[str, str | None, str] | None:
+    """The differences between an update-mode row and its member, or why the row is refused.
+
+    Only the values the file gives are compared. Appends the changes to ``changes`` when the
+    row is good; returns (column, value, reason) when it is not.
+    """
+    mine: list[_Change] = []
+
+    def differ(column: str, before: object, after: object, apply: Callable[[], None]) -> None:
+        if before != after:
+            shown = ImportChange(
+                line=good.line,
+                siren=good.siren,
+                name=org.name,
+                column=column,
+                before=None if before is None else _text(before, column),
+                after=_text(after, column),
+            )
+            mine.append(_Change(shown, apply))
+
+    def set_to(target: object, attribute: str, value: object) -> Callable[[], None]:
+        return lambda: setattr(target, attribute, value)
+
+    if good.joined != period.joined:
+        if period.left_on is not None and period.left_on <= good.joined:
+            return "joined", good.joined.isoformat(), f"date d'adhésion après le départ du {period.left_on}"
+        other = next(
+            (
+                m
+                for m in periods
+                if m is not period
+                and m.runs_after(good.joined)
+                and (period.left_on is None or m.joined < period.left_on)
+            ),
+            None,
+        )
+        if other is not None:
+            return "joined", good.joined.isoformat(), f"période qui chevauche l'adhésion du {other.joined}"
+        differ("joined", period.joined, good.joined, set_to(period, "joined", good.joined))
+    if good.membership_type is not None:
+        differ(
+            "membership_type",
+            period.membership_type,
+            good.membership_type,
+            set_to(period, "membership_type", good.membership_type),
+        )
+    if good.siret is not None:
+        siret = good.siret
+
+        def move() -> None:
+            period.establishment = organisations.site(session, org, siret, found.get(siret, {}))
+
+        differ("siret", period.establishment.siret if period.establishment else None, siret, move)
+    record = [("name", org.name, good.name), ("kind", org.kind, good.kind)]
+    if any(after is not None and after != before for _, before, after in record):
+        if policy.organisation_access(session, actor, org.id) < policy.Access.MANAGE:
+            column = next(c for c, before, after in record if after is not None and after != before)
+            return column, None, "organisation gérée par une autre structure : nom et nature non modifiables"
+        for column, before, after in record:
+            if after is not None:
+                differ(column, before, after, set_to(org, column, after))
+    changes.extend(mine)
+    return None
+
+
+def _text(value: object, column: str) -> str:
+    """A value as the import report shows it: dates ISO, kinds by their French word."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return _KIND_WORDS.get(str(value), str(value)) if column == "kind" else str(value)
 
 
 def _insert(
@@ -357,7 +499,7 @@ def _insert(
             cluster_id,
             siren=good.siren,
             name=good.name or unit.get("name") or site.get("name") or good.siren,
-            kind=OrganisationKind(good.kind).value,
+            kind=OrganisationKind(good.kind or "firm").value,
             found={key: unit.get(key) or site.get(key) for key in ("naf", "commune", "size_band")},
             in_fabric=bool(unit or site),
         )
@@ -370,10 +512,63 @@ def _insert(
             cluster_id=cluster_id,
             organisation=org,
             establishment=establishment,
-            membership_type=good.membership_type,
+            membership_type=good.membership_type or DEFAULT_TYPE,
             joined=good.joined,
         )
     )
+
+
+#: What starts a note line above the header of a member file (the template's notes).
+NOTE = "#"
+
+#: The columns of the member template, with the note each carries (the file's own help);
+#: no ``;`` in a note, so that the CSV note lines stay unquoted.
+TEMPLATE_COLUMNS = (
+    ("siret", "SIRET de l'établissement adhérent (14 chiffres), ou bien la colonne siren"),
+    ("siren", "SIREN de l'entreprise (9 chiffres), si le SIRET n'est pas donné"),
+    ("nom", "Raison sociale, facultative si le tissu productif ou le registre la connaît"),
+    ("nature", "entreprise, laboratoire, formation, public, association ou autre (défaut : entreprise)"),
+    ("date_adhesion", "Date d'adhésion, JJ/MM/AAAA ou AAAA-MM-JJ (obligatoire)"),
+    ("type_adhesion", "Collège ou type d'adhésion (défaut : adherent)"),
+)
+
+
+def write_template(path: Path) -> None:
+    """Write an empty member file, CSV or XLSX by the suffix, whose header explains itself.
+
+    XLSX: a comment on each header cell and a second sheet "Notice"; CSV (French
+    spreadsheet dialect): one note line per column above the header, which imports skip.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in {".csv", ".xlsx"}:
+        raise InputError(f"{path}: modèle en .csv ou .xlsx seulement (reçu {suffix or 'sans extension'})")
+    names = [name for name, _ in TEMPLATE_COLUMNS]
+    try:
+        if suffix == ".csv":
+            with path.open("w", encoding=export.EXCEL_FR.encoding, newline="") as handle:
+                writer = csv.writer(handle, delimiter=export.EXCEL_FR.delimiter)
+                for name, note in TEMPLATE_COLUMNS:
+                    writer.writerow([f"{NOTE} {name} : {note}"])
+                writer.writerow(names)
+            return
+        from openpyxl import Workbook
+        from openpyxl.comments import Comment
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None  # a new workbook has one sheet
+        sheet.title = "adherents"
+        sheet.append(names)
+        for cell, (_, note) in zip(sheet[1], TEMPLATE_COLUMNS, strict=True):
+            cell.comment = Comment(note, "grappe")
+        notice = book.create_sheet("Notice")
+        notice.append(["colonne", "contenu"])
+        for row in TEMPLATE_COLUMNS:
+            notice.append(list(row))
+        book.save(path)
+    except OSError as exc:
+        raise InputError(f"{path}: écriture impossible ({exc.strerror or exc})") from exc
 
 
 EXPORT_COLUMNS = (
@@ -387,6 +582,7 @@ EXPORT_COLUMNS = (
     "date_adhesion",
     "date_depart",
     "motif_depart",
+    "dans_tissu_productif",
 )
 
 
@@ -403,6 +599,7 @@ def _export_rows(members: list[MemberOut]) -> list[list[Any]]:
             m.joined,
             m.left,
             m.leaving_reason,
+            m.in_fabric,
         ]
         for m in members
     ]

@@ -41,6 +41,7 @@ def _member_page_statement(current: bool) -> Select[*tuple[Any, ...]]:
             Membership.joined,
             Membership.left_on.label("left"),
             Membership.leaving_reason,
+            Organisation.in_fabric,
             Membership.version,
             func.count().over().label("total"),
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
+from pydantic import Field
+
 from grappe.registry.bounds import Int, Text
 from grappe.registry.models import (
     Membership,
@@ -19,6 +21,8 @@ from grappe.registry.schemas import (
 
 #: Bounds the member import checks too (grappe.registry.memberships.files).
 MEMBERSHIP_TYPE = Text(Membership.membership_type, min_length=1)
+#: The membership type of a period that names none.
+DEFAULT_TYPE = "adherent"
 
 
 class MembershipCreate(Schema):
@@ -26,7 +30,7 @@ class MembershipCreate(Schema):
 
     organisation_id: Annotated[int, Int(Membership.organisation_id, ge=1)]
     siret: TypedIdentifier | None = None
-    membership_type: Annotated[str, MEMBERSHIP_TYPE] = "adherent"
+    membership_type: Annotated[str, MEMBERSHIP_TYPE] = DEFAULT_TYPE
     joined: PastDate
     left: PastDate | None = None
 
@@ -35,6 +39,13 @@ class MembershipEnd(Schema):
     """The end of a membership period."""
 
     version: Annotated[int, Int(Membership.version, ge=1)]
+    left: PastDate
+    reason: Annotated[str, Text(Membership.leaving_reason)] | None = None
+
+
+class MemberLeave(Schema):
+    """A member's exit as a manager records it: the period running on ``left`` closes."""
+
     left: PastDate
     reason: Annotated[str, Text(Membership.leaving_reason)] | None = None
 
@@ -54,6 +65,8 @@ class MemberOut(Schema):
     joined: dt.date
     left: dt.date | None
     leaving_reason: str | None
+    #: False when the fabric store did not know the member when it was recorded.
+    in_fabric: bool
     version: int
 
 
@@ -92,6 +105,17 @@ class ImportIssue(Schema):
     reason: str
 
 
+class ImportChange(Schema):
+    """One value an update-mode import changes on an existing member."""
+
+    line: int
+    siren: str
+    name: str
+    column: str
+    before: str | None
+    after: str
+
+
 class ImportReport(Schema):
     """What a member import did: rows read, inserted, rejected (with line and reason)."""
 
@@ -101,3 +125,8 @@ class ImportReport(Schema):
     rejected: int
     committed: bool
     issues: list[ImportIssue]
+    #: Update mode: existing members whose period or record changed, one entry per value.
+    updated: int = 0
+    changes: list[ImportChange] = Field(default_factory=list)
+    #: Rows accepted although the fabric store does not know them (``accept_unknown``).
+    outside_fabric: list[ImportIssue] = Field(default_factory=list)

@@ -14,14 +14,15 @@ from collections.abc import Sequence
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from grappe.errors import InputError
+from grappe.errors import InputError, NotFoundError
 from grappe.kit.repository import check_page
 from grappe.registry import policy
-from grappe.registry.identifiers import normalize_siret
+from grappe.registry.identifiers import normalize_siren, normalize_siret
 from grappe.registry.memberships.repository import MEMBER_FIELDS, MembershipRepository
 from grappe.registry.memberships.schemas import (
     DirectoryContact,
     DirectoryMember,
+    MemberLeave,
     MemberOut,
     MemberPage,
     MembershipCreate,
@@ -47,6 +48,7 @@ def _member_out(m: Membership) -> MemberOut:
         joined=m.joined,
         left=m.left_on,
         leaving_reason=m.leaving_reason,
+        in_fabric=org.in_fabric,
         version=m.version,
     )
 
@@ -133,6 +135,30 @@ def end_membership(session: Session, actor: Actor, membership_id: int, data: Mem
     repository.flush()
     repository.refresh_member_count(m.cluster_id)
     return _member_out(m)
+
+
+def leave(session: Session, actor: Actor, cluster_id: int, siren: str, data: MemberLeave) -> MemberOut:
+    """Record that a member leaves: close its period running on ``left`` (the manager's exit).
+
+    The member is named by SIREN, as managers know it; the period closed is the one still
+    running after ``left``, read in this transaction, so no version is asked for.
+    """
+    policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "enregistrer un départ")
+    key = normalize_siren(siren)
+    org = organisations.of_siren(session, key)
+    running = [
+        m
+        for m in MembershipRepository(session).of_organisations(cluster_id, [org.id] if org else [])
+        if m.runs_after(data.left)
+    ]
+    if not running:
+        raise NotFoundError(
+            f"SIREN {key} : aucune adhésion en cours au {data.left:%d/%m/%Y} dans cette structure"
+        )
+    period = max(running, key=lambda m: m.joined)
+    return end_membership(
+        session, actor, period.id, MembershipEnd(version=period.version, left=data.left, reason=data.reason)
+    )
 
 
 def list_members(

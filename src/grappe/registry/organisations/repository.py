@@ -9,7 +9,7 @@ from sqlalchemy import Select, false, select, union
 from sqlalchemy.orm import selectinload
 
 from grappe.kit.repository import Repository
-from grappe.registry.models import Establishment, Membership, Organisation, OrganisationOwner
+from grappe.registry.models import Contact, Establishment, Membership, Organisation, OrganisationOwner
 
 
 class OrganisationRepository(Repository[Organisation]):
@@ -46,6 +46,20 @@ class OrganisationRepository(Repository[Organisation]):
         return self.session.scalar(
             select(OrganisationOwner.cluster_id).where(OrganisationOwner.organisation_id == organisation_id)
         )
+
+
+class ContactRepository(Repository[Contact]):
+    """Contact persons of organisations."""
+
+    model = Contact
+    what = "contact"
+
+    def remove(self, contact: Contact) -> None:
+        """Delete a contact; its organisation's loaded list of contacts is read again."""
+        organisation = contact.organisation
+        self.session.delete(contact)
+        self.flush()
+        self.session.expire(organisation, ["contacts"])
 
 
 def owned_or_running(clusters: Collection[int], day: dt.date) -> Select[int]:

@@ -36,6 +36,17 @@ class ContactIn(Schema):
     directory_consent: bool = False
 
 
+class ContactUpdate(Schema):
+    """Changes to a contact: only the fields given change; ``version`` as read."""
+
+    version: Annotated[int, Int(Contact.version, ge=1)]
+    full_name: Annotated[str, Text(Contact.full_name, min_length=1)] | None = None
+    role: Annotated[str, Text(Contact.role)] | None = None
+    email: Annotated[str, Text(Contact.email), Field(pattern=EMAIL)] | None = None
+    phone: Annotated[str, Text(Contact.phone)] | None = None
+    directory_consent: bool | None = None
+
+
 if TYPE_CHECKING:
     _ContactStored = ContactIn
 else:

@@ -1,4 +1,4 @@
-"""What users do with organisations: create (from the fabric), read, change, add contacts.
+"""What users do with organisations: create (from the fabric), read, change, their contacts.
 
 Every function takes the session of the caller's unit of work and the acting user first;
 roles are checked through :mod:`grappe.registry.policy`, the SQL is in
@@ -14,14 +14,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from grappe.errors import ConflictError, InputError
+from grappe.errors import ConflictError, InputError, NotFoundError
 from grappe.registry import policy, refs
 from grappe.registry.identifiers import normalize_siren, normalize_siret
 from grappe.registry.models import Contact, Establishment, Organisation, OrganisationOwner
-from grappe.registry.organisations.repository import OrganisationRepository
+from grappe.registry.organisations.repository import ContactRepository, OrganisationRepository
 from grappe.registry.organisations.schemas import (
     ContactIn,
     ContactOut,
+    ContactUpdate,
     OrganisationCreate,
     OrganisationOut,
     OrganisationUpdate,
@@ -185,6 +186,63 @@ def add_contact(session: Session, actor: Actor, organisation_id: int, data: Cont
     session.add(contact)
     OrganisationRepository(session).flush()
     return ContactOut.model_validate(contact)
+
+
+def resolve_organisation(session: Session, ref: str) -> int:
+    """An organisation id from its number or its SIREN (command-line arguments)."""
+    text = "".join(ref.split())
+    if text.isdigit() and len(text) != 9:
+        return OrganisationRepository(session).get(int(text)).id
+    siren = normalize_siren(text)
+    found = OrganisationRepository(session).id_of_siren(siren)
+    if found is None:
+        raise NotFoundError(f"organisation de SIREN {siren} introuvable")
+    return found
+
+
+def list_contacts(session: Session, actor: Actor, organisation_id: int) -> list[ContactOut]:
+    """The contacts of an organisation, by name (whoever reads the organisation)."""
+    org = load_for(session, actor, organisation_id, Access.READ, "consulter les contacts")
+    return [ContactOut.model_validate(c) for c in sorted(org.contacts, key=lambda c: (c.full_name, c.id))]
+
+
+def _contact_for(session: Session, actor: Actor, contact_id: int, need: Access, action: str) -> Contact:
+    """A contact whose organisation the actor has ``need`` on (else "introuvable" or "refusé")."""
+    contact = ContactRepository(session).get(contact_id)
+    policy.require_organisation(session, actor, contact.organisation_id, need, action)
+    return contact
+
+
+def get_contact(session: Session, actor: Actor, contact_id: int) -> ContactOut:
+    """One contact (whoever reads its organisation)."""
+    return ContactOut.model_validate(_contact_for(session, actor, contact_id, Access.READ, "consulter"))
+
+
+def update_contact(session: Session, actor: Actor, contact_id: int, data: ContactUpdate) -> ContactOut:
+    """Change a contact (administrators, managers of its organisation's clusters).
+
+    Giving the directory consent dates it today; withdrawing it clears the date.
+    """
+    repository = ContactRepository(session)
+    contact = _contact_for(session, actor, contact_id, Access.MANAGE, "modifier")
+    repository.check_version(contact, data.version)
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    if changes.get("full_name", "") is None:
+        raise InputError("full_name ne peut pas être vide")
+    consent = changes.pop("directory_consent", None)
+    if consent is not None and consent != contact.directory_consent:
+        contact.directory_consent = consent
+        contact.consent_date = dt.date.today() if consent else None
+    for key, value in changes.items():
+        setattr(contact, key, value)
+    repository.flush()
+    return ContactOut.model_validate(contact)
+
+
+def remove_contact(session: Session, actor: Actor, contact_id: int) -> None:
+    """Delete a contact (administrators, managers of its organisation's clusters)."""
+    repository = ContactRepository(session)
+    repository.remove(_contact_for(session, actor, contact_id, Access.MANAGE, "supprimer"))
 
 
 # --- for the other registry services (rights already checked) ------------------------------
