@@ -20,6 +20,8 @@ from grappe.cli.registry._base import (
     unit,
 )
 from grappe.errors import InputError
+from grappe.kit import present
+from grappe.kit.repository import MAX_PAGE
 
 
 @app.command("migrate", epilog="Exemple : grappe registry migrate")
@@ -126,11 +128,11 @@ def create(
 def list_command() -> None:
     """Lister les structures visibles par l'utilisateur."""
     with unit(write=False) as (session, actor):
-        rows = clusters.list_clusters(session, actor, limit=500)
+        page = clusters.list_clusters(session, actor, limit=MAX_PAGE)
     table(
-        "Structures",
+        f"Structures ({present.number(page.total)})",
         ["n°", "nom", "sigle", "adhérents"],
-        [[c.id, c.name, c.acronym, c.member_count] for c in rows],
+        [[c.id, c.name, c.acronym, present.number(c.member_count)] for c in page.items],
     )
 
 
@@ -140,11 +142,22 @@ def show(cluster: ClusterArgument) -> None:
     with unit(write=False) as (session, actor):
         out = clusters.get_cluster(session, actor, clusters.resolve_cluster(session, cluster))
     console.print(f"[bold]{out.name}[/] ({out.acronym or 'sans sigle'}) — n° {out.id}, version {out.version}")
-    console.print(f"Adhérents : {out.member_count}")
-    console.print("Territoire : " + ", ".join(f"{t.level} {t.code}" for t in out.territories))
-    console.print("Secteurs : " + ", ".join(out.sectors))
+    console.print(f"Adhérents : {present.number(out.member_count)}")
+    places = [clusters.named_territory(t.level, t.code) for t in out.territories]
+    console.print(
+        "Territoire : "
+        + ", ".join(f"{present.label('territory_level', t.level)} {present.coded(t.code, t.name)}" for t in places),
+        highlight=False,
+    )
+    sectors = [clusters.named_sector(code) for code in out.sectors]
+    console.print("Secteurs : " + ", ".join(present.coded(s.code, s.name) for s in sectors), highlight=False)
     for label in out.labels:
-        console.print(f"Label : {label.kind.value} {label.name or ''} ({label.start} → {label.end or '…'})")
+        until = present.date(label.end) if label.end else "…"
+        console.print(
+            f"Label : {present.label('label_kind', label.kind)} {label.name or ''} "
+            f"({present.date(label.start)} → {until})",
+            highlight=False,
+        )
 
 
 @app.command("directory", epilog="Exemple : grappe registry directory --region 84 --naf 25.62A --size moyen")
@@ -170,10 +183,17 @@ def directory(
             session, actor, label=label, region=region, sector=sector, size=size, limit=500
         )
     table(
-        f"Annuaire ({page.total})",
+        f"Annuaire ({present.number(page.total)})",
         ["n°", "nom", "sigle", "labels", "régions", "adhérents"],
         [
-            [e.id, e.name, e.acronym, ", ".join(e.labels), ", ".join(e.regions), e.member_count]
+            [
+                e.id,
+                e.name,
+                e.acronym,
+                ", ".join(present.label("label_kind", kind) for kind in e.labels),
+                ", ".join(present.coded(r, clusters.named_territory("region", r).name) for r in e.regions),
+                present.number(e.member_count),
+            ]
             for e in page.items
         ],
     )
