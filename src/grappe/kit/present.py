@@ -112,16 +112,16 @@ class Formatter:
         self.language = language
         self.locale = Locale.parse(_LOCALES[language])
 
-    def number(self, value: int | float | Decimal | None, digits: int | None = None) -> str:
-        """``14 550`` in French (narrow no-break space), ``14,550`` in English.
-
-        ``digits``: exactly that many decimals (``0,7725`` for 0.77251 with 4); by default
-        as many as the value has, up to three.
-        """
-        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    def number(self, value: int | float | Decimal | None) -> str:
+        """``14 550`` in French (narrow no-break space), ``14,550`` in English; ``–`` if missing."""
+        if value is None or not math.isfinite(value):
             return MISSING
-        if digits is None:
-            return format_decimal(value, locale=self.locale)
+        return format_decimal(value, locale=self.locale)
+
+    def decimal(self, value: int | float | Decimal | None, digits: int) -> str:
+        """``5,3`` in French for 5.31 with one digit; ``–`` for a missing value."""
+        if value is None or not math.isfinite(value):
+            return MISSING
         pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
         return format_decimal(value, pattern, locale=self.locale)
 
@@ -133,7 +133,7 @@ class Formatter:
 
     def percent(self, ratio: float | Decimal | None) -> str:
         """``11,1 %`` in French for 0.111 (one decimal, the locale's spacing before the sign)."""
-        if ratio is None or (isinstance(ratio, float) and not math.isfinite(ratio)):
+        if ratio is None or not math.isfinite(ratio):
             return MISSING
         pattern = str(self.locale.percent_formats[None].pattern)
         last_zero = pattern.rindex("0")
@@ -165,6 +165,7 @@ def coded(code: str | None, name: str | None) -> str:
 
 FRENCH = Formatter(DEFAULT)
 number = FRENCH.number
+decimal = FRENCH.decimal
 money = FRENCH.money
 percent = FRENCH.percent
 date = FRENCH.date

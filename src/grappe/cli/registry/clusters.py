@@ -144,11 +144,8 @@ def show(cluster: ClusterArgument) -> None:
     console.print(f"[bold]{out.name}[/] ({out.acronym or 'sans sigle'}) — n° {out.id}, version {out.version}")
     console.print(f"Adhérents : {present.number(out.member_count)}")
     places = [clusters.named_territory(t.level, t.code) for t in out.territories]
-    console.print(
-        "Territoire : "
-        + ", ".join(f"{present.label('territory_level', t.level)} {present.coded(t.code, t.name)}" for t in places),
-        highlight=False,
-    )
+    named = (f"{present.label('territory_level', t.level)} {present.coded(t.code, t.name)}" for t in places)
+    console.print("Territoire : " + ", ".join(named), highlight=False)
     sectors = [clusters.named_sector(code) for code in out.sectors]
     console.print("Secteurs : " + ", ".join(present.coded(s.code, s.name) for s in sectors), highlight=False)
     for label in out.labels:

@@ -53,7 +53,7 @@ def prospects_command(
                 r["name"],
                 present.coded(r["naf"], r["naf_name"]),
                 present.coded(r["commune"], r["commune_name"]),
-                present.number(r["score"], digits=4),
+                present.decimal(r["score"], 4),
             ]
             for r in rows
         ],
