@@ -74,6 +74,20 @@ COLUMNS = (
     "proximity",
     "recency",
 )
+#: French headers of the prospects file (people open it in a spreadsheet for a campaign).
+HEADERS = {
+    "rank": "rang",
+    "name": "nom",
+    "naf_name": "activité",
+    "commune_name": "nom de la commune",
+    "size_band": "tranche d'effectif",
+    "created": "création",
+    "distance_km": "distance (km)",
+    "size_score": "score de taille",
+    "sector_fit": "adéquation sectorielle",
+    "proximity": "proximité",
+    "recency": "récence",
+}
 
 
 class ProspectOut(Schema):
@@ -250,4 +264,4 @@ def _coordinates(candidates: pa.Table) -> tuple[np.ndarray, np.ndarray]:
 def write_prospects(table: pa.Table, path: Path) -> Path:
     """Write prospects to CSV (French spreadsheet dialect) or XLSX, by suffix, for a campaign."""
     formats = dict.fromkeys(("score", *WEIGHTS), "0.0000") | {"distance_km": "0.00"}
-    return export.write(path, table, dialect=export.EXCEL_FR, number_formats=formats)
+    return export.write(path, table, labels=HEADERS, dialect=export.EXCEL_FR, number_formats=formats)
