@@ -61,7 +61,8 @@ def test_every_registry_code_has_a_french_and_an_english_label(category: str, en
     labels = present.LABELS[category]
     assert set(labels) >= {member.value for member in enum}
     for french, english in labels.values():
-        assert french and english
+        assert french
+        assert english
 
 
 def test_every_registry_enumeration_is_labelled() -> None:

@@ -75,7 +75,8 @@ def test_registry_commands_end_to_end(tmp_path: Path) -> None:
     assert json.loads(out)["members"] == 1
     code, out = run("registry", "figures", "MECA")
     assert "Adhérents au " in out
-    assert "Cotisations encaissées" in out and "50,00\xa0€" in out
+    assert "Cotisations encaissées" in out
+    assert "50,00\xa0€" in out
     code, out = run("registry", "show", "MECA")
     assert "Adhérents : 1" in out
     assert "Territoire : commune 69123 (Lyon)" in out

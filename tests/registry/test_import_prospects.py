@@ -178,6 +178,7 @@ def test_prospects_rank_non_members_in_scope(db: Session, world: World, tmp_path
     assert next(r for r in rows if r["name"] == "Taille inconnue")["size_score"] == 0.1
     expected = sum(prospects.WEIGHTS[k] * best[k] for k in prospects.WEIGHTS)
     assert best["score"] == pytest.approx(expected, abs=1e-3)
-    assert best["commune_name"] and best["naf_name"]  # names beside the codes
+    assert best["commune_name"]  # names beside the codes
+    assert best["naf_name"]
     out = prospects.write_prospects(table, tmp_path / "p.csv")
     assert out.read_text(encoding="utf-8-sig").splitlines()[0].startswith("rang;siret;siren")

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     import igraph as ig
 
 KIND_LABELS = {
-    code: present.label("organisation_kind", code).capitalize() for code in present.LABELS["organisation_kind"]
+    code: present.label("organisation_kind", code).capitalize()
+    for code in present.LABELS["organisation_kind"]
 }
 """French names of the organisation kinds, as the picture's legend shows them."""
 

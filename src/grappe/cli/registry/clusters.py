@@ -21,7 +21,6 @@ from grappe.cli.registry._base import (
 )
 from grappe.errors import InputError
 from grappe.kit import present
-from grappe.kit.repository import MAX_PAGE
 
 
 @app.command("migrate", epilog="Exemple : grappe registry migrate")
@@ -127,6 +126,8 @@ def create(
 @app.command("list", epilog="Exemple : grappe registry list")
 def list_command() -> None:
     """Lister les structures visibles par l'utilisateur."""
+    from grappe.kit.repository import MAX_PAGE  # SQL kit: not loaded for --help
+
     with unit(write=False) as (session, actor):
         page = clusters.list_clusters(session, actor, limit=MAX_PAGE)
     table(
