@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apikit import Api
+from apikit import Api, issue_fee_calls
 
 from grappe.api.app import create_app
 
@@ -52,10 +52,7 @@ def test_every_page_has_total_items_limit_and_offset() -> None:
 def test_fee_calls_are_paged_with_their_total(api: Api) -> None:
     h = api.headers("manager")
     a = api.world.a  # type: ignore[attr-defined]
-    schedule = {"year": 2024, "rules": [{"membership_type": "adherent", "amount_eur": "120"}]}
-    assert api.client.put(f"/clusters/{a}/fee-schedules", headers=h, json=schedule).status_code == 200
-    assert api.client.post(f"/clusters/{a}/fee-calls", headers=h, params={"year": 2024}).status_code == 200
-    whole = api.client.get(f"/clusters/{a}/fee-calls", headers=h).json()
+    whole = issue_fee_calls(api, h, "120")
     assert whole["total"] == len(whole["items"]) >= 1
     past = api.client.get(f"/clusters/{a}/fee-calls", headers=h, params={"offset": whole["total"]}).json()
     assert past == {"total": whole["total"], "items": []}
