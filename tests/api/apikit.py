@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # The registry tests' kit (databases on SQLite and PostgreSQL, the world) is shared by path:
 # the test folders are not packages.
@@ -62,6 +63,18 @@ def build_api(db: object) -> Api:
                 tokens[name] = accounts.issue_token(session, LOCAL_ADMIN, actor.user_id).token
     app = create_app(db.engine)  # type: ignore[attr-defined]
     return Api(app=app, client=TestClient(app, raise_server_exceptions=False), world=world, tokens=tokens)
+
+
+def issue_fee_calls(api: Api, headers: dict[str, str], amount_eur: str) -> dict[str, Any]:
+    """Set a 2024 fee schedule of one amount on cluster A, issue its calls; the page of calls."""
+    a = api.world.a  # type: ignore[attr-defined]
+    schedule = {"year": 2024, "rules": [{"membership_type": "adherent", "amount_eur": amount_eur}]}
+    put = api.client.put(f"/clusters/{a}/fee-schedules", headers=headers, json=schedule)
+    assert put.status_code == 200, put.text
+    issued = api.client.post(f"/clusters/{a}/fee-calls", headers=headers, params={"year": 2024})
+    assert issued.status_code == 200, issued.text
+    page: dict[str, Any] = api.client.get(f"/clusters/{a}/fee-calls", headers=headers).json()
+    return page
 
 
 @contextmanager

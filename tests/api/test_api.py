@@ -102,12 +102,12 @@ def test_fee_flow_over_http(api: Api) -> None:
     assert put.status_code == 200
     issued = api.client.post(f"/clusters/{a}/fee-calls", headers=h, params={"year": 2024})
     assert issued.json()["issued"] == 1
-    call = api.client.get(f"/clusters/{a}/fee-calls", headers=h).json()[0]
+    call = api.client.get(f"/clusters/{a}/fee-calls", headers=h).json()["items"][0]
     paid = api.client.post(
         f"/fee-calls/{call['id']}/payments", headers=h, json={"amount_eur": "120", "paid_on": "2024-02-01"}
     )
     assert paid.json()["status"] == "paid"
-    assert api.client.get(f"/clusters/{a}/dunning", headers=h).json() == []
+    assert api.client.get(f"/clusters/{a}/dunning", headers=h).json() == {"total": 0, "items": []}
     funder = api.client.get(f"/clusters/{a}/figures", headers=api.headers("funder"))
     assert funder.status_code == 200
     assert funder.json()["members"] == 1

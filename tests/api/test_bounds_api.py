@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from apikit import Api, dbkit
+from apikit import Api, dbkit, issue_fee_calls
 
 from grappe.registry import bounds
 
@@ -46,11 +46,7 @@ def test_out_of_bounds_bodies_are_422(api: Api) -> None:
 
 def test_payments_dated_out_of_bounds_or_above_the_due_are_422(api: Api) -> None:
     h = api.headers("admin")
-    a = api.world.a  # type: ignore[attr-defined]
-    schedule = {"year": 2024, "rules": [{"membership_type": "adherent", "amount_eur": "100"}]}
-    assert api.client.put(f"/clusters/{a}/fee-schedules", headers=h, json=schedule).status_code == 200
-    assert api.client.post(f"/clusters/{a}/fee-calls", headers=h, params={"year": 2024}).status_code == 200
-    call = api.client.get(f"/clusters/{a}/fee-calls", headers=h).json()[0]["id"]
+    call = issue_fee_calls(api, h, "100")["items"][0]["id"]
     url = f"/fee-calls/{call}/payments"
     _refused(
         api.client.post(url, headers=h, json={"amount_eur": "100", "paid_on": "9999-12-31"}),

@@ -655,8 +655,8 @@ def test_invitation_accepted_by_the_organisation(api: Api) -> None:
     assert {(m["name"], m["membership_type"]) for m in members["items"]} >= {("Carrières Le Goff", "associe")}
     assert api.client.post(f"/invitations/{invitation['id']}/decline", headers=owner).status_code == 409
     audit = api.client.get("/audit", headers=api.headers("admin"), params={"entity": "invitations"}).json()
-    assert [e["action"] for e in audit] == ["update", "create"]
-    assert audit[0]["after"]["status"] == "accepted"
+    assert [e["action"] for e in audit["items"]] == ["update", "create"]
+    assert audit["items"][0]["after"]["status"] == "accepted"
 
 
 def test_invitation_declined_leaves_the_organisation_hidden(api: Api) -> None:

@@ -44,7 +44,7 @@ def _fee_call(api: Api, base: str) -> int:
     assert httpx.put(f"{base}/clusters/{a}/fee-schedules", headers=h, json=schedule).status_code == 200
     issued = httpx.post(f"{base}/clusters/{a}/fee-calls", headers=h, params={"year": 2024})
     assert issued.status_code == 200
-    return int(httpx.get(f"{base}/clusters/{a}/fee-calls", headers=h).json()[0]["id"])
+    return int(httpx.get(f"{base}/clusters/{a}/fee-calls", headers=h).json()["items"][0]["id"])
 
 
 def test_concurrent_payments_are_all_stored(api: Api) -> None:

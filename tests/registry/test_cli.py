@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from dbkit import siren
+from fabric_kit import write_fabric
 from typer.testing import CliRunner
 
 from grappe.cli import app
@@ -50,20 +51,39 @@ def test_registry_commands_end_to_end(tmp_path: Path) -> None:
     assert run("registry", "fee-schedule", "MECA", str(schedule))[0] == 0
     code, out = run("registry", "fee-calls", "MECA", "2024", "--issue")
     assert code == 0, out
-    assert "1 appel(s) émis (90.00 €)" in out
+    assert "1 appel(s) émis (90,00\xa0€)" in out
+    assert "à payer" in out  # the status's French label, not its code
     code, out = run("registry", "pay", "1", "40", "--date", "01/03/2024")  # as imports write it
-    assert "payé 40.00 / 90.00" in out
+    assert "payé 40,00\xa0€ sur 90,00\xa0€" in out
     code, out = run("registry", "dunning", "MECA", "--at", "01/01/2099")
     assert "Alpha" in out
+    assert "50,00\xa0€" in out  # what remains due
+    bad = runner.invoke(app, ["registry", "pay", "1", "quarante"])
+    assert isinstance(bad.exception, InputError)  # rendered by the entry point, exit status 2
+    assert "MONTANT 'quarante' invalide" in str(bad.exception)
+    code, out = run("registry", "pay", "1", "49,50")  # people's decimal comma
+    assert code == 0, out
+    code, out = run("registry", "pay", "1", "0.50")  # and the program's decimal point
+    assert "payé 90,00\xa0€ sur 90,00\xa0€ — payé" in out
     wrong = runner.invoke(app, ["registry", "dunning", "MECA", "--at", "31/02/2099"])
     assert isinstance(wrong.exception, InputError)
     assert str(wrong.exception) == "--at '31/02/2099' : date invalide, attendu AAAA-MM-JJ ou JJ/MM/AAAA"
     code, out = run("registry", "directory", "--region", "84")
     assert "Mécanique" in out
+    assert "84 (Auvergne-Rhône-Alpes)" in " ".join(out.split())  # the table may wrap the name
     code, out = run("registry", "figures", "MECA", "--format", "json")
     assert json.loads(out)["members"] == 1
+    code, out = run("registry", "figures", "MECA")
+    assert "Adhérents au " in out
+    assert "Cotisations encaissées" in out
+    assert "50,00\xa0€" in out
     code, out = run("registry", "show", "MECA")
     assert "Adhérents : 1" in out
+    assert "Territoire : commune 69123 (Lyon)" in out
+    assert "Secteurs : 25.62A (Décolletage)" in out
+    code, out = run("registry", "prospects", "MECA", "--store", str(write_fabric(tmp_path / "fabric")))
+    assert code == 0, out
+    assert "25.62A (Décolletage)" in " ".join(out.split())
 
 
 def test_acting_user_and_errors_in_french(tmp_path: Path) -> None:

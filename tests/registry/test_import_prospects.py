@@ -163,20 +163,22 @@ def test_prospects_rank_non_members_in_scope(db: Session, world: World, tmp_path
     store = write_fabric(tmp_path / "fabric")
     table = prospects.prospects(db, LOCAL_ADMIN, world.a, store=store, on=TODAY)
     rows = table.to_pylist()
-    names = [r["nom"] for r in rows]
+    names = [r["name"] for r in rows]
     # out: the member (Dupont), 25.62B and the bakery (sector scope is 25.62A + division 28),
     # Paris (territory) and the closed establishment
     assert set(names) == {"Usinage Récent", "Machines-outils Lyon", "Taille inconnue"}
-    assert [r["rang"] for r in rows] == [1, 2, 3]
+    assert [r["rank"] for r in rows] == [1, 2, 3]
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
     best = rows[0]
-    assert best["nom"] == "Usinage Récent"  # largest band, exact sous-classe, created 2023
+    assert best["name"] == "Usinage Récent"  # largest band, exact sous-classe, created 2023
     assert best["recency"] == 1.0
     assert best["sector_fit"] == 1.0
-    lyon = next(r for r in rows if r["nom"] == "Machines-outils Lyon")
+    lyon = next(r for r in rows if r["name"] == "Machines-outils Lyon")
     assert lyon["sector_fit"] == 0.7  # matched through division 28
-    assert next(r for r in rows if r["nom"] == "Taille inconnue")["size_score"] == 0.1
+    assert next(r for r in rows if r["name"] == "Taille inconnue")["size_score"] == 0.1
     expected = sum(prospects.WEIGHTS[k] * best[k] for k in prospects.WEIGHTS)
     assert best["score"] == pytest.approx(expected, abs=1e-3)
+    assert best["commune_name"]  # names beside the codes
+    assert best["naf_name"]
     out = prospects.write_prospects(table, tmp_path / "p.csv")
     assert out.read_text(encoding="utf-8-sig").splitlines()[0].startswith("rang;siret;siren")

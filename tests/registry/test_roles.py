@@ -285,6 +285,6 @@ def test_operation_by_role(
 
 
 def test_scoped_lists_never_cross_tenants(db: Session, world: World) -> None:
-    assert [c.id for c in clusters.list_clusters(db, world.actors["funder"])] == [world.a]
-    assert [c.id for c in clusters.list_clusters(db, world.actors["manager_other"])] == [world.b]
-    assert {c.id for c in clusters.list_clusters(db, world.actors["admin"])} == {world.a, world.b}
+    assert [c.id for c in clusters.list_clusters(db, world.actors["funder"]).items] == [world.a]
+    assert [c.id for c in clusters.list_clusters(db, world.actors["manager_other"]).items] == [world.b]
+    assert {c.id for c in clusters.list_clusters(db, world.actors["admin"]).items} == {world.a, world.b}

@@ -130,7 +130,7 @@ def test_prospect_exports_are_safe_and_keep_numbers(
 ) -> None:
     table = prospects.prospects(db, LOCAL_ADMIN, world.a, store=write_fabric(tmp_path / "f"), on=TODAY)
     names = [ATTACKS[i % len(ATTACKS)] for i in range(table.num_rows)]
-    table = table.set_column(table.column_names.index("nom"), "nom", pa.array(names))
+    table = table.set_column(table.column_names.index("name"), "name", pa.array(names))
     rows = _csv_cells(prospects.write_prospects(table, tmp_path / "p.csv"))
     _no_cell_starts_a_formula(rows)
     assert [r[3] for r in rows[1:]] == ["'" + n for n in names]
@@ -140,4 +140,4 @@ def test_prospect_exports_are_safe_and_keep_numbers(
     cells = _xlsx_cells(prospects.write_prospects(table, tmp_path / "p.xlsx"))
     _no_cell_starts_a_formula(cells)
     assert [r[score] for r in cells[1:]] == table.column("score").to_pylist()
-    assert load_workbook(tmp_path / "p.xlsx").worksheets[0]["J2"].number_format == "0.0000"
+    assert load_workbook(tmp_path / "p.xlsx").worksheets[0].cell(2, score + 1).number_format == "0.0000"

@@ -282,7 +282,7 @@ def test_every_write_is_audited(db: Session, world: World) -> None:
         world.a,
         ClusterUpdate(version=1, website="https://meca.example"),
     )
-    entries = accounts.audit_log(db, LOCAL_ADMIN, cluster_id=world.a, entity="clusters")
+    entries = accounts.audit_log(db, LOCAL_ADMIN, cluster_id=world.a, entity="clusters").items
     last = entries[0]
     assert last.action == "update"
     assert last.actor == world.actors["manager"].label

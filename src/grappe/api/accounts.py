@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from grappe.api.deps import ERRORS, Id, QueryId, Work, checked_text
+from grappe.api.deps import ERRORS, Id, Limit, Offset, QueryId, Work, checked_text
 from grappe.registry.accounts import service as accounts
-from grappe.registry.accounts.schemas import AuditOut, TokenOut, UserCreate, UserOut
+from grappe.registry.accounts.schemas import AuditPage, TokenOut, UserCreate, UserOut
 
 router = APIRouter()
 
@@ -38,17 +38,23 @@ def issue_token(
         return accounts.issue_token(db, actor, user_id, checked_text(name, "name", 100) or "api")
 
 
-@router.get("/audit", response_model=list[AuditOut], tags=["comptes"], responses=ERRORS)
+@router.get("/audit", response_model=AuditPage, tags=["comptes"], responses=ERRORS)
 def audit_log(
     work: Work,
     cluster_id: QueryId = None,
     entity: Annotated[str | None, Query(max_length=40)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[AuditOut]:
-    """Journal d'audit (administrateur)."""
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> AuditPage:
+    """Journal d'audit (administrateur), les entrées les plus récentes d'abord."""
     with work as (db, actor):
         return accounts.audit_log(
-            db, actor, cluster_id=cluster_id, entity=checked_text(entity, "entity"), limit=limit
+            db,
+            actor,
+            cluster_id=cluster_id,
+            entity=checked_text(entity, "entity"),
+            limit=limit,
+            offset=offset,
         )
 
 

@@ -16,7 +16,7 @@ from grappe.registry.clusters.schemas import (
     BodyOut,
     ClusterCreate,
     ClusterOut,
-    ClusterSummary,
+    ClusterPage,
     ClusterUpdate,
     DirectoryPage,
     FundingIn,
@@ -67,8 +67,8 @@ def directory(
     return Response(body, media_type="application/json")
 
 
-@router.get("/clusters", response_model=list[ClusterSummary], tags=["structures"], responses=ERRORS)
-def list_clusters(work: Work, limit: Limit = 100, offset: Offset = 0) -> list[ClusterSummary]:
+@router.get("/clusters", response_model=ClusterPage, tags=["structures"], responses=ERRORS)
+def list_clusters(work: Work, limit: Limit = 100, offset: Offset = 0) -> ClusterPage:
     """Structures dont l'utilisateur peut lire les données privées."""
     with work as (db, actor):
         return clusters.list_clusters(db, actor, limit=limit, offset=offset)

@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 
-from grappe.api.deps import ERRORS, Day, Id, Work, Year
+from grappe.api.deps import ERRORS, Day, Id, Limit, Offset, Work, Year
 from grappe.registry.fees import figures
 from grappe.registry.fees import service as fees
 from grappe.registry.fees.schemas import (
-    DunningLine,
+    DunningPage,
     FeeCallOut,
+    FeeCallPage,
     FeeCallsIssued,
     FeeScheduleIn,
     FeeScheduleOut,
@@ -77,7 +78,7 @@ def issue_calls(work: Work, cluster_id: Id, year: Year) -> FeeCallsIssued:
 
 @router.get(
     "/clusters/{cluster_id}/fee-calls",
-    response_model=list[FeeCallOut],
+    response_model=FeeCallPage,
     tags=["cotisations"],
     responses=ERRORS,
 )
@@ -88,10 +89,13 @@ def list_calls(
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     status: FeeStatus | None = None,
     on: Day = None,
-) -> list[FeeCallOut]:
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> FeeCallPage:
     """Appels de cotisation et leur statut."""
     with work as (db, actor):
-        return fees.list_calls(db, actor, cluster_id, year=year, status=status, on=on)
+        calls = fees.list_calls(db, actor, cluster_id, year=year, status=status, on=on)
+    return FeeCallPage.of(calls, limit, offset)
 
 
 @router.post(
@@ -120,11 +124,14 @@ def waive(work: Work, fee_call_id: Id, body: WaiveIn) -> FeeCallOut:
 
 @router.get(
     "/clusters/{cluster_id}/dunning",
-    response_model=list[DunningLine],
+    response_model=DunningPage,
     tags=["cotisations"],
     responses=ERRORS,
 )
-def dunning(work: Work, cluster_id: Id, on: Day = None) -> list[DunningLine]:
-    """Liste des relances."""
+def dunning(
+    work: Work, cluster_id: Id, on: Day = None, limit: Limit = 100, offset: Offset = 0
+) -> DunningPage:
+    """Liste des relances, les plus en retard d'abord."""
     with work as (db, actor):
-        return fees.dunning_list(db, actor, cluster_id, on=on)
+        lines = fees.dunning_list(db, actor, cluster_id, on=on)
+    return DunningPage.of(lines, limit, offset)

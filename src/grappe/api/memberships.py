@@ -14,7 +14,7 @@ from grappe.errors import InputError
 from grappe.registry.memberships import files
 from grappe.registry.memberships import service as memberships
 from grappe.registry.memberships.schemas import (
-    DirectoryMember,
+    DirectoryMemberPage,
     ImportReport,
     MemberOut,
     MemberPage,
@@ -65,14 +65,17 @@ def add_member(work: Work, cluster_id: Id, body: MembershipCreate) -> MemberOut:
 
 @router.get(
     "/clusters/{cluster_id}/directory",
-    response_model=list[DirectoryMember],
+    response_model=DirectoryMemberPage,
     tags=["adhérents"],
     responses=ERRORS,
 )
-def member_directory(work: Work, cluster_id: Id) -> list[DirectoryMember]:
+def member_directory(
+    work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0
+) -> DirectoryMemberPage:
     """Annuaire des adhérents (contacts consentants), pour les adhérents de la structure."""
     with work as (db, actor):
-        return memberships.member_directory(db, actor, cluster_id)
+        members = memberships.member_directory(db, actor, cluster_id)
+    return DirectoryMemberPage.of(members, limit, offset)
 
 
 @router.post(

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Query
-
-from grappe.api.deps import ERRORS, Id, Work
+from grappe.api.deps import ERRORS, Id, Limit, Offset, Work
 from grappe.registry import prospects
 
 router = APIRouter()
 
 
-@router.get("/clusters/{cluster_id}/prospects", tags=["structures"], responses=ERRORS)
+@router.get(
+    "/clusters/{cluster_id}/prospects",
+    response_model=prospects.ProspectPage,
+    tags=["structures"],
+    responses=ERRORS,
+)
 def list_prospects(
-    work: Work,
-    cluster_id: Id,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-) -> list[dict[str, Any]]:
-    """Prospects classés (établissements du tissu, non adhérents)."""
+    work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0
+) -> prospects.ProspectPage:
+    """Prospects classés (établissements du tissu, non adhérents), les meilleurs d'abord."""
     with work as (db, actor):
-        return prospects.prospects(db, actor, cluster_id, limit=limit).to_pylist()
+        table = prospects.prospects(db, actor, cluster_id)
+    return prospects.ProspectPage.of_table(table, limit, offset)

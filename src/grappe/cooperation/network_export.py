@@ -15,17 +15,14 @@ import numpy as np
 
 from grappe.cooperation.network import MEASURE_COLUMNS, NetworkAnalysis, seeded
 from grappe.errors import InputError
+from grappe.kit import present
 
 if TYPE_CHECKING:
     import igraph as ig
 
 KIND_LABELS = {
-    "firm": "Entreprise",
-    "research_lab": "Laboratoire de recherche",
-    "training_body": "Organisme de formation",
-    "public_body": "Organisme public",
-    "association": "Association",
-    "other": "Autre",
+    code: present.label("organisation_kind", code).capitalize()
+    for code in present.LABELS["organisation_kind"]
 }
 """French names of the organisation kinds, as the picture's legend shows them."""
 

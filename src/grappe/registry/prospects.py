@@ -36,12 +36,15 @@ from sqlalchemy.orm import Session
 
 from grappe.errors import InputError
 from grappe.kit import export
+from grappe.kit.repository import check_page
 from grappe.refdata import sizes, territories
+from grappe.refdata.naf import table as naf_table
 from grappe.registry import policy, refs
 from grappe.registry.clusters import service as clusters
 from grappe.registry.memberships import service as memberships
 from grappe.registry.models import Cluster
 from grappe.registry.policy import Actor
+from grappe.registry.schemas import Page, Schema
 
 WEIGHTS = {"size_score": 0.35, "sector_fit": 0.30, "proximity": 0.20, "recency": 0.15}
 FIT = {"sous-classe": 1.0, "classe": 0.9, "groupe": 0.8, "division": 0.7, "section": 0.6}
@@ -54,14 +57,16 @@ RECENCY_YEARS = (3.0, 10.0)
 DAYS_PER_YEAR = 365.25
 
 COLUMNS = (
-    "rang",
+    "rank",
     "siret",
     "siren",
-    "nom",
+    "name",
     "naf",
+    "naf_name",
     "commune",
-    "tranche_effectif",
-    "creation",
+    "commune_name",
+    "size_band",
+    "created",
     "distance_km",
     "score",
     "size_score",
@@ -69,6 +74,51 @@ COLUMNS = (
     "proximity",
     "recency",
 )
+#: French headers of the prospects file (people open it in a spreadsheet for a campaign).
+HEADERS = {
+    "rank": "rang",
+    "name": "nom",
+    "naf_name": "activité",
+    "commune_name": "nom de la commune",
+    "size_band": "tranche d'effectif",
+    "created": "création",
+    "distance_km": "distance (km)",
+    "size_score": "score de taille",
+    "sector_fit": "adéquation sectorielle",
+    "proximity": "proximité",
+    "recency": "récence",
+}
+
+
+class ProspectOut(Schema):
+    """A prospect as the API answers it (the columns of :data:`COLUMNS`)."""
+
+    rank: int
+    siret: str
+    siren: str
+    name: str | None
+    naf: str
+    naf_name: str | None
+    commune: str | None
+    commune_name: str | None
+    size_band: str | None
+    created: dt.date | None
+    distance_km: float | None
+    score: float
+    size_score: float
+    sector_fit: float
+    proximity: float
+    recency: float
+
+
+class ProspectPage(Page[ProspectOut]):
+    """A page of prospects, best first."""
+
+    @classmethod
+    def of_table(cls, table: pa.Table, limit: int, offset: int) -> ProspectPage:
+        """The page ``limit``/``offset`` of a ranked prospects table."""
+        check_page(limit, offset)
+        return cls(total=table.num_rows, items=table.slice(offset, limit).to_pylist())
 
 
 def _territory(cluster: Cluster) -> tuple[list[str], float, float, float]:
@@ -169,20 +219,29 @@ def _ranked(
     order = np.lexsort((candidates["siret"].to_numpy(), -score))
     if limit:
         order = order[: int(limit)]
+    communes = territories.communes()
+    naf = naf_table()
     columns = {
-        "rang": pa.array(np.arange(1, len(order) + 1, dtype=np.int32)),
+        "rank": pa.array(np.arange(1, len(order) + 1, dtype=np.int32)),
         "siret": candidates["siret"].take(order),
         "siren": candidates["siren"].take(order),
-        "nom": candidates["name"].take(order),
+        "name": candidates["name"].take(order),
         "naf": candidates["naf"].take(order),
+        "naf_name": _named(candidates["naf"].take(order), naf["code"], naf["label"]),
         "commune": candidates["commune"].take(order),
-        "tranche_effectif": candidates["size_band"].take(order),
-        "creation": candidates["created"].take(order),
+        "commune_name": _named(candidates["commune"].take(order), communes["code"], communes["name"]),
+        "size_band": candidates["size_band"].take(order),
+        "created": candidates["created"].take(order),
         "distance_km": pa.array(np.round(distance[order] / 1000.0, 2), from_pandas=True),
         "score": pa.array(np.round(score[order], 4)),
         **{name: pa.array(np.round(value[order], 4)) for name, value in parts.items()},
     }
     return pa.table(columns).select(list(COLUMNS))
+
+
+def _named(codes: pa.ChunkedArray, known: pa.ChunkedArray, names: pa.ChunkedArray) -> pa.Array:
+    """The name of each code in a reference table (null where the code is unknown)."""
+    return names.take(pc.index_in(codes, value_set=known))
 
 
 def _looked_up(keys: pa.ChunkedArray, known: pa.Array, values: pa.Array) -> np.ndarray:
@@ -205,4 +264,4 @@ def _coordinates(candidates: pa.Table) -> tuple[np.ndarray, np.ndarray]:
 def write_prospects(table: pa.Table, path: Path) -> Path:
     """Write prospects to CSV (French spreadsheet dialect) or XLSX, by suffix, for a campaign."""
     formats = dict.fromkeys(("score", *WEIGHTS), "0.0000") | {"distance_km": "0.00"}
-    return export.write(path, table, dialect=export.EXCEL_FR, number_formats=formats)
+    return export.write(path, table, labels=HEADERS, dialect=export.EXCEL_FR, number_formats=formats)

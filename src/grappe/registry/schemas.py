@@ -9,10 +9,12 @@ import datetime as dt
 import functools
 import operator
 import types
-from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
+from collections.abc import Sequence
+from typing import Annotated, Any, Generic, Self, TypeVar, Union, cast, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from grappe.kit.repository import check_page
 from grappe.registry.bounds import PAST, PLANNED, Dated, Text
 from grappe.registry.models import (
     Funder,
@@ -34,6 +36,22 @@ class Schema(BaseModel):
     """Base of every schema: unknown fields are errors, ORM objects are read by attribute."""
 
     model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+
+T = TypeVar("T")
+
+
+class Page(Schema, Generic[T]):
+    """The one shape of every list the API answers: how many items in all, and one page of them."""
+
+    total: int
+    items: list[T]
+
+    @classmethod
+    def of(cls, items: Sequence[T], limit: int, offset: int) -> Self:
+        """The page ``limit``/``offset`` of a list computed whole (statuses known only in Python)."""
+        check_page(limit, offset)
+        return cls(total=len(items), items=list(items[offset : offset + limit]))
 
 
 S = TypeVar("S", bound=BaseModel)

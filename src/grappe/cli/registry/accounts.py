@@ -101,7 +101,7 @@ def audit(
 ) -> None:
     """Journal d'audit (administrateur)."""
     with unit(write=False) as (session, actor):
-        rows = accounts.audit_log(session, actor, cluster_id=cluster, limit=limit)
+        rows = accounts.audit_log(session, actor, cluster_id=cluster, limit=limit).items
     table(
         "Journal",
         ["n°", "quand", "qui", "action", "objet", "après"],

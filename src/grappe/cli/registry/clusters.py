@@ -12,6 +12,7 @@ from grappe.cli._console import console
 from grappe.cli._operational import ClusterArgument, build, table, unit
 from grappe.cli.registry._base import ClusterCreate, LabelIn, app, clusters, get_engine, migrate
 from grappe.errors import InputError
+from grappe.kit import present
 from grappe.kit.dates import option_date
 
 
@@ -118,12 +119,14 @@ def create(
 @app.command("list", epilog="Exemple : grappe registry list")
 def list_command() -> None:
     """Lister les structures visibles par l'utilisateur."""
+    from grappe.kit.repository import MAX_PAGE  # SQL kit: not loaded for --help
+
     with unit(write=False) as (session, actor):
-        rows = clusters.list_clusters(session, actor, limit=500)
+        page = clusters.list_clusters(session, actor, limit=MAX_PAGE)
     table(
-        "Structures",
+        f"Structures ({present.number(page.total)})",
         ["n°", "nom", "sigle", "adhérents"],
-        [[c.id, c.name, c.acronym, c.member_count] for c in rows],
+        [[c.id, c.name, c.acronym, present.number(c.member_count)] for c in page.items],
     )
 
 
@@ -133,19 +136,23 @@ def show(cluster: ClusterArgument) -> None:
     with unit(write=False) as (session, actor):
         out = clusters.get_cluster(session, actor, clusters.resolve_cluster(session, cluster))
     console.print(f"[bold]{out.name}[/] ({out.acronym or 'sans sigle'}) — n° {out.id}, version {out.version}")
-    console.print(f"Adhérents : {out.member_count}")
-    console.print("Territoire : " + ", ".join(f"{t.level} {t.code}" for t in out.territories))
-    console.print("Secteurs : " + ", ".join(out.sectors))
+    console.print(f"Adhérents : {present.number(out.member_count)}")
+    places = [clusters.named_territory(t.level, t.code) for t in out.territories]
+    named = (f"{present.label('territory_level', t.level)} {present.coded(t.code, t.name)}" for t in places)
+    console.print("Territoire : " + ", ".join(named), highlight=False)
+    sectors = [clusters.named_sector(code) for code in out.sectors]
+    console.print("Secteurs : " + ", ".join(present.coded(s.code, s.name) for s in sectors), highlight=False)
     for label in out.labels:
-        console.print(f"Label : {label.kind.value} {label.name or ''} ({label.start} → {label.end or '…'})")
+        until = present.date(label.end) if label.end else "…"
+        console.print(
+            f"Label : {present.label('label_kind', label.kind)} {label.name or ''} "
+            f"({present.date(label.start)} → {until})",
+            highlight=False,
+        )
 
 
-#: The label kinds (``grappe.registry.models.LabelKind``, less ``none``), in French for the help.
-LABEL_KINDS = {
-    "pole": "pôle de compétitivité",
-    "grappe": "grappe d'entreprises",
-    "regional": "label régional",
-}
+#: The label kinds a label may be recorded with (every kind but ``none``), in French for the help.
+LABEL_KINDS = {code: names[0] for code, names in present.LABELS["label_kind"].items() if code != "none"}
 
 
 @app.command(
@@ -187,7 +194,8 @@ def label_add(
     )
     with unit() as (session, actor):
         out = clusters.add_label(session, actor, clusters.resolve_cluster(session, cluster), data)
-    console.print(f"Label n° {out.id} enregistré : {LABEL_KINDS[out.kind.value]} {out.name or ''}".rstrip())
+    kind = present.label("label_kind", out.kind)
+    console.print(f"Label n° {out.id} enregistré : {kind} {out.name or ''}".rstrip())
 
 
 @app.command("labels", epilog="Exemple : grappe registry labels MECA")
@@ -201,11 +209,11 @@ def labels(cluster: ClusterArgument) -> None:
         [
             [
                 label.id,
-                LABEL_KINDS.get(label.kind.value, label.kind.value),
+                present.label("label_kind", label.kind),
                 label.name,
                 label.funder,
-                f"{label.start:%d/%m/%Y}",
-                f"{label.end:%d/%m/%Y}" if label.end else "en cours",
+                present.date(label.start),
+                present.date(label.end) if label.end else "en cours",
             ]
             for label in out.labels
         ],
@@ -235,10 +243,17 @@ def directory(
             session, actor, label=label, region=region, sector=sector, size=size, limit=500
         )
     table(
-        f"Annuaire ({page.total})",
+        f"Annuaire ({present.number(page.total)})",
         ["n°", "nom", "sigle", "labels", "régions", "adhérents"],
         [
-            [e.id, e.name, e.acronym, ", ".join(e.labels), ", ".join(e.regions), e.member_count]
+            [
+                e.id,
+                e.name,
+                e.acronym,
+                ", ".join(present.label("label_kind", kind) for kind in e.labels),
+                ", ".join(present.coded(r, clusters.named_territory("region", r).name) for r in e.regions),
+                present.number(e.member_count),
+            ]
             for e in page.items
         ],
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+import functools
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +13,9 @@ from grappe.cli._console import console
 from grappe.cli._operational import ClusterArgument, build, problems, table, unit
 from grappe.cli.registry._base import FeeScheduleIn, PaymentIn, app, clusters, fees, figures
 from grappe.errors import InputError
+from grappe.kit import present
 from grappe.kit.dates import option_date
+from grappe.kit.tables import parse_decimal
 
 
 @app.command("fee-schedule", epilog="Exemple : grappe registry fee-schedule MECA bareme-2025.json")
@@ -37,7 +39,7 @@ def fee_schedule(
         raise InputError(f"{file}: barème illisible ({exc})") from exc
     with unit() as (session, actor):
         out = fees.set_schedule(session, actor, clusters.resolve_cluster(session, cluster), data)
-    console.print(f"Barème {out.year} enregistré : {len(out.rules)} règle(s)")
+    console.print(f"Barème {out.year} enregistré : {present.number(len(out.rules))} règle(s)")
 
 
 @app.command("fee-calls", epilog="Exemple : grappe registry fee-calls MECA 2025 --issue")
@@ -53,19 +55,36 @@ def fee_calls(
         cid = clusters.resolve_cluster(session, cluster)
         if issue:
             done = fees.issue_calls(session, actor, cid, year)
-            console.print(f"{done.issued} appel(s) émis ({done.total_eur} €), {done.already} déjà émis")
+            console.print(
+                f"{present.number(done.issued)} appel(s) émis ({present.money(done.total_eur)}), "
+                f"{present.number(done.already)} déjà émis",
+                highlight=False,
+            )
         calls = fees.list_calls(session, actor, cid, year=year)
     table(
         f"Appels de cotisation {year}",
         ["n°", "organisation", "montant", "payé", "échéance", "statut"],
-        [[c.id, c.organisation, c.amount_eur, c.paid_eur, c.due_on, c.status.value] for c in calls],
+        [
+            [
+                c.id,
+                c.organisation,
+                present.money(c.amount_eur),
+                present.money(c.paid_eur),
+                present.date(c.due_on),
+                present.label("fee_status", c.status),
+            ]
+            for c in calls
+        ],
     )
 
 
 @app.command("pay", epilog="Exemple : grappe registry pay 12 450,50 --date 2025-03-01 --method virement")
 def pay(
     fee_call: Annotated[int, typer.Argument(metavar="APPEL", help="N° de l'appel de cotisation (ex. : 12).")],
-    amount: Annotated[str, typer.Argument(metavar="MONTANT", help="Montant payé en euros (ex. : 450,50).")],
+    amount: Annotated[
+        str,
+        typer.Argument(metavar="MONTANT", help="Montant payé en euros (ex. : 450,50 ; 4 000,00 ; 4000.00)."),
+    ],
     on: Annotated[
         str | None,
         typer.Option("--date", help="Date du paiement, AAAA-MM-JJ ou JJ/MM/AAAA (défaut : aujourd'hui)."),
@@ -80,9 +99,11 @@ def pay(
     """Enregistrer un paiement."""
     paid_on = option_date("--date", on) if on else dt.date.today()
     try:
-        value = Decimal(amount.replace(",", "."))
-    except ArithmeticError as exc:
-        raise InputError(f"montant {amount!r} invalide") from exc
+        value = parse_decimal(amount)
+    except ValueError:
+        raise InputError(
+            f"MONTANT {amount!r} invalide : attendu un nombre d'euros, ex. 450,50 ou 4 000,00"
+        ) from None
     with unit() as (session, actor):
         out = fees.record_payment(
             session,
@@ -90,7 +111,11 @@ def pay(
             fee_call,
             build(PaymentIn, amount_eur=value, paid_on=paid_on, method=method, reference=reference),
         )
-    console.print(f"Appel {out.id} : payé {out.paid_eur} / {out.amount_eur} € — {out.status.value}")
+    console.print(
+        f"Appel {out.id} : payé {present.money(out.paid_eur)} sur {present.money(out.amount_eur)} — "
+        f"{present.label('fee_status', out.status)}",
+        highlight=False,
+    )
 
 
 @app.command("dunning", epilog="Exemple : grappe registry dunning MECA --at 2025-06-30")
@@ -113,9 +138,9 @@ def dunning(
                 x.fee_call_id,
                 x.organisation,
                 x.year,
-                x.outstanding_eur,
-                x.due_on,
-                x.days_late,
+                present.money(x.outstanding_eur),
+                present.date(x.due_on),
+                present.number(x.days_late),
                 ", ".join(x.contacts),
             ]
             for x in lines
@@ -148,28 +173,31 @@ def figures_command(
     if output == "json":
         console.print_json(key.model_dump_json())
         return
-    console.print(f"Adhérents au {key.on} : {key.members}")
-    console.print("Par nature : " + ", ".join(f"{k} {v}" for k, v in key.by_kind.items()))
-    console.print("Par taille : " + ", ".join(f"{k} {v}" for k, v in key.by_size.items()))
-    share = "n.d." if key.tpe_pme_share is None else f"{key.tpe_pme_share:.0%}"
-    console.print(f"Part TPE/PME : {share}")
-    console.print(
-        f"Cotisations encaissées {key.on.year} : {key.fee_income_eur} € ; impayés : {key.arrears_eur} €"
+    say = functools.partial(console.print, highlight=False)
+    say(f"Adhérents au {present.date(key.on)} : {present.number(key.members)}")
+    kinds = (f"{present.label('organisation_kind', k)} {present.number(v)}" for k, v in key.by_kind.items())
+    say("Par nature : " + ", ".join(kinds))
+    say("Par taille : " + ", ".join(f"{k} {present.number(v)}" for k, v in key.by_size.items()))
+    say(f"Part TPE/PME : {present.percent(key.tpe_pme_share)}")
+    say(
+        f"Cotisations encaissées {key.on.year} : {present.money(key.fee_income_eur)} ; "
+        f"impayés : {present.money(key.arrears_eur)}"
     )
-    console.print(
-        f"Communes : {key.communes} ; départements : "
-        + ", ".join(f"{k} ({v})" for k, v in key.by_departement.items())
+    departements = (
+        f"{present.coded(k, clusters.named_territory('departement', k).name)} : {present.number(v)}"
+        for k, v in key.by_departement.items()
     )
+    say(f"Communes : {present.number(key.communes)} ; départements : " + ", ".join(departements))
     table(
         "Entrées et sorties",
         ["année", "entrées", "sorties", "adhérents fin", "rétention"],
         [
             [
                 f.year,
-                f.entries,
-                f.exits,
-                f.members_at_end,
-                "" if f.retention is None else f"{f.retention:.0%}",
+                present.number(f.entries),
+                present.number(f.exits),
+                present.number(f.members_at_end),
+                present.percent(f.retention),
             ]
             for f in key.flows
         ],

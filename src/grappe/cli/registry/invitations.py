@@ -10,6 +10,7 @@ import typer
 from grappe.cli._console import console
 from grappe.cli._operational import build, table, unit
 from grappe.cli.registry._base import InvitationCreate, InvitationStatus, app, clusters, invitations
+from grappe.kit import present
 from grappe.kit.dates import option_date
 
 if TYPE_CHECKING:
@@ -65,7 +66,14 @@ def invite_command(
 
 
 def _invitation_row(i: InvitationOut) -> list[object]:
-    return [i.id, i.cluster, i.siren, i.organisation or "—", i.joined, i.status.value]
+    return [
+        i.id,
+        i.cluster,
+        i.siren,
+        i.organisation or present.MISSING,
+        present.date(i.joined),
+        present.label("invitation_status", i.status),
+    ]
 
 
 @app.command("invitations", epilog="Exemple : grappe registry invitations --cluster MECA --all")
@@ -93,7 +101,7 @@ def invitations_command(
             limit=limit,
         )
     table(
-        f"Invitations ({page.total})",
+        f"Invitations ({present.number(page.total)})",
         ["n°", "structure", "siren", "organisation", "adhésion", "statut"],
         [_invitation_row(i) for i in page.items],
     )

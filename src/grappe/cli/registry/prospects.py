@@ -8,8 +8,12 @@ from typing import Annotated
 import typer
 
 from grappe.cli._console import console
-from grappe.cli._operational import ClusterArgument, unit
+from grappe.cli._operational import ClusterArgument, table, unit
 from grappe.cli.registry._base import app, clusters, prospects
+from grappe.kit import present
+
+#: Prospects printed on screen when no file is asked for.
+SHOWN = 50
 
 
 @app.command("prospects", epilog="Exemple : grappe registry prospects MECA --top 200 --out prospects.xlsx")
@@ -32,16 +36,26 @@ def prospects_command(
 ) -> None:
     """Établissements du territoire et des secteurs de la structure, non adhérents, classés."""
     with unit(write=False) as (session, actor):
-        table = prospects.prospects(
+        ranked = prospects.prospects(
             session, actor, clusters.resolve_cluster(session, cluster), store=store, limit=limit
         )
     if out is not None:
-        prospects.write_prospects(table, out)
-        console.print(f"{table.num_rows} prospects écrits dans {out}")
+        prospects.write_prospects(ranked, out)
+        console.print(f"{present.number(ranked.num_rows)} prospects écrits dans {out}", highlight=False)
         return
-    rows = table.slice(0, 50).to_pylist()
+    rows = ranked.slice(0, SHOWN).to_pylist()
     table(
-        f"Prospects ({table.num_rows}, 50 premiers)",
-        ["rang", "siret", "nom", "naf", "commune", "score"],
-        [[r["rang"], r["siret"], r["nom"], r["naf"], r["commune"], r["score"]] for r in rows],
+        f"Prospects ({present.number(ranked.num_rows)}, {SHOWN} premiers)",
+        ["rang", "siret", "nom", "activité", "commune", "score"],
+        [
+            [
+                r["rank"],
+                r["siret"],
+                r["name"],
+                present.coded(r["naf"], r["naf_name"]),
+                present.coded(r["commune"], r["commune_name"]),
+                present.decimal(r["score"], 4),
+            ]
+            for r in rows
+        ],
     )

@@ -42,14 +42,17 @@ class AuditRepository(Repository[AuditEntry]):
     model = AuditEntry
     what = "entrée du journal"
 
-    def newest(self, cluster_id: int | None, entity: str | None, limit: int) -> Sequence[AuditEntry]:
-        """The newest audit entries, optionally of one cluster or entity type."""
-        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    def newest(
+        self, cluster_id: int | None, entity: str | None, limit: int, offset: int
+    ) -> tuple[int, Sequence[AuditEntry]]:
+        """How many audit entries in all and one page of them, newest first, optionally of one
+        cluster or entity type."""
+        query = select(AuditEntry).order_by(AuditEntry.id.desc())
         if cluster_id is not None:
             query = query.where(AuditEntry.cluster_id == cluster_id)
         if entity is not None:
             query = query.where(AuditEntry.entity == entity)
-        return self.session.scalars(query).all()
+        return self.page(query, limit, offset)
 
 
 class TokenRepository(Repository[ApiToken]):

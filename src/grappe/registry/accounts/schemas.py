@@ -16,6 +16,7 @@ from grappe.registry.models import (
 from grappe.registry.schemas import (
     EMAIL,
     FunderName,
+    Page,
     Schema,
 )
 
@@ -79,3 +80,7 @@ class AuditOut(Schema):
     cluster_id: int | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+
+
+class AuditPage(Page[AuditOut]):
+    """A page of the audit log, newest first."""

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from grappe.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from grappe.registry import policy
 from grappe.registry.accounts.repository import AuditRepository, TokenRepository, UserRepository
-from grappe.registry.accounts.schemas import AuditOut, TokenInfo, TokenOut, UserCreate, UserOut
+from grappe.registry.accounts.schemas import AuditOut, AuditPage, TokenInfo, TokenOut, UserCreate, UserOut
 from grappe.registry.clusters import service as clusters
 from grappe.registry.models import ApiToken, ClusterManager, Role, User
 from grappe.registry.organisations import service as organisations
@@ -203,8 +203,9 @@ def audit_log(
     cluster_id: int | None = None,
     entity: str | None = None,
     limit: int = 100,
-) -> list[AuditOut]:
+    offset: int = 0,
+) -> AuditPage:
     """The newest audit entries (administrators), optionally for one cluster or entity type."""
     policy.require_admin(actor, "consulter le journal d'audit")
-    entries = AuditRepository(session).newest(cluster_id, entity, min(max(limit, 1), 1000))
-    return [AuditOut.model_validate(e) for e in entries]
+    total, entries = AuditRepository(session).newest(cluster_id, entity, limit, offset)
+    return AuditPage(total=total, items=[AuditOut.model_validate(e) for e in entries])

@@ -150,12 +150,14 @@ class ClusterRepository(Repository[Cluster]):
         """A cluster organisation with everything its full view shows."""
         return self.get(cluster_id, *FULL)
 
-    def summaries(self, scope: Collection[int] | None, limit: int, offset: int) -> Sequence[Cluster]:
-        """Cluster organisations by name (``scope``: those ids only; None: all)."""
-        query = select(Cluster).order_by(Cluster.name, Cluster.id).limit(limit).offset(offset)
+    def summaries(
+        self, scope: Collection[int] | None, limit: int, offset: int
+    ) -> tuple[int, Sequence[Cluster]]:
+        """How many cluster organisations in all and one page of them by name (``scope``: those ids only)."""
+        query = select(Cluster).order_by(Cluster.name, Cluster.id)
         if scope is not None:
             query = query.where(Cluster.id.in_(scope))
-        return self.session.scalars(query).all()
+        return self.page(query, limit, offset)
 
     def ids_named(self, text: str) -> list[int]:
         """Ids of the cluster organisations whose acronym or name is ``text`` (ignoring case)."""

@@ -24,6 +24,7 @@ from grappe.registry.models import (
 )
 from grappe.registry.schemas import (
     FunderName,
+    Page,
     PlannedDate,
     Schema,
     stored,
@@ -166,6 +167,10 @@ class ClusterSummary(Schema):
     acronym: str | None
     member_count: int
     version: int
+
+
+class ClusterPage(Page[ClusterSummary]):
+    """A page of cluster organisations."""
 
 
 class ClusterIdentity(Schema):

@@ -24,6 +24,7 @@ from grappe.registry.clusters.schemas import (
     BodyOut,
     ClusterCreate,
     ClusterOut,
+    ClusterPage,
     ClusterProfile,
     ClusterSummary,
     ClusterUpdate,
@@ -228,12 +229,12 @@ def update_cluster(session: Session, actor: Actor, cluster_id: int, data: Cluste
 
 def list_clusters(
     session: Session, actor: Actor, *, limit: int = 100, offset: int = 0
-) -> list[ClusterSummary]:
+) -> ClusterPage:
     """Cluster organisations whose private data the actor may read, by name."""
     check_page(limit, offset)
     scope = policy.readable_cluster_ids(session, actor)
-    rows = ClusterRepository(session).summaries(scope, limit, offset)
-    return [ClusterSummary.model_validate(c) for c in rows]
+    total, rows = ClusterRepository(session).summaries(scope, limit, offset)
+    return ClusterPage(total=total, items=[ClusterSummary.model_validate(c) for c in rows])
 
 
 def resolve_cluster(session: Session, ref: str) -> int:
@@ -442,7 +443,13 @@ def _territory_names(level: str) -> dict[str, str]:
     return territories.names(level)
 
 
-def _sector(code: str) -> NamedCode:
+def named_territory(level: str, code: str) -> NamedCode:
+    """A territory with its COG name (the code stands in for an unknown one)."""
+    return NamedCode(level=level, code=code, name=_territory_names(level).get(code, code))
+
+
+def named_sector(code: str) -> NamedCode:
+    """A NAF code with its level and French label."""
     return NamedCode(level=naf.level(code), code=code, name=naf.label(code))
 
 
@@ -461,11 +468,8 @@ def cluster_profile(
         **_identity(cluster),
         sector_group=cluster.sector_group,
         member_count=cluster.member_count,
-        territories=[
-            NamedCode(level=t.level, code=t.code, name=_territory_names(t.level).get(t.code, t.code))
-            for t in cluster.territories
-        ],
-        sectors=[_sector(s.naf) for s in cluster.sectors],
+        territories=[named_territory(t.level, t.code) for t in cluster.territories],
+        sectors=[named_sector(s.naf) for s in cluster.sectors],
         labels=[
             PublicLabel(
                 kind=LabelKind(label.kind),

@@ -20,6 +20,7 @@ from grappe.registry.models import (
 )
 from grappe.registry.organisations.schemas import Headcount
 from grappe.registry.schemas import (
+    Page,
     PastDate,
     Schema,
     stored,
@@ -128,6 +129,14 @@ class DunningLine(Schema):
     due_on: dt.date
     days_late: int
     contacts: list[str]
+
+
+class FeeCallPage(Page[FeeCallOut]):
+    """A page of fee calls."""
+
+
+class DunningPage(Page[DunningLine]):
+    """A page of the dunning list."""
 
 
 # --- key figures -----------------------------------------------------------------------------

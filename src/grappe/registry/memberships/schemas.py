@@ -14,6 +14,7 @@ from grappe.registry.models import (
     SizeCategory,
 )
 from grappe.registry.schemas import (
+    Page,
     PastDate,
     Schema,
     TypedIdentifier,
@@ -94,6 +95,10 @@ class DirectoryMember(Schema):
     kind: OrganisationKind
     commune: str | None
     contacts: list[DirectoryContact]
+
+
+class DirectoryMemberPage(Page[DirectoryMember]):
+    """A page of a member directory."""
 
 
 class ImportIssue(Schema):
