@@ -66,6 +66,8 @@ def _schedule_out(schedule: FeeSchedule) -> FeeScheduleOut:
         year=schedule.year,
         cap_eur=schedule.cap_eur,
         due_days=schedule.due_days,
+        letterhead=schedule.letterhead,
+        payment_details=schedule.payment_details,
         version=schedule.version,
         rules=[
             FeeRuleOut(
@@ -101,6 +103,8 @@ def set_schedule(session: Session, actor: Actor, cluster_id: int, data: FeeSched
         schedule = repository.add(FeeSchedule(cluster_id=cluster_id, year=data.year))
     schedule.cap_eur = data.cap_eur
     schedule.due_days = data.due_days
+    schedule.letterhead = data.letterhead
+    schedule.payment_details = data.payment_details
     schedule.rules = [
         FeeRule(
             membership_type=r.membership_type.strip(),
