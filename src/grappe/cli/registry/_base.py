@@ -26,9 +26,9 @@ if TYPE_CHECKING:
     from grappe.registry.accounts.schemas import UserCreate
     from grappe.registry.clusters import service as clusters
     from grappe.registry.clusters.schemas import ClusterCreate
-    from grappe.registry.fees import figures
+    from grappe.registry.fees import figures, schedule_files
     from grappe.registry.fees import service as fees
-    from grappe.registry.fees.schemas import FeeScheduleIn, PaymentIn
+    from grappe.registry.fees.schemas import PaymentIn
     from grappe.registry.invitations import service as invitations
     from grappe.registry.invitations.schemas import InvitationCreate
     from grappe.registry.memberships import files
@@ -63,6 +63,7 @@ else:
     accounts, signin = _Lazy("grappe.registry.accounts.service"), _Lazy("grappe.registry.accounts.signin")
     clusters = _Lazy("grappe.registry.clusters.service")
     fees, figures = _Lazy("grappe.registry.fees.service"), _Lazy("grappe.registry.fees.figures")
+    schedule_files = _Lazy("grappe.registry.fees.schedule_files")
     invitations = _Lazy("grappe.registry.invitations.service")
     files = _Lazy("grappe.registry.memberships.files")
     open_registry = _Lazy("grappe.registry", "open_registry")
@@ -70,9 +71,7 @@ else:
     InvitationStatus = _Lazy("grappe.registry.models", "InvitationStatus")
     UserCreate = _Lazy("grappe.registry.accounts.schemas", "UserCreate")
     ClusterCreate = _Lazy("grappe.registry.clusters.schemas", "ClusterCreate")
-    FeeScheduleIn, PaymentIn = (
-        _Lazy("grappe.registry.fees.schemas", n) for n in ("FeeScheduleIn", "PaymentIn")
-    )
+    PaymentIn = _Lazy("grappe.registry.fees.schemas", "PaymentIn")
     InvitationCreate = _Lazy("grappe.registry.invitations.schemas", "InvitationCreate")
 
 #: The values of ``grappe.registry.models.Role`` (tests/test_cli_help.py checks they agree):

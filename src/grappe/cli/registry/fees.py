@@ -12,14 +12,13 @@ import typer
 from grappe.cli._console import console
 from grappe.cli.registry._base import (
     ClusterArgument,
-    FeeScheduleIn,
     PaymentIn,
     app,
     build,
     clusters,
     fees,
     figures,
-    problems,
+    schedule_files,
     table,
     unit,
 )
@@ -27,28 +26,37 @@ from grappe.errors import InputError
 from grappe.kit.dates import option_date
 
 
-@app.command("fee-schedule", epilog="Exemple : grappe registry fee-schedule MECA bareme-2025.json")
+@app.command("fee-schedule", epilog="Exemple : grappe registry fee-schedule MECA bareme-2025.xlsx")
 def fee_schedule(
     cluster: ClusterArgument,
     file: Annotated[
         Path,
         typer.Argument(
-            metavar="FICHIER", help="Barème JSON : year, cap_eur, due_days, rules (ex. : bareme-2025.json)."
+            metavar="FICHIER",
+            help="Barème .json, .toml ou .xlsx (modèle : grappe registry fee-schedule-template ; "
+            "ex. : bareme-2025.xlsx).",
         ),
     ],
 ) -> None:
-    """Fixer le barème des cotisations d'une année depuis un fichier JSON."""
-    from pydantic import ValidationError
-
-    try:
-        data = FeeScheduleIn.model_validate_json(file.read_text(encoding="utf-8"))
-    except ValidationError as exc:
-        raise InputError(f"{file}: barème invalide — {problems(exc)}") from exc
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{file}: barème illisible ({exc})") from exc
+    """Fixer le barème des cotisations d'une année depuis un fichier JSON, TOML ou XLSX."""
+    data = schedule_files.read_schedule(file)
     with unit() as (session, actor):
         out = fees.set_schedule(session, actor, clusters.resolve_cluster(session, cluster), data)
     console.print(f"Barème {out.year} enregistré : {len(out.rules)} règle(s)")
+
+
+@app.command("fee-schedule-template", epilog="Exemple : grappe registry fee-schedule-template bareme.xlsx")
+def fee_schedule_template(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FICHIER", help="Fichier à écrire, .xlsx, .toml ou .json (ex. : bareme.xlsx)."
+        ),
+    ],
+) -> None:
+    """Écrire un barème d'exemple à compléter (disposition décrite dans le README)."""
+    schedule_files.write_example(file)
+    console.print(f"Modèle de barème écrit : {file}")
 
 
 @app.command("fee-calls", epilog="Exemple : grappe registry fee-calls MECA 2025 --issue")
