@@ -256,7 +256,7 @@ def list_calls(
     return [c for c in result if status is None or c.status is status]
 
 
-def _load_call(
+def load_call(
     session: Session, actor: Actor, fee_call_id: int, action: str, *, lock: bool = False
 ) -> FeeCall:
     """A fee call its cluster's managers change (else "introuvable" or "refusé", see policy)."""
@@ -277,7 +277,7 @@ def record_payment(
     check and the write are one step for concurrent payments: the call is locked (PostgreSQL)
     and its version bumped by every payment, so two racers never both pass.
     """
-    call = _load_call(session, actor, fee_call_id, "enregistrer un paiement", lock=True)
+    call = load_call(session, actor, fee_call_id, "enregistrer un paiement", lock=True)
     if call.status == FeeStatus.WAIVED.value:
         raise InputError(f"appel {fee_call_id} exonéré : pas de paiement attendu")
     already = sum((p.amount_eur for p in call.payments), Decimal(0)).quantize(CENT)
@@ -314,7 +314,7 @@ def waive(
 ) -> FeeCallOut:
     """Waive a fee call (exonération) with a reason (administrators, the cluster's managers)."""
     repository = FeeCallRepository(session)
-    call = _load_call(session, actor, fee_call_id, "exonérer")
+    call = load_call(session, actor, fee_call_id, "exonérer")
     repository.check_version(call, data.version)
     if call.status == FeeStatus.PAID.value:
         raise InputError(f"appel {fee_call_id} déjà payé : rien à exonérer")
