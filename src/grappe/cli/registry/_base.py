@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from grappe.registry.accounts.schemas import UserCreate
     from grappe.registry.clusters import service as clusters
     from grappe.registry.clusters.schemas import ClusterCreate
-    from grappe.registry.fees import figures, schedule_files
+    from grappe.registry.fees import figures, letters, schedule_files
     from grappe.registry.fees import service as fees
     from grappe.registry.fees.schemas import PaymentIn
     from grappe.registry.invitations import service as invitations
@@ -63,7 +63,9 @@ else:
     accounts, signin = _Lazy("grappe.registry.accounts.service"), _Lazy("grappe.registry.accounts.signin")
     clusters = _Lazy("grappe.registry.clusters.service")
     fees, figures = _Lazy("grappe.registry.fees.service"), _Lazy("grappe.registry.fees.figures")
-    schedule_files = _Lazy("grappe.registry.fees.schedule_files")
+    letters, schedule_files = (
+        _Lazy(f"grappe.registry.fees.{name}") for name in ("letters", "schedule_files")
+    )
     invitations = _Lazy("grappe.registry.invitations.service")
     files = _Lazy("grappe.registry.memberships.files")
     open_registry = _Lazy("grappe.registry", "open_registry")

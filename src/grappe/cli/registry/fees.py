@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from grappe.cli._console import console
+from grappe.cli._console import console, err_console
 from grappe.cli.registry._base import (
     ClusterArgument,
     PaymentIn,
@@ -18,6 +18,7 @@ from grappe.cli.registry._base import (
     clusters,
     fees,
     figures,
+    letters,
     schedule_files,
     table,
     unit,
@@ -112,18 +113,36 @@ def pay(
     console.print(f"Appel {out.id} : payé {out.paid_eur} / {out.amount_eur} € — {out.status.value}")
 
 
-@app.command("dunning", epilog="Exemple : grappe registry dunning MECA --at 2025-06-30")
+@app.command(
+    "dunning",
+    epilog="Exemples : grappe registry dunning MECA --at 2025-06-30 ; "
+    "grappe registry dunning MECA --out relances.xlsx",
+)
 def dunning(
     cluster: ClusterArgument,
     on: Annotated[
         str | None,
         typer.Option("--at", help="Date de la relance, AAAA-MM-JJ ou JJ/MM/AAAA (défaut : aujourd'hui)."),
     ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Écrire la liste dans un fichier .csv (pour les programmes) ou .xlsx (ex. : relances.xlsx).",
+        ),
+    ] = None,
 ) -> None:
-    """Liste des relances : cotisations échues et impayées."""
+    """Liste des relances : cotisations échues et impayées, à l'écran ou dans un fichier."""
     day = option_date("--at", on) if on else None
     with unit(write=False) as (session, actor):
-        lines = fees.dunning_list(session, actor, clusters.resolve_cluster(session, cluster), on=day)
+        cid = clusters.resolve_cluster(session, cluster)
+        if out is not None:
+            count = fees.export_dunning(session, actor, cid, out, on=day)
+            console.print(f"{count} relance(s) écrite(s) dans {out}")
+            if not count:
+                err_console.print("aucune cotisation échue et impayée : le fichier ne contient que l'en-tête")
+            return
+        lines = fees.dunning_list(session, actor, cid, on=day)
     table(
         "Relances",
         ["appel", "organisation", "année", "reste dû", "échéance", "jours", "contacts"],
@@ -140,6 +159,52 @@ def dunning(
             for x in lines
         ],
     )
+
+
+@app.command(
+    "fee-letters",
+    epilog="Exemples : grappe registry fee-letters MECA --year 2025 --kind call --out appels-2025.pdf ; "
+    "grappe registry fee-letters MECA --year 2025 --kind reminder --out relances/",
+)
+def fee_letters(
+    cluster: ClusterArgument,
+    year: Annotated[int, typer.Option("--year", help="Année des cotisations (ex. : 2025).")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help="call : appels de cotisation à régler ; reminder : relances des cotisations échues.",
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Un fichier .pdf (toutes les lettres) ou un dossier existant (un PDF par appel) "
+            "(ex. : appels-2025.pdf).",
+        ),
+    ],
+    on: Annotated[
+        str | None,
+        typer.Option("--at", help="Date des lettres, AAAA-MM-JJ ou JJ/MM/AAAA (défaut : aujourd'hui)."),
+    ] = None,
+) -> None:
+    """Imprimer les appels de cotisation ou les lettres de relance d'une année (PDF)."""
+    if kind not in ("call", "reminder"):
+        raise InputError(f"--kind {kind!r} inconnu ; valeurs possibles : call, reminder")
+    if not out.is_dir() and (out.suffix.lower() != ".pdf" or not out.parent.is_dir()):
+        raise InputError(f"--out {out} : fichier .pdf dans un dossier existant, ou dossier existant, attendu")
+    day = option_date("--at", on) if on else None
+    with unit(write=False) as (session, actor):
+        cid = clusters.resolve_cluster(session, cluster)
+        found = letters.letters_of_year(session, actor, cid, year, letters.LetterKind(kind), on=day)
+    if out.is_dir():
+        for letter in found:
+            (out / letters.file_name(letter)).write_bytes(letters.render_pdf([letter]))
+        console.print(f"{len(found)} lettre(s) écrite(s) dans {out}, un PDF par appel")
+    else:
+        out.write_bytes(letters.render_pdf(found))
+        console.print(f"{len(found)} lettre(s) écrite(s) dans {out}")
 
 
 @app.command("figures", epilog="Exemple : grappe registry figures MECA --format json")

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
+from typing import Final
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from grappe.errors import InputError, NotFoundError
+from grappe.kit import export
 from grappe.refdata import sizes
 from grappe.registry import bounds, policy
 from grappe.registry.fees.repository import FeeCallRepository, FeeScheduleRepository
@@ -30,6 +33,18 @@ from grappe.registry.models import FeeCall, FeeMode, FeeRule, FeeSchedule, FeeSt
 from grappe.registry.policy import Access, Actor
 
 CENT = Decimal("0.01")
+DUNNING_LABELS: Final = {
+    "fee_call_id": "appel",
+    "organisation": "adhérent",
+    "contact_email": "e-mail de contact",
+    "year": "année",
+    "amount_eur": "montant (€)",
+    "paid_eur": "payé (€)",
+    "outstanding_eur": "reste dû (€)",
+    "due_on": "échéance",
+    "days_late": "jours de retard",
+}
+"""Columns of the dunning export (CSV names) and their French headers (XLSX)."""
 
 
 @lru_cache(maxsize=1)
@@ -355,3 +370,28 @@ def dunning_list(
         )
     lines.sort(key=lambda x: (-x.days_late, x.organisation))
     return lines
+
+
+def export_dunning(
+    session: Session, actor: Actor, cluster_id: int, path: Path, *, on: dt.date | None = None
+) -> int:
+    """Write the dunning list to a ``.csv`` (for programs) or ``.xlsx`` file; the number of lines.
+
+    One row per late call, most overdue first; ``contact_email`` lists the member's contact
+    e-mails separated by ``, ``. An empty list still writes the header.
+    """
+    lines = dunning_list(session, actor, cluster_id, on=on)
+    rows = [
+        line.model_dump(exclude={"organisation_id", "contacts"}) | {"contact_email": ", ".join(line.contacts)}
+        for line in lines
+    ]
+    money = "#,##0.00"
+    export.write(
+        path,
+        rows,
+        columns=list(DUNNING_LABELS),
+        labels=DUNNING_LABELS,
+        number_formats={"amount_eur": money, "paid_eur": money, "outstanding_eur": money},
+        sheet="Relances",
+    )
+    return len(rows)
