@@ -99,8 +99,12 @@ def letters_of_year(
         if _needs(call, kind, on) is None
     ]
     if not letters:
-        what = "appel de cotisation à imprimer" if kind is LetterKind.CALL else "cotisation échue à relancer"
-        raise InputError(f"aucun {what} pour {year} au {on.isoformat()}")
+        what = (
+            "aucun appel de cotisation à imprimer"
+            if kind is LetterKind.CALL
+            else "aucune cotisation échue à relancer"
+        )
+        raise InputError(f"{what} pour {year} au {on.isoformat()}")
     return sorted(letters, key=lambda x: (x.member.casefold(), x.fee_call_id))
 
 

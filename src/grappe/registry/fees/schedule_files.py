@@ -165,7 +165,7 @@ def _toml(path: Path) -> Any:
         raise FileFormatError(f"{path.name} : TOML illisible (UTF-8 attendu)") from exc
     except tomllib.TOMLDecodeError as exc:
         found = _TOML_AT.search(str(exc))
-        at = f", ligne {found[1]}, colonne {found[2]}" if found else ""
+        at = f", ligne {found[1]}, colonne {found[2]}" if found else ", fin du fichier"
         raise FileFormatError(f"{path.name}{at} : syntaxe TOML invalide") from exc
 
 
