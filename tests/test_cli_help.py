@@ -36,8 +36,6 @@ FLAGS = frozenset({
     "--date", "--method", "--reference", "--label", "--size", "--joined", "--left",
     "--membership-type", "--siret", "--cluster", "--organisation", "--all", "--role",
     "--funder",
-    # fee letters
-    "--year", "--kind",
     # batch solvers: B2B schedule, reviewer assignment, selection
     "--participants", "--wishes", "--slots", "--tables", "--max-meetings", "--time-limit",
     "--reviewers", "--applications", "--affinity", "--conflicts", "--per-application",
