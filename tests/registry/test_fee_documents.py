@@ -19,7 +19,15 @@ from grappe.registry import LOCAL_ADMIN
 from grappe.registry.fees import letters
 from grappe.registry.fees import service as fees
 from grappe.registry.fees.letters import LetterKind
-from grappe.registry.fees.schedule_files import EXAMPLE, read_schedule, write_example
+from grappe.registry.fees.schedule_files import (
+    EXAMPLE,
+    PARAMETERS,
+    PARAMETERS_SHEET,
+    RULE_COLUMNS,
+    RULES_SHEET,
+    read_schedule,
+    write_example,
+)
 from grappe.registry.fees.schemas import FeeRuleIn, FeeScheduleIn, PaymentIn
 
 
@@ -208,3 +216,9 @@ def test_dunning_export_csv_for_programs_and_xlsx_for_people(
     empty = fees.export_dunning(db, LOCAL_ADMIN, world.a, tmp_path / "e.csv", on=dt.date(2024, 1, 20))
     assert empty == 0
     assert (tmp_path / "e.csv").read_text(encoding="utf-8").count("\n") == 1
+
+
+def test_the_readme_documents_the_workbook_layout() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for name in (*PARAMETERS, *RULE_COLUMNS, PARAMETERS_SHEET, RULES_SHEET):
+        assert f"`{name}`" in readme, f"README does not document {name}"
