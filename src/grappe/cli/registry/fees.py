@@ -115,8 +115,7 @@ def pay(
 
 @app.command(
     "dunning",
-    epilog="Exemples : grappe registry dunning MECA --at 2025-06-30 ; "
-    "grappe registry dunning MECA --out relances.xlsx",
+    epilog="Exemple : grappe registry dunning MECA --at 2025-06-30 --out relances.xlsx",
 )
 def dunning(
     cluster: ClusterArgument,
@@ -163,8 +162,7 @@ def dunning(
 
 @app.command(
     "fee-letters",
-    epilog="Exemples : grappe registry fee-letters MECA --year 2025 --kind call --out appels-2025.pdf ; "
-    "grappe registry fee-letters MECA --year 2025 --kind reminder --out relances/",
+    epilog="Exemple : grappe registry fee-letters MECA --year 2025 --kind call --out appels-2025.pdf",
 )
 def fee_letters(
     cluster: ClusterArgument,

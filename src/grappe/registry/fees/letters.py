@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from grappe.errors import InputError
 from grappe.registry import policy
-from grappe.registry.clusters.repository import ClusterRepository
+from grappe.registry.clusters import service as clusters
 from grappe.registry.fees.repository import FeeCallRepository, FeeScheduleRepository
 from grappe.registry.fees.service import CENT, load_call
 from grappe.registry.models import FeeCall, FeeStatus
@@ -93,11 +93,8 @@ def letters_of_year(
     policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "imprimer les lettres de cotisation")
     on = on or dt.date.today()
     calls = FeeCallRepository(session).for_letters(cluster_id, year)
-    letters = [
-        _letter(session, call, kind, on)
-        for call in calls
-        if _needs(call, kind, on) is None
-    ]
+    head = _Head.of(session, cluster_id, year)
+    letters = [head.letter(call, kind, on) for call in calls if _needs(call, kind, on) is None]
     if not letters:
         what = (
             "aucun appel de cotisation à imprimer"
@@ -123,7 +120,7 @@ def letter_of_call(
     refusal = _needs(call, kind, on)
     if refusal:
         raise InputError(f"appel {fee_call_id} : {refusal}")
-    return _letter(session, call, kind, on)
+    return _Head.of(session, call.cluster_id, call.year).letter(call, kind, on)
 
 
 def render_pdf(letters: Sequence[Letter]) -> bytes:
@@ -169,33 +166,48 @@ def _needs(call: FeeCall, kind: LetterKind, on: dt.date) -> str | None:
     return None
 
 
-def _letter(session: Session, call: FeeCall, kind: LetterKind, on: dt.date) -> Letter:
-    cluster = ClusterRepository(session).get(call.cluster_id)
-    schedule = FeeScheduleRepository(session).of_year(call.cluster_id, call.year)
-    name = f"{cluster.name} ({cluster.acronym})" if cluster.acronym else cluster.name
-    org = call.organisation
-    contact = next((c for c in org.contacts if c.full_name), None)
-    recipient = [org.name]
-    if contact is not None:
-        role = f", {contact.role}" if contact.role else ""
-        recipient.append(f"À l'attention de {contact.full_name}{role}")
-    if org.town:
-        recipient.append(org.town)
-    paid = _paid(call)
-    return Letter(
-        fee_call_id=call.id,
-        reminder=kind is LetterKind.REMINDER,
-        cluster=name,
-        issuer=(schedule.letterhead if schedule and schedule.letterhead else cluster.name),
-        recipient="\n".join(recipient),
-        member=org.name,
-        year=call.year,
-        dated=long_date(on),
-        amount=euros(call.amount_eur),
-        paid=euros(paid),
-        remaining=euros(call.amount_eur - paid),
-        due_on=long_date(call.due_on),
-        days_late=max(0, (on - call.due_on).days),
-        reference=payment_reference(call),
-        payment_details=schedule.payment_details if schedule else None,
-    )
+@dataclass(frozen=True)
+class _Head:
+    """What every letter of a cluster and year shares: the sender and how to pay."""
+
+    cluster: str
+    issuer: str
+    payment_details: str | None
+
+    @classmethod
+    def of(cls, session: Session, cluster_id: int, year: int) -> _Head:
+        cluster = clusters.load_cluster(session, cluster_id)
+        schedule = FeeScheduleRepository(session).of_year(cluster_id, year)
+        return cls(
+            cluster=f"{cluster.name} ({cluster.acronym})" if cluster.acronym else cluster.name,
+            issuer=schedule.letterhead if schedule and schedule.letterhead else cluster.name,
+            payment_details=schedule.payment_details if schedule else None,
+        )
+
+    def letter(self, call: FeeCall, kind: LetterKind, on: dt.date) -> Letter:
+        org = call.organisation
+        contact = next((c for c in org.contacts if c.full_name), None)
+        recipient = [org.name]
+        if contact is not None:
+            role = f", {contact.role}" if contact.role else ""
+            recipient.append(f"À l'attention de {contact.full_name}{role}")
+        if org.town:
+            recipient.append(org.town)
+        paid = _paid(call)
+        return Letter(
+            fee_call_id=call.id,
+            reminder=kind is LetterKind.REMINDER,
+            cluster=self.cluster,
+            issuer=self.issuer,
+            recipient="\n".join(recipient),
+            member=org.name,
+            year=call.year,
+            dated=long_date(on),
+            amount=euros(call.amount_eur),
+            paid=euros(paid),
+            remaining=euros(call.amount_eur - paid),
+            due_on=long_date(call.due_on),
+            days_late=max(0, (on - call.due_on).days),
+            reference=payment_reference(call),
+            payment_details=self.payment_details,
+        )
