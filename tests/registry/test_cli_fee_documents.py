@@ -86,5 +86,5 @@ def test_fee_documents_from_the_command_line(tmp_path: Path) -> None:
     assert isinstance(refused.exception, InputError)
     assert (
         str(refused.exception)
-        == "bareme.toml : barème refusé\nbareme.toml, champ rules : valeur obligatoire absente"
+        == "bareme.toml : barème refusé — bareme.toml, champ rules : valeur obligatoire absente"
     )

@@ -18,7 +18,7 @@ A workbook has two sheets (headers matched without case or accents):
   headcount rule, in the order written (an empty ``taille`` means any size).
 
 A schedule is one document: any bad cell refuses the whole file, every bad cell named (file,
-sheet, line, column, value) in French.
+sheet, line, column, value) in French, on one line.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def read_schedule(path: Path) -> FeeScheduleIn:
         return FeeScheduleIn.model_validate(data)
     except ValidationError as exc:
         problems = [_problem(path, error, where) for error in exc.errors()]
-        raise InputError(f"{path.name} : barème refusé\n" + "\n".join(problems)) from exc
+        raise InputError(f"{path.name} : barème refusé — " + " ; ".join(problems)) from exc
 
 
 def write_example(path: Path) -> Path:
@@ -268,7 +268,7 @@ def _read_book(book: Any, path: Path) -> tuple[dict[str, Any], Where]:
             where[("rules", index, "brackets", len(brackets), "amount_eur")] = f"{at} montant_eur"
             brackets.append({"min_headcount": headcount, "amount_eur": amount})
     if bad:
-        raise InputError(f"{path.name} : barème refusé\n" + "\n".join(bad))
+        raise InputError(f"{path.name} : barème refusé — " + " ; ".join(bad))
     data["rules"] = rules
     return data, where
 
