@@ -382,6 +382,15 @@ CASES: dict[tuple[str, str], list[Case]] = {
         Case(HIDDEN, lambda v: {"fee_call_id": v.call_2023, "json": {"version": 1, "reason": "r"}})
     ],
     ("GET", "/clusters/{cluster_id}/dunning"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/clusters/{cluster_id}/dunning/export"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "params": {"format": "xlsx"}})
+    ],
+    ("GET", "/clusters/{cluster_id}/fee-letters"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "params": {"year": 2024, "kind": "reminder"}})
+    ],
+    ("GET", "/fee-calls/{fee_call_id}/letter"): [
+        Case(HIDDEN, lambda v: {"fee_call_id": v.call_2024, "params": {"kind": "call"}})
+    ],
     ("POST", "/users"): [
         Case(ADMIN_ONLY, lambda v: {"json": {"email": "n@x.fr", "role": "manager", "clusters": [v.c]}})
     ],

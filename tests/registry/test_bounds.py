@@ -429,8 +429,8 @@ def test_cli_fee_schedule_out_of_bounds_is_one_line(
     assert isinstance(result.exception, InputError)
     message = str(result.exception)
     assert "\n" not in message
-    assert "year : année hors limites : 2999" in message
-    assert "rules.0.amount_eur : montant trop grand" in message
+    assert "champ year (2999) : année hors limites : 2999" in message
+    assert "champ rules[1].amount_eur ('1e40') : montant trop grand" in message
 
 
 def test_every_payment_moves_the_call_version(db: Any, world: World) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
+from fastapi.responses import Response
 
 from grappe.api.deps import ERRORS, Day, Id, Limit, Offset, Work, Year
-from grappe.registry.fees import figures
+from grappe.registry.fees import figures, letters
 from grappe.registry.fees import service as fees
 from grappe.registry.fees.schemas import (
     DunningPage,
@@ -135,3 +138,70 @@ def dunning(
     with work as (db, actor):
         lines = fees.dunning_list(db, actor, cluster_id, on=on)
     return DunningPage.of(lines, limit, offset)
+
+
+_PDF: dict[int | str, dict[str, Any]] = {
+    200: {"content": {letters.MEDIA_TYPE: {}}, "description": "Lettres au format PDF"}
+}
+_MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _pdf(content: bytes, name: str) -> Response:
+    return Response(
+        content,
+        media_type=letters.MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get(
+    "/clusters/{cluster_id}/dunning/export",
+    tags=["cotisations"],
+    responses=ERRORS,
+    response_class=Response,
+)
+def export_dunning(
+    work: Work, cluster_id: Id, format: Literal["csv", "xlsx"] = "csv", on: Day = None
+) -> Response:
+    """Exporter la liste des relances (CSV pour les programmes, XLSX pour les personnes)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"relances.{format}"
+        with work as (db, actor):
+            fees.export_dunning(db, actor, cluster_id, path, on=on)
+        content = path.read_bytes()
+    return Response(
+        content,
+        media_type=_MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="relances-{cluster_id}.{format}"'},
+    )
+
+
+@router.get(
+    "/clusters/{cluster_id}/fee-letters",
+    tags=["cotisations"],
+    responses=ERRORS | _PDF,
+    response_class=Response,
+)
+def fee_letters(
+    work: Work, cluster_id: Id, year: Year, kind: letters.LetterKind, on: Day = None
+) -> Response:
+    """Appels de cotisation ou relances d'une année, toutes les lettres dans un PDF."""
+    with work as (db, actor):
+        found = letters.letters_of_year(db, actor, cluster_id, year, kind, on=on)
+    return _pdf(letters.render_pdf(found), f"{kind.value}-{cluster_id}-{year}.pdf")
+
+
+@router.get(
+    "/fee-calls/{fee_call_id}/letter",
+    tags=["cotisations"],
+    responses=ERRORS | _PDF,
+    response_class=Response,
+)
+def fee_letter(work: Work, fee_call_id: Id, kind: letters.LetterKind, on: Day = None) -> Response:
+    """L'appel de cotisation ou la relance d'un appel, en PDF."""
+    with work as (db, actor):
+        letter = letters.letter_of_call(db, actor, fee_call_id, kind, on=on)
+    return _pdf(letters.render_pdf([letter]), letters.file_name(letter))

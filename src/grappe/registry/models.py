@@ -508,6 +508,11 @@ class FeeSchedule(Base):
     year: Mapped[int] = mapped_column(SmallInteger)
     cap_eur: Mapped[Decimal | None] = mapped_column(Money)
     due_days: Mapped[int] = mapped_column(Integer, default=30)
+    # What the year's printed fee calls and reminders carry: the cluster's postal address
+    # (several lines) and how to pay (bank account, payee); the address a year's letters
+    # printed stays with that year.
+    letterhead: Mapped[str | None] = mapped_column(String(500))
+    payment_details: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
     rules: Mapped[list[FeeRule]] = relationship(

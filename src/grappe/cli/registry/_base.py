@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from grappe.registry.accounts.schemas import UserCreate
     from grappe.registry.clusters import service as clusters
     from grappe.registry.clusters.schemas import ClusterCreate, LabelIn
-    from grappe.registry.fees import figures
+    from grappe.registry.fees import figures, letters, schedule_files
     from grappe.registry.fees import service as fees
-    from grappe.registry.fees.schemas import FeeScheduleIn, PaymentIn, WaiveIn
+    from grappe.registry.fees.schemas import PaymentIn, WaiveIn
     from grappe.registry.invitations import service as invitations
     from grappe.registry.invitations.schemas import InvitationCreate
     from grappe.registry.memberships import files
@@ -52,8 +52,9 @@ else:
     ClusterCreate, LabelIn = (
         Lazy("grappe.registry.clusters.schemas", n) for n in ("ClusterCreate", "LabelIn")
     )
-    FeeScheduleIn, PaymentIn, WaiveIn = (
-        Lazy("grappe.registry.fees.schemas", n) for n in ("FeeScheduleIn", "PaymentIn", "WaiveIn")
+    PaymentIn, WaiveIn = (Lazy("grappe.registry.fees.schemas", n) for n in ("PaymentIn", "WaiveIn"))
+    letters, schedule_files = (
+        Lazy(f"grappe.registry.fees.{name}") for name in ("letters", "schedule_files")
     )
     InvitationCreate = Lazy("grappe.registry.invitations.schemas", "InvitationCreate")
 

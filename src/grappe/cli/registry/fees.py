@@ -9,37 +9,46 @@ from typing import Annotated
 
 import typer
 
-from grappe.cli._console import console
-from grappe.cli._operational import ClusterArgument, build, problems, table, unit
-from grappe.cli.registry._base import FeeScheduleIn, PaymentIn, app, clusters, fees, figures
+from grappe.cli._console import console, err_console
+from grappe.cli._operational import ClusterArgument, build, table, unit
+from grappe.cli.registry._base import PaymentIn, app, clusters, fees, figures, letters, schedule_files
 from grappe.errors import InputError
 from grappe.kit import present
 from grappe.kit.dates import option_date
 from grappe.kit.tables import parse_decimal
 
 
-@app.command("fee-schedule", epilog="Exemple : grappe registry fee-schedule MECA bareme-2025.json")
+@app.command("fee-schedule", epilog="Exemple : grappe registry fee-schedule MECA bareme-2025.xlsx")
 def fee_schedule(
     cluster: ClusterArgument,
     file: Annotated[
         Path,
         typer.Argument(
-            metavar="FICHIER", help="Barème JSON : year, cap_eur, due_days, rules (ex. : bareme-2025.json)."
+            metavar="FICHIER",
+            help="Barème .json, .toml ou .xlsx (modèle : grappe registry fee-schedule-template ; "
+            "ex. : bareme-2025.xlsx).",
         ),
     ],
 ) -> None:
-    """Fixer le barème des cotisations d'une année depuis un fichier JSON."""
-    from pydantic import ValidationError
-
-    try:
-        data = FeeScheduleIn.model_validate_json(file.read_text(encoding="utf-8"))
-    except ValidationError as exc:
-        raise InputError(f"{file}: barème invalide — {problems(exc)}") from exc
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{file}: barème illisible ({exc})") from exc
+    """Fixer le barème des cotisations d'une année depuis un fichier JSON, TOML ou XLSX."""
+    data = schedule_files.read_schedule(file)
     with unit() as (session, actor):
         out = fees.set_schedule(session, actor, clusters.resolve_cluster(session, cluster), data)
     console.print(f"Barème {out.year} enregistré : {present.number(len(out.rules))} règle(s)")
+
+
+@app.command("fee-schedule-template", epilog="Exemple : grappe registry fee-schedule-template bareme.xlsx")
+def fee_schedule_template(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FICHIER", help="Fichier à écrire, .xlsx, .toml ou .json (ex. : bareme.xlsx)."
+        ),
+    ],
+) -> None:
+    """Écrire un barème d'exemple à compléter (disposition décrite dans le README)."""
+    schedule_files.write_example(file)
+    console.print(f"Modèle de barème écrit : {file}")
 
 
 @app.command("fee-calls", epilog="Exemple : grappe registry fee-calls MECA 2025 --issue")
@@ -118,18 +127,35 @@ def pay(
     )
 
 
-@app.command("dunning", epilog="Exemple : grappe registry dunning MECA --at 2025-06-30")
+@app.command(
+    "dunning",
+    epilog="Exemple : grappe registry dunning MECA --at 2025-06-30 --out relances.xlsx",
+)
 def dunning(
     cluster: ClusterArgument,
     on: Annotated[
         str | None,
         typer.Option("--at", help="Date de la relance, AAAA-MM-JJ ou JJ/MM/AAAA (défaut : aujourd'hui)."),
     ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Écrire la liste dans un fichier .csv (pour les programmes) ou .xlsx (ex. : relances.xlsx).",
+        ),
+    ] = None,
 ) -> None:
-    """Liste des relances : cotisations échues et impayées."""
+    """Liste des relances : cotisations échues et impayées, à l'écran ou dans un fichier."""
     day = option_date("--at", on) if on else None
     with unit(write=False) as (session, actor):
-        lines = fees.dunning_list(session, actor, clusters.resolve_cluster(session, cluster), on=day)
+        cid = clusters.resolve_cluster(session, cluster)
+        if out is not None:
+            count = fees.export_dunning(session, actor, cid, out, on=day)
+            console.print(f"{count} relance(s) écrite(s) dans {out}")
+            if not count:
+                err_console.print("aucune cotisation échue et impayée : le fichier ne contient que l'en-tête")
+            return
+        lines = fees.dunning_list(session, actor, cid, on=day)
     table(
         "Relances",
         ["appel", "organisation", "année", "reste dû", "échéance", "jours", "contacts"],
@@ -146,6 +172,51 @@ def dunning(
             for x in lines
         ],
     )
+
+
+@app.command(
+    "fee-letters",
+    epilog="Exemple : grappe registry fee-letters MECA --year 2025 --kind call --out appels-2025.pdf",
+)
+def fee_letters(
+    cluster: ClusterArgument,
+    year: Annotated[int, typer.Option("--year", help="Année des cotisations (ex. : 2025).")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help="call : appels de cotisation à régler ; reminder : relances des cotisations échues.",
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Un fichier .pdf (toutes les lettres) ou un dossier existant (un PDF par appel) "
+            "(ex. : appels-2025.pdf).",
+        ),
+    ],
+    on: Annotated[
+        str | None,
+        typer.Option("--at", help="Date des lettres, AAAA-MM-JJ ou JJ/MM/AAAA (défaut : aujourd'hui)."),
+    ] = None,
+) -> None:
+    """Imprimer les appels de cotisation ou les lettres de relance d'une année (PDF)."""
+    if kind not in ("call", "reminder"):
+        raise InputError(f"--kind {kind!r} inconnu ; valeurs possibles : call, reminder")
+    if not out.is_dir() and (out.suffix.lower() != ".pdf" or not out.parent.is_dir()):
+        raise InputError(f"--out {out} : fichier .pdf dans un dossier existant, ou dossier existant, attendu")
+    day = option_date("--at", on) if on else None
+    with unit(write=False) as (session, actor):
+        cid = clusters.resolve_cluster(session, cluster)
+        found = letters.letters_of_year(session, actor, cid, year, letters.LetterKind(kind), on=day)
+    if out.is_dir():
+        for letter in found:
+            (out / letters.file_name(letter)).write_bytes(letters.render_pdf([letter]))
+        console.print(f"{len(found)} lettre(s) écrite(s) dans {out}, un PDF par appel")
+    else:
+        out.write_bytes(letters.render_pdf(found))
+        console.print(f"{len(found)} lettre(s) écrite(s) dans {out}")
 
 
 @app.command("figures", epilog="Exemple : grappe registry figures MECA --year 2024 --format json")

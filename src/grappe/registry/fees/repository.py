@@ -65,6 +65,18 @@ class FeeCallRepository(Repository[FeeCall]):
             query = query.where(FeeCall.year == year)
         return self.session.scalars(query).all()
 
+    def for_letters(self, cluster_id: int, year: int) -> Sequence[FeeCall]:
+        """Fee calls of a cluster and year with what a letter prints: member, contacts, payments."""
+        return self.session.scalars(
+            select(FeeCall)
+            .where(FeeCall.cluster_id == cluster_id, FeeCall.year == year)
+            .options(
+                selectinload(FeeCall.organisation).selectinload(Organisation.contacts),
+                selectinload(FeeCall.payments),
+            )
+            .order_by(FeeCall.id)
+        ).all()
+
     def past_due(self, cluster_id: int, on: dt.date) -> Sequence[FeeCall]:
         """Calls of a cluster due before ``on`` and still due, with their organisation's contacts."""
         return self.session.scalars(

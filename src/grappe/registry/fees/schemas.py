@@ -50,6 +50,10 @@ class FeeScheduleIn(Schema):
     year: Annotated[int, Year(ACCOUNTING, FeeSchedule.year)]
     cap_eur: Annotated[Decimal, Amount(FeeSchedule.cap_eur)] | None = None
     due_days: Annotated[int, Int(FeeSchedule.due_days, le=3650)] = 30
+    letterhead: Annotated[str, Text(FeeSchedule.letterhead, multiline=True)] | None = None
+    """The cluster's postal address as its letters print it (several lines)."""
+    payment_details: Annotated[str, Text(FeeSchedule.payment_details, multiline=True)] | None = None
+    """How to pay, as the letters print it (bank account, payee)."""
     rules: list[FeeRuleIn] = Field(min_length=1, max_length=500)
 
 

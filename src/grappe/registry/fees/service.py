@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
+from typing import Final
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from grappe.errors import InputError, NotFoundError
+from grappe.kit import export
 from grappe.refdata import sizes
 from grappe.registry import bounds, policy
 from grappe.registry.fees.repository import FeeCallRepository, FeeScheduleRepository
@@ -30,6 +33,18 @@ from grappe.registry.models import FeeCall, FeeMode, FeeRule, FeeSchedule, FeeSt
 from grappe.registry.policy import Access, Actor
 
 CENT = Decimal("0.01")
+DUNNING_LABELS: Final = {
+    "fee_call_id": "appel",
+    "organisation": "adhérent",
+    "contact_email": "e-mail de contact",
+    "year": "année",
+    "amount_eur": "montant (€)",
+    "paid_eur": "payé (€)",
+    "outstanding_eur": "reste dû (€)",
+    "due_on": "échéance",
+    "days_late": "jours de retard",
+}
+"""Columns of the dunning export (CSV names) and their French headers (XLSX)."""
 
 
 @lru_cache(maxsize=1)
@@ -66,6 +81,8 @@ def _schedule_out(schedule: FeeSchedule) -> FeeScheduleOut:
         year=schedule.year,
         cap_eur=schedule.cap_eur,
         due_days=schedule.due_days,
+        letterhead=schedule.letterhead,
+        payment_details=schedule.payment_details,
         version=schedule.version,
         rules=[
             FeeRuleOut(
@@ -101,6 +118,8 @@ def set_schedule(session: Session, actor: Actor, cluster_id: int, data: FeeSched
         schedule = repository.add(FeeSchedule(cluster_id=cluster_id, year=data.year))
     schedule.cap_eur = data.cap_eur
     schedule.due_days = data.due_days
+    schedule.letterhead = data.letterhead
+    schedule.payment_details = data.payment_details
     schedule.rules = [
         FeeRule(
             membership_type=r.membership_type.strip(),
@@ -253,7 +272,7 @@ def list_calls(
     return [c for c in result if status is None or c.status is status]
 
 
-def _load_call(
+def load_call(
     session: Session, actor: Actor, fee_call_id: int, action: str, *, lock: bool = False
 ) -> FeeCall:
     """A fee call its cluster's managers change (else "introuvable" or "refusé", see policy)."""
@@ -274,7 +293,7 @@ def record_payment(
     check and the write are one step for concurrent payments: the call is locked (PostgreSQL)
     and its version bumped by every payment, so two racers never both pass.
     """
-    call = _load_call(session, actor, fee_call_id, "enregistrer un paiement", lock=True)
+    call = load_call(session, actor, fee_call_id, "enregistrer un paiement", lock=True)
     if call.status == FeeStatus.WAIVED.value:
         raise InputError(f"appel {fee_call_id} exonéré : pas de paiement attendu")
     already = sum((p.amount_eur for p in call.payments), Decimal(0)).quantize(CENT)
@@ -311,7 +330,7 @@ def waive(
 ) -> FeeCallOut:
     """Waive a fee call (exonération) with a reason (administrators, the cluster's managers)."""
     repository = FeeCallRepository(session)
-    call = _load_call(session, actor, fee_call_id, "exonérer")
+    call = load_call(session, actor, fee_call_id, "exonérer")
     repository.check_version(call, data.version)
     if call.status == FeeStatus.PAID.value:
         raise InputError(f"appel {fee_call_id} déjà payé : rien à exonérer")
@@ -352,3 +371,28 @@ def dunning_list(
         )
     lines.sort(key=lambda x: (-x.days_late, x.organisation))
     return lines
+
+
+def export_dunning(
+    session: Session, actor: Actor, cluster_id: int, path: Path, *, on: dt.date | None = None
+) -> int:
+    """Write the dunning list to a ``.csv`` (for programs) or ``.xlsx`` file; the number of lines.
+
+    One row per late call, most overdue first; ``contact_email`` lists the member's contact
+    e-mails separated by ``, ``. An empty list still writes the header.
+    """
+    lines = dunning_list(session, actor, cluster_id, on=on)
+    rows = [
+        line.model_dump(exclude={"organisation_id", "contacts"}) | {"contact_email": ", ".join(line.contacts)}
+        for line in lines
+    ]
+    money = "#,##0.00"
+    export.write(
+        path,
+        rows,
+        columns=list(DUNNING_LABELS),
+        labels=DUNNING_LABELS,
+        number_formats={"amount_eur": money, "paid_eur": money, "outstanding_eur": money},
+        sheet="Relances",
+    )
+    return len(rows)
