@@ -284,10 +284,10 @@ CASES: dict[tuple[str, str], list[Case]] = {
         Case(OPEN, lambda v: {"cluster_id": v.c, "data": {"name": "Intruse", "joined": "2024-01-01"}})
     ],
     ("POST", "/gestion/{cluster_id:int}/adherents/import"): [
-        Case(OPEN, lambda v: {"cluster_id": v.c, "files": {"file": ("m.csv", MEMBER_CSV.encode(), "text/csv")}})
+        Case(OPEN, lambda v: {"cluster_id": v.c, "files": {"file": ("m.csv", MEMBER_CSV, "text/csv")}})
     ],
     ("POST", "/gestion/adhesions/{membership_id:int}/depart"): [
-        Case(OPEN, lambda v: {"membership_id": v.membership_c, "data": {"version": "1", "left": "2024-05-01"}})
+        Case(OPEN, lambda v: {"membership_id": v.membership_c, "data": {"left": "2024-05-01"}})
     ],
     ("GET", "/gestion/{cluster_id:int}/cotisations"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
     ("POST", "/gestion/appels/{fee_call_id:int}/paiement"): [

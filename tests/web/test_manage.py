@@ -148,7 +148,10 @@ def test_another_tenants_objects_answer_404_to_forms(managed: Managed) -> None:
     )
     assert leave.status_code == 404
     added = post_form(
-        manager, page, f"/gestion/{managed.web.hidden}/adherents/nouveau", {"name": "Intruse", "joined": "2024-01-01"}
+        manager,
+        page,
+        f"/gestion/{managed.web.hidden}/adherents/nouveau",
+        {"name": "Intruse", "joined": "2024-01-01"},
     )
     assert added.status_code == 404
     imported = post_form(
