@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from webkit import Web, build_web, csrf, dbkit, sign_in
+from webkit import FEE_YEAR as YEAR
+from webkit import Web, add_fee_calls, build_web, csrf, dbkit, sign_in
 
 from grappe.registry import LOCAL_ADMIN
 from grappe.registry.fees import service as fees
-from grappe.registry.fees.schemas import FeeRuleIn, FeeScheduleIn
 from grappe.storage.sql import session_scope
 
 siren = dbkit.siren
-#: The year of the fee calls the world holds: long past due, so they stand in the dunning list.
-YEAR = 2024
 
 
 @dataclass
@@ -40,15 +36,6 @@ class Managed:
         if who != "public":
             assert sign_in(client, who).status_code == 303  # type: ignore[attr-defined]
         return client
-
-
-def add_fee_calls(engine: Any, clusters: list[int]) -> None:
-    """A fee schedule of :data:`YEAR` and its calls in each cluster."""
-    with session_scope(engine, actor=LOCAL_ADMIN) as session:
-        for cluster in clusters:
-            rules = [FeeRuleIn(membership_type="adherent", amount_eur=Decimal(150))]
-            fees.set_schedule(session, LOCAL_ADMIN, cluster, FeeScheduleIn(year=YEAR, rules=rules))
-            fees.issue_calls(session, LOCAL_ADMIN, cluster, YEAR, issued_on=dt.date(YEAR, 1, 10))
 
 
 @pytest.fixture(scope="module")
