@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import tempfile
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote, urlencode
 
+from babel.numbers import NumberFormatError, parse_decimal
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
@@ -33,6 +34,7 @@ from grappe.registry.organisations import service as organisations
 from grappe.registry.organisations.schemas import OrganisationCreate
 from grappe.web import security
 from grappe.web.accounts.routes import csrf_refused, local_target
+from grappe.web.i18n import Formatter
 from grappe.web.manage import chart
 from grappe.web.render import gettext, language_of, url_with
 from grappe.web.unit import Visitor, as_page, show, unit
@@ -85,12 +87,11 @@ def day_of(label: str, raw: str) -> dt.date:
         raise InputError(f"« {label} » : date invalide {raw!r} (attendu AAAA-MM-JJ ou JJ/MM/AAAA)") from None
 
 
-def amount_of(label: str, raw: str) -> Decimal:
-    """An amount field of a form, in euros (decimal comma or point, spaces ignored)."""
-    text = raw.replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace(",", ".")
+def amount_of(language: str, label: str, raw: str) -> Decimal:
+    """An amount field of a form, in euros, written the way the page's language writes numbers."""
     try:
-        return Decimal(text)
-    except InvalidOperation:
+        return parse_decimal(raw.strip(), locale=Formatter(language).locale)
+    except NumberFormatError:
         raise InputError(f"« {label} » : montant invalide {raw!r}") from None
 
 
@@ -385,7 +386,7 @@ def record_payment(
         data = schema(
             PaymentIn,
             labels,
-            amount_eur=amount_of(labels["amount_eur"], amount),
+            amount_eur=amount_of(language, labels["amount_eur"], amount),
             paid_on=day_of(labels["paid_on"], paid_on),
             method=method.strip() or None,
         )
