@@ -294,6 +294,12 @@ CASES: dict[tuple[str, str], list[Case]] = {
         Case(OPEN, lambda v: {"fee_call_id": v.call_2024, "data": {"amount": "1", "paid_on": "2024-03-01"}})
     ],
     ("GET", "/gestion/{cluster_id:int}/relances"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/gestion/{cluster_id:int}/organisations/{organisation_id:int}"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "organisation_id": v.org_c})
+    ],
+    ("POST", "/gestion/{cluster_id:int}/organisations/{organisation_id:int}"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "organisation_id": v.org_c, "data": {"name": "Volée"}})
+    ],
     ("GET", "/directory"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("GET", "/clusters"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("POST", "/clusters"): [Case(ADMIN_ONLY, lambda v: {"json": {"name": "Nouvelle structure"}})],

@@ -236,3 +236,31 @@ def test_import_reports_each_bad_row_and_keeps_the_good_ones(managed: Managed) -
     )
     assert wrong_type.status_code == 422
     assert "CSV ou XLSX" in wrong_type.text
+
+
+def test_edit_a_member_organisation(managed: Managed) -> None:
+    world: Any = managed.web.world
+    manager = managed.client_of("manager")
+    own = f"/gestion/{managed.a}/organisations/{world.org_free}"
+    form = manager.get(own)
+    assert form.status_code == 200
+    assert 'value="Solo SARL"' in form.text
+    # another tenant's organisation, in one's own cluster's URL or in its own
+    assert manager.get(f"/gestion/{managed.a}/organisations/{world.org_b}").status_code == 404
+    assert (
+        managed.client_of("manager_other")
+        .get(f"/gestion/{managed.b}/organisations/{world.org_free}")
+        .status_code
+        == 404
+    )
+    fields = {"name": "Solo Usinage SARL", "kind": "firm", "declared_headcount": "8", "version": "1"}
+    assert manager.post(own, data=fields).status_code == 403  # no CSRF token
+    bad = post_form(manager, own, own, fields | {"declared_headcount": "-3"})
+    assert bad.status_code == 422
+    assert "Effectif déclaré" in bad.text
+    changed = post_form(manager, own, own, fields)
+    assert changed.status_code == 303
+    assert 'value="Solo Usinage SARL"' in manager.get(own).text
+    stale = post_form(manager, own, own, fields | {"name": "Solo encore"})
+    assert stale.status_code == 409
+    assert 'value="Solo encore"' in stale.text  # the form comes back with what was typed

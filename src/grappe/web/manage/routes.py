@@ -31,7 +31,7 @@ from grappe.registry.memberships import service as memberships
 from grappe.registry.memberships.schemas import MembershipCreate, MembershipEnd
 from grappe.registry.models import OrganisationKind
 from grappe.registry.organisations import service as organisations
-from grappe.registry.organisations.schemas import OrganisationCreate
+from grappe.registry.organisations.schemas import OrganisationCreate, OrganisationUpdate
 from grappe.web import security
 from grappe.web.accounts.routes import csrf_refused, local_target
 from grappe.web.i18n import Formatter
@@ -277,7 +277,101 @@ def add_member(
             raise
         # the unit of work rolled back: neither the organisation nor its membership stays
         context = {"cluster": cluster, "values": values, "error": str(exc), "kinds": list(OrganisationKind)}
-        return show(request, visitor, "manage/member_form.html", context, status_code=422)
+        return show(request, visitor, "manage/member_form.html", context, status_code=exc.http_status)
+    return RedirectResponse(f"/gestion/{cluster_id}/adherents?q={quote(name.strip())}", status_code=303)
+
+
+def organisation_labels(language: str) -> dict[str, str]:
+    """The organisation form's fields, as the page names them (for messages)."""
+    return {
+        "name": gettext(language, "Nom"),
+        "kind": gettext(language, "Nature"),
+        "commune": gettext(language, "Commune (code INSEE)"),
+        "declared_headcount": gettext(language, "Effectif déclaré"),
+        "website": gettext(language, "Site web"),
+        "version": "version",
+    }
+
+
+@router.get("/gestion/{cluster_id:int}/organisations/{organisation_id:int}", response_class=HTMLResponse)
+@as_page
+def organisation_form(request: Request, cluster_id: int, organisation_id: int) -> Response:
+    """The form changing a member organisation's record."""
+    with unit(request) as (session, visitor):
+        if (away := sign_in_first(request, visitor)) is not None:
+            return away
+        cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
+        organisation = organisations.editable_organisation(session, visitor.actor, organisation_id)
+    values = {
+        "name": organisation.name,
+        "kind": organisation.kind.value,
+        "commune": organisation.commune or "",
+        "declared_headcount": ""
+        if organisation.declared_headcount is None
+        else str(organisation.declared_headcount),
+        "website": organisation.website or "",
+        "version": str(organisation.version),
+    }
+    context = {"cluster": cluster, "organisation_id": organisation_id, "values": values, "error": None}
+    return show(
+        request, visitor, "manage/organisation_form.html", context | {"kinds": list(OrganisationKind)}
+    )
+
+
+@router.post("/gestion/{cluster_id:int}/organisations/{organisation_id:int}", response_class=HTMLResponse)
+@as_page
+def update_organisation(
+    request: Request,
+    cluster_id: int,
+    organisation_id: int,
+    name: FormText = "",
+    kind: FormText = "firm",
+    commune: FormText = "",
+    declared_headcount: FormText = "",
+    website: FormText = "",
+    version: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Change a member organisation's record, then back to the member list; the form again on a refusal."""
+    labels = organisation_labels(language_of(request))
+    values = {
+        "name": name,
+        "kind": kind,
+        "commune": commune,
+        "declared_headcount": declared_headcount,
+        "website": website,
+        "version": version,
+    }
+    cluster = None
+    try:
+        with unit(request) as (session, visitor):
+            if (away := sign_in_first(request, visitor)) is not None:
+                return away
+            if not security.csrf_valid(request, csrf_token):
+                return csrf_refused(request, visitor)
+            cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
+            changes = schema(
+                OrganisationUpdate,
+                labels,
+                **{key: value.strip() or None for key, value in values.items()},
+            )
+            organisations.update_organisation(session, visitor.actor, organisation_id, changes)
+    except (InputError, ConflictError) as exc:
+        if cluster is None:  # refused before the form was read: the error page
+            raise
+        context = {
+            "cluster": cluster,
+            "organisation_id": organisation_id,
+            "values": values,
+            "error": str(exc),
+        }
+        return show(
+            request,
+            visitor,
+            "manage/organisation_form.html",
+            context | {"kinds": list(OrganisationKind)},
+            exc.http_status,
+        )
     return RedirectResponse(f"/gestion/{cluster_id}/adherents?q={quote(name.strip())}", status_code=303)
 
 
