@@ -15,6 +15,7 @@ from webkit import Web, add_fee_calls, build_web, csrf, dbkit, sign_in
 from grappe.registry import LOCAL_ADMIN
 from grappe.registry.fees import service as fees
 from grappe.storage.sql import session_scope
+from grappe.web.manage import chart
 
 siren = dbkit.siren
 
@@ -264,3 +265,13 @@ def test_edit_a_member_organisation(managed: Managed) -> None:
     stale = post_form(manager, own, own, fields | {"name": "Solo encore"})
     assert stale.status_code == 409
     assert 'value="Solo encore"' in stale.text  # the form comes back with what was typed
+
+
+def test_bar_heights_are_proportional_and_stand_on_the_baseline() -> None:
+    drawn = chart.bars([("2023", 2), ("2024", 4), ("2025", 0)])
+    low, high, empty = drawn.bars
+    assert high.height == 2 * low.height
+    assert empty.height == 0
+    assert all(bar.y + bar.height == drawn.baseline for bar in drawn.bars)
+    assert high.y >= chart.VALUE_ROOM  # room above the tallest bar for its value
+    assert chart.bars([]).bars == []
