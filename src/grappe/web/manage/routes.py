@@ -53,12 +53,15 @@ EXPORT_TYPES = {
 }
 
 
-def sign_in_first(request: Request, visitor: Visitor) -> Response | None:
-    """Send an anonymous visitor to the sign-in form, to come back here (None when signed in)."""
-    if visitor.actor.user_id is not None:
-        return None
-    target = request.url.path if request.method == "GET" else "/gestion"
-    return RedirectResponse(f"/connexion?suite={quote(target)}", status_code=303)
+def refusal(request: Request, visitor: Visitor, csrf_token: str | None = None) -> Response | None:
+    """Send an anonymous visitor to the sign-in form (to come back here), then refuse a form
+    without its CSRF token (``csrf_token`` given: a form); None when the request may go on."""
+    if visitor.actor.user_id is None:
+        target = request.url.path if request.method == "GET" else "/gestion"
+        return RedirectResponse(f"/connexion?suite={quote(target)}", status_code=303)
+    if csrf_token is not None and not security.csrf_valid(request, csrf_token):
+        return csrf_refused(request, visitor)
+    return None
 
 
 def page_number(raw: str | None) -> int:
@@ -115,7 +118,7 @@ def members_view(request: Request) -> tuple[str, bool]:
 def home(request: Request) -> Response:
     """The cluster organisations the signed-in manager runs."""
     with unit(request) as (session, visitor):
-        if (away := sign_in_first(request, visitor)) is not None:
+        if (away := refusal(request, visitor)) is not None:
             return away
         managed = clusters.managed_clusters(session, visitor.actor)
     return show(request, visitor, "manage/home.html", {"clusters": managed})
@@ -126,7 +129,7 @@ def home(request: Request) -> Response:
 def dashboard(request: Request, cluster_id: int) -> Response:
     """Key figures of a cluster organisation, members over the years as a chart."""
     with unit(request) as (session, visitor):
-        if (away := sign_in_first(request, visitor)) is not None:
+        if (away := refusal(request, visitor)) is not None:
             return away
         cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
         key = figures.key_figures(session, visitor.actor, cluster_id)
@@ -144,7 +147,7 @@ def members(request: Request, cluster_id: int) -> Response:
     """The member list: search, former members and page kept in the URL."""
     search, former = members_view(request)
     with unit(request) as (session, visitor):
-        if (away := sign_in_first(request, visitor)) is not None:
+        if (away := refusal(request, visitor)) is not None:
             return away
         cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
         number = page_number(request.query_params.get("page"))
@@ -180,7 +183,7 @@ def export_members(request: Request, cluster_id: int, suffix: Literal["csv", "xl
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"adherents.{suffix}"
         with unit(request) as (session, visitor):
-            if (away := sign_in_first(request, visitor)) is not None:
+            if (away := refusal(request, visitor)) is not None:
                 return away
             clusters.managed_cluster(session, visitor.actor, cluster_id)
             files.export_members(
@@ -214,7 +217,7 @@ def member_labels(language: str) -> dict[str, str]:
 def new_member_form(request: Request, cluster_id: int) -> Response:
     """The form adding a member organisation."""
     with unit(request) as (session, visitor):
-        if (away := sign_in_first(request, visitor)) is not None:
+        if (away := refusal(request, visitor)) is not None:
             return away
         cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
     values = {"name": "", "siren": "", "kind": "firm", "joined": "", "membership_type": "adherent"}
@@ -248,10 +251,8 @@ def add_member(
     cluster = None
     try:
         with unit(request) as (session, visitor):
-            if (away := sign_in_first(request, visitor)) is not None:
+            if (away := refusal(request, visitor, csrf_token)) is not None:
                 return away
-            if not security.csrf_valid(request, csrf_token):
-                return csrf_refused(request, visitor)
             cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
             organisation = schema(
                 OrganisationCreate,
@@ -298,7 +299,7 @@ def organisation_labels(language: str) -> dict[str, str]:
 def organisation_form(request: Request, cluster_id: int, organisation_id: int) -> Response:
     """The form changing a member organisation's record."""
     with unit(request) as (session, visitor):
-        if (away := sign_in_first(request, visitor)) is not None:
+        if (away := refusal(request, visitor)) is not None:
             return away
         cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
         organisation = organisations.editable_organisation(session, visitor.actor, organisation_id)
@@ -345,10 +346,8 @@ def update_organisation(
     cluster = None
     try:
         with unit(request) as (session, visitor):
-            if (away := sign_in_first(request, visitor)) is not None:
+            if (away := refusal(request, visitor, csrf_token)) is not None:
                 return away
-            if not security.csrf_valid(request, csrf_token):
-                return csrf_refused(request, visitor)
             cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
             changes = schema(
                 OrganisationUpdate,
@@ -387,10 +386,8 @@ def import_members(
     suffix = Path(file.filename or "").suffix.lower()
     content = file.file.read()
     with unit(request) as (session, visitor):
-        if (away := sign_in_first(request, visitor)) is not None:
+        if (away := refusal(request, visitor, csrf_token)) is not None:
             return away
-        if not security.csrf_valid(request, csrf_token):
-            return csrf_refused(request, visitor)
         cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
         if suffix not in IMPORT_TYPES or not content.startswith(IMPORT_TYPES[suffix]):
             raise InputError(f"fichier {file.filename!r} : un fichier CSV ou XLSX est attendu")
@@ -417,10 +414,8 @@ def end_membership(
     language = language_of(request)
     labels = {"left": gettext(language, "Date de départ"), "reason": gettext(language, "Motif")}
     with unit(request) as (session, visitor):
-        if (away := sign_in_first(request, visitor)) is not None:
+        if (away := refusal(request, visitor, csrf_token)) is not None:
             return away
-        if not security.csrf_valid(request, csrf_token):
-            return csrf_refused(request, visitor)
         data = schema(
             MembershipEnd,
             labels,
@@ -437,7 +432,7 @@ def end_membership(
 def fee_calls(request: Request, cluster_id: int) -> Response:
     """The fee calls of a year with their status, and a payment form on each call still due."""
     with unit(request) as (session, visitor):
-        if (away := sign_in_first(request, visitor)) is not None:
+        if (away := refusal(request, visitor)) is not None:
             return away
         cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
         year = year_of(request.query_params.get("annee"))
@@ -473,10 +468,8 @@ def record_payment(
         "method": gettext(language, "Moyen de paiement"),
     }
     with unit(request) as (session, visitor):
-        if (away := sign_in_first(request, visitor)) is not None:
+        if (away := refusal(request, visitor, csrf_token)) is not None:
             return away
-        if not security.csrf_valid(request, csrf_token):
-            return csrf_refused(request, visitor)
         data = schema(
             PaymentIn,
             labels,
@@ -493,7 +486,7 @@ def record_payment(
 def dunning(request: Request, cluster_id: int) -> Response:
     """The dunning list: fee calls past their due date and not fully paid, most overdue first."""
     with unit(request) as (session, visitor):
-        if (away := sign_in_first(request, visitor)) is not None:
+        if (away := refusal(request, visitor)) is not None:
             return away
         cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
         lines = fees.dunning_list(session, visitor.actor, cluster_id)
