@@ -270,6 +270,36 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("GET", "/observatoire/{name}/territoires/{level}/{code}"): [
         Case(OPEN, lambda v: {"name": "absent", "level": "ze", "code": "2815"}, admin_status=404)
     ],
+    # The manager's pages send a visitor without a session to the sign-in form, before any
+    # look-up (the redirect, followed here, ends on that form for every id); their roles and
+    # other tenants' ids are walked with signed-in users in tests/web/test_manage.py.
+    ("GET", "/gestion"): [Case(OPEN, lambda v: {})],
+    ("GET", "/gestion/{cluster_id:int}"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/gestion/{cluster_id:int}/adherents"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/gestion/{cluster_id:int}/adherents.{suffix}"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "suffix": "csv"})
+    ],
+    ("GET", "/gestion/{cluster_id:int}/adherents/nouveau"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/gestion/{cluster_id:int}/adherents/nouveau"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "data": {"name": "Intruse", "joined": "2024-01-01"}})
+    ],
+    ("POST", "/gestion/{cluster_id:int}/adherents/import"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "files": {"file": ("m.csv", MEMBER_CSV, "text/csv")}})
+    ],
+    ("POST", "/gestion/adhesions/{membership_id:int}/depart"): [
+        Case(OPEN, lambda v: {"membership_id": v.membership_c, "data": {"left": "2024-05-01"}})
+    ],
+    ("GET", "/gestion/{cluster_id:int}/cotisations"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/gestion/appels/{fee_call_id:int}/paiement"): [
+        Case(OPEN, lambda v: {"fee_call_id": v.call_2024, "data": {"amount": "1", "paid_on": "2024-03-01"}})
+    ],
+    ("GET", "/gestion/{cluster_id:int}/relances"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/gestion/{cluster_id:int}/organisations/{organisation_id:int}"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "organisation_id": v.org_c})
+    ],
+    ("POST", "/gestion/{cluster_id:int}/organisations/{organisation_id:int}"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "organisation_id": v.org_c, "data": {"name": "Volée"}})
+    ],
     ("GET", "/directory"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("GET", "/clusters"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("POST", "/clusters"): [Case(ADMIN_ONLY, lambda v: {"json": {"name": "Nouvelle structure"}})],

@@ -54,11 +54,8 @@ class Site:
     web: Web
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """The application served by uvicorn on loopback, in a thread of the test process."""
-    db = dbkit.new_database("sqlite", tmp_path_factory.mktemp("browser"))
-    web = build_web(db)
+def serve(web: Web) -> Iterator[Site]:
+    """Serve an application with uvicorn on loopback, in a thread of the test process."""
     port = _free_port()
     config = uvicorn.Config(web.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
@@ -73,6 +70,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     finally:
         server.should_exit = True
         thread.join(30)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The test world served on loopback."""
+    db = dbkit.new_database("sqlite", tmp_path_factory.mktemp("browser"))
+    try:
+        yield from serve(build_web(db))
+    finally:
         db.drop()
 
 

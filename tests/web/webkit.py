@@ -6,11 +6,13 @@ folder uses.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import re
 import sys
 import warnings
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 _KIT = Path(__file__).resolve().parents[1] / "registry"
@@ -33,6 +35,8 @@ from grappe.registry.accounts import signin  # noqa: E402
 from grappe.registry.accounts.schemas import UserCreate  # noqa: E402
 from grappe.registry.clusters import service as clusters  # noqa: E402
 from grappe.registry.clusters.schemas import ClusterCreate, TerritoryRef  # noqa: E402
+from grappe.registry.fees import service as fees  # noqa: E402
+from grappe.registry.fees.schemas import FeeRuleIn, FeeScheduleIn  # noqa: E402
 from grappe.storage.sql import session_scope  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
@@ -90,6 +94,19 @@ def build_web(db: object) -> Web:
         for user_id in ids.values():
             signin.set_password(session, LOCAL_ADMIN, user_id, PASSWORD)
     return Web(app=create_app(db.engine), world=world, hidden=hidden)  # type: ignore[attr-defined]
+
+
+#: The year of the fee calls :func:`add_fee_calls` issues: long past due, so they are in the dunning list.
+FEE_YEAR = 2024
+
+
+def add_fee_calls(engine: object, clusters: list[int]) -> None:
+    """A fee schedule of :data:`FEE_YEAR` (150 € a member) and its calls in each cluster."""
+    with session_scope(engine, actor=LOCAL_ADMIN) as session:  # type: ignore[arg-type]
+        for cluster in clusters:
+            rules = [FeeRuleIn(membership_type="adherent", amount_eur=Decimal(150))]
+            fees.set_schedule(session, LOCAL_ADMIN, cluster, FeeScheduleIn(year=FEE_YEAR, rules=rules))
+            fees.issue_calls(session, LOCAL_ADMIN, cluster, FEE_YEAR, issued_on=dt.date(FEE_YEAR, 1, 10))
 
 
 def csrf(html: str) -> str:

@@ -21,6 +21,7 @@ TEMPLATE_DIRS = [
     WEB / "registry" / "templates",
     WEB / "accounts" / "templates",
     WEB / "observatory" / "templates",
+    WEB / "manage" / "templates",
 ]
 
 

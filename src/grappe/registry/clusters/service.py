@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from grappe.errors import InputError, NotFoundError
-from grappe.kit.repository import check_page
+from grappe.kit.repository import MAX_PAGE, check_page
 from grappe.refdata import naf, territories
 from grappe.registry import policy, refs
 from grappe.registry.clusters.repository import DIRECTORY_SORTS, ClusterRepository
@@ -235,6 +235,18 @@ def list_clusters(
     scope = policy.readable_cluster_ids(session, actor)
     total, rows = ClusterRepository(session).summaries(scope, limit, offset)
     return ClusterPage(total=total, items=[ClusterSummary.model_validate(c) for c in rows])
+
+
+def managed_clusters(session: Session, actor: Actor) -> list[ClusterSummary]:
+    """The cluster organisations the actor runs (its managed ones; every one for administrators)."""
+    policy.require_manager(actor, "gérer une structure")
+    return list_clusters(session, actor, limit=MAX_PAGE)
+
+
+def managed_cluster(session: Session, actor: Actor, cluster_id: int) -> ClusterOut:
+    """A cluster organisation the actor runs (administrators and its managers)."""
+    policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "gérer la structure")
+    return _cluster_out(load_cluster(session, cluster_id))
 
 
 def resolve_cluster(session: Session, ref: str) -> int:

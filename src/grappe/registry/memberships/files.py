@@ -606,7 +606,13 @@ def _export_rows(members: list[MemberOut]) -> list[list[Any]]:
 
 
 def export_members(
-    session: Session, actor: Actor, cluster_id: int, path: Path, *, include_former: bool = True
+    session: Session,
+    actor: Actor,
+    cluster_id: int,
+    path: Path,
+    *,
+    include_former: bool = True,
+    search: str | None = None,
 ) -> int:
     """Write the members of a cluster to a CSV or XLSX file; return the number of rows.
 
@@ -614,6 +620,8 @@ def export_members(
     against formula injection (:mod:`grappe.kit.export`), so :func:`import_members` reads
     them back unchanged.
     """
-    members = service.all_members(session, actor, cluster_id, include_former=include_former)
+    members = service.all_members(
+        session, actor, cluster_id, include_former=include_former, search=search
+    )
     export.write(path, _export_rows(members), columns=EXPORT_COLUMNS, dialect=export.EXCEL_FR)
     return len(members)

@@ -10,9 +10,9 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Date, Integer, Row, Select, bindparam, func, select, update
+from sqlalchemy import Date, Integer, Row, Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import selectinload
-from sqlalchemy.sql.elements import SQLCoreOperations
+from sqlalchemy.sql.elements import ColumnElement, SQLCoreOperations
 
 from grappe.kit.repository import Repository
 from grappe.registry.models import Cluster, Establishment, Membership, Organisation
@@ -65,6 +65,15 @@ _MEMBER_COUNT = {
 MEMBER_FIELDS = [c.key for c in _MEMBER_PAGE[True].selected_columns if c.key != "total"]
 
 
+def matching(search: str) -> ColumnElement[bool]:
+    """Members whose name contains ``search`` (any case) or, for digits, whose SIREN starts with them."""
+    text = search.strip()
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    by_name = Organisation.name.ilike(f"%{escaped}%", escape="\\")
+    digits = text.replace(" ", "")
+    return or_(by_name, Organisation.siren.startswith(digits)) if digits.isdigit() else by_name
+
+
 class MembershipRepository(Repository[Membership]):
     """Membership periods of organisations in cluster organisations."""
 
@@ -109,29 +118,37 @@ class MembershipRepository(Repository[Membership]):
         self.session.execute(update(Cluster).where(Cluster.id == cluster_id).values(member_count=count))
 
     def member_page(
-        self, cluster_id: int, day: dt.date | None, limit: int, offset: int
+        self, cluster_id: int, day: dt.date | None, limit: int, offset: int, search: str | None = None
     ) -> tuple[int, Sequence[Row[Any]]]:
         """The total and the rows (:data:`MEMBER_FIELDS` and ``total``) of a member-list page.
 
-        ``day``: members open on that day; None: every period. One statement gives the page
-        and its total (window count); the count runs apart only for an empty page past the first.
+        ``day``: members open on that day; None: every period. ``search``: only members
+        :func:`matching` it. One statement gives the page and its total (window count); the
+        count runs apart only for an empty page past the first.
         """
         connection = self.session.connection()
         current = day is not None
         params: dict[str, Any] = {"cluster_id": cluster_id, "limit": limit, "offset": offset}
         if current:
             params["day"] = day
-        rows = connection.execute(_MEMBER_PAGE[current], params).all()
+        page, count = _MEMBER_PAGE[current], _MEMBER_COUNT[current]
+        if search:
+            page = page.where(matching(search))
+            count = select(func.count()).select_from(page.limit(None).offset(None).order_by(None).subquery())
+        rows = connection.execute(page, params).all()
         if rows:
             return rows[0].total, rows
         if not offset:
             return 0, rows
-        return connection.execute(_MEMBER_COUNT[current], params).scalar() or 0, rows
+        return connection.execute(count, params).scalar() or 0, rows
 
     def of_cluster(
-        self, cluster_id: int, day: dt.date | None, *, contacts: bool = False
+        self, cluster_id: int, day: dt.date | None, *, contacts: bool = False, search: str | None = None
     ) -> Sequence[Membership]:
-        """Periods of a cluster (open on ``day``, or all for None) with their organisation, by name."""
+        """Periods of a cluster (open on ``day``, or all for None) with their organisation, by name.
+
+        ``search``: only members :func:`matching` it.
+        """
         query = (
             select(Membership)
             .join(Membership.organisation)
@@ -140,6 +157,8 @@ class MembershipRepository(Repository[Membership]):
         )
         if day is not None:
             query = query.where(Membership.open_on(day))
+        if search:
+            query = query.where(matching(search))
         if contacts:
             query = query.options(selectinload(Membership.organisation).selectinload(Organisation.contacts))
         else:

@@ -170,8 +170,11 @@ def list_members(
     include_former: bool = False,
     limit: int = 100,
     offset: int = 0,
+    search: str | None = None,
 ) -> MemberPage:
     """Members of a cluster on a date, or every period (administrators, managers, funders).
+
+    ``search``: only members whose name contains it or whose SIREN starts with it.
 
     One statement for the page and its total, reading columns only: no ORM object is built,
     the rows go straight into the output schema. The cluster's existence is looked up only
@@ -180,7 +183,9 @@ def list_members(
     """
     check_page(limit, offset)
     day = None if include_former else on or dt.date.today()
-    total, rows = MembershipRepository(session).member_page(cluster_id, day, limit, offset)
+    total, rows = MembershipRepository(session).member_page(
+        cluster_id, day, limit, offset, search
+    )
     policy.require_cluster(
         session, actor, cluster_id, Access.READ, "consulter la liste des adhérents", exists=bool(rows)
     )
@@ -190,12 +195,13 @@ def list_members(
 
 
 def all_members(
-    session: Session, actor: Actor, cluster_id: int, *, include_former: bool = True
+    session: Session, actor: Actor, cluster_id: int, *, include_former: bool = True, search: str | None = None
 ) -> list[MemberOut]:
-    """Every membership of a cluster (exports), ordered by name."""
+    """Every membership of a cluster (exports), ordered by name; ``search`` as :func:`list_members`."""
     policy.require_cluster(session, actor, cluster_id, Access.READ, "exporter les adhérents")
     day = None if include_former else dt.date.today()
-    return [_member_out(m) for m in MembershipRepository(session).of_cluster(cluster_id, day)]
+    rows = MembershipRepository(session).of_cluster(cluster_id, day, search=search)
+    return [_member_out(m) for m in rows]
 
 
 def member_directory(session: Session, actor: Actor, cluster_id: int) -> list[DirectoryMember]:

@@ -148,6 +148,11 @@ def get_organisation(session: Session, actor: Actor, organisation_id: int) -> Or
     return _org_out(load_for(session, actor, organisation_id, Access.READ, "consulter"))
 
 
+def editable_organisation(session: Session, actor: Actor, organisation_id: int) -> OrganisationOut:
+    """An organisation the actor may change (as :func:`update_organisation`), for its edit form."""
+    return _org_out(load_for(session, actor, organisation_id, Access.MANAGE, "modifier"))
+
+
 def update_organisation(
     session: Session, actor: Actor, organisation_id: int, data: OrganisationUpdate
 ) -> OrganisationOut:
