@@ -240,7 +240,7 @@ def list_clusters(
 def managed_clusters(session: Session, actor: Actor) -> list[ClusterSummary]:
     """The cluster organisations the actor runs (its managed ones; every one for administrators)."""
     policy.require_manager(actor, "gérer une structure")
-    return list_clusters(session, actor, limit=MAX_PAGE)
+    return list_clusters(session, actor, limit=MAX_PAGE).items
 
 
 def managed_cluster(session: Session, actor: Actor, cluster_id: int) -> ClusterOut:
