@@ -596,7 +596,7 @@ def network_command(
                            (picture, network_export.PICTURE_FORMATS)):
         if path is not None:
             network_export.writable(path, suffixes)
-    analysis = _analyse(cluster, chosen, first, last, seed, told_layers=layers is not None)
+    analysis = _analyse(cluster, chosen, first, last, seed)
     table = analysis.measures
     if out.suffix.lower() == ".xlsx":
         table = table.assign(kind=table["kind"].map(network_export.KIND_LABELS).fillna(table["kind"]))
@@ -628,14 +628,9 @@ def _analyse(
     start: dt.date | None,
     end: dt.date | None,
     seed: int,
-    *,
-    told_layers: bool,
 ) -> NetworkAnalysis:
     from grappe.cooperation import network_service
 
-    if told_layers:
-        for name in network_service.unrecorded(layers):
-            err_console.print(f"Couche {name} : grappe n'en enregistre pas encore, elle est vide.")
     with registry_cli.unit(write=False) as (session, actor):
         cluster_id = None if cluster is None else registry_cli.clusters.resolve_cluster(session, cluster)
         return network_service.analyse_network(

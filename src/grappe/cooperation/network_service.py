@@ -2,9 +2,8 @@
 
 The measures name organisations and reveal who works with whom, which a member sees only for
 its own records: a cluster's network is read by its managers (and the platform administrator),
-the network of every stored organisation by the administrator alone. The stored layers come
-from :mod:`grappe.cooperation.repository`; a layer grappe does not record yet (``events``)
-is accepted and empty.
+the network of every stored organisation by the administrator alone. The layers' ties come
+from :mod:`grappe.cooperation.repository`.
 """
 
 from __future__ import annotations
@@ -18,14 +17,6 @@ from sqlalchemy.orm import Session
 from grappe.cooperation import network, repository
 from grappe.cooperation.repository import Layer
 from grappe.registry.policy import Access, Actor, require_admin, require_cluster
-
-RECORDED_LAYERS = tuple(layer.value for layer in Layer)
-"""The layers whose records grappe stores; the others of :data:`network.LAYERS` are empty."""
-
-
-def unrecorded(layers: Sequence[str]) -> list[str]:
-    """The asked layers that grappe does not record yet (their ties are none)."""
-    return [name for name in layers if name not in RECORDED_LAYERS]
 
 
 def analyse_network(
@@ -64,7 +55,7 @@ def analyse_network(
     chosen = network.chosen_layers(layers)
     network.check_period(start, end)
     scope = repository.Scope(cluster_id, start, end)
-    ties = repository.network_ties(session, scope, [Layer(n) for n in chosen if n in RECORDED_LAYERS])
+    ties = repository.network_ties(session, scope, [Layer(n) for n in chosen])
     nodes = repository.network_nodes(session, scope, ties)
     # the repository applied the period (a link counts when its own period meets it): the
     # graph takes every tie it returned
