@@ -1,4 +1,4 @@
-"""`grappe cooperation` commands: import projects, links, projects, business, events and shared equipment, the network."""
+"""`grappe cooperation` commands: projects, links, business, events, shared equipment, the network.
 
 Every command runs as one transaction on the registry database, as the user given by
 ``grappe cooperation --as TOKEN_OR_EMAIL ...`` (default: the local administrator), like
