@@ -501,6 +501,17 @@ CASES: dict[tuple[str, str], list[Case]] = {
         Case(HIDDEN, lambda v: {"equipment_id": v.equipment_c, "json": {
             "starts_at": BOOKED["start"], "ends_at": BOOKED["end"], "organisation_id": v.org_c}})
     ],
+    ("GET", "/clusters/{cluster_id}/positions"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/clusters/{cluster_id}/positions"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "cluster_id": v.c,
+                "json": {"title": "Intrus", "start": "2025-01-01", "yearly_cost_eur": "1",
+                         "shares": [{"organisation_id": v.org_c, "percent": "100"}]},
+            },
+        )
+    ],
     ("GET", "/equipment/{equipment_id}/usage"): [
         Case(HIDDEN, lambda v: {"equipment_id": v.equipment_c, "params": BOOKED})
     ],

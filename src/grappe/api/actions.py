@@ -1,4 +1,4 @@
-"""Collective actions endpoints: events (registrations, attendance, calendar file) and shared equipment."""
+"""Collective actions endpoints: events and their calendar file, shared equipment, shared positions."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ from grappe.cooperation.actions.schemas import (
     EventOut,
     EventPage,
     Moment,
+    PositionIn,
+    PositionOut,
+    PositionPage,
     RegistrationIn,
     RegistrationOut,
     RegistrationPage,
@@ -155,3 +158,23 @@ def usage(*, work: Work, equipment_id: Id, start: Start, end: End) -> EquipmentU
     """Usage et facturation d'un équipement par adhérent sur une période (un adhérent : la sienne)."""
     with work as (db, actor):
         return service.usage(db, actor, equipment_id, start, end)
+
+
+@router.get("/clusters/{cluster_id}/positions", response_model=PositionPage, tags=TAGS, responses=ERRORS)
+def list_positions(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> PositionPage:
+    """Postes partagés (recrutements communs) d'une structure (un adhérent : ceux qu'il partage)."""
+    with work as (db, actor):
+        return service.list_positions(db, actor, cluster_id, limit=limit, offset=offset)
+
+
+@router.post(
+    "/clusters/{cluster_id}/positions",
+    response_model=PositionOut,
+    status_code=201,
+    tags=TAGS,
+    responses=ERRORS,
+)
+def create_position(*, work: Work, cluster_id: Id, body: PositionIn) -> PositionOut:
+    """Créer un poste partagé entre adhérents ; les parts de temps font 100 %."""
+    with work as (db, actor):
+        return service.create_position(db, actor, cluster_id, body)

@@ -1,4 +1,4 @@
-"""Persistent model of collective actions: events with registrations, shared equipment with bookings."""
+"""Persistent model of collective actions: events, shared equipment and its bookings, shared positions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,17 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grappe.registry.models import Money, utcnow
@@ -100,3 +110,37 @@ class EquipmentBooking(Base):
     starts_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     ends_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class SharedPosition(Base):
+    """A job shared by several members (joint hiring): its yearly cost is split by their shares."""
+
+    __tablename__ = "shared_positions"
+    __table_args__ = (
+        CheckConstraint("yearly_cost_eur >= 0", name="cost"),
+        CheckConstraint("end_date IS NULL OR end_date >= start", name="period"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    start: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    yearly_cost_eur: Mapped[Decimal] = mapped_column(Money)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class PositionShare(Base):
+    """A member's share of a shared position's time (and cost), in percent; they sum to 100."""
+
+    __tablename__ = "position_shares"
+    __table_args__ = (
+        CheckConstraint("percent > 0 AND percent <= 100", name="percent"),
+        Index(None, "organisation_id"),
+    )
+    position_id: Mapped[int] = mapped_column(
+        ForeignKey("shared_positions.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))

@@ -8,7 +8,14 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from grappe.cooperation.actions.models import Equipment, EquipmentBooking, Event, EventRegistration
+from grappe.cooperation.actions.models import (
+    Equipment,
+    EquipmentBooking,
+    Event,
+    EventRegistration,
+    PositionShare,
+    SharedPosition,
+)
 from grappe.kit.repository import Repository, check_page
 from grappe.registry.models import Organisation
 
@@ -113,3 +120,34 @@ class EquipmentRepository(Repository[Equipment]):
         self.session.add(booking)
         self.flush()
         return booking
+
+
+class PositionRepository(Repository[SharedPosition]):
+    """Positions shared by members and their shares."""
+
+    model = SharedPosition
+    what = "poste partagé"
+
+    def of_cluster(self, cluster_id: int, organisation_id: int | None) -> Select[Any]:
+        """A cluster's positions (those an organisation has a share of, when given), by start."""
+        query = select(SharedPosition).where(SharedPosition.cluster_id == cluster_id)
+        if organisation_id is not None:
+            query = query.where(
+                SharedPosition.id.in_(
+                    select(PositionShare.position_id).where(PositionShare.organisation_id == organisation_id)
+                )
+            )
+        return query.order_by(SharedPosition.start, SharedPosition.id)
+
+    def shares(self, position_ids: Sequence[int]) -> dict[int, list[tuple[PositionShare, str]]]:
+        """The shares of positions with the organisation's name, by position."""
+        found: dict[int, list[tuple[PositionShare, str]]] = {i: [] for i in position_ids}
+        rows = self.session.execute(
+            select(PositionShare, Organisation.name)
+            .join(Organisation, Organisation.id == PositionShare.organisation_id)
+            .where(PositionShare.position_id.in_(position_ids))
+            .order_by(PositionShare.position_id, PositionShare.organisation_id)
+        )
+        for share, name in rows:
+            found[share.position_id].append((share, name))
+        return found

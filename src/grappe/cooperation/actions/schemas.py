@@ -7,10 +7,10 @@ from decimal import Decimal
 from typing import Annotated, Final
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
-from grappe.cooperation.actions.models import Equipment, Event, EventKind, EventRegistration
-from grappe.registry.bounds import PLANNED, Amount, Int, Text
+from grappe.cooperation.actions.models import Equipment, Event, EventKind, EventRegistration, SharedPosition
+from grappe.registry.bounds import PLANNED, Amount, Dated, Int, Text
 from grappe.registry.schemas import Schema
 
 LOCAL_TIME: Final = ZoneInfo("Europe/Paris")
@@ -28,6 +28,9 @@ def _moment(value: dt.datetime) -> dt.datetime:
 
 
 Moment = Annotated[dt.datetime, AfterValidator(_moment)]
+PlannedDate = Annotated[dt.date, Dated(PLANNED)]
+MAX_SHARES: Final = 50
+"""Members sharing one position at most."""
 Id = Annotated[int, Int(EventRegistration.organisation_id, ge=1)]
 
 
@@ -172,3 +175,48 @@ class EquipmentUsage(Schema):
     lines: list[UsageLine]
     total_hours: Decimal
     total_eur: Decimal
+
+
+class ShareIn(Schema):
+    """A member's share of a shared position's time, in percent."""
+
+    organisation_id: Id
+    percent: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
+
+
+class PositionIn(Schema):
+    """A position shared by members (joint hiring); the shares must sum to exactly 100 %."""
+
+    title: Annotated[str, Text(SharedPosition.title, min_length=1)]
+    start: PlannedDate
+    end: PlannedDate | None = None
+    yearly_cost_eur: Annotated[Decimal, Amount(SharedPosition.yearly_cost_eur)]
+    shares: list[ShareIn] = Field(min_length=1, max_length=MAX_SHARES)
+
+
+class ShareOut(Schema):
+    """A member's share and what it pays of the position's yearly cost."""
+
+    organisation_id: int
+    organisation_name: str
+    percent: Decimal
+    yearly_cost_eur: Decimal
+
+
+class PositionOut(Schema):
+    """A shared position as read back (a member reads its own share only)."""
+
+    id: int
+    cluster_id: int
+    title: str
+    start: dt.date
+    end: dt.date | None
+    yearly_cost_eur: Decimal
+    shares: list[ShareOut]
+
+
+class PositionPage(Schema):
+    """A page of shared positions."""
+
+    total: int
+    items: list[PositionOut]

@@ -1,5 +1,5 @@
-"""What users do with collective actions: run events (registrations, attendance, calendar file)
-and share equipment (bookings without overlap, usage and billing per member).
+"""What users do with collective actions: run events (registrations, attendance, calendar file),
+share equipment (bookings without overlap, usage and billing per member) and hire jointly.
 
 Every operation checks the actor's rights through :mod:`grappe.cooperation.actions.policy`;
 the SQL lives in :mod:`grappe.cooperation.actions.repository`; the caller's unit of work commits.
@@ -21,8 +21,10 @@ from grappe.cooperation.actions.models import (
     Event,
     EventKind,
     EventRegistration,
+    PositionShare,
+    SharedPosition,
 )
-from grappe.cooperation.actions.repository import EquipmentRepository, EventRepository
+from grappe.cooperation.actions.repository import EquipmentRepository, EventRepository, PositionRepository
 from grappe.cooperation.actions.schemas import (
     LOCAL_TIME,
     AttendanceIn,
@@ -36,17 +38,22 @@ from grappe.cooperation.actions.schemas import (
     EventIn,
     EventOut,
     EventPage,
+    PositionIn,
+    PositionOut,
+    PositionPage,
     RegistrationIn,
     RegistrationOut,
     RegistrationPage,
+    ShareOut,
     UsageLine,
 )
 from grappe.errors import ConflictError, InputError, NotFoundError
 from grappe.registry.models import utcnow
-from grappe.registry.policy import Access, Actor
+from grappe.registry.policy import Access, Actor, member_cluster_ids, require_organisation
 
 HOUR: Final = Decimal(3600)
 CENT: Final = Decimal("0.01")
+HUNDRED: Final = Decimal(100)
 
 
 def shown(moment: dt.datetime) -> str:
@@ -341,3 +348,85 @@ def usage(
         total_hours=sum((line.hours for line in lines), Decimal(0)),
         total_eur=sum((line.amount_eur for line in lines), Decimal(0)),
     )
+
+
+# --- joint hiring --------------------------------------------------------------------------------
+
+
+def _position_out(position: SharedPosition, shares: list[tuple[PositionShare, str]]) -> PositionOut:
+    return PositionOut(
+        id=position.id,
+        cluster_id=position.cluster_id,
+        title=position.title,
+        start=position.start,
+        end=position.end_date,
+        yearly_cost_eur=position.yearly_cost_eur,
+        shares=[
+            ShareOut(
+                organisation_id=share.organisation_id,
+                organisation_name=name,
+                percent=share.percent,
+                yearly_cost_eur=(position.yearly_cost_eur * share.percent / HUNDRED).quantize(CENT),
+            )
+            for share, name in shares
+        ],
+    )
+
+
+def create_position(session: Session, actor: Actor, cluster_id: int, data: PositionIn) -> PositionOut:
+    """Record a position shared by current members of a cluster (its managers).
+
+    Raises
+    ------
+    InputError
+        Shares that do not sum to 100 %, an organisation named twice or not a current member,
+        a period ending before it starts.
+    """
+    policy.require_actions(session, actor, cluster_id, Access.MANAGE, "créer un poste partagé")
+    if data.end is not None and data.end < data.start:
+        raise InputError(
+            f"poste refusé : fin ({data.end.isoformat()}) avant le début ({data.start.isoformat()})"
+        )
+    organisations = [share.organisation_id for share in data.shares]
+    twice = sorted({o for o in organisations if organisations.count(o) > 1})
+    if twice:
+        raise InputError(f"poste refusé : organisation {twice[0]} nommée deux fois dans la répartition")
+    for organisation_id in organisations:
+        require_organisation(session, actor, organisation_id, Access.READ, "répartir un poste")
+        if cluster_id not in member_cluster_ids(session, organisation_id, data.start):
+            raise InputError(
+                f"poste refusé : l'organisation {organisation_id} n'est pas adhérente de la structure "
+                f"{cluster_id} au {data.start.isoformat()}"
+            )
+    total = sum((share.percent for share in data.shares), Decimal(0))
+    if total != HUNDRED:
+        raise InputError(f"poste refusé : les parts font {total} % au total, attendu 100 %")
+    positions = PositionRepository(session)
+    position = positions.add(
+        SharedPosition(
+            cluster_id=cluster_id,
+            title=data.title,
+            start=data.start,
+            end_date=data.end,
+            yearly_cost_eur=data.yearly_cost_eur,
+        )
+    )
+    positions.flush()
+    session.add_all(
+        PositionShare(position_id=position.id, organisation_id=s.organisation_id, percent=s.percent)
+        for s in data.shares
+    )
+    positions.flush()
+    return _position_out(position, positions.shares([position.id])[position.id])
+
+
+def list_positions(
+    session: Session, actor: Actor, cluster_id: int, *, limit: int = 100, offset: int = 0
+) -> PositionPage:
+    """A cluster's shared positions: all for its managers, those its organisation shares for a member."""
+    manages = policy.require_actions(session, actor, cluster_id, Access.READ, "lister les postes partagés")
+    positions = PositionRepository(session)
+    query = positions.of_cluster(cluster_id, None if manages else actor.organisation_id)
+    total, rows = positions.page(query, limit, offset)
+    shares = positions.shares([p.id for p in rows])
+    return PositionPage(total=total, items=[_position_out(p, shares[p.id]) for p in rows])

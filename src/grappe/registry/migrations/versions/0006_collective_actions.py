@@ -1,4 +1,4 @@
-"""Collective actions (issue 17): events with registrations and attendance, shared equipment with bookings.
+"""Collective actions (issue 17): events, shared equipment, shared positions.
 
 Revision ID: 0006
 Revises: 0005
@@ -134,10 +134,64 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_event_registrations_organisation_id"), ["organisation_id"], unique=False
         )
+    op.create_table(
+        "shared_positions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("cluster_id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("start", sa.Date(), nullable=False),
+        sa.Column("end_date", sa.Date(), nullable=True),
+        sa.Column("yearly_cost_eur", sa.Numeric(precision=14, scale=2), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("end_date IS NULL OR end_date >= start", name=op.f("ck_shared_positions_period")),
+        sa.CheckConstraint("yearly_cost_eur >= 0", name=op.f("ck_shared_positions_cost")),
+        sa.ForeignKeyConstraint(
+            ["cluster_id"],
+            ["clusters.id"],
+            name=op.f("fk_shared_positions_cluster_id_clusters"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_shared_positions")),
+    )
+    with op.batch_alter_table("shared_positions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_shared_positions_cluster_id"), ["cluster_id"], unique=False)
+
+    op.create_table(
+        "position_shares",
+        sa.Column("position_id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("percent", sa.Numeric(precision=5, scale=2), nullable=False),
+        sa.CheckConstraint("percent > 0 AND percent <= 100", name=op.f("ck_position_shares_percent")),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_position_shares_organisation_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["position_id"],
+            ["shared_positions.id"],
+            name=op.f("fk_position_shares_position_id_shared_positions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("position_id", "organisation_id", name=op.f("pk_position_shares")),
+    )
+    with op.batch_alter_table("position_shares", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_position_shares_organisation_id"), ["organisation_id"], unique=False
+        )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("position_shares", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_position_shares_organisation_id"))
+
+    op.drop_table("position_shares")
+    with op.batch_alter_table("shared_positions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_shared_positions_cluster_id"))
+
+    op.drop_table("shared_positions")
     with op.batch_alter_table("event_registrations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_registrations_organisation_id"))
 
