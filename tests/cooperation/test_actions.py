@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session
 
 from grappe.cooperation import network_service
 from grappe.cooperation.actions import service
-from grappe.cooperation.actions.schemas import AttendanceIn, BookingIn, EquipmentIn, EventIn, RegistrationIn
+from grappe.cooperation.actions.schemas import (
+    AttendanceIn,
+    BookingIn,
+    EquipmentIn,
+    EventIn,
+    PositionIn,
+    RegistrationIn,
+    ShareIn,
+)
 from grappe.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from grappe.registry.accounts import service as accounts
 from grappe.registry.accounts.schemas import UserCreate
@@ -210,3 +218,49 @@ def test_usage_and_billing_per_member_over_a_period(db: Session, world: Any, oth
     for role in OUTSIDERS:
         with pytest.raises(NotFoundError):
             service.usage(db, world.actors[role], room, day, day + dt.timedelta(days=1))
+
+
+# --- joint hiring --------------------------------------------------------------------------------
+
+
+def _position(shares: list[tuple[int, str]], start: dt.date = dt.date(2025, 1, 1)) -> PositionIn:
+    return PositionIn(
+        title="Responsable qualité partagé",
+        start=start,
+        yearly_cost_eur=Decimal("60000"),
+        shares=[ShareIn(organisation_id=o, percent=Decimal(p)) for o, p in shares],
+    )
+
+
+def test_a_shared_position_splits_time_and_cost_to_100_percent(db: Session, world: Any, other: Actor) -> None:
+    manager = world.actors["manager"]
+    position = service.create_position(
+        db, manager, world.a, _position([(world.org_a, "60"), (world.org_free, "40")])
+    )
+    assert [(s.organisation_name, s.yearly_cost_eur) for s in position.shares] == [
+        ("Décolletage Dupont", Decimal("36000.00")),
+        ("Solo SARL", Decimal("24000.00")),
+    ]
+    with pytest.raises(InputError, match=r"les parts font 90.* % au total, attendu 100 %"):
+        service.create_position(
+            db, manager, world.a, _position([(world.org_a, "50"), (world.org_free, "40")])
+        )
+    with pytest.raises(InputError, match="nommée deux fois"):
+        service.create_position(db, manager, world.a, _position([(world.org_a, "50"), (world.org_a, "50")]))
+    with pytest.raises(InputError, match="n'est pas adhérente"):
+        service.create_position(
+            db,
+            manager,
+            world.a,
+            _position([(world.org_a, "50"), (world.org_free, "50")], dt.date(2021, 1, 1)),
+        )
+    with pytest.raises(NotFoundError):
+        service.create_position(db, manager, world.a, _position([(world.org_a, "50"), (world.org_b, "50")]))
+    with pytest.raises(PermissionDeniedError):
+        service.create_position(db, world.actors["member"], world.a, _position([(world.org_a, "100")]))
+    service.create_position(db, manager, world.a, _position([(world.org_free, "100")]))
+    assert service.list_positions(db, manager, world.a).total == 2
+    assert [p.id for p in service.list_positions(db, world.actors["member"], world.a).items] == [position.id]
+    for role in OUTSIDERS:
+        with pytest.raises((NotFoundError, PermissionDeniedError)):
+            service.list_positions(db, world.actors[role], world.a)
