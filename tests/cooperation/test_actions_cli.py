@@ -88,3 +88,19 @@ def test_bookings_and_the_bill(meca: None) -> None:
     backwards = runner.invoke(app, ["cooperation", "book", "1", "--from", "2026-01-06 10:00",
                                     "--to", "2026-01-06 09:00", "--organisation", "2"])
     assert "n'est pas après le début" in str(backwards.exception)
+
+
+def test_a_shared_position_from_the_command_line(meca: None) -> None:
+    code, out = run("cooperation", "position-create", "MECA", "Responsable qualité", "--from", "2024-01-01",
+                    "--cost", "60000", "--share", "1:60", "--share", "2:40")
+    assert code == 0, out
+    assert "Poste 1 : Responsable qualité" in out
+    assert "36000.00" in out
+    technician = ["cooperation", "position-create", "MECA", "Technicien", "--from", "2024-01-01",
+                  "--cost", "40000"]
+    short = runner.invoke(app, [*technician, "--share", "1:60", "--share", "2:30"])
+    assert "les parts font 90 % au total, attendu 100 %" in str(short.exception)
+    wrong = runner.invoke(app, [*technician, "--share", "Alpha-100"])
+    assert "attendu N°_ORGANISATION:POURCENTAGE" in str(wrong.exception)
+    code, out = run("cooperation", "positions", "MECA")
+    assert "Alpha 60" in out

@@ -21,6 +21,7 @@ from grappe.errors import InputError
 from grappe.kit.dates import option_date
 
 if TYPE_CHECKING:
+    from grappe.cooperation.actions.schemas import ShareOut
     from grappe.cooperation.network import NetworkAnalysis
     from grappe.cooperation.schemas import ProjectImportReport, ProjectOut
 
@@ -928,3 +929,79 @@ def equipment_usage(
         [[line.organisation_id, line.organisation_name, line.hours, line.amount_eur] for line in bill.lines],
     )
     console.print(f"Total : {bill.total_hours} h, {bill.total_eur} €")
+
+
+def _share(text: str) -> dict[str, str]:
+    organisation, sep, percent = text.partition(":")
+    if not sep or not organisation.strip().isdigit():
+        raise InputError(f"--share {text!r} : attendu N°_ORGANISATION:POURCENTAGE (ex. : 12:60)")
+    return {"organisation_id": organisation.strip(), "percent": str(_amount("--share", percent))}
+
+
+@app.command(
+    "position-create",
+    epilog='Exemple : grappe cooperation position-create MECA "Responsable qualité" --from 2026-01-01 '
+    "--cost 60000 --share 12:60 --share 34:40",
+)
+def position_create(
+    cluster: ClusterArgument,
+    title: Annotated[str, typer.Argument(metavar="INTITULÉ", help="Intitulé du poste.")],
+    start: Annotated[str, typer.Option("--from", help="Début (AAAA-MM-JJ ou JJ/MM/AAAA).")],
+    cost: Annotated[str, typer.Option("--cost", help="Coût annuel du poste en euros (ex. : 60000).")],
+    shares: Annotated[
+        list[str], typer.Option("--share", help="Part d'un adhérent, N°:POURCENTAGE ; répétable, total 100.")
+    ],
+    end: Annotated[str | None, typer.Option("--to", help="Fin (AAAA-MM-JJ ou JJ/MM/AAAA).")] = None,
+) -> None:
+    """Créer un poste partagé entre adhérents (recrutement commun) : les parts de temps font 100 %."""
+    from grappe.cooperation.actions import service
+    from grappe.cooperation.actions.schemas import PositionIn
+
+    data = registry_cli.build(
+        PositionIn,
+        title=title,
+        start=_date("--from", start),
+        end=_date("--to", end),
+        yearly_cost_eur=_amount("--cost", cost),
+        shares=[_share(text) for text in shares],
+    )
+    with registry_cli.unit() as (session, actor):
+        position = service.create_position(
+            session, actor, registry_cli.clusters.resolve_cluster(session, cluster), data
+        )
+    console.print(f"Poste {position.id} : {position.title}")
+    _print_shares(position.shares)
+
+
+def _print_shares(shares: list[ShareOut]) -> None:
+    registry_cli.table(
+        "Répartition",
+        ["n° organisation", "organisation", "part (%)", "coût annuel (€)"],
+        [[s.organisation_id, s.organisation_name, s.percent, s.yearly_cost_eur] for s in shares],
+    )
+
+
+@app.command("positions", epilog="Exemple : grappe cooperation positions MECA")
+def positions(cluster: ClusterArgument, limit: Limit = 100) -> None:
+    """Postes partagés d'une structure et leur répartition (un adhérent : ceux qu'il partage)."""
+    from grappe.cooperation.actions import service
+
+    with registry_cli.unit(write=False) as (session, actor):
+        page = service.list_positions(
+            session, actor, registry_cli.clusters.resolve_cluster(session, cluster), limit=limit
+        )
+    registry_cli.table(
+        f"Postes partagés ({page.total})",
+        ["n°", "intitulé", "début", "fin", "coût annuel (€)", "répartition (%)"],
+        [
+            [
+                p.id,
+                p.title,
+                p.start,
+                p.end,
+                p.yearly_cost_eur,
+                ", ".join(f"{s.organisation_name} {s.percent}" for s in p.shares),
+            ]
+            for p in page.items
+        ],
+    )
