@@ -1,4 +1,4 @@
-"""Persistent model of collective actions: events, shared equipment and its bookings, shared positions."""
+"""Persistent model of collective actions: events, shared equipment, shared positions, group purchases."""
 
 from __future__ import annotations
 
@@ -144,3 +144,37 @@ class PositionShare(Base):
         ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
     )
     percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+
+
+class GroupPurchase(Base):
+    """A group purchase: members state their needs until ``closes_on``; the cluster then buys the
+    whole volume from a supplier at a negotiated unit price, below the reference one."""
+
+    __tablename__ = "group_purchases"
+    __table_args__ = (
+        CheckConstraint("reference_price_eur >= 0", name="reference"),
+        CheckConstraint("negotiated_price_eur IS NULL OR negotiated_price_eur >= 0", name="negotiated"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(30))  # what a quantity counts: kWh, tonne, licence
+    reference_price_eur: Mapped[Decimal] = mapped_column(Money)  # per unit, bought alone
+    closes_on: Mapped[dt.date] = mapped_column(Date)
+    supplier: Mapped[str | None] = mapped_column(String(200))
+    negotiated_price_eur: Mapped[Decimal | None] = mapped_column(Money)  # per unit, once concluded
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class PurchaseNeed(Base):
+    """A member's need in a group purchase, in the purchase's unit."""
+
+    __tablename__ = "purchase_needs"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity"), Index(None, "organisation_id"))
+    purchase_id: Mapped[int] = mapped_column(
+        ForeignKey("group_purchases.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    quantity: Mapped[Decimal] = mapped_column(Numeric(14, 2))

@@ -1,4 +1,4 @@
-"""Collective actions (issue 17): events, shared equipment, shared positions.
+"""Collective actions (issue 17): events, shared equipment, shared positions, group purchases.
 
 Revision ID: 0006
 Revises: 0005
@@ -180,10 +180,69 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_position_shares_organisation_id"), ["organisation_id"], unique=False
         )
+    op.create_table(
+        "group_purchases",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("cluster_id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("unit", sa.String(length=30), nullable=False),
+        sa.Column("reference_price_eur", sa.Numeric(precision=14, scale=2), nullable=False),
+        sa.Column("closes_on", sa.Date(), nullable=False),
+        sa.Column("supplier", sa.String(length=200), nullable=True),
+        sa.Column("negotiated_price_eur", sa.Numeric(precision=14, scale=2), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "negotiated_price_eur IS NULL OR negotiated_price_eur >= 0",
+            name=op.f("ck_group_purchases_negotiated"),
+        ),
+        sa.CheckConstraint("reference_price_eur >= 0", name=op.f("ck_group_purchases_reference")),
+        sa.ForeignKeyConstraint(
+            ["cluster_id"],
+            ["clusters.id"],
+            name=op.f("fk_group_purchases_cluster_id_clusters"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_group_purchases")),
+    )
+    with op.batch_alter_table("group_purchases", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_group_purchases_cluster_id"), ["cluster_id"], unique=False)
+
+    op.create_table(
+        "purchase_needs",
+        sa.Column("purchase_id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("quantity", sa.Numeric(precision=14, scale=2), nullable=False),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_purchase_needs_quantity")),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_purchase_needs_organisation_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["purchase_id"],
+            ["group_purchases.id"],
+            name=op.f("fk_purchase_needs_purchase_id_group_purchases"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("purchase_id", "organisation_id", name=op.f("pk_purchase_needs")),
+    )
+    with op.batch_alter_table("purchase_needs", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_purchase_needs_organisation_id"), ["organisation_id"], unique=False
+        )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("purchase_needs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_purchase_needs_organisation_id"))
+
+    op.drop_table("purchase_needs")
+    with op.batch_alter_table("group_purchases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_group_purchases_cluster_id"))
+
+    op.drop_table("group_purchases")
     with op.batch_alter_table("position_shares", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_position_shares_organisation_id"))
 
