@@ -33,7 +33,7 @@ from apikit import Api, build_api, dbkit
 
 from grappe.cooperation import service as cooperation
 from grappe.cooperation.actions import service as actions
-from grappe.cooperation.actions.schemas import EquipmentIn, EventIn, RegistrationIn
+from grappe.cooperation.actions.schemas import EquipmentIn, EventIn, PurchaseIn, RegistrationIn
 from grappe.cooperation.models import CooperationLink, LinkKind, ProjectKind
 from grappe.cooperation.schemas import DealIn, LinkIn, PartnerIn, ProjectIn
 from grappe.registry import LOCAL_ADMIN
@@ -87,6 +87,7 @@ class Victim:
     project_c: int  # a confidential project of C
     event_c: int  # a public event of C, past, org_c registered
     equipment_c: int  # a shared equipment of C
+    purchase_c: int  # a group purchase of C
 
 
 def build_victim(session: Any, world: Any) -> Victim:
@@ -183,6 +184,14 @@ def build_victim(session: Any, world: Any) -> Victim:
     equipment_c = actions.create_equipment(
         session, admin, c, EquipmentIn(name="Salle blanche", hourly_rate_eur=Decimal(50))
     ).id
+    purchase_c = actions.create_purchase(
+        session,
+        admin,
+        c,
+        PurchaseIn(
+            title="Électricité", unit="MWh", reference_price_eur=Decimal(150), closes_on=dt.date(2025, 1, 1)
+        ),
+    ).id
     return Victim(
         a=world.a,
         c=c,
@@ -200,6 +209,7 @@ def build_victim(session: Any, world: Any) -> Victim:
         project_c=project_c,
         event_c=event_c,
         equipment_c=equipment_c,
+        purchase_c=purchase_c,
     )
 
 
@@ -509,6 +519,32 @@ CASES: dict[tuple[str, str], list[Case]] = {
                 "cluster_id": v.c,
                 "json": {"title": "Intrus", "start": "2025-01-01", "yearly_cost_eur": "1",
                          "shares": [{"organisation_id": v.org_c, "percent": "100"}]},
+            },
+        )
+    ],
+    ("GET", "/clusters/{cluster_id}/purchases"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/clusters/{cluster_id}/purchases"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "cluster_id": v.c,
+                "json": {"title": "Intrus", "unit": "t", "reference_price_eur": "1",
+                         "closes_on": "2025-01-01"},
+            },
+        )
+    ],
+    ("POST", "/purchases/{purchase_id}/needs"): [
+        Case(
+            HIDDEN,
+            lambda v: {"purchase_id": v.purchase_c, "json": {"quantity": "5", "organisation_id": v.org_c}},
+        )
+    ],
+    ("PUT", "/purchases/{purchase_id}/deal"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "purchase_id": v.purchase_c,
+                "json": {"supplier": "Intrus", "negotiated_price_eur": "1"},
             },
         )
     ],

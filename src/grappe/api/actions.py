@@ -1,4 +1,4 @@
-"""Collective actions endpoints: events and their calendar file, shared equipment, shared positions."""
+"""Collective actions endpoints: events and their calendar, shared equipment, positions, group purchases."""
 
 from __future__ import annotations
 
@@ -22,9 +22,14 @@ from grappe.cooperation.actions.schemas import (
     EventOut,
     EventPage,
     Moment,
+    NeedIn,
     PositionIn,
     PositionOut,
     PositionPage,
+    PurchaseDeal,
+    PurchaseIn,
+    PurchaseOut,
+    PurchasePage,
     RegistrationIn,
     RegistrationOut,
     RegistrationPage,
@@ -178,3 +183,37 @@ def create_position(*, work: Work, cluster_id: Id, body: PositionIn) -> Position
     """Créer un poste partagé entre adhérents ; les parts de temps font 100 %."""
     with work as (db, actor):
         return service.create_position(db, actor, cluster_id, body)
+
+
+@router.get("/clusters/{cluster_id}/purchases", response_model=PurchasePage, tags=TAGS, responses=ERRORS)
+def list_purchases(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> PurchasePage:
+    """Achats groupés d'une structure, volume et économies (un adhérent : ses besoins)."""
+    with work as (db, actor):
+        return service.list_purchases(db, actor, cluster_id, limit=limit, offset=offset)
+
+
+@router.post(
+    "/clusters/{cluster_id}/purchases",
+    response_model=PurchaseOut,
+    status_code=201,
+    tags=TAGS,
+    responses=ERRORS,
+)
+def create_purchase(*, work: Work, cluster_id: Id, body: PurchaseIn) -> PurchaseOut:
+    """Ouvrir un achat groupé : les adhérents expriment leurs besoins jusqu'à la clôture."""
+    with work as (db, actor):
+        return service.create_purchase(db, actor, cluster_id, body)
+
+
+@router.post("/purchases/{purchase_id}/needs", response_model=PurchaseOut, tags=TAGS, responses=ERRORS)
+def state_need(*, work: Work, purchase_id: Id, body: NeedIn) -> PurchaseOut:
+    """Exprimer (ou modifier) le besoin d'un adhérent."""
+    with work as (db, actor):
+        return service.state_need(db, actor, purchase_id, body)
+
+
+@router.put("/purchases/{purchase_id}/deal", response_model=PurchaseOut, tags=TAGS, responses=ERRORS)
+def conclude_purchase(*, work: Work, purchase_id: Id, body: PurchaseDeal) -> PurchaseOut:
+    """Conclure : fournisseur retenu et prix unitaire négocié (les économies en découlent)."""
+    with work as (db, actor):
+        return service.conclude_purchase(db, actor, purchase_id, body)

@@ -13,7 +13,9 @@ from grappe.cooperation.actions.models import (
     EquipmentBooking,
     Event,
     EventRegistration,
+    GroupPurchase,
     PositionShare,
+    PurchaseNeed,
     SharedPosition,
 )
 from grappe.kit.repository import Repository, check_page
@@ -150,4 +152,36 @@ class PositionRepository(Repository[SharedPosition]):
         )
         for share, name in rows:
             found[share.position_id].append((share, name))
+        return found
+
+
+class PurchaseRepository(Repository[GroupPurchase]):
+    """Group purchases and the needs members state."""
+
+    model = GroupPurchase
+    what = "achat groupé"
+
+    def of_cluster(self, cluster_id: int) -> Select[Any]:
+        """A cluster's group purchases, the latest closing first."""
+        return (
+            select(GroupPurchase)
+            .where(GroupPurchase.cluster_id == cluster_id)
+            .order_by(GroupPurchase.closes_on.desc(), GroupPurchase.id)
+        )
+
+    def need(self, purchase_id: int, organisation_id: int) -> PurchaseNeed | None:
+        """An organisation's need in a purchase."""
+        return self.session.get(PurchaseNeed, (purchase_id, organisation_id))
+
+    def needs(self, purchase_ids: Sequence[int]) -> dict[int, list[tuple[PurchaseNeed, str]]]:
+        """The needs of purchases with the organisation's name, by purchase."""
+        found: dict[int, list[tuple[PurchaseNeed, str]]] = {i: [] for i in purchase_ids}
+        rows = self.session.execute(
+            select(PurchaseNeed, Organisation.name)
+            .join(Organisation, Organisation.id == PurchaseNeed.organisation_id)
+            .where(PurchaseNeed.purchase_id.in_(purchase_ids))
+            .order_by(PurchaseNeed.purchase_id, PurchaseNeed.organisation_id)
+        )
+        for need, name in rows:
+            found[need.purchase_id].append((need, name))
         return found

@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field
 
-from grappe.cooperation.actions.models import Equipment, Event, EventKind, EventRegistration, SharedPosition
+from grappe.cooperation.actions.models import (
+    Equipment,
+    Event,
+    EventKind,
+    EventRegistration,
+    GroupPurchase,
+    SharedPosition,
+)
 from grappe.registry.bounds import PLANNED, Amount, Dated, Int, Text
 from grappe.registry.schemas import Schema
 
@@ -220,3 +227,58 @@ class PositionPage(Schema):
 
     total: int
     items: list[PositionOut]
+
+
+class PurchaseIn(Schema):
+    """A group purchase to open: what is bought, in which unit, at which reference unit price."""
+
+    title: Annotated[str, Text(GroupPurchase.title, min_length=1)]
+    unit: Annotated[str, Text(GroupPurchase.unit, min_length=1)]
+    reference_price_eur: Annotated[Decimal, Amount(GroupPurchase.reference_price_eur)]
+    closes_on: PlannedDate
+
+
+class PurchaseDeal(Schema):
+    """The supplier chosen and the negotiated unit price."""
+
+    supplier: Annotated[str, Text(GroupPurchase.supplier, min_length=1)]
+    negotiated_price_eur: Annotated[Decimal, Amount(GroupPurchase.negotiated_price_eur)]
+
+
+class NeedIn(Schema):
+    """A member's need (a member states its own organisation's)."""
+
+    quantity: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+    organisation_id: Id | None = None
+
+
+class NeedOut(Schema):
+    """A member's need and, once the purchase is concluded, what it saves."""
+
+    organisation_id: int
+    organisation_name: str
+    quantity: Decimal
+    savings_eur: Decimal | None
+
+
+class PurchaseOut(Schema):
+    """A group purchase with its needs (a member reads its own) and its total volume and savings."""
+
+    id: int
+    cluster_id: int
+    title: str
+    unit: str
+    reference_price_eur: Decimal
+    closes_on: dt.date
+    supplier: str | None
+    negotiated_price_eur: Decimal | None
+    volume: Decimal
+    savings_eur: Decimal | None
+    needs: list[NeedOut]
+
+
+class PurchasePage(Schema):
+    """A page of group purchases."""
+
+    total: int
+    items: list[PurchaseOut]

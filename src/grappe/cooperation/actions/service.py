@@ -1,5 +1,6 @@
 """What users do with collective actions: run events (registrations, attendance, calendar file),
-share equipment (bookings without overlap, usage and billing per member) and hire jointly.
+share equipment (bookings without overlap, usage and billing per member), hire jointly and buy
+together (needs gathered from members, volume, savings).
 
 Every operation checks the actor's rights through :mod:`grappe.cooperation.actions.policy`;
 the SQL lives in :mod:`grappe.cooperation.actions.repository`; the caller's unit of work commits.
@@ -21,10 +22,17 @@ from grappe.cooperation.actions.models import (
     Event,
     EventKind,
     EventRegistration,
+    GroupPurchase,
     PositionShare,
+    PurchaseNeed,
     SharedPosition,
 )
-from grappe.cooperation.actions.repository import EquipmentRepository, EventRepository, PositionRepository
+from grappe.cooperation.actions.repository import (
+    EquipmentRepository,
+    EventRepository,
+    PositionRepository,
+    PurchaseRepository,
+)
 from grappe.cooperation.actions.schemas import (
     LOCAL_TIME,
     AttendanceIn,
@@ -38,9 +46,15 @@ from grappe.cooperation.actions.schemas import (
     EventIn,
     EventOut,
     EventPage,
+    NeedIn,
+    NeedOut,
     PositionIn,
     PositionOut,
     PositionPage,
+    PurchaseDeal,
+    PurchaseIn,
+    PurchaseOut,
+    PurchasePage,
     RegistrationIn,
     RegistrationOut,
     RegistrationPage,
@@ -430,3 +444,119 @@ def list_positions(
     total, rows = positions.page(query, limit, offset)
     shares = positions.shares([p.id for p in rows])
     return PositionPage(total=total, items=[_position_out(p, shares[p.id]) for p in rows])
+
+
+# --- group purchases -----------------------------------------------------------------------------
+
+
+def _purchase_out(
+    purchase: GroupPurchase, needs: list[tuple[PurchaseNeed, str]], organisation_id: int | None
+) -> PurchaseOut:
+    """The purchase with every need counted in its volume, showing ``organisation_id``'s only
+    when given (a member)."""
+    saved = (
+        None
+        if purchase.negotiated_price_eur is None
+        else purchase.reference_price_eur - purchase.negotiated_price_eur
+    )
+    volume = sum((need.quantity for need, _ in needs), Decimal(0))
+    return PurchaseOut(
+        id=purchase.id,
+        cluster_id=purchase.cluster_id,
+        title=purchase.title,
+        unit=purchase.unit,
+        reference_price_eur=purchase.reference_price_eur,
+        closes_on=purchase.closes_on,
+        supplier=purchase.supplier,
+        negotiated_price_eur=purchase.negotiated_price_eur,
+        volume=volume,
+        savings_eur=None if saved is None else (saved * volume).quantize(CENT),
+        needs=[
+            NeedOut(
+                organisation_id=need.organisation_id,
+                organisation_name=name,
+                quantity=need.quantity,
+                savings_eur=None if saved is None else (saved * need.quantity).quantize(CENT),
+            )
+            for need, name in needs
+            if organisation_id in (None, need.organisation_id)
+        ],
+    )
+
+
+def create_purchase(session: Session, actor: Actor, cluster_id: int, data: PurchaseIn) -> PurchaseOut:
+    """Open a group purchase in which the cluster's members state their needs (its managers)."""
+    policy.require_actions(session, actor, cluster_id, Access.MANAGE, "ouvrir un achat groupé")
+    purchases = PurchaseRepository(session)
+    purchase = purchases.add(GroupPurchase(cluster_id=cluster_id, **data.model_dump()))
+    purchases.flush()
+    return _purchase_out(purchase, [], None)
+
+
+def list_purchases(
+    session: Session, actor: Actor, cluster_id: int, *, limit: int = 100, offset: int = 0
+) -> PurchasePage:
+    """A cluster's group purchases with their volume: every need for its managers, a member's own."""
+    manages = policy.require_actions(session, actor, cluster_id, Access.READ, "lister les achats groupés")
+    purchases = PurchaseRepository(session)
+    total, rows = purchases.page(purchases.of_cluster(cluster_id), limit, offset)
+    needs = purchases.needs([p.id for p in rows])
+    mine = None if manages else actor.organisation_id
+    return PurchasePage(total=total, items=[_purchase_out(p, needs[p.id], mine) for p in rows])
+
+
+def state_need(session: Session, actor: Actor, purchase_id: int, data: NeedIn) -> PurchaseOut:
+    """State (or change) a member's need: a member its own until the purchase closes, a manager
+    any current member's at any time.
+
+    Raises
+    ------
+    InputError
+        The purchase is closed, or the organisation is not a current member of the cluster.
+    """
+    purchases = PurchaseRepository(session)
+    purchase = purchases.get(purchase_id)
+    manages = policy.require_actions(session, actor, purchase.cluster_id, Access.READ, "exprimer un besoin")
+    organisation_id = policy.acting_for(session, actor, manages, data.organisation_id, "exprimer un besoin")
+    today = dt.date.today()
+    if not manages and today > purchase.closes_on:
+        raise InputError(
+            f"besoin refusé : l'achat groupé {purchase.id} est clos depuis le {purchase.closes_on:%d/%m/%Y}"
+        )
+    if purchase.cluster_id not in member_cluster_ids(session, organisation_id, today):
+        raise InputError(
+            f"besoin refusé : l'organisation {organisation_id} n'est pas adhérente de la structure "
+            f"{purchase.cluster_id}"
+        )
+    need = purchases.need(purchase.id, organisation_id)
+    if need is None:
+        session.add(
+            PurchaseNeed(purchase_id=purchase.id, organisation_id=organisation_id, quantity=data.quantity)
+        )
+    else:
+        need.quantity = data.quantity
+    purchases.flush()
+    return _purchase_out(
+        purchase, purchases.needs([purchase.id])[purchase.id], None if manages else organisation_id
+    )
+
+
+def conclude_purchase(session: Session, actor: Actor, purchase_id: int, deal: PurchaseDeal) -> PurchaseOut:
+    """Record the supplier and the negotiated unit price; the savings follow (its managers).
+
+    Raises
+    ------
+    InputError
+        A negotiated price above the reference one: the purchase would save nothing.
+    """
+    purchases = PurchaseRepository(session)
+    purchase = purchases.get(purchase_id)
+    policy.require_actions(session, actor, purchase.cluster_id, Access.MANAGE, "conclure un achat groupé")
+    if deal.negotiated_price_eur > purchase.reference_price_eur:
+        raise InputError(
+            f"achat refusé : le prix négocié ({deal.negotiated_price_eur} €) dépasse le prix de "
+            f"référence ({purchase.reference_price_eur} €)"
+        )
+    purchase.supplier, purchase.negotiated_price_eur = deal.supplier, deal.negotiated_price_eur
+    purchases.flush()
+    return _purchase_out(purchase, purchases.needs([purchase.id])[purchase.id], None)
