@@ -17,7 +17,10 @@ from grappe.cooperation.actions.schemas import (
     BookingIn,
     EquipmentIn,
     EventIn,
+    NeedIn,
     PositionIn,
+    PurchaseDeal,
+    PurchaseIn,
     RegistrationIn,
     ShareIn,
 )
@@ -264,3 +267,49 @@ def test_a_shared_position_splits_time_and_cost_to_100_percent(db: Session, worl
     for role in OUTSIDERS:
         with pytest.raises((NotFoundError, PermissionDeniedError)):
             service.list_positions(db, world.actors[role], world.a)
+
+
+# --- group purchases -----------------------------------------------------------------------------
+
+
+def test_a_group_purchase_gathers_needs_and_gives_the_savings(db: Session, world: Any, other: Actor) -> None:
+    manager, member = world.actors["manager"], world.actors["member"]
+    data = PurchaseIn(
+        title="Électricité 2027", unit="MWh", reference_price_eur=Decimal("150"), closes_on=SOON.date()
+    )
+    purchase = service.create_purchase(db, manager, world.a, data).id
+    service.state_need(db, member, purchase, NeedIn(quantity=Decimal("120")))
+    service.state_need(db, member, purchase, NeedIn(quantity=Decimal("100")))  # changed, not added
+    mine = service.state_need(db, other, purchase, NeedIn(quantity=Decimal("50")))
+    assert (mine.volume, [n.organisation_id for n in mine.needs]) == (Decimal("150"), [world.org_free])
+    with pytest.raises(PermissionDeniedError):
+        service.state_need(db, member, purchase, NeedIn(quantity=Decimal(1), organisation_id=world.org_free))
+    with pytest.raises(InputError, match="dépasse le prix de référence"):
+        service.conclude_purchase(
+            db, manager, purchase, PurchaseDeal(supplier="Enercoop", negotiated_price_eur=Decimal("151"))
+        )
+    done = service.conclude_purchase(
+        db, manager, purchase, PurchaseDeal(supplier="Enercoop", negotiated_price_eur=Decimal("120"))
+    )
+    assert (done.volume, done.savings_eur) == (Decimal("150"), Decimal("4500.00"))
+    assert {n.organisation_id: n.savings_eur for n in done.needs} == {
+        world.org_a: Decimal("3000.00"),
+        world.org_free: Decimal("1500.00"),
+    }
+    (seen,) = service.list_purchases(db, member, world.a).items
+    assert [n.organisation_id for n in seen.needs] == [world.org_a]
+    for role in OUTSIDERS:
+        with pytest.raises(NotFoundError):
+            service.state_need(db, world.actors[role], purchase, NeedIn(quantity=Decimal(1)))
+
+
+def test_needs_stop_when_the_purchase_closes(db: Session, world: Any) -> None:
+    manager = world.actors["manager"]
+    data = PurchaseIn(title="Acier", unit="t", reference_price_eur=Decimal("900"), closes_on=PAST.date())
+    purchase = service.create_purchase(db, manager, world.a, data).id
+    with pytest.raises(InputError, match="est clos depuis le"):
+        service.state_need(db, world.actors["member"], purchase, NeedIn(quantity=Decimal(3)))
+    late = service.state_need(db, manager, purchase, NeedIn(quantity=Decimal(3), organisation_id=world.org_a))
+    assert late.volume == Decimal(3)
+    with pytest.raises(InputError, match="n'est pas adhérente"):
+        service.state_need(db, manager, purchase, NeedIn(quantity=Decimal(3), organisation_id=world.org_free))
