@@ -46,7 +46,7 @@ FLAGS = frozenset({
     "--brokered",
     # cooperation: events and shared equipment
     "--title", "--place", "--capacity", "--price", "--shared-stand", "--private", "--seats", "--absent",
-    "--rate", "--cost", "--share",
+    "--rate", "--cost", "--share", "--unit",
     # cooperation network (its layers and the files beside the measures)
     "--layers", "--graphml", "--gexf", "--picture",
     # paging of long lists (not "the N best", which is --top)

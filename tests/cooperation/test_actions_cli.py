@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import icalendar
@@ -104,3 +105,20 @@ def test_a_shared_position_from_the_command_line(meca: None) -> None:
     assert "attendu N°_ORGANISATION:POURCENTAGE" in str(wrong.exception)
     code, out = run("cooperation", "positions", "MECA")
     assert "Alpha 60" in out
+
+
+def test_a_group_purchase_from_the_command_line(meca: None) -> None:
+    code, out = run("cooperation", "purchase-open", "MECA", "Électricité 2027", "--unit", "MWh",
+                    "--price", "150", "--to", (dt.date.today() + dt.timedelta(days=60)).isoformat())
+    assert code == 0, out
+    assert run("cooperation", "purchase-need", "1", "120", "--organisation", "1")[0] == 0
+    code, out = run("cooperation", "purchase-need", "1", "30,5", "--organisation", "2")
+    assert code == 0, out
+    assert "volume 150.50 MWh" in out
+    code, out = run("cooperation", "purchase-conclude", "1", "Enercoop", "--price", "120")
+    assert code == 0, out
+    assert "économies 4515.00 €" in out
+    dearer = runner.invoke(app, ["cooperation", "purchase-conclude", "1", "Enercoop", "--price", "200"])
+    assert "dépasse le prix de référence" in str(dearer.exception)
+    code, out = run("cooperation", "purchases", "MECA")
+    assert "Enercoop" in out

@@ -21,7 +21,7 @@ from grappe.errors import InputError
 from grappe.kit.dates import option_date
 
 if TYPE_CHECKING:
-    from grappe.cooperation.actions.schemas import ShareOut
+    from grappe.cooperation.actions.schemas import PurchaseOut, ShareOut
     from grappe.cooperation.network import NetworkAnalysis
     from grappe.cooperation.schemas import ProjectImportReport, ProjectOut
 
@@ -1001,6 +1001,112 @@ def positions(cluster: ClusterArgument, limit: Limit = 100) -> None:
                 p.end,
                 p.yearly_cost_eur,
                 ", ".join(f"{s.organisation_name} {s.percent}" for s in p.shares),
+            ]
+            for p in page.items
+        ],
+    )
+
+
+PurchaseArgument = Annotated[int, typer.Argument(metavar="ACHAT", help="N° de l'achat groupé (ex. : 4).")]
+
+
+def _print_purchase(purchase: PurchaseOut) -> None:
+    saved = "" if purchase.savings_eur is None else f", économies {purchase.savings_eur} €"
+    console.print(
+        f"Achat groupé {purchase.id} : {purchase.title}, volume {purchase.volume} {purchase.unit}{saved}"
+    )
+
+
+@app.command(
+    "purchase-open",
+    epilog='Exemple : grappe cooperation purchase-open MECA "Électricité 2027" --unit MWh --price 150 '
+    "--to 2026-12-31",
+)
+def purchase_open(
+    cluster: ClusterArgument,
+    title: Annotated[str, typer.Argument(metavar="INTITULÉ", help="Ce qui est acheté.")],
+    unit: Annotated[str, typer.Option("--unit", help="Unité des quantités (ex. : MWh, t, licence).")],
+    price: Annotated[str, typer.Option("--price", help="Prix unitaire de référence en euros (acheté seul).")],
+    closes: Annotated[str, typer.Option("--to", help="Clôture des besoins (AAAA-MM-JJ ou JJ/MM/AAAA).")],
+) -> None:
+    """Ouvrir un achat groupé : les adhérents expriment leurs besoins jusqu'à la clôture."""
+    from grappe.cooperation.actions import service
+    from grappe.cooperation.actions.schemas import PurchaseIn
+
+    data = registry_cli.build(
+        PurchaseIn,
+        title=title,
+        unit=unit,
+        reference_price_eur=_amount("--price", price),
+        closes_on=_date("--to", closes),
+    )
+    with registry_cli.unit() as (session, actor):
+        purchase = service.create_purchase(
+            session, actor, registry_cli.clusters.resolve_cluster(session, cluster), data
+        )
+    _print_purchase(purchase)
+
+
+@app.command("purchase-need", epilog="Exemple : grappe cooperation --as u@firme.fr purchase-need 4 120")
+def purchase_need(
+    purchase_id: PurchaseArgument,
+    quantity: Annotated[str, typer.Argument(metavar="QUANTITÉ", help="Besoin, dans l'unité de l'achat.")],
+    organisation: OrganisationOption = None,
+) -> None:
+    """Exprimer (ou modifier) le besoin d'un adhérent dans un achat groupé."""
+    from grappe.cooperation.actions import service
+    from grappe.cooperation.actions.schemas import NeedIn
+
+    data = registry_cli.build(NeedIn, quantity=_amount("QUANTITÉ", quantity), organisation_id=organisation)
+    with registry_cli.unit() as (session, actor):
+        purchase = service.state_need(session, actor, purchase_id, data)
+    _print_purchase(purchase)
+
+
+@app.command(
+    "purchase-conclude", epilog='Exemple : grappe cooperation purchase-conclude 4 "Enercoop" --price 120'
+)
+def purchase_conclude(
+    purchase_id: PurchaseArgument,
+    supplier: Annotated[str, typer.Argument(metavar="FOURNISSEUR", help="Fournisseur retenu.")],
+    price: Annotated[str, typer.Option("--price", help="Prix unitaire négocié en euros.")],
+) -> None:
+    """Conclure un achat groupé : fournisseur et prix négocié ; les économies par adhérent en découlent."""
+    from grappe.cooperation.actions import service
+    from grappe.cooperation.actions.schemas import PurchaseDeal
+
+    data = registry_cli.build(PurchaseDeal, supplier=supplier, negotiated_price_eur=_amount("--price", price))
+    with registry_cli.unit() as (session, actor):
+        purchase = service.conclude_purchase(session, actor, purchase_id, data)
+    _print_purchase(purchase)
+    registry_cli.table(
+        "Besoins",
+        ["n° organisation", "organisation", f"quantité ({purchase.unit})", "économies (€)"],
+        [[n.organisation_id, n.organisation_name, n.quantity, n.savings_eur] for n in purchase.needs],
+    )
+
+
+@app.command("purchases", epilog="Exemple : grappe cooperation purchases MECA")
+def purchases(cluster: ClusterArgument, limit: Limit = 100) -> None:
+    """Achats groupés d'une structure : volume, fournisseur, économies."""
+    from grappe.cooperation.actions import service
+
+    with registry_cli.unit(write=False) as (session, actor):
+        page = service.list_purchases(
+            session, actor, registry_cli.clusters.resolve_cluster(session, cluster), limit=limit
+        )
+    registry_cli.table(
+        f"Achats groupés ({page.total})",
+        ["n°", "intitulé", "clôture", "volume", "fournisseur", "prix négocié (€)", "économies (€)"],
+        [
+            [
+                p.id,
+                p.title,
+                p.closes_on,
+                f"{p.volume} {p.unit}",
+                p.supplier,
+                p.negotiated_price_eur,
+                p.savings_eur,
             ]
             for p in page.items
         ],
