@@ -536,7 +536,8 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("POST", "/purchases/{purchase_id}/needs"): [
         Case(
             HIDDEN,
-            lambda v: {"purchase_id": v.purchase_c, "json": {"quantity": "5", "organisation_id": v.org_c}},
+            # org_c2: the administrator's earlier cases end org_c's membership
+            lambda v: {"purchase_id": v.purchase_c, "json": {"quantity": "5", "organisation_id": v.org_c2}},
         )
     ],
     ("PUT", "/purchases/{purchase_id}/deal"): [
