@@ -47,6 +47,9 @@ FLAGS = frozenset({
     "--kind", "--orientation", "--intensity", "--decline", "--confidential", "--category",
     "--coordinator", "--budget", "--town", "--country", "--status", "--year", "--amount",
     "--brokered",
+    # cooperation: events and shared equipment
+    "--title", "--place", "--capacity", "--price", "--shared-stand", "--private", "--seats", "--absent",
+    "--rate", "--cost", "--share", "--unit",
     # cooperation network (its layers and the files beside the measures)
     "--layers", "--graphml", "--gexf", "--picture",
     # paging of long lists (not "the N best", which is --top)

@@ -32,6 +32,8 @@ import pytest
 from apikit import Api, build_api, dbkit
 
 from grappe.cooperation import service as cooperation
+from grappe.cooperation.actions import service as actions
+from grappe.cooperation.actions.schemas import EquipmentIn, EventIn, PurchaseIn, RegistrationIn
 from grappe.cooperation.models import CooperationLink, LinkKind, ProjectKind
 from grappe.cooperation.schemas import DealIn, LinkIn, PartnerIn, ProjectIn
 from grappe.registry import LOCAL_ADMIN
@@ -61,6 +63,7 @@ CANARIES = [
     siren(6006),
     "Projet Confidentiel Victime",
     "Partenaire Caché",
+    "Salon Secret Victime",
 ]
 
 
@@ -82,6 +85,9 @@ class Victim:
     org_c2: int  # a second member of C: links and deals need two sides
     link_c: int  # a link a member of C declared, pending
     project_c: int  # a confidential project of C
+    event_c: int  # a public event of C, past, org_c registered
+    equipment_c: int  # a shared equipment of C
+    purchase_c: int  # a group purchase of C
 
 
 def build_victim(session: Any, world: Any) -> Victim:
@@ -165,6 +171,27 @@ def build_victim(session: Any, world: Any) -> Victim:
     cooperation.declare_deal(
         session, admin, c, DealIn(buyer=org_c, seller=org_c2, year=2024, amount_eur=Decimal(1000))
     )
+    start = dt.datetime(2024, 3, 1, 8, tzinfo=dt.UTC)
+    event_c = actions.create_event(
+        session,
+        admin,
+        c,
+        EventIn(
+            kind="trade_show", title="Salon Secret Victime", starts_at=start, ends_at=start + dt.timedelta(1)
+        ),
+    ).id
+    actions.register(session, admin, event_c, RegistrationIn(organisation_id=org_c))
+    equipment_c = actions.create_equipment(
+        session, admin, c, EquipmentIn(name="Salle blanche", hourly_rate_eur=Decimal(50))
+    ).id
+    purchase_c = actions.create_purchase(
+        session,
+        admin,
+        c,
+        PurchaseIn(
+            title="Électricité", unit="MWh", reference_price_eur=Decimal(150), closes_on=dt.date(2025, 1, 1)
+        ),
+    ).id
     return Victim(
         a=world.a,
         c=c,
@@ -180,6 +207,9 @@ def build_victim(session: Any, world: Any) -> Victim:
         org_c2=org_c2,
         link_c=link_c,
         project_c=project_c,
+        event_c=event_c,
+        equipment_c=equipment_c,
+        purchase_c=purchase_c,
     )
 
 
@@ -238,6 +268,7 @@ class Case:
 OWN = frozenset({"manager"})
 MEMBER_CSV = f"siren;nom;date_adhesion\n{siren(7007)};Nouvelle;2024-01-02\n"
 PERIOD = {"joined": "1990-01-01", "left": "1990-01-02"}
+BOOKED = {"start": "2025-02-03T08:00", "end": "2025-02-03T12:00"}
 
 CASES: dict[tuple[str, str], list[Case]] = {
     ("GET", "/health"): [Case(OPEN, lambda v: {})],
@@ -484,6 +515,82 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ],
     ("GET", "/clusters/{cluster_id}/cooperation/business"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
     ("GET", "/clusters/{cluster_id}/cooperation/figures"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    # collective actions (issue 17)
+    ("GET", "/clusters/{cluster_id}/events"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/clusters/{cluster_id}/events"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "cluster_id": v.c,
+                "json": {"kind": "training", "title": "Intrus", "starts_at": "2025-01-01T09:00",
+                         "ends_at": "2025-01-01T12:00"},
+            },
+        )
+    ],
+    ("GET", "/events/{event_id}"): [Case(HIDDEN, lambda v: {"event_id": v.event_c})],
+    ("GET", "/events/{event_id}/calendar.ics"): [Case(HIDDEN, lambda v: {"event_id": v.event_c})],
+    ("GET", "/events/{event_id}/registrations"): [Case(HIDDEN, lambda v: {"event_id": v.event_c})],
+    ("POST", "/events/{event_id}/registrations"): [
+        Case(HIDDEN, lambda v: {"event_id": v.event_c, "json": {"organisation_id": v.org_c2}})
+    ],
+    ("PUT", "/events/{event_id}/registrations/{organisation_id}/attendance"): [
+        Case(
+            HIDDEN,
+            lambda v: {"event_id": v.event_c, "organisation_id": v.org_c, "json": {"attended": True}},
+        )
+    ],
+    ("GET", "/clusters/{cluster_id}/equipment"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/clusters/{cluster_id}/equipment"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "json": {"name": "Intrus", "hourly_rate_eur": "1"}})
+    ],
+    ("GET", "/equipment/{equipment_id}/bookings"): [
+        Case(HIDDEN, lambda v: {"equipment_id": v.equipment_c, "params": BOOKED})
+    ],
+    ("POST", "/equipment/{equipment_id}/bookings"): [
+        Case(HIDDEN, lambda v: {"equipment_id": v.equipment_c, "json": {
+            "starts_at": BOOKED["start"], "ends_at": BOOKED["end"], "organisation_id": v.org_c}})
+    ],
+    ("GET", "/clusters/{cluster_id}/positions"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/clusters/{cluster_id}/positions"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "cluster_id": v.c,
+                "json": {"title": "Intrus", "start": "2025-01-01", "yearly_cost_eur": "1",
+                         "shares": [{"organisation_id": v.org_c, "percent": "100"}]},
+            },
+        )
+    ],
+    ("GET", "/clusters/{cluster_id}/purchases"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/clusters/{cluster_id}/purchases"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "cluster_id": v.c,
+                "json": {"title": "Intrus", "unit": "t", "reference_price_eur": "1",
+                         "closes_on": "2025-01-01"},
+            },
+        )
+    ],
+    ("POST", "/purchases/{purchase_id}/needs"): [
+        Case(
+            HIDDEN,
+            # org_c2: the administrator's earlier cases end org_c's membership
+            lambda v: {"purchase_id": v.purchase_c, "json": {"quantity": "5", "organisation_id": v.org_c2}},
+        )
+    ],
+    ("PUT", "/purchases/{purchase_id}/deal"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "purchase_id": v.purchase_c,
+                "json": {"supplier": "Intrus", "negotiated_price_eur": "1"},
+            },
+        )
+    ],
+    ("GET", "/equipment/{equipment_id}/usage"): [
+        Case(HIDDEN, lambda v: {"equipment_id": v.equipment_c, "params": BOOKED})
+    ],
 }
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from grappe.api import (
     accounts,
+    actions,
     clusters,
     cooperation,
     fees,
@@ -25,5 +26,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     invitations.router,
     fees.router,
     cooperation.router,
+    actions.router,
     accounts.router,
 )

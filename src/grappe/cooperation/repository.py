@@ -11,6 +11,7 @@ from typing import Any, Final, NamedTuple, TypeVar
 from sqlalchemy import Select, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from grappe.cooperation.actions.models import Event, EventRegistration
 from grappe.cooperation.models import (
     BusinessDeal,
     CooperationLink,
@@ -178,6 +179,7 @@ class Layer(StrEnum):
 
     PROJECTS = "projects"  # partners of the same project
     LINKS = "links"  # confirmed cooperation links
+    EVENTS = "events"  # both attended the same event
     BUSINESS = "business"  # deals between the two
 
 
@@ -309,7 +311,31 @@ def _business_ties(session: Session, scope: Scope) -> list[Tie]:
     ]
 
 
-_TIES = {Layer.PROJECTS: _project_ties, Layer.LINKS: _link_ties, Layer.BUSINESS: _business_ties}
+def _event_ties(session: Session, scope: Scope) -> list[Tie]:
+    """Co-attendance: two organisations recorded as present at the same event of the scope."""
+    day = func.date(Event.starts_at)  # an event counts on the day it starts
+    query = select(Event.id, Event.starts_at).where(*_meets(scope, day, day))
+    if scope.cluster_id is not None:
+        query = query.where(Event.cluster_id == scope.cluster_id)
+    events = query.subquery()
+    present = select(EventRegistration.event_id, EventRegistration.organisation_id).where(
+        EventRegistration.attended.is_(True), EventRegistration.event_id.in_(select(events.c.id))
+    )
+    a, b = present.subquery("a"), present.subquery("b")
+    rows = session.execute(
+        select(a.c.organisation_id, b.c.organisation_id, events.c.starts_at)
+        .join(b, (a.c.event_id == b.c.event_id) & (a.c.organisation_id < b.c.organisation_id))
+        .join(events, events.c.id == a.c.event_id)
+    )
+    return [Tie(x, y, 1.0, Layer.EVENTS.value, moment.date()) for x, y, moment in rows]
+
+
+_TIES = {
+    Layer.PROJECTS: _project_ties,
+    Layer.LINKS: _link_ties,
+    Layer.EVENTS: _event_ties,
+    Layer.BUSINESS: _business_ties,
+}
 
 
 def network_ties(session: Session, scope: Scope, layers: Iterable[Layer] = tuple(Layer)) -> list[Tie]:
@@ -317,7 +343,8 @@ def network_ties(session: Session, scope: Scope, layers: Iterable[Layer] = tuple
 
     Projects: two named partners of the same project (an organisation listed twice in a
     project counts once); links: confirmed links, weighted by their intensity (1 when not
-    given); business: one tie per deal, dated 1 January of its year.
+    given); events: two organisations present at the same event (attendance recorded), dated
+    the day it starts; business: one tie per deal, dated 1 January of its year.
     """
     return [tie for layer in dict.fromkeys(layers) for tie in _TIES[Layer(layer)](session, scope)]
 

@@ -542,15 +542,6 @@ def merge_organisation(session: Session, actor: Actor, source_id: int, target_id
 # the network of every stored organisation by the administrator alone. A layer grappe does not
 # record yet (``events``) is accepted and empty.
 
-RECORDED_LAYERS = tuple(layer.value for layer in Layer)
-"""The layers whose records grappe stores; the others of :data:`network.LAYERS` are empty."""
-
-
-def unrecorded(layers: Sequence[str]) -> list[str]:
-    """The asked layers that grappe does not record yet (their ties are none)."""
-    return [name for name in layers if name not in RECORDED_LAYERS]
-
-
 def analyse_network(
     session: Session,
     actor: Actor,
@@ -587,7 +578,7 @@ def analyse_network(
     chosen = network.chosen_layers(layers)
     network.check_period(start, end)
     scope = repository.Scope(cluster_id, start, end)
-    ties = repository.network_ties(session, scope, [Layer(n) for n in chosen if n in RECORDED_LAYERS])
+    ties = repository.network_ties(session, scope, [Layer(n) for n in chosen])
     nodes = repository.network_nodes(session, scope, ties)
     # the repository applied the period (a link counts when its own period meets it): the
     # graph takes every tie it returned

@@ -1,7 +1,7 @@
 """Fee letters (issue 14): a fee schedule carries the letterhead and payment details its letters print.
 
-Revision ID: 0006_fees
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-03 09:05:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_fees"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

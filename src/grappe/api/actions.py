@@ -1,0 +1,219 @@
+"""Collective actions endpoints: events and their calendar, shared equipment, positions, group purchases."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from grappe.api.deps import ERRORS, Id, Limit, Offset, Work
+from grappe.cooperation.actions import service
+from grappe.cooperation.actions.schemas import (
+    AttendanceIn,
+    BookingIn,
+    BookingOut,
+    BookingPage,
+    EquipmentIn,
+    EquipmentOut,
+    EquipmentPage,
+    EquipmentUsage,
+    EventIn,
+    EventOut,
+    EventPage,
+    Moment,
+    NeedIn,
+    PositionIn,
+    PositionOut,
+    PositionPage,
+    PurchaseDeal,
+    PurchaseIn,
+    PurchaseOut,
+    PurchasePage,
+    RegistrationIn,
+    RegistrationOut,
+    RegistrationPage,
+)
+
+router = APIRouter()
+
+TAGS: list[str | Any] = ["actions collectives"]
+Start = Annotated[Moment, Query(description="Début de la période (heure de Paris si sans fuseau).")]
+End = Annotated[Moment, Query(description="Fin de la période, exclue.")]
+
+
+@router.get("/clusters/{cluster_id}/events", response_model=EventPage, tags=TAGS, responses=ERRORS)
+def list_events(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> EventPage:
+    """Événements d'une structure (un adhérent : les événements publics)."""
+    with work as (db, actor):
+        return service.list_events(db, actor, cluster_id, limit=limit, offset=offset)
+
+
+@router.post(
+    "/clusters/{cluster_id}/events", response_model=EventOut, status_code=201, tags=TAGS, responses=ERRORS
+)
+def create_event(*, work: Work, cluster_id: Id, body: EventIn) -> EventOut:
+    """Créer un événement (petit déjeuner, formation, salon, mission, visite, conférence)."""
+    with work as (db, actor):
+        return service.create_event(db, actor, cluster_id, body)
+
+
+@router.get("/events/{event_id}", response_model=EventOut, tags=TAGS, responses=ERRORS)
+def get_event(*, work: Work, event_id: Id) -> EventOut:
+    """Un événement et ses places prises."""
+    with work as (db, actor):
+        return service.get_event(db, actor, event_id)
+
+
+@router.get(
+    "/events/{event_id}/calendar.ics",
+    response_class=Response,
+    tags=TAGS,
+    responses={**ERRORS, 200: {"content": {"text/calendar": {}}, "description": "Fichier iCalendar"}},
+)
+def event_calendar(*, work: Work, event_id: Id) -> Response:
+    """L'événement au format iCalendar (ICS), pour l'agenda des participants."""
+    with work as (db, actor):
+        content = service.event_calendar(db, actor, event_id)
+    return Response(
+        content,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="evenement-{event_id}.ics"'},
+    )
+
+
+@router.get("/events/{event_id}/registrations", response_model=RegistrationPage, tags=TAGS, responses=ERRORS)
+def list_registrations(
+    *, work: Work, event_id: Id, limit: Limit = 100, offset: Offset = 0
+) -> RegistrationPage:
+    """Inscriptions à un événement (un adhérent : la sienne)."""
+    with work as (db, actor):
+        return service.list_registrations(db, actor, event_id, limit=limit, offset=offset)
+
+
+@router.post(
+    "/events/{event_id}/registrations",
+    response_model=RegistrationOut,
+    status_code=201,
+    tags=TAGS,
+    responses=ERRORS,
+)
+def register(*, work: Work, event_id: Id, body: RegistrationIn) -> RegistrationOut:
+    """S'inscrire (un adhérent, pour son organisation) ou inscrire une organisation (gestionnaire)."""
+    with work as (db, actor):
+        return service.register(db, actor, event_id, body)
+
+
+@router.put(
+    "/events/{event_id}/registrations/{organisation_id}/attendance",
+    response_model=RegistrationOut,
+    tags=TAGS,
+    responses=ERRORS,
+)
+def record_attendance(
+    *, work: Work, event_id: Id, organisation_id: Id, body: AttendanceIn
+) -> RegistrationOut:
+    """Noter la présence (ou l'absence) d'une organisation inscrite."""
+    with work as (db, actor):
+        return service.record_attendance(db, actor, event_id, organisation_id, body)
+
+
+@router.get("/clusters/{cluster_id}/equipment", response_model=EquipmentPage, tags=TAGS, responses=ERRORS)
+def list_equipment(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> EquipmentPage:
+    """Équipements mutualisés d'une structure."""
+    with work as (db, actor):
+        return service.list_equipment(db, actor, cluster_id, limit=limit, offset=offset)
+
+
+@router.post(
+    "/clusters/{cluster_id}/equipment",
+    response_model=EquipmentOut,
+    status_code=201,
+    tags=TAGS,
+    responses=ERRORS,
+)
+def create_equipment(*, work: Work, cluster_id: Id, body: EquipmentIn) -> EquipmentOut:
+    """Ajouter un équipement mutualisé (salle blanche, banc d'essai), facturé à l'heure."""
+    with work as (db, actor):
+        return service.create_equipment(db, actor, cluster_id, body)
+
+
+@router.get("/equipment/{equipment_id}/bookings", response_model=BookingPage, tags=TAGS, responses=ERRORS)
+def list_bookings(*, work: Work, equipment_id: Id, start: Start, end: End) -> BookingPage:
+    """Réservations d'un équipement sur une période (un adhérent : les siennes)."""
+    with work as (db, actor):
+        return service.list_bookings(db, actor, equipment_id, start, end)
+
+
+@router.post(
+    "/equipment/{equipment_id}/bookings",
+    response_model=BookingOut,
+    status_code=201,
+    tags=TAGS,
+    responses=ERRORS,
+)
+def book(*, work: Work, equipment_id: Id, body: BookingIn) -> BookingOut:
+    """Réserver un équipement ; refusé s'il chevauche une autre réservation (nommée)."""
+    with work as (db, actor):
+        return service.book(db, actor, equipment_id, body)
+
+
+@router.get("/equipment/{equipment_id}/usage", response_model=EquipmentUsage, tags=TAGS, responses=ERRORS)
+def usage(*, work: Work, equipment_id: Id, start: Start, end: End) -> EquipmentUsage:
+    """Usage et facturation d'un équipement par adhérent sur une période (un adhérent : la sienne)."""
+    with work as (db, actor):
+        return service.usage(db, actor, equipment_id, start, end)
+
+
+@router.get("/clusters/{cluster_id}/positions", response_model=PositionPage, tags=TAGS, responses=ERRORS)
+def list_positions(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> PositionPage:
+    """Postes partagés (recrutements communs) d'une structure (un adhérent : ceux qu'il partage)."""
+    with work as (db, actor):
+        return service.list_positions(db, actor, cluster_id, limit=limit, offset=offset)
+
+
+@router.post(
+    "/clusters/{cluster_id}/positions",
+    response_model=PositionOut,
+    status_code=201,
+    tags=TAGS,
+    responses=ERRORS,
+)
+def create_position(*, work: Work, cluster_id: Id, body: PositionIn) -> PositionOut:
+    """Créer un poste partagé entre adhérents ; les parts de temps font 100 %."""
+    with work as (db, actor):
+        return service.create_position(db, actor, cluster_id, body)
+
+
+@router.get("/clusters/{cluster_id}/purchases", response_model=PurchasePage, tags=TAGS, responses=ERRORS)
+def list_purchases(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> PurchasePage:
+    """Achats groupés d'une structure, volume et économies (un adhérent : ses besoins)."""
+    with work as (db, actor):
+        return service.list_purchases(db, actor, cluster_id, limit=limit, offset=offset)
+
+
+@router.post(
+    "/clusters/{cluster_id}/purchases",
+    response_model=PurchaseOut,
+    status_code=201,
+    tags=TAGS,
+    responses=ERRORS,
+)
+def create_purchase(*, work: Work, cluster_id: Id, body: PurchaseIn) -> PurchaseOut:
+    """Ouvrir un achat groupé : les adhérents expriment leurs besoins jusqu'à la clôture."""
+    with work as (db, actor):
+        return service.create_purchase(db, actor, cluster_id, body)
+
+
+@router.post("/purchases/{purchase_id}/needs", response_model=PurchaseOut, tags=TAGS, responses=ERRORS)
+def state_need(*, work: Work, purchase_id: Id, body: NeedIn) -> PurchaseOut:
+    """Exprimer (ou modifier) le besoin d'un adhérent."""
+    with work as (db, actor):
+        return service.state_need(db, actor, purchase_id, body)
+
+
+@router.put("/purchases/{purchase_id}/deal", response_model=PurchaseOut, tags=TAGS, responses=ERRORS)
+def conclude_purchase(*, work: Work, purchase_id: Id, body: PurchaseDeal) -> PurchaseOut:
+    """Conclure : fournisseur retenu et prix unitaire négocié (les économies en découlent)."""
+    with work as (db, actor):
+        return service.conclude_purchase(db, actor, purchase_id, body)
