@@ -199,6 +199,14 @@ def detect_command(
             err_console.print(f"Référence des quotients de localisation : {found.reference}.",
                               highlight=False)
         if map_path is not None:
+            from grappe.detection.maps import COMMUNE_OUTLINES, commune_outlines_version
+
+            if given.level == "commune" and commune_outlines_version() is None:
+                err_console.print(
+                    f"Contours des communes absents (paquet {COMMUNE_OUTLINES} non installé : "
+                    "pip install 'grappe[maps]') : communes dessinées sur les départements.",
+                    highlight=False,
+                )
             found.map(map_path, top=shown, source=_store_source(given.store))
             err_console.print(f"Carte écrite : {map_path}", highlight=False)
         if save is not None:
