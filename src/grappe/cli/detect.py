@@ -14,9 +14,11 @@ from grappe.cli._analysis import (
     AtOption,
     EngineOption,
     LevelOption,
+    ReferenceOption,
     SectorsOption,
     StoreOption,
     analysis_input,
+    check_reference,
 )
 from grappe.cli._console import RichReporter, console, err_console, handle_errors, number
 from grappe.detection.levels import DEFAULT_MIN_EMPLOYMENT, DEFAULT_MIN_ESTABLISHMENTS
@@ -110,15 +112,7 @@ def detect_command(
             "santé…), marquées traded=false ; par défaut seules les activités exposées.",
         ),
     ] = False,
-    reference: Annotated[
-        Path | None,
-        typer.Option(
-            "--reference",
-            help="Magasin de référence (par exemple le fichier national) : quotients de "
-            "localisation et parts du secteur calculés par rapport à lui (défaut : le magasin "
-            "analysé lui-même).",
-        ),
-    ] = None,
+    reference: ReferenceOption = None,
     save: Annotated[
         str | None,
         typer.Option(
@@ -152,8 +146,7 @@ def detect_command(
         fmt = candidate_format(out, output) if (out is not None or output is not None) else None
         if fmt is not None and out is None and fmt in ("parquet", "geojson", "xlsx"):
             raise InputError(f"--format {fmt} : indiquez un fichier avec --out")
-        if reference is not None and not reference.is_dir():
-            raise InputError(f"--reference {reference} : magasin introuvable")
+        check_reference(reference)
         if map_path is not None and map_path.suffix.lower() not in (".png", ".svg"):
             raise InputError(f"--map {map_path} : extension attendue .png ou .svg")
         if save is not None:
@@ -206,6 +199,14 @@ def detect_command(
             err_console.print(f"Référence des quotients de localisation : {found.reference}.",
                               highlight=False)
         if map_path is not None:
+            from grappe.detection.maps import COMMUNE_OUTLINES, commune_outlines_version
+
+            if given.level == "commune" and commune_outlines_version() is None:
+                err_console.print(
+                    f"Contours des communes absents (paquet {COMMUNE_OUTLINES} non installé : "
+                    "pip install 'grappe[maps]') : communes dessinées sur les départements.",
+                    highlight=False,
+                )
             found.map(map_path, top=shown, source=_store_source(given.store))
             err_console.print(f"Carte écrite : {map_path}", highlight=False)
         if save is not None:

@@ -12,9 +12,11 @@ from grappe.cli._analysis import (
     AtOption,
     EngineOption,
     LevelOption,
+    ReferenceOption,
     SectorsOption,
     StoreOption,
     analysis_input,
+    check_reference,
     choice,
 )
 from grappe.cli._console import RichReporter, err_console, handle_errors
@@ -65,6 +67,7 @@ def indicators_command(
             "(spécialisation) ou sectors (concentration).",
         ),
     ] = "cells",
+    reference: ReferenceOption = None,
 ) -> None:
     """Calculer les indicateurs de spécialisation et de concentration du tissu productif.
 
@@ -72,6 +75,7 @@ def indicators_command(
     Hoover, Ellison-Glaeser, focus, taille, dynamisme ; chaque chiffre fondé sur les effectifs
     porte sa fourchette (tranches d'effectifs SIRENE). La table des cellules ajoute la règle
     « cluster fort » de l'U.S. Cluster Mapping et les étoiles de l'European Cluster Observatory.
+    Avec --reference, un magasin régional se compare au magasin national (colonne reference).
     """
     with handle_errors():
         from grappe.detection.indicators import (
@@ -88,9 +92,11 @@ def indicators_command(
         fmt = output_format(out, output)
         if fmt in ("parquet", "xlsx") and out is None:
             raise InputError(f"--format {fmt} : indiquez un fichier avec --out")
+        check_reference(reference)
 
         from grappe.detection.aggregate import aggregate
         from grappe.detection.candidates import name_columns
+        from grappe.detection.reference import OWN_REFERENCE, reference_at_snapshot
         from grappe.detection.rules import apply_rules
 
         with RichReporter() as reporter:
@@ -98,17 +104,27 @@ def indicators_command(
                 given.store, given.level, given.sectors, at=given.at, engine=given.engine,
                 reporter=reporter,
             )
+            compared = None
+            if reference is not None:
+                with reporter.step("Totaux de la référence"):
+                    compared = reference_at_snapshot(reference, counts, given.level,
+                                                     given.sectors, given.at, given.engine)
             with reporter.step("Calcul des indicateurs"):
-                result = indicators(counts, measure=cast("Measure", measure))
+                result = indicators(counts, measure=cast("Measure", measure), reference=compared)
                 if table == "cells":
                     frame = apply_rules(result).to_frame()
                 else:
                     frame = result.frame(cast("Table", table))
                 # People read names: every output carries them beside the codes.
                 frame = name_columns(frame, given.level, given.sectors)
+                if compared is not None:
+                    frame["reference"] = compared.name
         if out is None:
             write_frame(frame, sys.stdout, fmt)
         else:
             write_frame(frame, out, fmt)
             err_console.print(f"{len(frame)} lignes écrites dans {out} ({fmt}).", highlight=False)
+        err_console.print("Référence des quotients de localisation : "
+                          f"{OWN_REFERENCE if compared is None else compared.name}.",
+                          highlight=False)
 

@@ -59,7 +59,7 @@ from grappe.detection.ranking import (
     reasons,
     sector_ranks,
 )
-from grappe.detection.reference import OWN_REFERENCE, reference_totals
+from grappe.detection.reference import OWN_REFERENCE, reference_at_snapshot
 from grappe.detection.rules import RuleThresholds, apply_rules
 from grappe.detection.sector_groups import SectorGroup, traded_sectors
 from grappe.detection.significance import ALPHA, MAX_PERMUTATIONS, PERMUTATIONS
@@ -362,11 +362,8 @@ def detect(
     fine, counts, used_support = _counts(store, level, sectors, engine, at, reporter, support)
     compared = None
     if reference is not None:
-        # The reference is counted at the analysed snapshot, so both describe the same day.
-        snapshot = at if at is not None or counts.dynamics is None else dt.date.fromisoformat(
-            counts.dynamics.end)
         with reporter.step("Totaux de la référence"):
-            compared = reference_totals(reference, level, sectors, at=snapshot, engine=engine)
+            compared = reference_at_snapshot(reference, counts, level, sectors, at, engine)
     reference_name = OWN_REFERENCE if compared is None else compared.name
     groups = _groups_of(sectors)
     sector_traded = traded_sectors(counts.sectors.tolist(), groups)

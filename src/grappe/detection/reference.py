@@ -24,9 +24,10 @@ import numpy.typing as npt
 
 if TYPE_CHECKING:
     from grappe.detection.aggregate import SectorSpec, StoreOrFiles
+    from grappe.detection.counts import Counts
     from grappe.storage.analytics import Analytics
 
-__all__ = ["OWN_REFERENCE", "Reference", "reference_totals", "store_name"]
+__all__ = ["OWN_REFERENCE", "Reference", "reference_at_snapshot", "reference_totals", "store_name"]
 
 FloatArray = npt.NDArray[np.float64]
 #: How outputs name the reference when there is none: the analysed store itself.
@@ -101,6 +102,23 @@ def reference_totals(
         totals={"employment": float(np.sum(whole.employment)),
                 "establishments": float(np.sum(whole.establishments))},
     )
+
+
+def reference_at_snapshot(
+    store: StoreOrFiles,
+    counts: Counts,
+    level: str,
+    sectors: SectorSpec,
+    at: dt.date | None = None,
+    engine: str | Analytics | None = None,
+) -> Reference:
+    """The reference's totals at the snapshot of the analysed ``counts``.
+
+    Both then describe the same day: ``at`` when given, else the analysed store's latest date.
+    """
+    snapshot = at if at is not None or counts.dynamics is None else dt.date.fromisoformat(
+        counts.dynamics.end)
+    return reference_totals(store, level, sectors, at=snapshot, engine=engine)
 
 
 def store_name(store: object) -> str:

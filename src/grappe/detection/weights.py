@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
 from grappe.errors import InputError, UnknownCodeError
 
@@ -385,6 +384,7 @@ def distance_band(coords: Any, threshold: float, *, k_islands: int = 1) -> Spati
             f"distance_band: k_islands must be between 0 and {len(codes) - 1} (got {k_islands!r})"
         )
     xy = np.column_stack([x, y])
+    from scipy.spatial import cKDTree  # here: scipy.spatial loads slowly, contiguity needs none
     pairs = cKDTree(xy).query_pairs(float(threshold), output_type="ndarray")
     rows = np.concatenate([pairs[:, 0], pairs[:, 1]]).astype(np.int64)
     cols = np.concatenate([pairs[:, 1], pairs[:, 0]]).astype(np.int64)
@@ -404,6 +404,7 @@ def _nearest_pairs(xy: np.ndarray, which: np.ndarray, k: int) -> tuple[np.ndarra
     if len(which) == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
+    from scipy.spatial import cKDTree  # here: scipy.spatial loads slowly, contiguity needs none
     _, idx = cKDTree(xy).query(xy[which], k=k + 1)
     idx = np.asarray(idx, dtype=np.int64).reshape(len(which), k + 1)
     # The point itself is normally first; with duplicate coordinates it may be elsewhere or

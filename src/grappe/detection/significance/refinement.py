@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit, prange
-from scipy import stats
 
 from grappe.detection.segments import unique_keys
 from grappe.detection.significance.fdr import _bh_rejects
@@ -132,6 +131,9 @@ class _ExtraDraws:
 
 def _clopper_pearson(f: np.ndarray, p: np.ndarray, delta: float) -> tuple[np.ndarray, np.ndarray]:
     """One-sided Clopper–Pearson bounds, each at level ``delta``, of ``f`` successes in ``p``."""
+    # Imported here: scipy.stats takes over a second to load and only a refinement needs it.
+    from scipy import stats
+
     f = f.astype(np.float64)
     p = p.astype(np.float64)
     low = np.zeros(len(f))
@@ -156,6 +158,8 @@ class _Bounds:
 
         Computed once per distinct (round, count) pair: counts are small integers.
         """
+        from scipy import stats  # see _clopper_pearson
+
         keys, inverse = unique_keys(
             rounds.astype(np.int64) * (self.cap + 1) + folded, len(self.totals) * (self.cap + 1)
         )

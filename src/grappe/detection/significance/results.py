@@ -9,10 +9,10 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from grappe.detection.significance.fdr import benjamini_hochberg
 from grappe.detection.significance.refinement import _clopper_pearson
+from grappe.detection.significance.tails import normal_sf
 from grappe.errors import InputError
 
 
@@ -174,7 +174,7 @@ class LocalStatistic:
         exact upper-tail p-value is 1, so they stay in the family with it.
         """
         n, s = self.shape
-        p = self.cell_p_sim if self.permutations else np.asarray(stats.norm.sf(np.abs(self.cell_z)))
+        p = self.cell_p_sim if self.permutations else normal_sf(np.abs(self.cell_z))
         valid = self.valid_sector
         if self.fdr == "territories":
             groups = self.cell_cols.astype(np.uint16) if s < 2**16 else self.cell_cols
@@ -273,7 +273,7 @@ class LocalStatistic:
     @cached_property
     def p_norm(self) -> np.ndarray:
         """One-sided normal p-value of ``|z|`` (as esda's ``p_norm``)."""
-        return np.asarray(stats.norm.sf(np.abs(self.z)))
+        return normal_sf(np.abs(self.z))
 
     @cached_property
     def p_sim(self) -> np.ndarray:
@@ -300,7 +300,7 @@ class LocalStatistic:
         elif self.permutations:
             p = self.cell_p_sim
         else:
-            p = np.asarray(stats.norm.sf(np.abs(self.cell_z)))
+            p = normal_sf(np.abs(self.cell_z))
         return self._spread(p <= alpha, False)
 
     def hot(self, alpha: float = 0.05) -> np.ndarray:
