@@ -139,10 +139,12 @@ def create_equipment(*, work: Work, cluster_id: Id, body: EquipmentIn) -> Equipm
 
 
 @router.get("/equipment/{equipment_id}/bookings", response_model=BookingPage, tags=TAGS, responses=ERRORS)
-def list_bookings(*, work: Work, equipment_id: Id, start: Start, end: End) -> BookingPage:
+def list_bookings(
+    *, work: Work, equipment_id: Id, start: Start, end: End, limit: Limit = 100, offset: Offset = 0
+) -> BookingPage:
     """Réservations d'un équipement sur une période (un adhérent : les siennes)."""
     with work as (db, actor):
-        return service.list_bookings(db, actor, equipment_id, start, end)
+        return service.list_bookings(db, actor, equipment_id, start, end, limit=limit, offset=offset)
 
 
 @router.post(

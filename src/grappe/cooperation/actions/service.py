@@ -62,6 +62,7 @@ from grappe.cooperation.actions.schemas import (
     UsageLine,
 )
 from grappe.errors import ConflictError, InputError, NotFoundError
+from grappe.kit.repository import check_page
 from grappe.registry.models import utcnow
 from grappe.registry.policy import Access, Actor, member_cluster_ids, require_organisation
 
@@ -326,11 +327,20 @@ def _bookings_in(
 
 
 def list_bookings(
-    session: Session, actor: Actor, equipment_id: int, start: dt.datetime, end: dt.datetime
+    session: Session,
+    actor: Actor,
+    equipment_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    limit: int = 100,
+    offset: int = 0,
 ) -> BookingPage:
     """Bookings of an equipment meeting a period: all for the managers, a member's own."""
+    check_page(limit, offset)
     _, rows = _bookings_in(session, actor, equipment_id, start, end, "lister les réservations")
-    return BookingPage(total=len(rows), items=[_booking_out(b, name) for b, name in rows])
+    page = rows[offset : offset + limit]
+    return BookingPage(total=len(rows), items=[_booking_out(b, name) for b, name in page])
 
 
 def usage(
