@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
 from grappe.api.deps import ERRORS, Day, Id, Limit, Offset, Work, Year
+from grappe.kit import export
 from grappe.registry.fees import figures, letters
 from grappe.registry.fees import service as fees
 from grappe.registry.fees.schemas import (
@@ -143,12 +144,6 @@ def dunning(
 _PDF: dict[int | str, dict[str, Any]] = {
     200: {"content": {letters.MEDIA_TYPE: {}}, "description": "Lettres au format PDF"}
 }
-_MEDIA = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
 def _pdf(content: bytes, name: str) -> Response:
     return Response(
         content,
@@ -164,18 +159,19 @@ def _pdf(content: bytes, name: str) -> Response:
     response_class=Response,
 )
 def export_dunning(
-    work: Work, cluster_id: Id, format: Literal["csv", "xlsx"] = "csv", on: Day = None
+    work: Work, cluster_id: Id, format: export.FileFormat = "csv", on: Day = None
 ) -> Response:
-    """Exporter la liste des relances (CSV pour les programmes, XLSX pour les personnes)."""
+    """Exporter la liste des relances (CSV pour les programmes ou pour Excel en français, XLSX)."""
+    suffix = export.SUFFIXES[format]
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"relances.{format}"
+        path = Path(tmp) / f"relances{suffix}"
         with work as (db, actor):
-            fees.export_dunning(db, actor, cluster_id, path, on=on)
+            fees.export_dunning(db, actor, cluster_id, path, on=on, format=format)
         content = path.read_bytes()
     return Response(
         content,
-        media_type=_MEDIA[format],
-        headers={"Content-Disposition": f'attachment; filename="relances-{cluster_id}.{format}"'},
+        media_type=export.MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="relances-{cluster_id}{suffix}"'},
     )
 
 

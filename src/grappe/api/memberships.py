@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import Response
 
 from grappe.api.deps import ERRORS, Day, Id, Limit, Offset, Work
 from grappe.errors import InputError
+from grappe.kit import export
 from grappe.registry.memberships import files
 from grappe.registry.memberships import service as memberships
 from grappe.registry.memberships.schemas import (
@@ -109,22 +110,18 @@ def import_members(
     responses=ERRORS,
     response_class=Response,
 )
-def export_members(work: Work, cluster_id: Id, format: Literal["csv", "xlsx"] = "csv") -> Response:
-    """Exporter les adhérents (CSV ou XLSX)."""
+def export_members(work: Work, cluster_id: Id, format: export.FileFormat = "csv") -> Response:
+    """Exporter les adhérents : CSV pour les programmes, CSV pour Excel en français, ou XLSX."""
+    suffix = export.SUFFIXES[format]
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"adherents.{format}"
+        path = Path(tmp) / f"adherents{suffix}"
         with work as (db, actor):
-            files.export_members(db, actor, cluster_id, path)
+            files.export_members(db, actor, cluster_id, path, format=format)
         content = path.read_bytes()
-    media = (
-        "text/csv; charset=utf-8"
-        if format == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
     return Response(
         content,
-        media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="adherents-{cluster_id}.{format}"'},
+        media_type=export.MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="adherents-{cluster_id}{suffix}"'},
     )
 
 

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from grappe.cli._console import console
 from grappe.errors import InputError
+from grappe.kit.export import FileFormat
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
@@ -56,6 +57,16 @@ ClusterArgument = Annotated[
     str,
     typer.Argument(metavar="STRUCTURE", help="N°, sigle ou nom de la structure (ex. : MECA)."),
 ]
+
+FileFormatOption = Annotated[
+    FileFormat | None,
+    typer.Option(
+        "--format",
+        help="csv (pour les programmes), csv-excel (Excel en français : « ; », virgule décimale, "
+        "en-têtes français) ou xlsx (défaut : extension du fichier, .csv pour les programmes).",
+    ),
+]
+"""The format of a registry file export (CONTRACTS.md, "Files")."""
 
 _state: dict[str, str | None] = {"as": None}
 M = TypeVar("M", bound="BaseModel")

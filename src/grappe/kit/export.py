@@ -65,7 +65,17 @@ DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm:ss"
 _WIDTH_SAMPLE = 200  # rows read to size the XLSX columns
 
-Format = Literal["csv", "xlsx"]
+FileFormat = Literal["csv", "csv-excel", "xlsx"]
+"""The formats of a file export: CSV for programs, CSV for French spreadsheets, XLSX."""
+FILE_FORMATS: tuple[FileFormat, ...] = ("csv", "csv-excel", "xlsx")
+#: The file suffix of each format: the French Excel CSV is a ``.csv`` file too.
+SUFFIXES: dict[FileFormat, str] = {"csv": ".csv", "csv-excel": ".csv", "xlsx": ".xlsx"}
+#: The media type of each format, for web answers.
+MEDIA_TYPES: dict[FileFormat, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "csv-excel": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 @dataclass(frozen=True)
@@ -120,30 +130,44 @@ def write(
     path: Path | str,
     data: Any,
     *,
+    format: FileFormat | None = None,
     columns: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
-    dialect: CsvDialect = PROGRAMS,
     number_formats: Mapping[str, str] | None = None,
     sheet: str = "Données",
 ) -> Path:
-    """Write a table to ``path``, CSV or XLSX by its suffix (see :func:`write_csv`, :func:`write_xlsx`).
+    """Write a table to ``path`` (see :func:`write_csv`, :func:`write_xlsx`).
+
+    ``format`` is ``csv`` (:data:`PROGRAMS`), ``csv-excel`` (:data:`EXCEL_FR`) or ``xlsx``;
+    by default the suffix of ``path`` chooses: ``.csv`` for programs, ``.xlsx``.
 
     Raises
     ------
     InputError
-        The suffix is neither ``.csv`` nor ``.xlsx``; an XLSX file would pass Excel's limit.
+        No format and a suffix other than ``.csv`` or ``.xlsx``; an XLSX file would pass
+        Excel's limit.
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        write_csv(path, data, columns=columns, labels=labels, dialect=dialect)
-    elif suffix == ".xlsx":
+    if format is None:
+        format = _format_of(path)
+    if format == "xlsx":
         write_xlsx(
             path, data, columns=columns, labels=labels, number_formats=number_formats, sheet=sheet
         )
     else:
-        raise InputError(f"{path.name} : extension {suffix or '?'} non prise en charge (.csv ou .xlsx)")
+        dialect = EXCEL_FR if format == "csv-excel" else PROGRAMS
+        write_csv(path, data, columns=columns, labels=labels, dialect=dialect)
     return path
+
+
+def _format_of(path: Path) -> FileFormat:
+    """The format a file's suffix names: ``.csv`` is the CSV for programs."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix == ".xlsx":
+        return "xlsx"
+    raise InputError(f"{path.name} : extension {suffix or '?'} non prise en charge (.csv ou .xlsx)")
 
 
 def write_csv(

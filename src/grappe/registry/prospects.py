@@ -261,7 +261,7 @@ def _coordinates(candidates: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     return coords[0], coords[1]
 
 
-def write_prospects(table: pa.Table, path: Path) -> Path:
-    """Write prospects to CSV (French spreadsheet dialect) or XLSX, by suffix, for a campaign."""
+def write_prospects(table: pa.Table, path: Path, *, format: export.FileFormat | None = None) -> Path:
+    """Write prospects for a campaign, ``format`` as in :func:`grappe.kit.export.write`."""
     formats = dict.fromkeys(("score", *WEIGHTS), "0.0000") | {"distance_km": "0.00"}
-    return export.write(path, table, labels=HEADERS, dialect=export.EXCEL_FR, number_formats=formats)
+    return export.write(path, table, format=format, labels=HEADERS, number_formats=formats)

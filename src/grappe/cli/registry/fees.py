@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from grappe.cli._console import console, err_console
-from grappe.cli._operational import ClusterArgument, build, table, unit
+from grappe.cli._operational import ClusterArgument, FileFormatOption, build, table, unit
 from grappe.cli.registry._base import PaymentIn, app, clusters, fees, figures, letters, schedule_files
 from grappe.errors import InputError
 from grappe.kit import present
@@ -141,16 +141,17 @@ def dunning(
         Path | None,
         typer.Option(
             "--out",
-            help="Écrire la liste dans un fichier .csv (pour les programmes) ou .xlsx (ex. : relances.xlsx).",
+            help="Écrire la liste dans un fichier .csv ou .xlsx (ex. : relances.xlsx).",
         ),
     ] = None,
+    format: FileFormatOption = None,
 ) -> None:
     """Liste des relances : cotisations échues et impayées, à l'écran ou dans un fichier."""
     day = option_date("--at", on) if on else None
     with unit(write=False) as (session, actor):
         cid = clusters.resolve_cluster(session, cluster)
         if out is not None:
-            count = fees.export_dunning(session, actor, cid, out, on=day)
+            count = fees.export_dunning(session, actor, cid, out, on=day, format=format)
             console.print(f"{count} relance(s) écrite(s) dans {out}")
             if not count:
                 err_console.print("aucune cotisation échue et impayée : le fichier ne contient que l'en-tête")

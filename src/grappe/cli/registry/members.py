@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from grappe.cli._console import console
-from grappe.cli._operational import ClusterArgument, build, table, unit
+from grappe.cli._operational import ClusterArgument, FileFormatOption, build, table, unit
 from grappe.cli.registry._base import (
     ContactIn,
     ContactUpdate,
@@ -124,6 +124,7 @@ def export_command(
     current: Annotated[
         bool, typer.Option("--current", help="Adhérents actuels seulement (sans les anciens).")
     ] = False,
+    format: FileFormatOption = None,
 ) -> None:
     """Exporter les adhérents en CSV ou XLSX."""
     with unit(write=False) as (session, actor):
@@ -133,6 +134,7 @@ def export_command(
             clusters.resolve_cluster(session, cluster),
             file,
             include_former=not current,
+            format=format,
         )
     console.print(f"{n} adhésions écrites dans {file}")
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from grappe.cli._console import console
-from grappe.cli._operational import ClusterArgument, table, unit
+from grappe.cli._operational import ClusterArgument, FileFormatOption, table, unit
 from grappe.cli.registry._base import app, clusters, prospects
 from grappe.kit import present
 
@@ -33,6 +33,7 @@ def prospects_command(
     limit: Annotated[
         int | None, typer.Option("--top", help="Garder les N mieux classés (ex. : 200).")
     ] = None,
+    format: FileFormatOption = None,
 ) -> None:
     """Établissements du territoire et des secteurs de la structure, non adhérents, classés."""
     with unit(write=False) as (session, actor):
@@ -40,7 +41,7 @@ def prospects_command(
             session, actor, clusters.resolve_cluster(session, cluster), store=store, limit=limit
         )
     if out is not None:
-        prospects.write_prospects(ranked, out)
+        prospects.write_prospects(ranked, out, format=format)
         console.print(f"{present.number(ranked.num_rows)} prospects écrits dans {out}", highlight=False)
         return
     rows = ranked.slice(0, SHOWN).to_pylist()

@@ -374,11 +374,18 @@ def dunning_list(
 
 
 def export_dunning(
-    session: Session, actor: Actor, cluster_id: int, path: Path, *, on: dt.date | None = None
+    session: Session,
+    actor: Actor,
+    cluster_id: int,
+    path: Path,
+    *,
+    on: dt.date | None = None,
+    format: export.FileFormat | None = None,
 ) -> int:
-    """Write the dunning list to a ``.csv`` (for programs) or ``.xlsx`` file; the number of lines.
+    """Write the dunning list to a file; the number of lines.
 
-    One row per late call, most overdue first; ``contact_email`` lists the member's contact
+    ``format`` as in :func:`grappe.kit.export.write` (by default the suffix's). One row per
+    late call, most overdue first; ``contact_email`` lists the member's contact
     e-mails separated by ``, ``. An empty list still writes the header.
     """
     lines = dunning_list(session, actor, cluster_id, on=on)
@@ -390,6 +397,7 @@ def export_dunning(
     export.write(
         path,
         rows,
+        format=format,
         columns=list(DUNNING_LABELS),
         labels=DUNNING_LABELS,
         number_formats={"amount_eur": money, "paid_eur": money, "outstanding_eur": money},

@@ -571,19 +571,21 @@ def write_template(path: Path) -> None:
         raise InputError(f"{path}: écriture impossible ({exc.strerror or exc})") from exc
 
 
-EXPORT_COLUMNS = (
-    "siren",
-    "siret",
-    "nom",
-    "nature",
-    "categorie_taille",
-    "commune",
-    "type_adhesion",
-    "date_adhesion",
-    "date_depart",
-    "motif_depart",
-    "dans_tissu_productif",
-)
+#: The columns of a member export and their French headers (CSV for French spreadsheets,
+#: XLSX); :func:`read_rows` reads both back.
+EXPORT_LABELS = {
+    "siren": "siren",
+    "siret": "siret",
+    "name": "nom",
+    "kind": "nature",
+    "size_category": "categorie_taille",
+    "commune": "commune",
+    "membership_type": "type_adhesion",
+    "joined": "date_adhesion",
+    "left": "date_depart",
+    "leaving_reason": "motif_depart",
+    "in_fabric": "dans_tissu_productif",
+}
 
 
 def _export_rows(members: list[MemberOut]) -> list[list[Any]]:
@@ -613,15 +615,18 @@ def export_members(
     *,
     include_former: bool = True,
     search: str | None = None,
+    format: export.FileFormat | None = None,
 ) -> int:
     """Write the members of a cluster to a CSV or XLSX file; return the number of rows.
 
-    CSV in the French spreadsheet dialect (``;``, BOM), XLSX by the suffix; both safe
-    against formula injection (:mod:`grappe.kit.export`), so :func:`import_members` reads
-    them back unchanged.
+    ``format`` as in :func:`grappe.kit.export.write` (by default the suffix's: ``.csv`` for
+    programs, English headers); every format is safe against formula injection, so
+    :func:`import_members` reads it back unchanged.
     """
     members = service.all_members(
         session, actor, cluster_id, include_former=include_former, search=search
     )
-    export.write(path, _export_rows(members), columns=EXPORT_COLUMNS, dialect=export.EXCEL_FR)
+    export.write(
+        path, _export_rows(members), format=format, columns=list(EXPORT_LABELS), labels=EXPORT_LABELS
+    )
     return len(members)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from grappe.config import get_settings
 from grappe.errors import ConflictError, InputError
+from grappe.kit import export
 from grappe.kit.dates import parse_date
 from grappe.registry.clusters import service as clusters
 from grappe.registry.fees import figures
@@ -47,10 +48,9 @@ M = TypeVar("M", bound=BaseModel)
 PAGE_SIZE = 25
 #: Member files the import reads, by suffix, with the first bytes their content must start with.
 IMPORT_TYPES: dict[str, bytes] = {".csv": b"", ".txt": b"", ".xlsx": b"PK\x03\x04"}
-EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+#: The format of each member export the page offers: people open its CSV in a spreadsheet,
+#: so it is the French Excel one.
+EXPORT_FORMATS: dict[str, export.FileFormat] = {"csv": "csv-excel", "xlsx": "xlsx"}
 
 
 def refusal(request: Request, visitor: Visitor, csrf_token: str | None = None) -> Response | None:
@@ -187,12 +187,18 @@ def export_members(request: Request, cluster_id: int, suffix: Literal["csv", "xl
                 return away
             clusters.managed_cluster(session, visitor.actor, cluster_id)
             files.export_members(
-                session, visitor.actor, cluster_id, path, include_former=former, search=search or None
+                session,
+                visitor.actor,
+                cluster_id,
+                path,
+                include_former=former,
+                search=search or None,
+                format=EXPORT_FORMATS[suffix],
             )
         content = path.read_bytes()
     return Response(
         content,
-        media_type=EXPORT_TYPES[suffix],
+        media_type=export.MEDIA_TYPES[EXPORT_FORMATS[suffix]],
         headers={
             "content-disposition": f'attachment; filename="adherents-{cluster_id}.{suffix}"',
             "cache-control": "no-store",
