@@ -210,9 +210,12 @@ def test_python_values_of_rows() -> None:
 
 def test_write_by_suffix_and_xlsx_row_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rows = [["=1", 1]]
-    csv_path = export.write(tmp_path / "t.csv", rows, columns=["a", "b"], dialect=EXCEL_FR)
+    csv_path = export.write(tmp_path / "t.csv", rows, columns=["a", "b"], format="csv-excel")
     assert csv_path.read_bytes().startswith(b"\xef\xbb\xbfa;b\r\n'=1;1")
     assert export.write(tmp_path / "t.csv", rows, columns=["a", "b"]).read_bytes() == b"a,b\r\n'=1,1\r\n"
+    # the format named wins over the suffix
+    export.write(tmp_path / "t.csv", rows, columns=["a", "b"], format="xlsx")
+    assert _xlsx_rows((tmp_path / "t.csv").read_bytes())[1] == ["'=1", 1]
     export.write(tmp_path / "t.xlsx", rows, columns=["a", "b"])
     assert _xlsx_rows((tmp_path / "t.xlsx").read_bytes())[1] == ["'=1", 1]
     with pytest.raises(InputError, match=r"extension \.ods non prise en charge"):

@@ -114,9 +114,9 @@ def test_a_member_absent_from_the_fabric_is_accepted_on_request_and_flagged(
     flags = {m.name: m.in_fabric for m in page.items}
     assert flags["Hors Tissu"] is False
     files.export_members(db, LOCAL_ADMIN, world.a, tmp_path / "out.csv")
-    exported = (tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert exported[0].endswith(files.EXPORT_COLUMNS[-1])
-    assert next(line for line in exported if "Hors Tissu" in line).endswith(";non")
+    exported = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()
+    assert exported[0].endswith(",in_fabric")
+    assert next(line for line in exported if "Hors Tissu" in line).endswith(",false")
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])

@@ -139,12 +139,15 @@ def test_xlsx_import_and_exports(db: Session, world: World, tmp_path: Path) -> N
     n = member_files.export_members(db, LOCAL_ADMIN, world.a, tmp_path / "out.xlsx")
     rows = list(load_workbook(tmp_path / "out.xlsx").worksheets[0].iter_rows(values_only=True))
     assert n == 2
-    assert rows[0] == member_files.EXPORT_COLUMNS
+    assert rows[0] == tuple(member_files.EXPORT_LABELS.values())
     assert {r[2] for r in rows[1:]} == {"Décolletage Dupont", "Labo XLSX"}
     member_files.export_members(db, LOCAL_ADMIN, world.a, tmp_path / "out.csv")
-    text = (tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert text[0] == ";".join(member_files.EXPORT_COLUMNS)
+    text = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()
+    assert text[0] == ",".join(member_files.EXPORT_LABELS)  # for programs: English names
     assert len(text) == 3
+    member_files.export_members(db, LOCAL_ADMIN, world.a, tmp_path / "out.csv", format="csv-excel")
+    text = (tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert text[0] == ";".join(member_files.EXPORT_LABELS.values())
 
 
 def test_unreadable_member_files(db: Session, world: World, tmp_path: Path) -> None:
@@ -181,4 +184,6 @@ def test_prospects_rank_non_members_in_scope(db: Session, world: World, tmp_path
     assert best["commune_name"]  # names beside the codes
     assert best["naf_name"]
     out = prospects.write_prospects(table, tmp_path / "p.csv")
+    assert out.read_text(encoding="utf-8").splitlines()[0].startswith("rank,siret,siren")
+    out = prospects.write_prospects(table, tmp_path / "p.csv", format="csv-excel")
     assert out.read_text(encoding="utf-8-sig").splitlines()[0].startswith("rang;siret;siren")

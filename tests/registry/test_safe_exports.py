@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from grappe.cli import app
-from grappe.kit.export import FORMULA_STARTS
+from grappe.kit.export import FORMULA_STARTS, FileFormat
 from grappe.registry import LOCAL_ADMIN, prospects
 from grappe.registry.clusters import service as clusters
 from grappe.registry.memberships import files as member_files
@@ -43,9 +43,10 @@ def _members_file(path: Path, names: list[str], first: int = 8100) -> Path:
     return path
 
 
-def _csv_cells(path: Path) -> list[list[str]]:
-    text = path.read_text(encoding="utf-8-sig")
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+def _csv_cells(path: Path, delimiter: str = ",") -> list[list[str]]:
+    """The cells of a CSV export: for programs by default, ``;`` for the French Excel one."""
+    text = path.read_text(encoding="utf-8-sig" if delimiter == ";" else "utf-8")
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
 def _xlsx_cells(path: Path) -> list[list[object]]:
@@ -62,9 +63,13 @@ def _no_cell_starts_a_formula(rows: list[list[object]]) -> None:
     assert starts == []
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+@pytest.mark.parametrize(
+    ("fmt", "suffix", "name_header"),
+    [("csv", ".csv", "name"), ("csv-excel", ".csv", "nom"), ("xlsx", ".xlsx", "nom")],
+)
 def test_dangerous_names_round_trip_between_two_registries(
-    db: Session, world: World, fresh: Database, tmp_path: Path, suffix: str
+    db: Session, world: World, fresh: Database, tmp_path: Path, fmt: FileFormat, suffix: str,
+    name_header: str,
 ) -> None:
     report = member_files.import_members(
         db, LOCAL_ADMIN, world.a, _members_file(tmp_path / "in.csv", ATTACKS),
@@ -72,9 +77,10 @@ def test_dangerous_names_round_trip_between_two_registries(
     )
     assert (report.inserted, report.issues) == (len(ATTACKS), [])
     out = tmp_path / f"adherents{suffix}"
-    member_files.export_members(db, LOCAL_ADMIN, world.a, out)
-    rows = _csv_cells(out) if suffix == ".csv" else _xlsx_cells(out)
+    member_files.export_members(db, LOCAL_ADMIN, world.a, out, format=fmt)
+    rows = {"csv": _csv_cells, "csv-excel": lambda p: _csv_cells(p, ";"), "xlsx": _xlsx_cells}[fmt](out)
     _no_cell_starts_a_formula(rows)
+    assert rows[0][2] == name_header
     names = {r[2] for r in rows[1:]}
     assert {"'" + a for a in ATTACKS} <= names  # each neutralised by one leading quote
     _, read = member_files.read_rows(out)
@@ -118,7 +124,13 @@ def test_cli_export_of_attacks_and_control_characters(tmp_path: Path) -> None:
         s.execute(update(Organisation).where(Organisation.siren == siren(8100)).values(name="A\x01B"))
     run("registry", "export", "MECA", str(tmp_path / "out.xlsx"))
     run("registry", "export", "MECA", str(tmp_path / "out.csv"))
-    for rows in (_xlsx_cells(tmp_path / "out.xlsx"), _csv_cells(tmp_path / "out.csv")):
+    run("registry", "export", "MECA", str(tmp_path / "excel.csv"), "--format", "csv-excel")
+    exports = (
+        _xlsx_cells(tmp_path / "out.xlsx"),
+        _csv_cells(tmp_path / "out.csv"),
+        _csv_cells(tmp_path / "excel.csv", ";"),
+    )
+    for rows in exports:
         _no_cell_starts_a_formula(rows)
         assert sorted(str(r[2]) for r in rows[1:]) == sorted(["A\ufffdB", *("'" + a for a in ATTACKS[1:])])
     with session_scope(get_engine()) as s:
@@ -135,6 +147,9 @@ def test_prospect_exports_are_safe_and_keep_numbers(
     _no_cell_starts_a_formula(rows)
     assert [r[3] for r in rows[1:]] == ["'" + n for n in names]
     score = rows[0].index("score")
+    assert [float(r[score]) for r in rows[1:]] == table.column("score").to_pylist()
+    rows = _csv_cells(prospects.write_prospects(table, tmp_path / "p.csv", format="csv-excel"), ";")
+    _no_cell_starts_a_formula(rows)
     # French spreadsheet dialect: decimal comma, and the score is still a plain number
     assert [float(r[score].replace(",", ".")) for r in rows[1:]] == table.column("score").to_pylist()
     cells = _xlsx_cells(prospects.write_prospects(table, tmp_path / "p.xlsx"))
