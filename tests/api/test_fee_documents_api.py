@@ -18,7 +18,7 @@ def test_letters_and_dunning_export_over_http(api: Api) -> None:
     }
     assert api.client.put(f"/clusters/{a}/fee-schedules", headers=h, json=schedule).status_code == 200
     assert api.client.post(f"/clusters/{a}/fee-calls", headers=h, params={"year": 2024}).status_code == 200
-    call = api.client.get(f"/clusters/{a}/fee-calls", headers=h).json()[0]
+    call = api.client.get(f"/clusters/{a}/fee-calls", headers=h).json()["items"][0]
 
     one = api.client.get(f"/fee-calls/{call['id']}/letter", headers=h, params={"kind": "call"})
     assert one.status_code == 200, one.text
@@ -48,6 +48,11 @@ def test_letters_and_dunning_export_over_http(api: Api) -> None:
         "fee_call_id,organisation,contact_email,year,amount_eur,paid_eur,outstanding_eur"
     )
     assert ",1200.00,0.00,1200.00," in row
+    excel = api.client.get(
+        f"/clusters/{a}/dunning/export", headers=h, params={"format": "csv-excel", "on": "2030-01-02"}
+    )
+    assert excel.headers["content-disposition"].endswith(f'relances-{a}.csv"')
+    assert excel.content.decode("utf-8-sig").startswith("appel;adhérent;")
 
     for role in ("member", "funder", "manager_other"):
         denied = api.client.get(

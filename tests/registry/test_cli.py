@@ -130,7 +130,7 @@ def test_invite_and_accept_from_the_command_line(tmp_path: Path) -> None:
     assert "acceptée" in out
     code, out = run("registry", "--as", "m@bet.fr", "export", "BET", str(tmp_path / "b.csv"))
     assert code == 0, out
-    assert "Gamma" in (tmp_path / "b.csv").read_text(encoding="utf-8-sig")
+    assert "Gamma" in (tmp_path / "b.csv").read_text(encoding="utf-8")
     unknown = runner.invoke(
         app, ["registry", "--as", "m@bet.fr", "invite", "BET", siren(99), "--joined", "2025-01-01"]
     )

@@ -205,6 +205,10 @@ def test_dunning_export_csv_for_programs_and_xlsx_for_people(
             "16",
         ],
     ]
+    fees.export_dunning(db, LOCAL_ADMIN, world.a, tmp_path / "e.csv", on=on, format="csv-excel")
+    header, line = (tmp_path / "e.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert header.startswith("appel;adhérent;e-mail de contact;")
+    assert ";1250,50;250,00;1000,50;" in line
     fees.export_dunning(db, LOCAL_ADMIN, world.a, tmp_path / "r.xlsx", on=on)
     sheet = load_workbook(tmp_path / "r.xlsx").active
     assert sheet is not None

@@ -196,7 +196,8 @@ def test_add_search_export_and_leave(managed: Managed) -> None:
     export = manager.get(f"/gestion/{managed.a}/adherents.xlsx?q=martin")
     names = [row[2] for row in load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True)]
     assert names[1:] == ["Usinage Martin"]
-    csv = manager.get(f"/gestion/{managed.a}/adherents.csv?q=martin").content.decode("utf-8-sig")
+    csv = manager.get(f"/gestion/{managed.a}/adherents.csv?q=martin").content.decode("utf-8")
+    assert csv.startswith("\ufeffsiren;siret;nom;")  # for people: the French Excel CSV
     assert "Usinage Martin" in csv
     assert "Décolletage Dupont" not in csv
     page = manager.get(f"{members}?q=martin").text
