@@ -12,6 +12,7 @@ from grappe.cli._console import console
 from grappe.cli._operational import build, table, unit
 from grappe.cli.registry._base import ROLES, UserCreate, accounts, app, signin
 from grappe.errors import InputError
+from grappe.kit import present
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -69,7 +70,7 @@ def user_add(
             ),
         )
         secret = accounts.issue_token(session, actor, user.id).token if token else None
-    console.print(f"Utilisateur n° {user.id} {user.email} ({user.role.value})")
+    console.print(f"Utilisateur n° {user.id} {user.email} ({present.label('role', user.role)})")
     if secret:
         # Alone on the last line, so that a script takes it with `tail -n 1` (CONTRACTS).
         console.print("Jeton d'API, affiché une seule fois :")
@@ -168,7 +169,7 @@ def tokens(
     table(
         "Jetons d'API",
         ["n°", "utilisateur", "nom", "émis le", "état"],
-        [[t.id, t.email, t.name, f"{t.created_at:%d/%m/%Y}", state(t)] for t in rows],
+        [[t.id, t.email, t.name, present.date(t.created_at.date()), state(t)] for t in rows],
     )
 
 

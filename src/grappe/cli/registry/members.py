@@ -23,6 +23,7 @@ from grappe.cli.registry._base import (
     organisations,
 )
 from grappe.errors import InputError, NotFoundError
+from grappe.kit import present
 from grappe.kit.dates import option_date
 
 if TYPE_CHECKING:
@@ -162,8 +163,8 @@ def members_command(
                 m.siren,
                 m.name,
                 m.membership_type,
-                f"{m.joined:%d/%m/%Y}",
-                f"{m.left:%d/%m/%Y}" if m.left else None,
+                present.date(m.joined),
+                present.date(m.left) if m.left else None,
                 "" if m.in_fabric else "hors tissu",
             ]
             for m in page.items
@@ -225,7 +226,7 @@ def waivers_command(
     table(
         "Exonérations",
         ["appel", "organisation", "année", "montant", "motif"],
-        [[c.id, c.organisation, c.year, c.amount_eur, c.waived_reason] for c in calls],
+        [[c.id, c.organisation, c.year, present.money(c.amount_eur), c.waived_reason] for c in calls],
     )
 
 
