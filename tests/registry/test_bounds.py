@@ -145,6 +145,9 @@ def test_every_request_field_is_bounded_by_its_column() -> None:
         elif leaf is dt.date:
             if _one(metadata, (bounds.Dated,)) is None:
                 problems.append(f"{where}: date without a date rule")
+        elif leaf is dt.datetime:
+            if _one(metadata, (bounds.Timed,)) is None:
+                problems.append(f"{where}: moment without a date rule")
         else:
             problems.append(f"{where}: {leaf!r} has no bound rule")
     assert checked > 80

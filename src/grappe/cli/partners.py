@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from grappe.cli import _operational as operational
 from grappe.cli._analysis import choice
 from grappe.cli._batch import (
     OutOption,
@@ -40,6 +41,12 @@ app = typer.Typer(
     epilog=f"{SUGGEST_EXAMPLE}\n\n{SCHEDULE_EXAMPLE}",
     no_args_is_help=True,
 )
+
+
+@app.callback()
+def _options(acting: operational.ActingOption = None) -> None:
+    # the acting user of `suggest` (the registry's unit of work reads it): reset on every call
+    operational.act_as(acting)
 
 
 @app.command("suggest", epilog=SUGGEST_EXAMPLE)

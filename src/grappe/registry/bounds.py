@@ -287,6 +287,19 @@ class Dated(_Bound):
 
 
 @dataclass(frozen=True)
+class Timed(_Bound):
+    """A moment whose day is within a :class:`DateRule` (the rule of :class:`Dated`)."""
+
+    rule: DateRule
+
+    def problem(self, value: dt.datetime) -> str | None:
+        return self.rule.problem(value.date())
+
+    def json_schema(self) -> dict[str, Any]:
+        return Dated(self.rule).json_schema()
+
+
+@dataclass(frozen=True)
 class Year(_Bound):
     """A year within a :class:`YearRule`, stored in ``column``."""
 

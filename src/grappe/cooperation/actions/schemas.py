@@ -15,9 +15,11 @@ from grappe.cooperation.actions.models import (
     EventKind,
     EventRegistration,
     GroupPurchase,
+    PositionShare,
+    PurchaseNeed,
     SharedPosition,
 )
-from grappe.registry.bounds import PLANNED, Amount, Dated, Int, Text
+from grappe.registry.bounds import PLANNED, Amount, Dated, Int, Text, Timed
 from grappe.registry.schemas import Schema
 
 LOCAL_TIME: Final = ZoneInfo("Europe/Paris")
@@ -25,16 +27,13 @@ LOCAL_TIME: Final = ZoneInfo("Europe/Paris")
 
 
 def _moment(value: dt.datetime) -> dt.datetime:
-    """A moment in UTC; written without a time zone it is French local time. Bounded like a
-    planned date (from 1900 to ten years ahead)."""
+    """A moment in UTC; written without a time zone it is French local time."""
     aware = value if value.tzinfo is not None else value.replace(tzinfo=LOCAL_TIME)
-    problem = PLANNED.problem(aware.date())
-    if problem is not None:
-        raise ValueError(problem)
     return aware.astimezone(dt.UTC)
 
 
-Moment = Annotated[dt.datetime, AfterValidator(_moment)]
+#: Bounded like a planned date (from 1900 to ten years ahead), then stored in UTC.
+Moment = Annotated[dt.datetime, Timed(PLANNED), AfterValidator(_moment)]
 PlannedDate = Annotated[dt.date, Dated(PLANNED)]
 MAX_SHARES: Final = 50
 """Members sharing one position at most."""
@@ -188,7 +187,7 @@ class ShareIn(Schema):
     """A member's share of a shared position's time, in percent."""
 
     organisation_id: Id
-    percent: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
+    percent: Annotated[Decimal, Amount(PositionShare.percent, positive=True), Field(le=100)]
 
 
 class PositionIn(Schema):
@@ -248,7 +247,7 @@ class PurchaseDeal(Schema):
 class NeedIn(Schema):
     """A member's need (a member states its own organisation's)."""
 
-    quantity: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+    quantity: Annotated[Decimal, Amount(PurchaseNeed.quantity, positive=True)]
     organisation_id: Id | None = None
 
 
