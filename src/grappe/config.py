@@ -35,24 +35,19 @@ class Settings(BaseSettings):
         default_factory=_default_home,
         description="Data directory: fabric store, registry database, imported reference data.",
     )
-    store: Path | None = Field(
-        default=None, description="Fabric store directory (default: HOME/store)."
-    )
+    store: Path | None = Field(default=None, description="Fabric store directory (default: HOME/store).")
     database_url: str | None = Field(
         default=None,
         description="Registry database URL (default: SQLite file HOME/registry.sqlite3).",
     )
-    engine: EngineName = Field(
-        default="duckdb", description="Analytics engine for queries on the fabric."
-    )
+    engine: EngineName = Field(default="duckdb", description="Analytics engine for queries on the fabric.")
     spark_master: str = Field(default="local[2]", description="Spark master URL.")
     memory_limit: str = Field(default="2GB", description="DuckDB memory limit for heavy queries.")
     threads: int | None = Field(default=None, description="DuckDB threads (default: all cores).")
     fabric_lock_timeout: float = Field(
         default=600.0,
         gt=0,
-        description="Seconds a fabric command waits for the store (another import) before "
-        "giving up.",
+        description="Seconds a fabric command waits for the store (another import) before giving up.",
     )
     api_cache: int = Field(
         default=2048,
@@ -69,6 +64,31 @@ class Settings(BaseSettings):
         ge=0,
         description="Largest API request body, in bytes (larger ones are answered 413).",
     )
+
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server sending grappe's mail (default: none, mail is written to "
+        "HOME/outbox as .eml files).",
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_user: str | None = Field(default=None, description="SMTP login, when the server asks one.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP connection with STARTTLS before sending."
+    )
+    mail_from: str = Field(
+        default="grappe <ne-pas-repondre@grappe.localhost>",
+        description="Sender address of grappe's mail.",
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public address of the web application, for the links mail carries.",
+    )
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where mail goes when no SMTP server is configured."""
+        return self.home / "outbox"
 
     @property
     def store_dir(self) -> Path:

@@ -59,3 +59,9 @@ class BusyError(GrappeError, RuntimeError):
     """The database stayed locked by other writers longer than a unit of work may wait."""
 
     http_status: ClassVar[int] = 503
+
+
+class MailError(GrappeError, OSError):
+    """The mail server refused a message or could not be reached."""
+
+    http_status: ClassVar[int] = 503

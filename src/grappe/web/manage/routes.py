@@ -11,18 +11,16 @@ import math
 import tempfile
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 from urllib.parse import quote, urlencode
 
-from babel.numbers import NumberFormatError, parse_decimal
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from grappe.config import get_settings
 from grappe.errors import ConflictError, InputError
 from grappe.kit import export
-from grappe.kit.dates import parse_date
 from grappe.registry.clusters import service as clusters
 from grappe.registry.fees import figures
 from grappe.registry.fees import service as fees
@@ -33,12 +31,11 @@ from grappe.registry.memberships.schemas import MembershipCreate, MembershipEnd
 from grappe.registry.models import OrganisationKind
 from grappe.registry.organisations import service as organisations
 from grappe.registry.organisations.schemas import OrganisationCreate, OrganisationUpdate
-from grappe.web import security
-from grappe.web.accounts.routes import csrf_refused, local_target
-from grappe.web.i18n import Formatter
+from grappe.web.accounts.routes import local_target
+from grappe.web.forms import amount_of, day_of, page_number, refusal, schema, year_of
 from grappe.web.manage import chart
 from grappe.web.render import gettext, language_of, url_with
-from grappe.web.unit import Visitor, as_page, show, unit
+from grappe.web.unit import as_page, show, unit
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,61 +48,6 @@ IMPORT_TYPES: dict[str, bytes] = {".csv": b"", ".txt": b"", ".xlsx": b"PK\x03\x0
 #: The format of each member export the page offers: people open its CSV in a spreadsheet,
 #: so it is the French Excel one.
 EXPORT_FORMATS: dict[str, export.FileFormat] = {"csv": "csv-excel", "xlsx": "xlsx"}
-
-
-def refusal(request: Request, visitor: Visitor, csrf_token: str | None = None) -> Response | None:
-    """Send an anonymous visitor to the sign-in form (to come back here), then refuse a form
-    without its CSRF token (``csrf_token`` given: a form); None when the request may go on."""
-    if visitor.actor.user_id is None:
-        target = request.url.path if request.method == "GET" else "/gestion"
-        return RedirectResponse(f"/connexion?suite={quote(target)}", status_code=303)
-    if csrf_token is not None and not security.csrf_valid(request, csrf_token):
-        return csrf_refused(request, visitor)
-    return None
-
-
-def page_number(raw: str | None) -> int:
-    """The ``page`` query parameter (from 1)."""
-    if raw is None or raw == "":
-        return 1
-    if not raw.isdigit() or int(raw) < 1:
-        raise InputError(f"page={raw!r} : attendu un entier à partir de 1")
-    return int(raw)
-
-
-def year_of(raw: str | None) -> int:
-    """The ``annee`` query parameter (default: this year)."""
-    if raw is None or raw == "":
-        return dt.date.today().year
-    if not raw.isdigit() or not 1900 <= int(raw) <= 2200:
-        raise InputError(f"annee={raw!r} : attendu une année de 1900 à 2200")
-    return int(raw)
-
-
-def day_of(label: str, raw: str) -> dt.date:
-    """A date field of a form (``AAAA-MM-JJ`` or ``JJ/MM/AAAA``)."""
-    try:
-        return parse_date(raw)
-    except ValueError:
-        raise InputError(f"« {label} » : date invalide {raw!r} (attendu AAAA-MM-JJ ou JJ/MM/AAAA)") from None
-
-
-def amount_of(language: str, label: str, raw: str) -> Decimal:
-    """An amount field of a form, in euros, written the way the page's language writes numbers."""
-    try:
-        return parse_decimal(raw.strip(), locale=Formatter(language).locale)
-    except NumberFormatError:
-        raise InputError(f"« {label} » : montant invalide {raw!r}") from None
-
-
-def schema(model: type[M], labels: dict[str, str], **values: Any) -> M:
-    """Validate a form into a service schema; a refusal names the form's field and the value."""
-    try:
-        return model.model_validate(values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else ""
-        raise InputError(f"« {labels.get(field, field)} » : valeur refusée {first.get('input')!r}") from None
 
 
 def members_view(request: Request) -> tuple[str, bool]:
