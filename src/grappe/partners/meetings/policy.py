@@ -52,14 +52,23 @@ def require_event(session: Session, actor: Actor, event: B2BEvent, need: Access,
 
 
 def acting_for(
-    session: Session, actor: Actor, access: Access, organisation_id: int | None, action: str
+    session: Session,
+    actor: Actor,
+    access: Access,
+    organisation_id: int | None,
+    action: str,
+    *,
+    registered: bool = False,
 ) -> int:
-    """The organisation an operation is for: a member's own (the only one it may name), any
-    organisation the organiser reads (it must name it)."""
+    """The organisation an operation is for: a member's own (the only one it may name); for
+    the organiser (who must name it), any organisation it reads, or with ``registered`` any
+    participant of its event (the caller then checks it is one: a participant of a guest
+    cluster registered itself to the organiser's event)."""
     if access is Access.MANAGE:
         if organisation_id is None:
             raise deny(actor, f"{action} sans organisation (précisez organisation_id)")
-        require_organisation(session, actor, organisation_id, Access.READ, action)
+        if not registered:
+            require_organisation(session, actor, organisation_id, Access.READ, action)
         return organisation_id
     own = actor.organisation_id
     if own is None or organisation_id not in (None, own):

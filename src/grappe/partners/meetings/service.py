@@ -234,7 +234,7 @@ def set_unavailable(
     """Replace a participant's unavailable slots (the participant itself or the organiser)."""
     events, event, access = _load(session, actor, event_id, Access.READ, "déclarer ses indisponibilités")
     organisation_id = policy.acting_for(
-        session, actor, access, organisation_id, "déclarer des indisponibilités"
+        session, actor, access, organisation_id, "déclarer des indisponibilités", registered=True
     )
     participant = _participant_of(events, event, organisation_id)
     participant.unavailable = _slots(event, data.unavailable_slots)
@@ -289,7 +289,9 @@ def add_wish(session: Session, actor: Actor, event_id: int, data: WishIn) -> Wis
         One side is not a participant.
     """
     events, event, access = _load(session, actor, event_id, Access.READ, "exprimer un souhait")
-    source = policy.acting_for(session, actor, access, data.from_organisation_id, "exprimer un souhait")
+    source = policy.acting_for(
+        session, actor, access, data.from_organisation_id, "exprimer un souhait", registered=True
+    )
     if source == data.to_organisation_id:
         raise InputError(f"souhait refusé : l'organisation {source} ne peut pas se rencontrer elle-même")
     giver = _participant_of(events, event, source)
@@ -363,7 +365,9 @@ def suggestions(
     if not 1 <= top <= 50:
         raise InputError(f"top={top} : un entier de 1 à 50 est attendu")
     events, event, access = _load(session, actor, event_id, Access.READ, "lire les suggestions")
-    source = policy.acting_for(session, actor, access, organisation_id, "lire les suggestions")
+    source = policy.acting_for(
+        session, actor, access, organisation_id, "lire les suggestions", registered=True
+    )
     me = _participant_of(events, event, source)
     participants = {p.id: p.organisation_id for p, _ in events.participants(event.id)}
     wished = {participants[r.wish.to_id] for r in events.wishes(event.id, me.id) if r.wish.from_id == me.id}
@@ -494,7 +498,7 @@ def agenda(session: Session, actor: Actor, event_id: int, organisation_id: int |
         The schedule is not published yet (participants).
     """
     events, event, access = _load(session, actor, event_id, Access.READ, "lire l'agenda")
-    source = policy.acting_for(session, actor, access, organisation_id, "lire l'agenda")
+    source = policy.acting_for(session, actor, access, organisation_id, "lire l'agenda", registered=True)
     me = _participant_of(events, event, source)
     if access is not Access.MANAGE and not event.published:
         raise InputError(
