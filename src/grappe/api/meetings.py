@@ -34,7 +34,8 @@ from grappe.partners.meetings.schemas import (
 router = APIRouter()
 
 TAGS: list[str | Any] = ["rendez-vous d'affaires"]
-Top = Annotated[int, Query(ge=1, le=50, description="Suggestions au plus.")]
+Top = Annotated[int, Query(ge=1, le=25, description="Suggestions au plus.")]
+TopOffset = Annotated[int, Query(ge=0, le=25)]
 PDF: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}}, "description": "Fichier PDF"}
 }
@@ -143,10 +144,14 @@ def answer_wish(*, work: Work, event_id: Id, wish_id: Id, body: WishAnswer) -> W
 
 
 @router.get("/b2b-events/{event_id}/suggestions", response_model=SuggestionPage, tags=TAGS, responses=ERRORS)
-def suggestions(*, work: Work, event_id: Id, organisation_id: QueryId = None, top: Top = 5) -> SuggestionPage:
-    """Participants que la recherche de partenaires suggère de rencontrer, avec leurs raisons."""
+def suggestions(
+    *, work: Work, event_id: Id, organisation_id: QueryId = None, limit: Top = 5, offset: TopOffset = 0
+) -> SuggestionPage:
+    """Participants que la recherche de partenaires suggère de rencontrer, les meilleurs
+    d'abord, avec leurs raisons (50 au plus en tout)."""
     with work as (db, actor):
-        return service.suggestions(db, actor, event_id, organisation_id, top=top)
+        found = service.suggestions(db, actor, event_id, organisation_id, top=limit + offset)
+    return SuggestionPage(total=found.total, items=found.items[offset:])
 
 
 @router.post("/b2b-events/{event_id}/schedule", response_model=ScheduleOut, tags=TAGS, responses=ERRORS)
