@@ -36,6 +36,7 @@ WISH_STATES = {"pending": "en attente", "accepted": "accepté", "refused": "refu
 app = typer.Typer(
     help="Rendez-vous d'affaires enregistrés : inscriptions, souhaits, planning optimisé, agendas "
     "et plan de tables.",
+    epilog="Exemple : grappe partners meeting schedule 2, puis grappe partners meeting plan 2 --out plan.pdf",
     no_args_is_help=True,
 )
 
