@@ -36,6 +36,11 @@ def clock(moment: dt.datetime) -> str:
     return moment.astimezone(LOCAL_TIME).strftime("%H:%M")
 
 
+def local_day(moment: dt.datetime) -> dt.date:
+    """A moment's French local date."""
+    return moment.astimezone(LOCAL_TIME).date()
+
+
 def day(moment: dt.datetime) -> str:
     """A moment's French local date: ``10/12/2026``."""
     return moment.astimezone(LOCAL_TIME).strftime("%d/%m/%Y")
