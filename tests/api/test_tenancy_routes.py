@@ -351,6 +351,32 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("POST", "/gestion/{cluster_id:int}/organisations/{organisation_id:int}"): [
         Case(OPEN, lambda v: {"cluster_id": v.c, "organisation_id": v.org_c, "data": {"name": "Volée"}})
     ],
+    # B2B pages (issue 18): signed-in roles and other tenants' events in tests/partners/test_meetings_web.py
+    ("GET", "/rendez-vous"): [Case(OPEN, lambda v: {})],
+    ("GET", "/rendez-vous/{event_id:int}"): [Case(OPEN, lambda v: {"event_id": v.b2b_c})],
+    ("POST", "/rendez-vous/{event_id:int}/inscription"): [
+        Case(OPEN, lambda v: {"event_id": v.b2b_c, "data": {"slot": "1"}})
+    ],
+    ("POST", "/rendez-vous/{event_id:int}/souhaits"): [
+        Case(OPEN, lambda v: {"event_id": v.b2b_c, "data": {"to": str(v.org_c2), "priority": "2"}})
+    ],
+    ("POST", "/rendez-vous/{event_id:int}/souhaits/{wish_id:int}/reponse"): [
+        Case(OPEN, lambda v: {"event_id": v.b2b_c, "wish_id": v.wish_c, "data": {"accept": "0"}})
+    ],
+    ("GET", "/rendez-vous/{event_id:int}/agenda"): [Case(OPEN, lambda v: {"event_id": v.b2b_c})],
+    ("GET", "/rendez-vous/{event_id:int}/agenda.{suffix}"): [
+        Case(OPEN, lambda v: {"event_id": v.b2b_c, "suffix": "ics"})
+    ],
+    ("GET", "/rendez-vous/{event_id:int}/plan"): [Case(OPEN, lambda v: {"event_id": v.b2b_c})],
+    ("GET", "/rendez-vous/{event_id:int}/plan.{suffix}"): [
+        Case(OPEN, lambda v: {"event_id": v.b2b_c, "suffix": "csv"})
+    ],
+    ("POST", "/rendez-vous/{event_id:int}/planification"): [
+        Case(OPEN, lambda v: {"event_id": v.b2b_c, "data": {"method": "greedy"}})
+    ],
+    ("POST", "/rendez-vous/{event_id:int}/publication"): [
+        Case(OPEN, lambda v: {"event_id": v.b2b_c, "data": {"published": "0"}})
+    ],
     ("GET", "/directory"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("GET", "/clusters"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("POST", "/clusters"): [Case(ADMIN_ONLY, lambda v: {"json": {"name": "Nouvelle structure"}})],
