@@ -100,3 +100,24 @@ def test_bad_input_is_one_french_line_with_status_2(meca: None, tmp_path: Path) 
     code, out = run("agenda", "9")
     assert code == 2
     assert "introuvable" in out
+
+
+def test_participants_and_wishes_from_the_organisers_spreadsheet(meca: None, tmp_path: Path) -> None:
+    assert run("create", "MECA", "--title", "R", "--at", "2026-12-10 09:00", "--slots", "3", "--tables", "2",
+               "--max-meetings", "2")[0] == 0
+    participants = tmp_path / "participants.csv"
+    participants.write_text("participant;unavailable_slots\nALPHA;3\n2;\nInconnue SA;\ngamma;1 2\n")
+    wishes = tmp_path / "souhaits.csv"
+    wishes.write_text("from,to,priority\nALPHA,2,3\ngamma,ALPHA,12\n2,gamma,1\n")
+    strict = runner.invoke(app, ["partners", "meeting", "import", "1", "--participants", str(participants),
+                                 "--wishes", str(wishes), "--strict"])
+    assert strict.exit_code == 2
+    assert "rien n'est enregistré" in strict.output + strict.stderr
+    code, out = run("import", "1", "--participants", str(participants), "--wishes", str(wishes))
+    assert code == 0, out
+    assert "participants.csv, ligne 4, colonne participant ('Inconnue SA')" in out
+    assert "souhaits.csv, ligne 3, colonne priority ('12') : priorité de 1 à 10 attendue" in out
+    assert "3 participant(s) inscrit(s), 0 mis à jour, 2 souhait(s) noté(s)" in out
+    code, out = run("participants", "1")
+    assert "Alpha" in out
+    assert "1 2" in out

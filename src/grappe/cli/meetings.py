@@ -14,6 +14,7 @@ import typer
 
 from grappe.cli import _operational as operational
 from grappe.cli._analysis import choice
+from grappe.cli._batch import StrictOption, input_option, report_issues
 from grappe.cli._console import console, handle_errors, number
 from grappe.errors import InputError
 
@@ -205,6 +206,44 @@ def unavailable_command(
     console.print(
         f"{participant.organisation_name} : indisponible aux créneaux "
         f"{' '.join(map(str, participant.unavailable_slots or [])) or 'aucun'}"
+    )
+
+
+@app.command(
+    "import",
+    epilog="Exemple : grappe partners meeting import 2 --participants participants.csv --wishes souhaits.csv",
+)
+def import_command(
+    meeting: MeetingArgument,
+    participants: Annotated[
+        Path,
+        input_option(
+            "--participants",
+            "Participants en CSV ou XLSX : colonnes participant (nom enregistré ou n° de "
+            "l'organisation), unavailable_slots (créneaux exclus, séparés par des espaces).",
+        ),
+    ],
+    wishes: Annotated[
+        Path,
+        input_option("--wishes", "Souhaits en CSV ou XLSX : colonnes from, to, priority (entier de 1 à 10)."),
+    ],
+    strict: StrictOption = False,
+) -> None:
+    """Inscrire les participants et noter les souhaits d'un tableur (l'organisateur).
+
+    Les souhaits notés par l'organisateur sont acceptés d'office ; un participant déjà inscrit
+    voit ses indisponibilités remplacées. Une ligne écartée est signalée et les autres sont
+    enregistrées (--strict : rien n'est enregistré).
+    """
+    with handle_errors():
+        with operational.unit() as (session, actor):
+            report, issues = service.import_files(
+                session, actor, meeting, participants, wishes, strict=strict
+            )
+        report_issues(issues, False)
+    console.print(
+        f"Rendez-vous {report.b2b_event_id} : {number(report.registered)} participant(s) inscrit(s), "
+        f"{number(report.updated)} mis à jour, {number(report.wishes)} souhait(s) noté(s)"
     )
 
 

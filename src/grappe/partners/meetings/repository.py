@@ -219,6 +219,13 @@ class B2BEventRepository(Repository[B2BEvent]):
         query = query.order_by(B2BMeeting.slot, B2BMeeting.table_number)
         return [MeetingRow(*row) for row in self.session.execute(query)]
 
+    def organisation_keys(self) -> list[tuple[int, str, str | None]]:
+        """Every stored organisation's id, name and name key (to read a file's names)."""
+        rows = self.session.execute(
+            select(Organisation.id, Organisation.name, Organisation.name_key).order_by(Organisation.id)
+        )
+        return [(i, name, key) for i, name, key in rows]
+
     # --- figures -----------------------------------------------------------------------------
 
     def published_of_year(self, cluster_id: int, start: dt.datetime, end: dt.datetime) -> list[B2BEvent]:

@@ -238,3 +238,12 @@ class MeetingFigures(Schema):
     meetings: int
     inter_cluster_meetings: int
     satisfied: int
+
+
+class ImportOut(Schema):
+    """What an import of participants and wishes stored."""
+
+    b2b_event_id: int
+    registered: int
+    updated: int
+    wishes: int

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from grappe.errors import ConflictError, InputError, NotFoundError
 from grappe.kit.repository import MAX_PAGE, check_page
+from grappe.kit.tables import Issue, read_rows
 from grappe.partners import schedule as solver
 from grappe.partners.meetings import agendas, policy
 from grappe.partners.meetings.models import (
@@ -27,12 +29,14 @@ from grappe.partners.meetings.models import (
 )
 from grappe.partners.meetings.repository import B2BEventRepository, MeetingRow, WishRow
 from grappe.partners.meetings.schemas import (
+    MAX_PRIORITY,
     Agenda,
     AgendaLine,
     B2BEventIn,
     B2BEventOut,
     B2BEventPage,
     GuestIn,
+    ImportOut,
     MeetingFigures,
     MeetingOut,
     MeetingPage,
@@ -380,6 +384,83 @@ def suggestions(
         for s in found
     ]
     return SuggestionPage(total=len(items), items=items)
+
+
+def import_files(
+    session: Session, actor: Actor, event_id: int, participants: Path, wishes: Path, *, strict: bool = False
+) -> tuple[ImportOut, list[Issue]]:
+    """Register the participants and record the wishes of the batch files (the organiser, who
+    keeps them in a spreadsheet; CONTRACTS "Batch layouts", B2B). A participant is a stored
+    organisation's name (ignoring case, accents and repeated spaces) or id; a registered one
+    gets its unavailabilities replaced; wishes are accepted on entry, as the organiser's are.
+    Refused rows come back as issues and the others are stored; with ``strict``, nothing is
+    stored when a row is refused.
+
+    Raises
+    ------
+    InputError
+        A file unreadable or without its columns; with ``strict``, any refused row.
+    """
+    from grappe.partners.schedule_files import read_event
+    from grappe.registry.identifiers import name_key
+
+    events, event, _ = _load(session, actor, event_id, Access.MANAGE, "importer des participants")
+    batch, issues = read_event(
+        participants, wishes, slots=event.slots, tables=event.tables, max_meetings=event.max_meetings
+    )
+    by_key: dict[str, list[int]] = {}
+    ids: set[int] = set()
+    for organisation_id, name, key in events.organisation_keys():
+        by_key.setdefault(key or name_key(name), []).append(organisation_id)
+        ids.add(organisation_id)
+    found: dict[str, int] = {}
+    # the lines of the kept rows, for the messages (read_event keeps the names, not the lines)
+    lines = {r.values["participant"]: r.line for r in reversed(read_rows(participants, ("participant",)))}
+    wish_lines = {
+        (r.values["from"], r.values["to"]): r.line for r in reversed(read_rows(wishes, ("from", "to")))
+    }
+    for name in batch.participants:
+        line = lines[name]
+        matches = [int(name)] if name.isdigit() and int(name) in ids else by_key.get(name_key(name), [])
+        if len(matches) != 1:
+            reason = (
+                "aucune organisation enregistrée de ce nom ou de ce n°"
+                if not matches
+                else f"nom porté par {len(matches)} organisations : donner le n° de l'une d'elles"
+            )
+            issues.append(Issue(participants, line, "participant", name, reason))
+            continue
+        found[name] = matches[0]
+    chosen: list[tuple[int, int, int]] = []
+    for (a, b), priority in batch.wishes.items():
+        if a in found and b in found and priority <= MAX_PRIORITY:
+            chosen.append((found[a], found[b], priority))
+        elif priority > MAX_PRIORITY:
+            reason = f"priorité de 1 à {MAX_PRIORITY} attendue"
+            issues.append(Issue(wishes, wish_lines[(a, b)], "priority", str(priority), reason))
+    if strict and issues:
+        raise InputError(
+            f"import refusé (--strict) : {len(issues)} ligne(s) écartée(s), rien n'est enregistré"
+        )
+    registered = updated = 0
+    for name, organisation_id in found.items():
+        away = sorted(batch.unavailable.get(name, frozenset()))
+        if events.participant(event.id, organisation_id) is None:
+            register(
+                session,
+                actor,
+                event.id,
+                ParticipantIn(organisation_id=organisation_id, unavailable_slots=away),
+            )
+            registered += 1
+        else:
+            set_unavailable(session, actor, event.id, organisation_id, UnavailableIn(unavailable_slots=away))
+            updated += 1
+    for source, target, priority in chosen:
+        data = WishIn(from_organisation_id=source, to_organisation_id=target, priority=priority)
+        add_wish(session, actor, event.id, data)
+    report = ImportOut(b2b_event_id=event.id, registered=registered, updated=updated, wishes=len(chosen))
+    return report, issues
 
 
 # --- schedule ------------------------------------------------------------------------------------
