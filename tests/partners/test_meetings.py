@@ -138,10 +138,17 @@ def test_an_event_from_registration_to_published_agendas(db: Session, world: Any
     assert service.all_agendas_pdf(db, manager, event).startswith(b"%PDF")
     assert service.table_plan_file(db, manager, event, "pdf").startswith(b"%PDF")
     plan = list(csv.DictReader(io.StringIO(service.table_plan_file(db, manager, event, "csv").decode())))
-    assert [list(r) for r in plan[:1]] == [
-        ["slot", "starts_at", "ends_at", "table", "organisation_a", "organisation_b"]
+    assert list(plan[0]) == ["slot", "table", "participant_a", "participant_b", "starts_at", "ends_at"]
+    names = {
+        "Décolletage Dupont": str(world.org_a),
+        "Solo SARL": str(world.org_free),
+        "Carrières Le Goff": str(world.org_b),
+    }
+    by_id = [
+        {**r, "participant_a": names[r["participant_a"]], "participant_b": names[r["participant_b"]]}
+        for r in plan
     ]
-    assert len(plan) == 2
+    assert check_schedule(unavailable, wishes, 3, 2, 2, by_id) == 10  # the file passes the checker too
     # a participant may not read the organiser's plan nor another participant's agenda
     with pytest.raises(PermissionDeniedError):
         service.table_plan(db, member, event)

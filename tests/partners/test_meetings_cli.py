@@ -40,8 +40,22 @@ def test_the_help_values_are_the_models() -> None:
 
 
 def test_an_event_from_creation_to_the_table_plan(meca: None, tmp_path: Path) -> None:
-    code, out = run("create", "MECA", "--title", "Rencontres usinage", "--at", "2026-12-10 09:00",
-                    "--slots", "3", "--tables", "1", "--max-meetings", "2", "--place", "Lyon")
+    code, out = run(
+        "create",
+        "MECA",
+        "--title",
+        "Rencontres usinage",
+        "--at",
+        "2026-12-10 09:00",
+        "--slots",
+        "3",
+        "--tables",
+        "1",
+        "--max-meetings",
+        "2",
+        "--place",
+        "Lyon",
+    )
     assert code == 0, out
     assert "Rendez-vous d'affaires 1 : Rencontres usinage, 3 créneaux" in out
     for organisation, unavailable in (("1", "3"), ("2", ""), ("3", "1")):
@@ -69,22 +83,36 @@ def test_an_event_from_creation_to_the_table_plan(meca: None, tmp_path: Path) ->
     code, out = run("plan", "1", "--out", str(plan))
     assert code == 0, out
     with plan.open(encoding="utf-8") as handle:
-        rows = [
-            {"slot": r["slot"], "table": r["table"], "participant_a": r["organisation_a"],
-             "participant_b": r["organisation_b"]}
-            for r in csv.DictReader(handle)
-        ]
+        rows = list(csv.DictReader(handle))  # the batch schedule's columns, then the times
     total = check_schedule(
         {"Alpha": {3}, "Beta": set(), "Gamma": {1}},
         {("Alpha", "Beta"): 3, ("Gamma", "Alpha"): 5, ("Beta", "Gamma"): 1},
-        3, 1, 2, rows,
+        3,
+        1,
+        2,
+        rows,
     )
     assert total == 9
 
 
 def test_bad_input_is_one_french_line_with_status_2(meca: None, tmp_path: Path) -> None:
-    assert run("create", "MECA", "--title", "R", "--at", "2026-12-10 09:00", "--slots", "2", "--tables", "1",
-               "--max-meetings", "1")[0] == 0
+    assert (
+        run(
+            "create",
+            "MECA",
+            "--title",
+            "R",
+            "--at",
+            "2026-12-10 09:00",
+            "--slots",
+            "2",
+            "--tables",
+            "1",
+            "--max-meetings",
+            "1",
+        )[0]
+        == 0
+    )
     code, out = run("register", "1", "--organisation", "1", "--unavailable", "1 deux")
     assert code == 2
     assert "'deux' n'est pas un n° de créneau" in out
@@ -103,14 +131,41 @@ def test_bad_input_is_one_french_line_with_status_2(meca: None, tmp_path: Path) 
 
 
 def test_participants_and_wishes_from_the_organisers_spreadsheet(meca: None, tmp_path: Path) -> None:
-    assert run("create", "MECA", "--title", "R", "--at", "2026-12-10 09:00", "--slots", "3", "--tables", "2",
-               "--max-meetings", "2")[0] == 0
+    assert (
+        run(
+            "create",
+            "MECA",
+            "--title",
+            "R",
+            "--at",
+            "2026-12-10 09:00",
+            "--slots",
+            "3",
+            "--tables",
+            "2",
+            "--max-meetings",
+            "2",
+        )[0]
+        == 0
+    )
     participants = tmp_path / "participants.csv"
     participants.write_text("participant;unavailable_slots\nALPHA;3\n2;\nInconnue SA;\ngamma;1 2\n")
     wishes = tmp_path / "souhaits.csv"
     wishes.write_text("from,to,priority\nALPHA,2,3\ngamma,ALPHA,12\n2,gamma,1\n")
-    strict = runner.invoke(app, ["partners", "meeting", "import", "1", "--participants", str(participants),
-                                 "--wishes", str(wishes), "--strict"])
+    strict = runner.invoke(
+        app,
+        [
+            "partners",
+            "meeting",
+            "import",
+            "1",
+            "--participants",
+            str(participants),
+            "--wishes",
+            str(wishes),
+            "--strict",
+        ],
+    )
     assert strict.exit_code == 2
     assert "rien n'est enregistré" in strict.output + strict.stderr
     code, out = run("import", "1", "--participants", str(participants), "--wishes", str(wishes))

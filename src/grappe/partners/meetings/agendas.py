@@ -20,15 +20,8 @@ PRODUCT: Final = "-//grappe//rendez-vous d'affaires//FR"
 PDF: Final = "application/pdf"
 ICS: Final = "text/calendar; charset=utf-8"
 CSV: Final = "text/csv; charset=utf-8"
-PLAN_COLUMNS: Final = ("slot", "starts_at", "ends_at", "table", "organisation_a", "organisation_b")
-PLAN_LABELS: Final = {
-    "slot": "Créneau",
-    "starts_at": "Début",
-    "ends_at": "Fin",
-    "table": "Table",
-    "organisation_a": "Participant A",
-    "organisation_b": "Participant B",
-}
+#: The batch schedule's columns (CONTRACTS "Batch layouts", B2B), then when each slot runs.
+PLAN_COLUMNS: Final = ("slot", "table", "participant_a", "participant_b", "starts_at", "ends_at")
 
 
 def clock(moment: dt.datetime) -> str:
@@ -66,8 +59,9 @@ def plan_pdf(event: B2BEventOut, meetings: Sequence[MeetingOut]) -> bytes:
 
 
 def plan_rows(meetings: Sequence[MeetingOut]) -> list[tuple[object, ...]]:
-    """The table plan's rows, columns :data:`PLAN_COLUMNS` (moments in UTC, ISO)."""
-    return [(m.slot, m.starts_at, m.ends_at, m.table, m.organisation_a, m.organisation_b) for m in meetings]
+    """The table plan's rows, columns :data:`PLAN_COLUMNS` (participants by their organisation's
+    name, moments in UTC, ISO)."""
+    return [(m.slot, m.table, m.organisation_a, m.organisation_b, m.starts_at, m.ends_at) for m in meetings]
 
 
 def plan_csv(meetings: Sequence[MeetingOut]) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from grappe.errors import ConflictError, InputError, NotFoundError
-from grappe.kit.repository import MAX_PAGE, check_page
+from grappe.kit.repository import check_page
 from grappe.kit.tables import Issue, read_rows
 from grappe.partners import schedule as solver
 from grappe.partners.meetings import agendas, policy
@@ -660,8 +660,8 @@ def agenda_ics(session: Session, actor: Actor, event_id: int, organisation_id: i
 def all_agendas_pdf(session: Session, actor: Actor, event_id: int) -> bytes:
     """Every participant's agenda in one PDF, one page each (the organiser, to print them)."""
     event, _ = table_plan(session, actor, event_id)
-    participants = list_participants(session, actor, event_id, limit=MAX_PAGE).items
-    found = [agenda(session, actor, event_id, p.organisation_id) for p in participants]
+    participants = B2BEventRepository(session).participants(event_id)
+    found = [agenda(session, actor, event_id, p.organisation_id) for p, _ in participants]
     return agendas.agenda_pdf(event, found)
 
 
