@@ -486,7 +486,8 @@ def schedule(session: Session, actor: Actor, event_id: int, data: ScheduleIn) ->
     chosen, method = greedy, ScheduleMethod.GREEDY
     if data.method is ScheduleMethod.OPTIMAL:
         best = solver.optimal_schedule(problem, time_limit=data.time_limit)
-        bound = best.bound
+        # out of time before HiGHS proved a bound: the LP relaxation's still bounds the gap
+        bound = best.bound if best.bound is not None else solver.lp_bound(problem)
         if best.satisfied >= greedy.satisfied:
             chosen, method = best, ScheduleMethod.OPTIMAL
     else:
