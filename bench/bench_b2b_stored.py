@@ -34,6 +34,10 @@ from grappe.registry.organisations.schemas import OrganisationCreate
 from grappe.storage.sql import make_engine, session_scope
 
 
+def _percent(share: float | None) -> str:
+    return "unknown (no bound proven)" if share is None else f"{100 * share:.3f} %"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--participants", type=int, default=500)
@@ -98,11 +102,12 @@ def main() -> None:
         f"schedule through the service: {through_service:.1f} s, {result.meetings} meetings, "
         f"satisfied {result.satisfied} (greedy {result.greedy_satisfied}, "
         f"+{100 * (result.satisfied / result.greedy_satisfied - 1):.1f} %), "
-        f"gap {100 * (result.gap or 0):.3f} %, optimal proven: {result.optimal}"
+        f"stored: {result.method}, gap {_percent(result.gap)}, optimal proven: {result.optimal}"
     )
+    bare_gap = None if bare.bound is None else gap(bare.satisfied, bare.bound)
     print(
         f"bare solver on the same event: {bare.seconds:.1f} s, satisfied {bare.satisfied}, "
-        f"gap {100 * gap(bare.satisfied, bare.bound or 0):.3f} %"
+        f"gap {_percent(bare_gap)}"
     )
     print(f"service / bare solver time: {through_service / bare.seconds:.2f}x")
 
