@@ -43,6 +43,8 @@ FLAGS = frozenset({
     "--participants", "--wishes", "--slots", "--tables", "--max-meetings", "--time-limit",
     "--reviewers", "--applications", "--affinity", "--conflicts", "--per-application",
     "--load-cap", "--min-score", "--partial", "--max-share",
+    # stored B2B meetings (partners meeting)
+    "--slot-minutes", "--event", "--unavailable", "--priority", "--withdraw",
     # cooperation
     "--kind", "--orientation", "--intensity", "--decline", "--confidential", "--category",
     "--coordinator", "--budget", "--town", "--country", "--status", "--year", "--amount",

@@ -36,6 +36,8 @@ from grappe.cooperation.actions import service as actions
 from grappe.cooperation.actions.schemas import EquipmentIn, EventIn, PurchaseIn, RegistrationIn
 from grappe.cooperation.models import CooperationLink, LinkKind, ProjectKind
 from grappe.cooperation.schemas import DealIn, LinkIn, PartnerIn, ProjectIn
+from grappe.partners.meetings import service as meetings
+from grappe.partners.meetings.schemas import B2BEventIn, ParticipantIn, PublishIn, ScheduleIn, WishIn
 from grappe.registry import LOCAL_ADMIN
 from grappe.registry.accounts import service as accounts
 from grappe.registry.accounts.schemas import UserCreate
@@ -64,6 +66,7 @@ CANARIES = [
     "Projet Confidentiel Victime",
     "Partenaire Caché",
     "Salon Secret Victime",
+    "Rencontres Secrètes Victime",
 ]
 
 
@@ -88,6 +91,8 @@ class Victim:
     event_c: int  # a public event of C, past, org_c registered
     equipment_c: int  # a shared equipment of C
     purchase_c: int  # a group purchase of C
+    b2b_c: int  # a published B2B event of C, org_c and org_c2 meeting
+    wish_c: int  # org_c's wish to meet org_c2 there
 
 
 def build_victim(session: Any, world: Any) -> Victim:
@@ -192,6 +197,19 @@ def build_victim(session: Any, world: Any) -> Victim:
             title="Électricité", unit="MWh", reference_price_eur=Decimal(150), closes_on=dt.date(2025, 1, 1)
         ),
     ).id
+    b2b_c = meetings.create_event(
+        session,
+        admin,
+        c,
+        B2BEventIn(title="Rencontres Secrètes Victime", starts_at=start, slots=2, tables=1, max_meetings=1),
+    ).id
+    for organisation in (org_c, org_c2):
+        meetings.register(session, admin, b2b_c, ParticipantIn(organisation_id=organisation))
+    wish_c = meetings.add_wish(
+        session, admin, b2b_c, WishIn(from_organisation_id=org_c, to_organisation_id=org_c2, priority=2)
+    ).id
+    meetings.schedule(session, admin, b2b_c, ScheduleIn())
+    meetings.publish(session, admin, b2b_c, PublishIn())
     return Victim(
         a=world.a,
         c=c,
@@ -210,6 +228,8 @@ def build_victim(session: Any, world: Any) -> Victim:
         event_c=event_c,
         equipment_c=equipment_c,
         purchase_c=purchase_c,
+        b2b_c=b2b_c,
+        wish_c=wish_c,
     )
 
 
@@ -330,6 +350,32 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ],
     ("POST", "/gestion/{cluster_id:int}/organisations/{organisation_id:int}"): [
         Case(OPEN, lambda v: {"cluster_id": v.c, "organisation_id": v.org_c, "data": {"name": "Volée"}})
+    ],
+    # B2B pages (issue 18): signed-in roles and other tenants' events in tests/partners/test_meetings_web.py
+    ("GET", "/rendez-vous"): [Case(OPEN, lambda v: {})],
+    ("GET", "/rendez-vous/{event_id:int}"): [Case(OPEN, lambda v: {"event_id": v.b2b_c})],
+    ("POST", "/rendez-vous/{event_id:int}/inscription"): [
+        Case(OPEN, lambda v: {"event_id": v.b2b_c, "data": {"slot": "1"}})
+    ],
+    ("POST", "/rendez-vous/{event_id:int}/souhaits"): [
+        Case(OPEN, lambda v: {"event_id": v.b2b_c, "data": {"to": str(v.org_c2), "priority": "2"}})
+    ],
+    ("POST", "/rendez-vous/{event_id:int}/souhaits/{wish_id:int}/reponse"): [
+        Case(OPEN, lambda v: {"event_id": v.b2b_c, "wish_id": v.wish_c, "data": {"accept": "0"}})
+    ],
+    ("GET", "/rendez-vous/{event_id:int}/agenda"): [Case(OPEN, lambda v: {"event_id": v.b2b_c})],
+    ("GET", "/rendez-vous/{event_id:int}/agenda.{suffix}"): [
+        Case(OPEN, lambda v: {"event_id": v.b2b_c, "suffix": "ics"})
+    ],
+    ("GET", "/rendez-vous/{event_id:int}/plan"): [Case(OPEN, lambda v: {"event_id": v.b2b_c})],
+    ("GET", "/rendez-vous/{event_id:int}/plan.{suffix}"): [
+        Case(OPEN, lambda v: {"event_id": v.b2b_c, "suffix": "csv"})
+    ],
+    ("POST", "/rendez-vous/{event_id:int}/planification"): [
+        Case(OPEN, lambda v: {"event_id": v.b2b_c, "data": {"method": "greedy"}})
+    ],
+    ("POST", "/rendez-vous/{event_id:int}/publication"): [
+        Case(OPEN, lambda v: {"event_id": v.b2b_c, "data": {"published": "0"}})
     ],
     ("GET", "/directory"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("GET", "/clusters"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
@@ -590,6 +636,69 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ],
     ("GET", "/equipment/{equipment_id}/usage"): [
         Case(HIDDEN, lambda v: {"equipment_id": v.equipment_c, "params": BOOKED})
+    ],
+    # B2B meetings (issue 18)
+    ("GET", "/b2b-events"): [Case(HIDDEN, lambda v: {"params": {"cluster_id": v.c}})],
+    ("POST", "/clusters/{cluster_id}/b2b-events"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "cluster_id": v.c,
+                "json": {"title": "Intrus", "starts_at": "2025-01-01T09:00", "slots": 2, "tables": 1,
+                         "max_meetings": 1},
+            },
+        )
+    ],
+    ("GET", "/b2b-events/{event_id}"): [Case(HIDDEN, lambda v: {"event_id": v.b2b_c})],
+    ("POST", "/b2b-events/{event_id}/guests"): [
+        Case(HIDDEN, lambda v: {"event_id": v.b2b_c, "json": {"cluster_id": v.a}})
+    ],
+    ("GET", "/b2b-events/{event_id}/participants"): [Case(HIDDEN, lambda v: {"event_id": v.b2b_c})],
+    ("POST", "/b2b-events/{event_id}/participants"): [
+        Case(HIDDEN, lambda v: {"event_id": v.b2b_c, "json": {"organisation_id": v.org_b}})
+    ],
+    ("PUT", "/b2b-events/{event_id}/participants/{organisation_id}/unavailable"): [
+        Case(
+            HIDDEN,
+            lambda v: {"event_id": v.b2b_c, "organisation_id": v.org_c, "json": {"unavailable_slots": [2]}},
+        )
+    ],
+    ("GET", "/b2b-events/{event_id}/wishes"): [Case(HIDDEN, lambda v: {"event_id": v.b2b_c})],
+    ("POST", "/b2b-events/{event_id}/wishes"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "event_id": v.b2b_c,
+                "json": {"from_organisation_id": v.org_c2, "to_organisation_id": v.org_c, "priority": 3},
+            },
+        )
+    ],
+    ("POST", "/b2b-events/{event_id}/wishes/{wish_id}/answer"): [
+        Case(HIDDEN, lambda v: {"event_id": v.b2b_c, "wish_id": v.wish_c, "json": {"accept": True}})
+    ],
+    ("GET", "/b2b-events/{event_id}/suggestions"): [
+        Case(HIDDEN, lambda v: {"event_id": v.b2b_c, "params": {"organisation_id": v.org_c}})
+    ],
+    ("POST", "/b2b-events/{event_id}/schedule"): [
+        Case(HIDDEN, lambda v: {"event_id": v.b2b_c, "json": {"time_limit": 5}})
+    ],
+    ("PUT", "/b2b-events/{event_id}/publication"): [
+        Case(HIDDEN, lambda v: {"event_id": v.b2b_c, "json": {"published": True}})
+    ],
+    ("GET", "/b2b-events/{event_id}/meetings"): [Case(HIDDEN, lambda v: {"event_id": v.b2b_c})],
+    ("GET", "/b2b-events/{event_id}/agenda"): [
+        Case(HIDDEN, lambda v: {"event_id": v.b2b_c, "params": {"organisation_id": v.org_c}})
+    ],
+    ("GET", "/b2b-events/{event_id}/agenda.pdf"): [
+        Case(HIDDEN, lambda v: {"event_id": v.b2b_c, "params": {"organisation_id": v.org_c}})
+    ],
+    ("GET", "/b2b-events/{event_id}/agenda.ics"): [
+        Case(HIDDEN, lambda v: {"event_id": v.b2b_c, "params": {"organisation_id": v.org_c}})
+    ],
+    ("GET", "/b2b-events/{event_id}/agendas.pdf"): [Case(HIDDEN, lambda v: {"event_id": v.b2b_c})],
+    ("GET", "/b2b-events/{event_id}/table-plan.{suffix}"): [
+        Case(HIDDEN, lambda v: {"event_id": v.b2b_c, "suffix": "csv"}),
+        Case(HIDDEN, lambda v: {"event_id": v.b2b_c, "suffix": "pdf"}),
     ],
 }
 

@@ -11,6 +11,7 @@ from grappe.api import (
     cooperation,
     fees,
     invitations,
+    meetings,
     memberships,
     organisations,
     prospects,
@@ -27,5 +28,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     fees.router,
     cooperation.router,
     actions.router,
+    meetings.router,
     accounts.router,
 )

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from grappe.cli import _operational as operational
+from grappe.cli import meetings
 from grappe.cli._analysis import choice
 from grappe.cli._batch import (
     OutOption,
@@ -41,6 +42,9 @@ app = typer.Typer(
     epilog=f"{SUGGEST_EXAMPLE}\n\n{SCHEDULE_EXAMPLE}",
     no_args_is_help=True,
 )
+
+
+app.add_typer(meetings.app, name="meeting")
 
 
 @app.callback()
