@@ -255,9 +255,9 @@ def profile_words(profile: PartnerProfile, level: Visibility) -> str:
     (the tags by their French words)."""
     words: list[str] = []
     for field, value in readable_fields(profile, level).items():
-        if field == "tags":
+        if field == "tags" and isinstance(value, list):
             known = {tag.value for tag in ProfileTag}
-            words += [TAG_LABELS[ProfileTag(tag)] for tag in value or () if tag in known]
+            words += [TAG_LABELS[ProfileTag(tag)] for tag in value if tag in known]
         elif value:
             words.append(str(value))
     return " ".join(words)

@@ -95,7 +95,9 @@ def owners_of(session: Session, organisation_ids: Collection[int]) -> dict[int, 
     found: dict[int, int] = {}
     query = select(OrganisationOwner.organisation_id, OrganisationOwner.cluster_id)
     for chunk in _chunks(organisation_ids):
-        found.update(dict(session.execute(query.where(OrganisationOwner.organisation_id.in_(chunk))).tuples()))
+        found.update(
+            dict(session.execute(query.where(OrganisationOwner.organisation_id.in_(chunk))).tuples())
+        )
     return found
 
 
@@ -127,4 +129,3 @@ def cluster_names(session: Session, cluster_ids: Collection[int]) -> dict[int, s
         for cid, acronym, name in session.execute(query.where(Cluster.id.in_(chunk))):
             found[cid] = acronym or name
     return found
-
