@@ -95,9 +95,8 @@ def owners_of(session: Session, organisation_ids: Collection[int]) -> dict[int, 
     found: dict[int, int] = {}
     query = select(OrganisationOwner.organisation_id, OrganisationOwner.cluster_id)
     for chunk in _chunks(organisation_ids):
-        found.update(
-            dict(session.execute(query.where(OrganisationOwner.organisation_id.in_(chunk))).tuples())
-        )
+        rows = session.execute(query.where(OrganisationOwner.organisation_id.in_(chunk)))
+        found.update({organisation_id: cluster_id for organisation_id, cluster_id in rows})
     return found
 
 
