@@ -59,8 +59,11 @@ def test_member_fills_its_profile_and_each_reader_reads_its_level(db: Session, w
     actors = world.actors
     friend = mate(db, world)
     out = service.update_profile(db, actors["member"], world.org_a, PROFILE)
-    assert out.editable and out.consent is False and out.level is Visibility.MANAGER
-    assert out.visibility is not None and out.visibility["needs"] is Visibility.MANAGER
+    assert out.editable
+    assert out.consent is False
+    assert out.level is Visibility.MANAGER
+    assert out.visibility is not None
+    assert out.visibility["needs"] is Visibility.MANAGER
     assert out.visibility["markets"] is Visibility.CLUSTER  # unset: the cluster reads it
     # without consent: beyond the organisation and its managers, nobody reads it
     assert service.get_profile(db, actors["manager"], world.org_a).needs == PROFILE.needs
@@ -72,8 +75,12 @@ def test_member_fills_its_profile_and_each_reader_reads_its_level(db: Session, w
     # the member consents: cluster-mates read cluster and public fields, not the manager's
     service.update_profile(db, actors["member"], world.org_a, ProfileIn(consent=True))
     seen = service.get_profile(db, friend, world.org_a)
-    assert seen.level is Visibility.CLUSTER and not seen.editable and seen.consent is None
-    assert seen.needs is None and seen.products == PROFILE.products and seen.visibility is None
+    assert seen.level is Visibility.CLUSTER
+    assert not seen.editable
+    assert seen.consent is None
+    assert seen.needs is None
+    assert seen.products == PROFILE.products
+    assert seen.visibility is None
     assert seen.tags == [ProfileTag.MACHINING, ProfileTag.SUBCONTRACTING]
     # A's funder reads the public fields; other tenants still nothing until A shares with B
     assert fields(service.get_profile(db, actors["funder"], world.org_a)) == {
@@ -90,7 +97,9 @@ def test_member_fills_its_profile_and_each_reader_reads_its_level(db: Session, w
         with pytest.raises(NotFoundError):
             service.get_profile(db, actors[name], world.org_a)
     # sharing goes one way: B shares nothing with A
-    service.update_profile(db, actors["member_other"], world.org_b, ProfileIn(consent=True, keywords="granit"))
+    service.update_profile(
+        db, actors["member_other"], world.org_b, ProfileIn(consent=True, keywords="granit")
+    )
     with pytest.raises(NotFoundError):
         service.get_profile(db, actors["member"], world.org_b)
 
@@ -98,7 +107,8 @@ def test_member_fills_its_profile_and_each_reader_reads_its_level(db: Session, w
 def test_who_edits_and_who_consents(db: Session, world: Any) -> None:
     actors = world.actors
     out = service.update_profile(db, actors["manager"], world.org_a, ProfileIn(capabilities="Décolletage"))
-    assert out.capabilities == "Décolletage" and out.version == 1
+    assert out.capabilities == "Décolletage"
+    assert out.version == 1
     # a manager fills the profile in, the organisation consents
     with pytest.raises(PermissionDeniedError, match="adhérent lui-même"):
         service.update_profile(db, actors["manager"], world.org_a, ProfileIn(consent=True))
@@ -115,13 +125,21 @@ def test_who_edits_and_who_consents(db: Session, world: Any) -> None:
         service.update_profile(db, actors["funder"], world.org_a, ProfileIn(keywords="x"))
     # optimistic locking: the version read must be the current one
     current = service.get_profile(db, actors["member"], world.org_a).version
-    assert current is not None and current >= 2
+    assert current is not None
+    assert current >= 2
     with pytest.raises(ConflictError, match="relisez"):
-        service.update_profile(db, actors["member"], world.org_a, ProfileIn(keywords="y", version=current - 1))
-    after = service.update_profile(db, actors["member"], world.org_a, ProfileIn(keywords="y", version=current))
-    assert after.keywords == "y" and after.capabilities == "Décolletage"  # fields not given stay
+        service.update_profile(
+            db, actors["member"], world.org_a, ProfileIn(keywords="y", version=current - 1)
+        )
+    after = service.update_profile(
+        db, actors["member"], world.org_a, ProfileIn(keywords="y", version=current)
+    )
+    assert after.keywords == "y"
+    assert after.capabilities == "Décolletage"
     # an empty text empties a field
-    assert service.update_profile(db, actors["member"], world.org_a, ProfileIn(keywords="  ")).keywords is None
+    assert (
+        service.update_profile(db, actors["member"], world.org_a, ProfileIn(keywords="  ")).keywords is None
+    )
     with pytest.raises(NotFoundError):
         service.get_profile(db, LOCAL_ADMIN, 999_999)
 
@@ -154,14 +172,16 @@ def test_enrichment_from_registry_history_and_fabric(db: Session, world: Any) ->
     full = service.get_profile(db, actors["member"], world.org_a)
     assert (full.enrichment.projects, full.enrichment.project_partners) == (1, 1)
     assert full.enrichment.recent_projects == ["USICOMP — Usinage composite"]
-    assert not full.stored and full.consent is False
+    assert not full.stored
+    assert full.consent is False
 
     def fabric(sirets: Any, sirens: Any, store: Any) -> dict[str, dict[str, Any]]:
         return {s: {"naf": "25.62A", "commune": "69123", "size_band": "11"} for s in sirets}
 
     out = service.enrich_from_fabric(db, actors["member"], world.org_a, lookup=fabric)
     assert out.enrichment.fabric_checked_on == dt.date.today()
-    assert out.enrichment.naf_label is not None and out.enrichment.departement == "69"
+    assert out.enrichment.naf_label is not None
+    assert out.enrichment.departement == "69"
     with pytest.raises(InputError, match="inconnue du tissu productif"):
         service.enrich_from_fabric(db, actors["member"], world.org_a, lookup=lambda *_: {})
     with pytest.raises(NotFoundError):
@@ -185,10 +205,12 @@ def test_sharing_rights_and_intercluster_figures(db: Session, world: Any) -> Non
     with pytest.raises(PermissionDeniedError):  # A is public: B's manager knows it, may not change it
         service.set_sharing(db, actors["manager_other"], world.a, SharingIn(all_clusters=True))
     out = service.set_sharing(db, actors["manager"], world.a, SharingIn(clusters=[world.b, world.b]))
-    assert out.clusters == [world.b] and not out.all_clusters
+    assert out.clusters == [world.b]
+    assert not out.all_clusters
     assert service.get_sharing(db, actors["manager_other"], world.b).shared_with_us == [world.a]
     out = service.set_sharing(db, actors["manager"], world.a, SharingIn())
-    assert out.clusters == [] and service.get_sharing(db, LOCAL_ADMIN, world.b).shared_with_us == []
+    assert out.clusters == []
+    assert service.get_sharing(db, LOCAL_ADMIN, world.b).shared_with_us == []
 
     cooperation.create_project(
         db,
@@ -252,11 +274,18 @@ def test_search_reads_only_what_the_searcher_may_read(db: Session, world: Any) -
     service.set_sharing(db, actors["manager"], world.a, SharingIn(clusters=[world.b]))
     assert service.search(db, actors["member_other"], SearchIn(text="anodisation")).items == []
     service.update_profile(db, friend, world.org_free, ProfileIn(visibility={"capabilities": "public"}))
-    found = service.search(db, actors["member_other"], SearchIn(text="anodisation", scope=SearchScope.CLUSTERS))
+    found = service.search(
+        db, actors["member_other"], SearchIn(text="anodisation", scope=SearchScope.CLUSTERS)
+    )
     assert [s.name for s in found.items] == ["Solo SARL"]
-    assert service.search(db, actors["member_other"], SearchIn(text="anodisation", scope="cluster")).items == []
+    assert (
+        service.search(db, actors["member_other"], SearchIn(text="anodisation", scope="cluster")).items == []
+    )
     # from an organisation: a member searches from its own, not from another tenant's
-    assert service.search(db, actors["member"], SearchIn(organisation_id=world.org_a, scope="cluster")).total == 1
+    assert (
+        service.search(db, actors["member"], SearchIn(organisation_id=world.org_a, scope="cluster")).total
+        == 1
+    )
     with pytest.raises(NotFoundError):
         service.search(db, actors["member"], SearchIn(organisation_id=world.org_b))
     for name in ("funder", "public"):
