@@ -53,11 +53,13 @@ LEVEL_NAMES = {"public": "public", "cluster": "grappe", "manager": "gestionnaire
 profile_app = typer.Typer(
     help="Profils de partenaires : offres, besoins, marchés, visibilité par champ, consentement ; "
     "partage entre grappes (interclustering) ; recherche de partenaires expliquée.",
+    epilog='Exemple : grappe partners --as u@dupont.fr profile edit 12 --needs "anodisation" --consent',
     no_args_is_help=True,
 )
 posting_app = typer.Typer(
     help="Recherches de partenaires : publier, lister les recherches ouvertes, manifester son "
     "intérêt avant la date limite, clore.",
+    epilog="Exemple : grappe partners --as u@dupont.fr posting list",
     no_args_is_help=True,
 )
 
