@@ -13,6 +13,7 @@ from grappe.api import (
     invitations,
     memberships,
     organisations,
+    partners,
     prospects,
 )
 
@@ -27,5 +28,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     fees.router,
     cooperation.router,
     actions.router,
+    partners.router,
     accounts.router,
 )

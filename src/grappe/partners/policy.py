@@ -198,10 +198,10 @@ def require_post(session: Session, actor: Actor, cluster_id: int, organisation_i
 
     if actor.role is Role.MEMBER:
         own = actor.organisation_id
-        if own is None or organisation_id not in (None, own):
-            raise deny(actor, "publier une recherche pour une autre organisation que la sienne")
-        if cluster_id not in member_cluster_ids(session, own):
+        if own is None or cluster_id not in member_cluster_ids(session, own):
             raise NotFoundError(f"structure {cluster_id} introuvable")
+        if organisation_id not in (None, own):
+            raise deny(actor, "publier une recherche pour une autre organisation que la sienne")
         return own
     require_cluster(session, actor, cluster_id, Access.MANAGE, "publier une recherche de partenaires")
     if organisation_id is None:
