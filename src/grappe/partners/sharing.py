@@ -96,7 +96,7 @@ def owners_of(session: Session, organisation_ids: Collection[int]) -> dict[int, 
     query = select(OrganisationOwner.organisation_id, OrganisationOwner.cluster_id)
     for chunk in _chunks(organisation_ids):
         rows = session.execute(query.where(OrganisationOwner.organisation_id.in_(chunk)))
-        found.update({organisation_id: cluster_id for organisation_id, cluster_id in rows})
+        found.update((row[0], row[1]) for row in rows)
     return found
 
 

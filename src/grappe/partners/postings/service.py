@@ -273,3 +273,14 @@ def close_posting(session: Session, actor: Actor, posting_id: int, data: CloseIn
     postings.flush()
     count = postings.interest_counts([posting.id], None).get(posting.id, 0)
     return _out(postings, posting, rights, count)
+
+
+def home_clusters(session: Session, actor: Actor) -> list[tuple[int, str]]:
+    """(id, name) of the clusters the actor may post a call in: a member's, a manager's managed ones."""
+    from grappe.partners import sharing
+
+    found = policy.standing(session, actor)
+    if found.clusters is None or actor.role not in {Role.MEMBER, Role.MANAGER}:
+        return []
+    names = sharing.cluster_names(session, found.clusters)
+    return sorted(names.items(), key=lambda item: item[1])

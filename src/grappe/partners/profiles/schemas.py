@@ -96,6 +96,7 @@ class ProfileOut(Schema):
     organisation_name: str
     level: Visibility
     editable: bool
+    may_consent: bool
     consent: bool | None
     stored: bool
     capabilities: str | None

@@ -97,6 +97,7 @@ def _out(
         organisation_name=org.name,
         level=level,
         editable=editable,
+        may_consent=policy.may_consent(actor, org.id),
         consent=(profile.consent if profile else False) if editable else None,
         stored=profile is not None,
         **fields,
