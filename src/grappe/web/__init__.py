@@ -22,10 +22,11 @@ def mount(app: FastAPI) -> None:
     from grappe.web.accounts import routes as accounts_routes
     from grappe.web.manage import routes as manage_routes
     from grappe.web.observatory import routes as observatory_routes
+    from grappe.web.partners import routes as partners_routes
     from grappe.web.registry import routes as registry_routes
 
     app.add_middleware(security.SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routers = (site.router, registry_routes.router, accounts_routes.router, observatory_routes.router)
-    for router in (*routers, manage_routes.router):
+    for router in (*routers, manage_routes.router, partners_routes.router):
         app.include_router(router)
