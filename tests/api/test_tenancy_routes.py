@@ -336,6 +336,29 @@ CASES: dict[tuple[str, str], list[Case]] = {
     # look-up (the redirect, followed here, ends on that form for every id); their roles and
     # other tenants' ids are walked with signed-in users in tests/web/test_manage.py.
     ("GET", "/gestion"): [Case(OPEN, lambda v: {})],
+    # The partners' pages (issue 18) send a visitor without a session to the sign-in form
+    # too; their roles and other tenants' ids are walked in tests/web/test_partners_pages.py.
+    ("GET", "/partenaires"): [Case(OPEN, lambda v: {"params": {"q": "Secret"}})],
+    ("GET", "/partenaires/profils/{organisation_id:int}"): [
+        Case(OPEN, lambda v: {"organisation_id": v.org_c})
+    ],
+    ("POST", "/partenaires/profils/{organisation_id:int}"): [
+        Case(OPEN, lambda v: {"organisation_id": v.org_c, "data": {"keywords": "intrus"}})
+    ],
+    ("GET", "/partenaires/recherches"): [Case(OPEN, lambda v: {})],
+    ("POST", "/partenaires/recherches"): [
+        Case(OPEN, lambda v: {"data": {"cluster_id": str(v.c), "title": "Intrus", "description": "x",
+                                       "deadline": SOON, "organisation_id": str(v.org_c2)}})
+    ],
+    ("GET", "/partenaires/recherches/{posting_id:int}"): [
+        Case(OPEN, lambda v: {"posting_id": v.posting_c})
+    ],
+    ("POST", "/partenaires/recherches/{posting_id:int}/interet"): [
+        Case(OPEN, lambda v: {"posting_id": v.posting_c, "data": {"organisation_id": str(v.org_c2)}})
+    ],
+    ("POST", "/partenaires/recherches/{posting_id:int}/cloture"): [
+        Case(OPEN, lambda v: {"posting_id": v.posting_c, "data": {}})
+    ],
     ("GET", "/gestion/{cluster_id:int}"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
     ("GET", "/gestion/{cluster_id:int}/adherents"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
     ("GET", "/gestion/{cluster_id:int}/adherents.{suffix}"): [
