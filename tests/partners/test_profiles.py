@@ -295,3 +295,12 @@ def test_search_reads_only_what_the_searcher_may_read(db: Session, world: Any) -
         service.search(db, actors["member"], SearchIn(text="  "))
     # the administrator searches everyone
     assert service.search(db, LOCAL_ADMIN, SearchIn(text="anodisation", scope=SearchScope.ALL)).total == 1
+
+
+def test_a_search_with_nobody_to_suggest_answers_empty(db: Session) -> None:
+    assert service.search(db, LOCAL_ADMIN, SearchIn(text="usinage")).total == 0
+
+
+def test_a_member_alone_in_its_cluster_gets_no_suggestion(db: Session, world: Any) -> None:
+    found = service.search(db, world.actors["member"], SearchIn(text="usinage", scope=SearchScope.CLUSTER))
+    assert found.items == []

@@ -92,6 +92,10 @@ class ProfileRepository(Repository[PartnerProfile]):
         names = [f"{r.acronym} — {r.title}" if r.acronym else r.title for r in latest]
         return History(len(rows), partners, links if every_project else 0, names)
 
+    def any_organisation(self) -> bool:
+        """Whether the registry holds an organisation at all."""
+        return self.session.scalar(select(Organisation.id).limit(1)) is not None
+
     def public_partners(self) -> set[int]:
         """Organisations named in a public project (imported from open data)."""
         query = (

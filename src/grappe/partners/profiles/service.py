@@ -395,6 +395,10 @@ def search(
             raise NotFoundError(f"organisation {data.organisation_id} introuvable")
         if ProfileRepository(session).organisation(data.organisation_id) is None:
             raise NotFoundError(f"organisation {data.organisation_id} introuvable")
+    if (candidates is not None and not candidates - {data.organisation_id}) or not (
+        ProfileRepository(session).any_organisation()
+    ):
+        return SearchOut(total=0, items=[])  # nobody to suggest (and nothing to index)
     readers = set(candidates) if candidates is not None else None
     if readers is not None and data.organisation_id is not None:
         readers.add(data.organisation_id)
