@@ -156,3 +156,14 @@ def test_mail_refused_by_the_server_keeps_the_posting(
     assert warning is not None
     assert warning.startswith("enregistré, mais la notification n'a pas pu partir")
     assert service.get_posting(db, world.actors["member"], done.result.id).id == done.result.id
+
+
+def test_the_administrator_names_an_organisation_that_exists(db: Session, world: Any) -> None:
+    posting = service.create_posting(
+        db, LOCAL_ADMIN, world.a, CALL.model_copy(update={"organisation_id": world.org_a})
+    )
+    with pytest.raises(NotFoundError, match="organisation 999999 introuvable"):
+        service.express_interest(db, LOCAL_ADMIN, posting.result.id, InterestIn(organisation_id=999_999))
+    assert service.express_interest(
+        db, LOCAL_ADMIN, posting.result.id, InterestIn(organisation_id=world.org_b)
+    )

@@ -228,6 +228,10 @@ def interest_for(session: Session, actor: Actor, organisation_id: int | None) ->
         raise InputError("organisation_id : précisez l'organisation intéressée")
     if organisation_access(session, actor, organisation_id) is not Access.MANAGE:
         raise NotFoundError(f"organisation {organisation_id} introuvable")
+    if actor.role is Role.ADMIN:
+        from grappe.registry.organisations.service import check_exists
+
+        check_exists(session, organisation_id)  # the administrator's access says nothing of existence
     return organisation_id
 
 
