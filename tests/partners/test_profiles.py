@@ -169,8 +169,22 @@ def test_enrichment_from_registry_history_and_fabric(db: Session, world: Any) ->
             partners=[PartnerIn(organisation_id=world.org_a), PartnerIn(organisation_id=world.org_b)],
         ),
     )
+    from grappe.cooperation.actions import service as actions
+    from grappe.cooperation.actions.schemas import AttendanceIn, EventIn, RegistrationIn
+
+    start = dt.datetime(2024, 3, 1, 8, tzinfo=dt.UTC)
+    event = actions.create_event(
+        db,
+        LOCAL_ADMIN,
+        world.a,
+        EventIn(
+            kind="breakfast", title="Petit déjeuner", starts_at=start, ends_at=start + dt.timedelta(hours=2)
+        ),
+    ).id
+    actions.register(db, LOCAL_ADMIN, event, RegistrationIn(organisation_id=world.org_a))
+    actions.record_attendance(db, LOCAL_ADMIN, event, world.org_a, AttendanceIn(attended=True))
     full = service.get_profile(db, actors["member"], world.org_a)
-    assert (full.enrichment.projects, full.enrichment.project_partners) == (1, 1)
+    assert (full.enrichment.projects, full.enrichment.project_partners, full.enrichment.events) == (1, 1, 1)
     assert full.enrichment.recent_projects == ["USICOMP — Usinage composite"]
     assert not full.stored
     assert full.consent is False
@@ -189,7 +203,8 @@ def test_enrichment_from_registry_history_and_fabric(db: Session, world: Any) ->
     # a reader outside the organisation's side counts the public projects only (this one is A's)
     service.update_profile(db, actors["member"], world.org_a, ProfileIn(consent=True))
     friend = mate(db, world)
-    assert service.get_profile(db, friend, world.org_a).enrichment.projects == 0
+    seen = service.get_profile(db, friend, world.org_a).enrichment
+    assert (seen.projects, seen.events) == (0, 0)
 
 
 def test_sharing_rights_and_intercluster_figures(db: Session, world: Any) -> None:

@@ -117,7 +117,7 @@ def _show_profile(profile: ProfileOut) -> None:
     say(
         f"Activité : {e.naf or '—'} {e.naf_label or ''} ; taille : {e.size_category or '—'} ; "
         f"commune : {e.town or e.commune or '—'} ; projets : {e.projects}, partenaires de projet : "
-        f"{e.project_partners}, liens : {e.links}"
+        f"{e.project_partners}, liens : {e.links}, événements suivis : {e.events}"
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
+from grappe.cooperation.actions.models import EventRegistration
 from grappe.cooperation.models import CooperationLink, LinkState, Project, ProjectPartner
 from grappe.kit.repository import Repository
 from grappe.partners.models import ClusterSharing, PartnerProfile
@@ -21,6 +22,7 @@ class History(NamedTuple):
     projects: int
     project_partners: int
     links: int
+    events: int
     recent_projects: list[str]
 
 
@@ -47,10 +49,11 @@ class ProfileRepository(Repository[PartnerProfile]):
         return self.session.get(Organisation, organisation_id)
 
     def history(self, organisation_id: int, *, every_project: bool, shown: int = 5) -> History:
-        """Projects, co-partners and confirmed links of an organisation.
+        """Projects, co-partners, confirmed links and events attended of an organisation.
 
-        ``every_project``: count the confidential projects and those of clusters' books too
-        (for the readers of the whole profile); else only the public ones.
+        ``every_project``: count the confidential projects and those of clusters' books too,
+        the links and the events (for the readers of the whole profile); else only the public
+        projects.
         """
         mine = select(ProjectPartner.project_id).where(ProjectPartner.organisation_id == organisation_id)
         projects = select(Project.id, Project.acronym, Project.title, Project.edition, Project.start).where(
@@ -90,7 +93,17 @@ class ProfileRepository(Repository[PartnerProfile]):
 
         latest = sorted(rows, key=recent, reverse=True)[:shown]
         names = [f"{r.acronym} — {r.title}" if r.acronym else r.title for r in latest]
-        return History(len(rows), partners, links if every_project else 0, names)
+        events = (
+            self.session.scalar(
+                select(func.count()).where(
+                    EventRegistration.organisation_id == organisation_id, EventRegistration.attended.is_(True)
+                )
+            )
+            or 0
+        )
+        if not every_project:
+            links = events = 0
+        return History(len(rows), partners, links, events, names)
 
     def any_organisation(self) -> bool:
         """Whether the registry holds an organisation at all."""

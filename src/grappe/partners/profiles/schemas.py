@@ -82,6 +82,7 @@ class Enrichment(Schema):
     projects: int
     project_partners: int
     links: int
+    events: int
     recent_projects: list[str]
 
 

@@ -75,6 +75,7 @@ def _enrichment(
         projects=history.projects,
         project_partners=history.project_partners,
         links=history.links,
+        events=history.events,
         recent_projects=history.recent_projects,
     )
 
