@@ -54,6 +54,10 @@ FLAGS = frozenset({
     "--rate", "--cost", "--share", "--unit",
     # cooperation network (its layers and the files beside the measures)
     "--layers", "--graphml", "--gexf", "--picture",
+    # partners: profiles, interclustering, calls for partners
+    "--capabilities", "--products", "--technologies", "--equipment", "--needs", "--markets",
+    "--keywords", "--tags", "--visibility", "--consent", "--no-consent", "--with", "--nobody",
+    "--deadline", "--message", "--closed",
     # paging of long lists (not "the N best", which is --top)
     "--limit",
     # serve

@@ -38,6 +38,10 @@ from grappe.cooperation.models import CooperationLink, LinkKind, ProjectKind
 from grappe.cooperation.schemas import DealIn, LinkIn, PartnerIn, ProjectIn
 from grappe.partners.meetings import service as meetings
 from grappe.partners.meetings.schemas import B2BEventIn, ParticipantIn, PublishIn, ScheduleIn, WishIn
+from grappe.partners.postings import service as postings
+from grappe.partners.postings.schemas import PostingIn
+from grappe.partners.profiles import service as profiles
+from grappe.partners.profiles.schemas import ProfileIn
 from grappe.registry import LOCAL_ADMIN
 from grappe.registry.accounts import service as accounts
 from grappe.registry.accounts.schemas import UserCreate
@@ -67,6 +71,8 @@ CANARIES = [
     "Partenaire Caché",
     "Salon Secret Victime",
     "Rencontres Secrètes Victime",
+    "Savoir Secret Victime",
+    "Recherche Secrète Victime",
 ]
 
 
@@ -93,6 +99,8 @@ class Victim:
     purchase_c: int  # a group purchase of C
     b2b_c: int  # a published B2B event of C, org_c and org_c2 meeting
     wish_c: int  # org_c's wish to meet org_c2 there
+    posting_c: int  # an open call for partners of C (org_c seeks)
+    posting_c2: int  # another one, that the administrator closes
 
 
 def build_victim(session: Any, world: Any) -> Victim:
@@ -210,7 +218,29 @@ def build_victim(session: Any, world: Any) -> Victim:
     ).id
     meetings.schedule(session, admin, b2b_c, ScheduleIn())
     meetings.publish(session, admin, b2b_c, PublishIn())
+    profiles.update_profile(
+        session,
+        admin,
+        org_c,
+        ProfileIn(capabilities="Savoir Secret Victime", visibility={"capabilities": "public"}, consent=True),
+    )
+    calls_for_partners = [
+        postings.create_posting(
+            session,
+            admin,
+            c,
+            PostingIn(
+                title=f"Recherche Secrète Victime {n}",
+                description="Confidentielle",
+                deadline=dt.date.today() + dt.timedelta(days=60),
+                organisation_id=org_c,
+            ),
+        ).result.id
+        for n in (1, 2)
+    ]
     return Victim(
+        posting_c=calls_for_partners[0],
+        posting_c2=calls_for_partners[1],
         a=world.a,
         c=c,
         org_c=org_c,
@@ -288,6 +318,7 @@ class Case:
 OWN = frozenset({"manager"})
 MEMBER_CSV = f"siren;nom;date_adhesion\n{siren(7007)};Nouvelle;2024-01-02\n"
 PERIOD = {"joined": "1990-01-01", "left": "1990-01-02"}
+SOON = (dt.date.today() + dt.timedelta(days=30)).isoformat()
 BOOKED = {"start": "2025-02-03T08:00", "end": "2025-02-03T12:00"}
 
 CASES: dict[tuple[str, str], list[Case]] = {
@@ -325,6 +356,29 @@ CASES: dict[tuple[str, str], list[Case]] = {
     # look-up (the redirect, followed here, ends on that form for every id); their roles and
     # other tenants' ids are walked with signed-in users in tests/web/test_manage.py.
     ("GET", "/gestion"): [Case(OPEN, lambda v: {})],
+    # The partners' pages (issue 18) send a visitor without a session to the sign-in form
+    # too; their roles and other tenants' ids are walked in tests/web/test_partners_pages.py.
+    ("GET", "/partenaires"): [Case(OPEN, lambda v: {"params": {"q": "Secret"}})],
+    ("GET", "/partenaires/profils/{organisation_id:int}"): [
+        Case(OPEN, lambda v: {"organisation_id": v.org_c})
+    ],
+    ("POST", "/partenaires/profils/{organisation_id:int}"): [
+        Case(OPEN, lambda v: {"organisation_id": v.org_c, "data": {"keywords": "intrus"}})
+    ],
+    ("GET", "/partenaires/recherches"): [Case(OPEN, lambda v: {})],
+    ("POST", "/partenaires/recherches"): [
+        Case(OPEN, lambda v: {"data": {"cluster_id": str(v.c), "title": "Intrus", "description": "x",
+                                       "deadline": SOON, "organisation_id": str(v.org_c2)}})
+    ],
+    ("GET", "/partenaires/recherches/{posting_id:int}"): [
+        Case(OPEN, lambda v: {"posting_id": v.posting_c})
+    ],
+    ("POST", "/partenaires/recherches/{posting_id:int}/interet"): [
+        Case(OPEN, lambda v: {"posting_id": v.posting_c, "data": {"organisation_id": str(v.org_c2)}})
+    ],
+    ("POST", "/partenaires/recherches/{posting_id:int}/cloture"): [
+        Case(OPEN, lambda v: {"posting_id": v.posting_c, "data": {}})
+    ],
     ("GET", "/gestion/{cluster_id:int}"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
     ("GET", "/gestion/{cluster_id:int}/adherents"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
     ("GET", "/gestion/{cluster_id:int}/adherents.{suffix}"): [
@@ -699,6 +753,55 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("GET", "/b2b-events/{event_id}/table-plan.{suffix}"): [
         Case(HIDDEN, lambda v: {"event_id": v.b2b_c, "suffix": "csv"}),
         Case(HIDDEN, lambda v: {"event_id": v.b2b_c, "suffix": "pdf"}),
+    ],
+    # partners: profiles, interclustering, search, calls for partners (issue 18)
+    ("GET", "/organisations/{organisation_id}/profile"): [
+        Case(HIDDEN, lambda v: {"organisation_id": v.org_c})
+    ],
+    ("PATCH", "/organisations/{organisation_id}/profile"): [
+        Case(HIDDEN, lambda v: {"organisation_id": v.org_c, "json": {"keywords": "intrus"}})
+    ],
+    # the empty fabric store of the test does not know org_c: the administrator reads 422
+    ("POST", "/organisations/{organisation_id}/profile/fabric"): [
+        Case(HIDDEN, lambda v: {"organisation_id": v.org_c}, admin_status=422)
+    ],
+    ("GET", "/clusters/{cluster_id}/sharing"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("PUT", "/clusters/{cluster_id}/sharing"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "json": {"all_clusters": True}}),
+        # A's manager names C (private): C is "introuvable"; the others are refused on A
+        Case(HIDDEN, lambda v: {"cluster_id": v.a, "json": {"clusters": [v.c]}}, hidden_for=OWN),
+    ],
+    ("GET", "/clusters/{cluster_id}/intercluster"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "params": {"year": 2024}})
+    ],
+    ("POST", "/partners/search"): [
+        Case(OPEN, lambda v: {"json": {"text": "Savoir Secret Victime Confidentielle", "scope": "all"}}),
+        # searching from C's organisation: members and managers find it "introuvable"
+        Case(
+            HIDDEN,
+            lambda v: {"json": {"organisation_id": v.org_c, "scope": "all"}},
+            hidden_for=frozenset({"manager", "member"}),
+        ),
+    ],
+    ("GET", "/postings"): [
+        Case(OPEN, lambda v: {"params": {"include_closed": True}}),
+        Case(HIDDEN, lambda v: {"params": {"cluster_id": v.c}}, hidden_for=frozenset({"manager", "member"})),
+    ],
+    ("POST", "/clusters/{cluster_id}/postings"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "cluster_id": v.c,
+                "json": {"title": "Intrus", "description": "x", "deadline": SOON,
+                         "organisation_id": v.org_c2},
+            },
+        )
+    ],
+    ("GET", "/postings/{posting_id}"): [Case(HIDDEN, lambda v: {"posting_id": v.posting_c})],
+    ("POST", "/postings/{posting_id}/close"): [Case(HIDDEN, lambda v: {"posting_id": v.posting_c2})],
+    ("GET", "/postings/{posting_id}/interests"): [Case(HIDDEN, lambda v: {"posting_id": v.posting_c})],
+    ("POST", "/postings/{posting_id}/interests"): [
+        Case(HIDDEN, lambda v: {"posting_id": v.posting_c, "json": {"organisation_id": v.org_c2}})
     ],
 }
 

@@ -14,6 +14,7 @@ from grappe.api import (
     meetings,
     memberships,
     organisations,
+    partners,
     prospects,
 )
 
@@ -29,5 +30,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     cooperation.router,
     actions.router,
     meetings.router,
+    partners.router,
     accounts.router,
 )

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from grappe.cli import _operational as operational
-from grappe.cli import meetings
+from grappe.cli import meetings, profiles
 from grappe.cli._analysis import choice
 from grappe.cli._batch import (
     OutOption,
@@ -37,14 +37,16 @@ SUGGEST_EXAMPLE = (
 SCOPES = ("cluster", "clusters", "all")
 
 app = typer.Typer(
-    help="Partenaires : suggestions de partenaires expliquées, rendez-vous d'affaires (B2B) "
-    "planifiés par un solveur.",
+    help="Partenaires : suggestions de partenaires expliquées, profils et recherches de partenaires, "
+    "rendez-vous d'affaires (B2B) planifiés par un solveur.",
     epilog=f"{SUGGEST_EXAMPLE}\n\n{SCHEDULE_EXAMPLE}",
     no_args_is_help=True,
 )
 
 
 app.add_typer(meetings.app, name="meeting")
+app.add_typer(profiles.profile_app, name="profile")
+app.add_typer(profiles.posting_app, name="posting")
 
 
 @app.callback()
@@ -64,8 +66,8 @@ def suggest_command(
     out: OutOption,
     scope: Annotated[str, typer.Option(
         "--scope", help="Parmi qui chercher : cluster (membres des grappes de l'organisation), "
-        "clusters (membres de toute grappe) ou all (toute organisation enregistrée ou vue dans un "
-        "projet importé).",
+        "clusters (et membres consentants des grappes qui partagent leurs profils avec elles) "
+        "ou all (toute organisation enregistrée ou vue dans un projet importé).",
     )] = "all",
     store: Annotated[Path | None, typer.Option(
         "--store", help="Dossier d'un magasin du tissu productif (facultatif) : la co-localisation "

@@ -35,6 +35,8 @@ class Participation(NamedTuple):
     acronym: str | None
     title: str
     summary: str | None
+    cluster_id: int | None = None
+    confidential: bool = False
 
 
 def organisations(session: Session) -> Iterator[OrganisationRow]:
@@ -66,6 +68,8 @@ def participations(session: Session, until_edition: int | None = None) -> Iterat
             Project.acronym,
             Project.title,
             Project.summary,
+            Project.cluster_id,
+            Project.confidential,
         )
         .join(Project, Project.id == ProjectPartner.project_id)
         .where(ProjectPartner.organisation_id.is_not(None))
@@ -74,9 +78,10 @@ def participations(session: Session, until_edition: int | None = None) -> Iterat
     )
     if until_edition is not None:
         query = query.where(Project.edition <= until_edition)
-    for organisation_id, project_id, edition, acronym, title, summary in session.execute(query):
+    for row in session.execute(query):
+        organisation_id = row[0]
         if organisation_id is not None:  # filtered above; the column stays nullable to the type checker
-            yield Participation(organisation_id, project_id, edition, acronym, title, summary)
+            yield Participation(organisation_id, *row[1:])
 
 
 def memberships_on(session: Session, day: dt.date) -> list[tuple[int, int]]:

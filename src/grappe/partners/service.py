@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -134,6 +134,9 @@ def build_index(
     until_edition: int | None = None,
     on: dt.date | None = None,
     relatedness: SectorRelatedness | None = None,
+    profile_texts: Mapping[int, str] | None = None,
+    projects: Callable[[repository.Participation], bool] | None = None,
+    link_clusters: Collection[int] | None = None,
 ) -> StoredIndex:
     """The partner index of every stored organisation.
 
@@ -143,11 +146,17 @@ def build_index(
     their partners are searched, and links and deals are left out: what a search knew at the
     end of that year. ``relatedness`` (from :func:`sector_relatedness`) replaces the NAF
     division rule of the sector component.
+
+    What a searcher may see narrows the index: ``profile_texts`` adds each organisation's
+    profile words it may read, ``projects`` keeps the projects it may know (texts and ties),
+    ``link_clusters`` keeps the links and deals of those clusters only (None: all of them).
     """
     day = on or dt.date.today()
     texts: dict[int, list[str]] = defaultdict(list)
     partners: dict[int, list[int]] = defaultdict(list)
     for part in repository.participations(session, until_edition):
+        if projects is not None and not projects(part):
+            continue
         texts[part.organisation_id].append(" ".join(filter(None, (part.acronym, part.title, part.summary))))
         partners[part.project_id].append(part.organisation_id)
     ties = [
@@ -157,8 +166,10 @@ def build_index(
         for b in members[i + 1 :]
     ]
     if until_edition is None:
+        scopes = [Scope()] if link_clusters is None else [Scope(cluster_id=c) for c in sorted(link_clusters)]
         ties += [Tie(t.organisation_a, t.organisation_b, t.weight)
-                 for t in network_ties(session, Scope(), (Layer.LINKS, Layer.BUSINESS))]
+                 for scope in scopes
+                 for t in network_ties(session, scope, (Layer.LINKS, Layer.BUSINESS))]
     clusters: dict[int, set[int]] = defaultdict(set)
     for organisation_id, cluster_id in repository.memberships_on(session, day):
         clusters[organisation_id].add(cluster_id)
@@ -173,7 +184,7 @@ def build_index(
                 id=row.id,
                 name=row.name,
                 kind=row.kind,
-                text=" ".join(texts.get(row.id, ())),
+                text=" ".join((*texts.get(row.id, ()), (profile_texts or {}).get(row.id, ""))).strip(),
                 naf=row.naf,
                 naf_label=_naf_label(row.naf),
                 departement=place.departement if place else None,
@@ -229,7 +240,13 @@ def suggest_batch(
 ) -> tuple[list[BatchRow], list[Issue]]:
     """Suggestions for each query row of file ``path``; the rows answered nothing, as issues."""
     require_admin(actor, "suggérer des partenaires parmi toutes les organisations enregistrées")
-    stored = build_index(session, relatedness=relatedness)
+    from grappe.partners import policy, sharing
+    from grappe.partners.models import Visibility
+
+    # What any other cluster may read of a profile: its public fields, with its consent.
+    consented = {oid: p for oid, p in sharing.profiles(session, None).items() if p.consent}
+    texts = {oid: policy.profile_words(p, Visibility.PUBLIC) for oid, p in consented.items()}
+    stored = build_index(session, relatedness=relatedness, profile_texts=texts)
     rows: list[BatchRow] = []
     skipped: list[Issue] = []
     for query in queries:
@@ -239,7 +256,10 @@ def suggest_batch(
             continue
         among: frozenset[int] | None = None
         if scope is SearchScope.CLUSTERS:
-            among = stored.members()
+            # its clusters' members, and the consenting members of the clusters sharing with them
+            mine = stored.clusters.get(found, frozenset())
+            reached = sharing.sharing_with(session, mine) if mine else set()
+            among = stored.members(mine) | (stored.members(reached) & consented.keys())
         elif scope is SearchScope.CLUSTER:
             mine = stored.clusters.get(found, frozenset())
             if not mine:

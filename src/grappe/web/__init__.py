@@ -23,10 +23,19 @@ def mount(app: FastAPI) -> None:
     from grappe.web.manage import routes as manage_routes
     from grappe.web.meetings import routes as meetings_routes
     from grappe.web.observatory import routes as observatory_routes
+    from grappe.web.partners import routes as partners_routes
     from grappe.web.registry import routes as registry_routes
 
     app.add_middleware(security.SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    routers = (site.router, registry_routes.router, accounts_routes.router, observatory_routes.router)
-    for router in (*routers, manage_routes.router, meetings_routes.router):
+    routers = (
+        site.router,
+        registry_routes.router,
+        accounts_routes.router,
+        observatory_routes.router,
+        manage_routes.router,
+        meetings_routes.router,
+        partners_routes.router,
+    )
+    for router in routers:
         app.include_router(router)

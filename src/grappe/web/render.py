@@ -23,6 +23,7 @@ TEMPLATE_DIRS = [
     WEB / "observatory" / "templates",
     WEB / "manage" / "templates",
     WEB / "meetings" / "templates",
+    WEB / "partners" / "templates",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Calls for partners (recherche de partenaires): postings, interests, notifications."""

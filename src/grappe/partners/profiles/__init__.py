@@ -1,0 +1,1 @@
+"""Partner profiles: what organisations offer and seek, interclustering and the partner search over them."""

@@ -1,0 +1,1 @@
+"""The partners' pages: partner search, profiles, calls for partners."""
