@@ -60,6 +60,7 @@ from grappe.cooperation.schemas import (
     TransitionOut,
 )
 from grappe.errors import ConflictError, InputError
+from grappe.kit import present
 from grappe.kit.repository import not_found
 from grappe.kit.unit import flush
 from grappe.registry.identifiers import name_key, normalize_siren
@@ -92,18 +93,8 @@ NEXT_STATUSES: Final[dict[ProjectStatus, frozenset[ProjectStatus]]] = {
     ProjectStatus.ABANDONED: frozenset(),
 }
 
-#: French names of the statuses, for messages.
-STATUS_NAMES: Final = {
-    ProjectStatus.IDEA: "idée",
-    ProjectStatus.DRAFTING: "montage",
-    ProjectStatus.LABELLED: "labellisé",
-    ProjectStatus.SUBMITTED: "déposé",
-    ProjectStatus.FUNDED: "financé",
-    ProjectStatus.REJECTED: "refusé",
-    ProjectStatus.RUNNING: "en cours",
-    ProjectStatus.COMPLETED: "terminé",
-    ProjectStatus.ABANDONED: "abandonné",
-}
+def _status(status: ProjectStatus) -> str:
+    return present.label("project_status", status.value)
 
 
 def _period(start: dt.date | None, end: dt.date | None) -> None:
@@ -345,9 +336,9 @@ def change_status(session: Session, actor: Actor, project_id: int, data: StatusI
     project = _project(session, actor, project_id, Access.MANAGE, "changer le statut d'un projet")
     current, wanted = ProjectStatus(project.status), data.status
     if wanted not in NEXT_STATUSES[current]:
-        allowed = ", ".join(STATUS_NAMES[s] for s in NEXT_STATUSES[current]) or "aucun (statut final)"
+        allowed = ", ".join(_status(s) for s in NEXT_STATUSES[current]) or "aucun (statut final)"
         raise InputError(
-            f"projet {project_id} : passage de « {STATUS_NAMES[current]} » à « {STATUS_NAMES[wanted]} » "
+            f"projet {project_id} : passage de « {_status(current)} » à « {_status(wanted)} » "
             f"impossible ; statuts suivants possibles : {allowed}"
         )
     on = data.on or dt.date.today()

@@ -17,15 +17,13 @@ from grappe.cli.cooperation._base import (
     _amount,
     _date,
     app,
+    in_cluster,
 )
 from grappe.errors import InputError
 from grappe.kit.dates import option_date
 
 if TYPE_CHECKING:
     from grappe.cooperation.actions.schemas import PurchaseOut, ShareOut
-    from grappe.registry.clusters import service as cluster_service
-else:
-    cluster_service = operational.Lazy("grappe.registry.clusters.service")
 
 
 # --- collective actions: events and shared equipment -------------------------------------------
@@ -86,10 +84,8 @@ def event_create(
         public=not private,
         description=description,
     )
-    with operational.unit() as (session, actor):
-        event = service.create_event(
-            session, actor, cluster_service.resolve_cluster(session, cluster), data
-        )
+    with in_cluster(cluster) as (session, actor, cluster_id):
+        event = service.create_event(session, actor, cluster_id, data)
     console.print(f"Événement {event.id} : {event.title}, le {_on(event.starts_at)}")
 
 
@@ -98,10 +94,8 @@ def events(cluster: ClusterArgument, limit: Limit = 100) -> None:
     """Événements d'une structure (un adhérent : les événements publics)."""
     from grappe.cooperation.actions import service
 
-    with operational.unit(write=False) as (session, actor):
-        page = service.list_events(
-            session, actor, cluster_service.resolve_cluster(session, cluster), limit=limit
-        )
+    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
+        page = service.list_events(session, actor, cluster_id, limit=limit)
     operational.table(
         f"Événements ({page.total})",
         ["n°", "nature", "intitulé", "début", "lieu", "places prises", "capacité", "prix (€)"],
@@ -211,10 +205,8 @@ def equipment_add(
     data = operational.build(
         EquipmentIn, name=name, hourly_rate_eur=_amount("--rate", rate), description=description
     )
-    with operational.unit() as (session, actor):
-        equipment = service.create_equipment(
-            session, actor, cluster_service.resolve_cluster(session, cluster), data
-        )
+    with in_cluster(cluster) as (session, actor, cluster_id):
+        equipment = service.create_equipment(session, actor, cluster_id, data)
     console.print(f"Équipement {equipment.id} : {equipment.name}, {equipment.hourly_rate_eur} €/h")
 
 
@@ -223,10 +215,8 @@ def equipment_list(cluster: ClusterArgument, limit: Limit = 100) -> None:
     """Équipements mutualisés d'une structure."""
     from grappe.cooperation.actions import service
 
-    with operational.unit(write=False) as (session, actor):
-        page = service.list_equipment(
-            session, actor, cluster_service.resolve_cluster(session, cluster), limit=limit
-        )
+    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
+        page = service.list_equipment(session, actor, cluster_id, limit=limit)
     operational.table(
         f"Équipements ({page.total})",
         ["n°", "nom", "tarif (€/h)"],
@@ -319,10 +309,8 @@ def position_create(
         yearly_cost_eur=_amount("--cost", cost),
         shares=[_share(text) for text in shares],
     )
-    with operational.unit() as (session, actor):
-        position = service.create_position(
-            session, actor, cluster_service.resolve_cluster(session, cluster), data
-        )
+    with in_cluster(cluster) as (session, actor, cluster_id):
+        position = service.create_position(session, actor, cluster_id, data)
     console.print(f"Poste {position.id} : {position.title}")
     _print_shares(position.shares)
 
@@ -340,10 +328,8 @@ def positions(cluster: ClusterArgument, limit: Limit = 100) -> None:
     """Postes partagés d'une structure et leur répartition (un adhérent : ceux qu'il partage)."""
     from grappe.cooperation.actions import service
 
-    with operational.unit(write=False) as (session, actor):
-        page = service.list_positions(
-            session, actor, cluster_service.resolve_cluster(session, cluster), limit=limit
-        )
+    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
+        page = service.list_positions(session, actor, cluster_id, limit=limit)
     operational.table(
         f"Postes partagés ({page.total})",
         ["n°", "intitulé", "début", "fin", "coût annuel (€)", "répartition (%)"],
@@ -394,10 +380,8 @@ def purchase_open(
         reference_price_eur=_amount("--price", price),
         closes_on=_date("--to", closes),
     )
-    with operational.unit() as (session, actor):
-        purchase = service.create_purchase(
-            session, actor, cluster_service.resolve_cluster(session, cluster), data
-        )
+    with in_cluster(cluster) as (session, actor, cluster_id):
+        purchase = service.create_purchase(session, actor, cluster_id, data)
     _print_purchase(purchase)
 
 
@@ -445,10 +429,8 @@ def purchases(cluster: ClusterArgument, limit: Limit = 100) -> None:
     """Achats groupés d'une structure : volume, fournisseur, économies."""
     from grappe.cooperation.actions import service
 
-    with operational.unit(write=False) as (session, actor):
-        page = service.list_purchases(
-            session, actor, cluster_service.resolve_cluster(session, cluster), limit=limit
-        )
+    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
+        page = service.list_purchases(session, actor, cluster_id, limit=limit)
     operational.table(
         f"Achats groupés ({page.total})",
         ["n°", "intitulé", "clôture", "volume", "fournisseur", "prix négocié (€)", "économies (€)"],

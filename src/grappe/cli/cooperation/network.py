@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from grappe.cli import _operational as operational
 from grappe.cli._console import console, err_console, number
 from grappe.cli.cooperation._base import (
     LAYERS,
@@ -17,14 +16,12 @@ from grappe.cli.cooperation._base import (
     MEASURES,
     _date,
     app,
+    in_cluster,
 )
 from grappe.errors import InputError
 
 if TYPE_CHECKING:
     from grappe.cooperation.network import NetworkAnalysis
-    from grappe.registry.clusters import service as cluster_service
-else:
-    cluster_service = operational.Lazy("grappe.registry.clusters.service")
 
 
 # --- network ------------------------------------------------------------------------------------
@@ -138,8 +135,7 @@ def _analyse(
 ) -> NetworkAnalysis:
     from grappe.cooperation import service
 
-    with operational.unit(write=False) as (session, actor):
-        cluster_id = None if cluster is None else cluster_service.resolve_cluster(session, cluster)
+    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
         return service.analyse_network(
             session, actor, cluster_id=cluster_id, layers=layers, start=start, end=end, seed=seed
         )
