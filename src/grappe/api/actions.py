@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from grappe.api.deps import ERRORS, Id, Limit, Offset, Work
+from grappe.api.deps import ERRORS, Id, Limit, Offset, Work, cluster_page
 from grappe.cooperation.actions import service
 from grappe.cooperation.actions.schemas import (
     AttendanceIn,
@@ -45,8 +45,7 @@ End = Annotated[Moment, Query(description="Fin de la période, exclue.")]
 @router.get("/clusters/{cluster_id}/events", response_model=EventPage, tags=TAGS, responses=ERRORS)
 def list_events(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> EventPage:
     """Événements d'une structure (un adhérent : les événements publics)."""
-    with work as (db, actor):
-        return service.list_events(db, actor, cluster_id, limit=limit, offset=offset)
+    return cluster_page(work, service.list_events, cluster_id, limit, offset)
 
 
 @router.post(
@@ -121,8 +120,7 @@ def record_attendance(
 @router.get("/clusters/{cluster_id}/equipment", response_model=EquipmentPage, tags=TAGS, responses=ERRORS)
 def list_equipment(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> EquipmentPage:
     """Équipements mutualisés d'une structure."""
-    with work as (db, actor):
-        return service.list_equipment(db, actor, cluster_id, limit=limit, offset=offset)
+    return cluster_page(work, service.list_equipment, cluster_id, limit, offset)
 
 
 @router.post(
@@ -170,8 +168,7 @@ def usage(*, work: Work, equipment_id: Id, start: Start, end: End) -> EquipmentU
 @router.get("/clusters/{cluster_id}/positions", response_model=PositionPage, tags=TAGS, responses=ERRORS)
 def list_positions(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> PositionPage:
     """Postes partagés (recrutements communs) d'une structure (un adhérent : ceux qu'il partage)."""
-    with work as (db, actor):
-        return service.list_positions(db, actor, cluster_id, limit=limit, offset=offset)
+    return cluster_page(work, service.list_positions, cluster_id, limit, offset)
 
 
 @router.post(
@@ -190,8 +187,7 @@ def create_position(*, work: Work, cluster_id: Id, body: PositionIn) -> Position
 @router.get("/clusters/{cluster_id}/purchases", response_model=PurchasePage, tags=TAGS, responses=ERRORS)
 def list_purchases(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> PurchasePage:
     """Achats groupés d'une structure, volume et économies (un adhérent : ses besoins)."""
-    with work as (db, actor):
-        return service.list_purchases(db, actor, cluster_id, limit=limit, offset=offset)
+    return cluster_page(work, service.list_purchases, cluster_id, limit, offset)
 
 
 @router.post(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from fastapi import Path as PathParam
+from fastapi import APIRouter, Query
 
-from grappe.api.deps import Unit, get_unit
+from grappe.api.deps import ERRORS, Id, Limit, Offset, Work, cluster_page
 from grappe.cooperation import service
 from grappe.cooperation.models import BusinessDeal, ProjectStatus
 from grappe.cooperation.schemas import (
@@ -26,31 +25,18 @@ from grappe.cooperation.schemas import (
     ProjectPage,
     StatusIn,
 )
-from grappe.kit.repository import MAX_PAGE
 from grappe.registry import bounds
 
 router = APIRouter()
 
-Work = Annotated[Unit, Depends(get_unit)]
-# Ids stay within a 32-bit signed integer: larger ones cannot exist and would overflow drivers.
-Id = Annotated[int, PathParam(ge=1, le=2_147_483_647)]
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
-Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 DealYear = Annotated[int | None, Query(), bounds.Year(bounds.ACCOUNTING, BusinessDeal.year)]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "Rôle insuffisant sur un objet visible"},
-    404: {"description": "Introuvable (ou objet d'une autre structure)"},
-    409: {"description": "Conflit (déjà traité, doublon)"},
-    422: {"description": "Entrée invalide"},
-}
 TAGS: list[str | Any] = ["coopération"]
 
 
 @router.get("/clusters/{cluster_id}/cooperation/links", response_model=LinkPage, tags=TAGS, responses=ERRORS)
 def list_links(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> LinkPage:
     """Liens de coopération d'une structure (un adhérent : les siens)."""
-    with work as (db, actor):
-        return service.list_links(db, actor, cluster_id, limit=limit, offset=offset)
+    return cluster_page(work, service.list_links, cluster_id, limit, offset)
 
 
 @router.post(
@@ -136,8 +122,7 @@ def list_deals(
     *, work: Work, cluster_id: Id, year: DealYear = None, limit: Limit = 100, offset: Offset = 0
 ) -> DealPage:
     """Affaires entre organisations d'une structure (un adhérent : les siennes)."""
-    with work as (db, actor):
-        return service.list_deals(db, actor, cluster_id, year=year, limit=limit, offset=offset)
+    return cluster_page(work, service.list_deals, cluster_id, limit, offset, year=year)
 
 
 @router.post(
