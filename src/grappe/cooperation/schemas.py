@@ -8,6 +8,7 @@ from typing import Annotated, Final
 
 from pydantic import Field
 
+from grappe.cooperation.actions.schemas import EventYear, RevenueYear
 from grappe.cooperation.models import (
     BusinessDeal,
     CooperationLink,
@@ -327,10 +328,19 @@ class BusinessVolume(Schema):
 
 
 class CooperationFigures(Schema):
-    """A cluster's cooperation in figures: what its funders read (no record, no name)."""
+    """A cluster's cooperation in figures: what its funders read (no record, no name).
+
+    Projects by status and their funding by programme, inter-cluster projects, links by state,
+    yearly business between members, events and attendance per year, and the yearly revenue
+    of the services sold to members.
+    """
 
     cluster_id: int
     projects_by_status: dict[str, int]
+    project_funding_eur: Decimal
+    funding_by_programme: dict[str, Decimal]
     inter_cluster_projects: int
     links_by_state: dict[str, int]
     business: list[BusinessYear]
+    events: list[EventYear]
+    services: list[RevenueYear]

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from grappe.cooperation import network, policy, repository
+from grappe.cooperation.actions import service as actions
 from grappe.cooperation.models import (
     KIND_OF_CATEGORY,
     NOT_GIVEN,
@@ -469,14 +470,21 @@ def business_volume(session: Session, actor: Actor, cluster_id: int) -> Business
 
 
 def cooperation_figures(session: Session, actor: Actor, cluster_id: int) -> CooperationFigures:
-    """A cluster's projects by status, inter-cluster projects, links by state and yearly business."""
+    """A cluster's cooperation in figures (:class:`CooperationFigures`): what its managers and the
+    funders of the cluster read — counts and sums, never a record or a name."""
     policy.require_figures(session, actor, cluster_id)
+    events, services = actions.figures(session, actor, cluster_id)
+    funding = repository.funding_by_programme(session, cluster_id)
     return CooperationFigures(
         cluster_id=cluster_id,
         projects_by_status=repository.projects_by_status(session, cluster_id),
+        project_funding_eur=sum(funding.values(), Decimal(0)),
+        funding_by_programme=funding,
         inter_cluster_projects=repository.inter_cluster_projects(session, cluster_id, dt.date.today()),
         links_by_state=repository.links_by_state(session, cluster_id),
         business=_business(session, cluster_id).years,
+        events=events,
+        services=services.years,
     )
 
 
