@@ -51,7 +51,7 @@ FLAGS = frozenset({
     "--title", "--place", "--capacity", "--price", "--shared-stand", "--private", "--seats", "--absent",
     "--rate", "--cost", "--share", "--unit",
     # cooperation network (its layers and the files beside the measures)
-    "--layers", "--graphml", "--gexf", "--picture",
+    "--layers", "--graphml", "--gexf", "--picture", "--compare-to",
     # paging of long lists (not "the N best", which is --top)
     "--limit",
     # serve

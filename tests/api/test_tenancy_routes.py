@@ -608,6 +608,15 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("GET", "/equipment/{equipment_id}/usage"): [
         Case(HIDDEN, lambda v: {"equipment_id": v.equipment_c, "params": BOOKED})
     ],
+    ("GET", "/clusters/{cluster_id}/cooperation/network"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c}),
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "params": {"from": "2024-01-01", "to": "2024-12-31",
+                                                               "compare_to": 2023, "order": "betweenness"}}),
+    ],
+    ("GET", "/clusters/{cluster_id}/cooperation/network/{file_format}"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "file_format": "svg"}),
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "file_format": "graphml", "params": {"layers": "links"}}),
+    ],
     # services sold to members (issue 17)
     ("GET", "/clusters/{cluster_id}/services"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
     ("POST", "/clusters/{cluster_id}/services"): [
