@@ -642,12 +642,14 @@ def network_page(
     end: dt.date | None = None,
     compare_to: int | None = None,
     order: str = "degree",
+    ascending: bool | None = None,
     limit: int = 100,
     offset: int = 0,
     seed: int = 0,
 ) -> NetworkPage:
-    """A page of a network's measures (ordered by ``order``, descending; names ascending), its
-    summary and, with ``compare_to`` (a year), its change since that calendar year.
+    """A page of a network's measures (ordered by ``order``: measures descending and names
+    ascending unless ``ascending`` says otherwise; ties by name), its summary and, with
+    ``compare_to`` (a year), its change since that calendar year.
 
     Raises
     ------
@@ -671,7 +673,8 @@ def network_page(
         )
         change = _change_out(moved, before)
     table = analysis.measures
-    ascending = order == "organisation"
+    if ascending is None:
+        ascending = order == "organisation"
     ordered = table.sort_values([order, "organisation"], ascending=[ascending, True], kind="stable")
     rows = ordered.iloc[offset: offset + limit]
     return NetworkPage(
