@@ -49,7 +49,7 @@ FLAGS = frozenset({
     "--brokered",
     # cooperation: events and shared equipment
     "--title", "--place", "--capacity", "--price", "--shared-stand", "--private", "--seats", "--absent",
-    "--rate", "--cost", "--share", "--unit",
+    "--rate", "--cost", "--share", "--unit", "--quantity",
     # cooperation network (its layers and the files beside the measures)
     "--layers", "--graphml", "--gexf", "--picture", "--compare-to",
     # paging of long lists (not "the N best", which is --top)
