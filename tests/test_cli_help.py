@@ -51,9 +51,9 @@ FLAGS = frozenset({
     "--brokered",
     # cooperation: events and shared equipment
     "--title", "--place", "--capacity", "--price", "--shared-stand", "--private", "--seats", "--absent",
-    "--rate", "--cost", "--share", "--unit",
+    "--rate", "--cost", "--share", "--unit", "--quantity",
     # cooperation network (its layers and the files beside the measures)
-    "--layers", "--graphml", "--gexf", "--picture",
+    "--layers", "--graphml", "--gexf", "--picture", "--compare-to",
     # partners: profiles, interclustering, calls for partners
     "--capabilities", "--products", "--technologies", "--equipment", "--needs", "--markets",
     "--keywords", "--tags", "--visibility", "--consent", "--no-consent", "--with", "--nobody",

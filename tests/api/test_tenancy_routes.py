@@ -33,7 +33,14 @@ from apikit import Api, build_api, dbkit
 
 from grappe.cooperation import service as cooperation
 from grappe.cooperation.actions import service as actions
-from grappe.cooperation.actions.schemas import EquipmentIn, EventIn, PurchaseIn, RegistrationIn
+from grappe.cooperation.actions.schemas import (
+    EquipmentIn,
+    EventIn,
+    OfferIn,
+    PurchaseIn,
+    RegistrationIn,
+    SaleIn,
+)
 from grappe.cooperation.models import CooperationLink, LinkKind, ProjectKind
 from grappe.cooperation.schemas import DealIn, LinkIn, PartnerIn, ProjectIn
 from grappe.partners.meetings import service as meetings
@@ -97,6 +104,8 @@ class Victim:
     event_c: int  # a public event of C, past, org_c registered
     equipment_c: int  # a shared equipment of C
     purchase_c: int  # a group purchase of C
+    offer_c: int  # a service C sells to its members
+    sale_c: int  # a sale of it to org_c2
     b2b_c: int  # a published B2B event of C, org_c and org_c2 meeting
     wish_c: int  # org_c's wish to meet org_c2 there
     posting_c: int  # an open call for partners of C (org_c seeks)
@@ -218,6 +227,12 @@ def build_victim(session: Any, world: Any) -> Victim:
     ).id
     meetings.schedule(session, admin, b2b_c, ScheduleIn())
     meetings.publish(session, admin, b2b_c, PublishIn())
+    offer_c = actions.create_offer(
+        session, admin, c, OfferIn(name="Diagnostic Secret Victime", unit_price_eur=Decimal(300))
+    ).id
+    sale_c = actions.record_sale(
+        session, admin, offer_c, SaleIn(organisation_id=org_c2, sold_on=dt.date(2024, 5, 2))
+    ).id
     profiles.update_profile(
         session,
         admin,
@@ -258,6 +273,8 @@ def build_victim(session: Any, world: Any) -> Victim:
         event_c=event_c,
         equipment_c=equipment_c,
         purchase_c=purchase_c,
+        offer_c=offer_c,
+        sale_c=sale_c,
         b2b_c=b2b_c,
         wish_c=wish_c,
     )
@@ -803,6 +820,33 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("POST", "/postings/{posting_id}/interests"): [
         Case(HIDDEN, lambda v: {"posting_id": v.posting_c, "json": {"organisation_id": v.org_c2}})
     ],
+    ("GET", "/clusters/{cluster_id}/cooperation/network"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c}),
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "params": {"from": "2024-01-01", "to": "2024-12-31",
+                                                               "compare_to": 2023, "order": "betweenness"}}),
+    ],
+    ("GET", "/clusters/{cluster_id}/cooperation/network/{file_format}"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "file_format": "svg"}),
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "file_format": "graphml", "params": {"layers": "links"}}),
+    ],
+    # services sold to members (issue 17)
+    ("GET", "/clusters/{cluster_id}/services"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/clusters/{cluster_id}/services"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "json": {"name": "Intrus", "unit_price_eur": "1"}})
+    ],
+    ("GET", "/clusters/{cluster_id}/services/revenue"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/clusters/{cluster_id}/sales"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c}),
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "params": {"year": 2024}}),
+    ],
+    ("POST", "/services/{offer_id}/sales"): [
+        Case(
+            HIDDEN,
+            lambda v: {"offer_id": v.offer_c, "json": {"organisation_id": v.org_c2, "sold_on": "2024-06-01"}},
+        )
+    ],
+    ("POST", "/services/{offer_id}/withdraw"): [Case(HIDDEN, lambda v: {"offer_id": v.offer_c})],
+    ("DELETE", "/sales/{sale_id}"): [Case(HIDDEN, lambda v: {"sale_id": v.sale_c})],
 }
 
 

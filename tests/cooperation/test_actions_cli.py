@@ -122,3 +122,28 @@ def test_a_group_purchase_from_the_command_line(meca: None) -> None:
     assert "dépasse le prix de référence" in str(dearer.exception)
     code, out = run("cooperation", "purchases", "MECA")
     assert "Enercoop" in out
+
+
+def test_services_sold_to_members_and_their_revenue(meca: None) -> None:
+    code, out = run("cooperation", "service-add", "MECA", "Diagnostic export", "--price", "450",
+                    "--unit", "jour")
+    assert code == 0, out
+    assert "Offre 1 : Diagnostic export, 450,00\xa0€ par jour" in out
+    code, out = run("cooperation", "sale-add", "1", "--organisation", "1", "--date", "14/03/2025",
+                    "--quantity", "2")
+    assert code == 0, out
+    assert "Vente 1 : Diagnostic export à Alpha, 900,00\xa0€ le 14/03/2025" in out
+    code, out = run("cooperation", "sale-add", "1", "--organisation", "2", "--date", "2025-06-01",
+                    "--amount", "300")
+    assert code == 0, out
+    code, out = run("cooperation", "sales", "MECA", "--year", "2025")
+    assert code == 0, out
+    assert "Ventes (2)" in out
+    code, out = run("cooperation", "services-revenue", "MECA")
+    assert code == 0, out
+    assert "1200.00" in out
+    early = runner.invoke(
+        app, ["cooperation", "sale-add", "1", "--organisation", "1", "--date", "2019-05-01"]
+    )
+    assert isinstance(early.exception, InputError)
+    assert "n'était pas adhérente" in str(early.exception)

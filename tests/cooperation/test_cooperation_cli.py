@@ -44,14 +44,6 @@ def test_the_help_values_are_the_models(written: tuple[str, ...], enum: type) ->
     assert written == tuple(e.value for e in enum)
 
 
-def test_the_french_names_cover_every_state_and_status() -> None:
-    from grappe.cooperation.models import LinkState
-    from grappe.cooperation.service import STATUS_NAMES
-
-    assert set(cli.LINK_STATES) == {s.value for s in LinkState}
-    assert {s.value: name for s, name in STATUS_NAMES.items()} == cli.STATUS_NAMES
-
-
 def test_import_then_records_end_to_end(tmp_path: Path) -> None:
     projects, partners = tmp_path / "p.csv", tmp_path / "q.csv"
     projects.write_text("project;title;kind\nP1;Usinage propre;market\nP2;;market\n", encoding="utf-8")

@@ -118,6 +118,13 @@ def test_compare_two_years() -> None:
     assert set(change.left) == {3}
     assert (change.ties_kept, change.ties_new, change.ties_ended) == (1, 5, 2)
     assert change.density == (before.summary.density, after.summary.density)
+    assert change.ties == (3, 6)  # kept + ended, kept + new
+    assert change.core_size == (before.summary.core_size, after.summary.core_size)
+    assert change.sme_share_in_core == (before.summary.sme_share_in_core, after.summary.sme_share_in_core)
+    assert change.dependence == (
+        before.summary.dependence.ties_lost_share, after.summary.dependence.ties_lost_share
+    )
+    assert 0 <= change.largest_component_without_top[1] <= 1
     row = change.degrees.set_index("organisation_id").loc[4]
     assert (row["degree_before"], row["degree_after"], row["degree_change"]) == (0, 3, 3)
     assert change.degrees["degree_change"].is_monotonic_decreasing

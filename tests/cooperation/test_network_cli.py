@@ -133,6 +133,8 @@ def test_all_organisations_and_xlsx(cluster: dict[str, int], tmp_path: Path) -> 
         (["--all", "--from", "2024-02-30"], InputError, "--from '2024-02-30' : date invalide"),
         (["--all", "--from", "2024-12-31", "--to", "2024-01-01"], InputError, "la fin (2024-01-01) précède"),
         (["--all", "--picture", "r.jpg"], InputError, "r.jpg : extension .jpg non prise en charge"),
+        (["--cluster", "MECA", "--compare-to", "2023"], InputError,
+         "--compare-to 2023 : indiquez la période analysée avec --from et --to"),
     ],
 )
 def test_bad_options_in_french(
@@ -160,3 +162,23 @@ def test_only_managers_read_a_cluster_network(cluster: dict[str, int], tmp_path:
 
 def test_cli_layers_are_the_library_layers() -> None:
     assert cli.LAYERS == network.LAYERS
+
+
+def test_compare_to_a_year_gives_the_change(cluster: dict[str, int], tmp_path: Path) -> None:
+    out = tmp_path / "reseau.csv"
+    code, text = run("cooperation", "network", "--cluster", "MECA", "--from", "2024-01-01", "--to",
+                     "2024-12-31", "--compare-to", "2023", "--out", str(out))
+    assert code == 0, text
+    assert "Évolution du réseau depuis 2023" in text
+    assert "Liens : 5 nouveaux, 0 maintenus, 1 terminés" in text  # 2023: Gamma–Labo; 2024: five ties
+    with open_registry() as session:
+        analysis, change = service.network_change(
+            session, LOCAL_ADMIN, cluster_id=1, before=service.year_period(2023),
+            after=(dt.date(2024, 1, 1), dt.date(2024, 12, 31)),
+        )
+    assert change.ties == (1, 5)
+    assert set(change.joined) == {cluster[n] for n in ("Alpha", "Beta", "Delta")}
+    assert set(change.left) == {cluster["Labo Externe"]}
+    assert change.core_size == (2, 4)  # a 1-core of two, then Alpha, Beta, Gamma and Delta (2-core)
+    assert change.components[1] == analysis.summary.components
+

@@ -69,3 +69,32 @@ def test_every_registry_enumeration_is_labelled() -> None:
     enums = {v for v in vars(models).values() if isinstance(v, type) and issubclass(v, StrEnum)}
     enums.discard(StrEnum)
     assert enums <= set(ENUMS.values())
+
+
+COOPERATION = {
+    "project_status": "ProjectStatus",
+    "project_kind": "ProjectKind",
+    "partner_category": "PartnerCategory",
+    "programme": "Programme",
+    "link_kind": "LinkKind",
+    "link_orientation": "Orientation",
+    "link_source": "LinkSource",
+    "link_state": "LinkState",
+    "deal_kind": "DealKind",
+}
+
+
+def test_every_cooperation_code_has_its_labels_in_one_place() -> None:
+    from grappe.cooperation import models as cooperation
+    from grappe.cooperation import network
+    from grappe.cooperation.actions import models as actions
+
+    enums = {name: getattr(cooperation, enum) for name, enum in COOPERATION.items()}
+    enums["event_kind"] = actions.EventKind
+    for category, enum in enums.items():
+        labels = present.LABELS[category]
+        assert set(labels) == {member.value for member in enum}, category
+        assert all(french and english for french, english in labels.values())
+    assert set(present.LABELS["network_layer"]) == set(network.LAYERS)
+    assert present.label("project_status", "drafting") == "montage"
+    assert present.Formatter("en").label("link_state", "declined") == "declined"

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from grappe.api.deps import ERRORS, Id, Limit, Offset, Work
+from grappe.api.deps import ERRORS, Id, Limit, Offset, Work, Year, cluster_page
 from grappe.cooperation.actions import service
 from grappe.cooperation.actions.schemas import (
     AttendanceIn,
@@ -23,6 +23,9 @@ from grappe.cooperation.actions.schemas import (
     EventPage,
     Moment,
     NeedIn,
+    OfferIn,
+    OfferOut,
+    OfferPage,
     PositionIn,
     PositionOut,
     PositionPage,
@@ -33,6 +36,10 @@ from grappe.cooperation.actions.schemas import (
     RegistrationIn,
     RegistrationOut,
     RegistrationPage,
+    SaleIn,
+    SaleOut,
+    SalePage,
+    ServicesRevenue,
 )
 
 router = APIRouter()
@@ -45,8 +52,7 @@ End = Annotated[Moment, Query(description="Fin de la période, exclue.")]
 @router.get("/clusters/{cluster_id}/events", response_model=EventPage, tags=TAGS, responses=ERRORS)
 def list_events(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> EventPage:
     """Événements d'une structure (un adhérent : les événements publics)."""
-    with work as (db, actor):
-        return service.list_events(db, actor, cluster_id, limit=limit, offset=offset)
+    return cluster_page(work, service.list_events, cluster_id, limit, offset)
 
 
 @router.post(
@@ -121,8 +127,7 @@ def record_attendance(
 @router.get("/clusters/{cluster_id}/equipment", response_model=EquipmentPage, tags=TAGS, responses=ERRORS)
 def list_equipment(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> EquipmentPage:
     """Équipements mutualisés d'une structure."""
-    with work as (db, actor):
-        return service.list_equipment(db, actor, cluster_id, limit=limit, offset=offset)
+    return cluster_page(work, service.list_equipment, cluster_id, limit, offset)
 
 
 @router.post(
@@ -170,8 +175,7 @@ def usage(*, work: Work, equipment_id: Id, start: Start, end: End) -> EquipmentU
 @router.get("/clusters/{cluster_id}/positions", response_model=PositionPage, tags=TAGS, responses=ERRORS)
 def list_positions(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> PositionPage:
     """Postes partagés (recrutements communs) d'une structure (un adhérent : ceux qu'il partage)."""
-    with work as (db, actor):
-        return service.list_positions(db, actor, cluster_id, limit=limit, offset=offset)
+    return cluster_page(work, service.list_positions, cluster_id, limit, offset)
 
 
 @router.post(
@@ -190,8 +194,7 @@ def create_position(*, work: Work, cluster_id: Id, body: PositionIn) -> Position
 @router.get("/clusters/{cluster_id}/purchases", response_model=PurchasePage, tags=TAGS, responses=ERRORS)
 def list_purchases(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> PurchasePage:
     """Achats groupés d'une structure, volume et économies (un adhérent : ses besoins)."""
-    with work as (db, actor):
-        return service.list_purchases(db, actor, cluster_id, limit=limit, offset=offset)
+    return cluster_page(work, service.list_purchases, cluster_id, limit, offset)
 
 
 @router.post(
@@ -219,3 +222,59 @@ def conclude_purchase(*, work: Work, purchase_id: Id, body: PurchaseDeal) -> Pur
     """Conclure : fournisseur retenu et prix unitaire négocié (les économies en découlent)."""
     with work as (db, actor):
         return service.conclude_purchase(db, actor, purchase_id, body)
+
+
+@router.get("/clusters/{cluster_id}/services", response_model=OfferPage, tags=TAGS, responses=ERRORS)
+def list_offers(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> OfferPage:
+    """Services vendus aux adhérents (un adhérent : ceux en vente), ventes et chiffre d'affaires."""
+    return cluster_page(work, service.list_offers, cluster_id, limit, offset)
+
+
+@router.post(
+    "/clusters/{cluster_id}/services", response_model=OfferOut, status_code=201, tags=TAGS, responses=ERRORS
+)
+def create_offer(*, work: Work, cluster_id: Id, body: OfferIn) -> OfferOut:
+    """Proposer un service aux adhérents (diagnostic, journée de formation, veille), à prix unitaire HT."""
+    with work as (db, actor):
+        return service.create_offer(db, actor, cluster_id, body)
+
+
+@router.post("/services/{offer_id}/withdraw", response_model=OfferOut, tags=TAGS, responses=ERRORS)
+def withdraw_offer(*, work: Work, offer_id: Id) -> OfferOut:
+    """Retirer un service de la vente (ses ventes passées restent)."""
+    with work as (db, actor):
+        return service.withdraw_offer(db, actor, offer_id)
+
+
+@router.post(
+    "/services/{offer_id}/sales", response_model=SaleOut, status_code=201, tags=TAGS, responses=ERRORS
+)
+def record_sale(*, work: Work, offer_id: Id, body: SaleIn) -> SaleOut:
+    """Enregistrer une vente à un adhérent ; la ligne « prestations » du financement de l'année suit."""
+    with work as (db, actor):
+        return service.record_sale(db, actor, offer_id, body)
+
+
+@router.delete("/sales/{sale_id}", status_code=204, tags=TAGS, responses=ERRORS)
+def cancel_sale(*, work: Work, sale_id: Id) -> Response:
+    """Annuler une vente enregistrée par erreur ; la ligne de financement de l'année suit."""
+    with work as (db, actor):
+        service.cancel_sale(db, actor, sale_id)
+    return Response(status_code=204)
+
+
+@router.get("/clusters/{cluster_id}/sales", response_model=SalePage, tags=TAGS, responses=ERRORS)
+def list_sales(
+    *, work: Work, cluster_id: Id, year: Year | None = None, limit: Limit = 100, offset: Offset = 0
+) -> SalePage:
+    """Ventes de services d'une structure, les plus récentes d'abord (un adhérent : ses achats)."""
+    return cluster_page(work, service.list_sales, cluster_id, limit, offset, year=year)
+
+
+@router.get(
+    "/clusters/{cluster_id}/services/revenue", response_model=ServicesRevenue, tags=TAGS, responses=ERRORS
+)
+def services_revenue(*, work: Work, cluster_id: Id) -> ServicesRevenue:
+    """Chiffre d'affaires annuel des services vendus aux adhérents, par offre (gestionnaires, financeurs)."""
+    with work as (db, actor):
+        return service.services_revenue(db, actor, cluster_id)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import datetime as dt
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
-from fastapi import Path as PathParam
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
-from grappe.api.deps import Unit, get_unit
+from grappe.api.deps import ERRORS, Id, Limit, Offset, Work, cluster_page
 from grappe.cooperation import service
 from grappe.cooperation.models import BusinessDeal, ProjectStatus
 from grappe.cooperation.schemas import (
@@ -20,37 +21,25 @@ from grappe.cooperation.schemas import (
     LinkIn,
     LinkOut,
     LinkPage,
+    NetworkPage,
     PartnerIn,
     ProjectIn,
     ProjectOut,
     ProjectPage,
     StatusIn,
 )
-from grappe.kit.repository import MAX_PAGE
 from grappe.registry import bounds
 
 router = APIRouter()
 
-Work = Annotated[Unit, Depends(get_unit)]
-# Ids stay within a 32-bit signed integer: larger ones cannot exist and would overflow drivers.
-Id = Annotated[int, PathParam(ge=1, le=2_147_483_647)]
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
-Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 DealYear = Annotated[int | None, Query(), bounds.Year(bounds.ACCOUNTING, BusinessDeal.year)]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "Rôle insuffisant sur un objet visible"},
-    404: {"description": "Introuvable (ou objet d'une autre structure)"},
-    409: {"description": "Conflit (déjà traité, doublon)"},
-    422: {"description": "Entrée invalide"},
-}
 TAGS: list[str | Any] = ["coopération"]
 
 
 @router.get("/clusters/{cluster_id}/cooperation/links", response_model=LinkPage, tags=TAGS, responses=ERRORS)
 def list_links(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offset = 0) -> LinkPage:
     """Liens de coopération d'une structure (un adhérent : les siens)."""
-    with work as (db, actor):
-        return service.list_links(db, actor, cluster_id, limit=limit, offset=offset)
+    return cluster_page(work, service.list_links, cluster_id, limit, offset)
 
 
 @router.post(
@@ -136,8 +125,7 @@ def list_deals(
     *, work: Work, cluster_id: Id, year: DealYear = None, limit: Limit = 100, offset: Offset = 0
 ) -> DealPage:
     """Affaires entre organisations d'une structure (un adhérent : les siennes)."""
-    with work as (db, actor):
-        return service.list_deals(db, actor, cluster_id, year=year, limit=limit, offset=offset)
+    return cluster_page(work, service.list_deals, cluster_id, limit, offset, year=year)
 
 
 @router.post(
@@ -175,3 +163,115 @@ def cooperation_figures(*, work: Work, cluster_id: Id) -> CooperationFigures:
     """Chiffres de coopération : projets par statut, liens, affaires (gestionnaires, financeurs)."""
     with work as (db, actor):
         return service.cooperation_figures(db, actor, cluster_id)
+
+
+Layers = Annotated[
+    str | None,
+    Query(
+        max_length=60,
+        description="Couches séparées par des virgules : projects, links, events, business "
+        "(défaut : toutes).",
+    ),
+]
+Start = Annotated[dt.date | None, Query(alias="from", description="Début de la période (AAAA-MM-JJ).")]
+End = Annotated[dt.date | None, Query(alias="to", description="Fin de la période, incluse.")]
+CompareTo = Annotated[
+    int | None,
+    Query(
+        description="Année de comparaison : l'évolution du réseau depuis cette année civile "
+        "(la période from/to est alors obligatoire)."
+    ),
+    bounds.Year(bounds.ACCOUNTING),
+]
+Order = Annotated[
+    str,
+    Query(
+        max_length=30,
+        description="Mesure de tri, décroissante : degree, weighted_degree, betweenness, "
+        "eigenvector, coreness, community ; organisation : par nom.",
+    ),
+]
+NetworkFormat = Literal["graphml", "gexf", "png", "svg"]
+
+
+def _layers(text: str | None) -> list[str]:
+    from grappe.cooperation.network import LAYERS
+
+    if text is None:
+        return list(LAYERS)
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+@router.get(
+    "/clusters/{cluster_id}/cooperation/network", response_model=NetworkPage, tags=TAGS, responses=ERRORS
+)
+def network_measures(
+    *,
+    work: Work,
+    cluster_id: Id,
+    layers: Layers = None,
+    start: Start = None,
+    end: End = None,
+    compare_to: CompareTo = None,
+    order: Order = "degree",
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> NetworkPage:
+    """Mesures du réseau de coopération d'une structure par organisation, son résumé (densité,
+    composantes, cœur, dépendance) et, avec ``compare_to``, son évolution (gestionnaires)."""
+    with work as (db, actor):
+        return service.network_page(
+            db,
+            actor,
+            cluster_id=cluster_id,
+            layers=_layers(layers),
+            start=start,
+            end=end,
+            compare_to=compare_to,
+            order=order,
+            limit=limit,
+            offset=offset,
+        )
+
+
+@router.get(
+    "/clusters/{cluster_id}/cooperation/network/{file_format}",
+    response_class=Response,
+    tags=TAGS,
+    responses={
+        **ERRORS,
+        200: {
+            "content": {
+                "application/graphml+xml": {},
+                "application/gexf+xml": {},
+                "image/png": {},
+                "image/svg+xml": {},
+            },
+            "description": "Le réseau en GraphML ou GEXF (avec ses mesures), ou son dessin en PNG ou SVG",
+        },
+    },
+)
+def network_file(
+    *,
+    work: Work,
+    cluster_id: Id,
+    file_format: NetworkFormat,
+    layers: Layers = None,
+    start: Start = None,
+    end: End = None,
+) -> Response:
+    """Le réseau d'une structure à télécharger : GraphML, GEXF (Gephi), PNG ou SVG (gestionnaires)."""
+    with work as (db, actor):
+        content, media_type, name = service.network_file(
+            db,
+            actor,
+            cluster_id=cluster_id,
+            file_format=file_format,
+            layers=_layers(layers),
+            start=start,
+            end=end,
+        )
+    disposition = "inline" if file_format in ("png", "svg") else "attachment"
+    return Response(
+        content, media_type=media_type, headers={"Content-Disposition": f'{disposition}; filename="{name}"'}
+    )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
@@ -18,6 +19,8 @@ from grappe.kit.unit import READ_METHODS, actor_of, unit_of_work
 from grappe.registry import bounds, generation
 from grappe.registry.accounts import service as accounts
 from grappe.registry.policy import PUBLIC, Actor
+
+P = TypeVar("P")
 
 #: Methods whose unit of work only reads: they run beside the writers on SQLite.
 bearer = HTTPBearer(auto_error=False, description="Jeton d'API (grp_...)")
@@ -112,3 +115,13 @@ def checked_text(value: str | None, name: str, size: int = 60) -> str | None:
     if problem is not None:
         raise InputError(f"{name} invalide : {problem}")
     return value
+
+
+def cluster_page(
+    work: Unit, lister: Callable[..., P], cluster_id: int, limit: int, offset: int, **filters: Any
+) -> P:
+    """One page of a cluster's records (``{"total", "items"}``) read in the request's unit of work:
+    the body every list endpoint of a cluster's books shares. ``lister`` is the service,
+    ``(session, actor, cluster_id, *, limit, offset, **filters)``."""
+    with work as (db, actor):
+        return lister(db, actor, cluster_id, limit=limit, offset=offset, **filters)

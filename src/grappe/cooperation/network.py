@@ -469,9 +469,16 @@ class NetworkChange:
     ties_new: int
     ties_kept: int
     ties_ended: int
+    organisations: tuple[int, int]
+    ties: tuple[int, int]
     density: tuple[float, float]
     components: tuple[int, int]
+    core_size: tuple[int, int]
     sme_share_in_core: tuple[float | None, float | None]
+    dependence: tuple[float, float]
+    """Share of the ties carried by the most connected organisations (:class:`Dependence`)."""
+    largest_component_without_top: tuple[float, float]
+    """Share of the organisations still in the largest component once they are removed."""
     degrees: pd.DataFrame
     """``organisation_id, organisation, degree_before, degree_after, degree_change``, by
     decreasing change."""
@@ -498,15 +505,24 @@ def compare(before: NetworkAnalysis, after: NetworkAnalysis) -> NetworkChange:
     numbering = pd.Index(ids)
     old, new = _pairs(before, numbering), _pairs(after, numbering)
     kept = np.intersect1d(old, new, assume_unique=True)
+    old_summary, new_summary = before.summary, after.summary
     return NetworkChange(
         joined=tuple(ids[has & ~had]),
         left=tuple(ids[had & ~has]),
         ties_new=len(new) - len(kept),
         ties_kept=len(kept),
         ties_ended=len(old) - len(kept),
-        density=(before.summary.density, after.summary.density),
-        components=(before.summary.components, after.summary.components),
-        sme_share_in_core=(before.summary.sme_share_in_core, after.summary.sme_share_in_core),
+        organisations=(old_summary.organisations, new_summary.organisations),
+        ties=(old_summary.ties, new_summary.ties),
+        density=(old_summary.density, new_summary.density),
+        components=(old_summary.components, new_summary.components),
+        core_size=(old_summary.core_size, new_summary.core_size),
+        sme_share_in_core=(old_summary.sme_share_in_core, new_summary.sme_share_in_core),
+        dependence=(old_summary.dependence.ties_lost_share, new_summary.dependence.ties_lost_share),
+        largest_component_without_top=(
+            old_summary.dependence.largest_component_after,
+            new_summary.dependence.largest_component_after,
+        ),
         degrees=degrees.sort_values("degree_change", ascending=False, kind="stable").reset_index(drop=True),
     )
 

@@ -200,3 +200,29 @@ def _kind_order(kind: str) -> int:
 
 def _kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind or _NOT_KNOWN)
+
+
+#: The files :func:`render` makes: format -> (suffix, media type).
+FILE_FORMATS = {
+    "graphml": (".graphml", "application/graphml+xml"),
+    "gexf": (".gexf", "application/gexf+xml"),
+    "png": (".png", "image/png"),
+    "svg": (".svg", "image/svg+xml"),
+}
+
+
+def render(analysis: NetworkAnalysis, file_format: str, *, seed: int = 0) -> bytes:
+    """The content of one of :data:`FILE_FORMATS` (for a download), written through the writers."""
+    import tempfile
+
+    if file_format not in FILE_FORMATS:
+        raise InputError(f"format « {file_format} » inconnu ; attendu : {', '.join(FILE_FORMATS)}")
+    with tempfile.TemporaryDirectory(prefix="grappe-reseau-") as folder:
+        path = Path(folder) / f"reseau{FILE_FORMATS[file_format][0]}"
+        if file_format == "graphml":
+            write_graphml(analysis, path)
+        elif file_format == "gexf":
+            write_gexf(analysis, path)
+        else:
+            draw(analysis, path, seed=seed)
+        return path.read_bytes()

@@ -18,9 +18,8 @@ reported.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -49,7 +48,7 @@ from grappe.cooperation.schemas import (
     ProjectImportReport,
 )
 from grappe.errors import FileFormatError, InputError
-from grappe.kit import export
+from grappe.kit import export, tables
 from grappe.kit.dates import EXPECTED, parse_date
 from grappe.registry import bounds, policy
 from grappe.registry.identifiers import name_key, normalize_siren
@@ -238,30 +237,9 @@ def _fold(text: str) -> str:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _csv_lines(path: Path) -> Iterator[list[Any]]:
-    from grappe.fabric.sniff import detect_encoding, sniff_delimiter
-
-    raw = path.read_bytes()
-    encoding = detect_encoding(raw, is_complete=True)
-    text = raw.decode(encoding).removeprefix("\ufeff")
-    delimiter = sniff_delimiter(text.split("\n", 1)[0])
-    yield from csv.reader(text.splitlines(), delimiter=delimiter)
-
-
-def _xlsx_lines(path: Path) -> Iterator[list[Any]]:
-    # calamine (Rust) reads the real ANR workbooks about ten times faster than openpyxl
-    from python_calamine import CalamineWorkbook
-
-    try:
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        rows = sheet.to_python(skip_empty_area=False)
-    except Exception as exc:  # calamine raises its own and builtin types for a bad file
-        raise FileFormatError(f"{path} : classeur XLSX illisible ({exc})") from exc
-    yield from rows
-
-
 def read_table(path: Path, columns: Mapping[str, str], required: tuple[str, ...]) -> list[_Row]:
-    """The rows of a CSV or XLSX file, keyed by the field names ``columns`` maps headers to.
+    """The rows of a CSV or XLSX file (:func:`grappe.kit.tables.values`), keyed by the field
+    names ``columns`` maps headers to.
 
     Headers are compared without case, accents or punctuation; unknown columns are ignored.
     Cells meaning "not given" (:data:`~grappe.cooperation.models.NOT_GIVEN`) are left out.
@@ -273,13 +251,7 @@ def read_table(path: Path, columns: Mapping[str, str], required: tuple[str, ...]
     """
     if not path.is_file():
         raise FileFormatError(f"{path} : fichier introuvable")
-    suffix = path.suffix.lower()
-    if suffix in {".xlsx", ".xlsm"}:
-        lines = _xlsx_lines(path)
-    elif suffix in {".csv", ".txt"}:
-        lines = _csv_lines(path)
-    else:
-        raise FileFormatError(f"{path} : format {suffix or '?'} non pris en charge (CSV ou XLSX)")
+    lines = tables.values(path)  # the kit's one reader: CSV sniffed, XLSX with its cell types
     try:
         header = next(lines)
     except StopIteration:

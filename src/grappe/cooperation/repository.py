@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final, NamedTuple, TypeVar
 
@@ -498,6 +499,17 @@ def projects_by_status(session: Session, cluster_id: int) -> dict[str, int]:
         .group_by(Project.status)
     )
     return dict(rows.all())  # a Result has keys(): dict() of it would take it for a mapping
+
+
+def funding_by_programme(session: Session, cluster_id: int) -> dict[str, Decimal]:
+    """Funding of the projects in a cluster's books, summed by programme."""
+    rows = session.execute(
+        select(ProjectFunding.programme, func.sum(ProjectFunding.amount_eur))
+        .where(ProjectFunding.project_id.in_(_cluster_projects(cluster_id)))
+        .group_by(ProjectFunding.programme)
+        .order_by(ProjectFunding.programme)
+    )
+    return {programme: Decimal(total or 0) for programme, total in rows}
 
 
 def inter_cluster_projects(session: Session, cluster_id: int, on: dt.date) -> int:

@@ -8,6 +8,7 @@ from typing import Annotated, Final
 
 from pydantic import Field
 
+from grappe.cooperation.actions.schemas import EventYear, RevenueYear
 from grappe.cooperation.models import (
     BusinessDeal,
     CooperationLink,
@@ -327,10 +328,112 @@ class BusinessVolume(Schema):
 
 
 class CooperationFigures(Schema):
-    """A cluster's cooperation in figures: what its funders read (no record, no name)."""
+    """A cluster's cooperation in figures: what its funders read (no record, no name).
+
+    Projects by status and their funding by programme, inter-cluster projects, links by state,
+    yearly business between members, events and attendance per year, and the yearly revenue
+    of the services sold to members.
+    """
 
     cluster_id: int
     projects_by_status: dict[str, int]
+    project_funding_eur: Decimal
+    funding_by_programme: dict[str, Decimal]
     inter_cluster_projects: int
     links_by_state: dict[str, int]
     business: list[BusinessYear]
+    events: list[EventYear]
+    services: list[RevenueYear]
+
+
+# --- the network -------------------------------------------------------------------------------
+
+#: Measures a network page may be ordered by (descending), the network module's columns.
+NETWORK_ORDERS: Final = (
+    "degree", "weighted_degree", "betweenness", "eigenvector", "coreness", "community", "organisation",
+)
+
+
+class MeasureOut(Schema):
+    """One organisation's measures in a network (see :mod:`grappe.cooperation.network`)."""
+
+    organisation_id: int
+    organisation: str
+    kind: str | None
+    size_category: str | None
+    member: bool
+    degree: int
+    weighted_degree: float
+    betweenness: float
+    eigenvector: float
+    community: int
+    coreness: int
+    core: bool
+    broker: bool
+
+
+class DependenceOut(Schema):
+    """What the network loses without its most connected organisations."""
+
+    top: int
+    removed: list[int]
+    ties_lost_share: float
+    largest_component_before: float
+    largest_component_after: float
+    components_after: int
+
+
+class NetworkSummaryOut(Schema):
+    """Graph-level figures of a network."""
+
+    organisations: int
+    ties: int
+    density: float
+    components: int
+    core_k: int
+    core_size: int
+    sme_share_in_core: float | None
+    isolated_members: list[int]
+    peripheral_members: list[int]
+    brokers: list[int]
+    dependence: DependenceOut
+
+
+class Change(Schema):
+    """A figure in two periods."""
+
+    before: float | None
+    after: float | None
+
+
+class NetworkChangeOut(Schema):
+    """The change of the network from the compared period (``before``) to the analysed one."""
+
+    before_start: dt.date | None
+    before_end: dt.date | None
+    joined: list[int]
+    left: list[int]
+    ties_new: int
+    ties_kept: int
+    ties_ended: int
+    organisations: Change
+    ties: Change
+    density: Change
+    components: Change
+    core_size: Change
+    sme_share_in_core: Change
+    dependence: Change
+    largest_component_without_top: Change
+
+
+class NetworkPage(Schema):
+    """A page of a network's measures with its summary (and its change when one was asked)."""
+
+    total: int
+    items: list[MeasureOut]
+    layers: list[str]
+    start: dt.date | None
+    end: dt.date | None
+    betweenness_samples: int | None
+    summary: NetworkSummaryOut
+    change: NetworkChangeOut | None = None

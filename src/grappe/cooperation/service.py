@@ -7,6 +7,7 @@ lives in :mod:`grappe.cooperation.repository`; the caller's unit of work commits
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
@@ -16,6 +17,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from grappe.cooperation import network, policy, repository
+from grappe.cooperation.actions import service as actions
 from grappe.cooperation.models import (
     KIND_OF_CATEGORY,
     NOT_GIVEN,
@@ -39,17 +41,24 @@ from grappe.cooperation.models import (
 )
 from grappe.cooperation.repository import Layer
 from grappe.cooperation.schemas import (
+    NETWORK_ORDERS,
     BusinessVolume,
     BusinessYear,
+    Change,
     CooperationFigures,
     DealIn,
     DealOut,
     DealPage,
+    DependenceOut,
     FundingOut,
     LinkAnswer,
     LinkIn,
     LinkOut,
     LinkPage,
+    MeasureOut,
+    NetworkChangeOut,
+    NetworkPage,
+    NetworkSummaryOut,
     PartnerIn,
     PartnerOut,
     ProjectIn,
@@ -60,7 +69,8 @@ from grappe.cooperation.schemas import (
     TransitionOut,
 )
 from grappe.errors import ConflictError, InputError
-from grappe.kit.repository import not_found
+from grappe.kit import present
+from grappe.kit.repository import check_page, not_found
 from grappe.kit.unit import flush
 from grappe.registry.identifiers import name_key, normalize_siren
 from grappe.registry.models import Organisation, OrganisationKind, Role
@@ -92,18 +102,8 @@ NEXT_STATUSES: Final[dict[ProjectStatus, frozenset[ProjectStatus]]] = {
     ProjectStatus.ABANDONED: frozenset(),
 }
 
-#: French names of the statuses, for messages.
-STATUS_NAMES: Final = {
-    ProjectStatus.IDEA: "idée",
-    ProjectStatus.DRAFTING: "montage",
-    ProjectStatus.LABELLED: "labellisé",
-    ProjectStatus.SUBMITTED: "déposé",
-    ProjectStatus.FUNDED: "financé",
-    ProjectStatus.REJECTED: "refusé",
-    ProjectStatus.RUNNING: "en cours",
-    ProjectStatus.COMPLETED: "terminé",
-    ProjectStatus.ABANDONED: "abandonné",
-}
+def _status(status: ProjectStatus) -> str:
+    return present.label("project_status", status.value)
 
 
 def _period(start: dt.date | None, end: dt.date | None) -> None:
@@ -345,9 +345,9 @@ def change_status(session: Session, actor: Actor, project_id: int, data: StatusI
     project = _project(session, actor, project_id, Access.MANAGE, "changer le statut d'un projet")
     current, wanted = ProjectStatus(project.status), data.status
     if wanted not in NEXT_STATUSES[current]:
-        allowed = ", ".join(STATUS_NAMES[s] for s in NEXT_STATUSES[current]) or "aucun (statut final)"
+        allowed = ", ".join(_status(s) for s in NEXT_STATUSES[current]) or "aucun (statut final)"
         raise InputError(
-            f"projet {project_id} : passage de « {STATUS_NAMES[current]} » à « {STATUS_NAMES[wanted]} » "
+            f"projet {project_id} : passage de « {_status(current)} » à « {_status(wanted)} » "
             f"impossible ; statuts suivants possibles : {allowed}"
         )
     on = data.on or dt.date.today()
@@ -478,14 +478,21 @@ def business_volume(session: Session, actor: Actor, cluster_id: int) -> Business
 
 
 def cooperation_figures(session: Session, actor: Actor, cluster_id: int) -> CooperationFigures:
-    """A cluster's projects by status, inter-cluster projects, links by state and yearly business."""
+    """A cluster's cooperation in figures (:class:`CooperationFigures`): what its managers and the
+    funders of the cluster read — counts and sums, never a record or a name."""
     policy.require_figures(session, actor, cluster_id)
+    events, services = actions.figures(session, actor, cluster_id)
+    funding = repository.funding_by_programme(session, cluster_id)
     return CooperationFigures(
         cluster_id=cluster_id,
         projects_by_status=repository.projects_by_status(session, cluster_id),
+        project_funding_eur=sum(funding.values(), Decimal(0)),
+        funding_by_programme=funding,
         inter_cluster_projects=repository.inter_cluster_projects(session, cluster_id, dt.date.today()),
         links_by_state=repository.links_by_state(session, cluster_id),
         business=_business(session, cluster_id).years,
+        events=events,
+        services=services.years,
     )
 
 
@@ -588,3 +595,179 @@ def analyse_network(
         layers=chosen,
     )
     return network.analyse(graph, seed=seed)
+
+
+def year_period(year: int) -> tuple[dt.date, dt.date]:
+    """The calendar year as a period, both days included."""
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def network_change(
+    session: Session,
+    actor: Actor,
+    *,
+    cluster_id: int | None,
+    before: tuple[dt.date | None, dt.date | None],
+    after: tuple[dt.date | None, dt.date | None],
+    layers: Sequence[str] = network.LAYERS,
+    seed: int = 0,
+) -> tuple[network.NetworkAnalysis, network.NetworkChange]:
+    """The network of the period ``after`` and its change since the period ``before`` (e.g. the
+    previous year): density, components, core size, SMEs in the core, dependence on the most
+    connected, organisations that joined or left, ties new, kept and ended.
+
+    Raises
+    ------
+    InputError
+        A period without its two bounds (a change between two open periods would compare a
+        network with itself), or one of :func:`analyse_network`'s.
+    """
+    for name, (start, end) in (("comparée", before), ("analysée", after)):
+        if start is None or end is None:
+            raise InputError(f"évolution du réseau : la période {name} doit avoir un début et une fin")
+    old = analyse_network(session, actor, cluster_id=cluster_id, layers=layers, start=before[0],
+                          end=before[1], seed=seed)
+    new = analyse_network(session, actor, cluster_id=cluster_id, layers=layers, start=after[0],
+                          end=after[1], seed=seed)
+    return new, network.compare(old, new)
+
+
+def network_page(
+    session: Session,
+    actor: Actor,
+    *,
+    cluster_id: int | None,
+    layers: Sequence[str] = network.LAYERS,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    compare_to: int | None = None,
+    order: str = "degree",
+    ascending: bool | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    seed: int = 0,
+) -> NetworkPage:
+    """A page of a network's measures (ordered by ``order``: measures descending and names
+    ascending unless ``ascending`` says otherwise; ties by name), its summary and, with
+    ``compare_to`` (a year), its change since that calendar year.
+
+    Raises
+    ------
+    InputError
+        An unknown ``order`` (the allowed ones named), a page out of bounds, or the errors of
+        :func:`analyse_network` and :func:`network_change`.
+    """
+    if order not in NETWORK_ORDERS:
+        raise InputError(f"ordre « {order} » inconnu ; attendu : {', '.join(NETWORK_ORDERS)}")
+    check_page(limit, offset)
+    chosen = network.chosen_layers(layers)
+    change: NetworkChangeOut | None = None
+    if compare_to is None:
+        analysis = analyse_network(
+            session, actor, cluster_id=cluster_id, layers=chosen, start=start, end=end, seed=seed
+        )
+    else:
+        before = year_period(compare_to)
+        analysis, moved = network_change(
+            session, actor, cluster_id=cluster_id, layers=chosen, before=before, after=(start, end), seed=seed
+        )
+        change = _change_out(moved, before)
+    table = analysis.measures
+    if ascending is None:
+        ascending = order == "organisation"
+    ordered = table.sort_values([order, "organisation"], ascending=[ascending, True], kind="stable")
+    rows = ordered.iloc[offset: offset + limit]
+    return NetworkPage(
+        total=len(table),
+        items=[MeasureOut.model_validate(_plain_row(row)) for row in rows.to_dict("records")],
+        layers=list(chosen),
+        start=start,
+        end=end,
+        betweenness_samples=analysis.betweenness_samples,
+        summary=_summary_out(analysis.summary),
+        change=change,
+    )
+
+
+def _ids(values: Sequence[object]) -> list[int]:
+    return [int(v) for v in values]  # type: ignore[call-overload]
+
+
+def _plain_row(row: dict[str, object]) -> dict[str, object]:
+    """A measures row with NumPy scalars made Python ones and missing values None."""
+    plain = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in plain.items()}
+
+
+def _summary_out(summary: network.NetworkSummary) -> NetworkSummaryOut:
+    dependence = summary.dependence
+    return NetworkSummaryOut(
+        organisations=summary.organisations,
+        ties=summary.ties,
+        density=summary.density,
+        components=summary.components,
+        core_k=summary.core_k,
+        core_size=summary.core_size,
+        sme_share_in_core=summary.sme_share_in_core,
+        isolated_members=_ids(summary.isolated_members),
+        peripheral_members=_ids(summary.peripheral_members),
+        brokers=_ids(summary.brokers),
+        dependence=DependenceOut(
+            top=dependence.top,
+            removed=_ids(dependence.removed),
+            ties_lost_share=dependence.ties_lost_share,
+            largest_component_before=dependence.largest_component_before,
+            largest_component_after=dependence.largest_component_after,
+            components_after=dependence.components_after,
+        ),
+    )
+
+
+def _change_out(change: network.NetworkChange, before: tuple[dt.date, dt.date]) -> NetworkChangeOut:
+    def pair(values: tuple[float | None, float | None]) -> Change:
+        return Change(before=values[0], after=values[1])
+
+    return NetworkChangeOut(
+        before_start=before[0],
+        before_end=before[1],
+        joined=_ids(change.joined),
+        left=_ids(change.left),
+        ties_new=change.ties_new,
+        ties_kept=change.ties_kept,
+        ties_ended=change.ties_ended,
+        organisations=pair(change.organisations),
+        ties=pair(change.ties),
+        density=pair(change.density),
+        components=pair(change.components),
+        core_size=pair(change.core_size),
+        sme_share_in_core=pair(change.sme_share_in_core),
+        dependence=pair(change.dependence),
+        largest_component_without_top=pair(change.largest_component_without_top),
+    )
+
+
+def network_file(
+    session: Session,
+    actor: Actor,
+    *,
+    cluster_id: int | None,
+    file_format: str,
+    layers: Sequence[str] = network.LAYERS,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    seed: int = 0,
+) -> tuple[bytes, str, str]:
+    """A network file to download: ``(content, media type, file name)``; ``file_format`` among
+    :data:`grappe.cooperation.network_export.FILE_FORMATS` (GraphML, GEXF, PNG, SVG)."""
+    from grappe.cooperation import network_export
+
+    if file_format not in network_export.FILE_FORMATS:
+        raise InputError(
+            f"format « {file_format} » inconnu ; attendu : {', '.join(network_export.FILE_FORMATS)}"
+        )
+    analysis = analyse_network(
+        session, actor, cluster_id=cluster_id, layers=layers, start=start, end=end, seed=seed
+    )
+    suffix, media_type = network_export.FILE_FORMATS[file_format]
+    name = f"reseau-{cluster_id if cluster_id is not None else 'tous'}{suffix}"
+    return network_export.render(analysis, file_format, seed=seed), media_type, name

@@ -100,6 +100,86 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "membership_type": {
         "adherent": ("adhérent", "member"),
     },
+    # cooperation (issue 17): its codes are those of grappe.cooperation's enumerations
+    # (tests/kit/test_present.py checks them too)
+    "project_status": {
+        "idea": ("idée", "idea"),
+        "drafting": ("montage", "drafting"),
+        "labelled": ("labellisé", "labelled"),
+        "submitted": ("déposé", "submitted"),
+        "funded": ("financé", "funded"),
+        "rejected": ("refusé", "rejected"),
+        "running": ("en cours", "running"),
+        "completed": ("terminé", "completed"),
+        "abandoned": ("abandonné", "abandoned"),
+    },
+    "project_kind": {
+        "rd_innovation": ("R&D et innovation", "R&D and innovation"),
+        "market": ("marché", "market"),
+        "training": ("formation", "training"),
+        "structuring": ("structurant", "structuring"),
+    },
+    "partner_category": {
+        "member_firm": ("entreprise adhérente", "member firm"),
+        "non_member_firm": ("entreprise non adhérente", "non-member firm"),
+        "laboratory": ("laboratoire", "laboratory"),
+        "training_body": ("organisme de formation", "training body"),
+        "public_body": ("organisme public", "public body"),
+        "foreign_partner": ("partenaire étranger", "foreign partner"),
+    },
+    "programme": {
+        "fui": ("FUI", "FUI"),
+        "anr": ("ANR", "ANR"),
+        "bpifrance": ("Bpifrance", "Bpifrance"),
+        "region": ("Région", "Region"),
+        "horizon_europe": ("Horizon Europe", "Horizon Europe"),
+        "interreg": ("Interreg", "Interreg"),
+        "other": ("autre", "other"),
+    },
+    "link_kind": {
+        "supplier_customer": ("client-fournisseur", "supplier-customer"),
+        "subcontracting": ("sous-traitance", "subcontracting"),
+        "co_development": ("co-développement", "co-development"),
+        "horizontal_partnership": ("partenariat horizontal", "horizontal partnership"),
+        "shared_resource": ("ressource partagée", "shared resource"),
+    },
+    "link_orientation": {
+        "means": ("moyens", "means"),
+        "products_markets": ("produits/marchés", "products/markets"),
+        "working_club": ("club de travail", "working club"),
+    },
+    "link_source": {
+        "manager": ("gestionnaire", "manager"),
+        "member": ("adhérent", "member"),
+        "project": ("projet", "project"),
+        "event": ("événement", "event"),
+        "business": ("affaires", "business"),
+    },
+    "link_state": {
+        "pending": ("en attente", "pending"),
+        "confirmed": ("confirmé", "confirmed"),
+        "declined": ("refusé", "declined"),
+    },
+    "deal_kind": {
+        "goods": ("biens", "goods"),
+        "services": ("services", "services"),
+        "subcontracting": ("sous-traitance", "subcontracting"),
+        "other": ("autre", "other"),
+    },
+    "event_kind": {
+        "breakfast": ("petit déjeuner thématique", "thematic breakfast"),
+        "training": ("formation", "training"),
+        "trade_show": ("salon", "trade show"),
+        "business_mission": ("mission d'affaires", "business mission"),
+        "company_visit": ("visite d'entreprise", "company visit"),
+        "conference": ("conférence", "conference"),
+    },
+    "network_layer": {
+        "projects": ("projets", "projects"),
+        "links": ("liens", "links"),
+        "events": ("événements", "events"),
+        "business": ("affaires", "business"),
+    },
 }
 
 

@@ -20,6 +20,7 @@ def mount(app: FastAPI) -> None:
     """Serve the web application on ``app`` (created with ``docs_url=None``: /docs is ours)."""
     from grappe.web import site
     from grappe.web.accounts import routes as accounts_routes
+    from grappe.web.cooperation import routes as cooperation_routes
     from grappe.web.manage import routes as manage_routes
     from grappe.web.meetings import routes as meetings_routes
     from grappe.web.observatory import routes as observatory_routes
@@ -36,6 +37,7 @@ def mount(app: FastAPI) -> None:
         manage_routes.router,
         meetings_routes.router,
         partners_routes.router,
+        cooperation_routes.router,
     )
     for router in routers:
         app.include_router(router)

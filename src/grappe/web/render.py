@@ -24,6 +24,7 @@ TEMPLATE_DIRS = [
     WEB / "manage" / "templates",
     WEB / "meetings" / "templates",
     WEB / "partners" / "templates",
+    WEB / "cooperation" / "templates",
 ]
 
 

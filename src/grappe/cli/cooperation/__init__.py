@@ -17,10 +17,8 @@ from grappe.cli.cooperation._base import (
     FORMATS,
     LAYERS,
     LINK_KINDS,
-    LINK_STATES,
     ORIENTATIONS,
     PROJECT_KINDS,
-    STATUS_NAMES,
     STATUSES,
     app,
 )
@@ -33,10 +31,8 @@ __all__ = [
     "FORMATS",
     "LAYERS",
     "LINK_KINDS",
-    "LINK_STATES",
     "ORIENTATIONS",
     "PROJECT_KINDS",
     "STATUSES",
-    "STATUS_NAMES",
     "app",
 ]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, overload
 
 import typer
 
@@ -13,7 +15,10 @@ from grappe.errors import InputError
 from grappe.kit.dates import option_date
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from grappe.registry.clusters import service as cluster_service
+    from grappe.registry.policy import Actor
 else:
     cluster_service = operational.Lazy("grappe.registry.clusters.service")
 
@@ -66,16 +71,6 @@ MEASURE_LABELS = {
     "organisation_id": "N° organisation",
 }
 MEASURE_SUFFIXES = (".csv", ".xlsx")
-#: French names of the states and statuses the tables show (the codes are what options take).
-LINK_STATES = {"pending": "en attente", "confirmed": "confirmé", "declined": "refusé"}
-STATUS_NAMES = dict(
-    zip(
-        STATUSES,
-        ("idée", "montage", "labellisé", "déposé", "financé", "refusé", "en cours", "terminé", "abandonné"),
-        strict=True,
-    )
-)
-
 app = typer.Typer(
     help="Coopération : liens, projets collaboratifs, affaires entre membres, import des projets.",
     epilog="Exemple : grappe cooperation import-projects --format anr projets.xlsx partenaires.xlsx",
@@ -103,3 +98,32 @@ def _date(option: str, text: str | None) -> dt.date | None:
     return None if text is None else option_date(option, text)
 
 
+
+
+def label(category: str, code: str | None) -> str:
+    """The French label of a stored code (:data:`grappe.kit.present.LABELS`, the one place)."""
+    from grappe.kit import present
+
+    return present.label(category, code)
+
+
+@overload
+def in_cluster(cluster: str, *, write: bool = ...) -> AbstractContextManager[tuple[Session, Actor, int]]: ...
+@overload
+def in_cluster(
+    cluster: str | None, *, write: bool = ...
+) -> AbstractContextManager[tuple[Session, Actor, int | None]]: ...
+def in_cluster(
+    cluster: str | None, *, write: bool = True
+) -> AbstractContextManager[tuple[Session, Actor, int | None]]:
+    """The command's unit of work with the cluster it names resolved (None when none is named).
+
+    ``write=False`` for commands that only read (see :func:`grappe.cli._operational.unit`).
+    """
+    return _in_cluster(cluster, write)
+
+
+@contextmanager
+def _in_cluster(cluster: str | None, write: bool) -> Iterator[tuple[Session, Actor, int | None]]:
+    with operational.unit(write=write) as (session, actor):
+        yield session, actor, None if cluster is None else cluster_service.resolve_cluster(session, cluster)

@@ -17,15 +17,13 @@ from grappe.cli.cooperation._base import (
     _amount,
     _date,
     app,
+    in_cluster,
 )
 from grappe.errors import InputError
 from grappe.kit.dates import option_date
 
 if TYPE_CHECKING:
     from grappe.cooperation.actions.schemas import PurchaseOut, ShareOut
-    from grappe.registry.clusters import service as cluster_service
-else:
-    cluster_service = operational.Lazy("grappe.registry.clusters.service")
 
 
 # --- collective actions: events and shared equipment -------------------------------------------
@@ -86,10 +84,8 @@ def event_create(
         public=not private,
         description=description,
     )
-    with operational.unit() as (session, actor):
-        event = service.create_event(
-            session, actor, cluster_service.resolve_cluster(session, cluster), data
-        )
+    with in_cluster(cluster) as (session, actor, cluster_id):
+        event = service.create_event(session, actor, cluster_id, data)
     console.print(f"Événement {event.id} : {event.title}, le {_on(event.starts_at)}")
 
 
@@ -98,10 +94,8 @@ def events(cluster: ClusterArgument, limit: Limit = 100) -> None:
     """Événements d'une structure (un adhérent : les événements publics)."""
     from grappe.cooperation.actions import service
 
-    with operational.unit(write=False) as (session, actor):
-        page = service.list_events(
-            session, actor, cluster_service.resolve_cluster(session, cluster), limit=limit
-        )
+    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
+        page = service.list_events(session, actor, cluster_id, limit=limit)
     operational.table(
         f"Événements ({page.total})",
         ["n°", "nature", "intitulé", "début", "lieu", "places prises", "capacité", "prix (€)"],
@@ -211,10 +205,8 @@ def equipment_add(
     data = operational.build(
         EquipmentIn, name=name, hourly_rate_eur=_amount("--rate", rate), description=description
     )
-    with operational.unit() as (session, actor):
-        equipment = service.create_equipment(
-            session, actor, cluster_service.resolve_cluster(session, cluster), data
-        )
+    with in_cluster(cluster) as (session, actor, cluster_id):
+        equipment = service.create_equipment(session, actor, cluster_id, data)
     console.print(f"Équipement {equipment.id} : {equipment.name}, {equipment.hourly_rate_eur} €/h")
 
 
@@ -223,10 +215,8 @@ def equipment_list(cluster: ClusterArgument, limit: Limit = 100) -> None:
     """Équipements mutualisés d'une structure."""
     from grappe.cooperation.actions import service
 
-    with operational.unit(write=False) as (session, actor):
-        page = service.list_equipment(
-            session, actor, cluster_service.resolve_cluster(session, cluster), limit=limit
-        )
+    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
+        page = service.list_equipment(session, actor, cluster_id, limit=limit)
     operational.table(
         f"Équipements ({page.total})",
         ["n°", "nom", "tarif (€/h)"],
@@ -319,10 +309,8 @@ def position_create(
         yearly_cost_eur=_amount("--cost", cost),
         shares=[_share(text) for text in shares],
     )
-    with operational.unit() as (session, actor):
-        position = service.create_position(
-            session, actor, cluster_service.resolve_cluster(session, cluster), data
-        )
+    with in_cluster(cluster) as (session, actor, cluster_id):
+        position = service.create_position(session, actor, cluster_id, data)
     console.print(f"Poste {position.id} : {position.title}")
     _print_shares(position.shares)
 
@@ -340,10 +328,8 @@ def positions(cluster: ClusterArgument, limit: Limit = 100) -> None:
     """Postes partagés d'une structure et leur répartition (un adhérent : ceux qu'il partage)."""
     from grappe.cooperation.actions import service
 
-    with operational.unit(write=False) as (session, actor):
-        page = service.list_positions(
-            session, actor, cluster_service.resolve_cluster(session, cluster), limit=limit
-        )
+    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
+        page = service.list_positions(session, actor, cluster_id, limit=limit)
     operational.table(
         f"Postes partagés ({page.total})",
         ["n°", "intitulé", "début", "fin", "coût annuel (€)", "répartition (%)"],
@@ -394,10 +380,8 @@ def purchase_open(
         reference_price_eur=_amount("--price", price),
         closes_on=_date("--to", closes),
     )
-    with operational.unit() as (session, actor):
-        purchase = service.create_purchase(
-            session, actor, cluster_service.resolve_cluster(session, cluster), data
-        )
+    with in_cluster(cluster) as (session, actor, cluster_id):
+        purchase = service.create_purchase(session, actor, cluster_id, data)
     _print_purchase(purchase)
 
 
@@ -445,10 +429,8 @@ def purchases(cluster: ClusterArgument, limit: Limit = 100) -> None:
     """Achats groupés d'une structure : volume, fournisseur, économies."""
     from grappe.cooperation.actions import service
 
-    with operational.unit(write=False) as (session, actor):
-        page = service.list_purchases(
-            session, actor, cluster_service.resolve_cluster(session, cluster), limit=limit
-        )
+    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
+        page = service.list_purchases(session, actor, cluster_id, limit=limit)
     operational.table(
         f"Achats groupés ({page.total})",
         ["n°", "intitulé", "clôture", "volume", "fournisseur", "prix négocié (€)", "économies (€)"],
@@ -466,3 +448,121 @@ def purchases(cluster: ClusterArgument, limit: Limit = 100) -> None:
         ],
     )
 
+
+
+# --- services sold to members -------------------------------------------------------------------
+
+OfferArgument = Annotated[int, typer.Argument(metavar="OFFRE", help="N° de l'offre de service (ex. : 4).")]
+
+
+@app.command(
+    "service-add",
+    epilog='Exemple : grappe cooperation service-add MECA "Diagnostic export" --price 450 --unit jour',
+)
+def service_add(
+    cluster: ClusterArgument,
+    name: Annotated[str, typer.Argument(metavar="NOM", help="Nom du service vendu aux adhérents.")],
+    price: Annotated[str, typer.Option("--price", help="Prix unitaire HT en euros (ex. : 450).")],
+    unit: Annotated[str, typer.Option("--unit", help="Ce que compte une quantité (défaut : prestation).")] = (
+        "prestation"
+    ),
+    description: Annotated[str | None, typer.Option("--description", help="Présentation.")] = None,
+) -> None:
+    """Proposer un service aux adhérents ; ses ventes alimentent la ligne « prestations » du financement."""
+    from grappe.cooperation.actions import service
+    from grappe.cooperation.actions.schemas import OfferIn
+
+    data = operational.build(
+        OfferIn, name=name, unit=unit, unit_price_eur=_amount("--price", price), description=description
+    )
+    with in_cluster(cluster) as (session, actor, cluster_id):
+        offer = service.create_offer(session, actor, cluster_id, data)
+    from grappe.kit.present import money
+
+    console.print(f"Offre {offer.id} : {offer.name}, {money(offer.unit_price_eur)} par {offer.unit}")
+
+
+@app.command("services", epilog="Exemple : grappe cooperation services MECA")
+def services(cluster: ClusterArgument, limit: Limit = 100) -> None:
+    """Services vendus aux adhérents, avec leurs ventes (un adhérent : ceux en vente)."""
+    from grappe.cooperation.actions import service
+
+    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
+        page = service.list_offers(session, actor, cluster_id, limit=limit)
+    operational.table(
+        f"Services ({page.total})",
+        ["n°", "service", "unité", "prix (€ HT)", "en vente", "ventes", "chiffre d'affaires (€)"],
+        [
+            [o.id, o.name, o.unit, o.unit_price_eur, "oui" if o.active else "non", o.sales, o.revenue_eur]
+            for o in page.items
+        ],
+    )
+
+
+@app.command(
+    "sale-add",
+    epilog="Exemple : grappe cooperation sale-add 4 --organisation 12 --date 2025-03-14 --quantity 2",
+)
+def sale_add(
+    offer: OfferArgument,
+    organisation: Annotated[int, typer.Option("--organisation", help="N° de l'organisation adhérente.")],
+    on: Annotated[str, typer.Option("--date", help="Date de la vente, AAAA-MM-JJ ou JJ/MM/AAAA.")],
+    quantity: Annotated[str, typer.Option("--quantity", help="Quantité (défaut : 1).")] = "1",
+    amount: Annotated[
+        str | None, typer.Option("--amount", help="Montant en euros (défaut : quantité × prix).")
+    ] = None,
+) -> None:
+    """Enregistrer une vente à un adhérent ; la ligne « prestations » de l'année suit."""
+    from grappe.cooperation.actions import service
+    from grappe.cooperation.actions.schemas import SaleIn
+
+    data = operational.build(
+        SaleIn,
+        organisation_id=organisation,
+        sold_on=_date("--date", on),
+        quantity=_amount("--quantity", quantity),
+        amount_eur=None if amount is None else _amount("--amount", amount),
+    )
+    with operational.unit() as (session, actor):
+        sale = service.record_sale(session, actor, offer, data)
+    from grappe.kit.present import money
+
+    console.print(
+        f"Vente {sale.id} : {sale.offer_name} à {sale.organisation_name}, {money(sale.amount_eur)} "
+        f"le {sale.sold_on:%d/%m/%Y}"
+    )
+
+
+@app.command("sales", epilog="Exemple : grappe cooperation sales MECA --year 2025")
+def sales(
+    cluster: ClusterArgument,
+    year: Annotated[int | None, typer.Option("--year", help="Année des ventes (défaut : toutes).")] = None,
+    limit: Limit = 100,
+) -> None:
+    """Ventes de services d'une structure, les plus récentes d'abord (un adhérent : ses achats)."""
+    from grappe.cooperation.actions import service
+
+    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
+        page = service.list_sales(session, actor, cluster_id, year=year, limit=limit)
+    operational.table(
+        f"Ventes ({page.total})",
+        ["n°", "date", "service", "organisation", "quantité", "montant (€)"],
+        [
+            [s.id, f"{s.sold_on:%d/%m/%Y}", s.offer_name, s.organisation_name, s.quantity, s.amount_eur]
+            for s in page.items
+        ],
+    )
+
+
+@app.command("services-revenue", epilog="Exemple : grappe cooperation services-revenue MECA")
+def services_revenue(cluster: ClusterArgument) -> None:
+    """Chiffre d'affaires annuel des services vendus aux adhérents (gestionnaires, financeurs)."""
+    from grappe.cooperation.actions import service
+
+    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
+        revenue = service.services_revenue(session, actor, cluster_id)
+    operational.table(
+        "Services vendus aux adhérents, par année",
+        ["année", "ventes", "adhérents acheteurs", "chiffre d'affaires (€)"],
+        [[y.year, y.sales, y.buyers, y.amount_eur] for y in revenue.years],
+    )

@@ -15,23 +15,20 @@ from grappe.cli.cooperation._base import (
     DEAL_KINDS,
     FORMATS,
     LINK_KINDS,
-    LINK_STATES,
     ORIENTATIONS,
     PROJECT_KINDS,
-    STATUS_NAMES,
     STATUSES,
     ClusterArgument,
     Limit,
     _amount,
     _date,
     app,
+    in_cluster,
+    label,
 )
 
 if TYPE_CHECKING:
     from grappe.cooperation.schemas import ProjectImportReport, ProjectOut
-    from grappe.registry.clusters import service as cluster_service
-else:
-    cluster_service = operational.Lazy("grappe.registry.clusters.service")
 
 
 # --- import ----------------------------------------------------------------------------------
@@ -141,13 +138,11 @@ def link_declare(
         end=_date("--to", end),
         intensity=intensity,
     )
-    with operational.unit() as (session, actor):
-        link = service.declare_link(
-            session, actor, cluster_service.resolve_cluster(session, cluster), data
-        )
+    with in_cluster(cluster) as (session, actor, cluster_id):
+        link = service.declare_link(session, actor, cluster_id, data)
     console.print(
         f"Lien {link.id} : {link.organisation_a_name} — {link.organisation_b_name} ({link.kind}), "
-        f"{LINK_STATES[link.state]}"
+        f"{label('link_state', link.state)}"
     )
 
 
@@ -164,7 +159,7 @@ def link_answer(
 
     with operational.unit() as (session, actor):
         link = service.answer_link(session, actor, link_id, LinkAnswer(accept=not decline))
-    console.print(f"Lien {link.id} : {LINK_STATES[link.state]}")
+    console.print(f"Lien {link.id} : {label('link_state', link.state)}")
 
 
 @app.command("links", epilog="Exemple : grappe cooperation links MECA")
@@ -172,10 +167,8 @@ def links(cluster: ClusterArgument, limit: Limit = 100) -> None:
     """Lister les liens de coopération d'une structure."""
     from grappe.cooperation import service
 
-    with operational.unit(write=False) as (session, actor):
-        page = service.list_links(
-            session, actor, cluster_service.resolve_cluster(session, cluster), limit=limit
-        )
+    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
+        page = service.list_links(session, actor, cluster_id, limit=limit)
     operational.table(
         f"Liens ({page.total})",
         ["n°", "organisation A", "organisation B", "nature", "orientations", "état"],
@@ -186,7 +179,7 @@ def links(cluster: ClusterArgument, limit: Limit = 100) -> None:
                 x.organisation_b_name,
                 x.kind,
                 " ".join(x.orientations),
-                LINK_STATES[x.state],
+                label("link_state", x.state),
             ]
             for x in page.items
         ],
@@ -198,7 +191,8 @@ def links(cluster: ClusterArgument, limit: Limit = 100) -> None:
 
 def _print_project(project: ProjectOut) -> None:
     console.print(
-        f"Projet {project.id} « {project.title} » ({project.kind}) : {STATUS_NAMES[project.status]}, "
+        f"Projet {project.id} « {project.title} » ({project.kind}) : "
+        f"{label('project_status', project.status)}, "
         f"{len(project.partners)} partenaires" + (", inter-clusters" if project.inter_cluster else "")
     )
 
@@ -232,10 +226,8 @@ def project_create(
         end=_date("--to", end),
         confidential=confidential,
     )
-    with operational.unit() as (session, actor):
-        project = service.create_project(
-            session, actor, cluster_service.resolve_cluster(session, cluster), data
-        )
+    with in_cluster(cluster) as (session, actor, cluster_id):
+        project = service.create_project(session, actor, cluster_id, data)
     _print_project(project)
 
 
@@ -315,8 +307,7 @@ def projects(
     from grappe.cooperation import service
     from grappe.cooperation.models import ProjectStatus
 
-    with operational.unit(write=False) as (session, actor):
-        cluster_id = None if cluster is None else cluster_service.resolve_cluster(session, cluster)
+    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
         page = service.list_projects(
             session,
             actor,
@@ -327,7 +318,10 @@ def projects(
     operational.table(
         f"Projets ({page.total})",
         ["n°", "code", "acronyme", "titre", "nature", "statut", "début"],
-        [[p.id, p.code, p.acronym, p.title, p.kind, STATUS_NAMES[p.status], p.start] for p in page.items],
+        [
+            [p.id, p.code, p.acronym, p.title, p.kind, label("project_status", p.status), p.start]
+            for p in page.items
+        ],
     )
 
 
@@ -361,10 +355,8 @@ def deal_declare(
         kind=kind,
         brokered=brokered,
     )
-    with operational.unit() as (session, actor):
-        deal = service.declare_deal(
-            session, actor, cluster_service.resolve_cluster(session, cluster), data
-        )
+    with in_cluster(cluster) as (session, actor, cluster_id):
+        deal = service.declare_deal(session, actor, cluster_id, data)
     console.print(
         f"Affaire {deal.id} : {deal.seller_name} → {deal.buyer_name}, {deal.year}, {deal.amount_eur} €"
     )
@@ -375,10 +367,8 @@ def business(cluster: ClusterArgument) -> None:
     """Volume annuel des affaires entre organisations et sa répartition."""
     from grappe.cooperation import service
 
-    with operational.unit(write=False) as (session, actor):
-        volume = service.business_volume(
-            session, actor, cluster_service.resolve_cluster(session, cluster)
-        )
+    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
+        volume = service.business_volume(session, actor, cluster_id)
     if not volume.years:
         err_console.print("aucune affaire enregistrée pour cette structure")
     operational.table(
@@ -402,20 +392,21 @@ def figures(cluster: ClusterArgument) -> None:
     """Chiffres de coopération d'une structure : projets par statut, liens, affaires."""
     from grappe.cooperation import service
 
-    with operational.unit(write=False) as (session, actor):
-        numbers = service.cooperation_figures(
-            session, actor, cluster_service.resolve_cluster(session, cluster)
-        )
+    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
+        numbers = service.cooperation_figures(session, actor, cluster_id)
     operational.table(
         "Coopération",
         ["indicateur", "valeur"],
         [
             *[
-                [f"projets « {STATUS_NAMES[status]} »", n]
+                [f"projets « {label('project_status', status)} »", n]
                 for status, n in sorted(numbers.projects_by_status.items())
             ],
             ["projets inter-clusters", numbers.inter_cluster_projects],
-            *[[f"liens « {LINK_STATES[state]} »", n] for state, n in sorted(numbers.links_by_state.items())],
+            *[
+                [f"liens « {label('link_state', state)} »", n]
+                for state, n in sorted(numbers.links_by_state.items())
+            ],
             *[[f"affaires {y.year} (€)", y.amount_eur] for y in numbers.business],
         ],
     )

@@ -177,3 +177,44 @@ class PurchaseNeed(Base):
         ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
     )
     quantity: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+
+
+class ServiceOffer(Base):
+    """A service a cluster sells to its members (a diagnosis, a training day, a watch report),
+    at a unit price; an offer withdrawn (``active`` false) keeps its past sales."""
+
+    __tablename__ = "service_offers"
+    __table_args__ = (CheckConstraint("unit_price_eur >= 0", name="price"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(30))  # what a quantity counts: jour, diagnostic, rapport
+    unit_price_eur: Mapped[Decimal] = mapped_column(Money)  # excluding VAT
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class ServiceSale(Base):
+    """A sale of a service offer to a member organisation: its date, quantity and amount.
+
+    The amount is the quantity at the offer's price unless the manager gives another one (a
+    discount); the yearly sum of a cluster's sales is its ``services`` funding line in the
+    registry (see :mod:`grappe.cooperation.actions.service`).
+    """
+
+    __tablename__ = "service_sales"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint("amount_eur >= 0", name="amount"),
+        Index(None, "offer_id", "sold_on"),
+        Index(None, "organisation_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("service_offers.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    sold_on: Mapped[dt.date] = mapped_column(Date)
+    quantity: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    amount_eur: Mapped[Decimal] = mapped_column(Money)
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)

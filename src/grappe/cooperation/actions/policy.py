@@ -1,16 +1,18 @@
 """Who may do what on collective actions, per object.
 
-A cluster's managers (and the platform administrator) manage its events and equipment. Its
-current members' users see its public events and register their own organisation, see its
-equipment and book it for their organisation, and read their own registrations, bookings and
-bills. Anybody else (other tenants, funders, the public) finds nothing: "introuvable" (404).
+A cluster's managers (and the platform administrator) manage its events, equipment and the
+services it sells (offers and sales). Its current members' users see its public events and
+register their own organisation, see its equipment and book it for their organisation, see the
+services on sale, and read their own registrations, bookings, bills and purchases of services.
+Anybody else (other tenants, funders, the public) finds nothing: "introuvable" (404). Funders
+read the figures (events and services revenue per year) through the cooperation policy.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from grappe.cooperation.actions.models import Event
+from grappe.cooperation.actions.models import Event, ServiceOffer
 from grappe.errors import NotFoundError
 from grappe.registry.models import Role
 from grappe.registry.policy import Access, Actor, cluster_access, deny, require_organisation
@@ -63,3 +65,16 @@ def acting_for(
     if own is None or organisation_id not in (None, own):
         raise deny(actor, f"{action} pour une autre organisation que la sienne")
     return own
+
+
+def require_offer(session: Session, actor: Actor, offer: ServiceOffer, need: Access, action: str) -> bool:
+    """Raise unless the actor has ``need`` on a service offer (members read those on sale);
+    True when it manages it."""
+    access = _member_of(session, actor, offer.cluster_id)
+    if access is Access.READ and not offer.active:
+        access = Access.NONE
+    if access is Access.NONE:
+        raise NotFoundError(f"offre de service {offer.id} introuvable")
+    if access < need:
+        raise deny(actor, f"{action} (offre de service {offer.id})")
+    return access is Access.MANAGE

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, case, cast, distinct, extract, func, select
+from sqlalchemy.orm import Session
 
 from grappe.cooperation.actions.models import (
     Equipment,
@@ -16,9 +18,11 @@ from grappe.cooperation.actions.models import (
     GroupPurchase,
     PositionShare,
     PurchaseNeed,
+    ServiceOffer,
+    ServiceSale,
     SharedPosition,
 )
-from grappe.kit.repository import Repository, check_page
+from grappe.kit.repository import Repository, check_page, not_found
 from grappe.registry.models import Organisation
 
 
@@ -185,3 +189,129 @@ class PurchaseRepository(Repository[GroupPurchase]):
         for need, name in rows:
             found[need.purchase_id].append((need, name))
         return found
+
+
+class ServiceRepository(Repository[ServiceOffer]):
+    """Service offers of the clusters and their sales to members."""
+
+    model = ServiceOffer
+    what = "offre de service"
+
+    def of_cluster(self, cluster_id: int, *, active_only: bool) -> Select[Any]:
+        """A cluster's offers by name; ``active_only`` for what its members see."""
+        query = select(ServiceOffer).where(ServiceOffer.cluster_id == cluster_id)
+        if active_only:
+            query = query.where(ServiceOffer.active.is_(True))
+        return query.order_by(ServiceOffer.name, ServiceOffer.id)
+
+    def offer_sales(self, offer_ids: Sequence[int]) -> dict[int, tuple[int, Decimal]]:
+        """Sales and revenue per offer (absent: none)."""
+        rows = self.session.execute(
+            select(ServiceSale.offer_id, func.count(), func.sum(ServiceSale.amount_eur))
+            .where(ServiceSale.offer_id.in_(offer_ids))
+            .group_by(ServiceSale.offer_id)
+        )
+        return {offer_id: (int(n), Decimal(total or 0)) for offer_id, n, total in rows}
+
+    def add_sale(self, sale: ServiceSale) -> ServiceSale:
+        """Stage a sale."""
+        self.session.add(sale)
+        return sale
+
+    def sale(self, sale_id: int) -> ServiceSale:
+        """A sale, or NotFoundError."""
+        found = self.session.get(ServiceSale, sale_id)
+        if found is None:
+            raise not_found("vente", sale_id)
+        return found
+
+    def organisation_name(self, organisation_id: int) -> str:
+        """An organisation's name ("" when it does not exist)."""
+        return self.session.scalar(select(Organisation.name).where(Organisation.id == organisation_id)) or ""
+
+    def delete_sale(self, sale: ServiceSale) -> None:
+        """Remove a sale (a sale recorded by mistake)."""
+        self.session.delete(sale)
+
+    def sales(
+        self, cluster_id: int, *, organisation_id: int | None, year: int | None, limit: int, offset: int
+    ) -> tuple[int, list[tuple[ServiceSale, str, str]]]:
+        """A page of a cluster's sales, the latest first, with the offer's and buyer's names."""
+        check_page(limit, offset)
+        query = (
+            select(ServiceSale, ServiceOffer.name, Organisation.name)
+            .join(ServiceOffer, ServiceOffer.id == ServiceSale.offer_id)
+            .join(Organisation, Organisation.id == ServiceSale.organisation_id)
+            .where(ServiceOffer.cluster_id == cluster_id)
+        )
+        if organisation_id is not None:
+            query = query.where(ServiceSale.organisation_id == organisation_id)
+        if year is not None:
+            query = query.where(_year(ServiceSale.sold_on) == year)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = self.session.execute(
+            query.order_by(ServiceSale.sold_on.desc(), ServiceSale.id.desc()).limit(limit).offset(offset)
+        )
+        return total or 0, [(sale, offer, buyer) for sale, offer, buyer in rows]
+
+    def revenue(self, cluster_id: int, year: int | None = None) -> list[tuple[int, str, int, Decimal]]:
+        """``(year, offer name, sales, revenue)`` of a cluster's sales (one year's when given)."""
+        year_of = _year(ServiceSale.sold_on)
+        query = (
+            select(year_of, ServiceOffer.name, func.count(), func.sum(ServiceSale.amount_eur))
+            .join(ServiceOffer, ServiceOffer.id == ServiceSale.offer_id)
+            .where(ServiceOffer.cluster_id == cluster_id)
+        )
+        if year is not None:
+            query = query.where(year_of == year)
+        query = query.group_by(year_of, ServiceOffer.name).order_by(year_of, ServiceOffer.name)
+        rows = self.session.execute(query)
+        return [(int(y), name, int(n), Decimal(total or 0)) for y, name, n, total in rows]
+
+    def buyers(self, cluster_id: int) -> dict[int, int]:
+        """Distinct member organisations buying per year."""
+        year_of = _year(ServiceSale.sold_on)
+        rows = self.session.execute(
+            select(year_of, func.count(distinct(ServiceSale.organisation_id)))
+            .join(ServiceOffer, ServiceOffer.id == ServiceSale.offer_id)
+            .where(ServiceOffer.cluster_id == cluster_id)
+            .group_by(year_of)
+        )
+        return {int(y): int(n) for y, n in rows}
+
+
+def _year(column: Any) -> Any:
+    """The calendar year of a date column, as an integer on every backend."""
+    return cast(extract("year", column), Integer)
+
+
+def event_years(session: Session, cluster_id: int) -> list[tuple[int, int, int, int, int, int]]:
+    """``(year, events, registrations, seats, attended, absent)`` of a cluster's events, by the
+    year they start (UTC)."""
+    year_of = _year(Event.starts_at)
+    registrations = (
+        select(
+            EventRegistration.event_id,
+            func.count().label("registrations"),
+            func.sum(EventRegistration.seats).label("seats"),
+            func.sum(case((EventRegistration.attended.is_(True), 1), else_=0)).label("attended"),
+            func.sum(case((EventRegistration.attended.is_(False), 1), else_=0)).label("absent"),
+        )
+        .group_by(EventRegistration.event_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            year_of,
+            func.count(Event.id),
+            func.coalesce(func.sum(registrations.c.registrations), 0),
+            func.coalesce(func.sum(registrations.c.seats), 0),
+            func.coalesce(func.sum(registrations.c.attended), 0),
+            func.coalesce(func.sum(registrations.c.absent), 0),
+        )
+        .outerjoin(registrations, registrations.c.event_id == Event.id)
+        .where(Event.cluster_id == cluster_id)
+        .group_by(year_of)
+        .order_by(year_of)
+    )
+    return [tuple(int(v) for v in row) for row in rows]  # type: ignore[misc]

@@ -17,9 +17,11 @@ from grappe.cooperation.actions.models import (
     GroupPurchase,
     PositionShare,
     PurchaseNeed,
+    ServiceOffer,
+    ServiceSale,
     SharedPosition,
 )
-from grappe.registry.bounds import PLANNED, Amount, Dated, Int, Text, Timed
+from grappe.registry.bounds import PAST, PLANNED, Amount, Dated, Int, Text, Timed
 from grappe.registry.schemas import Schema
 
 LOCAL_TIME: Final = ZoneInfo("Europe/Paris")
@@ -281,3 +283,97 @@ class PurchasePage(Schema):
 
     total: int
     items: list[PurchaseOut]
+
+
+# --- services sold to members -------------------------------------------------------------------
+
+
+class OfferIn(Schema):
+    """A service the cluster sells to its members, at a unit price excluding VAT."""
+
+    name: Annotated[str, Text(ServiceOffer.name, min_length=1)]
+    unit: Annotated[str, Text(ServiceOffer.unit, min_length=1)] = "prestation"
+    unit_price_eur: Annotated[Decimal, Amount(ServiceOffer.unit_price_eur)]
+    description: Annotated[str, Text(ServiceOffer.description, multiline=True)] | None = None
+
+
+class OfferOut(Schema):
+    """A service offer with its sales so far (count and amount)."""
+
+    id: int
+    cluster_id: int
+    name: str
+    unit: str
+    unit_price_eur: Decimal
+    active: bool
+    description: str | None
+    sales: int
+    revenue_eur: Decimal
+
+
+class OfferPage(Schema):
+    """A page of service offers."""
+
+    total: int
+    items: list[OfferOut]
+
+
+class SaleIn(Schema):
+    """A sale to a member organisation; ``amount_eur`` defaults to the quantity at the offer's price."""
+
+    organisation_id: Id
+    sold_on: Annotated[dt.date, Dated(PAST)]
+    quantity: Annotated[Decimal, Amount(ServiceSale.quantity, positive=True)] = Decimal(1)
+    amount_eur: Annotated[Decimal, Amount(ServiceSale.amount_eur)] | None = None
+    note: Annotated[str, Text(ServiceSale.note)] | None = None
+
+
+class SaleOut(Schema):
+    """A sale as read back."""
+
+    id: int
+    offer_id: int
+    offer_name: str
+    organisation_id: int
+    organisation_name: str
+    sold_on: dt.date
+    quantity: Decimal
+    amount_eur: Decimal
+    note: str | None
+
+
+class SalePage(Schema):
+    """A page of sales."""
+
+    total: int
+    items: list[SaleOut]
+
+
+class RevenueYear(Schema):
+    """A year of services sold to members: sales, buyers, revenue, and revenue by offer."""
+
+    year: int
+    sales: int
+    buyers: int
+    amount_eur: Decimal
+    by_offer: dict[str, Decimal]
+
+
+class ServicesRevenue(Schema):
+    """A cluster's yearly revenue from services sold to members (its ``services`` funding line)."""
+
+    cluster_id: int
+    years: list[RevenueYear]
+
+
+class EventYear(Schema):
+    """A year of a cluster's events in figures: events, registrations, seats, attendance."""
+
+    year: int
+    events: int
+    registrations: int
+    seats: int
+    attended: int
+    """Registrations marked present."""
+    absent: int
+    """Registrations marked absent (the others are not recorded yet)."""

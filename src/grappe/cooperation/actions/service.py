@@ -15,6 +15,7 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 
+from grappe.cooperation import policy as cooperation_policy
 from grappe.cooperation.actions import calendar, policy
 from grappe.cooperation.actions.models import (
     Equipment,
@@ -25,6 +26,8 @@ from grappe.cooperation.actions.models import (
     GroupPurchase,
     PositionShare,
     PurchaseNeed,
+    ServiceOffer,
+    ServiceSale,
     SharedPosition,
 )
 from grappe.cooperation.actions.repository import (
@@ -32,6 +35,8 @@ from grappe.cooperation.actions.repository import (
     EventRepository,
     PositionRepository,
     PurchaseRepository,
+    ServiceRepository,
+    event_years,
 )
 from grappe.cooperation.actions.schemas import (
     LOCAL_TIME,
@@ -46,8 +51,12 @@ from grappe.cooperation.actions.schemas import (
     EventIn,
     EventOut,
     EventPage,
+    EventYear,
     NeedIn,
     NeedOut,
+    OfferIn,
+    OfferOut,
+    OfferPage,
     PositionIn,
     PositionOut,
     PositionPage,
@@ -58,12 +67,19 @@ from grappe.cooperation.actions.schemas import (
     RegistrationIn,
     RegistrationOut,
     RegistrationPage,
+    RevenueYear,
+    SaleIn,
+    SaleOut,
+    SalePage,
+    ServicesRevenue,
     ShareOut,
     UsageLine,
 )
 from grappe.errors import ConflictError, InputError, NotFoundError
 from grappe.kit.repository import check_page
-from grappe.registry.models import utcnow
+from grappe.registry.clusters import service as clusters
+from grappe.registry.clusters.schemas import FundingIn
+from grappe.registry.models import FundingSource, utcnow
 from grappe.registry.policy import Access, Actor, member_cluster_ids, require_organisation
 
 HOUR: Final = Decimal(3600)
@@ -570,3 +586,190 @@ def conclude_purchase(session: Session, actor: Actor, purchase_id: int, deal: Pu
     purchase.supplier, purchase.negotiated_price_eur = deal.supplier, deal.negotiated_price_eur
     purchases.flush()
     return _purchase_out(purchase, purchases.needs([purchase.id])[purchase.id], None)
+
+
+# --- services sold to members ---------------------------------------------------------------------
+#
+# The yearly revenue of the services a cluster sells to its members is a line of its funding
+# mix, which the registry keeps (``ClusterFunding``, source ``services``). The registry sits
+# below cooperation and cannot read the sales: so cooperation writes that line, through the
+# registry's own service, every time a sale is recorded or cancelled — the line of a year is
+# the sum of that year's sales, recomputed from them (never incremented), and every reader of
+# the registry's funding mix (its API, pages, exports, a funder's figures) sees it with no
+# knowledge of cooperation. Revenue of services not recorded here belongs in the other lines.
+
+
+def _offer_out(offer: ServiceOffer, sales: tuple[int, Decimal]) -> OfferOut:
+    return OfferOut(
+        id=offer.id,
+        cluster_id=offer.cluster_id,
+        name=offer.name,
+        unit=offer.unit,
+        unit_price_eur=offer.unit_price_eur,
+        active=offer.active,
+        description=offer.description,
+        sales=sales[0],
+        revenue_eur=sales[1],
+    )
+
+
+def create_offer(session: Session, actor: Actor, cluster_id: int, data: OfferIn) -> OfferOut:
+    """Offer a service to a cluster's members (its managers)."""
+    policy.require_actions(session, actor, cluster_id, Access.MANAGE, "proposer un service")
+    offers = ServiceRepository(session)
+    offer = offers.add(ServiceOffer(cluster_id=cluster_id, active=True, **data.model_dump()))
+    offers.flush()
+    return _offer_out(offer, (0, Decimal(0)))
+
+
+def withdraw_offer(session: Session, actor: Actor, offer_id: int) -> OfferOut:
+    """Stop selling a service; its past sales stay (its managers)."""
+    offers = ServiceRepository(session)
+    offer = offers.get(offer_id)
+    policy.require_offer(session, actor, offer, Access.MANAGE, "retirer une offre de service")
+    offer.active = False
+    offers.flush()
+    return _offer_out(offer, offers.offer_sales([offer.id]).get(offer.id, (0, Decimal(0))))
+
+
+def list_offers(
+    session: Session, actor: Actor, cluster_id: int, *, limit: int = 100, offset: int = 0
+) -> OfferPage:
+    """A cluster's service offers: all for its managers, those on sale for its members."""
+    manages = policy.require_actions(session, actor, cluster_id, Access.READ, "lister les services")
+    offers = ServiceRepository(session)
+    total, rows = offers.page(offers.of_cluster(cluster_id, active_only=not manages), limit, offset)
+    sales = offers.offer_sales([offer.id for offer in rows])
+    return OfferPage(
+        total=total, items=[_offer_out(offer, sales.get(offer.id, (0, Decimal(0)))) for offer in rows]
+    )
+
+
+def _sale_out(sale: ServiceSale, offer: str, buyer: str) -> SaleOut:
+    return SaleOut(
+        id=sale.id,
+        offer_id=sale.offer_id,
+        offer_name=offer,
+        organisation_id=sale.organisation_id,
+        organisation_name=buyer,
+        sold_on=sale.sold_on,
+        quantity=sale.quantity,
+        amount_eur=sale.amount_eur,
+        note=sale.note,
+    )
+
+
+def record_sale(session: Session, actor: Actor, offer_id: int, data: SaleIn) -> SaleOut:
+    """Record the sale of a service to a member organisation (the cluster's managers); the
+    cluster's ``services`` funding line of that year becomes the year's revenue.
+
+    Raises
+    ------
+    InputError
+        A withdrawn offer, or a buyer that was not a member of the cluster on the day of the sale.
+    """
+    offers = ServiceRepository(session)
+    # the lock serialises the sales of one offer: two sales of a year sum into one funding line
+    offer = offers.get(offer_id, lock=True)
+    policy.require_offer(session, actor, offer, Access.MANAGE, "enregistrer une vente")
+    if not offer.active:
+        raise InputError(f"vente refusée : l'offre {offer.id} « {offer.name} » est retirée")
+    require_organisation(session, actor, data.organisation_id, Access.READ, "vendre un service")
+    if offer.cluster_id not in member_cluster_ids(session, data.organisation_id, on=data.sold_on):
+        raise InputError(
+            f"vente refusée : l'organisation {data.organisation_id} n'était pas adhérente de la structure "
+            f"{offer.cluster_id} le {data.sold_on.strftime('%d/%m/%Y')} (services vendus aux adhérents)"
+        )
+    amount = data.amount_eur
+    if amount is None:
+        amount = (data.quantity * offer.unit_price_eur).quantize(CENT)
+    sale = offers.add_sale(
+        ServiceSale(
+            offer_id=offer.id,
+            organisation_id=data.organisation_id,
+            sold_on=data.sold_on,
+            quantity=data.quantity,
+            amount_eur=amount,
+            note=data.note,
+        )
+    )
+    offers.flush()
+    _book_revenue(session, actor, offer.cluster_id, data.sold_on.year)
+    return _sale_out(sale, offer.name, offers.organisation_name(data.organisation_id))
+
+
+def cancel_sale(session: Session, actor: Actor, sale_id: int) -> None:
+    """Remove a sale recorded by mistake (the cluster's managers); its year's line follows."""
+    offers = ServiceRepository(session)
+    sale = offers.sale(sale_id)
+    offer = offers.get(sale.offer_id, lock=True)
+    policy.require_offer(session, actor, offer, Access.MANAGE, "annuler une vente")
+    year = sale.sold_on.year
+    offers.delete_sale(sale)
+    offers.flush()
+    _book_revenue(session, actor, offer.cluster_id, year)
+
+
+def _book_revenue(session: Session, actor: Actor, cluster_id: int, year: int) -> None:
+    """Write the year's revenue from sales as the cluster's ``services`` funding line (see above)."""
+    lines = ServiceRepository(session).revenue(cluster_id, year)
+    total = sum((amount for _, _, _, amount in lines), Decimal(0))
+    clusters.set_funding(
+        session, actor, cluster_id, FundingIn(year=year, source=FundingSource.SERVICES, amount_eur=total)
+    )
+
+
+def list_sales(
+    session: Session,
+    actor: Actor,
+    cluster_id: int,
+    *,
+    year: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> SalePage:
+    """A cluster's sales of services, the latest first: all for its managers, a member's own."""
+    manages = policy.require_actions(session, actor, cluster_id, Access.READ, "lister les ventes")
+    total, rows = ServiceRepository(session).sales(
+        cluster_id,
+        organisation_id=None if manages else actor.organisation_id,
+        year=year,
+        limit=limit,
+        offset=offset,
+    )
+    return SalePage(total=total, items=[_sale_out(*row) for row in rows])
+
+
+def services_revenue(session: Session, actor: Actor, cluster_id: int) -> ServicesRevenue:
+    """The yearly revenue from services sold to members, by offer (managers and funders: figures)."""
+    cooperation_policy.require_figures(session, actor, cluster_id)
+    return _revenue(session, cluster_id)
+
+
+def _revenue(session: Session, cluster_id: int) -> ServicesRevenue:
+    offers = ServiceRepository(session)
+    buyers = offers.buyers(cluster_id)
+    years: dict[int, RevenueYear] = {}
+    for year, offer, sales, amount in offers.revenue(cluster_id):
+        entry = years.setdefault(
+            year,
+            RevenueYear(year=year, sales=0, buyers=buyers.get(year, 0), amount_eur=Decimal(0), by_offer={}),
+        )
+        entry.sales += sales
+        entry.amount_eur += amount
+        entry.by_offer[offer] = entry.by_offer.get(offer, Decimal(0)) + amount
+    return ServicesRevenue(cluster_id=cluster_id, years=list(years.values()))
+
+
+def event_figures(session: Session, actor: Actor, cluster_id: int) -> list[EventYear]:
+    """A cluster's events per year: how many, registrations, seats and attendance (no names)."""
+    cooperation_policy.require_figures(session, actor, cluster_id)
+    return [
+        EventYear(year=y, events=e, registrations=r, seats=s, attended=a, absent=n)
+        for y, e, r, s, a, n in event_years(session, cluster_id)
+    ]
+
+
+def figures(session: Session, actor: Actor, cluster_id: int) -> tuple[list[EventYear], ServicesRevenue]:
+    """Events and services revenue in figures (for the cooperation figures funders read)."""
+    return event_figures(session, actor, cluster_id), services_revenue(session, actor, cluster_id)

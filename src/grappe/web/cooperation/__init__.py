@@ -1,0 +1,1 @@
+"""Cooperation pages: projects, events, business between members, the network."""
