@@ -9,6 +9,7 @@ from pydantic import Field
 
 from grappe.registry.bounds import Int, Text
 from grappe.registry.models import (
+    AuditEntry,
     ClusterManager,
     Role,
     User,
@@ -45,6 +46,39 @@ class UserOut(Schema):
     organisation_id: int | None
     clusters: list[int]
     active: bool
+
+
+class UserRow(UserOut):
+    """A user as the administrators' list shows it: with an invitation still to accept or not."""
+
+    invited: bool
+
+
+class UserPage(Page[UserRow]):
+    """A page of users by e-mail."""
+
+
+class RoleChange(Schema):
+    """A user's new role and the scope it needs (as in :class:`UserCreate`)."""
+
+    role: Role
+    funder: FunderName | None = None
+    organisation_id: Annotated[int, Int(User.organisation_id, ge=1)] | None = None
+    clusters: list[Annotated[int, Int(ClusterManager.cluster_id, ge=1)]] = Field(
+        default_factory=list, max_length=1000
+    )
+
+
+class AuditFilter(Schema):
+    """A view of the audit log: each filter applies when given; days are UTC, both included."""
+
+    user_id: Annotated[int, Int(AuditEntry.user_id, ge=1)] | None = None
+    actor: Annotated[str, Text(AuditEntry.actor)] | None = None
+    entity: Annotated[str, Text(AuditEntry.entity)] | None = None
+    entity_id: Annotated[str, Text(AuditEntry.entity_id)] | None = None
+    cluster_id: Annotated[int, Int(AuditEntry.cluster_id, ge=1)] | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
 
 
 class TokenOut(Schema):
