@@ -108,6 +108,7 @@ class AuditOut(Schema):
     id: int
     at: dt.datetime
     actor: str
+    user_id: int | None = None
     action: str
     entity: str
     entity_id: str | None

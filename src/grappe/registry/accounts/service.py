@@ -144,6 +144,14 @@ def users_page(
     return UserPage(total=total, items=items)
 
 
+def get_user(session: Session, actor: Actor, user_id: int) -> UserRow:
+    """One user, with its invitation still to accept or not (administrators)."""
+    policy.require_admin(actor, "consulter un utilisateur")
+    user = UserRepository(session).get(user_id)
+    waiting = LinkRepository(session).pending_invitations([user.id], utcnow())
+    return UserRow(**user_out(user).model_dump(), invited=user.id in waiting)
+
+
 def _keep_an_admin(session: Session, actor: Actor, user: User, action: str) -> None:
     """Refuse to take an administrator's account away from itself or from the last one."""
     if user.id == actor.user_id:
