@@ -56,13 +56,13 @@ def test_a_reset_link_is_stored_hashed_works_once_and_ends_every_session(db: Ses
     with pytest.raises(InputError, match="attendu entre 12"):
         links.use_link(db, token, LinkPurpose.RESET, "short", now=NOW)
     # an invitation link is not a reset link, nor the reverse
-    with pytest.raises(InputError, match="lien invalide"):
+    with pytest.raises(links.InvalidLinkError, match="lien invalide"):
         links.link_holder(db, token, LinkPurpose.INVITE, now=NOW)
     assert links.use_link(db, token, LinkPurpose.RESET, "a brand new passphrase", now=NOW) == "m@meca.fr"
     assert db.scalars(select(WebSession).where(WebSession.user_id == user_id)).all() == []
     assert signin.sign_in(db, "m@meca.fr", PASSWORD, now=NOW) is None
     assert signin.sign_in(db, "m@meca.fr", "a brand new passphrase", now=NOW) is not None
-    with pytest.raises(InputError, match="déjà utilisé"):
+    with pytest.raises(links.InvalidLinkError, match="déjà utilisé"):
         links.use_link(db, token, LinkPurpose.RESET, "yet another passphrase", now=NOW)
 
 
@@ -72,10 +72,10 @@ def test_a_reset_link_expires_after_an_hour_and_a_newer_one_voids_it(db: Session
     second = links.request_reset(db, "u@dupont.fr", now=NOW + dt.timedelta(minutes=1))
     assert first is not None
     assert second is not None
-    with pytest.raises(InputError, match="lien invalide"):
+    with pytest.raises(links.InvalidLinkError, match="lien invalide"):
         links.link_holder(db, token_of(first.body), LinkPurpose.RESET, now=NOW)
     late = NOW + dt.timedelta(minutes=1) + links.RESET_LIFETIME
-    with pytest.raises(InputError, match="expiré"):
+    with pytest.raises(links.InvalidLinkError, match="expiré"):
         links.use_link(db, token_of(second.body), LinkPurpose.RESET, "a brand new passphrase", now=late)
 
 

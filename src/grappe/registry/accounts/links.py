@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from grappe.config import get_settings
-from grappe.errors import InputError
+from grappe.errors import InputError, NotFoundError
 from grappe.kit.mail import Mail
 from grappe.registry import policy
 from grappe.registry.accounts import service, signin
@@ -47,6 +47,10 @@ _ROLE_LABELS = {
     Role.MEMBER: "adhérent",
     Role.FUNDER: "financeur",
 }
+
+
+class InvalidLinkError(NotFoundError):
+    """A link that is unknown, expired, already used, or of an account no longer active."""
 
 
 class ThrottledError(signin.ThrottledError):
@@ -178,17 +182,17 @@ def resend_invitation(session: Session, actor: Actor, user_id: int, now: dt.date
 def _holder(session: Session, token: str, purpose: LinkPurpose, now: dt.datetime) -> User:
     row = LinkRepository(session).link(_digest(token), purpose.value)
     if row is None or row[2] is not None or _aware(row[1]) <= now:
-        raise InputError(INVALID_LINK)
+        raise InvalidLinkError(INVALID_LINK)
     user = row[0]
     if purpose is LinkPurpose.RESET and not user.active:
-        raise InputError(INVALID_LINK)
+        raise InvalidLinkError(INVALID_LINK)
     return user
 
 
 def link_holder(
     session: Session, token: str, purpose: LinkPurpose, now: dt.datetime | None = None
 ) -> LinkHolder:
-    """Whose a link is, when it is still valid (else :class:`InputError`: invalid, expired or used)."""
+    """Whose a link is, when it is still valid (else :class:`InvalidLinkError`)."""
     user = _holder(session, token, purpose, now or utcnow())
     return LinkHolder(email=user.email, purpose=purpose)
 
@@ -203,14 +207,16 @@ def use_link(
 
     Raises
     ------
+    InvalidLinkError
+        The link is unknown, expired or used.
     InputError
-        The link is invalid, expired or used, or the password is too short or too long.
+        The password is too short or too long.
     """
     now = now or utcnow()
     user = _holder(session, token, purpose, now)
     signin.set_password(session, service.actor_of_user(user), user.id, password)
     if not LinkRepository(session).use_link(_digest(token), now):
-        raise InputError(INVALID_LINK)  # used by a request in between: this one rolls back
+        raise InvalidLinkError(INVALID_LINK)  # used by a request in between: this one rolls back
     if purpose is LinkPurpose.INVITE:
         user.active = True
         UserRepository(session).flush()

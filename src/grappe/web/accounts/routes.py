@@ -192,9 +192,7 @@ def use_link(
     try:
         with unit(request) as (session, _visitor):
             links.use_link(session, token, purpose, password)
-    except InputError as exc:
-        if str(exc) == links.INVALID_LINK:
-            raise
+    except InputError as exc:  # a refused password (an invalid link is a 404 page)
         return _link_page(request, purpose, token, str(exc), exc.http_status)
     response = RedirectResponse(f"/connexion?fait={kind}", status_code=303)
     response.delete_cookie(
