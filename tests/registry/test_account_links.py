@@ -173,6 +173,8 @@ def test_roles_change_and_deactivation_keep_an_administrator(db: Session, world:
     assert changed.organisation_id is None
     with pytest.raises(InputError, match="role=funder"):
         accounts.change_role(db, me, member.user_id, RoleChange(role=Role.FUNDER))
+    funder = accounts.change_role(db, me, member.user_id, RoleChange(role=Role.FUNDER, funder="Région Neuve"))
+    assert funder.funder_id is not None
     with pytest.raises(NotFoundError):
         accounts.change_role(db, me, member.user_id, RoleChange(role=Role.MANAGER, clusters=[99999]))
     for who in ("manager", "member", "funder", "public"):

@@ -79,6 +79,7 @@ def _scope_of(session: Session, data: UserCreate) -> tuple[int | None, int | Non
     for cid in managed:
         clusters.check_exists(session, cid)
     funder = clusters.funder_named(session, data.funder) if role is Role.FUNDER else None
+    UserRepository(session).flush()  # a new funder gets its id
     return (
         funder.id if funder is not None else None,
         data.organisation_id if role is Role.MEMBER else None,
@@ -93,7 +94,6 @@ def new_user(session: Session, data: UserCreate, *, active: bool = True) -> User
     if users.id_of_email(email):
         raise ConflictError(f"l'utilisateur {email} existe déjà")
     funder_id, organisation_id, managed = _scope_of(session, data)
-    users.flush()
     user = User(
         email=email,
         name=data.name,

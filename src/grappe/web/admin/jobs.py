@@ -21,6 +21,8 @@ from grappe.errors import ConflictError, GrappeError, InputError
 
 #: The sector levels a run may be asked for from the page.
 SECTOR_CHOICES = (*SECTOR_LEVELS, CLUSTER_LEVEL)
+#: The most permutations of the Gi* test a run from the page may ask (the default is the library's).
+MAX_PERMUTATIONS = 9999
 #: Jobs remembered for the page (the oldest finished ones are forgotten first).
 KEPT = 20
 
@@ -33,6 +35,7 @@ class Job:
     store: str
     level: str
     sectors: str
+    permutations: int
     started_at: dt.datetime
     status: str = "running"  # running, done, failed
     finished_at: dt.datetime | None = None
@@ -50,9 +53,12 @@ class _Board:
 _board = _Board()
 
 
-def check(store: str, level: str, sectors: str, name: str) -> Path:
-    """The parameters of a run, checked (each refusal names the field); the store's folder."""
+def check(store: str, level: str, sectors: str, name: str, permutations: str) -> tuple[Path, int]:
+    """The parameters of a run, checked (each refusal names the field); the store's folder and
+    the number of permutations."""
     runs.check_name(name)
+    if not permutations.strip().isdigit() or int(permutations) > MAX_PERMUTATIONS:
+        raise InputError(f"permutations {permutations!r} : attendu un entier de 0 à {MAX_PERMUTATIONS}")
     if level not in TERRITORY_LEVELS:
         raise InputError(f"niveau de territoire {level!r} : attendu {', '.join(TERRITORY_LEVELS)}")
     if sectors not in SECTOR_CHOICES:
@@ -60,10 +66,10 @@ def check(store: str, level: str, sectors: str, name: str) -> Path:
     folder = Path(store.strip()).expanduser()
     if not store.strip() or not folder.is_absolute() or not folder.is_dir():
         raise InputError(f"magasin {store!r} : dossier introuvable (chemin absolu d'un magasin de grappe)")
-    return folder
+    return folder, int(permutations)
 
 
-def start(store: str, level: str, sectors: str, name: str, home: Path) -> Job:
+def start(store: str, level: str, sectors: str, name: str, permutations: str, home: Path) -> Job:
     """Check the parameters and queue the run; its job (running until the thread ends it).
 
     Raises
@@ -73,8 +79,15 @@ def start(store: str, level: str, sectors: str, name: str, home: Path) -> Job:
     ConflictError
         A run of that name is already running.
     """
-    folder = check(store, level, sectors, name)
-    job = Job(name=name, store=str(folder), level=level, sectors=sectors, started_at=dt.datetime.now(dt.UTC))
+    folder, draws = check(store, level, sectors, name, permutations)
+    job = Job(
+        name=name,
+        store=str(folder),
+        level=level,
+        sectors=sectors,
+        permutations=draws,
+        started_at=dt.datetime.now(dt.UTC),
+    )
     with _board.lock:
         current = _board.jobs.get(name)
         if current is not None and current.status == "running":
@@ -98,7 +111,7 @@ def _run(job: Job, home: Path) -> None:
     from grappe.detection.candidates import detect
 
     try:
-        found = detect(Path(job.store), level=job.level, sectors=job.sectors)
+        found = detect(Path(job.store), level=job.level, sectors=job.sectors, permutations=job.permutations)
         runs.save(found, job.name, store=job.store, sectors=job.sectors, home=home)
     except GrappeError as exc:
         _finish(job, status="failed", message=str(exc))

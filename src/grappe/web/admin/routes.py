@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from grappe.config import get_settings
+from grappe.detection.significance.permutation import PERMUTATIONS
 from grappe.errors import ConflictError, InputError
 from grappe.kit import export
 from grappe.registry import policy
@@ -474,6 +475,7 @@ def _detection_context(request: Request, values: dict[str, str], error: str | No
         "values": values,
         "error": error,
         "levels": [(v, v) for v in TERRITORY_LEVELS],
+        "max_permutations": jobs.MAX_PERMUTATIONS,
         "sectors": [(v, v) for v in jobs.SECTOR_CHOICES],
         "jobs": jobs.jobs(),
         "runs": runs.list_runs(),
@@ -489,7 +491,13 @@ def detection(request: Request) -> Response:
         if (away := refusal(request, visitor)) is not None:
             return away
         policy.require_admin(visitor.actor, "lancer une détection")
-    values = {"store": str(get_settings().store_dir), "level": "ze", "sectors": "sous-classe", "name": ""}
+    values = {
+        "store": str(get_settings().store_dir),
+        "level": "ze",
+        "sectors": "sous-classe",
+        "name": "",
+        "permutations": str(PERMUTATIONS),
+    }
     return show(request, visitor, "admin/detection.html", _detection_context(request, values, None))
 
 
@@ -501,6 +509,7 @@ def start_detection(
     level: FormText = "",
     sectors: FormText = "",
     name: FormText = "",
+    permutations: FormText = "",
     csrf_token: FormText = "",
 ) -> Response:
     """Queue the run in the background; the page then shows where it stands."""
@@ -508,9 +517,16 @@ def start_detection(
         if (away := refusal(request, visitor, csrf_token)) is not None:
             return away
         policy.require_admin(visitor.actor, "lancer une détection")
-    values = {"store": store, "level": level, "sectors": sectors, "name": name.strip()}
+    values = {
+        "store": store,
+        "level": level,
+        "sectors": sectors,
+        "name": name.strip(),
+        "permutations": permutations,
+    }
     try:
-        jobs.start(store, level, sectors, name.strip(), get_settings().home)
+        draws = permutations or str(PERMUTATIONS)
+        jobs.start(store, level, sectors, name.strip(), draws, get_settings().home)
     except (InputError, ConflictError) as exc:
         context = _detection_context(request, values, str(exc))
         return show(request, visitor, "admin/detection.html", context, status_code=exc.http_status)
