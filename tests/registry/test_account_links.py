@@ -18,7 +18,7 @@ from grappe.registry.accounts.models import AccountLink, LinkPurpose, WebSession
 from grappe.registry.accounts.schemas import AuditFilter, RoleChange, UserCreate
 from grappe.registry.invitations import service as invitations
 from grappe.registry.invitations.schemas import InvitationCreate
-from grappe.registry.models import Role, User
+from grappe.registry.models import AuditEntry, Role, User
 from grappe.registry.organisations import service as organisations
 from grappe.registry.policy import Actor
 
@@ -59,6 +59,12 @@ def test_a_reset_link_is_stored_hashed_works_once_and_ends_every_session(db: Ses
     with pytest.raises(links.InvalidLinkError, match="lien invalide"):
         links.link_holder(db, token, LinkPurpose.INVITE, now=NOW)
     assert links.use_link(db, token, LinkPurpose.RESET, "a brand new passphrase", now=NOW) == "m@meca.fr"
+    db.flush()
+    written = db.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "user_credentials").order_by(AuditEntry.id.desc())
+    ).first()
+    assert written is not None
+    assert (written.actor, written.user_id) == (f"user:{user_id}", user_id)  # the holder of the link
     assert db.scalars(select(WebSession).where(WebSession.user_id == user_id)).all() == []
     assert signin.sign_in(db, "m@meca.fr", PASSWORD, now=NOW) is None
     assert signin.sign_in(db, "m@meca.fr", "a brand new passphrase", now=NOW) is not None

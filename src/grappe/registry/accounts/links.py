@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from grappe.config import get_settings
 from grappe.errors import InputError, NotFoundError
 from grappe.kit.mail import Mail
+from grappe.kit.unit import ACTOR
 from grappe.registry import policy
 from grappe.registry.accounts import service, signin
 from grappe.registry.accounts.models import LinkPurpose
@@ -214,7 +215,10 @@ def use_link(
     """
     now = now or utcnow()
     user = _holder(session, token, purpose, now)
-    signin.set_password(session, service.actor_of_user(user), user.id, password)
+    holder = service.actor_of_user(user)
+    # The holder of the link acts (the audit log names it), not the anonymous visitor it was.
+    session.info[ACTOR] = holder
+    signin.set_password(session, holder, user.id, password)
     if not LinkRepository(session).use_link(_digest(token), now):
         raise InvalidLinkError(INVALID_LINK)  # used by a request in between: this one rolls back
     if purpose is LinkPurpose.INVITE:

@@ -4,6 +4,7 @@ service -> page or redirect (mail sent once the unit of work has committed)."""
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
@@ -142,8 +143,11 @@ def forgot(request: Request, email: FormText = "", csrf_token: FormText = "") ->
         status = 429 if isinstance(exc, links.ThrottledError) else exc.http_status
         context = {"email": email, "error": str(exc), "sent": False}
         return show(request, Visitor(), "accounts/forgot.html", context, status_code=status)
-    # A refused mail is logged, not shown: the answer must not tell whether the address exists.
-    send_after_commit(mail)
+    # Sent beside the answer, a refused mail logged, not shown: neither the answer nor its delay
+    # may tell whether the address has an account.
+    if mail is not None:
+        mailer = threading.Thread(target=send_after_commit, args=(mail,), name="grappe-mail", daemon=True)
+        mailer.start()
     return show(request, Visitor(), "accounts/forgot.html", {"email": email, "error": None, "sent": True})
 
 
