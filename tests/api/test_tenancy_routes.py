@@ -448,6 +448,41 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("POST", "/rendez-vous/{event_id:int}/publication"): [
         Case(OPEN, lambda v: {"event_id": v.b2b_c, "data": {"published": "0"}})
     ],
+    # Accounts by mail: the forms refuse a request without the visitor's CSRF token (403); a
+    # link that does not exist is a 404 page. The administrator's pages and the invitation form
+    # send a visitor without a session to the sign-in form, like the manager's pages; their
+    # roles are walked with signed-in users in tests/web/test_admin.py.
+    ("GET", "/compte/mot-de-passe-oublie"): [Case(OPEN, lambda v: {})],
+    ("POST", "/compte/mot-de-passe-oublie"): [
+        Case(OPEN, lambda v: {"data": {"email": "secret@victime.fr"}}, admin_status=403)
+    ],
+    ("GET", "/compte/{kind}/{token}"): [
+        Case(OPEN, lambda v: {"kind": "invitation", "token": "x" * 43}, admin_status=404)
+    ],
+    ("POST", "/compte/{kind}/{token}"): [
+        Case(
+            OPEN,
+            lambda v: {"kind": "mot-de-passe", "token": "x" * 43, "data": {"password": "p" * 20}},
+            admin_status=403,
+        )
+    ],
+    ("GET", "/compte/inviter"): [Case(OPEN, lambda v: {})],
+    ("POST", "/compte/inviter"): [
+        Case(OPEN, lambda v: {"data": {"email": "x@x.fr", "role": "manager", "cluster": str(v.c)}})
+    ],
+    ("GET", "/admin"): [Case(OPEN, lambda v: {})],
+    ("GET", "/admin/utilisateurs"): [Case(OPEN, lambda v: {"params": {"q": "victime"}})],
+    ("GET", "/admin/utilisateurs/{user_id:int}"): [Case(OPEN, lambda v: {"user_id": 1})],
+    ("POST", "/admin/utilisateurs/{user_id:int}/role"): [
+        Case(OPEN, lambda v: {"user_id": 1, "data": {"role": "admin"}})
+    ],
+    ("POST", "/admin/utilisateurs/{user_id:int}/{change}"): [
+        Case(OPEN, lambda v: {"user_id": 1, "change": "desactiver", "data": {}})
+    ],
+    ("GET", "/admin/journal"): [Case(OPEN, lambda v: {"params": {"structure": str(v.c)}})],
+    ("GET", "/admin/journal.{suffix}"): [Case(OPEN, lambda v: {"suffix": "csv"})],
+    ("GET", "/admin/detection"): [Case(OPEN, lambda v: {})],
+    ("POST", "/admin/detection"): [Case(OPEN, lambda v: {"data": {"name": "x", "level": "ze"}})],
     ("GET", "/directory"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("GET", "/clusters"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("POST", "/clusters"): [Case(ADMIN_ONLY, lambda v: {"json": {"name": "Nouvelle structure"}})],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from email import message_from_bytes
+from email.policy import default
 from pathlib import Path
 
 from dbkit import siren
@@ -11,6 +13,7 @@ from typer.testing import CliRunner
 
 from grappe.cli import app
 from grappe.errors import InputError, NotFoundError, PermissionDeniedError, UnknownCodeError
+from grappe.kit.mail import outbox
 
 runner = CliRunner()
 
@@ -118,6 +121,10 @@ def test_invite_and_accept_from_the_command_line(tmp_path: Path) -> None:
     )
     assert code == 0, out
     assert "Invitation n° 1 envoyée" in out
+    assert "Message envoyé à u@gamma.fr." in out  # its member user, here to the outbox
+    (mail,) = outbox()
+    message = message_from_bytes(mail.read_bytes(), policy=default)
+    assert message["Subject"] == "grappe : invitation de Bêta"
     code, out = run("registry", "--as", "m@bet.fr", "invitations")
     assert "Gamma" not in out  # nothing of the organisation before it accepts
     denied = runner.invoke(app, ["registry", "--as", "m@bet.fr", "accept", "1"])

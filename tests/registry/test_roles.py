@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from grappe.errors import NotFoundError, PermissionDeniedError
 from grappe.registry import LOCAL_ADMIN, prospects
+from grappe.registry.accounts import links
 from grappe.registry.accounts import service as accounts
-from grappe.registry.accounts.schemas import UserCreate
+from grappe.registry.accounts.schemas import AuditFilter, RoleChange, UserCreate
 from grappe.registry.clusters import service as clusters
 from grappe.registry.clusters.schemas import BodyIn, ClusterCreate, ClusterUpdate, FundingIn, LabelIn
 from grappe.registry.fees import figures
@@ -104,6 +105,8 @@ HIDDEN: dict[str, set[str]] = {
     # B's invitation to A's organisation: B's readers see it, A's side answers it
     "accept_invitation": {"funder", "member_other", "public"},
     "decline_invitation": {"funder", "member_other", "public"},
+    # a manager of B inviting a member user of A's organisation does not see the organisation
+    "invite_member_user": {"manager_other"},
 }
 
 OPERATIONS: dict[str, tuple[Op, set[str]]] = {
@@ -234,6 +237,38 @@ OPERATIONS: dict[str, tuple[Op, set[str]]] = {
         ADMIN,
     ),
     "audit_log": (lambda db, a, w, t: accounts.audit_log(db, a), ADMIN),
+    "audit_view": (lambda db, a, w, t: accounts.audit_view(db, a, AuditFilter(cluster_id=w.a)), ADMIN),
+    "audit_entities": (lambda db, a, w, t: accounts.audit_entities(db, a), ADMIN),
+    "users_page": (lambda db, a, w, t: accounts.users_page(db, a, search="meca"), ADMIN),
+    "get_user": (lambda db, a, w, t: accounts.get_user(db, a, w.actors["member"].user_id or 0), ADMIN),
+    "change_role": (
+        lambda db, a, w, t: accounts.change_role(
+            db, a, w.actors["member"].user_id or 0, RoleChange(role=Role.MANAGER, clusters=[w.a])
+        ),
+        ADMIN,
+    ),
+    "deactivate_user": (
+        lambda db, a, w, t: accounts.set_active(db, a, w.actors["funder_other"].user_id or 0, False),
+        ADMIN,
+    ),
+    "invite_manager_user": (
+        lambda db, a, w, t: links.invite_user(
+            db, a, UserCreate(email="adjoint@meca.fr", role=Role.MANAGER, clusters=[w.a])
+        ),
+        MANAGE_A,
+    ),
+    "invite_member_user": (
+        lambda db, a, w, t: links.invite_user(
+            db, a, UserCreate(email="salarie@dupont.fr", role=Role.MEMBER, organisation_id=w.org_a)
+        ),
+        MANAGE_A,
+    ),
+    "resend_invitation": (
+        lambda db, a, w, t: links.resend_invitation(
+            db, a, links.invite_user(db, LOCAL_ADMIN, UserCreate(email="i@x.fr", role=Role.ADMIN))[0].id
+        ),
+        ADMIN,
+    ),
     "invite": (
         lambda db, a, w, t: invitations.invite(
             db, a, w.a, InvitationCreate(siren=siren(2002), joined=dt.date(2025, 1, 1))

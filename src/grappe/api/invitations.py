@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Literal
 
 from fastapi import APIRouter
 
 from grappe.api.deps import ERRORS, Id, Limit, Offset, QueryId, Work
+from grappe.errors import MailError
+from grappe.kit.mail import send
 from grappe.registry.invitations import service as invitations
 from grappe.registry.invitations.schemas import InvitationCreate, InvitationOut, InvitationPage
 from grappe.registry.models import InvitationStatus
 
 router = APIRouter()
+logger = logging.getLogger("grappe.api")
 
 
 @router.post(
@@ -25,7 +29,14 @@ def invite(work: Work, cluster_id: Id, body: InvitationCreate) -> InvitationOut:
     """Inviter une organisation déjà inscrite (par son SIREN) ; rien d'elle n'est lisible
     avant qu'elle accepte."""
     with work as (db, actor):
-        return invitations.invite(db, actor, cluster_id, body)
+        out = invitations.invite(db, actor, cluster_id, body)
+        mail = invitations.invitation_mail(db, out.id)
+    if mail is not None:  # once committed; the invitation stands even when the mail fails
+        try:
+            send(mail)
+        except MailError as exc:
+            logger.warning("invitation %s : message non envoyé (%s)", out.id, exc)
+    return out
 
 
 @router.get("/invitations", response_model=InvitationPage, tags=["invitations"], responses=ERRORS)

@@ -111,6 +111,25 @@ def require_self_or_admin(actor: Actor, user_id: int, action: str) -> None:
         raise deny(actor, action)
 
 
+def require_inviter(
+    session: Session, actor: Actor, role: Role, clusters: set[int], organisation_id: int | None
+) -> None:
+    """Raise unless the actor may invite a person with this role and scope.
+
+    Administrators invite anybody. A cluster manager invites, for the clusters it manages,
+    co-managers of those clusters, and member users of an organisation it manages; another
+    tenant's cluster or organisation is "introuvable", as everywhere.
+    """
+    if actor.role is Role.ADMIN:
+        return
+    if actor.role is not Role.MANAGER or role not in {Role.MANAGER, Role.MEMBER}:
+        raise deny(actor, f"inviter un utilisateur de rôle « {ROLE_NAMES.get(role, role)} »")
+    for cluster_id in sorted(clusters):
+        require_cluster(session, actor, cluster_id, Access.MANAGE, "inviter un gestionnaire")
+    if role is Role.MEMBER and organisation_id is not None:
+        require_organisation(session, actor, organisation_id, Access.MANAGE, "inviter un adhérent")
+
+
 def funded_cluster_ids(session: Session, funder_id: int) -> set[int]:
     """Cluster organisations a funder funds: a label it grants or a funding line from it."""
     return ClusterRepository(session).funded_by(funder_id)

@@ -20,6 +20,7 @@ def mount(app: FastAPI) -> None:
     """Serve the web application on ``app`` (created with ``docs_url=None``: /docs is ours)."""
     from grappe.web import site
     from grappe.web.accounts import routes as accounts_routes
+    from grappe.web.admin import routes as admin_routes
     from grappe.web.cooperation import routes as cooperation_routes
     from grappe.web.manage import routes as manage_routes
     from grappe.web.meetings import routes as meetings_routes
@@ -38,6 +39,7 @@ def mount(app: FastAPI) -> None:
         meetings_routes.router,
         partners_routes.router,
         cooperation_routes.router,
+        admin_routes.router,
     )
     for router in routers:
         app.include_router(router)

@@ -25,6 +25,7 @@ TEMPLATE_DIRS = [
     WEB / "meetings" / "templates",
     WEB / "partners" / "templates",
     WEB / "cooperation" / "templates",
+    WEB / "admin" / "templates",
 ]
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from grappe.cli._console import console
+from grappe.cli._console import console, err_console
 from grappe.cli._operational import build, table, unit
 from grappe.cli.registry._base import InvitationCreate, InvitationStatus, app, clusters, invitations
 from grappe.kit import present
@@ -62,7 +62,18 @@ def invite_command(
                 left=option_date("--left", left) if left else None,
             ),
         )
+        mail = invitations.invitation_mail(session, out.id)
     console.print(f"Invitation n° {out.id} envoyée au SIREN {out.siren} : en attente de sa réponse")
+    if mail is not None:
+        from grappe.errors import MailError
+        from grappe.kit.mail import send
+
+        try:
+            send(mail)
+        except MailError as exc:
+            err_console.print(f"Invitation enregistrée, message non envoyé : {exc}", highlight=False)
+        else:
+            err_console.print(f"Message envoyé à {', '.join(mail.to)}.", highlight=False)
 
 
 def _invitation_row(i: InvitationOut) -> list[object]:

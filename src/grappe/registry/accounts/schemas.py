@@ -9,6 +9,7 @@ from pydantic import Field
 
 from grappe.registry.bounds import Int, Text
 from grappe.registry.models import (
+    AuditEntry,
     ClusterManager,
     Role,
     User,
@@ -47,6 +48,39 @@ class UserOut(Schema):
     active: bool
 
 
+class UserRow(UserOut):
+    """A user as the administrators' list shows it: with an invitation still to accept or not."""
+
+    invited: bool
+
+
+class UserPage(Page[UserRow]):
+    """A page of users by e-mail."""
+
+
+class RoleChange(Schema):
+    """A user's new role and the scope it needs (as in :class:`UserCreate`)."""
+
+    role: Role
+    funder: FunderName | None = None
+    organisation_id: Annotated[int, Int(User.organisation_id, ge=1)] | None = None
+    clusters: list[Annotated[int, Int(ClusterManager.cluster_id, ge=1)]] = Field(
+        default_factory=list, max_length=1000
+    )
+
+
+class AuditFilter(Schema):
+    """A view of the audit log: each filter applies when given; days are UTC, both included."""
+
+    user_id: Annotated[int, Int(AuditEntry.user_id, ge=1)] | None = None
+    actor: Annotated[str, Text(AuditEntry.actor)] | None = None
+    entity: Annotated[str, Text(AuditEntry.entity)] | None = None
+    entity_id: Annotated[str, Text(AuditEntry.entity_id)] | None = None
+    cluster_id: Annotated[int, Int(AuditEntry.cluster_id, ge=1)] | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
 class TokenOut(Schema):
     """A freshly issued API token: the secret is shown once and never stored."""
 
@@ -74,6 +108,7 @@ class AuditOut(Schema):
     id: int
     at: dt.datetime
     actor: str
+    user_id: int | None = None
     action: str
     entity: str
     entity_id: str | None

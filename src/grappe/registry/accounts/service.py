@@ -10,10 +10,28 @@ from sqlalchemy.orm import Session
 
 from grappe.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from grappe.registry import policy
-from grappe.registry.accounts.repository import AuditRepository, TokenRepository, UserRepository
-from grappe.registry.accounts.schemas import AuditOut, AuditPage, TokenInfo, TokenOut, UserCreate, UserOut
+from grappe.registry.accounts.repository import (
+    AuditRepository,
+    LinkRepository,
+    SignInRepository,
+    TokenRepository,
+    UserRepository,
+    audit_conditions,
+)
+from grappe.registry.accounts.schemas import (
+    AuditFilter,
+    AuditOut,
+    AuditPage,
+    RoleChange,
+    TokenInfo,
+    TokenOut,
+    UserCreate,
+    UserOut,
+    UserPage,
+    UserRow,
+)
 from grappe.registry.clusters import service as clusters
-from grappe.registry.models import ApiToken, ClusterManager, Role, User
+from grappe.registry.models import ApiToken, ClusterManager, Role, User, utcnow
 from grappe.registry.organisations import service as organisations
 from grappe.registry.policy import Actor
 
@@ -26,7 +44,8 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _user_out(user: User) -> UserOut:
+def user_out(user: User) -> UserOut:
+    """A user as the services answer it."""
     return UserOut(
         id=user.id,
         email=user.email,
@@ -39,17 +58,12 @@ def _user_out(user: User) -> UserOut:
     )
 
 
-def create_user(session: Session, actor: Actor, data: UserCreate) -> UserOut:
-    """Create a user with its role and scope (platform administrators only).
+def _scope_of(session: Session, data: UserCreate) -> tuple[int | None, int | None, list[int]]:
+    """The funder id, organisation id and managed clusters a role needs, checked.
 
     A funder names its funder (created if new); a member names its organisation; a manager
     lists the cluster organisations it manages.
     """
-    policy.require_admin(actor, "créer un utilisateur")
-    email = data.email.strip().lower()
-    users = UserRepository(session)
-    if users.id_of_email(email):
-        raise ConflictError(f"l'utilisateur {email} existe déjà")
     role = data.role
     if role is Role.PUBLIC:
         raise InputError("role=public : le public n'a pas de compte")
@@ -61,29 +75,131 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> UserOut:
         organisations.check_exists(session, data.organisation_id)
     if role is Role.MANAGER and not data.clusters:
         raise InputError("role=manager : indiquez au moins une structure (clusters)")
-    for cid in data.clusters:
+    managed = sorted(set(data.clusters)) if role is Role.MANAGER else []
+    for cid in managed:
         clusters.check_exists(session, cid)
     funder = clusters.funder_named(session, data.funder) if role is Role.FUNDER else None
-    users.flush()
+    UserRepository(session).flush()  # a new funder gets its id
+    return (
+        funder.id if funder is not None else None,
+        data.organisation_id if role is Role.MEMBER else None,
+        managed,
+    )
+
+
+def new_user(session: Session, data: UserCreate, *, active: bool = True) -> User:
+    """Create a user with its role and scope, once the caller has checked the actor's right."""
+    email = data.email.strip().lower()
+    users = UserRepository(session)
+    if users.id_of_email(email):
+        raise ConflictError(f"l'utilisateur {email} existe déjà")
+    funder_id, organisation_id, managed = _scope_of(session, data)
     user = User(
         email=email,
         name=data.name,
-        role=role.value,
-        funder_id=funder.id if funder is not None else None,
-        organisation_id=data.organisation_id if role is Role.MEMBER else None,
-        managed=[ClusterManager(cluster_id=c) for c in sorted(set(data.clusters))]
-        if role is Role.MANAGER
-        else [],
+        role=data.role.value,
+        funder_id=funder_id,
+        organisation_id=organisation_id,
+        managed=[ClusterManager(cluster_id=c) for c in managed],
+        active=active,
     )
     users.add(user)
     users.flush()
-    return _user_out(user)
+    return user
+
+
+def create_user(session: Session, actor: Actor, data: UserCreate) -> UserOut:
+    """Create a user with its role and scope (platform administrators only).
+
+    A funder names its funder (created if new); a member names its organisation; a manager
+    lists the cluster organisations it manages.
+    """
+    policy.require_admin(actor, "créer un utilisateur")
+    return user_out(new_user(session, data))
 
 
 def list_users(session: Session, actor: Actor) -> list[UserOut]:
     """Every user (platform administrators only)."""
     policy.require_admin(actor, "lister les utilisateurs")
-    return [_user_out(u) for u in UserRepository(session).every()]
+    return [user_out(u) for u in UserRepository(session).every()]
+
+
+def users_page(
+    session: Session,
+    actor: Actor,
+    *,
+    search: str | None = None,
+    role: Role | None = None,
+    active: bool | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> UserPage:
+    """A page of the users by e-mail, filtered (administrators); invitations still pending say so."""
+    policy.require_admin(actor, "lister les utilisateurs")
+    total, rows = UserRepository(session).listed(
+        search=search or None, role=role.value if role else None, active=active, limit=limit, offset=offset
+    )
+    waiting = LinkRepository(session).pending_invitations([u.id for u in rows], utcnow())
+    items = [UserRow(**user_out(u).model_dump(), invited=u.id in waiting) for u in rows]
+    return UserPage(total=total, items=items)
+
+
+def get_user(session: Session, actor: Actor, user_id: int) -> UserRow:
+    """One user, with its invitation still to accept or not (administrators)."""
+    policy.require_admin(actor, "consulter un utilisateur")
+    user = UserRepository(session).get(user_id)
+    waiting = LinkRepository(session).pending_invitations([user.id], utcnow())
+    return UserRow(**user_out(user).model_dump(), invited=user.id in waiting)
+
+
+def _keep_an_admin(session: Session, actor: Actor, user: User, action: str) -> None:
+    """Refuse to take an administrator's account away from itself or from the last one."""
+    if user.id == actor.user_id:
+        raise ConflictError(
+            f"{action} : impossible sur votre propre compte (demandez à un autre administrateur)"
+        )
+    if user.role == Role.ADMIN.value and user.active and UserRepository(session).admins_active() <= 1:
+        raise ConflictError(f"{action} : {user.email} est le dernier administrateur actif")
+
+
+def change_role(session: Session, actor: Actor, user_id: int, data: RoleChange) -> UserOut:
+    """Give a user another role and scope (administrators); its sessions act with it at once."""
+    policy.require_admin(actor, "changer le rôle d'un utilisateur")
+    users = UserRepository(session)
+    user = users.get(user_id)
+    if data.role.value != user.role:
+        _keep_an_admin(session, actor, user, "changer le rôle")
+    funder_id, organisation_id, managed = _scope_of(
+        session,
+        UserCreate(
+            email=user.email,
+            role=data.role,
+            funder=data.funder,
+            organisation_id=data.organisation_id,
+            clusters=data.clusters,
+        ),
+    )
+    user.role = data.role.value
+    user.funder_id = funder_id
+    user.organisation_id = organisation_id
+    current = {m.cluster_id: m for m in user.managed}
+    user.managed = [current.get(c) or ClusterManager(cluster_id=c) for c in managed]
+    users.flush()
+    return user_out(user)
+
+
+def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> UserOut:
+    """Deactivate a user (its web sessions end, its API tokens stop working) or reactivate it
+    (administrators)."""
+    policy.require_admin(actor, "désactiver ou réactiver un utilisateur")
+    users = UserRepository(session)
+    user = users.get(user_id)
+    if not active:
+        _keep_an_admin(session, actor, user, "désactiver")
+        SignInRepository(session).close_sessions_of(user.id)
+    user.active = active
+    users.flush()
+    return user_out(user)
 
 
 def issue_token(
@@ -209,3 +325,41 @@ def audit_log(
     policy.require_admin(actor, "consulter le journal d'audit")
     total, entries = AuditRepository(session).newest(cluster_id, entity, limit, offset)
     return AuditPage(total=total, items=[AuditOut.model_validate(e) for e in entries])
+
+
+#: The most audit entries one export of the page writes (the newest of the view).
+AUDIT_EXPORT_MAX = 100_000
+
+
+def audit_view(
+    session: Session, actor: Actor, view: AuditFilter, *, limit: int | None = 100, offset: int = 0
+) -> AuditPage:
+    """The audit entries of a view (who, which object, which days), newest first
+    (administrators). ``limit=None``: the whole view, up to :data:`AUDIT_EXPORT_MAX` entries."""
+    policy.require_admin(actor, "consulter le journal d'audit")
+    if view.since is not None and view.until is not None and view.until < view.since:
+        raise InputError(f"du {view.since.isoformat()} au {view.until.isoformat()} : la fin précède le début")
+    since = dt.datetime.combine(view.since, dt.time(), dt.UTC) if view.since else None
+    before = dt.datetime.combine(view.until + dt.timedelta(days=1), dt.time(), dt.UTC) if view.until else None
+    where = audit_conditions(
+        user_id=view.user_id,
+        actor=view.actor,
+        entity=view.entity,
+        entity_id=view.entity_id,
+        cluster_id=view.cluster_id,
+        since=since,
+        before=before,
+    )
+    repository = AuditRepository(session)
+    if limit is None:
+        total, entries = repository.filtered(where, None, offset)
+        entries = entries[:AUDIT_EXPORT_MAX]
+    else:
+        total, entries = repository.filtered(where, limit, offset)
+    return AuditPage(total=total, items=[AuditOut.model_validate(e) for e in entries])
+
+
+def audit_entities(session: Session, actor: Actor) -> list[str]:
+    """The kinds of entity the audit log holds (administrators)."""
+    policy.require_admin(actor, "consulter le journal d'audit")
+    return AuditRepository(session).entities()

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from grappe.kit.repository import Repository
-from grappe.registry.models import Invitation, InvitationStatus, Organisation
+from grappe.registry.models import Contact, Invitation, InvitationStatus, Organisation, User
 
 
 class InvitationRepository(Repository[Invitation]):
@@ -26,6 +26,16 @@ class InvitationRepository(Repository[Invitation]):
                 Invitation.status == InvitationStatus.PENDING.value,
             )
         )
+
+    def recipients(self, organisation_id: int) -> list[str]:
+        """The addresses that hear of an invitation to an organisation: its active member
+        users and its contacts with an e-mail, each address once, sorted."""
+        users = select(User.email).where(User.organisation_id == organisation_id, User.active.is_(True))
+        contacts = select(Contact.email).where(
+            Contact.organisation_id == organisation_id, Contact.email.is_not(None)
+        )
+        found = {e.strip().lower() for e in self.session.scalars(users.union(contacts)).all() if e}
+        return sorted(e for e in found if "@" in e)
 
     def load(self, invitation_id: int) -> Invitation:
         """An invitation with its cluster and its organisation's establishments."""

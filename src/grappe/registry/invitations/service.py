@@ -17,7 +17,9 @@ import datetime as dt
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from grappe.config import get_settings
 from grappe.errors import ConflictError, InputError, NotFoundError
+from grappe.kit.mail import Mail
 from grappe.registry import policy
 from grappe.registry.identifiers import normalize_siren, normalize_siret
 from grappe.registry.invitations.repository import InvitationRepository
@@ -94,6 +96,32 @@ def invite(session: Session, actor: Actor, cluster_id: int, data: InvitationCrea
     repository.add(invitation)
     repository.flush()
     return _out(session, actor, invitation)
+
+
+def invitation_mail(session: Session, invitation_id: int) -> Mail | None:
+    """The mail telling an invited organisation's people of the invitation (its active member
+    users and its contacts with an e-mail); None when no address is known.
+
+    Sent by the caller once the invitation is committed; it names the inviting cluster and the
+    proposed membership, nothing the organisation does not already know.
+    """
+    invitation = InvitationRepository(session).load(invitation_id)
+    to = InvitationRepository(session).recipients(invitation.organisation_id)
+    if not to:
+        return None
+    site = get_settings().base_url.rstrip("/")
+    body = (
+        "Bonjour,\n\n"
+        f"La structure « {invitation.cluster.name} » invite votre organisation "
+        f"« {invitation.organisation.name} » (SIREN {invitation.organisation.siren}) à adhérer, "
+        f"à partir du {invitation.joined.strftime('%d/%m/%Y')} "
+        f"(type d'adhésion : {invitation.membership_type}).\n\n"
+        "Rien de votre organisation ne lui est visible avant votre réponse. Un adhérent de votre "
+        "organisation ou un gestionnaire d'une structure dont elle est membre répond en se "
+        f"connectant à grappe : {site}/connexion (invitation n° {invitation.id}).\n\n"
+        "— grappe\n"
+    )
+    return Mail(to=to, subject=f"grappe : invitation de {invitation.cluster.name}", body=body)
 
 
 def _load(session: Session, actor: Actor, invitation_id: int, action: str) -> Invitation:

@@ -1,0 +1,533 @@
+"""The platform administrator's pages: users and roles, the audit log and its export, detection
+runs started from the page; and the invitation form that managers share (for their clusters).
+
+parse the URL or the form -> accounts service (or the detection job) -> page. Every page asks
+an anonymous visitor to sign in; the services then refuse any role but the administrator's
+(403), except the invitation form where the policy decides per cluster and organisation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from grappe.config import get_settings
+from grappe.detection.significance.permutation import PERMUTATIONS
+from grappe.errors import ConflictError, InputError
+from grappe.kit import export
+from grappe.registry import policy
+from grappe.registry.accounts import links
+from grappe.registry.accounts import service as accounts
+from grappe.registry.accounts.schemas import AuditFilter, RoleChange, UserCreate
+from grappe.registry.clusters import service as clusters
+from grappe.registry.models import Role
+from grappe.web.accounts.routes import send_after_commit
+from grappe.web.admin import jobs
+from grappe.web.forms import day_of, page_number, refusal, schema
+from grappe.web.render import gettext, language_of
+from grappe.web.unit import Visitor, as_page, show, unit
+
+router = APIRouter(include_in_schema=False)
+
+FormText = Annotated[str, Form()]
+#: Rows per page of the users and of the audit log.
+PAGE_SIZE = 25
+#: The format of each audit export the page offers (people open its CSV in a spreadsheet).
+EXPORT_FORMATS: dict[str, export.FileFormat] = {"csv": "csv-excel", "xlsx": "xlsx"}
+#: What the ``etat`` filter of the user list may say.
+STATES = {"actifs": True, "inactifs": False}
+
+
+def role_names(language: str) -> dict[Role, str]:
+    """The roles as the pages name them."""
+    return {
+        Role.ADMIN: gettext(language, "Administrateur de la plateforme"),
+        Role.MANAGER: gettext(language, "Gestionnaire de structure"),
+        Role.MEMBER: gettext(language, "Adhérent"),
+        Role.FUNDER: gettext(language, "Financeur"),
+    }
+
+
+@router.get("/admin", response_class=HTMLResponse)
+@as_page
+def home(request: Request) -> Response:
+    """The administrator's entry: users, audit log, detection runs."""
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor)) is not None:
+            return away
+        users = accounts.users_page(session, visitor.actor, limit=1)
+        audit = accounts.audit_view(session, visitor.actor, AuditFilter(), limit=1)
+    context = {"users": users.total, "entries": audit.total, "runs": len(jobs.jobs())}
+    return show(request, visitor, "admin/home.html", context)
+
+
+# --- users and roles ---------------------------------------------------------------------------
+
+
+def _int_param(request: Request, key: str, label: str) -> int | None:
+    raw = request.query_params.get(key, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
+        raise InputError(f"« {label} » : {raw!r} n'est pas un numéro (entier positif)")
+    return int(raw)
+
+
+@router.get("/admin/utilisateurs", response_class=HTMLResponse)
+@as_page
+def users(request: Request) -> Response:
+    """The users by e-mail: search, role and state kept in the URL, paginated on the server."""
+    language = language_of(request)
+    search = request.query_params.get("q", "").strip()
+    role_raw = request.query_params.get("role", "")
+    state = request.query_params.get("etat", "")
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor)) is not None:
+            return away
+        policy.require_admin(visitor.actor, "lister les utilisateurs")
+        if role_raw and role_raw not in {r.value for r in role_names(language)}:
+            raise InputError(f"« {gettext(language, 'Rôle')} » : rôle {role_raw!r} inconnu")
+        if state and state not in STATES:
+            raise InputError(f"« {gettext(language, 'État')} » : attendu actifs ou inactifs, pas {state!r}")
+        number = page_number(request.query_params.get("page"))
+        result = accounts.users_page(
+            session,
+            visitor.actor,
+            search=search[:254] or None,
+            role=Role(role_raw) if role_raw else None,
+            active=STATES.get(state),
+            limit=PAGE_SIZE,
+            offset=(number - 1) * PAGE_SIZE,
+        )
+    names = role_names(language)
+    context = {
+        "result": result,
+        "search": search,
+        "role": role_raw,
+        "state": state,
+        "roles": [("", gettext(language, "Tous"))] + [(r.value, n) for r, n in names.items()],
+        "role_names": {r.value: n for r, n in names.items()},
+        "states": [
+            ("", gettext(language, "Tous")),
+            ("actifs", gettext(language, "Actifs")),
+            ("inactifs", gettext(language, "Inactifs")),
+        ],
+        "page_number": number,
+        "pages": max(1, math.ceil(result.total / PAGE_SIZE)),
+    }
+    return show(request, visitor, "admin/users.html", context)
+
+
+def _user_page(
+    request: Request, session: Session, visitor: Visitor, user_id: int, error: str | None = None
+) -> dict[str, Any]:
+    language = language_of(request)
+    user = accounts.get_user(session, visitor.actor, user_id)
+    managed = clusters.managed_clusters(session, visitor.actor)
+    names = role_names(language)
+    return {
+        "user": user,
+        "error": error,
+        "done": request.query_params.get("fait"),
+        "roles": [(r.value, n) for r, n in names.items()],
+        "role_names": {r.value: n for r, n in names.items()},
+        "clusters": [(str(c.id), c.name) for c in managed],
+        "self": user.id == visitor.actor.user_id,
+    }
+
+
+@router.get("/admin/utilisateurs/{user_id:int}", response_class=HTMLResponse)
+@as_page
+def user_page(request: Request, user_id: int) -> Response:
+    """A user: its role and scope (a form changes them), deactivate or reactivate, invitation."""
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor)) is not None:
+            return away
+        context = _user_page(request, session, visitor, user_id)
+    return show(request, visitor, "admin/user.html", context)
+
+
+def _after(request: Request, user_id: int, action: Any, done: str) -> Response:
+    """Run a user form's action in its unit of work; the user's page again on a refusal."""
+    try:
+        with unit(request) as (session, visitor):
+            action(session, visitor)
+    except (InputError, ConflictError) as exc:
+        with unit(request) as (session, visitor):
+            context = _user_page(request, session, visitor, user_id, str(exc))
+        return show(request, visitor, "admin/user.html", context, status_code=exc.http_status)
+    return RedirectResponse(f"/admin/utilisateurs/{user_id}?fait={done}", status_code=303)
+
+
+def _guard(request: Request, visitor: Visitor, csrf_token: str) -> None:
+    """Raise the answer to an anonymous visitor or a missing CSRF token (see :class:`_Away`)."""
+    away = refusal(request, visitor, csrf_token)
+    if away is not None:
+        raise _Away(away)
+
+
+class _Away(Exception):  # noqa: N818 (not an error: the answer to send instead)
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+@router.post("/admin/utilisateurs/{user_id:int}/role", response_class=HTMLResponse)
+@as_page
+def change_role(
+    request: Request,
+    user_id: int,
+    role: FormText = "",
+    clusters_: Annotated[list[str] | None, Form(alias="clusters")] = None,
+    organisation: FormText = "",
+    funder: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Give the user another role and scope."""
+    language = language_of(request)
+    labels = {
+        "role": gettext(language, "Rôle"),
+        "clusters": gettext(language, "Structures gérées"),
+        "organisation_id": gettext(language, "N° de l'organisation"),
+        "funder": gettext(language, "Financeur"),
+    }
+
+    def action(session: Session, visitor: Visitor) -> None:
+        _guard(request, visitor, csrf_token)
+        data = schema(
+            RoleChange,
+            labels,
+            role=role,
+            clusters=[c for c in (clusters_ or []) if c.strip()] if role == Role.MANAGER.value else [],
+            organisation_id=(organisation.strip() or None) if role == Role.MEMBER.value else None,
+            funder=(funder.strip() or None) if role == Role.FUNDER.value else None,
+        )
+        accounts.change_role(session, visitor.actor, user_id, data)
+
+    try:
+        return _after(request, user_id, action, "role")
+    except _Away as away:
+        return away.response
+
+
+@router.post("/admin/utilisateurs/{user_id:int}/{change}", response_class=HTMLResponse)
+@as_page
+def set_state(
+    request: Request,
+    user_id: int,
+    change: Literal["desactiver", "reactiver", "relancer"],
+    csrf_token: FormText = "",
+) -> Response:
+    """Deactivate the user (its sessions end), reactivate it, or send its invitation again."""
+    sent: list[Any] = []
+
+    def action(session: Session, visitor: Visitor) -> None:
+        _guard(request, visitor, csrf_token)
+        if change == "relancer":
+            sent.append(links.resend_invitation(session, visitor.actor, user_id))
+        else:
+            accounts.set_active(session, visitor.actor, user_id, change == "reactiver")
+
+    try:
+        answer = _after(request, user_id, action, change)
+    except _Away as away:
+        return away.response
+    if sent and not send_after_commit(sent[0]):
+        message = gettext(
+            language_of(request), "Le message n'a pas pu partir : vérifiez le serveur de messagerie."
+        )
+        return show(request, Visitor(), "error.html", {"message": message}, status_code=503)
+    return answer
+#: The roles a person may be invited with, as the invitation form names them.
+INVITED_ROLES = (Role.MANAGER, Role.MEMBER, Role.FUNDER, Role.ADMIN)
+
+
+def _invite_context(
+    request: Request, session: Session, visitor: Visitor, values: dict[str, str], error: str | None
+) -> dict[str, Any]:
+    language = language_of(request)
+    names = {
+        Role.ADMIN: gettext(language, "Administrateur de la plateforme"),
+        Role.MANAGER: gettext(language, "Gestionnaire de structure"),
+        Role.MEMBER: gettext(language, "Adhérent"),
+        Role.FUNDER: gettext(language, "Financeur"),
+    }
+    roles = [r for r in INVITED_ROLES if visitor.actor.role is Role.ADMIN or r in {Role.MANAGER, Role.MEMBER}]
+    managed = clusters.managed_clusters(session, visitor.actor)
+    return {
+        "values": values,
+        "error": error,
+        "roles": [(r.value, names[r]) for r in roles],
+        "clusters": [("", "–")] + [(str(c.id), c.name) for c in managed],
+        "sent_to": request.query_params.get("envoye"),
+    }
+
+
+EMPTY_INVITATION = dict.fromkeys(("email", "name", "role", "cluster", "organisation", "funder"), "")
+
+
+@router.get("/compte/inviter", response_class=HTMLResponse)
+@as_page
+def invite_form(request: Request) -> Response:
+    """The form inviting a person by e-mail (administrators; managers for their clusters)."""
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor)) is not None:
+            return away
+        context = _invite_context(request, session, visitor, dict(EMPTY_INVITATION), None)
+    return show(request, visitor, "admin/invite.html", context)
+
+
+@router.post("/compte/inviter", response_class=HTMLResponse)
+@as_page
+def invite(
+    request: Request,
+    email: FormText = "",
+    name: FormText = "",
+    role: FormText = "",
+    cluster: FormText = "",
+    organisation: FormText = "",
+    funder: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Create the invited account (inactive) and mail its link; the form again on a refusal."""
+    language = language_of(request)
+    values = {
+        "email": email,
+        "name": name,
+        "role": role,
+        "cluster": cluster,
+        "organisation": organisation,
+        "funder": funder,
+    }
+    labels = {
+        "email": gettext(language, "Adresse électronique"),
+        "name": gettext(language, "Nom"),
+        "role": gettext(language, "Rôle"),
+        "clusters": gettext(language, "Structure"),
+        "organisation_id": gettext(language, "N° de l'organisation"),
+        "funder": gettext(language, "Financeur"),
+    }
+    try:
+        with unit(request) as (session, visitor):
+            if (away := refusal(request, visitor, csrf_token)) is not None:
+                return away
+            data = schema(
+                UserCreate,
+                labels,
+                email=email.strip(),
+                name=name.strip() or None,
+                role=role,
+                clusters=[cluster] if cluster.strip() and role == Role.MANAGER.value else [],
+                organisation_id=organisation.strip() or None if role == Role.MEMBER.value else None,
+                funder=funder.strip() or None if role == Role.FUNDER.value else None,
+            )
+            user, mail = links.invite_user(session, visitor.actor, data)
+    except (InputError, ConflictError) as exc:
+        with unit(request) as (session, visitor):
+            context = _invite_context(request, session, visitor, values, str(exc))
+        return show(request, visitor, "admin/invite.html", context, status_code=exc.http_status)
+    if not send_after_commit(mail):
+        message = gettext(
+            language,
+            "Le compte est créé mais le message n'a pas pu partir : renvoyez l'invitation depuis "
+            "la page des utilisateurs, ou vérifiez le serveur de messagerie.",
+        )
+        return show(request, visitor, "error.html", {"message": message}, status_code=503)
+    return RedirectResponse(f"/compte/inviter?envoye={quote(user.email)}", status_code=303)
+
+
+# --- the audit log -----------------------------------------------------------------------------
+
+#: The audit filters, as named in the URL.
+AUDIT_KEYS = ("utilisateur", "auteur", "objet", "n", "structure", "du", "au")
+
+
+def audit_filter(request: Request) -> AuditFilter:
+    """The audit view of the URL (each wrong filter named)."""
+    language = language_of(request)
+    params = {k: request.query_params.get(k, "").strip() for k in AUDIT_KEYS}
+    labels = {
+        "user_id": gettext(language, "N° d'utilisateur"),
+        "actor": gettext(language, "Auteur"),
+        "entity": gettext(language, "Objet"),
+        "entity_id": gettext(language, "N° de l'objet"),
+        "cluster_id": gettext(language, "Structure"),
+    }
+    return schema(
+        AuditFilter,
+        labels,
+        user_id=_int_param(request, "utilisateur", labels["user_id"]),
+        actor=params["auteur"] or None,
+        entity=params["objet"] or None,
+        entity_id=params["n"] or None,
+        cluster_id=_int_param(request, "structure", labels["cluster_id"]),
+        since=day_of(gettext(language, "Du"), params["du"]) if params["du"] else None,
+        until=day_of(gettext(language, "Au"), params["au"]) if params["au"] else None,
+    )
+
+
+def _view_query(request: Request) -> str:
+    kept = {k: request.query_params.get(k, "").strip() for k in AUDIT_KEYS}
+    query = urlencode({k: v for k, v in kept.items() if v})
+    return f"?{query}" if query else ""
+
+
+@router.get("/admin/journal", response_class=HTMLResponse)
+@as_page
+def audit(request: Request) -> Response:
+    """The audit log, newest first: filters (user, object, days) in the URL, paginated."""
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor)) is not None:
+            return away
+        policy.require_admin(visitor.actor, "consulter le journal d'audit")
+        view = audit_filter(request)
+        number = page_number(request.query_params.get("page"))
+        result = accounts.audit_view(
+            session, visitor.actor, view, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
+        )
+        entities = accounts.audit_entities(session, visitor.actor)
+    language = language_of(request)
+    context = {
+        "result": result,
+        "params": {k: request.query_params.get(k, "").strip() for k in AUDIT_KEYS},
+        "entities": [("", gettext(language, "Tous"))] + [(e, e) for e in entities],
+        "page_number": number,
+        "pages": max(1, math.ceil(result.total / PAGE_SIZE)),
+        "view": _view_query(request),
+        "export_max": accounts.AUDIT_EXPORT_MAX,
+    }
+    return show(request, visitor, "admin/audit.html", context)
+
+
+#: The columns of the audit export, with the headers people read.
+AUDIT_COLUMNS = (
+    "id", "at", "actor", "user_id", "action", "entity", "entity_id", "cluster_id", "before", "after"
+)
+
+
+@router.get("/admin/journal.{suffix}")
+@as_page
+def export_audit(request: Request, suffix: Literal["csv", "xlsx"]) -> Response:
+    """The audit log's current view (its filters, every page) as CSV or XLSX."""
+    language = language_of(request)
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor)) is not None:
+            return away
+        policy.require_admin(visitor.actor, "exporter le journal d'audit")
+        result = accounts.audit_view(session, visitor.actor, audit_filter(request), limit=None)
+    rows = [
+        {
+            "id": e.id,
+            "at": e.at,
+            "actor": e.actor,
+            "user_id": e.user_id,
+            "action": e.action,
+            "entity": e.entity,
+            "entity_id": e.entity_id,
+            "cluster_id": e.cluster_id,
+            "before": json.dumps(e.before, ensure_ascii=False, default=str) if e.before is not None else None,
+            "after": json.dumps(e.after, ensure_ascii=False, default=str) if e.after is not None else None,
+        }
+        for e in result.items
+    ]
+    labels = {
+        "id": gettext(language, "N°"),
+        "at": gettext(language, "Date et heure (UTC)"),
+        "actor": gettext(language, "Auteur"),
+        "user_id": gettext(language, "N° d'utilisateur"),
+        "action": gettext(language, "Action"),
+        "entity": gettext(language, "Objet"),
+        "entity_id": gettext(language, "N° de l'objet"),
+        "cluster_id": gettext(language, "Structure"),
+        "before": gettext(language, "Avant"),
+        "after": gettext(language, "Après"),
+    }
+    fmt = EXPORT_FORMATS[suffix]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"journal.{suffix}"
+        export.write(path, rows, format=fmt, columns=AUDIT_COLUMNS, labels=labels, sheet="Journal")
+        content = path.read_bytes()
+    return Response(
+        content,
+        media_type=export.MEDIA_TYPES[fmt],
+        headers={
+            "content-disposition": f'attachment; filename="journal.{suffix}"',
+            "cache-control": "no-store",
+        },
+    )
+
+
+# --- detection runs ----------------------------------------------------------------------------
+
+
+def _detection_context(request: Request, values: dict[str, str], error: str | None) -> dict[str, Any]:
+    from grappe.detection import runs
+    from grappe.detection.levels import TERRITORY_LEVELS
+
+    return {
+        "values": values,
+        "error": error,
+        "levels": [(v, v) for v in TERRITORY_LEVELS],
+        "max_permutations": jobs.MAX_PERMUTATIONS,
+        "sectors": [(v, v) for v in jobs.SECTOR_CHOICES],
+        "jobs": jobs.jobs(),
+        "runs": runs.list_runs(),
+        "started": request.query_params.get("lance"),
+    }
+
+
+@router.get("/admin/detection", response_class=HTMLResponse)
+@as_page
+def detection(request: Request) -> Response:
+    """Start a detection run (store, levels, name) and follow the runs started here."""
+    with unit(request) as (_session, visitor):
+        if (away := refusal(request, visitor)) is not None:
+            return away
+        policy.require_admin(visitor.actor, "lancer une détection")
+    values = {
+        "store": str(get_settings().store_dir),
+        "level": "ze",
+        "sectors": "sous-classe",
+        "name": "",
+        "permutations": str(PERMUTATIONS),
+    }
+    return show(request, visitor, "admin/detection.html", _detection_context(request, values, None))
+
+
+@router.post("/admin/detection", response_class=HTMLResponse)
+@as_page
+def start_detection(
+    request: Request,
+    store: FormText = "",
+    level: FormText = "",
+    sectors: FormText = "",
+    name: FormText = "",
+    permutations: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Queue the run in the background; the page then shows where it stands."""
+    with unit(request) as (_session, visitor):
+        if (away := refusal(request, visitor, csrf_token)) is not None:
+            return away
+        policy.require_admin(visitor.actor, "lancer une détection")
+    values = {
+        "store": store,
+        "level": level,
+        "sectors": sectors,
+        "name": name.strip(),
+        "permutations": permutations,
+    }
+    try:
+        draws = permutations or str(PERMUTATIONS)
+        jobs.start(store, level, sectors, name.strip(), draws, get_settings().home)
+    except (InputError, ConflictError) as exc:
+        context = _detection_context(request, values, str(exc))
+        return show(request, visitor, "admin/detection.html", context, status_code=exc.http_status)
+    return RedirectResponse(f"/admin/detection?lance={quote(name.strip())}", status_code=303)
