@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import selectinload
 
-from grappe.kit.repository import Repository
+from grappe.kit.repository import MAX_PAGE, Repository
 from grappe.registry.models import (
     Cluster,
     ClusterFunding,
@@ -36,6 +36,7 @@ from grappe.registry.models import (
     Funder,
     GovernanceBody,
     LabelKind,
+    SeatHolder,
 )
 
 #: Everything the full view of a cluster organisation reads, loaded with it.
@@ -221,6 +222,36 @@ class ClusterRepository(Repository[Cluster]):
         total = connection.execute(count_statement, params).scalar_one() if params["offset"] else 0
         return total, page
 
+    def directory_ids(self, shape: DirectoryShape, params: dict[str, Any]) -> list[int]:
+        """Ids of every cluster organisation a directory filter keeps, in the directory's order."""
+        ids: list[int] = []
+        offset = 0
+        while True:
+            _, page = self.directory_page(shape, params | {"limit": MAX_PAGE, "offset": offset})
+            ids.extend(row.id for row in page)
+            if len(page) < MAX_PAGE:
+                return ids
+            offset += MAX_PAGE
+
+    def places(self, ids: list[int]) -> Sequence[Row[int, str, str | None, int, str, str]]:
+        """(id, name, acronym, members, territory level, territory code) of cluster organisations."""
+        if not ids:
+            return []
+        return self.session.execute(
+            select(
+                Cluster.id,
+                Cluster.name,
+                Cluster.acronym,
+                Cluster.member_count,
+                ClusterTerritory.level,
+                ClusterTerritory.code,
+            )
+            .join(ClusterTerritory, ClusterTerritory.cluster_id == Cluster.id)
+            .where(Cluster.id.in_(bindparam("ids", expanding=True)))
+            .order_by(Cluster.id, ClusterTerritory.id),
+            {"ids": ids},
+        ).all()
+
     def directory_details(self, ids: list[int], day: dt.date) -> Sequence[Row[str, int, str, int]]:
         """(what, cluster id, value, rank) rows: labels held on ``day``, régions and sectors."""
         return self.session.connection().execute(_DIRECTORY_DETAILS, {"ids": ids, "day": day}).all()
@@ -246,3 +277,17 @@ class ClusterRepository(Repository[Cluster]):
             )
         )
         return int(clusters), int(members), int(labelled or 0), int(regions or 0)
+
+
+class LabelRepository(Repository[ClusterLabel]):
+    """Label periods of cluster organisations."""
+
+    model = ClusterLabel
+    what = "label"
+
+
+class SeatHolderRepository(Repository[SeatHolder]):
+    """Seat holders of governance bodies."""
+
+    model = SeatHolder
+    what = "mandat"
