@@ -20,12 +20,16 @@ def mount(app: FastAPI) -> None:
     """Serve the web application on ``app`` (created with ``docs_url=None``: /docs is ours)."""
     from grappe.web import site
     from grappe.web.accounts import routes as accounts_routes
+    from grappe.web.funder import routes as funder_routes
+    from grappe.web.manage import contacts, governance, letters, prospects
     from grappe.web.manage import routes as manage_routes
+    from grappe.web.member import routes as member_routes
     from grappe.web.observatory import routes as observatory_routes
     from grappe.web.registry import routes as registry_routes
 
     app.add_middleware(security.SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routers = (site.router, registry_routes.router, accounts_routes.router, observatory_routes.router)
-    for router in (*routers, manage_routes.router):
+    manager = (manage_routes.router, contacts.router, governance.router, letters.router, prospects.router)
+    for router in (*routers, *manager, member_routes.router, funder_routes.router):
         app.include_router(router)

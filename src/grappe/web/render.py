@@ -22,6 +22,8 @@ TEMPLATE_DIRS = [
     WEB / "accounts" / "templates",
     WEB / "observatory" / "templates",
     WEB / "manage" / "templates",
+    WEB / "member" / "templates",
+    WEB / "funder" / "templates",
 ]
 
 

@@ -256,6 +256,15 @@ def managed_clusters(session: Session, actor: Actor) -> list[ClusterSummary]:
     return list_clusters(session, actor, limit=MAX_PAGE).items
 
 
+def funded_clusters(session: Session, actor: Actor) -> list[ClusterSummary]:
+    """The cluster organisations a funder user's funder funds (a label it grants, a funding line), by name."""
+    if actor.role is not Role.FUNDER or actor.funder_id is None:
+        raise policy.deny(actor, "consulter les structures d'un financeur")
+    ids = policy.funded_cluster_ids(session, actor.funder_id)
+    _, rows = ClusterRepository(session).summaries(ids, MAX_PAGE, 0)
+    return [ClusterSummary.model_validate(c) for c in rows]
+
+
 def member_clusters(session: Session, actor: Actor) -> list[ClusterSummary]:
     """The cluster organisations a member user's organisation belongs to today, by name."""
     if actor.role is not Role.MEMBER or actor.organisation_id is None:
