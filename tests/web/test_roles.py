@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fabric_kit import write_fabric
 from openpyxl import load_workbook
 from webkit import FEE_YEAR as YEAR
 from webkit import Web, add_fee_calls, build_web, csrf, dbkit, sign_in
@@ -23,8 +24,6 @@ from grappe.registry.fees import service as fees
 from grappe.registry.organisations import service as organisations
 from grappe.registry.organisations.schemas import ContactIn
 from grappe.storage.sql import session_scope
-
-from fabric_kit import write_fabric  # noqa: I001 -- on the path webkit sets
 
 ROLES = ("admin", "manager", "manager_other", "member", "funder", "public")
 
@@ -75,7 +74,8 @@ def roles(database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
             ).id
             label_a = clusters.get_cluster(session, LOCAL_ADMIN, world.a).labels[0].id
             label_b = clusters.add_label(
-                session, LOCAL_ADMIN, world.b, LabelIn(kind="regional", name="Breizh", start=dt.date(2020, 1, 1))
+                session, LOCAL_ADMIN, world.b,
+                LabelIn(kind="regional", name="Breizh", start=dt.date(2020, 1, 1)),  # type: ignore[arg-type]
             ).id
             seat = [SeatHolderIn(person="Paul Martin", office="président")]
             holder_a = _holder(clusters.set_body(session, LOCAL_ADMIN, world.a, BodyIn(kind="board", seats=5,
@@ -202,12 +202,14 @@ def test_contacts_add_edit_remove(roles: Roles) -> None:
     assert "Aucun" not in listed.text or "0 contact" in listed.text
     bad = post_form(manager, page, page, {"full_name": "Léa Roux", "email": "pas-un-courriel"})
     assert bad.status_code == 422
-    assert "Courriel" in bad.text and 'value="Léa Roux"' in bad.text  # the form keeps what was typed
+    assert "Courriel" in bad.text
+    assert 'value="Léa Roux"' in bad.text
     added = post_form(manager, page, page, {"full_name": "Léa Roux", "email": "lea@solo.fr",
                                             "directory_consent": "1"})
     assert (added.status_code, added.headers["location"]) == (303, page)
     text = manager.get(page).text
-    assert "Léa Roux" in text and "lea@solo.fr" in text
+    assert "Léa Roux" in text
+    assert "lea@solo.fr" in text
     contact = text.split(f"/gestion/{roles.a}/contacts/")[1].split('"')[0]
     form = f"/gestion/{roles.a}/contacts/{contact}"
     assert 'value="Léa Roux"' in manager.get(form).text
@@ -227,7 +229,9 @@ def test_labels_and_governance(roles: Roles) -> None:
     manager = roles.client_of("manager")
     page = f"/gestion/{roles.a}/gouvernance"
     text = manager.get(page).text
-    assert "Grappe d'entreprises" in text and "DATAR" in text and "Paul Martin" in text
+    assert "Grappe d'entreprises" in text
+    assert "DATAR" in text
+    assert "Paul Martin" in text
     bad = post_form(manager, page, f"/gestion/{roles.a}/labels", {"kind": "regional", "start": "2024-13-01"})
     assert bad.status_code == 422
     assert "Début" in bad.text
@@ -259,7 +263,8 @@ def test_labels_and_governance(roles: Roles) -> None:
                          {"person": "Intrus", "organisation_id": str(roles.web.world.org_b)})  # type: ignore[attr-defined]
     assert intruder.status_code == 404  # another tenant's organisation cannot be named
     text = manager.get(page).text
-    assert "Zoé Blanc" in text and "Décolletage Dupont" in text
+    assert "Zoé Blanc" in text
+    assert "Décolletage Dupont" in text
     holder = text.split("Clore le mandat de Zoé Blanc")[0].rsplit("/titulaires/", 1)[1].split("/")[0]
     assert post_form(manager, page, f"/gestion/{roles.a}/titulaires/{holder}/fin",
                      {"end": dt.date.today().isoformat()}).status_code == 303
@@ -288,9 +293,11 @@ def test_prospects_page_map_and_export(roles: Roles, fabric: Path) -> None:
     del fabric
     manager = roles.client_of("manager")
     page = manager.get(f"/gestion/{roles.a}/prospects").text
-    assert "Usinage Récent" in page and "Machines-outils Lyon" in page
+    assert "Usinage Récent" in page
+    assert "Machines-outils Lyon" in page
     assert "Décolletage Dupont" not in page  # a member is no prospect
-    assert "<script>" not in page and 'data-points="/gestion/' in page
+    assert "<script>" not in page
+    assert 'data-points="/gestion/' in page
     points = json.loads(manager.get(f"/gestion/{roles.a}/prospects/carte.geojson").text)
     by_code = {f["properties"]["href"].rsplit("=", 1)[1]: f for f in points["features"]}
     assert set(by_code) == {"69123"}  # the three prospects are in Lyon
@@ -299,14 +306,18 @@ def test_prospects_page_map_and_export(roles: Roles, fabric: Path) -> None:
     assert lyon["properties"]["strong"] is True
     assert "3 prospect(s)" in lyon["properties"]["label"]
     lon, lat = lyon["geometry"]["coordinates"]
-    assert 4.7 < lon < 5.0 and 45.6 < lat < 45.9
+    assert 4.7 < lon < 5.0
+    assert 45.6 < lat < 45.9
     filtered = manager.get(f"/gestion/{roles.a}/prospects?commune=69266").text
-    assert "Usinage Récent" not in filtered and "0 prospect" in filtered
+    assert "Usinage Récent" not in filtered
+    assert "0 prospect" in filtered
     sheet = manager.get(f"/gestion/{roles.a}/prospects.xlsx").content
     rows = list(load_workbook(io.BytesIO(sheet)).active.iter_rows(values_only=True))
-    assert rows[0][0] == "rang" and len(rows) == 4
+    assert rows[0][0] == "rang"
+    assert len(rows) == 4
     csv = manager.get(f"/gestion/{roles.a}/prospects.csv?commune=69123").content.decode("utf-8-sig")
-    assert csv.startswith("rang;siret;siren") and "Usinage Récent" in csv
+    assert csv.startswith("rang;siret;siren")
+    assert "Usinage Récent" in csv
 
 
 def test_prospects_without_a_fabric_say_so(roles: Roles) -> None:
@@ -324,7 +335,8 @@ def test_member_pages_by_role(roles: Roles) -> None:
     home = member.get("/membre")
     assert home.status_code == 200
     assert "Décolletage Dupont" in home.text
-    assert "Anne Dupont" in home.text and "Caché" in home.text  # its own contacts, all of them
+    assert "Anne Dupont" in home.text
+    assert "Caché" in home.text
     assert f"/membre/structures/{roles.a}" in home.text
     assert "Granit Bretagne" not in home.text
     directory = member.get(f"/membre/structures/{roles.a}")
@@ -333,7 +345,8 @@ def test_member_pages_by_role(roles: Roles) -> None:
     assert "Caché" not in directory.text  # no consent: not in the directory
     # another cluster: known (public) but refused; a private one does not exist
     other = member.get(f"/membre/structures/{roles.b}")
-    assert other.status_code == 403 and "Carrières Le Goff" not in other.text
+    assert other.status_code == 403
+    assert "Carrières Le Goff" not in other.text
     assert member.get(f"/membre/structures/{roles.hidden}").status_code == 404
     for who in ("admin", "manager", "manager_other", "funder"):
         assert roles.client_of(who).get("/membre").status_code == 403, who
@@ -365,7 +378,8 @@ def test_funder_pages_by_role(roles: Roles) -> None:
     assert 'class="chart__bar"' in home.text
     one = funder.get(f"/financeur/structures/{roles.a}")
     assert one.status_code == 200
-    assert "Chiffres clés" in one.text and "Adhérents en fin d'année" in one.text
+    assert "Chiffres clés" in one.text
+    assert "Adhérents en fin d'année" in one.text
     assert funder.get(f"/financeur/structures/{roles.b}").status_code == 403
     assert funder.get(f"/financeur/structures/{roles.hidden}").status_code == 404
     for who in ("admin", "manager", "member"):
@@ -379,7 +393,8 @@ def test_funder_pages_by_role(roles: Roles) -> None:
 def test_funder_sees_the_funding_mix(roles: Roles) -> None:
     admin = roles.client_of("admin")
     page = admin.get(f"/financeur/structures/{roles.b}").text
-    assert "Région Bretagne" in page and "Financement public" in page
+    assert "Région Bretagne" in page
+    assert "Financement public" in page
     assert "50\u202f000,00\xa0€" in page or "50 000,00" in page.replace("\u202f", " ").replace("\xa0", " ")
 
 
@@ -393,13 +408,15 @@ def test_directory_map_follows_the_filters(roles: Roles) -> None:
     assert "<script>" not in page
     everything = json.loads(public.get("/annuaire/carte.geojson").text)["features"]
     hrefs = {f["properties"]["href"] for f in everything}
-    assert f"/structures/{roles.a}" in hrefs and f"/structures/{roles.b}" in hrefs
+    assert f"/structures/{roles.a}" in hrefs
+    assert f"/structures/{roles.b}" in hrefs
     assert f"/structures/{roles.hidden}" not in hrefs  # not public
     assert len(everything) == 2 + 25  # A, B and the 25 clusters of Occitanie: every page at once
     rhone = json.loads(public.get("/annuaire/carte.geojson?region=84").text)["features"]
     assert [f["properties"]["href"] for f in rhone] == [f"/structures/{roles.a}"]
     lon, lat = rhone[0]["geometry"]["coordinates"]
-    assert 4.7 < lon < 5.0 and 45.6 < lat < 45.9  # Lyon and Villeurbanne
+    assert 4.7 < lon < 5.0
+    assert 45.6 < lat < 45.9
     assert "Mécanique Rhône (MECA)" in rhone[0]["properties"]["label"]
     bad = public.get("/annuaire/carte.geojson?size=geant")
     assert bad.status_code == 422

@@ -65,7 +65,10 @@ def _list_page(
     return show(request, visitor, "manage/contacts.html", context, status_code=status_code)
 
 
-@router.get("/gestion/{cluster_id:int}/organisations/{organisation_id:int}/contacts", response_class=HTMLResponse)
+CONTACTS = "/gestion/{cluster_id:int}/organisations/{organisation_id:int}/contacts"
+
+
+@router.get(CONTACTS, response_class=HTMLResponse)
 @as_page
 def contacts(request: Request, cluster_id: int, organisation_id: int) -> Response:
     """The contacts of a member organisation and the form adding one."""
@@ -85,7 +88,7 @@ def contacts(request: Request, cluster_id: int, organisation_id: int) -> Respons
     return _list_page(request, visitor, context)
 
 
-@router.post("/gestion/{cluster_id:int}/organisations/{organisation_id:int}/contacts", response_class=HTMLResponse)
+@router.post(CONTACTS, response_class=HTMLResponse)
 @as_page
 def add_contact(
     request: Request,

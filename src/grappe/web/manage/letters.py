@@ -19,8 +19,9 @@ from grappe.web.unit import as_page, unit
 router = APIRouter(include_in_schema=False)
 
 #: The letter kinds as the URLs name them.
-KINDS: dict[str, letters.LetterKind] = {"appels": letters.LetterKind.CALL, "relances": letters.LetterKind.REMINDER}
-ONE: dict[str, letters.LetterKind] = {"appel": letters.LetterKind.CALL, "relance": letters.LetterKind.REMINDER}
+CALL, REMINDER = letters.LetterKind.CALL, letters.LetterKind.REMINDER
+KINDS: dict[str, letters.LetterKind] = {"appels": CALL, "relances": REMINDER}
+ONE: dict[str, letters.LetterKind] = {"appel": CALL, "relance": REMINDER}
 
 
 def _pdf(body: bytes, filename: str) -> Response:
@@ -33,7 +34,9 @@ def _pdf(body: bytes, filename: str) -> Response:
 
 @router.get("/gestion/{cluster_id:int}/cotisations/{kind}-{year:int}.pdf")
 @as_page
-def year_letters(request: Request, cluster_id: int, kind: Literal["appels", "relances"], year: int) -> Response:
+def year_letters(
+    request: Request, cluster_id: int, kind: Literal["appels", "relances"], year: int
+) -> Response:
     """Every fee call (or reminder) letter of a year, one PDF, a letter a page, by member name."""
     with unit(request) as (session, visitor):
         if (away := refusal(request, visitor)) is not None:

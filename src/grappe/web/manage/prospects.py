@@ -104,7 +104,9 @@ def prospects_map(request: Request, cluster_id: int) -> Response:
     for row in table.select(["rank", "commune", "commune_name"]).to_pylist():
         if row["commune"] is None:
             continue
-        place = by_commune.setdefault(row["commune"], {"name": row["commune_name"], "count": 0, "best": row["rank"]})
+        place = by_commune.setdefault(
+            row["commune"], {"name": row["commune_name"], "count": 0, "best": row["rank"]}
+        )
         place["count"] += 1
         place["best"] = min(place["best"], row["rank"])
     features = []
@@ -134,7 +136,8 @@ def export_prospects(request: Request, cluster_id: int, suffix: Literal["csv", "
     except _Away as away:
         return away.response
     with tempfile.TemporaryDirectory() as folder:
-        path = ranking.write_prospects(table, Path(folder) / f"prospects.{suffix}", format=EXPORT_FORMATS[suffix])
+        target = Path(folder) / f"prospects.{suffix}"
+        path = ranking.write_prospects(table, target, format=EXPORT_FORMATS[suffix])
         content = path.read_bytes()
     return Response(
         content,

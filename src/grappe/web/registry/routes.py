@@ -59,9 +59,9 @@ def directory(request: Request) -> Response:
         except InputError as exc:
             error, number, result = str(exc), 1, DirectoryPage(total=0, items=[])
     pages = max(1, math.ceil(result.total / PAGE_SIZE))
-    query = urlencode({name: value for name, value in filters.items() if value})
+    view = urlencode({name: value for name, value in filters.items() if value})
     context = {
-        "map": maps.context("/annuaire/carte.geojson" + (f"?{query}" if query else "")),
+        "map": maps.context("/annuaire/carte.geojson" + (f"?{view}" if view else "")),
         "filters": filters,
         "sort": sort,
         "result": result,
@@ -90,9 +90,11 @@ def directory_map(request: Request) -> Response:
     """The directory's map: one point per cluster organisation the URL's filters keep, at the
     centre of its territories; its area grows with its members."""
     query = request.query_params
-    filters = {name: query.get(name, "").strip() or None for name in FILTERS}
+    label, region, sector, size = (query.get(name, "").strip() or None for name in FILTERS)
     with unit(request) as (session, visitor):
-        places = clusters.directory_places(session, visitor.actor, **filters)
+        places = clusters.directory_places(
+            session, visitor.actor, label=label, region=region, sector=sector, size=size
+        )
     language = language_of(request)
     fmt = Formatter(language)
     tooltip = gettext(language, "%(name)s : %(members)s adhérent(s)")
