@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from grappe.registry.clusters import service as clusters
 from grappe.registry.clusters.schemas import ClusterOut
 from grappe.registry.fees import figures
-from grappe.web.forms import refusal
+from grappe.web.forms import signed_in
 from grappe.web.manage import chart
 from grappe.web.unit import as_page, show, unit
 
@@ -41,8 +41,7 @@ def funding_mix(cluster: ClusterOut) -> tuple[int | None, dict[str, Decimal], De
 def home(request: Request) -> Response:
     """The funded clusters with their key figures, and their members as a chart."""
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
+        signed_in(request, visitor)
         funded = clusters.funded_clusters(session, visitor.actor)
         rows: list[dict[str, Any]] = []
         for summary in funded:
@@ -62,8 +61,7 @@ def home(request: Request) -> Response:
 def cluster_figures(request: Request, cluster_id: int) -> Response:
     """One funded cluster: key figures, members over the years as a chart, every funding line."""
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
+        signed_in(request, visitor)
         cluster = clusters.get_cluster(session, visitor.actor, cluster_id)
         key = figures.key_figures(session, visitor.actor, cluster_id)
     year, mix, total = funding_mix(cluster)

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from grappe.errors import ConflictError, InputError
-from grappe.registry.clusters import service as clusters
 from grappe.registry.organisations import service as organisations
 from grappe.registry.organisations.schemas import ContactIn, ContactUpdate
-from grappe.web.forms import refusal, schema
+from grappe.web.forms import schema
+from grappe.web.manage.prologue import managed
 from grappe.web.render import gettext, language_of
 from grappe.web.unit import Visitor, as_page, show, unit
 
@@ -73,9 +73,7 @@ CONTACTS = "/gestion/{cluster_id:int}/organisations/{organisation_id:int}/contac
 def contacts(request: Request, cluster_id: int, organisation_id: int) -> Response:
     """The contacts of a member organisation and the form adding one."""
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
+        cluster = managed(request, session, visitor, cluster_id)
         organisation = organisations.get_organisation(session, visitor.actor, organisation_id)
         people = organisations.list_contacts(session, visitor.actor, organisation_id)
     context = {
@@ -107,9 +105,7 @@ def add_contact(
     context: dict[str, Any] = {}
     try:
         with unit(request) as (session, visitor):
-            if (away := refusal(request, visitor, csrf_token)) is not None:
-                return away
-            context["cluster"] = clusters.managed_cluster(session, visitor.actor, cluster_id)
+            context["cluster"] = managed(request, session, visitor, cluster_id, csrf_token)
             context["organisation"] = organisations.get_organisation(session, visitor.actor, organisation_id)
             context["contacts"] = organisations.list_contacts(session, visitor.actor, organisation_id)
             data = schema(ContactIn, labels, **_fields(values))
@@ -129,9 +125,7 @@ def add_contact(
 def contact_form(request: Request, cluster_id: int, contact_id: int) -> Response:
     """The form changing a contact."""
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
+        cluster = managed(request, session, visitor, cluster_id)
         contact = organisations.editable_contact(session, visitor.actor, contact_id)
     values = {
         "full_name": contact.full_name,
@@ -165,9 +159,7 @@ def update_contact(
     context: dict[str, Any] = {}
     try:
         with unit(request) as (session, visitor):
-            if (away := refusal(request, visitor, csrf_token)) is not None:
-                return away
-            context["cluster"] = clusters.managed_cluster(session, visitor.actor, cluster_id)
+            context["cluster"] = managed(request, session, visitor, cluster_id, csrf_token)
             context["contact"] = organisations.editable_contact(session, visitor.actor, contact_id)
             data = schema(ContactUpdate, labels, **_fields(values))
             changed = organisations.update_contact(session, visitor.actor, contact_id, data)
@@ -186,9 +178,7 @@ def update_contact(
 def remove_contact(request: Request, cluster_id: int, contact_id: int, csrf_token: FormText = "") -> Response:
     """Delete a contact, then back to its organisation's contacts."""
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
-        clusters.managed_cluster(session, visitor.actor, cluster_id)
+        managed(request, session, visitor, cluster_id, csrf_token)
         contact = organisations.editable_contact(session, visitor.actor, contact_id)
         organisations.remove_contact(session, visitor.actor, contact_id)
     return RedirectResponse(

@@ -19,7 +19,8 @@ from grappe.registry.clusters import service as clusters
 from grappe.registry.clusters.schemas import LabelIn, SeatHolderIn
 from grappe.registry.memberships import service as memberships
 from grappe.registry.models import BodyKind, LabelKind
-from grappe.web.forms import day_of, refusal, schema
+from grappe.web.forms import day_of, schema
+from grappe.web.manage.prologue import managed
 from grappe.web.render import gettext, language_of
 from grappe.web.unit import Visitor, as_page, show, unit
 
@@ -28,9 +29,9 @@ router = APIRouter(include_in_schema=False)
 FormText = Annotated[str, Form()]
 
 
-def _context(session: Session, visitor: Visitor, cluster_id: int) -> dict[str, Any]:
+def _context(request: Request, session: Session, visitor: Visitor, cluster_id: int) -> dict[str, Any]:
     """What the page shows: the cluster (labels, bodies) and its current members (seats name them)."""
-    cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
+    cluster = managed(request, session, visitor, cluster_id)
     members = memberships.all_members(session, visitor.actor, cluster_id, include_former=False)
     bodies = {body.kind.value: body for body in cluster.bodies}
     return {
@@ -48,9 +49,7 @@ def _context(session: Session, visitor: Visitor, cluster_id: int) -> dict[str, A
 def governance(request: Request, cluster_id: int) -> Response:
     """Labels (current and past) and governance bodies with their seat holders."""
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        context = _context(session, visitor, cluster_id)
+        context = _context(request, session, visitor, cluster_id)
     return show(request, visitor, "manage/governance.html", context)
 
 
@@ -63,13 +62,11 @@ def _change(
     """Run a form's change on the cluster, then back to the page; the page with the reason on a refusal."""
     try:
         with unit(request) as (session, visitor):
-            if (away := refusal(request, visitor, csrf_token)) is not None:
-                return away
-            clusters.managed_cluster(session, visitor.actor, cluster_id)  # another tenant's: refused
+            managed(request, session, visitor, cluster_id, csrf_token)  # another tenant's: refused
             change(session, visitor)
     except InputError as exc:  # the unit rolled back: the page as it was, with the reason
         with unit(request) as (session, visitor):
-            context = _context(session, visitor, cluster_id) | {"error": str(exc)}
+            context = _context(request, session, visitor, cluster_id) | {"error": str(exc)}
         return show(request, visitor, "manage/governance.html", context, status_code=exc.http_status)
     return RedirectResponse(f"/gestion/{cluster_id}/gouvernance", status_code=303)
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from grappe.registry.fees import letters
-from grappe.web.forms import refusal
+from grappe.web.forms import signed_in
 from grappe.web.unit import as_page, unit
 
 router = APIRouter(include_in_schema=False)
@@ -39,8 +39,7 @@ def year_letters(
 ) -> Response:
     """Every fee call (or reminder) letter of a year, one PDF, a letter a page, by member name."""
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
+        signed_in(request, visitor)
         printed = letters.letters_of_year(session, visitor.actor, cluster_id, year, KINDS[kind])
     return _pdf(letters.render_pdf(printed), f"{kind}-{year}-structure-{cluster_id}.pdf")
 
@@ -50,7 +49,6 @@ def year_letters(
 def call_letter(request: Request, fee_call_id: int, kind: Literal["appel", "relance"]) -> Response:
     """The fee call (or reminder) letter of one call."""
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
+        signed_in(request, visitor)
         printed = letters.letter_of_call(session, visitor.actor, fee_call_id, ONE[kind])
     return _pdf(letters.render_pdf([printed]), letters.file_name(printed))

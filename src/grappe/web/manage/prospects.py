@@ -18,10 +18,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from grappe.kit import export
 from grappe.registry import prospects as ranking
-from grappe.registry.clusters import service as clusters
 from grappe.web import maps
-from grappe.web.forms import page_number, refusal
+from grappe.web.forms import page_number
 from grappe.web.i18n import Formatter
+from grappe.web.manage.prologue import managed
 from grappe.web.render import gettext, language_of
 from grappe.web.unit import Visitor, as_page, show, unit
 
@@ -38,39 +38,23 @@ EXPORT_FORMATS: dict[str, export.FileFormat] = {"csv": "csv-excel", "xlsx": "xls
 
 
 def _ranked(request: Request, cluster_id: int) -> tuple[Visitor, Any, pa.Table, str]:
-    """The signed-in manager, its cluster, the ranked prospects of the URL's commune, the commune.
-
-    Raises the refusal's response wrapped in :class:`_Away` for an anonymous visitor.
-    """
+    """The signed-in manager, its cluster, the ranked prospects of the URL's commune, the commune."""
     import pyarrow.compute as pc
 
     commune = request.query_params.get("commune", "").strip()
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            raise _Away(away)
-        cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
+        cluster = managed(request, session, visitor, cluster_id)
         table = ranking.prospects(session, visitor.actor, cluster_id)
     if commune:
         table = table.filter(pc.equal(table["commune"], commune))
     return visitor, cluster, table, commune
 
 
-class _Away(Exception):  # noqa: N818 -- carries a response, not an error
-    """A response that ends the page early (the sign-in redirect)."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__("away")
-        self.response = response
-
-
 @router.get("/gestion/{cluster_id:int}/prospects", response_class=HTMLResponse)
 @as_page
 def prospects(request: Request, cluster_id: int) -> Response:
     """The ranked prospects: a map of their communes and a page of the table; commune and page in the URL."""
-    try:
-        visitor, cluster, table, commune = _ranked(request, cluster_id)
-    except _Away as away:
-        return away.response
+    visitor, cluster, table, commune = _ranked(request, cluster_id)
     number = page_number(request.query_params.get("page"))
     pages = max(1, math.ceil(table.num_rows / PAGE_SIZE))
     rows = table.slice((number - 1) * PAGE_SIZE, PAGE_SIZE).to_pylist()
@@ -93,10 +77,7 @@ def prospects(request: Request, cluster_id: int) -> Response:
 @as_page
 def prospects_map(request: Request, cluster_id: int) -> Response:
     """One point per commune of the prospects: their number, filled when one is among the best."""
-    try:
-        _, _, table, _ = _ranked(request, cluster_id)
-    except _Away as away:
-        return away.response
+    _, _, table, _ = _ranked(request, cluster_id)
     language = language_of(request)
     fmt = Formatter(language)
     tooltip = gettext(language, "%(name)s (%(code)s) : %(count)s prospect(s)")
@@ -131,10 +112,7 @@ def prospects_map(request: Request, cluster_id: int) -> Response:
 @as_page
 def export_prospects(request: Request, cluster_id: int, suffix: Literal["csv", "xlsx"]) -> Response:
     """The current view of the prospects (the URL's commune, every page) as CSV or XLSX."""
-    try:
-        _, _, table, _ = _ranked(request, cluster_id)
-    except _Away as away:
-        return away.response
+    _, _, table, _ = _ranked(request, cluster_id)
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / f"prospects.{suffix}"
         path = ranking.write_prospects(table, target, format=EXPORT_FORMATS[suffix])

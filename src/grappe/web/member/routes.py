@@ -16,7 +16,7 @@ from grappe.registry.clusters import service as clusters
 from grappe.registry.memberships import service as memberships
 from grappe.registry.models import Role
 from grappe.registry.organisations import service as organisations
-from grappe.web.forms import refusal
+from grappe.web.forms import signed_in
 from grappe.web.render import gettext, language_of
 from grappe.web.unit import as_page, show, unit
 
@@ -28,8 +28,7 @@ router = APIRouter(include_in_schema=False)
 def home(request: Request) -> Response:
     """The member's organisation: its record, its contacts and the clusters it belongs to."""
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
+        signed_in(request, visitor)
         actor = visitor.actor
         if actor.role is not Role.MEMBER or actor.organisation_id is None:
             message = gettext(language_of(request), "Espace réservé aux comptes d'adhérent.")
@@ -46,8 +45,7 @@ def home(request: Request) -> Response:
 def directory(request: Request, cluster_id: int) -> Response:
     """The member directory of a cluster: its current members and their consenting contacts."""
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
+        signed_in(request, visitor)
         members = memberships.member_directory(session, visitor.actor, cluster_id)
         profile = clusters.cluster_profile(session, visitor.actor, cluster_id)
     return show(request, visitor, "member/directory.html", {"cluster": profile, "members": members})
