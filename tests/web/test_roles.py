@@ -420,3 +420,28 @@ def test_directory_map_follows_the_filters(roles: Roles) -> None:
     assert "Mécanique Rhône (MECA)" in rhone[0]["properties"]["label"]
     bad = public.get("/annuaire/carte.geojson?size=geant")
     assert bad.status_code == 422
+
+
+def test_the_new_pages_in_english(roles: Roles, fabric: Path) -> None:
+    del fabric
+    pages = {
+        "manager": [f"/gestion/{roles.a}/gouvernance", f"/gestion/{roles.a}/prospects"],
+        "member": ["/membre", f"/membre/structures/{roles.a}"],
+        "funder": ["/financeur", f"/financeur/structures/{roles.a}"],
+    }
+    expected = {
+        f"/gestion/{roles.a}/gouvernance": "Labels and governance of",
+        f"/gestion/{roles.a}/prospects": "Map of prospects",
+        "/membre": "Member area",
+        f"/membre/structures/{roles.a}": "Member directory of",
+        "/financeur": "Funded clusters",
+        f"/financeur/structures/{roles.a}": "Key figures",
+    }
+    for who, paths in pages.items():
+        client = roles.web.client()  # its own: the language cookie stays with it
+        assert sign_in(client, who).status_code == 303  # type: ignore[attr-defined]
+        for path in paths:
+            page = client.get(f"{path}?lang=en")
+            assert page.status_code == 200, path
+            assert '<html lang="en">' in page.text
+            assert expected[path] in page.text, path
