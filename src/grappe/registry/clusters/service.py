@@ -600,15 +600,16 @@ def directory_places(
     """
     del actor  # the directory is public: every role may read it
     shape, params = _directory_filter(label, region, sector, size, on, "name")
-    repository = ClusterRepository(session)
-    ids = repository.directory_ids(shape, params)
-    places: dict[int, DirectoryPlace] = {}
-    for cid, name, acronym, members, level, code in repository.places(ids):
-        place = places.setdefault(
-            cid, DirectoryPlace(id=cid, name=name, acronym=acronym, member_count=members, territories=[])
-        )
+    rows = ClusterRepository(session).directory_places(shape, params)
+    places: dict[int, DirectoryPlace] = {}  # in the directory's order
+    for cid, name, acronym, members, level, code in rows:
+        place = places.get(cid)
+        if place is None:
+            place = places[cid] = DirectoryPlace(
+                id=cid, name=name, acronym=acronym, member_count=members, territories=[]
+            )
         place.territories.append(TerritoryOut(level=level, code=code))  # type: ignore[arg-type]
-    return [places[cid] for cid in ids if cid in places]
+    return list(places.values())
 
 
 @lru_cache(maxsize=8)
