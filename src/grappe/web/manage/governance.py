@@ -7,6 +7,7 @@ registry checks the manager on the cluster, and on each label or seat holder nam
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -71,7 +72,8 @@ def _change(
     return RedirectResponse(f"/gestion/{cluster_id}/gouvernance", status_code=303)
 
 
-def _optional_day(label: str, raw: str) -> Any:
+def _optional_day(label: str, raw: str) -> dt.date | None:
+    """An optional date field: blank is none."""
     return day_of(label, raw) if raw.strip() else None
 
 

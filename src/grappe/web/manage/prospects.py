@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from grappe.kit import export
 from grappe.registry import prospects as ranking
+from grappe.registry.clusters.schemas import ClusterOut
 from grappe.web import maps
 from grappe.web.forms import page_number
 from grappe.web.i18n import Formatter
@@ -37,7 +38,7 @@ TOP = 10
 EXPORT_FORMATS: dict[str, export.FileFormat] = {"csv": "csv-excel", "xlsx": "xlsx"}
 
 
-def _ranked(request: Request, cluster_id: int) -> tuple[Visitor, Any, pa.Table, str]:
+def _ranked(request: Request, cluster_id: int) -> tuple[Visitor, ClusterOut, pa.Table, str]:
     """The signed-in manager, its cluster, the ranked prospects of the URL's commune, the commune."""
     import pyarrow.compute as pc
 

@@ -11,13 +11,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from grappe.errors import PermissionDeniedError
 from grappe.registry.clusters import service as clusters
 from grappe.registry.memberships import service as memberships
-from grappe.registry.models import Role
 from grappe.registry.organisations import service as organisations
 from grappe.web.forms import signed_in
-from grappe.web.render import gettext, language_of
 from grappe.web.unit import as_page, show, unit
 
 router = APIRouter(include_in_schema=False)
@@ -30,12 +27,10 @@ def home(request: Request) -> Response:
     with unit(request) as (session, visitor):
         signed_in(request, visitor)
         actor = visitor.actor
-        if actor.role is not Role.MEMBER or actor.organisation_id is None:
-            message = gettext(language_of(request), "Espace réservé aux comptes d'adhérent.")
-            raise PermissionDeniedError(message)
-        organisation = organisations.get_organisation(session, actor, actor.organisation_id)
-        people = organisations.list_contacts(session, actor, actor.organisation_id)
-        member_of = clusters.member_clusters(session, actor)
+        member_of = clusters.member_clusters(session, actor)  # refused to any other role
+        own = actor.organisation_id or 0
+        organisation = organisations.get_organisation(session, actor, own)
+        people = organisations.list_contacts(session, actor, own)
     context = {"organisation": organisation, "contacts": people, "clusters": member_of}
     return show(request, visitor, "member/home.html", context)
 
