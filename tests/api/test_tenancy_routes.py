@@ -483,6 +483,56 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("GET", "/admin/journal.{suffix}"): [Case(OPEN, lambda v: {"suffix": "csv"})],
     ("GET", "/admin/detection"): [Case(OPEN, lambda v: {})],
     ("POST", "/admin/detection"): [Case(OPEN, lambda v: {"data": {"name": "x", "level": "ze"}})],
+    # Issue 15's other manager pages, the member's and the funder's (their roles and other
+    # tenants' ids are walked with signed-in users in tests/web/test_roles.py).
+    ("GET", "/gestion/{cluster_id:int}/organisations/{organisation_id:int}/contacts"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "organisation_id": v.org_c})
+    ],
+    ("POST", "/gestion/{cluster_id:int}/organisations/{organisation_id:int}/contacts"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "organisation_id": v.org_c, "data": {"full_name": "Intrus"}})
+    ],
+    ("GET", "/gestion/{cluster_id:int}/contacts/{contact_id:int}"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "contact_id": 1})
+    ],
+    ("POST", "/gestion/{cluster_id:int}/contacts/{contact_id:int}"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "contact_id": 1, "data": {"full_name": "Volé"}})
+    ],
+    ("POST", "/gestion/{cluster_id:int}/contacts/{contact_id:int}/suppression"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "contact_id": 1, "data": {}})
+    ],
+    ("GET", "/gestion/{cluster_id:int}/gouvernance"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/gestion/{cluster_id:int}/labels"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "data": {"kind": "regional", "start": "2024-01-01"}})
+    ],
+    ("POST", "/gestion/{cluster_id:int}/labels/{label_id:int}/fin"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "label_id": 1, "data": {"end": "2024-01-01"}})
+    ],
+    ("POST", "/gestion/{cluster_id:int}/instances/{kind}"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "kind": "board", "data": {"seats": "3"}})
+    ],
+    ("POST", "/gestion/{cluster_id:int}/instances/{kind}/titulaires"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "kind": "board", "data": {"person": "Intrus"}})
+    ],
+    ("POST", "/gestion/{cluster_id:int}/titulaires/{holder_id:int}/fin"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "holder_id": 1, "data": {"end": "2024-01-01"}})
+    ],
+    ("GET", "/gestion/{cluster_id:int}/cotisations/{kind}-{year:int}.pdf"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "kind": "appels", "year": 2024})
+    ],
+    ("GET", "/gestion/appels/{fee_call_id:int}/{kind}.pdf"): [
+        Case(OPEN, lambda v: {"fee_call_id": v.call_2024, "kind": "relance"})
+    ],
+    ("GET", "/gestion/{cluster_id:int}/prospects"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/gestion/{cluster_id:int}/prospects.{suffix}"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "suffix": "xlsx"})
+    ],
+    ("GET", "/gestion/{cluster_id:int}/prospects/carte.geojson"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/membre"): [Case(OPEN, lambda v: {})],
+    ("GET", "/membre/structures/{cluster_id:int}"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/financeur"): [Case(OPEN, lambda v: {})],
+    ("GET", "/financeur/structures/{cluster_id:int}"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    # the directory's map is public: the private cluster C is not on it
+    ("GET", "/annuaire/carte.geojson"): [Case(OPEN, lambda v: {"params": {"label": "none"}})],
     ("GET", "/directory"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("GET", "/clusters"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("POST", "/clusters"): [Case(ADMIN_ONLY, lambda v: {"json": {"name": "Nouvelle structure"}})],

@@ -22,8 +22,11 @@ def mount(app: FastAPI) -> None:
     from grappe.web.accounts import routes as accounts_routes
     from grappe.web.admin import routes as admin_routes
     from grappe.web.cooperation import routes as cooperation_routes
+    from grappe.web.funder import routes as funder_routes
+    from grappe.web.manage import contacts, governance, letters, prospects
     from grappe.web.manage import routes as manage_routes
     from grappe.web.meetings import routes as meetings_routes
+    from grappe.web.member import routes as member_routes
     from grappe.web.observatory import routes as observatory_routes
     from grappe.web.partners import routes as partners_routes
     from grappe.web.registry import routes as registry_routes
@@ -40,6 +43,12 @@ def mount(app: FastAPI) -> None:
         partners_routes.router,
         cooperation_routes.router,
         admin_routes.router,
+        contacts.router,
+        governance.router,
+        letters.router,
+        prospects.router,
+        member_routes.router,
+        funder_routes.router,
     )
     for router in routers:
         app.include_router(router)

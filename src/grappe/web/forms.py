@@ -21,7 +21,7 @@ from grappe.kit.dates import parse_date
 from grappe.web import security
 from grappe.web.accounts.routes import csrf_refused
 from grappe.web.i18n import Formatter
-from grappe.web.unit import Visitor
+from grappe.web.unit import Detour, Visitor
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -35,6 +35,13 @@ def refusal(request: Request, visitor: Visitor, csrf_token: str | None = None) -
     if csrf_token is not None and not security.csrf_valid(request, csrf_token):
         return csrf_refused(request, visitor)
     return None
+
+
+def signed_in(request: Request, visitor: Visitor, csrf_token: str | None = None) -> None:
+    """The prologue of a signed-in page: :func:`refusal` raised as a :class:`Detour` (the handler
+    is wrapped in :func:`grappe.web.unit.as_page`), so the page goes on in one line."""
+    if (away := refusal(request, visitor, csrf_token)) is not None:
+        raise Detour(away)
 
 
 def page_number(raw: str | None) -> int:

@@ -26,6 +26,8 @@ TEMPLATE_DIRS = [
     WEB / "partners" / "templates",
     WEB / "cooperation" / "templates",
     WEB / "admin" / "templates",
+    WEB / "member" / "templates",
+    WEB / "funder" / "templates",
 ]
 
 

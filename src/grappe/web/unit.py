@@ -60,8 +60,21 @@ def show(
     return render.page(request, template, values, actor=visitor.actor, status_code=status_code)
 
 
+class Detour(Exception):  # noqa: N818 -- a way out of a page, not an error
+    """Ends a page early with another response: the sign-in form, the expired-form page.
+
+    Raised by the prologue of a page (:func:`grappe.web.forms.signed_in`), answered by
+    :func:`as_page`; inside a unit of work, nothing the page did is kept.
+    """
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(f"détour vers une réponse {response.status_code}")
+        self.response = response
+
+
 def as_page(handler: Callable[P, Response]) -> Callable[P, Response]:
-    """Answer a grappe error raised by a page handler with the error page and the API's status.
+    """Answer a grappe error raised by a page handler with the error page and the API's status,
+    and a :class:`Detour` with its response.
 
     The handler's first argument is the request.
     """
@@ -70,6 +83,8 @@ def as_page(handler: Callable[P, Response]) -> Callable[P, Response]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
         try:
             return handler(*args, **kwargs)
+        except Detour as detour:
+            return detour.response
         except GrappeError as exc:
             request = kwargs.get("request", args[0] if args else None)
             assert isinstance(request, Request)

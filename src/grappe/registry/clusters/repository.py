@@ -36,6 +36,7 @@ from grappe.registry.models import (
     Funder,
     GovernanceBody,
     LabelKind,
+    SeatHolder,
 )
 
 #: Everything the full view of a cluster organisation reads, loaded with it.
@@ -61,8 +62,11 @@ DIRECTORY_SORTS: dict[str, tuple[Any, ...]] = {
 
 
 @lru_cache(maxsize=512)
-def _directory_statements(shape: DirectoryShape) -> tuple[Select[*tuple[Any, ...]], Select[int]]:
-    """The page statement (with its window total) and the count statement of a filter shape.
+def _directory_statements(
+    shape: DirectoryShape,
+) -> tuple[Select[*tuple[Any, ...]], Select[int], Select[*tuple[Any, ...]]]:
+    """The page statement (with its window total), the count statement and the places statement
+    (every kept cluster with its territories, for the map) of a filter shape.
 
     Values are bound at run time; the statements are built once per shape (at most 288), so
     a directory page costs the database work, not the building of SQLAlchemy constructs.
@@ -115,7 +119,20 @@ def _directory_statements(shape: DirectoryShape) -> tuple[Select[*tuple[Any, ...
         .offset(bindparam("offset", type_=Integer()))
     )
     count = select(func.count()).select_from(Cluster).where(*where)
-    return page, count
+    places = (
+        select(
+            Cluster.id,
+            Cluster.name,
+            Cluster.acronym,
+            Cluster.member_count,
+            ClusterTerritory.level,
+            ClusterTerritory.code,
+        )
+        .join(ClusterTerritory, ClusterTerritory.cluster_id == Cluster.id)
+        .where(*where)
+        .order_by(*DIRECTORY_SORTS[sort], ClusterTerritory.id)
+    )
+    return page, count, places
 
 
 _IDS: BindParameter[Any] = bindparam("ids", expanding=True)
@@ -213,13 +230,21 @@ class ClusterRepository(Repository[Cluster]):
         connection, the total by a window count in the same statement as the page (counted
         apart only for an empty page past the first).
         """
-        page_statement, count_statement = _directory_statements(shape)
+        page_statement, count_statement, _ = _directory_statements(shape)
         connection = self.session.connection()
         page = connection.execute(page_statement, params).all()
         if page:
             return page[0].total, page
         total = connection.execute(count_statement, params).scalar_one() if params["offset"] else 0
         return total, page
+
+    def directory_places(
+        self, shape: DirectoryShape, params: dict[str, Any]
+    ) -> Sequence[Row[int, str, str | None, int, str, str]]:
+        """(id, name, acronym, members, territory level, territory code) of every cluster
+        organisation a directory filter keeps, in the directory's order: one statement."""
+        _, _, places = _directory_statements(shape)
+        return self.session.connection().execute(places, params).all()
 
     def directory_details(self, ids: list[int], day: dt.date) -> Sequence[Row[str, int, str, int]]:
         """(what, cluster id, value, rank) rows: labels held on ``day``, régions and sectors."""
@@ -246,3 +271,17 @@ class ClusterRepository(Repository[Cluster]):
             )
         )
         return int(clusters), int(members), int(labelled or 0), int(regions or 0)
+
+
+class LabelRepository(Repository[ClusterLabel]):
+    """Label periods of cluster organisations."""
+
+    model = ClusterLabel
+    what = "label"
+
+
+class SeatHolderRepository(Repository[SeatHolder]):
+    """Seat holders of governance bodies."""
+
+    model = SeatHolder
+    what = "mandat"

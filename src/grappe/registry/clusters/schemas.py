@@ -99,9 +99,21 @@ class SeatHolderIn(Schema):
 
 
 if TYPE_CHECKING:
-    SeatHolderOut = SeatHolderIn
+    _SeatHolderStored = SeatHolderIn
 else:
-    SeatHolderOut = stored(SeatHolderIn)
+    _SeatHolderStored = stored(SeatHolderIn)
+
+
+class SeatHolderOut(_SeatHolderStored):
+    """A seat holder as stored (its id names it to end its term)."""
+
+    id: int
+
+
+class TermEnd(Schema):
+    """The last day of a label or of a seat holder's term."""
+
+    end: PlannedDate
 
 
 class BodyIn(Schema):
@@ -249,6 +261,16 @@ class DirectoryEntry(Schema):
     regions: list[str]
     sectors: list[str]
     member_count: int
+
+
+class DirectoryPlace(Schema):
+    """A cluster organisation of the directory with its territories (for the directory's map)."""
+
+    id: int
+    name: str
+    acronym: str | None
+    member_count: int
+    territories: list[TerritoryOut]
 
 
 class DirectoryPage(Schema):

@@ -18,7 +18,13 @@ from grappe.errors import InputError, NotFoundError
 from grappe.kit.repository import MAX_PAGE, check_page
 from grappe.refdata import naf, territories
 from grappe.registry import policy, refs
-from grappe.registry.clusters.repository import DIRECTORY_SORTS, ClusterRepository
+from grappe.registry.clusters.repository import (
+    DIRECTORY_SORTS,
+    ClusterRepository,
+    DirectoryShape,
+    LabelRepository,
+    SeatHolderRepository,
+)
 from grappe.registry.clusters.schemas import (
     BodyIn,
     BodyOut,
@@ -29,6 +35,7 @@ from grappe.registry.clusters.schemas import (
     ClusterSummary,
     ClusterUpdate,
     DirectoryPage,
+    DirectoryPlace,
     FundingIn,
     FundingOut,
     LabelIn,
@@ -36,11 +43,13 @@ from grappe.registry.clusters.schemas import (
     NamedCode,
     PlatformFigures,
     PublicLabel,
+    SeatHolderIn,
     SeatHolderOut,
     TerritoryOut,
     TerritoryRef,
 )
 from grappe.registry.models import (
+    BodyKind,
     Cluster,
     ClusterFunding,
     ClusterLabel,
@@ -50,12 +59,15 @@ from grappe.registry.models import (
     FundingSource,
     GovernanceBody,
     LabelKind,
+    Role,
     SeatHolder,
 )
 from grappe.registry.organisations import service as organisations
 from grappe.registry.policy import Access, Actor
 
 #: Directory size classes by number of current members (documented in the CLI help).
+#: The most seats a governance body has (as BodyIn's bound).
+MAX_SEATS = 1000
 SIZE_CLASSES: dict[str, tuple[int, int | None]] = {
     "petit": (0, 50),
     "moyen": (50, 200),
@@ -133,6 +145,7 @@ def _body_out(body: GovernanceBody) -> BodyOut:
         seats=body.seats,
         holders=[
             SeatHolderOut(
+                id=h.id,
                 person=h.person,
                 office=h.office,
                 organisation_id=h.organisation_id,
@@ -243,6 +256,24 @@ def managed_clusters(session: Session, actor: Actor) -> list[ClusterSummary]:
     return list_clusters(session, actor, limit=MAX_PAGE).items
 
 
+def funded_clusters(session: Session, actor: Actor) -> list[ClusterSummary]:
+    """The cluster organisations a funder user's funder funds (a label it grants, a funding line), by name."""
+    if actor.role is not Role.FUNDER or actor.funder_id is None:
+        raise policy.deny(actor, "consulter les structures d'un financeur")
+    ids = policy.funded_cluster_ids(session, actor.funder_id)
+    _, rows = ClusterRepository(session).summaries(ids, MAX_PAGE, 0)
+    return [ClusterSummary.model_validate(c) for c in rows]
+
+
+def member_clusters(session: Session, actor: Actor) -> list[ClusterSummary]:
+    """The cluster organisations a member user's organisation belongs to today, by name."""
+    if actor.role is not Role.MEMBER or actor.organisation_id is None:
+        raise policy.deny(actor, "consulter les structures d'un adhérent")
+    ids = policy.member_cluster_ids(session, actor.organisation_id)
+    _, rows = ClusterRepository(session).summaries(ids, MAX_PAGE, 0)
+    return [ClusterSummary.model_validate(c) for c in rows]
+
+
 def managed_cluster(session: Session, actor: Actor, cluster_id: int) -> ClusterOut:
     """A cluster organisation the actor runs (administrators and its managers)."""
     policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "gérer la structure")
@@ -343,12 +374,145 @@ def set_body(session: Session, actor: Actor, cluster_id: int, data: BodyIn) -> B
     return _body_out(body)
 
 
+def end_label(session: Session, actor: Actor, label_id: int, end: dt.date) -> LabelOut:
+    """Close a label period on ``end`` (administrators and the cluster's managers).
+
+    Another tenant's label is "introuvable", as the cluster's other private objects.
+    """
+    label = LabelRepository(session).get(label_id)
+    policy.require_cluster_object(
+        session, actor, label.cluster_id, Access.MANAGE, f"label {label_id}", "clore le label"
+    )
+    if end < label.start:
+        raise InputError(f"label {label_id} : fin {end.isoformat()} avant le début {label.start.isoformat()}")
+    label.end_date = end
+    LabelRepository(session).flush()
+    return _label_out(label)
+
+
+def _sitting(holders: list[SeatHolder], day: dt.date) -> int:
+    """Seat holders whose term runs on ``day``."""
+    return sum(1 for h in holders if h.end_date is None or h.end_date >= day)
+
+
+def set_seats(session: Session, actor: Actor, cluster_id: int, kind: BodyKind, seats: int) -> BodyOut:
+    """Create a governance body or change its number of seats, keeping its holders.
+
+    Refused when fewer seats than holders in office today.
+    """
+    policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "modifier la gouvernance")
+    if not 1 <= seats <= MAX_SEATS:
+        raise InputError(f"{kind.value} : {seats} sièges, attendu de 1 à {MAX_SEATS}")
+    repository = ClusterRepository(session)
+    body = repository.body(cluster_id, kind.value)
+    if body is None:
+        body = GovernanceBody(cluster_id=cluster_id, kind=kind.value, seats=seats)
+        session.add(body)
+    elif (sitting := _sitting(body.holders, dt.date.today())) > seats:
+        raise InputError(f"{kind.value} : {sitting} titulaires en fonction pour {seats} sièges")
+    body.seats = seats
+    repository.flush()
+    return _body_out(body)
+
+
+def add_seat_holder(
+    session: Session, actor: Actor, cluster_id: int, kind: BodyKind, data: SeatHolderIn
+) -> BodyOut:
+    """Seat a person in a governance body (administrators and the cluster's managers).
+
+    Refused when the body does not exist yet or every seat is taken today; the organisation a
+    seat names must be one the cluster knows (never another tenant's).
+    """
+    policy.require_cluster(session, actor, cluster_id, Access.MANAGE, "modifier la gouvernance")
+    body = ClusterRepository(session).body(cluster_id, kind.value)
+    if body is None:
+        raise InputError(f"{kind.value} : instance absente, fixez d'abord son nombre de sièges")
+    if data.start is not None and data.end is not None and data.end < data.start:
+        raise InputError(f"mandat : fin {data.end.isoformat()} avant le début {data.start.isoformat()}")
+    if data.organisation_id is not None:
+        organisations.load_for(session, actor, data.organisation_id, Access.READ, "désigner au conseil")
+    if _sitting(body.holders, dt.date.today()) >= body.seats:
+        raise InputError(f"{kind.value} : les {body.seats} sièges sont occupés")
+    body.holders.append(
+        SeatHolder(
+            person=data.person,
+            office=data.office,
+            organisation_id=data.organisation_id,
+            start=data.start,
+            end_date=data.end,
+        )
+    )
+    ClusterRepository(session).flush()
+    return _body_out(body)
+
+
+def end_seat_holder(session: Session, actor: Actor, holder_id: int, end: dt.date) -> BodyOut:
+    """End a seat holder's term on ``end`` (administrators and the cluster's managers).
+
+    Another tenant's seat holder is "introuvable".
+    """
+    holder = SeatHolderRepository(session).get(holder_id)
+    body = holder.body
+    policy.require_cluster_object(
+        session, actor, body.cluster_id, Access.MANAGE, f"mandat {holder_id}", "clore le mandat"
+    )
+    if holder.start is not None and end < holder.start:
+        raise InputError(
+            f"mandat {holder_id} : fin {end.isoformat()} avant le début {holder.start.isoformat()}"
+        )
+    holder.end_date = end
+    SeatHolderRepository(session).flush()
+    return _body_out(body)
+
+
 def check_exists(session: Session, cluster_id: int) -> None:
     """Raise NotFoundError unless the cluster organisation exists (no role checked: for other services)."""
     ClusterRepository(session).get(cluster_id)
 
 
 # --- public directory and profiles -----------------------------------------------------------
+
+
+def _directory_filter(
+    label: str | None,
+    region: str | None,
+    sector: str | None,
+    size: str | None,
+    on: dt.date | None,
+    sort: str,
+) -> tuple[DirectoryShape, dict[str, Any]]:
+    """The statement shape and bound values of the directory's filters (see :func:`directory`)."""
+    if sort not in DIRECTORY_SORTS:
+        raise InputError(f"tri {sort!r} inconnu : attendu {', '.join(DIRECTORY_SORTS)}")
+    params: dict[str, Any] = {"day": on or dt.date.today()}
+    label_shape = None
+    if label:
+        if label == "none":
+            label_shape = "none"
+        elif label in {k.value for k in LabelKind}:
+            label_shape, params["label"] = "kind", label
+        else:
+            label_shape, params["label"] = "name", label.lower()
+    if region:
+        params["region"] = region.strip()
+        refs.normalize_territory("region", params["region"])
+    sector_shape = None
+    if sector:
+        chain = refs.sector_and_ancestors(sector)
+        params["chain"] = chain
+        if len(chain[0]) == 1:
+            sector_shape, params["sector"] = "section", chain[0]
+        else:
+            sector_shape, params["sector_prefix"] = "prefix", f"{chain[0]}%"
+    size_shape = None
+    if size:
+        if size not in SIZE_CLASSES:
+            raise InputError(f"taille {size!r} inconnue : attendu {', '.join(SIZE_CLASSES)}")
+        params["low"], high = SIZE_CLASSES[size]
+        size_shape = "open" if high is None else "bounded"
+        if high is not None:
+            params["high"] = high
+    return (label_shape, bool(region), sector_shape, size_shape, sort), params
 
 
 def directory(
@@ -382,40 +546,10 @@ def directory(
     """
     del actor  # the directory is public: every role may read it
     check_page(limit, offset)
-    if sort not in DIRECTORY_SORTS:
-        raise InputError(f"tri {sort!r} inconnu : attendu {', '.join(DIRECTORY_SORTS)}")
-    params: dict[str, Any] = {"day": on or dt.date.today(), "limit": limit, "offset": offset}
-    label_shape = None
-    if label:
-        if label == "none":
-            label_shape = "none"
-        elif label in {k.value for k in LabelKind}:
-            label_shape, params["label"] = "kind", label
-        else:
-            label_shape, params["label"] = "name", label.lower()
-    if region:
-        params["region"] = region.strip()
-        refs.normalize_territory("region", params["region"])
-    sector_shape = None
-    if sector:
-        chain = refs.sector_and_ancestors(sector)
-        params["chain"] = chain
-        if len(chain[0]) == 1:
-            sector_shape, params["sector"] = "section", chain[0]
-        else:
-            sector_shape, params["sector_prefix"] = "prefix", f"{chain[0]}%"
-    size_shape = None
-    if size:
-        if size not in SIZE_CLASSES:
-            raise InputError(f"taille {size!r} inconnue : attendu {', '.join(SIZE_CLASSES)}")
-        params["low"], high = SIZE_CLASSES[size]
-        size_shape = "open" if high is None else "bounded"
-        if high is not None:
-            params["high"] = high
+    shape, params = _directory_filter(label, region, sector, size, on, sort)
+    params |= {"limit": limit, "offset": offset}
     repository = ClusterRepository(session)
-    total, page = repository.directory_page(
-        (label_shape, bool(region), sector_shape, size_shape, sort), params
-    )
+    total, page = repository.directory_page(shape, params)
     if not page:
         return DirectoryPage(total=total, items=[])
     ids = [row.id for row in page]
@@ -448,6 +582,34 @@ def directory(
             ],
         }
     )
+
+
+def directory_places(
+    session: Session,
+    actor: Actor,
+    *,
+    label: str | None = None,
+    region: str | None = None,
+    sector: str | None = None,
+    size: str | None = None,
+    on: dt.date | None = None,
+) -> list[DirectoryPlace]:
+    """Every cluster organisation the directory's filters keep, with its territories (the map).
+
+    The filters are those of :func:`directory`, every page at once.
+    """
+    del actor  # the directory is public: every role may read it
+    shape, params = _directory_filter(label, region, sector, size, on, "name")
+    rows = ClusterRepository(session).directory_places(shape, params)
+    places: dict[int, DirectoryPlace] = {}  # in the directory's order
+    for cid, name, acronym, members, level, code in rows:
+        place = places.get(cid)
+        if place is None:
+            place = places[cid] = DirectoryPlace(
+                id=cid, name=name, acronym=acronym, member_count=members, territories=[]
+            )
+        place.territories.append(TerritoryOut(level=level, code=code))  # type: ignore[arg-type]
+    return list(places.values())
 
 
 @lru_cache(maxsize=8)

@@ -57,6 +57,7 @@ class ContactOut(_ContactStored):
     """A contact."""
 
     id: int
+    organisation_id: int
     consent_date: dt.date | None
     version: int
 

@@ -223,6 +223,11 @@ def get_contact(session: Session, actor: Actor, contact_id: int) -> ContactOut:
     return ContactOut.model_validate(_contact_for(session, actor, contact_id, Access.READ, "consulter"))
 
 
+def editable_contact(session: Session, actor: Actor, contact_id: int) -> ContactOut:
+    """A contact the actor may change (as :func:`update_contact`), for its edit form."""
+    return ContactOut.model_validate(_contact_for(session, actor, contact_id, Access.MANAGE, "modifier"))
+
+
 def update_contact(session: Session, actor: Actor, contact_id: int, data: ContactUpdate) -> ContactOut:
     """Change a contact (administrators, managers of its organisation's clusters).
 

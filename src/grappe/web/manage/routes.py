@@ -32,8 +32,9 @@ from grappe.registry.models import OrganisationKind
 from grappe.registry.organisations import service as organisations
 from grappe.registry.organisations.schemas import OrganisationCreate, OrganisationUpdate
 from grappe.web.accounts.routes import local_target
-from grappe.web.forms import amount_of, day_of, page_number, refusal, schema, year_of
+from grappe.web.forms import amount_of, day_of, page_number, schema, signed_in, year_of
 from grappe.web.manage import chart
+from grappe.web.manage.prologue import managed
 from grappe.web.render import gettext, language_of, url_with
 from grappe.web.unit import as_page, show, unit
 
@@ -60,10 +61,9 @@ def members_view(request: Request) -> tuple[str, bool]:
 def home(request: Request) -> Response:
     """The cluster organisations the signed-in manager runs."""
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        managed = clusters.managed_clusters(session, visitor.actor)
-    return show(request, visitor, "manage/home.html", {"clusters": managed})
+        signed_in(request, visitor)
+        runs = clusters.managed_clusters(session, visitor.actor)
+    return show(request, visitor, "manage/home.html", {"clusters": runs})
 
 
 @router.get("/gestion/{cluster_id:int}", response_class=HTMLResponse)
@@ -71,9 +71,7 @@ def home(request: Request) -> Response:
 def dashboard(request: Request, cluster_id: int) -> Response:
     """Key figures of a cluster organisation, members over the years as a chart."""
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
+        cluster = managed(request, session, visitor, cluster_id)
         key = figures.key_figures(session, visitor.actor, cluster_id)
     context = {
         "cluster": cluster,
@@ -89,9 +87,7 @@ def members(request: Request, cluster_id: int) -> Response:
     """The member list: search, former members and page kept in the URL."""
     search, former = members_view(request)
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
+        cluster = managed(request, session, visitor, cluster_id)
         number = page_number(request.query_params.get("page"))
         result = memberships.list_members(
             session,
@@ -125,9 +121,7 @@ def export_members(request: Request, cluster_id: int, suffix: Literal["csv", "xl
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"adherents.{suffix}"
         with unit(request) as (session, visitor):
-            if (away := refusal(request, visitor)) is not None:
-                return away
-            clusters.managed_cluster(session, visitor.actor, cluster_id)
+            managed(request, session, visitor, cluster_id)
             files.export_members(
                 session,
                 visitor.actor,
@@ -165,9 +159,7 @@ def member_labels(language: str) -> dict[str, str]:
 def new_member_form(request: Request, cluster_id: int) -> Response:
     """The form adding a member organisation."""
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
+        cluster = managed(request, session, visitor, cluster_id)
     values = {"name": "", "siren": "", "kind": "firm", "joined": "", "membership_type": "adherent"}
     context = {"cluster": cluster, "values": values, "error": None, "kinds": list(OrganisationKind)}
     return show(request, visitor, "manage/member_form.html", context)
@@ -199,9 +191,7 @@ def add_member(
     cluster = None
     try:
         with unit(request) as (session, visitor):
-            if (away := refusal(request, visitor, csrf_token)) is not None:
-                return away
-            cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
+            cluster = managed(request, session, visitor, cluster_id, csrf_token)
             organisation = schema(
                 OrganisationCreate,
                 labels,
@@ -247,9 +237,7 @@ def organisation_labels(language: str) -> dict[str, str]:
 def organisation_form(request: Request, cluster_id: int, organisation_id: int) -> Response:
     """The form changing a member organisation's record."""
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
+        cluster = managed(request, session, visitor, cluster_id)
         organisation = organisations.editable_organisation(session, visitor.actor, organisation_id)
     values = {
         "name": organisation.name,
@@ -294,9 +282,7 @@ def update_organisation(
     cluster = None
     try:
         with unit(request) as (session, visitor):
-            if (away := refusal(request, visitor, csrf_token)) is not None:
-                return away
-            cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
+            cluster = managed(request, session, visitor, cluster_id, csrf_token)
             changes = schema(
                 OrganisationUpdate,
                 labels,
@@ -334,9 +320,7 @@ def import_members(
     suffix = Path(file.filename or "").suffix.lower()
     content = file.file.read()
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
-        cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
+        cluster = managed(request, session, visitor, cluster_id, csrf_token)
         if suffix not in IMPORT_TYPES or not content.startswith(IMPORT_TYPES[suffix]):
             raise InputError(f"fichier {file.filename!r} : un fichier CSV ou XLSX est attendu")
         with tempfile.TemporaryDirectory() as folder:
@@ -362,8 +346,7 @@ def end_membership(
     language = language_of(request)
     labels = {"left": gettext(language, "Date de départ"), "reason": gettext(language, "Motif")}
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
+        signed_in(request, visitor, csrf_token)
         data = schema(
             MembershipEnd,
             labels,
@@ -380,9 +363,7 @@ def end_membership(
 def fee_calls(request: Request, cluster_id: int) -> Response:
     """The fee calls of a year with their status, and a payment form on each call still due."""
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
+        cluster = managed(request, session, visitor, cluster_id)
         year = year_of(request.query_params.get("annee"))
         calls = fees.list_calls(session, visitor.actor, cluster_id, year=year)
     context = {
@@ -416,8 +397,7 @@ def record_payment(
         "method": gettext(language, "Moyen de paiement"),
     }
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
+        signed_in(request, visitor, csrf_token)
         data = schema(
             PaymentIn,
             labels,
@@ -434,9 +414,7 @@ def record_payment(
 def dunning(request: Request, cluster_id: int) -> Response:
     """The dunning list: fee calls past their due date and not fully paid, most overdue first."""
     with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
+        cluster = managed(request, session, visitor, cluster_id)
         lines = fees.dunning_list(session, visitor.actor, cluster_id)
     context = {
         "cluster": cluster,

@@ -1,0 +1,1 @@
+"""A funder's pages: the clusters it funds and their key figures."""

@@ -1,0 +1,186 @@
+"""The manager's pages of a member organisation's contacts: list, add, edit, remove.
+
+The registry checks the signed-in manager on the organisation itself: a manager reads the
+contacts of an organisation of its clusters and changes those of a current or future member;
+another tenant's organisation or contact is "introuvable" (404).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from grappe.errors import ConflictError, InputError
+from grappe.registry.organisations import service as organisations
+from grappe.registry.organisations.schemas import ContactIn, ContactUpdate
+from grappe.web.forms import schema
+from grappe.web.manage.prologue import managed
+from grappe.web.render import gettext, language_of
+from grappe.web.unit import Visitor, as_page, show, unit
+
+router = APIRouter(include_in_schema=False)
+
+FormText = Annotated[str, Form()]
+#: The contact form's fields, empty.
+BLANK = {"full_name": "", "role": "", "email": "", "phone": "", "directory_consent": False}
+
+
+def contact_labels(language: str) -> dict[str, str]:
+    """The contact form's fields, as the page names them (for messages)."""
+    return {
+        "full_name": gettext(language, "Nom et prénom"),
+        "role": gettext(language, "Fonction"),
+        "email": gettext(language, "Courriel"),
+        "phone": gettext(language, "Téléphone"),
+        "directory_consent": gettext(language, "Accepte de figurer dans l'annuaire des adhérents"),
+        "version": "version",
+    }
+
+
+def _values(full_name: str, role: str, email: str, phone: str, consent: str) -> dict[str, Any]:
+    return {
+        "full_name": full_name,
+        "role": role,
+        "email": email,
+        "phone": phone,
+        "directory_consent": consent in {"1", "on", "true"},
+    }
+
+
+def _fields(values: dict[str, Any]) -> dict[str, Any]:
+    """The form's values as the schema takes them (blank text: none)."""
+    return {
+        key: (value.strip() or None) if isinstance(value, str) else value for key, value in values.items()
+    }
+
+
+def _list_page(
+    request: Request,
+    visitor: Visitor,
+    context: dict[str, Any],
+    status_code: int = 200,
+) -> Response:
+    return show(request, visitor, "manage/contacts.html", context, status_code=status_code)
+
+
+CONTACTS = "/gestion/{cluster_id:int}/organisations/{organisation_id:int}/contacts"
+
+
+@router.get(CONTACTS, response_class=HTMLResponse)
+@as_page
+def contacts(request: Request, cluster_id: int, organisation_id: int) -> Response:
+    """The contacts of a member organisation and the form adding one."""
+    with unit(request) as (session, visitor):
+        cluster = managed(request, session, visitor, cluster_id)
+        organisation = organisations.get_organisation(session, visitor.actor, organisation_id)
+        people = organisations.list_contacts(session, visitor.actor, organisation_id)
+    context = {
+        "cluster": cluster,
+        "organisation": organisation,
+        "contacts": people,
+        "values": BLANK,
+        "error": None,
+    }
+    return _list_page(request, visitor, context)
+
+
+@router.post(CONTACTS, response_class=HTMLResponse)
+@as_page
+def add_contact(
+    request: Request,
+    cluster_id: int,
+    organisation_id: int,
+    full_name: FormText = "",
+    role: FormText = "",
+    email: FormText = "",
+    phone: FormText = "",
+    directory_consent: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Add a contact, then back to the contacts; the page again with the form on a refusal."""
+    values = _values(full_name, role, email, phone, directory_consent)
+    labels = contact_labels(language_of(request))
+    context: dict[str, Any] = {}
+    try:
+        with unit(request) as (session, visitor):
+            context["cluster"] = managed(request, session, visitor, cluster_id, csrf_token)
+            context["organisation"] = organisations.get_organisation(session, visitor.actor, organisation_id)
+            context["contacts"] = organisations.list_contacts(session, visitor.actor, organisation_id)
+            data = schema(ContactIn, labels, **_fields(values))
+            organisations.add_contact(session, visitor.actor, organisation_id, data)
+    except InputError as exc:
+        if "contacts" not in context:  # refused before the form was read: the error page
+            raise
+        context |= {"values": values, "error": str(exc)}
+        return _list_page(request, visitor, context, exc.http_status)
+    return RedirectResponse(
+        f"/gestion/{cluster_id}/organisations/{organisation_id}/contacts", status_code=303
+    )
+
+
+@router.get("/gestion/{cluster_id:int}/contacts/{contact_id:int}", response_class=HTMLResponse)
+@as_page
+def contact_form(request: Request, cluster_id: int, contact_id: int) -> Response:
+    """The form changing a contact."""
+    with unit(request) as (session, visitor):
+        cluster = managed(request, session, visitor, cluster_id)
+        contact = organisations.editable_contact(session, visitor.actor, contact_id)
+    values = {
+        "full_name": contact.full_name,
+        "role": contact.role or "",
+        "email": contact.email or "",
+        "phone": contact.phone or "",
+        "directory_consent": contact.directory_consent,
+        "version": str(contact.version),
+    }
+    context = {"cluster": cluster, "contact": contact, "values": values, "error": None}
+    return show(request, visitor, "manage/contact_form.html", context)
+
+
+@router.post("/gestion/{cluster_id:int}/contacts/{contact_id:int}", response_class=HTMLResponse)
+@as_page
+def update_contact(
+    request: Request,
+    cluster_id: int,
+    contact_id: int,
+    full_name: FormText = "",
+    role: FormText = "",
+    email: FormText = "",
+    phone: FormText = "",
+    directory_consent: FormText = "",
+    version: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Change a contact, then back to its organisation's contacts; the form again on a refusal."""
+    values = _values(full_name, role, email, phone, directory_consent) | {"version": version}
+    labels = contact_labels(language_of(request))
+    context: dict[str, Any] = {}
+    try:
+        with unit(request) as (session, visitor):
+            context["cluster"] = managed(request, session, visitor, cluster_id, csrf_token)
+            context["contact"] = organisations.editable_contact(session, visitor.actor, contact_id)
+            data = schema(ContactUpdate, labels, **_fields(values))
+            changed = organisations.update_contact(session, visitor.actor, contact_id, data)
+    except (InputError, ConflictError) as exc:
+        if "contact" not in context:
+            raise
+        context |= {"values": values, "error": str(exc)}
+        return show(request, visitor, "manage/contact_form.html", context, status_code=exc.http_status)
+    return RedirectResponse(
+        f"/gestion/{cluster_id}/organisations/{changed.organisation_id}/contacts", status_code=303
+    )
+
+
+@router.post("/gestion/{cluster_id:int}/contacts/{contact_id:int}/suppression")
+@as_page
+def remove_contact(request: Request, cluster_id: int, contact_id: int, csrf_token: FormText = "") -> Response:
+    """Delete a contact, then back to its organisation's contacts."""
+    with unit(request) as (session, visitor):
+        managed(request, session, visitor, cluster_id, csrf_token)
+        contact = organisations.editable_contact(session, visitor.actor, contact_id)
+        organisations.remove_contact(session, visitor.actor, contact_id)
+    return RedirectResponse(
+        f"/gestion/{cluster_id}/organisations/{contact.organisation_id}/contacts", status_code=303
+    )
