@@ -533,6 +533,34 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("GET", "/financeur/structures/{cluster_id:int}"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
     # the directory's map is public: the private cluster C is not on it
     ("GET", "/annuaire/carte.geojson"): [Case(OPEN, lambda v: {"params": {"label": "none"}})],
+    # The cooperation pages (issue 17): a visitor without a session reads what the public may
+    # (the victim's private cluster C: nothing) or is sent to sign in; roles and other tenants'
+    # ids are walked with signed-in users in tests/web/test_cooperation_pages.py.
+    ("GET", "/cooperation/{cluster_id:int}"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/cooperation/{cluster_id:int}/projets"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/cooperation/projets/{project_id:int}"): [Case(OPEN, lambda v: {"project_id": v.project_c})],
+    ("POST", "/cooperation/projets/{project_id:int}/statut"): [
+        Case(OPEN, lambda v: {"project_id": v.project_c, "data": {"status": "abandoned", "on": "2024-01-01"}})
+    ],
+    ("GET", "/cooperation/{cluster_id:int}/projets/nouveau"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/cooperation/{cluster_id:int}/projets/nouveau"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "data": {"title": "Intrus", "kind": "rd"}})
+    ],
+    ("GET", "/cooperation/{cluster_id:int}/evenements"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/cooperation/evenements/{event_id:int}"): [Case(OPEN, lambda v: {"event_id": v.event_c})],
+    ("POST", "/cooperation/evenements/{event_id:int}/inscription"): [
+        Case(OPEN, lambda v: {"event_id": v.event_c, "data": {"organisation_id": str(v.org_c2)}})
+    ],
+    ("GET", "/cooperation/evenements/{event_id:int}.ics"): [Case(OPEN, lambda v: {"event_id": v.event_c})],
+    ("GET", "/cooperation/{cluster_id:int}/affaires"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/cooperation/{cluster_id:int}/affaires"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "data": {"seller_id": str(v.org_c), "amount": "1"}})
+    ],
+    ("GET", "/cooperation/{cluster_id:int}/reseau"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/cooperation/{cluster_id:int}/reseau.svg"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/cooperation/{cluster_id:int}/reseau.{suffix}"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "suffix": "csv"})
+    ],
     ("GET", "/directory"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("GET", "/clusters"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("POST", "/clusters"): [Case(ADMIN_ONLY, lambda v: {"json": {"name": "Nouvelle structure"}})],
