@@ -59,6 +59,8 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> UserOut:
         if data.organisation_id is None:
             raise InputError("role=member : indiquez l'organisation (organisation_id)")
         organisations.check_exists(session, data.organisation_id)
+    if role is Role.REVIEWER and data.organisation_id is not None:
+        organisations.check_exists(session, data.organisation_id)
     if role is Role.MANAGER and not data.clusters:
         raise InputError("role=manager : indiquez au moins une structure (clusters)")
     for cid in data.clusters:
@@ -70,7 +72,8 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> UserOut:
         name=data.name,
         role=role.value,
         funder_id=funder.id if funder is not None else None,
-        organisation_id=data.organisation_id if role is Role.MEMBER else None,
+        # A reviewer may name its organisation: conflicts of interest are detected from it.
+        organisation_id=data.organisation_id if role in {Role.MEMBER, Role.REVIEWER} else None,
         managed=[ClusterManager(cluster_id=c) for c in sorted(set(data.clusters))]
         if role is Role.MANAGER
         else [],
