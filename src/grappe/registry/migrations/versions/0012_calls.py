@@ -33,8 +33,8 @@ def _roles(old: str, new: str) -> None:
     """Replace the users' role CHECK ``old`` by ``new``."""
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
-        op.drop_constraint("ck_users_role", "users", type_="check")
-        op.create_check_constraint("ck_users_role", "users", new)
+        op.drop_constraint(op.f("ck_users_role"), "users", type_="check")
+        op.create_check_constraint(op.f("ck_users_role"), "users", new)
         return
     sql = bind.exec_driver_sql(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'"
