@@ -125,9 +125,7 @@ class Application(Base):
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str | None] = mapped_column(Text)
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"))
-    organisation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE")
-    )
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     territory: Mapped[str | None] = mapped_column(String(3))  # région code, for quotas
     theme: Mapped[str | None] = mapped_column(String(120))
@@ -161,9 +159,7 @@ class BudgetLine(Base):
         CheckConstraint("amount_eur >= 0", name="amount"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("call_applications.id", ondelete="CASCADE")
-    )
+    application_id: Mapped[int] = mapped_column(ForeignKey("call_applications.id", ondelete="CASCADE"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     amount_eur: Mapped[Decimal] = mapped_column(Money)
     purpose: Mapped[str | None] = mapped_column(String(300))
@@ -182,9 +178,7 @@ class ApplicationDocument(Base):
         CheckConstraint("size_bytes > 0", name="size"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("call_applications.id", ondelete="CASCADE")
-    )
+    application_id: Mapped[int] = mapped_column(ForeignKey("call_applications.id", ondelete="CASCADE"))
     doc_type: Mapped[str] = mapped_column(String(60))
     filename: Mapped[str] = mapped_column(String(200))  # shown only, never a path
     media_type: Mapped[str] = mapped_column(String(100))
@@ -210,9 +204,7 @@ class DeclaredConflict(Base):
     """A conflict of interest a reviewer (or the funder) declared on an application."""
 
     __tablename__ = "review_conflicts"
-    reviewer_id: Mapped[int] = mapped_column(
-        ForeignKey("reviewers.id", ondelete="CASCADE"), primary_key=True
-    )
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("reviewers.id", ondelete="CASCADE"), primary_key=True)
     application_id: Mapped[int] = mapped_column(
         ForeignKey("call_applications.id", ondelete="CASCADE"), primary_key=True
     )
@@ -226,9 +218,7 @@ class ReviewAssignment(Base):
     __tablename__ = "review_assignments"
     __table_args__ = (UniqueConstraint("application_id", "reviewer_id"), Index(None, "reviewer_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("call_applications.id", ondelete="CASCADE")
-    )
+    application_id: Mapped[int] = mapped_column(ForeignKey("call_applications.id", ondelete="CASCADE"))
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("reviewers.id", ondelete="CASCADE"))
     affinity: Mapped[float] = mapped_column(Float)
     assigned_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
