@@ -211,7 +211,13 @@ def organisations(session: Any, ids: Iterable[int]) -> dict[int, OrganisationRow
             Organisation.commune,
         ).where(Organisation.id.in_(wanted))
     )
-    return {r[0]: OrganisationRow(*r.tuple(), frozenset(sirens[r[0]])) for r in rows}
+    return {
+        r.id: OrganisationRow(
+            r.id, r.name, r.kind, r.siren, r.size_category, r.declared_headcount, r.size_band, r.commune,
+            frozenset(sirens[r.id]),
+        )
+        for r in rows
+    }
 
 
 def current_members(session: Any, cluster_ids: Iterable[int], on: dt.date) -> dict[int, set[int]]:

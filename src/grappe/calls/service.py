@@ -289,10 +289,15 @@ def _set_budget(session: Session, actor: Actor, application: Application, lines:
             raise InputError(f"budget : l'organisation {line.organisation_id} a deux lignes")
         seen.add(line.organisation_id)
         _require_partner(session, actor, application, line.organisation_id)
-    application.budget = [
-        BudgetLine(organisation_id=line.organisation_id, amount_eur=line.amount_eur, purpose=line.purpose)
-        for line in lines
-    ]
+    # Lines are updated in place: replacing them would insert the new ones before deleting the
+    # old ones in one flush, against the one-line-per-partner constraint.
+    held = {line.organisation_id: line for line in application.budget}
+    kept = []
+    for line in lines:
+        row = held.get(line.organisation_id) or BudgetLine(organisation_id=line.organisation_id)
+        row.amount_eur, row.purpose = line.amount_eur, line.purpose
+        kept.append(row)
+    application.budget = kept
 
 
 def create_application(
