@@ -43,6 +43,9 @@ FLAGS = frozenset({
     "--participants", "--wishes", "--slots", "--tables", "--max-meetings", "--time-limit",
     "--reviewers", "--applications", "--affinity", "--conflicts", "--per-application",
     "--load-cap", "--min-score", "--partial", "--max-share",
+    # stored calls for projects
+    "--spec", "--call", "--file", "--tags", "--keywords", "--mark", "--comment", "--normalised",
+    "--justification", "--notify",
     # cooperation
     "--kind", "--orientation", "--intensity", "--decline", "--confidential", "--category",
     "--coordinator", "--budget", "--town", "--country", "--status", "--year", "--amount",
