@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from grappe.api import (
     accounts,
     actions,
+    calls,
     clusters,
     cooperation,
     fees,
@@ -27,5 +28,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     fees.router,
     cooperation.router,
     actions.router,
+    calls.router,
     accounts.router,
 )

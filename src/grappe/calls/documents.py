@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from grappe.errors import InputError
+from grappe.errors import InputError, NotFoundError
 
 MAX_BYTES: Final = 10 * 1024 * 1024
 """The largest attachment accepted (10 Mio)."""
@@ -110,7 +110,13 @@ def store(home: Path, content: bytes, name: str) -> StoredDocument:
 
 def load(home: Path, sha256: str) -> bytes:
     """The bytes of a stored document, checked against their hash."""
-    content = path_of(home, sha256).read_bytes()
+    try:
+        content = path_of(home, sha256).read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(
+            "document absent du dossier des pièces jointes (GRAPPE_HOME/calls/documents) : "
+            "restaurez-le depuis une sauvegarde"
+        ) from None
     if hashlib.sha256(content).hexdigest() != sha256:
         raise InputError("document altéré sur le disque : son empreinte ne correspond plus")
     return content

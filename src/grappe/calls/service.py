@@ -629,8 +629,8 @@ def declare_conflict(
     call = CallRepository(session).get(application.call_id)
     reviewers = ReviewerRepository(session)
     if actor.role is Role.REVIEWER:
-        profile = policy.require_reviewer(session, actor)
         policy.require_application(session, actor, application, call, Access.READ, "déclarer un conflit")
+        profile = policy.require_reviewer(session, actor)
     else:
         policy.require_application(session, actor, application, call, Access.READ, "déclarer un conflit")
         if not policy.owns_call(actor, call):
@@ -810,8 +810,8 @@ def submit_review(
     session: Session, actor: Actor, application_id: int, data: ReviewIn, *, now: dt.datetime | None = None
 ) -> ReviewOut:
     """Give a mark (0 to the call's scale) and a comment on every criterion of an assigned application."""
-    profile = policy.require_reviewer(session, actor)
     application, call = _application(session, actor, application_id, Access.READ, "évaluer la candidature")
+    profile = policy.require_reviewer(session, actor)
     assignment = AssignmentRepository(session).of_pair(application.id, profile.id)
     if assignment is None:
         raise not_found("candidature", application.id)
