@@ -712,7 +712,10 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("POST", "/calls/applications/{application_id}/review"): [
         Case(
             HIDDEN,
-            lambda v: {"application_id": v.application_c, "json": {"marks": [{"criterion_id": 1, "value": "1"}]}},
+            lambda v: {
+                "application_id": v.application_c,
+                "json": {"marks": [{"criterion_id": 1, "value": "1"}]},
+            },
             admin_status=403,  # the administrator is no reviewer
         )
     ],
@@ -724,7 +727,9 @@ CASES: dict[tuple[str, str], list[Case]] = {
         Case(HIDDEN, lambda v: {"call_id": v.call_c}, admin_status=422)
     ],
     ("GET", "/calls/{call_id}/scores"): [Case(HIDDEN, lambda v: {"call_id": v.call_c})],
-    ("POST", "/calls/{call_id}/selection"): [Case(HIDDEN, lambda v: {"call_id": v.call_c, "json": {}}, admin_status=422)],
+    ("POST", "/calls/{call_id}/selection"): [
+        Case(HIDDEN, lambda v: {"call_id": v.call_c, "json": {}}, admin_status=422)
+    ],
     ("POST", "/calls/{call_id}/decision"): [
         Case(HIDDEN, lambda v: {"call_id": v.call_c, "json": {"justification": "Comité"}}, admin_status=422)
     ],
