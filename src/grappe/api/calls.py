@@ -172,10 +172,12 @@ def declare_conflict(*, work: Work, application_id: Id, body: ConflictIn) -> Res
 @router.get(
     "/calls/applications/{application_id}/reviews", response_model=ReviewPage, tags=TAGS, responses=ERRORS
 )
-def application_reviews(*, work: Work, application_id: Id) -> ReviewPage:
+def application_reviews(
+    *, work: Work, application_id: Id, limit: Limit = 100, offset: Offset = 0
+) -> ReviewPage:
     """Les évaluations d'une candidature (le financeur de l'appel)."""
     with work as (db, actor):
-        return service.application_reviews(db, actor, application_id)
+        return service.application_reviews(db, actor, application_id, limit=limit, offset=offset)
 
 
 @router.post(
@@ -188,10 +190,10 @@ def submit_review(*, work: Work, application_id: Id, body: ReviewIn) -> ReviewOu
 
 
 @router.get("/reviewers", response_model=ReviewerPage, tags=TAGS, responses=ERRORS)
-def list_reviewers(*, work: Work) -> ReviewerPage:
+def list_reviewers(*, work: Work, limit: Limit = 100, offset: Offset = 0) -> ReviewerPage:
     """Le vivier d'évaluateurs (administrateur, financeurs)."""
     with work as (db, actor):
-        return service.list_reviewers(db, actor)
+        return service.list_reviewers(db, actor, limit=limit, offset=offset)
 
 
 @router.post("/reviewers", response_model=ReviewerOut, tags=TAGS, responses=ERRORS)
@@ -202,10 +204,10 @@ def save_reviewer(*, work: Work, body: ReviewerIn) -> ReviewerOut:
 
 
 @router.get("/reviews/mine", response_model=ReviewPage, tags=TAGS, responses=ERRORS)
-def my_reviews(*, work: Work) -> ReviewPage:
+def my_reviews(*, work: Work, limit: Limit = 100, offset: Offset = 0) -> ReviewPage:
     """Les candidatures affectées à l'évaluateur et ses notes."""
     with work as (db, actor):
-        return service.my_reviews(db, actor)
+        return service.my_reviews(db, actor, limit=limit, offset=offset)
 
 
 @router.post("/calls/{call_id}/assignment", response_model=AssignmentOut, tags=TAGS, responses=ERRORS)
@@ -216,10 +218,12 @@ def assign_reviewers(*, work: Work, call_id: Id) -> AssignmentOut:
 
 
 @router.get("/calls/{call_id}/scores", response_model=ScoreBoard, tags=TAGS, responses=ERRORS)
-def scoreboard(*, work: Work, call_id: Id, normalised: bool = False) -> ScoreBoard:
+def scoreboard(
+    *, work: Work, call_id: Id, normalised: bool = False, limit: Limit = 100, offset: Offset = 0
+) -> ScoreBoard:
     """Classement, écarts entre évaluateurs et candidatures à modérer."""
     with work as (db, actor):
-        return service.scoreboard(db, actor, call_id, normalised=normalised)
+        return service.scoreboard(db, actor, call_id, normalised=normalised, limit=limit, offset=offset)
 
 
 @router.post("/calls/{call_id}/selection", response_model=SelectionOut, tags=TAGS, responses=ERRORS)

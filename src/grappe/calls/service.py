@@ -70,7 +70,7 @@ from grappe.config import get_settings
 from grappe.errors import ConflictError, InputError
 from grappe.kit import present
 from grappe.kit.mail import Attachment, Mail
-from grappe.kit.repository import not_found
+from grappe.kit.repository import check_page, not_found
 from grappe.refdata.sizes import category_of_band, firm_category
 from grappe.registry.clusters import service as clusters
 from grappe.registry.models import OrganisationKind, Role, utcnow
@@ -612,11 +612,13 @@ def save_reviewer(session: Session, actor: Actor, data: ReviewerIn) -> ReviewerO
     return _reviewer_out(profile, user.email, user.organisation_id)
 
 
-def list_reviewers(session: Session, actor: Actor) -> ReviewerPage:
+def list_reviewers(session: Session, actor: Actor, *, limit: int = 100, offset: int = 0) -> ReviewerPage:
     """The reviewer pool (administrator, funders)."""
     policy.require_funder(actor, "consulter le vivier d'évaluateurs")
-    items = [_reviewer_out(p, e, o) for p, e, o in ReviewerRepository(session).pool()]
-    return ReviewerPage(total=len(items), items=items)
+    check_page(limit, offset)
+    pool = ReviewerRepository(session).pool()
+    items = [_reviewer_out(p, e, o) for p, e, o in pool[offset : offset + limit]]
+    return ReviewerPage(total=len(pool), items=items)
 
 
 def declare_conflict(
@@ -795,15 +797,14 @@ def _review_out(call: Call, assignment: ReviewAssignment) -> ReviewOut:
     )
 
 
-def my_reviews(session: Session, actor: Actor) -> ReviewPage:
+def my_reviews(session: Session, actor: Actor, *, limit: int = 100, offset: int = 0) -> ReviewPage:
     """The acting reviewer's assignments and its marks."""
     profile = policy.require_reviewer(session, actor)
+    check_page(limit, offset)
     calls = CallRepository(session)
-    items = [
-        _review_out(calls.get(app.call_id), a)
-        for a, app in AssignmentRepository(session).of_reviewer(profile.id)
-    ]
-    return ReviewPage(total=len(items), items=items)
+    held = AssignmentRepository(session).of_reviewer(profile.id)
+    items = [_review_out(calls.get(app.call_id), a) for a, app in held[offset : offset + limit]]
+    return ReviewPage(total=len(held), items=items)
 
 
 def submit_review(
@@ -843,17 +844,17 @@ def submit_review(
     return _review_out(call, assignment)
 
 
-def application_reviews(session: Session, actor: Actor, application_id: int) -> ReviewPage:
+def application_reviews(
+    session: Session, actor: Actor, application_id: int, *, limit: int = 100, offset: int = 0
+) -> ReviewPage:
     """Every review of an application (the call's funder and the administrator)."""
     application, call = _application(session, actor, application_id, Access.READ, "lire les évaluations")
     if not policy.owns_call(actor, call):
         raise deny(actor, f"lire les évaluations (candidature {application.id})")
-    items = [
-        _review_out(call, a)
-        for a in AssignmentRepository(session).of_call(call.id)
-        if a.application_id == application.id
-    ]
-    return ReviewPage(total=len(items), items=items)
+    check_page(limit, offset)
+    held = [a for a in AssignmentRepository(session).of_call(call.id) if a.application_id == application.id]
+    items = [_review_out(call, a) for a in held[offset : offset + limit]]
+    return ReviewPage(total=len(held), items=items)
 
 
 def _totals(call: Call, assignments: list[ReviewAssignment]) -> dict[tuple[int, int], float]:
@@ -866,9 +867,18 @@ def _totals(call: Call, assignments: list[ReviewAssignment]) -> dict[tuple[int, 
     return totals
 
 
-def scoreboard(session: Session, actor: Actor, call_id: int, *, normalised: bool = False) -> ScoreBoard:
+def scoreboard(
+    session: Session,
+    actor: Actor,
+    call_id: int,
+    *,
+    normalised: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> ScoreBoard:
     """Each submitted application's score (mean of its reviews, optionally normalised per
-    reviewer), spread and moderation flag, ranked (the call's funder)."""
+    reviewer), spread and moderation flag, ranked (the call's funder); a page of it when
+    ``limit`` is given."""
     call = _call(session, actor, call_id, Access.MANAGE, "consulter les notes")
     applications = ApplicationRepository(session).of_call(
         call.id, [ApplicationStatus.SUBMITTED, ApplicationStatus.FUNDED, ApplicationStatus.REJECTED]
@@ -900,7 +910,11 @@ def scoreboard(session: Session, actor: Actor, call_id: int, *, normalised: bool
         for a in applications
     ]
     items.sort(key=lambda r: (r.rank is None, r.rank or 0, r.application_id))
-    return ScoreBoard(call_id=call.id, normalised=normalised, total=len(items), items=items)
+    total = len(items)
+    if limit is not None:
+        check_page(limit, offset)
+        items = items[offset : offset + limit]
+    return ScoreBoard(call_id=call.id, normalised=normalised, total=total, items=items)
 
 
 # --- selection and decision -------------------------------------------------------------------
