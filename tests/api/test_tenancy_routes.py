@@ -380,6 +380,39 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("POST", "/gestion/{cluster_id:int}/organisations/{organisation_id:int}"): [
         Case(OPEN, lambda v: {"cluster_id": v.c, "organisation_id": v.org_c, "data": {"name": "Volée"}})
     ],
+    # the calls for projects pages: C's draft call is nobody's page; the others ask to sign in
+    ("GET", "/appels"): [Case(OPEN, lambda v: {})],
+    ("GET", "/appels/{call_id:int}"): [Case(HIDDEN, lambda v: {"call_id": v.call_c}, admin_status=404)],
+    ("GET", "/appels/{call_id:int}/candidature"): [Case(OPEN, lambda v: {"call_id": v.call_c})],
+    ("POST", "/appels/{call_id:int}/candidature"): [
+        Case(OPEN, lambda v: {"call_id": v.call_c, "data": {"title": "Intruse", "applicant": str(v.c)}})
+    ],
+    ("GET", "/candidatures/{application_id:int}"): [
+        Case(OPEN, lambda v: {"application_id": v.application_c})
+    ],
+    ("POST", "/candidatures/{application_id:int}/documents"): [
+        Case(
+            OPEN,
+            lambda v: {
+                "application_id": v.application_c,
+                "data": {"doc_type": "plan"},
+                "files": {"file": ("plan.pdf", b"%PDF-1.4 x", "application/pdf")},
+            },
+        )
+    ],
+    ("POST", "/candidatures/{application_id:int}/depot"): [
+        Case(OPEN, lambda v: {"application_id": v.application_c, "data": {}})
+    ],
+    ("GET", "/candidatures/{application_id:int}/evaluation"): [
+        Case(OPEN, lambda v: {"application_id": v.application_c})
+    ],
+    ("POST", "/candidatures/{application_id:int}/evaluation"): [
+        Case(OPEN, lambda v: {"application_id": v.application_c, "data": {"note_1": "3"}})
+    ],
+    ("GET", "/appels/{call_id:int}/comite"): [Case(OPEN, lambda v: {"call_id": v.call_c})],
+    ("POST", "/appels/{call_id:int}/comite"): [
+        Case(OPEN, lambda v: {"call_id": v.call_c, "data": {"justification": "x"}})
+    ],
     ("GET", "/directory"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("GET", "/clusters"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("POST", "/clusters"): [Case(ADMIN_ONLY, lambda v: {"json": {"name": "Nouvelle structure"}})],
