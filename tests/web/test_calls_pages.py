@@ -97,6 +97,9 @@ def test_the_list_and_a_published_call_are_public(calls: Calls) -> None:
     assert public.get(f"/appels/{calls.call}").status_code == 200
     for who in ("public", "manager", "funder", "member"):
         assert calls.client_of(who).get(f"/appels/{calls.draft}").status_code == 404, who
+    # a reviewer outside the pool's call, or a member, still reads a published call's page
+    for who in ("member", "manager_other", "reviewer"):
+        assert calls.client_of(who).get(f"/appels/{calls.call}").status_code == 200, who
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final
 
 RECENT_YEARS: Final = 3
@@ -95,27 +96,36 @@ def conflicts(
     return found
 
 
+@lru_cache(maxsize=65536)
 def keyword_key(word: str) -> str:
     """A keyword compared ignoring case, accents and surrounding spaces."""
     decomposed = unicodedata.normalize("NFKD", word.strip().casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def _tag_key(tag: str) -> str:
-    return tag.strip().upper().replace(".", "")
+@lru_cache(maxsize=65536)
+def _tag_keys(tags: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(t.strip().upper().replace(".", "") for t in tags if t.strip())
+
+
+@lru_cache(maxsize=65536)
+def _word_keys(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(keyword_key(k) for k in words if k.strip())
 
 
 def affinity(reviewer: ReviewerSide, application: ApplicantSide) -> float:
-    """The expertise affinity of a reviewer for an application, from 0 to 1 (module docstring)."""
-    tags = {_tag_key(t) for t in application.tags if t.strip()}
-    words = {keyword_key(k) for k in application.keywords if k.strip()}
+    """The expertise affinity of a reviewer for an application, from 0 to 1 (module docstring).
+
+    The keys of a side's tags and keywords are computed once per distinct list (cached): an
+    assignment evaluates every reviewer x application pair.
+    """
+    tags, words = _tag_keys(application.tags), _word_keys(application.keywords)
     full = len(tags) + KEYWORD_WEIGHT * len(words)
     if not full:
         return 0.0
-    mine = [_tag_key(t) for t in reviewer.tags if t.strip()]
+    mine = _tag_keys(reviewer.tags)
     matched = sum(1 for tag in tags if any(tag.startswith(m) for m in mine))
-    known = {keyword_key(k) for k in reviewer.keywords}
-    return (matched + KEYWORD_WEIGHT * len(words & known)) / full
+    return (matched + KEYWORD_WEIGHT * len(words & _word_keys(reviewer.keywords))) / full
 
 
 def weighted_total(marks: Mapping[int, float], weights: Mapping[int, float]) -> float:

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from grappe.calls import service
 from grappe.calls.schemas import ApplicationIn, BudgetLineIn, DecisionIn, ReviewIn, SelectionIn
-from grappe.errors import InputError
+from grappe.errors import InputError, PermissionDeniedError
 from grappe.registry.clusters import service as clusters
 from grappe.registry.models import Role
 from grappe.registry.policy import Actor
@@ -46,7 +46,10 @@ def call_page(request: Request, call_id: int) -> Response:
         call = service.get_call(session, visitor.actor, call_id)
         mine = None
         if visitor.actor.user_id is not None and visitor.actor.role is not Role.PUBLIC:
-            mine = service.list_applications(session, visitor.actor, call_id, limit=500).items
+            try:  # the applications the visitor may read; none to list for another funder
+                mine = service.list_applications(session, visitor.actor, call_id, limit=500).items
+            except PermissionDeniedError:
+                mine = None
     context = {"call": call, "applications": mine, "role": visitor.actor.role.value}
     return show(request, visitor, "calls/call.html", context)
 
