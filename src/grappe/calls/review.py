@@ -109,6 +109,12 @@ def _tag_keys(tags: tuple[str, ...]) -> frozenset[str]:
 
 
 @lru_cache(maxsize=65536)
+def _tag_prefixes(tags: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+    """For each distinct tag, its prefixes: a reviewer tag matches a tag it prefixes."""
+    return tuple(frozenset(tag[:n] for n in range(1, len(tag) + 1)) for tag in sorted(_tag_keys(tags)))
+
+
+@lru_cache(maxsize=65536)
 def _word_keys(words: tuple[str, ...]) -> frozenset[str]:
     return frozenset(keyword_key(k) for k in words if k.strip())
 
@@ -119,12 +125,12 @@ def affinity(reviewer: ReviewerSide, application: ApplicantSide) -> float:
     The keys of a side's tags and keywords are computed once per distinct list (cached): an
     assignment evaluates every reviewer x application pair.
     """
-    tags, words = _tag_keys(application.tags), _word_keys(application.keywords)
-    full = len(tags) + KEYWORD_WEIGHT * len(words)
+    prefixes, words = _tag_prefixes(application.tags), _word_keys(application.keywords)
+    full = len(prefixes) + KEYWORD_WEIGHT * len(words)
     if not full:
         return 0.0
     mine = _tag_keys(reviewer.tags)
-    matched = sum(1 for tag in tags if any(tag.startswith(m) for m in mine))
+    matched = sum(1 for tag in prefixes if not tag.isdisjoint(mine))
     return (matched + KEYWORD_WEIGHT * len(words & _word_keys(reviewer.keywords))) / full
 
 
