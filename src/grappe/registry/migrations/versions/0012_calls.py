@@ -41,15 +41,17 @@ def _roles(old: str, new: str) -> None:
     ).scalar()
     if sql is None or old not in sql:
         raise RuntimeError("contrainte ck_users_role introuvable dans la table users")
-    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
+    version = int(bind.exec_driver_sql("PRAGMA schema_version").scalar() or 0)
     bind.exec_driver_sql("PRAGMA writable_schema = ON")
     bind.exec_driver_sql(
         "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'users'",
         (sql.replace(old, new),),
     )
-    bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    bind.exec_driver_sql(f"PRAGMA schema_version = {version + 1}")  # an integer read just above
     bind.exec_driver_sql("PRAGMA writable_schema = OFF")
-    bind.exec_driver_sql("PRAGMA integrity_check").all()
+    check = bind.exec_driver_sql("PRAGMA integrity_check").scalar()
+    if check != "ok":
+        raise RuntimeError(f"base SQLite endommagée après la révision 0012 : {check}")
 
 
 def upgrade() -> None:
