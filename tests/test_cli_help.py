@@ -45,6 +45,9 @@ FLAGS = frozenset({
     "--load-cap", "--min-score", "--partial", "--max-share",
     # stored B2B meetings (partners meeting)
     "--slot-minutes", "--event", "--unavailable", "--priority", "--withdraw",
+    # stored calls for projects
+    "--spec", "--call", "--file", "--mark", "--comment", "--normalised",
+    "--justification", "--notify",
     # cooperation
     "--kind", "--orientation", "--intensity", "--decline", "--confidential", "--category",
     "--coordinator", "--budget", "--town", "--country", "--status", "--year", "--amount",

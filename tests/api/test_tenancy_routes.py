@@ -31,6 +31,8 @@ from typing import Any
 import pytest
 from apikit import Api, build_api, dbkit
 
+from grappe.calls import service as calls_service
+from grappe.calls.schemas import ApplicationIn, BudgetLineIn, CallIn, CriterionIn
 from grappe.cooperation import service as cooperation
 from grappe.cooperation.actions import service as actions
 from grappe.cooperation.actions.schemas import (
@@ -104,6 +106,10 @@ class Victim:
     event_c: int  # a public event of C, past, org_c registered
     equipment_c: int  # a shared equipment of C
     purchase_c: int  # a group purchase of C
+    call_c: int  # a draft call for projects of C's funder
+    application_c: int  # C's draft application to it
+    application_c2: int  # another, complete: the one the administrator submits
+    reviewer_user_c: int  # a reviewer user of C's organisation, outside the pool
     offer_c: int  # a service C sells to its members
     sale_c: int  # a sale of it to org_c2
     b2b_c: int  # a published B2B event of C, org_c and org_c2 meeting
@@ -233,6 +239,45 @@ def build_victim(session: Any, world: Any) -> Victim:
     sale_c = actions.record_sale(
         session, admin, offer_c, SaleIn(organisation_id=org_c2, sold_on=dt.date(2024, 5, 2))
     ).id
+    call_c = calls_service.create_call(
+        session,
+        admin,
+        CallIn(
+            title="Appel Secret Victime",
+            funder="Région C",
+            budget_eur=Decimal(100000),
+            opens_on=dt.date(2020, 1, 1),
+            closes_at=dt.datetime(2099, 1, 1, tzinfo=dt.UTC),
+            applicant_kind="cluster",
+            criteria=[CriterionIn(name="Qualité", weight=Decimal(1))],
+            required_documents=["plan"],
+        ),
+    ).id
+    application_c = calls_service.create_application(
+        session,
+        admin,
+        call_c,
+        ApplicationIn(
+            title="Candidature Confidentielle",
+            cluster_id=c,
+            budget=[BudgetLineIn(organisation_id=org_c, amount_eur=Decimal(1000))],
+        ),
+    ).id
+    application_c2 = calls_service.create_application(
+        session,
+        admin,
+        call_c,
+        ApplicationIn(
+            title="Seconde Candidature Confidentielle",
+            cluster_id=c,
+            budget=[BudgetLineIn(organisation_id=org_c, amount_eur=Decimal(500))],
+        ),
+    ).id
+    for application in (application_c, application_c2):
+        calls_service.attach_document(session, admin, application, "plan", "plan.pdf", b"%PDF-1.4 secret")
+    reviewer_user_c = accounts.create_user(
+        session, admin, UserCreate(email="r@c.fr", role=Role.REVIEWER, organisation_id=org_c)
+    ).id
     profiles.update_profile(
         session,
         admin,
@@ -273,6 +318,10 @@ def build_victim(session: Any, world: Any) -> Victim:
         event_c=event_c,
         equipment_c=equipment_c,
         purchase_c=purchase_c,
+        call_c=call_c,
+        application_c=application_c,
+        application_c2=application_c2,
+        reviewer_user_c=reviewer_user_c,
         offer_c=offer_c,
         sale_c=sale_c,
         b2b_c=b2b_c,
@@ -560,6 +609,39 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("GET", "/cooperation/{cluster_id:int}/reseau.svg"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
     ("GET", "/cooperation/{cluster_id:int}/reseau.{suffix}"): [
         Case(OPEN, lambda v: {"cluster_id": v.c, "suffix": "csv"})
+    ],
+    # the calls for projects pages: C's draft call is nobody's page; the others ask to sign in
+    ("GET", "/appels"): [Case(OPEN, lambda v: {})],
+    ("GET", "/appels/{call_id:int}"): [Case(HIDDEN, lambda v: {"call_id": v.call_c}, admin_status=404)],
+    ("GET", "/appels/{call_id:int}/candidature"): [Case(OPEN, lambda v: {"call_id": v.call_c})],
+    ("POST", "/appels/{call_id:int}/candidature"): [
+        Case(OPEN, lambda v: {"call_id": v.call_c, "data": {"title": "Intruse", "applicant": str(v.c)}})
+    ],
+    ("GET", "/candidatures/{application_id:int}"): [
+        Case(OPEN, lambda v: {"application_id": v.application_c})
+    ],
+    ("POST", "/candidatures/{application_id:int}/documents"): [
+        Case(
+            OPEN,
+            lambda v: {
+                "application_id": v.application_c,
+                "data": {"doc_type": "plan"},
+                "files": {"file": ("plan.pdf", b"%PDF-1.4 x", "application/pdf")},
+            },
+        )
+    ],
+    ("POST", "/candidatures/{application_id:int}/depot"): [
+        Case(OPEN, lambda v: {"application_id": v.application_c, "data": {}})
+    ],
+    ("GET", "/candidatures/{application_id:int}/evaluation"): [
+        Case(OPEN, lambda v: {"application_id": v.application_c})
+    ],
+    ("POST", "/candidatures/{application_id:int}/evaluation"): [
+        Case(OPEN, lambda v: {"application_id": v.application_c, "data": {"note_1": "3"}})
+    ],
+    ("GET", "/appels/{call_id:int}/comite"): [Case(OPEN, lambda v: {"call_id": v.call_c})],
+    ("POST", "/appels/{call_id:int}/comite"): [
+        Case(OPEN, lambda v: {"call_id": v.call_c, "data": {"justification": "x"}})
     ],
     ("GET", "/directory"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("GET", "/clusters"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
@@ -960,6 +1042,100 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ],
     ("POST", "/services/{offer_id}/withdraw"): [Case(HIDDEN, lambda v: {"offer_id": v.offer_c})],
     ("DELETE", "/sales/{sale_id}"): [Case(HIDDEN, lambda v: {"sale_id": v.sale_c})],
+    # calls for projects: C's funder's draft call and C's application exist for nobody else
+    ("GET", "/calls"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
+    ("POST", "/calls"): [
+        Case(
+            OPEN,
+            lambda v: {
+                "json": {
+                    "title": "Appel ouvert",
+                    "funder": "DATAR",
+                    "budget_eur": "1000",
+                    "opens_on": "2020-01-01",
+                    "closes_at": "2099-01-01T00:00:00+00:00",
+                    "applicant_kind": "cluster",
+                    "criteria": [{"name": "Qualité", "weight": "1"}],
+                }
+            },
+            admin_status=201,
+        )
+    ],
+    ("GET", "/calls/{call_id}"): [Case(HIDDEN, lambda v: {"call_id": v.call_c})],
+    ("POST", "/calls/{call_id}/publish"): [Case(HIDDEN, lambda v: {"call_id": v.call_c})],
+    ("GET", "/calls/{call_id}/applications"): [Case(HIDDEN, lambda v: {"call_id": v.call_c})],
+    ("POST", "/calls/{call_id}/applications"): [
+        Case(
+            HIDDEN,
+            lambda v: {"call_id": v.call_c, "json": {"title": "Intrus", "cluster_id": v.c}},
+            admin_status=201,
+        )
+    ],
+    ("GET", "/calls/applications/{application_id}"): [
+        Case(HIDDEN, lambda v: {"application_id": v.application_c})
+    ],
+    ("PUT", "/calls/applications/{application_id}/budget"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "application_id": v.application_c,
+                "json": [{"organisation_id": v.org_c, "amount_eur": "900"}],
+            },
+        )
+    ],
+    ("POST", "/calls/applications/{application_id}/documents/{doc_type}"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "application_id": v.application_c,
+                "doc_type": "plan",
+                "files": {"file": ("plan.pdf", b"%PDF-1.4 plan", "application/pdf")},
+            },
+            admin_status=409,  # the plan is joined already
+        )
+    ],
+    ("GET", "/calls/applications/{application_id}/documents/{doc_type}"): [
+        # the world outlives the test's GRAPPE_HOME, where the plan was written: its file is gone
+        Case(HIDDEN, lambda v: {"application_id": v.application_c, "doc_type": "plan"}, admin_status=404)
+    ],
+    ("POST", "/calls/applications/{application_id}/submit"): [
+        Case(HIDDEN, lambda v: {"application_id": v.application_c2})
+    ],
+    ("POST", "/calls/applications/{application_id}/conflicts"): [
+        Case(
+            HIDDEN,
+            lambda v: {"application_id": v.application_c, "json": {"reason": "x", "reviewer_id": 999999}},
+            admin_status=404,
+        )
+    ],
+    ("GET", "/calls/applications/{application_id}/reviews"): [
+        Case(HIDDEN, lambda v: {"application_id": v.application_c})
+    ],
+    ("POST", "/calls/applications/{application_id}/review"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "application_id": v.application_c,
+                "json": {"marks": [{"criterion_id": 1, "value": "1"}]},
+            },
+            admin_status=403,  # the administrator is no reviewer
+        )
+    ],
+    ("GET", "/reviewers"): [Case(OPEN, lambda v: {})],
+    ("POST", "/reviewers"): [Case(OPEN, lambda v: {"json": {"user_id": v.reviewer_user_c, "tags": ["08"]}})],
+    ("GET", "/reviews/mine"): [Case(OPEN, lambda v: {}, admin_status=403)],
+    # nobody in the pool may review C's applications (its reviewer is of C's organisation): 422
+    ("POST", "/calls/{call_id}/assignment"): [
+        Case(HIDDEN, lambda v: {"call_id": v.call_c}, admin_status=422)
+    ],
+    ("GET", "/calls/{call_id}/scores"): [Case(HIDDEN, lambda v: {"call_id": v.call_c})],
+    ("POST", "/calls/{call_id}/selection"): [
+        Case(HIDDEN, lambda v: {"call_id": v.call_c, "json": {}}, admin_status=422)
+    ],
+    ("POST", "/calls/{call_id}/decision"): [
+        Case(HIDDEN, lambda v: {"call_id": v.call_c, "json": {"justification": "Comité"}}, admin_status=422)
+    ],
+    ("GET", "/calls/{call_id}/letters"): [Case(HIDDEN, lambda v: {"call_id": v.call_c}, admin_status=409)],
 }
 
 

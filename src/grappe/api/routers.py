@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from grappe.api import (
     accounts,
     actions,
+    calls,
     clusters,
     cooperation,
     fees,
@@ -31,5 +32,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     actions.router,
     meetings.router,
     partners.router,
+    calls.router,
     accounts.router,
 )

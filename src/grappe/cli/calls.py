@@ -157,3 +157,17 @@ def select_command(
     say(f"Note totale : {decimal_fr(exact.score)} — {proof} ; glouton : "
         f"{decimal_fr(greedy.score)} ({gain(exact.score, greedy.score)})")
     say(f"Durée du solveur : {exact.seconds:.2f} s".replace(".", ","))
+
+
+def _stored_groups() -> None:
+    """The stored calls' command groups (calls, applications, review, selection)."""
+    from grappe.cli import calls_records as records
+
+    app.add_typer(records.calls_app, name="call")
+    app.add_typer(records.applications_app, name="application")
+    app.add_typer(records.reviewers_app, name="reviewer")
+    app.add_typer(records.reviews_app, name="review")
+    app.add_typer(records.selection_app, name="selection")
+
+
+_stored_groups()

@@ -50,6 +50,7 @@ class Role(StrEnum):
     MANAGER = "manager"  # manages its own cluster organisations
     MEMBER = "member"  # reads its organisation and its clusters' member directory
     PUBLIC = "public"  # anonymous: the public directory only
+    REVIEWER = "reviewer"  # reviews the applications of calls for projects assigned to it
 
 
 class TerritoryLevel(StrEnum):

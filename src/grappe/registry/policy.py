@@ -49,6 +49,7 @@ ROLE_NAMES = {
     Role.MANAGER: "gestionnaire de structure",
     Role.MEMBER: "adhérent",
     Role.PUBLIC: "public",
+    Role.REVIEWER: "évaluateur",
 }
 
 

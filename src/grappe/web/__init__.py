@@ -21,6 +21,7 @@ def mount(app: FastAPI) -> None:
     from grappe.web import site
     from grappe.web.accounts import routes as accounts_routes
     from grappe.web.admin import routes as admin_routes
+    from grappe.web.calls import routes as calls_routes
     from grappe.web.cooperation import routes as cooperation_routes
     from grappe.web.funder import routes as funder_routes
     from grappe.web.manage import contacts, governance, letters, prospects
@@ -49,6 +50,7 @@ def mount(app: FastAPI) -> None:
         prospects.router,
         member_routes.router,
         funder_routes.router,
+        calls_routes.router,
     )
     for router in routers:
         app.include_router(router)

@@ -28,6 +28,7 @@ TEMPLATE_DIRS = [
     WEB / "admin" / "templates",
     WEB / "member" / "templates",
     WEB / "funder" / "templates",
+    WEB / "calls" / "templates",
 ]
 
 

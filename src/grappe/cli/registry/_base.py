@@ -60,7 +60,7 @@ else:
 
 #: The values of ``grappe.registry.models.Role`` (tests/test_cli_help.py checks they agree):
 #: written here so that the help does not load the registry's models.
-ROLES = ("admin", "funder", "manager", "member", "public")
+ROLES = ("admin", "funder", "manager", "member", "public", "reviewer")
 
 app = typer.Typer(
     help="Registre des structures d'animation : adhérents, cotisations, annuaire, prospects.",

@@ -39,7 +39,9 @@ def user_add(
     ] = None,
     organisation: Annotated[
         int | None,
-        typer.Option("--organisation", help="N° de l'organisation, pour le rôle member (ex. : 7)."),
+        typer.Option(
+            "--organisation", help="N° de l'organisation, pour les rôles member et reviewer (ex. : 7)."
+        ),
     ] = None,
     clusters: Annotated[
         list[int] | None,

@@ -73,6 +73,8 @@ def _scope_of(session: Session, data: UserCreate) -> tuple[int | None, int | Non
         if data.organisation_id is None:
             raise InputError("role=member : indiquez l'organisation (organisation_id)")
         organisations.check_exists(session, data.organisation_id)
+    if role is Role.REVIEWER and data.organisation_id is not None:
+        organisations.check_exists(session, data.organisation_id)
     if role is Role.MANAGER and not data.clusters:
         raise InputError("role=manager : indiquez au moins une structure (clusters)")
     managed = sorted(set(data.clusters)) if role is Role.MANAGER else []
@@ -82,7 +84,8 @@ def _scope_of(session: Session, data: UserCreate) -> tuple[int | None, int | Non
     UserRepository(session).flush()  # a new funder gets its id
     return (
         funder.id if funder is not None else None,
-        data.organisation_id if role is Role.MEMBER else None,
+        # a reviewer may name its organisation: conflicts of interest are detected from it
+        data.organisation_id if role in {Role.MEMBER, Role.REVIEWER} else None,
         managed,
     )
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from grappe.cooperation import models as cooperation_models  # noqa: F401  (registers its tables)
+from grappe.calls import models as call_models  # noqa: F401  (registers its tables)
+from grappe.cooperation import models as cooperation_models  # noqa: F401  (the same, cooperation)
 from grappe.cooperation.actions import models as action_models  # noqa: F401  (the same, actions)
 from grappe.partners import models as partner_models  # noqa: F401  (the same, partners)
 from grappe.partners.meetings import models as meeting_models  # noqa: F401  (the same, B2B meetings)

@@ -1,0 +1,1 @@
+"""Calls for projects pages: call, application, review, committee."""

@@ -1,0 +1,256 @@
+"""Calls for projects pages: the call, the application form and page, the review form, the committee.
+
+Parse the form -> calls service -> page. The services check the signed-in actor on each object:
+a draft call, another applicant's application or an application not assigned to the reviewer is
+"introuvable" (404), as in the API.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from grappe.calls import service
+from grappe.calls.schemas import ApplicationIn, BudgetLineIn, DecisionIn, ReviewIn, SelectionIn
+from grappe.errors import InputError, PermissionDeniedError
+from grappe.registry.clusters import service as clusters
+from grappe.registry.models import Role
+from grappe.registry.policy import Actor
+from grappe.web.forms import amount_of, refusal, schema
+from grappe.web.render import gettext, language_of
+from grappe.web.unit import as_page, show, unit
+
+router = APIRouter(include_in_schema=False)
+
+FormText = Annotated[str, Form()]
+
+
+@router.get("/appels", response_class=HTMLResponse)
+@as_page
+def calls_page(request: Request) -> Response:
+    """Published calls for projects (and the signed-in funder's drafts)."""
+    with unit(request) as (session, visitor):
+        page = service.list_calls(session, visitor.actor, limit=500)
+    return show(request, visitor, "calls/list.html", {"calls": page.items})
+
+
+@router.get("/appels/{call_id:int}", response_class=HTMLResponse)
+@as_page
+def call_page(request: Request, call_id: int) -> Response:
+    """A call: budget, dates, eligibility rules, scoring grid; the actor's applications."""
+    with unit(request) as (session, visitor):
+        call = service.get_call(session, visitor.actor, call_id)
+        mine = None
+        if visitor.actor.user_id is not None and visitor.actor.role is not Role.PUBLIC:
+            try:  # the applications the visitor may read; none to list for another funder
+                mine = service.list_applications(session, visitor.actor, call_id, limit=500).items
+            except PermissionDeniedError:
+                mine = None
+    context = {"call": call, "applications": mine, "role": visitor.actor.role.value}
+    return show(request, visitor, "calls/call.html", context)
+
+
+@router.get("/appels/{call_id:int}/candidature", response_class=HTMLResponse)
+@as_page
+def application_form(request: Request, call_id: int) -> Response:
+    """The form starting a draft application."""
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor)) is not None:
+            return away
+        call = service.get_call(session, visitor.actor, call_id)
+        applicants = _applicants(session, visitor.actor, call.applicant_kind.value)
+    return show(request, visitor, "calls/application_form.html", {"call": call, "applicants": applicants})
+
+
+def _applicants(session: Session, actor: Actor, kind: str) -> list[tuple[str, str]]:
+    """Whom the actor may apply for: the clusters it manages, or its own firm."""
+    if kind == "cluster":
+        if actor.role not in {Role.MANAGER, Role.ADMIN}:
+            return []
+        return [(str(c.id), c.name) for c in clusters.managed_clusters(session, actor)]
+    return [(str(actor.organisation_id), str(actor.organisation_id))] if actor.organisation_id else []
+
+
+@router.post("/appels/{call_id:int}/candidature", response_class=HTMLResponse)
+@as_page
+def create_application(
+    request: Request,
+    call_id: int,
+    title: FormText = "",
+    summary: FormText = "",
+    applicant: FormText = "",
+    partner: FormText = "",
+    amount: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Create the draft, then show it."""
+    language = language_of(request)
+    labels = {
+        "title": gettext(language, "Titre"),
+        "summary": gettext(language, "Résumé"),
+        "budget": gettext(language, "Montant demandé (€)"),
+    }
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor, csrf_token)) is not None:
+            return away
+        call = service.get_call(session, visitor.actor, call_id)
+        if not applicant.isdigit():
+            raise InputError(
+                gettext(language, "« Candidat » : choisissez la structure ou l'entreprise candidate")
+            )
+        budget = []
+        if partner.strip():
+            if not partner.strip().isdigit():
+                raise InputError(gettext(language, "« Partenaire » : indiquez le n° d'une organisation"))
+            budget = [
+                BudgetLineIn(
+                    organisation_id=int(partner),
+                    amount_eur=amount_of(language, labels["budget"], amount or "0"),
+                )
+            ]
+        key = "cluster_id" if call.applicant_kind.value == "cluster" else "organisation_id"
+        data = schema(
+            ApplicationIn,
+            labels,
+            title=title,
+            summary=summary or None,
+            budget=budget,
+            **{key: int(applicant)},
+        )
+        created = service.create_application(session, visitor.actor, call_id, data)
+    return RedirectResponse(f"/candidatures/{created.id}", status_code=303)
+
+
+@router.get("/candidatures/{application_id:int}", response_class=HTMLResponse)
+@as_page
+def application_page(request: Request, application_id: int) -> Response:
+    """An application: eligibility with its reasons, budget by partner, documents, submission."""
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor)) is not None:
+            return away
+        application = service.get_application(session, visitor.actor, application_id)
+        call = service.get_call(session, visitor.actor, application.call_id)
+    context = {"application": application, "call": call, "role": visitor.actor.role.value}
+    return show(request, visitor, "calls/application.html", context)
+
+
+@router.post("/candidatures/{application_id:int}/documents", response_class=HTMLResponse)
+@as_page
+def attach_document(
+    request: Request,
+    application_id: int,
+    file: Annotated[UploadFile, File()],
+    doc_type: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Join a document to the draft (type and size checked)."""
+    content = file.file.read()
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor, csrf_token)) is not None:
+            return away
+        service.attach_document(
+            session, visitor.actor, application_id, doc_type, file.filename or "", content
+        )
+    return RedirectResponse(f"/candidatures/{application_id}", status_code=303)
+
+
+@router.post("/candidatures/{application_id:int}/depot", response_class=HTMLResponse)
+@as_page
+def submit_application(request: Request, application_id: int, csrf_token: FormText = "") -> Response:
+    """Submit the application before the deadline."""
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor, csrf_token)) is not None:
+            return away
+        service.submit_application(session, visitor.actor, application_id)
+    return RedirectResponse(f"/candidatures/{application_id}", status_code=303)
+
+
+@router.get("/candidatures/{application_id:int}/evaluation", response_class=HTMLResponse)
+@as_page
+def review_form(request: Request, application_id: int) -> Response:
+    """The review form of an assigned application: one mark and comment per criterion."""
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor)) is not None:
+            return away
+        application = service.get_application(session, visitor.actor, application_id)
+        call = service.get_call(session, visitor.actor, application.call_id)
+        mine = [
+            r
+            for r in service.my_reviews(session, visitor.actor, limit=500).items
+            if r.application_id == application_id
+        ]
+    context = {"application": application, "call": call, "review": mine[0] if mine else None}
+    return show(request, visitor, "calls/review.html", context)
+
+
+@router.post("/candidatures/{application_id:int}/evaluation", response_class=HTMLResponse)
+async def submit_review(request: Request, application_id: int) -> Response:
+    """Record the marks of the form (``note_<criterion>``, ``commentaire_<criterion>``): the
+    criteria are the call's, so the fields are read from the form itself."""
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    return await run_in_threadpool(_record_review, request, application_id, fields)
+
+
+@as_page
+def _record_review(request: Request, application_id: int, form: dict[str, str]) -> Response:
+    language = language_of(request)
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor, form.get("csrf_token", ""))) is not None:
+            return away
+        marks = []
+        for key, value in form.items():
+            if key.startswith("note_") and key[5:].isdigit():
+                criterion = key[5:]
+                marks.append(
+                    {
+                        "criterion_id": int(criterion),
+                        "value": amount_of(language, gettext(language, "Note"), value or ""),
+                        "comment": form.get(f"commentaire_{criterion}") or None,
+                    }
+                )
+        data = schema(ReviewIn, {"marks": gettext(language, "Note")}, marks=marks)
+        service.submit_review(session, visitor.actor, application_id, data)
+    return RedirectResponse(f"/candidatures/{application_id}/evaluation", status_code=303)
+
+
+@router.get("/appels/{call_id:int}/comite", response_class=HTMLResponse)
+@as_page
+def committee(request: Request, call_id: int) -> Response:
+    """The committee's page: the ranking, the flagged disagreements, the exact selection beside greedy."""
+    normalised = request.query_params.get("normalise") == "1"
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor)) is not None:
+            return away
+        call = service.get_call(session, visitor.actor, call_id)
+        board = service.scoreboard(session, visitor.actor, call_id, normalised=normalised)
+        proposal = None
+        if call.decided_at is None and any(r.score is not None for r in board.items):
+            proposal = service.propose_selection(
+                session, visitor.actor, call_id, SelectionIn(normalised=normalised)
+            )
+    context = {"call": call, "board": board, "proposal": proposal, "normalised": normalised}
+    return show(request, visitor, "calls/committee.html", context)
+
+
+@router.post("/appels/{call_id:int}/comite", response_class=HTMLResponse)
+@as_page
+def decide(
+    request: Request, call_id: int, justification: FormText = "", csrf_token: FormText = ""
+) -> Response:
+    """Record the committee's decision (the exact selection) with its justification."""
+    language = language_of(request)
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor, csrf_token)) is not None:
+            return away
+        data = schema(
+            DecisionIn,
+            {"justification": gettext(language, "Motivation du comité")},
+            justification=justification,
+        )
+        service.decide(session, visitor.actor, call_id, data)
+    return RedirectResponse(f"/appels/{call_id}/comite", status_code=303)
