@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 
 from grappe.cooperation import models as cooperation_models  # noqa: F401  (registers its tables)
 from grappe.cooperation.actions import models as action_models  # noqa: F401  (the same, actions)
+from grappe.evaluation import models as evaluation_models  # noqa: F401  (the same, evaluation)
 from grappe.registry import models  # noqa: F401  (registers every table on Base.metadata)
 from grappe.registry.accounts import models as account_models  # noqa: F401  (the same, accounts)
 from grappe.storage.sql import Base, make_engine

@@ -1,0 +1,1 @@
+"""Evaluation: objectives contracts, yearly indicators, results-based funding, scorecards, benchmarks, reports."""
