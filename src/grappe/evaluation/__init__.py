@@ -1,1 +1,1 @@
-"""Evaluation: objectives contracts, yearly indicators, results-based funding, scorecards, benchmarks, reports."""
+"""Evaluation: objectives contracts, indicators, results-based funding, scorecards, benchmarks, reports."""

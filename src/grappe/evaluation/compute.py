@@ -300,3 +300,17 @@ def _scope_communes(places: Iterable[tuple[str, str]]) -> set[str]:
 def today_year() -> int:
     """The last complete year: the default year of scorecards and reports."""
     return dt.date.today().year - 1
+
+
+def member_points(session: Session, year: int, cluster_id: int) -> list[tuple[float, float]]:
+    """Lambert-93 centroids of the communes of a cluster's members at the year's end (for maps)."""
+    span = repo.Year(year)
+    points = _commune_points()
+    rows = repo.member_rows(session, span, [cluster_id])
+    return [points[r[8]] for r in rows if r[8] in points and (r[3] is None or r[3] > span.last)]
+
+
+def territory_points(places: Iterable[tuple[str, str]]) -> list[tuple[float, float]]:
+    """Lambert-93 centroids of the communes of a cluster's territory (for maps)."""
+    points = _commune_points()
+    return [points[c] for c in sorted(_scope_communes(places)) if c in points]

@@ -47,8 +47,8 @@ from grappe.registry.models import (
     Establishment,
     FeeCall,
     FeeStatus,
-    FundingSource,
     Funder,
+    FundingSource,
     LabelKind,
     Membership,
     Organisation,
@@ -83,6 +83,12 @@ class Year:
 
 def _among(column: Any, cluster_ids: Collection[int] | None) -> Any:
     return literal(True) if cluster_ids is None else column.in_(sorted(cluster_ids))
+
+
+def cluster_names(session: Session, ids: Collection[int]) -> dict[int, str]:
+    """Names of cluster organisations by id."""
+    rows = session.execute(select(Cluster.id, Cluster.name).where(Cluster.id.in_(sorted(ids))))
+    return {cluster_id: name for cluster_id, name in rows}
 
 
 def cluster_ids(session: Session) -> list[int]:
@@ -246,7 +252,9 @@ def _reached(status: ProjectStatus, after: tuple[ProjectStatus, ...], year: Year
     return or_(Project.id.in_(moved), Project.id.in_(edition))
 
 
-def projects_reaching(session: Session, year: Year, ids: Collection[int] | None) -> dict[int, tuple[int, int]]:
+def projects_reaching(
+    session: Session, year: Year, ids: Collection[int] | None
+) -> dict[int, tuple[int, int]]:
     """(submitted, funded) projects of the year per cluster's books."""
     books = _books(ids)
     submitted = _reached(ProjectStatus.SUBMITTED, AFTER_SUBMITTED, year)
@@ -275,9 +283,7 @@ def inter_cluster_projects(session: Session, year: Year, ids: Collection[int] | 
         .having(func.count(Membership.cluster_id.distinct()) > 1)
         .subquery()
     )
-    rows = session.execute(
-        select(spanning.c.cluster_id, func.count()).group_by(spanning.c.cluster_id)
-    )
+    rows = session.execute(select(spanning.c.cluster_id, func.count()).group_by(spanning.c.cluster_id))
     return {cid: int(n) for cid, n in rows}
 
 
@@ -377,7 +383,9 @@ def funder_by_name(session: Session, name: str) -> Funder | None:
 
 
 def funder_names(session: Session, ids: Collection[int]) -> dict[int, str]:
-    return dict(session.execute(select(Funder.id, Funder.name).where(Funder.id.in_(sorted(ids)))).tuples().all())
+    """Names of funders by id."""
+    rows = session.execute(select(Funder.id, Funder.name).where(Funder.id.in_(sorted(ids))))
+    return {funder_id: name for funder_id, name in rows}
 
 
 class ContractRepository(Repository[ObjectivesContract]):
@@ -396,19 +404,23 @@ class ContractRepository(Repository[ObjectivesContract]):
             selectinload(ObjectivesContract.indicators).selectinload(ContractIndicator.targets),
         )
 
-    def visible(self, clusters: Collection[int] | None) -> Select[tuple[ObjectivesContract]]:
-        """Contracts of the given clusters (None: all), newest first."""
-        return (
+    def visible(self, clusters: Collection[int] | None, funder_id: int | None = None) -> Select[Any]:
+        """Contracts of the given clusters (None: all), of one funder if given, newest first."""
+        query = (
             select(ObjectivesContract)
             .where(_among(ObjectivesContract.cluster_id, clusters))
             .options(selectinload(ObjectivesContract.indicators).selectinload(ContractIndicator.targets))
             .order_by(ObjectivesContract.id.desc())
         )
+        if funder_id is not None:
+            query = query.where(ObjectivesContract.funder_id == funder_id)
+        return query
+
+    def of_cluster(self, cluster_id: int) -> Sequence[ObjectivesContract]:
+        return self.session.scalars(self.visible({cluster_id})).all()
 
     def of_funder(self, funder_id: int) -> Sequence[ObjectivesContract]:
-        return self.session.scalars(
-            self.visible(None).where(ObjectivesContract.funder_id == funder_id)
-        ).all()
+        return self.session.scalars(self.visible(None).where(ObjectivesContract.funder_id == funder_id)).all()
 
     def clusters_contracted_by(self, funder_id: int) -> set[int]:
         return set(
