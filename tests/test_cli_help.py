@@ -52,6 +52,8 @@ FLAGS = frozenset({
     "--rate", "--cost", "--share", "--unit",
     # cooperation network (its layers and the files beside the measures)
     "--layers", "--graphml", "--gexf", "--picture",
+    # evaluation: evidence files, contract tables, thresholds, peers
+    "--evidence", "--comment", "--targets", "--call", "--thresholds", "--peers",
     # paging of long lists (not "the N best", which is --top)
     "--limit",
     # serve

@@ -88,7 +88,7 @@ def _among(column: Any, cluster_ids: Collection[int] | None) -> Any:
 def cluster_names(session: Session, ids: Collection[int]) -> dict[int, str]:
     """Names of cluster organisations by id."""
     rows = session.execute(select(Cluster.id, Cluster.name).where(Cluster.id.in_(sorted(ids))))
-    return {cluster_id: name for cluster_id, name in rows}
+    return dict(rows.all())
 
 
 def cluster_ids(session: Session) -> list[int]:
@@ -385,7 +385,7 @@ def funder_by_name(session: Session, name: str) -> Funder | None:
 def funder_names(session: Session, ids: Collection[int]) -> dict[int, str]:
     """Names of funders by id."""
     rows = session.execute(select(Funder.id, Funder.name).where(Funder.id.in_(sorted(ids))))
-    return {funder_id: name for funder_id, name in rows}
+    return dict(rows.all())
 
 
 class ContractRepository(Repository[ObjectivesContract]):

@@ -571,6 +571,7 @@ class PortfolioRow:
     scorecard: Scorecard
     contract: ContractOut | None
     results: ContractYear | None
+    place: tuple[float, float] | None  # the middle of the cluster's territory (Lambert-93)
 
 
 @dataclass(frozen=True)
@@ -632,14 +633,19 @@ def portfolio(session: Session, actor: Actor, year: int, funder_id: int | None =
     funded = policy.funder_clusters(session, funder)
     cards = {s.cluster_id: s for s in scorecards(session, actor, year) if s.cluster_id in funded}
     contracts = {c.cluster_id: c for c in ContractRepository(session).of_funder(funder)}
-    ev = evaluate(session, year, list(contracts)) if contracts else None
+    ev = evaluate(session, year, sorted(cards))
     rows = []
     for cid in sorted(cards):
         contract = contracts.get(cid)
         results = None
-        if contract is not None and ev is not None and contract.start_year <= year <= contract.end_year:
+        if contract is not None and contract.start_year <= year <= contract.end_year:
             results = _contract_year(session, contract, year, ev)
-        rows.append(
-            PortfolioRow(cards[cid], None if contract is None else _contract_out(session, contract), results)
+        points = territory_points(ev.facts[cid].territories)
+        place = (
+            (sum(x for x, _ in points) / len(points), sum(y for _, y in points) / len(points))
+            if points
+            else None
         )
+        out = None if contract is None else _contract_out(session, contract)
+        rows.append(PortfolioRow(cards[cid], out, results, place))
     return Portfolio(funder, names[funder], year, rows)
