@@ -9,6 +9,7 @@ from grappe.api import (
     actions,
     clusters,
     cooperation,
+    evaluation,
     fees,
     invitations,
     memberships,
@@ -27,5 +28,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     fees.router,
     cooperation.router,
     actions.router,
+    evaluation.router,
     accounts.router,
 )

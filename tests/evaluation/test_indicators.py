@@ -1,0 +1,97 @@
+"""The indicators of a cluster for a year, checked by hand against records made for them."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from grappe.evaluation import service
+from grappe.evaluation.compute import _commune_points, evaluate
+from grappe.evaluation.indicators import AREAS, BY_CODE, CATALOGUE, MARKS
+from grappe.evaluation.schemas import DeclareIn
+from grappe.registry.policy import LOCAL_ADMIN
+
+
+def test_every_indicator_is_documented_and_every_mark_measured() -> None:
+    for indicator in CATALOGUE:
+        assert indicator.name and indicator.definition and indicator.source
+    marks = {name for _, name, _, _ in MARKS}
+    assert marks == {
+        "PME en réseau",
+        "Activité dominante",
+        "Territoire de proximité",
+        "Coopérations",
+        "Liens avec le territoire",
+        "Masse critique",
+        "Intérêt commun",
+        "Engagement volontaire",
+        "Collaborations",
+        "Pérennité",
+        "Compétitivité",
+        "Valeur ajoutée régionale",
+    }
+    for _, _, _, codes in MARKS:
+        assert codes and all(code in BY_CODE for code in codes)
+    assert [code for code, _, _ in AREAS] == [
+        "structure",
+        "governance",
+        "financing",
+        "services",
+        "interaction",
+        "achievements",
+    ]
+
+
+def test_the_2024_indicators_of_a_cluster(db: Session, rich: Any) -> None:
+    a = rich.world.a
+    values = evaluate(db, 2024, [a]).of(a)
+    lyon, bordeaux = _commune_points()["69123"], _commune_points()["33063"]
+    expected = {
+        "members": 3,  # org_a, org2, org3 on 31 December
+        "entries": 1,  # org3
+        "exits": 1,  # org4
+        "retention": 2 / 3,  # of org_a, org2, org4 on 1 January
+        "sme_share": 2 / 3,  # org_a (12 staff), org3 (band 03); org2 has 300
+        "sector_share": 1 / 2,  # org2 in 25.62A; org3 trades (46.90Z); org_a has no NAF
+        "territory_share": 1 / 2,  # Lyon in, Bordeaux out
+        "member_distance_km": math.dist(lyon, bordeaux) / 2 / 1000,
+        "fee_income": 100,
+        "fee_payment_rate": 1 / 4,  # four members of 2024 called, one paid
+        "services_revenue": 30_000,
+        "self_financing": 0.5,
+        "projects_submitted": 1,
+        "projects_funded": 1,
+        "inter_cluster_projects": 1,  # org_b belongs to B
+        "business_between_members": 5000,
+        "network_density": 1 / 3,  # one link among three members
+        "orientations": 2,
+        "event_attendance": 1 / 3,
+        "territory_coverage": None,  # no fabric store here
+    }
+    for code, value in expected.items():
+        assert values[code] == pytest.approx(value), code
+    seniority = values["seniority"]
+    assert seniority is not None and 1 < seniority < 6
+
+
+def test_the_batch_is_the_sum_of_single_clusters(db: Session, rich: Any) -> None:
+    every = evaluate(db, 2024)
+    for cluster_id in every.values:
+        assert evaluate(db, 2024, [cluster_id]).of(cluster_id) == every.of(cluster_id)
+
+
+def test_a_declared_value_replaces_the_computed_one(db: Session, rich: Any) -> None:
+    a = rich.world.a
+    service.declare_value(
+        db, LOCAL_ADMIN, a, DeclareIn(indicator="services_revenue", year=2024, value=41_000)
+    )
+    out = service.cluster_indicators(db, LOCAL_ADMIN, a, 2024)
+    row = next(i for i in out.items if i.indicator == "services_revenue")
+    assert row.value == 41_000 and row.declared
+    service.declare_value(
+        db, LOCAL_ADMIN, a, DeclareIn(indicator="services_revenue", year=2024, value=42_000)
+    )
+    assert evaluate(db, 2024, [a]).of(a)["services_revenue"] == 42_000
