@@ -55,7 +55,9 @@ def build_rich(session: Session, w: object) -> Rich:
     from grappe.registry.memberships.schemas import MembershipCreate
     from grappe.registry.organisations import service as organisations
     from grappe.registry.organisations.schemas import OrganisationCreate
-    from grappe.registry.policy import LOCAL_ADMIN as admin
+    from grappe.registry.policy import LOCAL_ADMIN
+
+    admin = LOCAL_ADMIN
 
     a = w.a  # type: ignore[attr-defined]
     org_a, org_b = w.org_a, w.org_b  # type: ignore[attr-defined]

@@ -17,7 +17,9 @@ from grappe.registry.policy import LOCAL_ADMIN
 
 def test_every_indicator_is_documented_and_every_mark_measured() -> None:
     for indicator in CATALOGUE:
-        assert indicator.name and indicator.definition and indicator.source
+        assert indicator.name
+        assert indicator.definition
+        assert indicator.source
     marks = {name for _, name, _, _ in MARKS}
     assert marks == {
         "PME en réseau",
@@ -34,7 +36,8 @@ def test_every_indicator_is_documented_and_every_mark_measured() -> None:
         "Valeur ajoutée régionale",
     }
     for _, _, _, codes in MARKS:
-        assert codes and all(code in BY_CODE for code in codes)
+        assert codes
+        assert all(code in BY_CODE for code in codes)
     assert [code for code, _, _ in AREAS] == [
         "structure",
         "governance",
@@ -74,7 +77,8 @@ def test_the_2024_indicators_of_a_cluster(db: Session, rich: Any) -> None:
     for code, value in expected.items():
         assert values[code] == pytest.approx(value), code
     seniority = values["seniority"]
-    assert seniority is not None and 1 < seniority < 6
+    assert seniority is not None
+    assert 1 < seniority < 6
 
 
 def test_the_batch_is_the_sum_of_single_clusters(db: Session, rich: Any) -> None:
@@ -90,7 +94,8 @@ def test_a_declared_value_replaces_the_computed_one(db: Session, rich: Any) -> N
     )
     out = service.cluster_indicators(db, LOCAL_ADMIN, a, 2024)
     row = next(i for i in out.items if i.indicator == "services_revenue")
-    assert row.value == 41_000 and row.declared
+    assert row.value == 41_000
+    assert row.declared
     service.declare_value(
         db, LOCAL_ADMIN, a, DeclareIn(indicator="services_revenue", year=2024, value=42_000)
     )
