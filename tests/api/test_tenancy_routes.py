@@ -36,6 +36,9 @@ from grappe.cooperation.actions import service as actions
 from grappe.cooperation.actions.schemas import EquipmentIn, EventIn, PurchaseIn, RegistrationIn
 from grappe.cooperation.models import CooperationLink, LinkKind, ProjectKind
 from grappe.cooperation.schemas import DealIn, LinkIn, PartnerIn, ProjectIn
+from grappe.evaluation import service as evaluation
+from grappe.evaluation.repository import funder_by_name
+from grappe.evaluation.schemas import ContractIn
 from grappe.registry import LOCAL_ADMIN
 from grappe.registry.accounts import service as accounts
 from grappe.registry.accounts.schemas import UserCreate
@@ -64,6 +67,7 @@ CANARIES = [
     "Projet Confidentiel Victime",
     "Partenaire Caché",
     "Salon Secret Victime",
+    "Contrat Secret Victime",
 ]
 
 
@@ -88,6 +92,9 @@ class Victim:
     event_c: int  # a public event of C, past, org_c registered
     equipment_c: int  # a shared equipment of C
     purchase_c: int  # a group purchase of C
+    funder_c: int  # Région C, C's funder
+    contract_c: int  # an objectives contract of C with Région C
+    contract_c2: int  # another one, for the administrator to delete
 
 
 def build_victim(session: Any, world: Any) -> Victim:
@@ -192,6 +199,24 @@ def build_victim(session: Any, world: Any) -> Victim:
             title="Électricité", unit="MWh", reference_price_eur=Decimal(150), closes_on=dt.date(2025, 1, 1)
         ),
     ).id
+    funder_c = funder_by_name(session, "Région C")
+    assert funder_c is not None
+    contracts = [
+        evaluation.create_contract(
+            session,
+            admin,
+            ContractIn(
+                cluster_id=c,
+                funder_id=funder_c.id,
+                title="Contrat Secret Victime",
+                start_year=2024,
+                end_year=2025,
+                amount_eur=Decimal(1000),
+                indicators=[{"indicator": "members", "targets": {2024: 2}}],
+            ),
+        ).id
+        for _ in range(2)
+    ]
     return Victim(
         a=world.a,
         c=c,
@@ -210,6 +235,9 @@ def build_victim(session: Any, world: Any) -> Victim:
         event_c=event_c,
         equipment_c=equipment_c,
         purchase_c=purchase_c,
+        funder_c=funder_c.id,
+        contract_c=contracts[0],
+        contract_c2=contracts[1],
     )
 
 
@@ -269,6 +297,7 @@ OWN = frozenset({"manager"})
 MEMBER_CSV = f"siren;nom;date_adhesion\n{siren(7007)};Nouvelle;2024-01-02\n"
 PERIOD = {"joined": "1990-01-01", "left": "1990-01-02"}
 BOOKED = {"start": "2025-02-03T08:00", "end": "2025-02-03T12:00"}
+YEAR = {"year": 2024}
 
 CASES: dict[tuple[str, str], list[Case]] = {
     ("GET", "/health"): [Case(OPEN, lambda v: {})],
@@ -590,6 +619,51 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ],
     ("GET", "/equipment/{equipment_id}/usage"): [
         Case(HIDDEN, lambda v: {"equipment_id": v.equipment_c, "params": BOOKED})
+    ],
+    # evaluation (issue 19)
+    ("GET", "/evaluation/indicators"): [Case(OPEN, lambda v: {})],
+    ("GET", "/clusters/{cluster_id}/evaluation/indicators"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "params": YEAR})
+    ],
+    ("POST", "/clusters/{cluster_id}/evaluation/declarations"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "cluster_id": v.c,
+                "data": {"indicator": "services_revenue", "year": "2024", "value": "1"},
+                "files": {"evidence": ("bilan.pdf", b"%PDF-1.4", "application/pdf")},
+            },
+        )
+    ],
+    ("POST", "/clusters/{cluster_id}/evaluation/self-assessment"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "data": {"area": "governance", "year": "2024", "score": "3"}})
+    ],
+    ("GET", "/clusters/{cluster_id}/evaluation/scorecard"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "params": YEAR})
+    ],
+    ("GET", "/clusters/{cluster_id}/evaluation/benchmark/{indicator}"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "indicator": "members", "params": YEAR})
+    ],
+    ("GET", "/clusters/{cluster_id}/evaluation/report"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "params": YEAR})
+    ],
+    ("GET", "/evaluation/portfolio"): [Case(OPEN, lambda v: {"params": {**YEAR, "funder_id": v.funder_c}})],
+    ("GET", "/evaluation/contracts"): [Case(OPEN, lambda v: {})],
+    ("POST", "/evaluation/contracts"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "json": {
+                    "cluster_id": v.c, "funder_id": v.funder_c, "title": "Intrus", "start_year": 2024,
+                    "end_year": 2024, "amount_eur": "1", "indicators": [{"indicator": "members", "targets": {"2024": 1}}],
+                }
+            },
+        )
+    ],
+    ("GET", "/evaluation/contracts/{contract_id}"): [Case(HIDDEN, lambda v: {"contract_id": v.contract_c})],
+    ("DELETE", "/evaluation/contracts/{contract_id}"): [Case(HIDDEN, lambda v: {"contract_id": v.contract_c2})],
+    ("GET", "/evaluation/contracts/{contract_id}/years/{year}"): [
+        Case(HIDDEN, lambda v: {"contract_id": v.contract_c, "year": 2024})
     ],
 }
 
