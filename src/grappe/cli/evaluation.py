@@ -97,7 +97,7 @@ def _shown(code: str, value: float | None) -> str:
 
 @app.command(
     "indicators",
-    epilog="Exemples : grappe evaluation indicators (le catalogue) ; "
+    epilog="Exemple : grappe evaluation indicators (le catalogue) ; "
     "grappe evaluation indicators --cluster MECA --year 2025 ; "
     "grappe evaluation indicators --all --year 2025 --out indicateurs.csv",
 )
@@ -442,7 +442,7 @@ def benchmark(
 
 @app.command(
     "report",
-    epilog="Exemples : grappe evaluation report MECA --year 2025 --out rapport.pdf ; "
+    epilog="Exemple : grappe evaluation report MECA --year 2025 --out rapport.pdf ; "
     "grappe evaluation report --funder 2 --year 2025 --out portefeuille.html",
 )
 def report(
