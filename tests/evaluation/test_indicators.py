@@ -100,3 +100,16 @@ def test_a_declared_value_replaces_the_computed_one(db: Session, rich: Any) -> N
         db, LOCAL_ADMIN, a, DeclareIn(indicator="services_revenue", year=2024, value=42_000)
     )
     assert evaluate(db, 2024, [a]).of(a)["services_revenue"] == 42_000
+
+
+def test_benchmarks_of_all_clusters_are_each_clusters(db: Session, rich: Any) -> None:
+    for role in ("admin", "funder"):
+        actor = rich.world.actors[role]
+        every = service.benchmarks(db, actor, "members", 2024, criteria=[])
+        assert every
+        for one in every:
+            assert one == service.benchmark(db, actor, one.cluster_id, "members", 2024, criteria=[])
+    cards = service.scorecards(db, LOCAL_ADMIN, 2024)
+    single = service.scorecard(db, LOCAL_ADMIN, rich.world.a, 2024)
+    batch = next(c for c in cards if c.cluster_id == rich.world.a)
+    assert batch.marks == single.marks

@@ -108,3 +108,8 @@ def test_size_bands() -> None:
     assert scoring.size_band(0) == "moins de 20 adhérents"
     assert scoring.size_band(20) == "20 à 49 adhérents"
     assert scoring.size_band(120) == "100 adhérents et plus"
+
+
+@given(st.lists(finite, max_size=40), st.one_of(st.none(), finite), st.booleans())
+def test_the_ranker_is_the_percentile_rank(peers: list[float], value: float | None, higher: bool) -> None:
+    assert scoring.Ranker(peers, higher).rank(value) == scoring.percentile_rank(value, peers, higher)

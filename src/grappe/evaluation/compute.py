@@ -44,10 +44,50 @@ class Evaluated:
         return self.values.get(cluster_id, dict.fromkeys(i.code for i in CATALOGUE))
 
 
+_CACHE = "grappe.evaluation"
+
+
+def _forget(session: Session, *_: object) -> None:
+    session.info.pop(_CACHE, None)
+
+
 def evaluate(
     session: Session, year: int, ids: Collection[int] | None = None, *, store: Path | str | None = None
 ) -> Evaluated:
-    """Every indicator of the catalogue for the clusters ``ids`` (None: all) and a year."""
+    """Every indicator of the catalogue for the clusters ``ids`` (None: all) and a year.
+
+    Within a unit of work, the evaluation of all clusters for a year is kept until the session
+    writes anything (its next flush forgets it): a page or a report that reads scorecards,
+    benchmarks and indicators evaluates the platform once.
+    """
+    clean = not (session.new or session.dirty or session.deleted)
+    memo: dict[tuple[int, str | None], Evaluated] = session.info.get(_CACHE, {})
+    every = memo.get((year, None if store is None else str(store))) if clean else None
+    if every is not None:
+        if ids is None:
+            return every
+        wanted = set(ids)
+        return Evaluated(
+            year,
+            {cid: f for cid, f in every.facts.items() if cid in wanted},
+            {cid: v for cid, v in every.values.items() if cid in wanted},
+            {key: e for key, e in every.declared.items() if key[0] in wanted},
+        )
+    found = _evaluate(session, year, ids, store)
+    if ids is None and clean:
+        if _CACHE not in session.info:
+            from sqlalchemy import event
+
+            if not event.contains(session, "after_flush", _forget):
+                event.listen(session, "after_flush", _forget)
+        memo[(year, None if store is None else str(store))] = found
+        session.info[_CACHE] = memo
+    return found
+
+
+def _evaluate(
+    session: Session, year: int, ids: Collection[int] | None, store: Path | str | None
+) -> Evaluated:
     span = repo.Year(year)
     facts = repo.cluster_facts(session, span, ids)
     values: dict[int, Values] = {cid: dict.fromkeys(i.code for i in CATALOGUE) for cid in facts}

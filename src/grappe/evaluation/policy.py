@@ -121,9 +121,14 @@ def named_peers(session: Session, actor: Actor, cluster_id: int) -> set[int] | N
     """Peers the actor may see named beside ``cluster_id`` (None: all of them)."""
     if actor.role is Role.ADMIN:
         return None
+    funded = named_peers_all(session, actor)
+    return funded if cluster_id in funded else set()
+
+
+def named_peers_all(session: Session, actor: Actor) -> set[int]:
+    """Clusters a non-administrator sees named among each other: a funder's funded ones."""
     if actor.role is Role.FUNDER and actor.funder_id is not None:
-        funded = funder_clusters(session, actor.funder_id)
-        return funded if cluster_id in funded else set()
+        return funder_clusters(session, actor.funder_id)
     return set()
 
 

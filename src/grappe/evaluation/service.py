@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -388,25 +389,40 @@ def _group_out(key: _Key, count: int) -> PeerGroup:
     return PeerGroup(label=key.label, sector=key.sector, size_band=key.size, count=count)
 
 
+Rankers = dict[tuple[Any, str], scoring.Ranker]
+
+
+def _ranker(ev: Evaluated, peers: Sequence[int], code: str, rankers: Rankers, key: Any) -> scoring.Ranker:
+    """The ranker of an indicator among a peer group, built once per group and indicator."""
+    found = rankers.get((key, code))
+    if found is None:
+        values = [v for p in peers if (v := ev.values[p][code]) is not None]
+        found = rankers[(key, code)] = scoring.Ranker(values, BY_CODE[code].higher_is_better)
+    return found
+
+
 def _reading(
     ev: Evaluated,
     cid: int,
     code: str,
     peers: Sequence[int],
     limits: Mapping[str, scoring.Threshold],
+    rankers: Rankers,
+    key: Any,
 ) -> Reading:
     definition = BY_CODE[code]
     value = ev.values[cid][code]
-    others = [v for p in peers if (v := ev.values[p][code]) is not None]
-    return Reading(
+    ranker = _ranker(ev, peers, code, rankers, key)
+    # Built from values already typed (thousands per scorecard batch): no validation pass.
+    return Reading.model_construct(
         indicator=code,
         name=definition.name,
         unit=definition.unit.value,
         value=value,
         declared=(cid, code) in ev.declared,
         colour=limits[code].colour(value).value,
-        percentile=scoring.percentile_rank(value, others, definition.higher_is_better),
-        peer_median=scoring.distribution(others).median,
+        percentile=ranker.rank(value),
+        peer_median=ranker.distribution.median,
     )
 
 
@@ -417,10 +433,12 @@ def _scorecard(
     peers: Sequence[int],
     key: _Key,
     limits: Mapping[str, scoring.Threshold],
+    rankers: Rankers | None = None,
 ) -> Scorecard:
+    rankers = {} if rankers is None else rankers
     marks = []
     for mark, name, seed, codes in MARKS:
-        readings = [_reading(ev, cid, code, peers, limits) for code in codes]
+        readings = [_reading(ev, cid, code, peers, limits, rankers, key) for code in codes]
         colour = scoring.mark_colour([scoring.Colour(r.colour) for r in readings])
         marks.append(MarkOut(mark=mark.value, name=name, seed=seed, colour=colour.value, items=readings))
     assessed = {row.area: row for row in self_assessments(session, cid, ev.year)} if session else {}
@@ -434,7 +452,7 @@ def _scorecard(
                 score=row.score if row else None,
                 comment=row.comment if row else None,
                 evidence_name=row.evidence_name if row else None,
-                items=[_reading(ev, cid, c, peers, limits) for c in codes],
+                items=[_reading(ev, cid, c, peers, limits, rankers, key) for c in codes],
             )
         )
     return Scorecard(
@@ -483,8 +501,9 @@ def scorecards(
     limits = scoring.thresholds(overrides)
     ev = evaluate(session, year)
     groups = _peer_groups(ev, chosen)
+    rankers: Rankers = {}
     out = [
-        _scorecard(None, ev, cid, members, key, limits)
+        _scorecard(None, ev, cid, members, key, limits, rankers)
         for key, members in groups.items()
         for cid in members
         if ids is None or cid in ids
@@ -506,43 +525,76 @@ def benchmark(
     Peers are named for the admin and for a funder of both; "Pair n" otherwise.
     """
     policy.require_read(session, actor, cluster_id, "comparer la structure à ses pairs")
-    definition = indicator(code)
+    indicator(code)
     chosen = _criteria(criteria)
     ev = evaluate(session, year)
     if cluster_id not in ev.values:
         raise NotFoundError(f"structure {cluster_id} introuvable")
+    groups = _peer_groups(ev, chosen)
+    return _benchmark(
+        ev, groups, chosen, cluster_id, code, policy.named_peers(session, actor, cluster_id), {}
+    )
+
+
+def benchmarks(
+    session: Session, actor: Actor, code: str, year: int, *, criteria: Collection[str] | None = None
+) -> list[Benchmark]:
+    """The benchmark of an indicator for every cluster the actor reads, from one evaluation."""
+    indicator(code)
+    chosen = _criteria(criteria)
+    ids = visible_clusters(session, actor)
+    ev = evaluate(session, year)
+    groups = _peer_groups(ev, chosen)
+    named = None if actor.role is Role.ADMIN else policy.named_peers_all(session, actor)
+    rankers: Rankers = {}
+    return [
+        _benchmark(ev, groups, chosen, cid, code, named, rankers)
+        for cid in sorted(ev.values)
+        if ids is None or cid in ids
+    ]
+
+
+def _benchmark(
+    ev: Evaluated,
+    groups: Mapping[_Key, list[int]],
+    chosen: Collection[str],
+    cluster_id: int,
+    code: str,
+    named: set[int] | None,
+    rankers: Rankers,
+) -> Benchmark:
+    definition = BY_CODE[code]
     key = _key(ev, cluster_id, chosen)
-    peers = _peer_groups(ev, chosen)[key]
-    named = policy.named_peers(session, actor, cluster_id)
-    values = [v for p in peers if (v := ev.values[p][code]) is not None]
+    peers = groups[key]
+    ranker = _ranker(ev, peers, code, rankers, key)
     sign = 1 if definition.higher_is_better else -1
     ordered = sorted(peers, key=lambda p: (ev.values[p][code] is None, -sign * (ev.values[p][code] or 0), p))
     items = []
     anonymous = 0
     for cid in ordered:
         value = ev.values[cid][code]
-        if cid == cluster_id or named is None or cid in named:
+        if cid == cluster_id or named is None or (cluster_id in named and cid in named):
             name = ev.facts[cid].name
         else:
             anonymous += 1
             name = f"Pair {anonymous}"
         items.append(
-            PeerValue(
+            PeerValue.model_construct(
                 name=name,
                 value=value,
-                percentile=scoring.percentile_rank(value, values, definition.higher_is_better),
+                percentile=ranker.rank(value),
                 is_self=cid == cluster_id,
             )
         )
-    spread = scoring.distribution(values)
+    spread = ranker.distribution
     return Benchmark(
         cluster_id=cluster_id,
         cluster_name=ev.facts[cluster_id].name,
         indicator=code,
         name=definition.name,
-        year=year,
+        year=ev.year,
         value=ev.values[cluster_id][code],
-        percentile=scoring.percentile_rank(ev.values[cluster_id][code], values, definition.higher_is_better),
+        percentile=ranker.rank(ev.values[cluster_id][code]),
         peers=_group_out(key, len(peers)),
         distribution=DistributionOut(**spread.__dict__),
         total=len(items),
