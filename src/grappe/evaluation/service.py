@@ -156,6 +156,11 @@ def declare_value(
     )
 
 
+def may_declare(session: Session, actor: Actor, cluster_id: int) -> bool:
+    """Whether the actor declares values and the self-assessment of a cluster (pages show the form)."""
+    return policy.evaluation_access(session, actor, cluster_id) >= Access.MANAGE
+
+
 def self_assess(
     session: Session, actor: Actor, cluster_id: int, data: SelfAssessmentIn, proof: Evidence | None = None
 ) -> AreaOut:

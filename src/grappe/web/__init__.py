@@ -20,6 +20,7 @@ def mount(app: FastAPI) -> None:
     """Serve the web application on ``app`` (created with ``docs_url=None``: /docs is ours)."""
     from grappe.web import site
     from grappe.web.accounts import routes as accounts_routes
+    from grappe.web.evaluation import routes as evaluation_routes
     from grappe.web.manage import routes as manage_routes
     from grappe.web.observatory import routes as observatory_routes
     from grappe.web.registry import routes as registry_routes
@@ -27,5 +28,5 @@ def mount(app: FastAPI) -> None:
     app.add_middleware(security.SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routers = (site.router, registry_routes.router, accounts_routes.router, observatory_routes.router)
-    for router in (*routers, manage_routes.router):
+    for router in (*routers, manage_routes.router, evaluation_routes.router):
         app.include_router(router)

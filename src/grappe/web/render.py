@@ -22,6 +22,7 @@ TEMPLATE_DIRS = [
     WEB / "accounts" / "templates",
     WEB / "observatory" / "templates",
     WEB / "manage" / "templates",
+    WEB / "evaluation" / "templates",
 ]
 
 
