@@ -636,7 +636,10 @@ CASES: dict[tuple[str, str], list[Case]] = {
         )
     ],
     ("POST", "/clusters/{cluster_id}/evaluation/self-assessment"): [
-        Case(HIDDEN, lambda v: {"cluster_id": v.c, "data": {"area": "governance", "year": "2024", "score": "3"}})
+        Case(
+            HIDDEN,
+            lambda v: {"cluster_id": v.c, "data": {"area": "governance", "year": "2024", "score": "3"}},
+        )
     ],
     ("GET", "/clusters/{cluster_id}/evaluation/scorecard"): [
         Case(HIDDEN, lambda v: {"cluster_id": v.c, "params": YEAR})
@@ -655,13 +658,16 @@ CASES: dict[tuple[str, str], list[Case]] = {
             lambda v: {
                 "json": {
                     "cluster_id": v.c, "funder_id": v.funder_c, "title": "Intrus", "start_year": 2024,
-                    "end_year": 2024, "amount_eur": "1", "indicators": [{"indicator": "members", "targets": {"2024": 1}}],
+                    "end_year": 2024, "amount_eur": "1",
+                    "indicators": [{"indicator": "members", "targets": {"2024": 1}}],
                 }
             },
         )
     ],
     ("GET", "/evaluation/contracts/{contract_id}"): [Case(HIDDEN, lambda v: {"contract_id": v.contract_c})],
-    ("DELETE", "/evaluation/contracts/{contract_id}"): [Case(HIDDEN, lambda v: {"contract_id": v.contract_c2})],
+    ("DELETE", "/evaluation/contracts/{contract_id}"): [
+        Case(HIDDEN, lambda v: {"contract_id": v.contract_c2})
+    ],
     ("GET", "/evaluation/contracts/{contract_id}/years/{year}"): [
         Case(HIDDEN, lambda v: {"contract_id": v.contract_c, "year": 2024})
     ],
