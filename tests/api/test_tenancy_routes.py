@@ -333,6 +333,18 @@ CASES: dict[tuple[str, str], list[Case]] = {
     # The manager's pages send a visitor without a session to the sign-in form, before any
     # look-up (the redirect, followed here, ends on that form for every id); their roles and
     # other tenants' ids are walked with signed-in users in tests/web/test_manage.py.
+    # The evaluation pages, the same way (signed-in roles in tests/web/test_evaluation_pages.py).
+    ("GET", "/evaluation/{cluster_id:int}"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/evaluation/{cluster_id:int}/auto-evaluation"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "data": {"area": "governance", "score": "3"}})
+    ],
+    ("GET", "/evaluation/{cluster_id:int}/comparaison"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/evaluation/{cluster_id:int}/rapport.{suffix}"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "suffix": "html"})
+    ],
+    ("GET", "/evaluation/contrats"): [Case(OPEN, lambda v: {})],
+    ("GET", "/evaluation/contrats/{contract_id:int}"): [Case(OPEN, lambda v: {"contract_id": v.contract_c})],
+    ("GET", "/evaluation/portefeuille.{suffix}"): [Case(OPEN, lambda v: {"suffix": "html"})],
     ("GET", "/gestion"): [Case(OPEN, lambda v: {})],
     ("GET", "/gestion/{cluster_id:int}"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
     ("GET", "/gestion/{cluster_id:int}/adherents"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
