@@ -113,3 +113,15 @@ def test_benchmarks_of_all_clusters_are_each_clusters(db: Session, rich: Any) ->
     single = service.scorecard(db, LOCAL_ADMIN, rich.world.a, 2024)
     batch = next(c for c in cards if c.cluster_id == rich.world.a)
     assert batch.marks == single.marks
+
+
+def test_the_coverage_of_the_productive_fabric(db: Session, world: Any, tmp_path: Any) -> None:
+    from fabric_kit import write_fabric
+
+    store = write_fabric(tmp_path / "fabric")
+    values = evaluate(db, 2024, [world.a], store=store).of(world.a)
+    # In A's communes (Lyon, Villeurbanne) and sectors (25.62A, division 28), open at the end
+    # of 2024: Décolletage Dupont (a member's), Usinage Récent, Machines-outils Lyon, Taille
+    # inconnue; out: 25.62B, a bakery, Paris, the closed one.
+    assert values["territory_coverage"] == pytest.approx(1 / 4)
+    assert evaluate(db, 2024, [world.b], store=store).of(world.b)["territory_coverage"] is None
