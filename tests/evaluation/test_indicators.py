@@ -125,3 +125,47 @@ def test_the_coverage_of_the_productive_fabric(db: Session, world: Any, tmp_path
     # inconnue; out: 25.62B, a bakery, Paris, the closed one.
     assert values["territory_coverage"] == pytest.approx(1 / 4)
     assert evaluate(db, 2024, [world.b], store=store).of(world.b)["territory_coverage"] is None
+
+
+def test_the_detection_evidence_of_the_latest_saved_run(db: Session, world: Any, grappe_home: Any) -> None:
+    import json
+
+    import pandas as pd
+
+    from grappe.detection import runs
+
+    assert evaluate(db, 2024, [world.a]).of(world.a)["detection_evidence"] is None  # no run saved
+    version = grappe_home / runs.RUNS_FOLDER / ".versions" / "v1"
+    version.mkdir(parents=True)
+    parameters = {
+        "name": "rhone",
+        "saved_at": "2026-01-01T00:00:00+00:00",
+        "grappe_version": "test",
+        "store": "/s",
+        "level": "departement",
+        "sectors": "sous-classe",
+        "reference": "store",
+        "include_local": False,
+        "date": "2024-12-31",
+        "basis": "employment",
+        "permutations": 0,
+        "seed": 0,
+        "alpha": 0.05,
+        "min_establishments": 15,
+        "min_employment": 0,
+        "candidates": 3,
+    }
+    (version / runs.PARAMETERS_FILE).write_text(json.dumps(parameters), encoding="utf-8")
+    pd.DataFrame(
+        {
+            "territory_code": ["69", "69", "35"],
+            "sector": ["25.62A", "10.71C", "08.11Z"],
+            "score": [0.7, 0.9, 0.4],
+        }
+    ).to_parquet(version / runs.CANDIDATES_FILE)
+    (grappe_home / runs.RUNS_FOLDER / "rhone").symlink_to(version)
+    every = evaluate(db, 2024)
+    # A (Lyon, Villeurbanne: département 69; 25.62A and 28): the 25.62A cell, not the bakery's.
+    assert every.of(world.a)["detection_evidence"] == pytest.approx(0.7)
+    # B (département 35, 08.11Z)
+    assert every.of(world.b)["detection_evidence"] == pytest.approx(0.4)

@@ -95,6 +95,7 @@ def _evaluate(
     _money(session, span, ids, values)
     _cooperation(session, span, ids, values, members)
     _coverage(session, span, ids, facts, values, store)
+    _detection(facts, values)
     declared: dict[tuple[int, str], str | None] = {}
     for row in repo.declared_values(session, year, ids):
         if row.cluster_id in values:
@@ -318,6 +319,44 @@ def _coverage(
             if siret in where and where[siret][0] in communes and _in_sectors(where[siret][1], f.sectors)
         )
         values[cid]["territory_coverage"] = mine / total
+
+
+def _detection(facts: dict[int, repo.ClusterFacts], values: dict[int, Values]) -> None:
+    """The best score of the latest saved detection run's candidates in each cluster's scope.
+
+    A candidate counts when its territory holds one of the cluster's communes (read at the
+    run's territory level) and its sector and one of the cluster's are the same or one holds
+    the other. Read through detection's public saved runs; none saved: no value.
+    """
+    from grappe.detection import runs
+
+    saved = runs.list_runs()
+    if not saved:
+        return
+    run, frame = runs.load(saved[0].name)
+    levels = _commune_levels()
+    cells: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for territory, sector, score in zip(
+        frame["territory_code"].astype(str), frame["sector"].astype(str), frame["score"], strict=True
+    ):
+        cells[territory].append((sector, float(score)))
+    for cid, f in facts.items():
+        if not f.sectors or not f.territories:
+            continue
+        codes = {
+            c if run.level == "commune" else levels[c].get(run.level)
+            for c in _scope_communes(f.territories)
+            if c in levels
+        }
+        scores = [
+            score
+            for code in codes
+            if code
+            for sector, score in cells.get(code, ())
+            if any(s in _ancestors(sector) or sector in _ancestors(s) for s in f.sectors)
+        ]
+        if scores:
+            values[cid]["detection_evidence"] = max(scores)
 
 
 def _naf_level(code: str) -> str:

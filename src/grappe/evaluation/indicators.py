@@ -263,6 +263,16 @@ CATALOGUE: Final[tuple[Indicator, ...]] = (
         0.1,
         0.03,
     ),
+    _i(
+        "detection_evidence",
+        "Preuve de détection",
+        "Meilleur score (0 à 1) des clusters potentiels détectés dans le territoire × secteurs de la "
+        "structure, lu dans la dernière analyse sauvegardée de l'observatoire ; n/d sans analyse.",
+        "détection : analyses sauvegardées (grappe detect --save)",
+        Unit.RATIO,
+        0.6,
+        0.3,
+    ),
 )
 """Every indicator, in the order pages and files list them."""
 
@@ -298,7 +308,7 @@ class Mark(StrEnum):
 
 MARKS: Final[tuple[tuple[Mark, str, str, tuple[str, ...]], ...]] = (
     (Mark.SME_NETWORK, "PME en réseau", "000", ("sme_share", "network_density")),
-    (Mark.DOMINANT_ACTIVITY, "Activité dominante", "000", ("sector_share",)),
+    (Mark.DOMINANT_ACTIVITY, "Activité dominante", "000", ("sector_share", "detection_evidence")),
     (Mark.PROXIMITY, "Territoire de proximité", "000", ("territory_share", "member_distance_km")),
     (
         Mark.COOPERATION,
@@ -306,7 +316,12 @@ MARKS: Final[tuple[tuple[Mark, str, str, tuple[str, ...]], ...]] = (
         "000",
         ("network_density", "business_between_members", "orientations"),
     ),
-    (Mark.TERRITORY_TIES, "Liens avec le territoire", "000", ("territory_coverage", "territory_share")),
+    (
+        Mark.TERRITORY_TIES,
+        "Liens avec le territoire",
+        "000",
+        ("territory_coverage", "territory_share", "detection_evidence"),
+    ),
     (Mark.CRITICAL_MASS, "Masse critique", "001", ("members", "territory_coverage")),
     (Mark.COMMON_INTEREST, "Intérêt commun", "001", ("event_attendance", "fee_payment_rate")),
     (Mark.VOLUNTARY_COMMITMENT, "Engagement volontaire", "001", ("retention", "fee_payment_rate")),
