@@ -101,7 +101,10 @@ def thresholds(overrides: Mapping[str, tuple[float, float]] | None = None) -> di
     for code, (green, amber) in (overrides or {}).items():
         if code not in BY_CODE:
             raise InputError(f"seuils : indicateur « {code} » inconnu (attendu l'un de {', '.join(BY_CODE)})")
-        out[code] = Threshold(green, amber, BY_CODE[code].higher_is_better)
+        try:
+            out[code] = Threshold(green, amber, BY_CODE[code].higher_is_better)
+        except InputError as exc:
+            raise InputError(f"{exc} (indicateur « {code} »)") from None
     return out
 
 
