@@ -441,14 +441,21 @@ def main() -> None:
                 cards[:] = service.scorecards(session, LOCAL_ADMIN, YEAR)
                 service.benchmarks(session, LOCAL_ADMIN, "members", YEAR)
 
+        def indicators_only() -> None:
+            with session_scope(engine, actor=LOCAL_ADMIN) as session:
+                evaluate(session, YEAR)
+
         ours = best(grappe, args.repeat)
+        computed = best(indicators_only, args.repeat)
         plain = best(lambda: plain_sql(engine), args.repeat)
         print(
             f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}, {args.backend}"
         )
         print(f"plain SQL, {len(PLAIN_SQL)} grouped queries      : {plain * 1000:8.1f} ms")
         print(f"grappe scorecards + benchmarks ({len(cards)}) : {ours * 1000:8.1f} ms")
+        print(f"grappe indicators only (evaluate)         : {computed * 1000:8.1f} ms")
         print(f"ratio grappe / plain SQL                  : {ours / plain:8.2f}")
+        print(f"ratio indicators only / plain SQL         : {computed / plain:8.2f}")
     finally:
         engine.dispose()
         if schema and url:
