@@ -62,14 +62,14 @@ def test_the_results_based_funding_of_a_year(db: Session, rich: Any) -> None:
         db, rich.world.actors["funder"], ContractIn.model_validate(contract(cluster_id=a))
     )
     year = service.contract_year(db, rich.world.actors["manager"], made.id, 2024)
-    by = {r.indicator: r for r in year.items}
+    by = {r.indicator: r for r in year.indicators}
     assert by["members"].actual == 3
     assert by["members"].achievement == pytest.approx(0.5)  # from 2 to 4, 3 reached
     assert by["business_between_members"].achievement == pytest.approx(0.5)  # 5 000 of 10 000
     assert year.yearly_amount_eur == Decimal("100000.00")
     assert year.at_stake_eur == Decimal("30000.00")
     assert year.paid_eur == Decimal("85000.00")  # 70 000 + 50 % of 30 000
-    assert [r.indicator for r in service.contract_year(db, LOCAL_ADMIN, made.id, 2026).items] == []
+    assert [r.indicator for r in service.contract_year(db, LOCAL_ADMIN, made.id, 2026).indicators] == []
     with pytest.raises(InputError, match="hors de la période 2024–2026"):
         service.contract_year(db, LOCAL_ADMIN, made.id, 2027)
 

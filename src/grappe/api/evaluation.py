@@ -92,10 +92,10 @@ def _document(document: reports.Document, format: ReportFormat) -> Response:
 
 
 @router.get("/evaluation/indicators", response_model=Catalogue, tags=TAGS)
-def catalogue() -> Catalogue:
+def catalogue(limit: Limit = 100, offset: Offset = 0) -> Catalogue:
     """Le catalogue des indicateurs : nom, définition, source, seuils par défaut."""
     items = service.catalogue()
-    return Catalogue(total=len(items), items=items)
+    return Catalogue(total=len(items), items=items[offset : offset + limit])
 
 
 @router.get(
@@ -104,10 +104,14 @@ def catalogue() -> Catalogue:
     tags=TAGS,
     responses=ERRORS,
 )
-def cluster_indicators(*, work: Work, cluster_id: Id, year: Year) -> IndicatorValues:
+def cluster_indicators(
+    *, work: Work, cluster_id: Id, year: Year, limit: Limit = 100, offset: Offset = 0
+) -> IndicatorValues:
     """Les indicateurs d'une structure pour une année (calculés ou déclarés)."""
     with work as (db, actor):
-        return service.cluster_indicators(db, actor, cluster_id, year)
+        out = service.cluster_indicators(db, actor, cluster_id, year)
+    out.items = out.items[offset : offset + limit]
+    return out
 
 
 @router.post(
@@ -179,10 +183,14 @@ def benchmark(
     indicator: Annotated[str, PathParam(max_length=40)],
     year: Year,
     peers: Peers = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Benchmark:
     """Un indicateur comparé aux pairs : rang centile, distribution, pairs (anonymes sauf droits)."""
     with work as (db, actor):
-        return service.benchmark(db, actor, cluster_id, indicator, year, criteria=_criteria(peers))
+        out = service.benchmark(db, actor, cluster_id, indicator, year, criteria=_criteria(peers))
+    out.items = out.items[offset : offset + limit]
+    return out
 
 
 @router.get("/clusters/{cluster_id}/evaluation/report", tags=TAGS, responses=ERRORS, response_class=Response)

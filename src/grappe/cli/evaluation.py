@@ -321,7 +321,7 @@ def contract_show(
                 reports.present.percent(r.achievement),
                 r.weight,
             ]
-            for r in out.items
+            for r in out.indicators
         ],
     )
     money = reports.present.money

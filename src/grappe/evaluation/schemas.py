@@ -121,7 +121,7 @@ class ContractYear(BaseModel):
     at_stake_eur: Decimal
     achievement: float
     paid_eur: Decimal
-    items: list[IndicatorResult]
+    indicators: list[IndicatorResult]
 
 
 class IndicatorDefinition(BaseModel):

@@ -340,7 +340,7 @@ def _contract_year(session: Session, contract: ObjectivesContract, year: int, ev
         at_stake_eur=funding.at_stake,
         achievement=funding.achievement,
         paid_eur=funding.paid,
-        items=items,
+        indicators=items,
     )
 
 
