@@ -61,6 +61,8 @@ FLAGS = frozenset({
     "--capabilities", "--products", "--technologies", "--equipment", "--needs", "--markets",
     "--keywords", "--tags", "--visibility", "--consent", "--no-consent", "--with", "--nobody",
     "--deadline", "--message", "--closed",
+    # evaluation: evidence files, contract tables, thresholds, peers
+    "--evidence", "--targets", "--thresholds", "--peers",
     # paging of long lists (not "the N best", which is --top)
     "--limit",
     # serve

@@ -45,6 +45,9 @@ from grappe.cooperation.actions.schemas import (
 )
 from grappe.cooperation.models import CooperationLink, LinkKind, ProjectKind
 from grappe.cooperation.schemas import DealIn, LinkIn, PartnerIn, ProjectIn
+from grappe.evaluation import service as evaluation
+from grappe.evaluation.repository import funder_by_name
+from grappe.evaluation.schemas import ContractIn
 from grappe.partners.meetings import service as meetings
 from grappe.partners.meetings.schemas import B2BEventIn, ParticipantIn, PublishIn, ScheduleIn, WishIn
 from grappe.partners.postings import service as postings
@@ -82,6 +85,7 @@ CANARIES = [
     "Rencontres Secrètes Victime",
     "Savoir Secret Victime",
     "Recherche Secrète Victime",
+    "Contrat Secret Victime",
 ]
 
 
@@ -106,6 +110,9 @@ class Victim:
     event_c: int  # a public event of C, past, org_c registered
     equipment_c: int  # a shared equipment of C
     purchase_c: int  # a group purchase of C
+    funder_c: int  # Région C, C's funder
+    contract_c: int  # an objectives contract of C with Région C
+    contract_c2: int  # another one, for the administrator to delete
     call_c: int  # a draft call for projects of C's funder
     application_c: int  # C's draft application to it
     application_c2: int  # another, complete: the one the administrator submits
@@ -298,6 +305,24 @@ def build_victim(session: Any, world: Any) -> Victim:
         ).result.id
         for n in (1, 2)
     ]
+    funder_c = funder_by_name(session, "Région C")
+    assert funder_c is not None
+    contracts = [
+        evaluation.create_contract(
+            session,
+            admin,
+            ContractIn(
+                cluster_id=c,
+                funder_id=funder_c.id,
+                title="Contrat Secret Victime",
+                start_year=2024,
+                end_year=2025,
+                amount_eur=Decimal(1000),
+                indicators=[{"indicator": "members", "targets": {2024: 2}}],
+            ),
+        ).id
+        for _ in range(2)
+    ]
     return Victim(
         posting_c=calls_for_partners[0],
         posting_c2=calls_for_partners[1],
@@ -318,6 +343,9 @@ def build_victim(session: Any, world: Any) -> Victim:
         event_c=event_c,
         equipment_c=equipment_c,
         purchase_c=purchase_c,
+        funder_c=funder_c.id,
+        contract_c=contracts[0],
+        contract_c2=contracts[1],
         call_c=call_c,
         application_c=application_c,
         application_c2=application_c2,
@@ -386,6 +414,7 @@ MEMBER_CSV = f"siren;nom;date_adhesion\n{siren(7007)};Nouvelle;2024-01-02\n"
 PERIOD = {"joined": "1990-01-01", "left": "1990-01-02"}
 SOON = (dt.date.today() + dt.timedelta(days=30)).isoformat()
 BOOKED = {"start": "2025-02-03T08:00", "end": "2025-02-03T12:00"}
+YEAR = {"year": 2024}
 
 CASES: dict[tuple[str, str], list[Case]] = {
     ("GET", "/health"): [Case(OPEN, lambda v: {})],
@@ -421,6 +450,18 @@ CASES: dict[tuple[str, str], list[Case]] = {
     # The manager's pages send a visitor without a session to the sign-in form, before any
     # look-up (the redirect, followed here, ends on that form for every id); their roles and
     # other tenants' ids are walked with signed-in users in tests/web/test_manage.py.
+    # The evaluation pages, the same way (signed-in roles in tests/web/test_evaluation_pages.py).
+    ("GET", "/evaluation/{cluster_id:int}"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/evaluation/{cluster_id:int}/auto-evaluation"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "data": {"area": "governance", "score": "3"}})
+    ],
+    ("GET", "/evaluation/{cluster_id:int}/comparaison"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("GET", "/evaluation/{cluster_id:int}/rapport.{suffix}"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "suffix": "html"})
+    ],
+    ("GET", "/evaluation/contrats"): [Case(OPEN, lambda v: {})],
+    ("GET", "/evaluation/contrats/{contract_id:int}"): [Case(OPEN, lambda v: {"contract_id": v.contract_c})],
+    ("GET", "/evaluation/portefeuille.{suffix}"): [Case(OPEN, lambda v: {"suffix": "html"})],
     ("GET", "/gestion"): [Case(OPEN, lambda v: {})],
     # The partners' pages (issue 18) send a visitor without a session to the sign-in form
     # too; their roles and other tenants' ids are walked in tests/web/test_partners_pages.py.
@@ -1136,6 +1177,57 @@ CASES: dict[tuple[str, str], list[Case]] = {
         Case(HIDDEN, lambda v: {"call_id": v.call_c, "json": {"justification": "Comité"}}, admin_status=422)
     ],
     ("GET", "/calls/{call_id}/letters"): [Case(HIDDEN, lambda v: {"call_id": v.call_c}, admin_status=409)],
+    # evaluation (issue 19)
+    ("GET", "/evaluation/indicators"): [Case(OPEN, lambda v: {})],
+    ("GET", "/clusters/{cluster_id}/evaluation/indicators"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "params": YEAR})
+    ],
+    ("POST", "/clusters/{cluster_id}/evaluation/declarations"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "cluster_id": v.c,
+                "data": {"indicator": "services_revenue", "year": "2024", "value": "1"},
+                "files": {"evidence": ("bilan.pdf", b"%PDF-1.4", "application/pdf")},
+            },
+        )
+    ],
+    ("POST", "/clusters/{cluster_id}/evaluation/self-assessment"): [
+        Case(
+            HIDDEN,
+            lambda v: {"cluster_id": v.c, "data": {"area": "governance", "year": "2024", "score": "3"}},
+        )
+    ],
+    ("GET", "/clusters/{cluster_id}/evaluation/scorecard"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "params": YEAR})
+    ],
+    ("GET", "/clusters/{cluster_id}/evaluation/benchmark/{indicator}"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "indicator": "members", "params": YEAR})
+    ],
+    ("GET", "/clusters/{cluster_id}/evaluation/report"): [
+        Case(HIDDEN, lambda v: {"cluster_id": v.c, "params": YEAR})
+    ],
+    ("GET", "/evaluation/portfolio"): [Case(OPEN, lambda v: {"params": {**YEAR, "funder_id": v.funder_c}})],
+    ("GET", "/evaluation/contracts"): [Case(OPEN, lambda v: {})],
+    ("POST", "/evaluation/contracts"): [
+        Case(
+            HIDDEN,
+            lambda v: {
+                "json": {
+                    "cluster_id": v.c, "funder_id": v.funder_c, "title": "Intrus", "start_year": 2024,
+                    "end_year": 2024, "amount_eur": "1",
+                    "indicators": [{"indicator": "members", "targets": {"2024": 1}}],
+                }
+            },
+        )
+    ],
+    ("GET", "/evaluation/contracts/{contract_id}"): [Case(HIDDEN, lambda v: {"contract_id": v.contract_c})],
+    ("DELETE", "/evaluation/contracts/{contract_id}"): [
+        Case(HIDDEN, lambda v: {"contract_id": v.contract_c2})
+    ],
+    ("GET", "/evaluation/contracts/{contract_id}/years/{year}"): [
+        Case(HIDDEN, lambda v: {"contract_id": v.contract_c, "year": 2024})
+    ],
 }
 
 

@@ -10,6 +10,7 @@ from grappe.api import (
     calls,
     clusters,
     cooperation,
+    evaluation,
     fees,
     invitations,
     meetings,
@@ -33,5 +34,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     meetings.router,
     partners.router,
     calls.router,
+    evaluation.router,
     accounts.router,
 )

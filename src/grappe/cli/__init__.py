@@ -62,11 +62,13 @@ def _unavailable(group: str, summary: str, example: str, missing: str) -> None:
 if _missing is not None:
     _unavailable("registry", "Registre des structures d'animation", "list", _missing)
     _unavailable("cooperation", "Coopération entre organisations", "network --help", _missing)
+    _unavailable("evaluation", "Évaluation des clusters", "indicators", _missing)
 else:
-    from grappe.cli import cooperation, registry
+    from grappe.cli import cooperation, evaluation, registry
 
     app.add_typer(registry.app, name="registry")
     app.add_typer(cooperation.app, name="cooperation")
+    app.add_typer(evaluation.app, name="evaluation")
 detection.register(app)
 detect.register(app)
 demo.register(app)

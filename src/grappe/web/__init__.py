@@ -23,6 +23,7 @@ def mount(app: FastAPI) -> None:
     from grappe.web.admin import routes as admin_routes
     from grappe.web.calls import routes as calls_routes
     from grappe.web.cooperation import routes as cooperation_routes
+    from grappe.web.evaluation import routes as evaluation_routes
     from grappe.web.funder import routes as funder_routes
     from grappe.web.manage import contacts, governance, letters, prospects
     from grappe.web.manage import routes as manage_routes
@@ -51,6 +52,7 @@ def mount(app: FastAPI) -> None:
         member_routes.router,
         funder_routes.router,
         calls_routes.router,
+        evaluation_routes.router,
     )
     for router in routers:
         app.include_router(router)

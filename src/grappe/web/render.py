@@ -29,6 +29,7 @@ TEMPLATE_DIRS = [
     WEB / "member" / "templates",
     WEB / "funder" / "templates",
     WEB / "calls" / "templates",
+    WEB / "evaluation" / "templates",
 ]
 
 

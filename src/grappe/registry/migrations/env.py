@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 from grappe.calls import models as call_models  # noqa: F401  (registers its tables)
 from grappe.cooperation import models as cooperation_models  # noqa: F401  (the same, cooperation)
 from grappe.cooperation.actions import models as action_models  # noqa: F401  (the same, actions)
+from grappe.evaluation import models as evaluation_models  # noqa: F401  (the same, evaluation)
 from grappe.partners import models as partner_models  # noqa: F401  (the same, partners)
 from grappe.partners.meetings import models as meeting_models  # noqa: F401  (the same, B2B meetings)
 from grappe.registry import models  # noqa: F401  (registers every table on Base.metadata)

@@ -1,0 +1,1 @@
+"""Evaluation: objectives contracts, indicators, results-based funding, scorecards, benchmarks, reports."""

@@ -1,0 +1,1 @@
+"""Evaluation pages: scorecards, benchmarks, contracts, reports."""
