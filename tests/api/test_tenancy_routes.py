@@ -574,7 +574,7 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("GET", "/admin/detection"): [Case(OPEN, lambda v: {})],
     ("POST", "/admin/detection"): [Case(OPEN, lambda v: {"data": {"name": "x", "level": "ze"}})],
     # Issue 15's other manager pages, the member's and the funder's (their roles and other
-    # tenants' ids are walked with signed-in users in tests/web/test_roles.py).
+    # tenants' ids are walked with signed-in users in tests/web/test_role_pages.py).
     ("GET", "/gestion/{cluster_id:int}/organisations/{organisation_id:int}/contacts"): [
         Case(OPEN, lambda v: {"cluster_id": v.c, "organisation_id": v.org_c})
     ],
