@@ -15,10 +15,17 @@ Setup (not timed):
 * ``grappe serve --workers W`` (uvicorn) in a subprocess on a free loopback port; each
   manager signs in through the sign-in form (CSRF token, password), which gives its session.
 
-Load: 50 users, each a coroutine with its own keep-alive connection and its own cookies
-(manager i's session), closed loop: a user sends its next request as soon as the previous
-answer is read. Each request is drawn at random among the kinds below, the static asset
-as often as any page, so every kind is measured under the same load at the same time:
+Three phases on the same server, one after the other:
+
+* ``solo``: one user alone, 30 requests of each kind: the service time of each page;
+* ``saturation``: 50 users, each a coroutine with its own keep-alive connection and its own
+  cookies (manager i's session), closed loop: a user sends its next request as soon as the
+  previous answer is read (the server's queue is never empty);
+* ``browsing``: the same 50 users pausing a random time (exponential, mean ``--think``
+  seconds, 1 by default) after each answer, as people reading pages do.
+
+In each phase a request is drawn at random among the kinds below, the static asset as often
+as any page, so that every kind is measured under the same load at the same time:
 
 * ``gestion``: the manager's home (``/gestion``) and its cluster's dashboard;
 * ``adherents``: its cluster's member list, pages 1-5, or a search;
@@ -27,15 +34,18 @@ as often as any page, so every kind is measured under the same load at the same 
 * ``observatoire``: the saved run's page (map and table), a territory and a sector page;
 * ``static``: ``/static/grappe.css``.
 
-The first ``--warmup`` seconds are not counted. Latency is from request written to the last
-byte of the answer read. The client is a bare asyncio HTTP/1.1 reader (status line, headers,
-Content-Length or chunked body), a few microseconds of CPU per request, in this process.
+The first ``--warmup`` seconds of the loaded phases are not counted. Latency is from the
+request written to the last byte of the answer read. The client is a bare asyncio HTTP/1.1
+reader (status line, headers, Content-Length or chunked body), a few microseconds of CPU per
+request, in this process. A user idle for 4 s opens a new connection, as a browser does when
+uvicorn has closed the old one.
 
-Prints, per kind: requests, p50, p95, the ratio p95 / p95(static) and the errors (any status
-other than 200); writes it with the machine and load average to
-``bench/results/web_load.json``.
+Prints, per phase and kind: requests, p50, p95, the ratio p95 / p95(static) and the errors
+(any status other than 200), with the server's CPU time per request; writes it with the
+machine and load average to ``bench/results/web_load.json``.
 
-    python bench/bench_web_load.py [--users 50] [--duration 30] [--warmup 5] [--workers 2]
+    python bench/bench_web_load.py [--users 50] [--duration 30] [--warmup 5] [--think 1]
+        [--workers 2] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -68,6 +78,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 HERE = Path(__file__).resolve().parent
 BOUND = 3.0
 STATIC = "/static/grappe.css"
+#: Seconds after which a user reopens its connection rather than reuse it (uvicorn: 5 s).
+IDLE = 4.0
 PASSWORD = "mot de passe du banc de charge"
 RUN = "rouen"
 URSSAF_ROUEN = "urssaf_commune_ape_ze2815_rouen.csv"
@@ -263,9 +275,14 @@ async def user(port: int, cookie: str, paths: dict[str, list[str]], stop: float,
     names = sorted(paths)
     if think > 0:  # users do not all start at the same instant
         await asyncio.sleep(rng.uniform(0, think))
+    last = time.perf_counter()
     while time.perf_counter() < stop:
         kind = rng.choice(names)
         path = rng.choice(paths[kind])
+        if time.perf_counter() - last > IDLE:
+            # uvicorn closes a keep-alive connection idle for 5 s; a browser opens a new one
+            writer.close()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
                      "Accept-Language: fr\r\n\r\n".encode("latin-1"))
         sent = time.perf_counter()
@@ -274,7 +291,8 @@ async def user(port: int, cookie: str, paths: dict[str, list[str]], stop: float,
             status, keep = await _read_answer(reader)
         except (OSError, asyncio.IncompleteReadError, ValueError):
             status, keep = 0, False
-        recorder.add(kind, sent, time.perf_counter() - sent, status)
+        last = time.perf_counter()
+        recorder.add(kind, sent, last - sent, status)
         if not keep:
             writer.close()
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -319,20 +337,20 @@ def _cpu_seconds(pid: int) -> float:
     return total
 
 
-async def solo(port: int, cookie: str, paths: dict[str, list[str]], rounds: int) -> Recorder:
-    """One user alone, every path of every kind ``rounds`` times: the service times."""
+async def solo(port: int, cookie: str, paths: dict[str, list[str]], per_kind: int) -> Recorder:
+    """One user alone, ``per_kind`` requests of each kind in turn: the service times."""
     recorder = Recorder()
     recorder.start = 0.0
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    for _ in range(rounds):
+    for i in range(per_kind):
         for kind, kind_paths in sorted(paths.items()):
-            for path in kind_paths[:10]:
-                writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}"
-                             "\r\nAccept-Language: fr\r\n\r\n".encode("latin-1"))
-                sent = time.perf_counter()
-                await writer.drain()
-                status, _keep = await _read_answer(reader)
-                recorder.add(kind, sent, time.perf_counter() - sent, status)
+            path = kind_paths[i % len(kind_paths)]
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}"
+                         "\r\nAccept-Language: fr\r\n\r\n".encode("latin-1"))
+            sent = time.perf_counter()
+            await writer.drain()
+            status, _keep = await _read_answer(reader)
+            recorder.add(kind, sent, time.perf_counter() - sent, status)
     writer.close()
     return recorder
 
@@ -408,7 +426,7 @@ def main() -> None:
             rng = random.Random(args.seed)
             users = [(cookie, kinds(k, observatory, rng))
                      for k, cookie in enumerate(cookies, start=1)]
-            phases["solo"] = table(asyncio.run(solo(port, *users[0], rounds=3)), None)
+            phases["solo"] = table(asyncio.run(solo(port, *users[0], per_kind=30)), None)
             for phase, think in (("saturation", 0.0), ("browsing", args.think)):
                 cpu_before = _cpu_seconds(proc.pid)
                 recorder = asyncio.run(
@@ -434,7 +452,7 @@ def main() -> None:
     print(f"\n{args.users} users, {args.workers} workers, {args.duration:g} s measured after "
           f"{args.warmup:g} s per phase; load average {summary['machine']['load'][0]:.1f} "
           f"on {os.cpu_count()} CPUs")
-    show("one user alone (service times, each path 3 times)", phases["solo"])
+    show("one user alone (service times, 30 requests of each kind)", phases["solo"])
     show(f"{args.users} users without pause (saturation)", phases["saturation"])
     show(f"{args.users} users browsing (mean pause {args.think:g} s)", phases["browsing"])
     args.out.parent.mkdir(parents=True, exist_ok=True)
