@@ -13,7 +13,10 @@ each in a fresh interpreter, interleaved, so that a loaded machine slows both al
 The script prints the median of the repeats of each, the ratio command / library call (the
 bound), the ratio command / library script (a process that imports the library, calls
 ``detect()`` and writes the file: the command's own cost beyond the library's), and whether the
-CSV and JSON of the command are byte-identical to the library's ``write``.
+CSV and JSON of the command are byte-identical to the library's ``write``. It also prints
+the CPU time (user + system, every thread) of the ``detect()`` call and of each command, and
+their ratio: on a machine shared with other work, wall times wait for the other processes,
+CPU times much less.
 
     python bench/bench_detect_command.py [--rows N] [--repeat N] [--cache DIR]
 """
@@ -24,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -47,10 +51,11 @@ def library(store: Path, out: Path, permutations: int, seed: int) -> dict[str, A
 
     imports = time.perf_counter() - started
     started = time.perf_counter()
+    cpu = time.process_time()
     found = detect(store, level="ze", sectors="sous-classe", permutations=permutations,
                    seed=seed)
     figures.update({"imports": imports, "detect": time.perf_counter() - started,
-                    "candidates": len(found)})
+                    "detect_cpu": time.process_time() - cpu, "candidates": len(found)})
     for fmt in FORMATS:
         started = time.perf_counter()
         found.write(out / f"library.{fmt}", fmt)
@@ -59,17 +64,21 @@ def library(store: Path, out: Path, permutations: int, seed: int) -> dict[str, A
 
 
 def command(store: Path, out: Path, fmt: str, permutations: int, seed: int,
-            env: dict[str, str]) -> float:
-    """Wall seconds of one `grappe detect` process, from spawn to exit."""
+            env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user + system, all threads) seconds of one `grappe detect` process,
+    from spawn to exit."""
     args = [sys.executable, "-m", "grappe", "detect", "--store", str(store), "--level", "ze",
             "--format", fmt, "--out", str(out / f"command.{fmt}"),
             "--permutations", str(permutations), "--seed", str(seed)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"grappe detect --format {fmt} failed:\n{done.stderr[-3000:]}")
-    return wall
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def main() -> None:
@@ -97,6 +106,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
 
     runs: dict[str, list[float]] = {fmt: [] for fmt in FORMATS}
+    cpus: dict[str, list[float]] = {fmt: [] for fmt in FORMATS}
     calls: list[dict[str, Any]] = []
     for _ in range(args.repeat):
         spawned = time.time()
@@ -111,7 +121,9 @@ def main() -> None:
         figures["startup"] = figures.pop("start") - spawned
         calls.append(figures)
         for fmt in FORMATS:
-            runs[fmt].append(command(store, out, fmt, args.permutations, args.seed, env))
+            wall, cpu = command(store, out, fmt, args.permutations, args.seed, env)
+            runs[fmt].append(wall)
+            cpus[fmt].append(cpu)
 
     call = statistics.median(c["detect"] for c in calls)
     summary: dict[str, Any] = {
@@ -119,11 +131,15 @@ def main() -> None:
                     "cpus": os.cpu_count(), "load": os.getloadavg()[0]},
         "rows": args.rows, "repeat": args.repeat, "candidates": calls[0]["candidates"],
         "library": {key: statistics.median(c[key] for c in calls)
-                    for key in ("startup", "imports", "detect",
+                    for key in ("startup", "imports", "detect", "detect_cpu",
                                 *(f"write_{f}" for f in FORMATS))},
         "command": {fmt: statistics.median(runs[fmt]) for fmt in FORMATS},
     }
     summary["ratio"] = {fmt: summary["command"][fmt] / call for fmt in FORMATS}
+    # CPU time: what a machine shared with other work changes least (wall time waits for it)
+    call_cpu = summary["library"]["detect_cpu"]
+    summary["command_cpu"] = {fmt: statistics.median(cpus[fmt]) for fmt in FORMATS}
+    summary["ratio_cpu"] = {fmt: summary["command_cpu"][fmt] / call_cpu for fmt in FORMATS}
     lib = summary["library"]
     summary["script"] = {fmt: lib["startup"] + lib["imports"] + call + lib[f"write_{fmt}"]
                          for fmt in FORMATS}
@@ -144,6 +160,9 @@ def main() -> None:
               f"{summary['command'][fmt] / summary['script'][fmt]:.2f}x the library script "
               f"({summary['script'][fmt]:.2f} s); library write "
               f"{summary['library'][f'write_{fmt}']:.2f} s;{same}")
+    print(f"CPU time (user + system, all threads): detect() call {call_cpu:.2f} s; "
+          + "; ".join(f"{fmt} command {summary['command_cpu'][fmt]:.2f} s "
+                      f"({summary['ratio_cpu'][fmt]:.2f}x)" for fmt in FORMATS))
     results = Path(__file__).resolve().parent / "results"
     results.mkdir(exist_ok=True)
     (results / "detect_command.json").write_text(json.dumps(summary, indent=1) + "\n")

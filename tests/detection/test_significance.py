@@ -326,6 +326,13 @@ def test_inputs_are_validated() -> None:
         local_moran(good[:, 0], w, sectors=["a", "b"], permutations=0)
 
 
+def test_an_unknown_option_is_refused_by_its_name() -> None:
+    w = knn(_points(10, 1), k=3)
+    for verb in (getis_ord, local_moran):
+        with pytest.raises(TypeError, match="unexpected keyword argument 'permutation'"):
+            verb(np.ones((10, 2)), w, permutation=0)  # type: ignore[operator]
+
+
 # --------------------------------------------------------------------------- refinement
 
 

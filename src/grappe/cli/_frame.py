@@ -9,14 +9,17 @@ on stderr (what and where) with Click's exit status 2.
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import inspect
 import re
 import sys
+from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 import typer.completion
 import typer.core
-import typer.rich_utils
 from typer._click import core as click_core
 from typer._click import exceptions as click_exceptions
 from typer._click import formatting as click_formatting
@@ -181,23 +184,66 @@ def _french_type(label: str | None) -> str | None:
     return re.sub(r"<\s*>|\s+>", ">", _TYPE_WORD.sub(lambda m: TYPE_NAMES[m.group(1)], label))
 
 
-def install() -> None:
-    """Put Typer's frame in French for every command (idempotent)."""
-    if typer.rich_utils.rich_format_error is _render_error:
+def _french_rich_utils(rich_utils: Any) -> None:
+    """Typer's Rich frame in French: its constants, its error and abort renderers."""
+    if rich_utils.rich_format_error is _render_error:
         return
     for name, value in RICH_CONSTANTS.items():
-        setattr(typer.rich_utils, name, value)
+        setattr(rich_utils, name, value)
+    rich_utils.rich_format_error = _render_error
+    rich_utils.rich_abort_error = _render_abort
+    rich_utils.OptionHighlighter.highlights = [
+        h.replace("Usage: ", USAGE_PREFIX) for h in rich_utils.OptionHighlighter.highlights
+    ]
+
+
+RICH_UTILS = "typer.rich_utils"
+
+
+class _RichUtilsFinder(importlib.abc.MetaPathFinder):
+    """Puts ``typer.rich_utils`` in French as soon as it is imported.
+
+    Typer imports it only to render a help page or an error; the module pulls Rich's Markdown,
+    syntax highlighting and Pygments (about 0.15 s), which a command that runs normally never
+    needs.
+    """
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != RICH_UTILS:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        exec_module = loader.exec_module
+
+        def exec_in_french(module: ModuleType) -> None:
+            exec_module(module)
+            _french_rich_utils(module)
+
+        loader.exec_module = exec_in_french  # type: ignore[method-assign]
+        return spec
+
+
+_installed: list[bool] = []
+
+
+def install() -> None:
+    """Put Typer's frame in French for every command (idempotent)."""
+    if _installed:
+        return
+    _installed.append(True)
+    if RICH_UTILS in sys.modules:
+        _french_rich_utils(sys.modules[RICH_UTILS])
+    else:
+        sys.meta_path.insert(0, _RichUtilsFinder())
     for placeholder in (
         typer.completion._install_completion_placeholder_function,
         typer.completion._install_completion_no_auto_placeholder_function,
     ):
         for name, parameter in inspect.signature(placeholder).parameters.items():
             parameter.default.help = COMPLETION_HELP[name]
-    typer.rich_utils.rich_format_error = _render_error  # type: ignore[assignment]
-    typer.rich_utils.rich_abort_error = _render_abort
-    typer.rich_utils.OptionHighlighter.highlights = [
-        h.replace("Usage: ", USAGE_PREFIX) for h in typer.rich_utils.OptionHighlighter.highlights
-    ]
 
     write_usage = click_formatting.HelpFormatter.write_usage
 

@@ -17,6 +17,7 @@ from grappe.detection.significance.permutation import (
     _first_at_least,
     _Tested,
 )
+from grappe.detection.significance.tails import beta_ppf, binom_ppf
 from grappe.progress import Reporter
 
 if TYPE_CHECKING:
@@ -131,17 +132,14 @@ class _ExtraDraws:
 
 def _clopper_pearson(f: np.ndarray, p: np.ndarray, delta: float) -> tuple[np.ndarray, np.ndarray]:
     """One-sided Clopper–Pearson bounds, each at level ``delta``, of ``f`` successes in ``p``."""
-    # Imported here: scipy.stats takes over a second to load and only a refinement needs it.
-    from scipy import stats
-
     f = f.astype(np.float64)
     p = p.astype(np.float64)
     low = np.zeros(len(f))
     high = np.ones(len(f))
     some = f > 0
-    low[some] = stats.beta.ppf(delta, f[some], p[some] - f[some] + 1.0)
+    low[some] = beta_ppf(delta, f[some], p[some] - f[some] + 1.0)
     below = f < p
-    high[below] = stats.beta.ppf(1.0 - delta, f[below] + 1.0, p[below] - f[below])
+    high[below] = beta_ppf(1.0 - delta, f[below] + 1.0, p[below] - f[below])
     return low, high
 
 
@@ -158,8 +156,6 @@ class _Bounds:
 
         Computed once per distinct (round, count) pair: counts are small integers.
         """
-        from scipy import stats  # see _clopper_pearson
-
         keys, inverse = unique_keys(
             rounds.astype(np.int64) * (self.cap + 1) + folded, len(self.totals) * (self.cap + 1)
         )
@@ -170,8 +166,8 @@ class _Bounds:
         more = rest > 0
         add_lo = np.zeros(len(keys))
         add_hi = np.zeros(len(keys))
-        add_lo[more] = stats.binom.ppf(self.delta, rest[more], q_lo[more])
-        add_hi[more] = stats.binom.ppf(1.0 - self.delta, rest[more], q_hi[more])
+        add_lo[more] = binom_ppf(self.delta, rest[more], q_lo[more])
+        add_hi[more] = binom_ppf(1.0 - self.delta, rest[more], q_hi[more])
         now = (f + 1.0) / (p + 1.0)
         lo = np.minimum((f + add_lo + 1.0) / (self.cap + 1.0), now)
         hi = np.maximum((f + add_hi + 1.0) / (self.cap + 1.0), now)

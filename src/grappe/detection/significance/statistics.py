@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 from numba import njit, prange
@@ -18,28 +18,72 @@ from grappe.detection.weights import SpatialWeights
 from grappe.errors import InputError
 from grappe.progress import SILENT, Reporter
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+
+class Inference(TypedDict, total=False):
+    """The inference options :func:`getis_ord` and :func:`local_moran` share, by keyword.
+
+    Each is described in :func:`getis_ord`; :data:`INFERENCE_DEFAULTS` holds the default of
+    each one left out.
+    """
+
+    permutations: int
+    rng: np.random.Generator | None
+    fdr: str
+    sectors: Sequence[str] | np.ndarray | None
+    method: str
+    reporter: Reporter
+    max_permutations: int | None
+    alpha: float
+    confidence: float
+    refinement: str
+
+
+#: The default of each inference option.
+INFERENCE_DEFAULTS: dict[str, Any] = {
+    "permutations": PERMUTATIONS,
+    "rng": None,
+    "fdr": "territories",
+    "sectors": None,
+    "method": "shared",
+    "reporter": SILENT,
+    "max_permutations": None,
+    "alpha": ALPHA,
+    "confidence": CONFIDENCE,
+    "refinement": "sequential",
+}
+
+
+def _problem(
+    values: Any, weights: SpatialWeights, verb: str, options: Inference
+) -> tuple[_Problem, Reporter]:
+    """The checked problem of one statistic's call and its reporter, the defaults filled in."""
+    unknown = sorted(set(options) - set(INFERENCE_DEFAULTS))
+    if unknown:
+        raise TypeError(f"{verb}() got an unexpected keyword argument {unknown[0]!r}")
+    chosen = INFERENCE_DEFAULTS | dict(options)
+    reporter: Reporter = chosen.pop("reporter")
+    return _Problem.build(values, weights, verb=verb, **chosen), reporter
+
 
 def getis_ord(
     values: Any,
     weights: SpatialWeights,
     *,
     transform: str = "B",
-    permutations: int = PERMUTATIONS,
-    rng: np.random.Generator | None = None,
-    fdr: str = "territories",
-    sectors: Sequence[str] | np.ndarray | None = None,
-    method: str = "shared",
-    reporter: Reporter = SILENT,
-    max_permutations: int | None = None,
-    alpha: float = ALPHA,
-    confidence: float = CONFIDENCE,
-    refinement: str = "sequential",
+    **options: Unpack[Inference],
 ) -> GetisOrd:
     """Local Getis–Ord Gi* (self included) of every territory x sector cell, with inference.
 
     Gi* of territory ``i`` is the weighted sum of the values of ``i`` and its neighbours over
     the sector total; statistic, expectation, variance and z-value are those of esda's
     ``G_Local(y, w, transform, star=True)`` (self weight 1 before the transformation).
+
+    The inference options (``permutations`` to ``refinement``, :class:`Inference`) are
+    keywords shared with :func:`local_moran`, each with its default in
+    :data:`INFERENCE_DEFAULTS`.
 
     Parameters
     ----------
@@ -95,20 +139,7 @@ def getis_ord(
     (True, 0)
     """
     tr = _check_transform(transform)
-    problem = _Problem.build(
-        values,
-        weights,
-        sectors=sectors,
-        permutations=permutations,
-        rng=rng,
-        fdr=fdr,
-        method=method,
-        verb="getis_ord",
-        max_permutations=max_permutations,
-        alpha=alpha,
-        confidence=confidence,
-        refinement=refinement,
-    )
+    problem, reporter = _problem(values, weights, "getis_ord", options)
     result = _run(problem, _GiFinisher(problem, tr), reporter, "Gi* : permutations")
     assert isinstance(result, GetisOrd)
     return result
@@ -119,16 +150,7 @@ def local_moran(
     weights: SpatialWeights,
     *,
     transform: str = "R",
-    permutations: int = PERMUTATIONS,
-    rng: np.random.Generator | None = None,
-    fdr: str = "territories",
-    sectors: Sequence[str] | np.ndarray | None = None,
-    method: str = "shared",
-    reporter: Reporter = SILENT,
-    max_permutations: int | None = None,
-    alpha: float = ALPHA,
-    confidence: float = CONFIDENCE,
-    refinement: str = "sequential",
+    **options: Unpack[Inference],
 ) -> LocalMoran:
     """Local Moran's I of every territory x sector cell, with inference.
 
@@ -150,20 +172,7 @@ def local_moran(
     LocalMoran
     """
     tr = _check_transform(transform)
-    problem = _Problem.build(
-        values,
-        weights,
-        sectors=sectors,
-        permutations=permutations,
-        rng=rng,
-        fdr=fdr,
-        method=method,
-        verb="local_moran",
-        max_permutations=max_permutations,
-        alpha=alpha,
-        confidence=confidence,
-        refinement=refinement,
-    )
+    problem, reporter = _problem(values, weights, "local_moran", options)
     if problem.n < 3:
         raise InputError(f"local_moran: needs at least 3 territories (got {problem.n})")
     result = _run(problem, _MoranFinisher(problem, tr), reporter, "Moran local : permutations")
