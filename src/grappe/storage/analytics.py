@@ -21,9 +21,6 @@ import pyarrow as pa
 
 from grappe.config import ENGINES, EngineName, Settings, get_settings
 from grappe.errors import EngineError, FileFormatError, InputError
-from grappe.storage import _compilers
-
-_compilers.install()
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
