@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grappe.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from grappe.evaluation.compute import evaluate
 from grappe.partners.meetings import service
 from grappe.partners.meetings.models import B2BMeeting
 from grappe.partners.meetings.schemas import (
@@ -164,6 +165,9 @@ def test_an_event_from_registration_to_published_agendas(db: Session, world: Any
         1,
     )
     assert service.meeting_figures(db, world.a, 2025).meetings == 0
+    # and the evaluation's indicator of the organising cluster reads the same count
+    assert evaluate(db, 2026, [world.a]).of(world.a)["inter_cluster_meetings"] == 1
+    assert evaluate(db, 2025, [world.a]).of(world.a)["inter_cluster_meetings"] == 0
 
 
 def test_a_new_run_replaces_the_schedule_whole(db: Session, world: Any, other: Actor) -> None:

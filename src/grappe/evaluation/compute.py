@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from grappe.evaluation import repository as repo
 from grappe.evaluation.indicators import CATALOGUE
+from grappe.partners.meetings import service as meetings
 
 Values = dict[str, float | None]
 
@@ -256,8 +257,15 @@ def _cooperation(
         inside = members.get(cid, set())
         if a != b and a in inside and b in inside:
             pairs[cid].add((min(a, b), max(a, b)))
+    # B2B meetings between organisations of no common cluster, counted by the meetings domain
+    # for the few clusters that published an event this year
+    intercluster = {
+        cid: meetings.meeting_figures(session, cid, span.year).inter_cluster_meetings
+        for cid in repo.b2b_organisers(session, span, ids)
+    }
     for cid, out in values.items():
         submitted, funded = projects.get(cid, (0, 0))
+        out["inter_cluster_meetings"] = float(intercluster.get(cid, 0))
         out["projects_submitted"] = float(submitted)
         out["projects_funded"] = float(funded)
         out["inter_cluster_projects"] = float(spanning.get(cid, 0))

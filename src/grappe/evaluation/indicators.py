@@ -187,6 +187,16 @@ CATALOGUE: Final[tuple[Indicator, ...]] = (
         1,
     ),
     _i(
+        "inter_cluster_meetings",
+        "Rendez-vous d'affaires inter-clusters",
+        "Rendez-vous tenus aux rendez-vous d'affaires publiés de la structure dans l'année entre deux "
+        "organisations sans structure commune le jour de l'événement.",
+        "partenaires : rendez-vous d'affaires ; registre : adhésions",
+        Unit.COUNT,
+        10,
+        1,
+    ),
+    _i(
         "business_between_members",
         "Affaires entre adhérents",
         "Montant des affaires déclarées entre adhérents pour l'année, en euros.",
@@ -343,7 +353,11 @@ AREAS: Final[tuple[tuple[str, str, tuple[str, ...]], ...]] = (
     ("financing", "Financement", ("self_financing", "fee_income", "services_revenue")),
     ("services", "Services aux adhérents", ("event_attendance", "services_revenue")),
     ("interaction", "Interaction au sein du cluster", ("network_density", "business_between_members")),
-    ("achievements", "Réalisations et reconnaissance", ("projects_funded", "inter_cluster_projects")),
+    (
+        "achievements",
+        "Réalisations et reconnaissance",
+        ("projects_funded", "inter_cluster_projects", "inter_cluster_meetings"),
+    ),
 )
 """The six areas of the management self-assessment, inspired by ESCA's cluster management
 benchmarking (not its label, nor its 36 indicators, unavailable offline): each area's French

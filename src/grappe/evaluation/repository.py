@@ -38,6 +38,7 @@ from grappe.evaluation.models import (
     SelfAssessment,
 )
 from grappe.kit.repository import Repository
+from grappe.partners.meetings.models import B2BEvent
 from grappe.registry.models import (
     Cluster,
     ClusterFunding,
@@ -428,3 +429,21 @@ class ContractRepository(Repository[ObjectivesContract]):
                 select(ObjectivesContract.cluster_id).where(ObjectivesContract.funder_id == funder_id)
             )
         )
+
+
+def b2b_organisers(session: Session, year: Year, ids: Collection[int] | None) -> list[int]:
+    """The clusters that published a B2B meetings event starting in the year."""
+    start = dt.datetime(year.year, 1, 1, tzinfo=dt.UTC)
+    end = dt.datetime(year.year + 1, 1, 1, tzinfo=dt.UTC)
+    return list(
+        session.scalars(
+            select(B2BEvent.cluster_id)
+            .where(
+                _among(B2BEvent.cluster_id, ids),
+                B2BEvent.published.is_(True),
+                B2BEvent.starts_at >= start,
+                B2BEvent.starts_at < end,
+            )
+            .distinct()
+        )
+    )
