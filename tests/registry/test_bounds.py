@@ -15,6 +15,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
+import annotated_types
 import pytest
 from dbkit import PG_URL, Database, World, build_world, siren
 from pydantic import BaseModel, ValidationError
@@ -142,6 +143,12 @@ def test_every_request_field_is_bounded_by_its_column() -> None:
             bound = _one(metadata, (bounds.Amount,))
             if bound is None or not isinstance(bound.column.expression.type, Numeric):
                 problems.append(f"{where}: amount without a NUMERIC column bound")
+        elif leaf is float:
+            # a measure or a setting with no column of its own: both ends bounded, finite
+            low, high = _one(metadata, (annotated_types.Ge,)), _one(metadata, (annotated_types.Le,))
+            finite = any(getattr(m, "allow_inf_nan", None) is False for m in metadata)
+            if low is None or high is None or not finite:
+                problems.append(f"{where}: real number without finite ge/le bounds")
         elif leaf is dt.date:
             if _one(metadata, (bounds.Dated,)) is None:
                 problems.append(f"{where}: date without a date rule")

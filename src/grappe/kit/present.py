@@ -61,6 +61,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "manager": ("gestionnaire", "manager"),
         "member": ("adhérent", "member"),
         "public": ("public", "public"),
+        "reviewer": ("évaluateur", "reviewer"),
     },
     "label_kind": {
         "pole": ("pôle de compétitivité", "competitiveness cluster"),
