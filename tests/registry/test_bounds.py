@@ -49,6 +49,10 @@ UNMAPPED_TEXT = {
     ("InvitationCreate", "siret"): "typed with spaces or dots, normalised to 14 digits",
     ("PartnerIn", "siren"): "typed with spaces or dots, normalised to 9 digits",
     ("ProjectIn", "summary"): "a TEXT column, bounded by grappe.cooperation.schemas.SUMMARY_LENGTH",
+    # partners: calls for partners and the partner search
+    ("PostingIn", "description"): "a TEXT column, bounded by postings.schemas.DESCRIPTION_LENGTH",
+    ("SearchIn", "text"): "a search, not stored: bounded by profiles.schemas.SEARCH_TEXT_LENGTH",
+    ("SearchIn", "territories"): "département codes, not stored: bounded by TERRITORY_LENGTH",
 }
 
 

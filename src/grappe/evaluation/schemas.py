@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from annotated_types import Ge, Gt, Le
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from grappe.evaluation.indicators import BY_CODE
-from grappe.evaluation.models import Area
+from grappe.evaluation.models import Area, ContractIndicator, ContractTarget, ObjectivesContract
 from grappe.evaluation.scoring import DEFAULT_SHARE_AT_STAKE
+from grappe.registry.bounds import ACCOUNTING, PAST, Amount, Dated, Int, Text, Year
 
 YearField = Annotated[int, Field(ge=1990, le=2100)]
 IdField = Annotated[int, Field(ge=1, le=2_147_483_647)]
 # Numeric(18, 4): up to 10^14 in absolute value.
-ValueField = Annotated[float, Field(ge=-1e13, le=1e13, allow_inf_nan=False)]
+# Bounds as plain metadata (not a Field) so they stay visible where the type is nested.
+ValueField = Annotated[float, Ge(-1e13), Le(1e13), AllowInfNan(False)]
 
 
 def _known(code: str) -> str:
@@ -24,31 +27,65 @@ def _known(code: str) -> str:
     return code
 
 
-class ContractIndicatorIn(BaseModel):
-    """One indicator of a contract: baseline, weight and yearly targets (year -> target)."""
+class ContractTargetIn(BaseModel):
+    """One yearly target of a contract indicator."""
 
     model_config = ConfigDict(extra="forbid")
-    indicator: str
+    year: Annotated[int, Year(ACCOUNTING, ContractTarget.year)]
+    target: ValueField
+
+
+class ContractIndicatorIn(BaseModel):
+    """One indicator of a contract: baseline, weight and yearly targets.
+
+    ``targets`` is a list of ``{year, target}``; the mapping ``{year: target}`` of earlier
+    versions (and of the targets table) is still accepted and read as that list.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    indicator: Annotated[str, Text(ContractIndicator.indicator, min_length=1)]
     baseline: ValueField | None = None
-    weight: Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)] = 1.0
-    targets: dict[YearField, ValueField] = Field(min_length=1, max_length=50)
+    weight: Annotated[float, Gt(0), Ge(0), Le(10_000), AllowInfNan(False)] = 1.0
+    targets: list[ContractTargetIn] = Field(min_length=1, max_length=50)
 
     _check = field_validator("indicator")(_known)
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _from_mapping(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return [{"year": year, "target": target} for year, target in value.items()]
+        return value
+
+    @field_validator("targets")
+    @classmethod
+    def _one_per_year(cls, value: list[ContractTargetIn]) -> list[ContractTargetIn]:
+        years = [row.year for row in value]
+        twice = next((year for year in years if years.count(year) > 1), None)
+        if twice is not None:
+            raise ValueError(f"deux cibles pour l'année {twice}")
+        return sorted(value, key=lambda row: row.year)
+
+    def target_by_year(self) -> dict[int, float]:
+        """The targets as ``{year: target}``, years in order."""
+        return {row.year: row.target for row in self.targets}
 
 
 class ContractIn(BaseModel):
     """An objectives contract to create (the funder defaults to the acting funder)."""
 
     model_config = ConfigDict(extra="forbid")
-    cluster_id: IdField
-    funder_id: IdField | None = None
-    call_id: IdField | None = None
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    start_year: YearField
-    end_year: YearField
-    amount_eur: Annotated[Decimal, Field(ge=0, le=Decimal("999999999999.99"), decimal_places=2)]
-    share_at_stake: Annotated[Decimal, Field(ge=0, le=1, decimal_places=4)] = DEFAULT_SHARE_AT_STAKE
-    signed_on: dt.date | None = None
+    cluster_id: Annotated[int, Int(ObjectivesContract.cluster_id, ge=1)]
+    funder_id: Annotated[int, Int(ObjectivesContract.funder_id, ge=1)] | None = None
+    call_id: Annotated[int, Int(ObjectivesContract.call_id, ge=1)] | None = None
+    title: Annotated[str, Text(ObjectivesContract.title, min_length=1)]
+    start_year: Annotated[int, Year(ACCOUNTING, ObjectivesContract.start_year)]
+    end_year: Annotated[int, Year(ACCOUNTING, ObjectivesContract.end_year)]
+    amount_eur: Annotated[Decimal, Amount(ObjectivesContract.amount_eur)]
+    share_at_stake: Annotated[Decimal, Amount(ObjectivesContract.share_at_stake), Field(le=1)] = (
+        DEFAULT_SHARE_AT_STAKE
+    )
+    signed_on: Annotated[dt.date, Dated(PAST)] | None = None
     indicators: list[ContractIndicatorIn] = Field(min_length=1, max_length=50)
 
     @model_validator(mode="after")
@@ -60,7 +97,7 @@ class ContractIn(BaseModel):
             if row.indicator in seen:
                 raise ValueError(f"indicateur « {row.indicator} » en double")
             seen.add(row.indicator)
-            outside = [y for y in row.targets if not self.start_year <= y <= self.end_year]
+            outside = [t.year for t in row.targets if not self.start_year <= t.year <= self.end_year]
             if outside:
                 raise ValueError(
                     f"indicateur « {row.indicator} » : cible hors de la période "

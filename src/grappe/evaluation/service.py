@@ -250,7 +250,7 @@ def create_contract(session: Session, actor: Actor, data: ContractIn) -> Contrac
                 weight=Decimal(str(row.weight)),
                 targets=[
                     ContractTarget(year=year, target=Decimal(str(target)))
-                    for year, target in sorted(row.targets.items())
+                    for year, target in row.target_by_year().items()
                 ],
             )
             for row in data.indicators

@@ -8,7 +8,14 @@ from typing import Annotated, Final
 from pydantic import Field
 
 from grappe.cooperation.actions.schemas import Moment
-from grappe.partners.meetings.models import B2BEvent, B2BParticipant, ScheduleMethod, WishStatus
+from grappe.partners.meetings.models import (
+    B2BEvent,
+    B2BMeeting,
+    B2BParticipant,
+    B2BWish,
+    ScheduleMethod,
+    WishStatus,
+)
 from grappe.registry.bounds import Int, Text
 from grappe.registry.schemas import Schema
 
@@ -16,10 +23,12 @@ MAX_SLOTS: Final = 100
 """Slots of one event at most (a slot number is written into the unavailabilities' column)."""
 MAX_TABLES: Final = 1000
 MAX_PRIORITY: Final = 10
+MIN_TIME_LIMIT: Final = 0.1
 MAX_TIME_LIMIT: Final = 600.0
-"""Seconds the solver may be given at most by one request."""
+"""Seconds the solver may be given, at least and at most, by one request."""
 Id = Annotated[int, Int(B2BParticipant.organisation_id, ge=1)]
-Slot = Annotated[int, Field(ge=1, le=MAX_SLOTS)]
+#: A slot number (from 1), as the meetings' ``slot`` column holds it.
+Slot = Annotated[int, Int(B2BMeeting.slot, ge=1, le=MAX_SLOTS)]
 
 
 class B2BEventIn(Schema):
@@ -30,10 +39,10 @@ class B2BEventIn(Schema):
 
     title: Annotated[str, Text(B2BEvent.title, min_length=1)]
     starts_at: Moment
-    slots: Annotated[int, Field(ge=1, le=MAX_SLOTS)]
-    tables: Annotated[int, Field(ge=1, le=MAX_TABLES)]
-    max_meetings: Annotated[int, Field(ge=1, le=MAX_SLOTS)]
-    slot_minutes: Annotated[int, Field(ge=5, le=240)] = 20
+    slots: Annotated[int, Int(B2BEvent.slots, ge=1, le=MAX_SLOTS)]
+    tables: Annotated[int, Int(B2BEvent.tables, ge=1, le=MAX_TABLES)]
+    max_meetings: Annotated[int, Int(B2BEvent.max_meetings, ge=1, le=MAX_SLOTS)]
+    slot_minutes: Annotated[int, Int(B2BEvent.slot_minutes, ge=5, le=240)] = 20
     place: Annotated[str, Text(B2BEvent.place)] | None = None
     event_id: Annotated[int, Int(B2BEvent.event_id, ge=1)] | None = None
 
@@ -109,7 +118,7 @@ class WishIn(Schema):
     own by default, any participant for the organiser)."""
 
     to_organisation_id: Id
-    priority: Annotated[int, Field(ge=1, le=MAX_PRIORITY)] = 1
+    priority: Annotated[int, Int(B2BWish.priority, ge=1, le=MAX_PRIORITY)] = 1
     from_organisation_id: Id | None = None
 
 
@@ -158,7 +167,9 @@ class ScheduleIn(Schema):
     """How to schedule: the solver (HiGHS, compared with greedy in the same run) or greedy alone."""
 
     method: ScheduleMethod = ScheduleMethod.OPTIMAL
-    time_limit: Annotated[float, Field(gt=0, le=MAX_TIME_LIMIT)] = 60.0
+    time_limit: Annotated[
+        float, Field(ge=MIN_TIME_LIMIT, le=MAX_TIME_LIMIT, allow_inf_nan=False)
+    ] = 60.0
 
 
 class ScheduleOut(Schema):

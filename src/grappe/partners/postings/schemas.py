@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Final
 
 from grappe.partners.models import Posting, PostingInterest, PostingStatus
 from grappe.registry.bounds import PLANNED, Dated, Int, Text
 from grappe.registry.schemas import Schema
 
 OrganisationId = Annotated[int, Int(Posting.organisation_id, ge=1)]
+#: The longest description of a call (its column is a TEXT).
+DESCRIPTION_LENGTH: Final = 8000
 
 
 class PostingIn(Schema):
@@ -19,7 +21,7 @@ class PostingIn(Schema):
     """
 
     title: Annotated[str, Text(Posting.title, min_length=1)]
-    description: Annotated[str, Text(max_length=8000, min_length=1, multiline=True)]
+    description: Annotated[str, Text(max_length=DESCRIPTION_LENGTH, min_length=1, multiline=True)]
     deadline: Annotated[dt.date, Dated(PLANNED)]
     organisation_id: OrganisationId | None = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated, Final
 
@@ -10,6 +11,7 @@ from pydantic import Field
 
 from grappe.partners.models import PartnerProfile, Posting, ProfileTag, Visibility
 from grappe.registry.bounds import Int, Text
+from grappe.registry.models import Organisation
 from grappe.registry.schemas import Schema
 
 
@@ -46,6 +48,32 @@ OrganisationId = Annotated[int, Int(Posting.organisation_id, ge=1)]
 ClusterId = Annotated[int, Int(Posting.cluster_id, ge=1)]
 
 
+class FieldVisibilities(Schema):
+    """The visibilities a profile edit sets, one per profile field (unnamed or ``None``: unchanged).
+
+    Sent as before, an object from field name to visibility: ``{"needs": "manager"}``.
+    """
+
+    capabilities: Visibility | None = None
+    products: Visibility | None = None
+    technologies: Visibility | None = None
+    equipment: Visibility | None = None
+    needs: Visibility | None = None
+    markets: Visibility | None = None
+    keywords: Visibility | None = None
+    tags: Visibility | None = None
+
+    def items(self) -> Iterator[tuple[ProfileField, Visibility]]:
+        """The visibilities set, field by field (as a ``dict[ProfileField, Visibility]`` would)."""
+        for field in ProfileField:
+            level = getattr(self, field.value)
+            if level is not None:
+                yield field, level
+
+    def __bool__(self) -> bool:
+        return any(True for _ in self.items())
+
+
 class ProfileIn(Schema):
     """Changes to a profile: only the fields given change (``None`` empties a text field).
 
@@ -62,7 +90,7 @@ class ProfileIn(Schema):
     markets: ProfileText | None = None
     keywords: ProfileText | None = None
     tags: Annotated[list[ProfileTag], Field(max_length=len(ProfileTag))] | None = None
-    visibility: dict[ProfileField, Visibility] | None = None
+    visibility: FieldVisibilities | None = None
     consent: bool | None = None
     version: Annotated[int, Int(PartnerProfile.version, ge=1)] | None = None
 
@@ -156,7 +184,22 @@ class SearchScope(StrEnum):
     ALL = "all"
 
 
-Codes = Annotated[list[Annotated[str, Field(min_length=1, max_length=10)]], Field(max_length=50)]
+#: The most codes one filter takes.
+MAX_CODES: Final = 50
+#: The longest département code a territory filter takes (``2A``, ``971``; room for more).
+TERRITORY_LENGTH: Final = 10
+
+
+Sectors = Annotated[list[Annotated[str, Text(Organisation.naf, min_length=1)]], Field(max_length=MAX_CODES)]
+Territories = Annotated[
+    list[Annotated[str, Text(max_length=TERRITORY_LENGTH, min_length=1)]], Field(max_length=MAX_CODES)
+]
+Sizes = Annotated[
+    list[Annotated[str, Text(Organisation.size_category, min_length=1)]], Field(max_length=MAX_CODES)
+]
+Kinds = Annotated[list[Annotated[str, Text(Organisation.kind, min_length=1)]], Field(max_length=MAX_CODES)]
+#: The longest search text.
+SEARCH_TEXT_LENGTH: Final = 2000
 
 
 class SearchIn(Schema):
@@ -166,14 +209,15 @@ class SearchIn(Schema):
     ``sizes``: size categories (``TPE``, ``PME``, ``ETI``, ``GE``); ``kinds``: organisation kinds.
     """
 
-    text: Annotated[str, Text(max_length=2000)] = ""
+    text: Annotated[str, Text(max_length=SEARCH_TEXT_LENGTH)] = ""
     organisation_id: OrganisationId | None = None
     scope: SearchScope = SearchScope.CLUSTERS
-    sectors: Codes = Field(default_factory=list)
-    territories: Codes = Field(default_factory=list)
-    sizes: Codes = Field(default_factory=list)
-    kinds: Codes = Field(default_factory=list)
-    top: Annotated[int, Int(ge=1, le=100)] = 10
+    sectors: Sectors = Field(default_factory=list)
+    territories: Territories = Field(default_factory=list)
+    sizes: Sizes = Field(default_factory=list)
+    kinds: Kinds = Field(default_factory=list)
+    # How many organisations to suggest: no column of its own, bounded within the organisations' ids'.
+    top: Annotated[int, Int(Organisation.id, ge=1, le=100)] = 10
 
 
 class SuggestionOut(Schema):
