@@ -49,6 +49,17 @@ UNMAPPED_TEXT = {
     ("InvitationCreate", "siret"): "typed with spaces or dots, normalised to 14 digits",
     ("PartnerIn", "siren"): "typed with spaces or dots, normalised to 9 digits",
     ("ProjectIn", "summary"): "a TEXT column, bounded by grappe.cooperation.schemas.SUMMARY_LENGTH",
+    # calls: TEXT columns bounded by grappe.calls.schemas.LONG_TEXT / NOTE_TEXT, JSON list items
+    ("CallIn", "description"): "a TEXT column, bounded by grappe.calls.schemas.LONG_TEXT",
+    ("ApplicationIn", "summary"): "a TEXT column, bounded by grappe.calls.schemas.LONG_TEXT",
+    ("DecisionIn", "justification"): "stored in the TEXT Call.decision_note, bounded by LONG_TEXT",
+    ("CriterionIn", "guidance"): "a TEXT column, bounded by grappe.calls.schemas.NOTE_TEXT",
+    ("MarkIn", "comment"): "a TEXT column, bounded by grappe.calls.schemas.NOTE_TEXT",
+    ("ApplicationIn", "tags"): "items of a JSON list column, 60 characters each",
+    ("ApplicationIn", "keywords"): "items of a JSON list column, 60 characters each",
+    ("ReviewerIn", "tags"): "items of a JSON list column, 60 characters each",
+    ("ReviewerIn", "keywords"): "items of a JSON list column, 60 characters each",
+    ("RuleIn", "rule"): "an eligibility rule's name inside the JSON Call.rules, checked by parse_rules",
 }
 
 
