@@ -53,6 +53,17 @@ UNMAPPED_TEXT = {
     ("PostingIn", "description"): "a TEXT column, bounded by postings.schemas.DESCRIPTION_LENGTH",
     ("SearchIn", "text"): "a search, not stored: bounded by profiles.schemas.SEARCH_TEXT_LENGTH",
     ("SearchIn", "territories"): "département codes, not stored: bounded by TERRITORY_LENGTH",
+    # calls: TEXT columns bounded by grappe.calls.schemas.LONG_TEXT / NOTE_TEXT, JSON list items
+    ("CallIn", "description"): "a TEXT column, bounded by grappe.calls.schemas.LONG_TEXT",
+    ("ApplicationIn", "summary"): "a TEXT column, bounded by grappe.calls.schemas.LONG_TEXT",
+    ("DecisionIn", "justification"): "stored in the TEXT Call.decision_note, bounded by LONG_TEXT",
+    ("CriterionIn", "guidance"): "a TEXT column, bounded by grappe.calls.schemas.NOTE_TEXT",
+    ("MarkIn", "comment"): "a TEXT column, bounded by grappe.calls.schemas.NOTE_TEXT",
+    ("ApplicationIn", "tags"): "items of a JSON list column, 60 characters each",
+    ("ApplicationIn", "keywords"): "items of a JSON list column, 60 characters each",
+    ("ReviewerIn", "tags"): "items of a JSON list column, 60 characters each",
+    ("ReviewerIn", "keywords"): "items of a JSON list column, 60 characters each",
+    ("RuleIn", "rule"): "an eligibility rule's name inside the JSON Call.rules, checked by parse_rules",
 }
 
 

@@ -1,48 +1,114 @@
-"""Pydantic in/out of calls for projects; bounds match the columns."""
+"""Pydantic in/out of calls for projects; every request field is bounded by its column
+(:mod:`grappe.registry.bounds`), responses carry plain fields (what is stored reads back)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from grappe.calls.models import ApplicantKind, ApplicationStatus
+from grappe.calls.models import (
+    ApplicantKind,
+    Application,
+    ApplicationDocument,
+    ApplicationStatus,
+    BudgetLine,
+    Call,
+    CallCriterion,
+    DeclaredConflict,
+    ReviewerProfile,
+    ReviewScore,
+)
+from grappe.registry.bounds import PLANNED, Amount, Dated, DateRule, Int, Text, Timed
+from grappe.registry.models import Funder
 
-Euros = Annotated[Decimal, Field(ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)]
-Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
-Tag = Annotated[str, Field(min_length=1, max_length=60)]
+LONG_TEXT: Final = 20_000
+"""Characters of a call's description, an application's summary, a decision's justification
+at most (TEXT columns, bounded here)."""
+NOTE_TEXT: Final = 5_000
+"""Characters of a criterion's guidance and a mark's comment at most (TEXT columns)."""
+CLOSING: Final = DateRule(100)
+"""A call closes up to a century ahead (standing calls); further is a typo."""
+
+Tag = Annotated[str, Text(None, max_length=60, min_length=1)]  # items of a JSON list
+DocType = Annotated[str, Text(ApplicationDocument.doc_type, min_length=1)]
+Threshold = Annotated[Decimal, Amount(Call.disagreement_threshold), Field(le=100)]
+
+
+class RuleIn(BaseModel):
+    """One declarative eligibility rule, as documented in :mod:`grappe.calls.eligibility`:
+    ``{"rule": "min_members", "min": 10}``, ``{"rule": "min_sme_share", "min": 0.6}``,
+    ``{"rule": "region", "code": "84"}``. The name and which parameter each rule takes are
+    checked by :func:`grappe.calls.eligibility.parse_rules` (French message naming the rule's
+    position); here every value is bounded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: Annotated[str, Text(None, max_length=40, min_length=1)]
+    min: float | None = Field(
+        default=None,
+        ge=0,
+        le=1_000_000,
+        allow_inf_nan=False,
+        strict=True,
+        description="Un nombre minimal (entier ≥ 1) ou une part (de 0 à 1).",
+    )
+    code: Annotated[str, Text(Application.territory, min_length=1)] | None = Field(
+        default=None, description="Un code de région du COG (ex. : 84)."
+    )
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code_as_text(cls, value: Any) -> Any:
+        # A région code may be written as a JSON number (84), as parse_rules accepts it.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    def as_rule(self) -> dict[str, Any]:
+        """The rule as :func:`~grappe.calls.eligibility.parse_rules` reads it (a whole ``min``
+        is an integer: counts are integers)."""
+        rule: dict[str, Any] = {"rule": self.rule}
+        if self.min is not None:
+            rule["min"] = int(self.min) if self.min.is_integer() else self.min
+        if self.code is not None:
+            rule["code"] = self.code
+        return rule
 
 
 class CriterionIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    weight: Decimal = Field(gt=0, le=1, max_digits=6, decimal_places=4)
-    guidance: str | None = Field(default=None, max_length=5000)
+    name: Annotated[str, Text(CallCriterion.name, min_length=1)]
+    weight: Annotated[Decimal, Amount(CallCriterion.weight, positive=True), Field(le=1)]
+    guidance: Annotated[str, Text(None, max_length=NOTE_TEXT, multiline=True)] | None = None
 
 
-class CriterionOut(CriterionIn):
+class CriterionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
+    name: str
+    weight: Decimal
+    guidance: str | None
 
 
 class CallIn(BaseModel):
     """A call for projects as its funder writes it."""
 
-    title: str = Field(min_length=1, max_length=300)
-    description: str | None = Field(default=None, max_length=20000)
-    funder: str | None = Field(default=None, max_length=200, description="Administrateur : le financeur.")
-    budget_eur: Euros = Field(gt=0)
-    max_request_eur: Euros | None = None
-    opens_on: dt.date
-    closes_at: dt.datetime
+    title: Annotated[str, Text(Call.title, min_length=1)]
+    description: Annotated[str, Text(None, max_length=LONG_TEXT, multiline=True)] | None = None
+    funder: Annotated[str, Text(Funder.name)] | None = Field(
+        default=None, description="Administrateur : le financeur."
+    )
+    budget_eur: Annotated[Decimal, Amount(Call.budget_eur, positive=True)]
+    max_request_eur: Annotated[Decimal, Amount(Call.max_request_eur, positive=True)] | None = None
+    opens_on: Annotated[dt.date, Dated(PLANNED)]
+    closes_at: Annotated[dt.datetime, Timed(CLOSING)]
     applicant_kind: ApplicantKind
-    rules: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
+    rules: list[RuleIn] = Field(default_factory=list, max_length=50)
     criteria: list[CriterionIn] = Field(min_length=1, max_length=30)
-    scale_max: int = Field(default=20, ge=1, le=100)
-    reviewers_per_application: int = Field(default=3, ge=1, le=10)
-    disagreement_threshold: Decimal = Field(default=Decimal(4), ge=0, le=100, max_digits=6, decimal_places=2)
-    required_documents: list[Tag] = Field(default_factory=list, max_length=20)
+    scale_max: Annotated[int, Int(Call.scale_max, ge=1, le=100)] = 20
+    reviewers_per_application: Annotated[int, Int(Call.reviewers_per_application, ge=1, le=10)] = 3
+    disagreement_threshold: Threshold = Decimal(4)
+    required_documents: list[DocType] = Field(default_factory=list, max_length=20)
     published: bool = False
 
 
@@ -74,12 +140,15 @@ class CallPage(BaseModel):
 
 
 class BudgetLineIn(BaseModel):
-    organisation_id: Id
-    amount_eur: Euros
-    purpose: str | None = Field(default=None, max_length=300)
+    organisation_id: Annotated[int, Int(BudgetLine.organisation_id, ge=1)]
+    amount_eur: Annotated[Decimal, Amount(BudgetLine.amount_eur)]
+    purpose: Annotated[str, Text(BudgetLine.purpose)] | None = None
 
 
-class BudgetLineOut(BudgetLineIn):
+class BudgetLineOut(BaseModel):
+    organisation_id: int
+    amount_eur: Decimal
+    purpose: str | None
     organisation: str
 
 
@@ -87,12 +156,12 @@ class ApplicationIn(BaseModel):
     """A draft application: a cluster applies through ``cluster_id``, a consortium through its
     coordinator firm ``organisation_id``."""
 
-    title: str = Field(min_length=1, max_length=300)
-    summary: str | None = Field(default=None, max_length=20000)
-    cluster_id: Id | None = None
-    organisation_id: Id | None = None
-    territory: str | None = Field(default=None, max_length=3)
-    theme: str | None = Field(default=None, max_length=120)
+    title: Annotated[str, Text(Application.title, min_length=1)]
+    summary: Annotated[str, Text(None, max_length=LONG_TEXT, multiline=True)] | None = None
+    cluster_id: Annotated[int, Int(Application.cluster_id, ge=1)] | None = None
+    organisation_id: Annotated[int, Int(Application.organisation_id, ge=1)] | None = None
+    territory: Annotated[str, Text(Application.territory)] | None = None
+    theme: Annotated[str, Text(Application.theme)] | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=30)
     keywords: list[Tag] = Field(default_factory=list, max_length=30)
     budget: list[BudgetLineIn] = Field(default_factory=list, max_length=100)
@@ -145,13 +214,17 @@ class ApplicationPage(BaseModel):
 
 
 class ReviewerIn(BaseModel):
-    user_id: Id
-    load_cap: int = Field(default=12, ge=0, le=1000)
+    user_id: Annotated[int, Int(ReviewerProfile.user_id, ge=1)]
+    load_cap: Annotated[int, Int(ReviewerProfile.load_cap, ge=0, le=1000)] = 12
     tags: list[Tag] = Field(default_factory=list, max_length=50)
     keywords: list[Tag] = Field(default_factory=list, max_length=50)
 
 
-class ReviewerOut(ReviewerIn):
+class ReviewerOut(BaseModel):
+    user_id: int
+    load_cap: int
+    tags: list[str]
+    keywords: list[str]
     id: int
     email: str
     organisation_id: int | None
@@ -163,8 +236,10 @@ class ReviewerPage(BaseModel):
 
 
 class ConflictIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=300)
-    reviewer_id: Id | None = Field(default=None, description="Le financeur : l'évaluateur concerné.")
+    reason: Annotated[str, Text(DeclaredConflict.reason, min_length=1)]
+    reviewer_id: Annotated[int, Int(DeclaredConflict.reviewer_id, ge=1)] | None = Field(
+        default=None, description="Le financeur : l'évaluateur concerné."
+    )
 
 
 class AssignmentRow(BaseModel):
@@ -184,9 +259,9 @@ class AssignmentOut(BaseModel):
 
 
 class MarkIn(BaseModel):
-    criterion_id: Id
-    value: Decimal = Field(ge=-1000, le=1000, max_digits=6, decimal_places=2)
-    comment: str | None = Field(default=None, max_length=5000)
+    criterion_id: Annotated[int, Int(ReviewScore.criterion_id, ge=1)]
+    value: Annotated[Decimal, Amount(ReviewScore.value)]
+    comment: Annotated[str, Text(None, max_length=NOTE_TEXT, multiline=True)] | None = None
 
 
 class ReviewIn(BaseModel):
@@ -235,9 +310,10 @@ class ScoreBoard(BaseModel):
 
 
 class SelectionIn(BaseModel):
-    min_score: float | None = Field(default=None, ge=0, le=100)
+    min_score: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False)
     partial: bool = False
-    max_share: float | None = Field(default=None, gt=0, le=1)
+    # strictly positive (gt) and at most the whole budget
+    max_share: float | None = Field(default=None, gt=0, ge=0, le=1, allow_inf_nan=False)
     normalised: bool = False
 
 
@@ -262,15 +338,15 @@ class SelectionOut(BaseModel):
 
 
 class FundedIn(BaseModel):
-    application_id: Id
-    amount_eur: Euros
+    application_id: Annotated[int, Int(Application.id, ge=1)]
+    amount_eur: Annotated[Decimal, Amount(Application.funded_eur)]
 
 
 class DecisionIn(BaseModel):
     """The committee's decision: its justification, and the funded applications (default: the
     exact selection with the options given)."""
 
-    justification: str = Field(min_length=1, max_length=20000)
+    justification: Annotated[str, Text(None, max_length=LONG_TEXT, min_length=1, multiline=True)]
     funded: list[FundedIn] | None = Field(default=None, max_length=10000)
     selection: SelectionIn = Field(default_factory=SelectionIn)
 

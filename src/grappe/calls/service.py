@@ -132,7 +132,7 @@ def create_call(session: Session, actor: Actor, data: CallIn) -> CallOut:
         raise InputError(f"l'appel clôt ({data.closes_at.date()}) avant d'ouvrir ({data.opens_on})")
     if data.max_request_eur is not None and data.max_request_eur > data.budget_eur:
         raise InputError("max_request_eur : le plafond par candidature dépasse le budget de l'appel")
-    rules = eligibility.parse_rules(data.rules, data.applicant_kind.value)
+    rules = eligibility.parse_rules([r.as_rule() for r in data.rules], data.applicant_kind.value)
     doc_types = [d.strip() for d in data.required_documents]
     if len(set(doc_types)) != len(doc_types):
         raise InputError("required_documents : un type de document apparaît deux fois")
