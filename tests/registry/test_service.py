@@ -299,6 +299,7 @@ def test_every_write_is_audited(db: Session, world: World) -> None:
     assert row.after is not None
     assert row.after["token_hash"] == "***"
     assert tokens.token not in str(row.after)
+    assert row.entity_id == str(row.after["id"])  # a created row names its own id
 
 
 def test_not_found(db: Session) -> None:

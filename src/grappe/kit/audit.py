@@ -57,7 +57,9 @@ def _entry(obj: Any, action: str, actor: Any) -> dict[str, Any]:
         changed = {k for k in after if before.get(k) != after.get(k)}
         before = {k: before[k] for k in sorted(changed)}
         after = {k: after[k] for k in sorted(changed)}
-    identity = inspect(obj).identity
+    insp = inspect(obj)
+    # a created row has no identity key before the flush ends: its primary key is set already
+    identity = insp.identity or tuple(insp.mapper.primary_key_from_instance(obj))
     cluster_id = getattr(obj, "cluster_id", None)
     if cluster_id is None and obj.__tablename__ == "clusters":
         cluster_id = obj.id
@@ -67,7 +69,7 @@ def _entry(obj: Any, action: str, actor: Any) -> dict[str, Any]:
         "user_id": actor.user_id if actor else None,
         "action": action,
         "entity": obj.__tablename__,
-        "entity_id": ",".join(str(v) for v in identity) if identity else None,
+        "entity_id": ",".join(str(v) for v in identity) if None not in identity else None,
         "cluster_id": cluster_id,
         "before": before,
         "after": after,
