@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from grappe.evaluation import service
 from grappe.evaluation.compute import _commune_points, evaluate
-from grappe.evaluation.indicators import AREAS, BY_CODE, CATALOGUE, MARKS
+from grappe.evaluation.indicators import AREAS, BY_CODE, CATALOGUE, ENGLISH, FRENCH, MARKS, named
 from grappe.evaluation.schemas import DeclareIn
 from grappe.registry.policy import LOCAL_ADMIN
 
@@ -46,6 +46,16 @@ def test_every_indicator_is_documented_and_every_mark_measured() -> None:
         "interaction",
         "achievements",
     ]
+
+
+def test_every_indicator_mark_and_area_has_an_english_name() -> None:
+    codes = {i.code for i in CATALOGUE} | {m.value for m, _, _, _ in MARKS} | {c for c, _, _ in AREAS}
+    assert set(ENGLISH) == codes == set(FRENCH)
+    assert len(codes) == len(CATALOGUE) + len(MARKS) + len(AREAS)  # no code shared by two kinds
+    assert named("sme_share") == "Part de PME"
+    assert named("sme_share", "en") == "Share of SMEs"
+    assert named("critical_mass", "en") == "Critical mass"
+    assert named("unknown", "en") == "unknown"
 
 
 def test_the_2024_indicators_of_a_cluster(db: Session, rich: Any) -> None:

@@ -97,6 +97,24 @@ def test_the_scorecard_shows_the_marks_in_words_and_no_inline_code(evaluated: Ev
     assert "style=" not in page
     english = evaluated.client_of("manager").get(f"/evaluation/{evaluated.a}?annee={YEAR}&lang=en").text
     assert "Management self-assessment" in english
+    for mark in ("Networked SMEs", "Ties with the territory", "Critical mass", "Regional added value"):
+        assert mark in english
+    assert "PME en réseau" not in english
+    assert "Share of SMEs" in english
+    assert "Part de PME" not in english
+    assert "Cluster structure" in english  # an area of the self-assessment
+
+
+def test_values_are_written_the_way_the_page_language_writes_them() -> None:
+    from grappe.evaluation import reports
+    from grappe.kit.present import Formatter
+
+    assert reports.value_text("sme_share", 0.5) == reports.value_text("sme_share", 0.5, Formatter("fr"))
+    assert reports.value_text("sme_share", 0.5).replace("\u202f", " ").replace("\xa0", " ") == "50,0 %"
+    assert reports.value_text("sme_share", 0.5, Formatter("en")) == "50.0%"
+    assert reports.value_text("fee_income", 1234.5, Formatter("en")) == "€1,234.50"
+    assert reports.value_text("members", None, Formatter("en")) == "n/a"
+    assert reports.value_text("members", None) == "n/d"
 
 
 def test_the_benchmark_names_peers_by_right(evaluated: Evaluated) -> None:

@@ -362,3 +362,66 @@ AREAS: Final[tuple[tuple[str, str, tuple[str, ...]], ...]] = (
 """The six areas of the management self-assessment, inspired by ESCA's cluster management
 benchmarking (not its label, nor its 36 indicators, unavailable offline): each area's French
 name and the indicators grappe derives for it."""
+
+#: English names of every indicator, mark and area (their French names are above): what a page
+#: in English shows. ``tests/evaluation`` checks that each code has one.
+ENGLISH: Final[dict[str, str]] = {
+    # indicators
+    "members": "Members",
+    "sme_share": "Share of SMEs",
+    "retention": "Member retention",
+    "seniority": "Average membership seniority",
+    "entries": "New members",
+    "exits": "Departures",
+    "fee_income": "Fees received",
+    "fee_payment_rate": "Fee payment rate",
+    "services_revenue": "Services revenue",
+    "self_financing": "Self-financing rate",
+    "projects_submitted": "Projects submitted",
+    "projects_funded": "Projects funded",
+    "inter_cluster_projects": "Inter-cluster projects",
+    "inter_cluster_meetings": "Inter-cluster B2B meetings",
+    "business_between_members": "Business between members",
+    "network_density": "Network density",
+    "orientations": "Cooperation orientations",
+    "event_attendance": "Event attendance",
+    "sector_share": "Dominant activity",
+    "territory_share": "Territorial anchoring",
+    "member_distance_km": "Distance between members",
+    "territory_coverage": "Coverage of the productive fabric",
+    "detection_evidence": "Detection evidence",
+    # marks of the source documents
+    "sme_network": "Networked SMEs",
+    "dominant_activity": "Dominant activity",
+    "proximity": "Local territory",
+    "cooperation": "Cooperation",
+    "territory_ties": "Ties with the territory",
+    "critical_mass": "Critical mass",
+    "common_interest": "Common interest",
+    "voluntary_commitment": "Voluntary commitment",
+    "collaborations": "Collaborations",
+    "durability": "Durability",
+    "competitiveness": "Competitiveness",
+    "regional_value": "Regional added value",
+    # areas of the self-assessment
+    "structure": "Cluster structure",
+    "governance": "Governance",
+    "financing": "Financing",
+    "services": "Services to members",
+    "interaction": "Interaction within the cluster",
+    "achievements": "Achievements and recognition",
+}
+
+#: French names of every indicator, mark and area, by code.
+FRENCH: Final[dict[str, str]] = {
+    **{i.code: i.name for i in CATALOGUE},
+    **{mark.value: name for mark, name, _, _ in MARKS},
+    **{code: name for code, name, _ in AREAS},
+}
+
+
+def named(code: str, language: str = "fr") -> str:
+    """The name of an indicator, a mark or a self-assessment area in a language (``fr``, ``en``);
+    an unknown code is returned as it is."""
+    names = ENGLISH if language == "en" else FRENCH
+    return names.get(code, code)

@@ -28,18 +28,20 @@ COLOURS: Final = {"green": "#2e7d32", "amber": "#ef8f00", "red": "#c62828", "non
 WIDTH: Final = 640
 
 
-def value_text(code: str, value: float | None) -> str:
-    """An indicator's value the way a French reader reads it."""
+def value_text(code: str, value: float | None, fmt: present.Formatter | None = None) -> str:
+    """An indicator's value the way a reader of the formatter's language reads it (French by
+    default)."""
+    fmt = fmt or present.FRENCH
     unit = BY_CODE[code].unit if code in BY_CODE else Unit.RATIO
     if value is None:
-        return "n/d"
+        return "n/a" if fmt.language == "en" else "n/d"
     if unit is Unit.SHARE:
-        return present.percent(value)
+        return fmt.percent(value)
     if unit is Unit.EUROS:
-        return present.money(round(value, 2))
+        return fmt.money(round(value, 2))
     if unit is Unit.COUNT:
-        return present.number(round(value))
-    return present.decimal(value, 1)
+        return fmt.number(round(value))
+    return fmt.decimal(value, 1)
 
 
 def colour_name(colour: str) -> str:

@@ -16,8 +16,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from grappe.errors import InputError
 from grappe.evaluation import evidence as evidence_files
 from grappe.evaluation import reports, service
-from grappe.evaluation.indicators import AREAS, CATALOGUE
+from grappe.evaluation.indicators import AREAS, CATALOGUE, named
 from grappe.evaluation.schemas import SelfAssessmentIn
+from grappe.kit.present import Formatter
 from grappe.web.forms import refusal, schema, year_of
 from grappe.web.render import gettext, language_of
 from grappe.web.unit import as_page, show, unit
@@ -25,6 +26,17 @@ from grappe.web.unit import as_page, show, unit
 router = APIRouter(include_in_schema=False)
 
 FormText = Annotated[str, Form()]
+
+
+def _terms(request: Request) -> dict[str, object]:
+    """What the evaluation pages show in the page's language: names of indicators, marks and
+    areas (``named``), indicator values (``shown``)."""
+    language = language_of(request)
+    fmt = Formatter(language)
+    return {
+        "named": lambda code: named(code, language),
+        "shown": lambda code, value: reports.value_text(code, value, fmt),
+    }
 
 
 def _year(request: Request) -> int:
@@ -47,9 +59,9 @@ def scorecard(request: Request, cluster_id: int) -> Response:
         "card": card,
         "year": year,
         "may_declare": may_declare,
-        "areas": [(code, name) for code, name, _ in AREAS],
+        "areas": [(code, named(code, language_of(request))) for code, _, _ in AREAS],
         "indicators": CATALOGUE,
-        "shown": reports.value_text,
+        **_terms(request),
     }
     return show(request, visitor, "evaluation/scorecard.html", context)
 
@@ -104,7 +116,7 @@ def benchmark(request: Request, cluster_id: int) -> Response:
         "year": year,
         "chart": chart,
         "indicators": CATALOGUE,
-        "shown": reports.value_text,
+        **_terms(request),
     }
     return show(request, visitor, "evaluation/benchmark.html", context)
 
@@ -166,7 +178,7 @@ def contract(request: Request, contract_id: int) -> Response:
         "results": results,
         "year": year,
         "years": list(range(out.start_year, out.end_year + 1)),
-        "shown": reports.value_text,
+        **_terms(request),
     }
     return show(request, visitor, "evaluation/contract.html", context)
 
