@@ -352,6 +352,31 @@ def test_declared_conflict_removes_the_assignment(db: Session, world: Any, tmp_p
         service.assign_reviewers(db, funder, call.id)
 
 
+def test_a_load_cap_holds_across_the_open_calls(db: Session, world: Any, tmp_path: Path) -> None:
+    funder = world.actors["funder"]
+    first = service.create_call(db, funder, call_in())
+    second = service.create_call(db, funder, call_in(title="Grappes 2026, second appel"))
+    applications = []
+    for call in (first, second):
+        application_id = draft(db, world, call.id, tmp_path)
+        service.submit_application(db, world.actors["manager"], application_id, now=OPEN)
+        applications.append(application_id)
+    only = reviewer(db, world, "r9@eval.fr", None, tags=["25"], load_cap=1)
+    service.assign_reviewers(db, funder, first.id)
+    # its one review of the first call, still to give, fills its cap: none left for the second
+    with pytest.raises(InputError, match="moins de 1 évaluateurs sans conflit ni plafond nul"):
+        service.assign_reviewers(db, funder, second.id)
+    criteria = [c.id for c in service.get_call(db, funder, first.id).criteria]
+    service.submit_review(
+        db,
+        only,
+        applications[0],
+        ReviewIn(marks=[MarkIn(criterion_id=c, value=Decimal(12)) for c in criteria]),
+    )
+    out = service.assign_reviewers(db, funder, second.id)  # given, it no longer counts
+    assert [r.application_id for r in out.rows] == [applications[1]]
+
+
 def test_over_budget_decision_is_refused(db: Session, world: Any, tmp_path: Path) -> None:
     funder = world.actors["funder"]
     call = service.create_call(db, funder, call_in(budget_eur=Decimal("200000")))

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Select, and_, delete, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
 from sqlalchemy.orm import aliased
 
 from grappe.calls.models import (
@@ -163,6 +163,22 @@ class AssignmentRepository(Repository[ReviewAssignment]):
             .order_by(Application.call_id, Application.id)
         )
         return [(a, b) for a, b in self.session.execute(query)]
+
+    def outstanding_elsewhere(self, call_id: int) -> dict[int, int]:
+        """Per reviewer, the reviews assigned on the other calls still open (not decided) and not
+        yet submitted: what a reviewer's load cap already holds."""
+        query = (
+            select(ReviewAssignment.reviewer_id, func.count())
+            .join(Application, Application.id == ReviewAssignment.application_id)
+            .join(Call, Call.id == Application.call_id)
+            .where(
+                Application.call_id != call_id,
+                Call.decided_at.is_(None),
+                ReviewAssignment.submitted_at.is_(None),
+            )
+            .group_by(ReviewAssignment.reviewer_id)
+        )
+        return {int(reviewer): int(count) for reviewer, count in self.session.execute(query)}
 
     def clear_call(self, call_id: int) -> None:
         ids = select(Application.id).where(Application.call_id == call_id)

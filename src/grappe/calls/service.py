@@ -712,8 +712,9 @@ def _sides(
 def assign_reviewers(session: Session, actor: Actor, call_id: int) -> AssignmentOut:
     """Assign the call's reviewers per application to its submitted eligible applications: the
     greatest total expertise affinity, no conflict, no load cap exceeded (min-cost flow), compared
-    with the greedy assignment. Refused once marks were given; an impossible assignment names the
-    constraint that fails."""
+    with the greedy assignment. A reviewer's load cap bounds the reviews it holds at once, across
+    the calls: the reviews still to submit on other undecided calls take their share of it.
+    Refused once marks were given; an impossible assignment names the constraint that fails."""
     from grappe.calls.assignment import ReviewProblem, greedy_assignment, optimal_assignment
 
     call = _call(session, actor, call_id, Access.MANAGE, "affecter les évaluateurs")
@@ -735,9 +736,10 @@ def assign_reviewers(session: Session, actor: Actor, call_id: int) -> Assignment
         raise InputError("le vivier d'évaluateurs est vide : ajoutez des évaluateurs (rôle reviewer)")
     revs, apps = _sides(session, call, applications, pool)
     found = review.conflicts(revs, apps)
+    busy = assignments.outstanding_elsewhere(call.id)
     problem = ReviewProblem(
         reviewers=tuple(str(r.reviewer_id) for r in revs),
-        caps={str(p.id): p.load_cap for p, _, _ in pool},
+        caps={str(p.id): max(0, p.load_cap - busy.get(p.id, 0)) for p, _, _ in pool},
         applications=tuple(str(a.application_id) for a in apps),
         affinity={
             (str(r.reviewer_id), str(a.application_id)): review.affinity(r, a)
