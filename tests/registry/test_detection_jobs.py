@@ -56,7 +56,8 @@ def test_one_active_job_per_name_and_per_parameters_across_processes(
             assert service.claim(session, first, two) is None  # not the other process's job
         with session_scope(fresh.engine) as session:
             claimed = service.claim(session, first, one)
-            assert claimed is not None and claimed.status is JobStatus.RUNNING
+            assert claimed is not None
+            assert claimed.status is JobStatus.RUNNING
             assert service.fail(session, first, one, "magasin illisible")
         again = _start(other, two, tmp_path, "run")
         with session_scope(other, write=False) as session:
@@ -65,7 +66,8 @@ def test_one_active_job_per_name_and_per_parameters_across_processes(
             (again, JobStatus.QUEUED, None),
             (first, JobStatus.FAILED, "magasin illisible"),
         ]
-        assert listed[1].started_by == LOCAL_ADMIN.label and listed[1].restartable
+        assert listed[1].started_by == LOCAL_ADMIN.label
+        assert listed[1].restartable
     finally:
         other.dispose()
 
@@ -98,7 +100,8 @@ def test_two_processes_asking_at_the_same_moment_start_the_run_once(
             thread.join(timeout=1)
             assert thread.is_alive()  # waiting for the first transaction
         thread.join(timeout=60)
-        assert len(outcome) == 1 and isinstance(outcome[0], ConflictError), outcome
+        assert len(outcome) == 1, outcome
+        assert isinstance(outcome[0], ConflictError), outcome
         with session_scope(other, write=False) as session:
             assert len(service.recent(session, LOCAL_ADMIN)) == 1
     finally:
@@ -122,15 +125,20 @@ def test_a_job_whose_process_died_is_interrupted_and_can_be_restarted(
             assert service.beat(session, alive) == 1  # the living process beats: its job stays
         with session_scope(other, write=False) as session:
             seen = {j.id: j for j in service.recent(session, LOCAL_ADMIN)}
-        assert seen[lost].status is JobStatus.INTERRUPTED and seen[lost].message == service.INTERRUPTED
+        assert seen[lost].status is JobStatus.INTERRUPTED
+        assert seen[lost].message == service.INTERRUPTED
         assert seen[kept].status is JobStatus.QUEUED
-        assert _status(fresh.engine, lost) is JobStatus.RUNNING  # read as interrupted, written at the next start
-        with session_scope(other) as session:
-            with pytest.raises(ConflictError, match="ni en échec ni interrompue"):
-                service.restart(session, LOCAL_ADMIN, kept, alive)
+        # read as interrupted at once, written so by the next start
+        assert _status(fresh.engine, lost) is JobStatus.RUNNING
+        with (
+            session_scope(other) as session,
+            pytest.raises(ConflictError, match="ni en échec ni interrompue"),
+        ):
+            service.restart(session, LOCAL_ADMIN, kept, alive)
         with session_scope(other, actor=LOCAL_ADMIN) as session:
             restarted = service.restart(session, LOCAL_ADMIN, lost, alive)
-        assert restarted.restart_of == lost and restarted.status is JobStatus.QUEUED
+        assert restarted.restart_of == lost
+        assert restarted.status is JobStatus.QUEUED
         assert _status(fresh.engine, lost) is JobStatus.INTERRUPTED
         # the dead process, were it only slow, may no longer end the job it lost
         with session_scope(fresh.engine) as session:
@@ -142,7 +150,9 @@ def test_a_job_whose_process_died_is_interrupted_and_can_be_restarted(
                     AuditEntry.entity == "detection_jobs", AuditEntry.action == "create"
                 )
             ).all()
-            actors = set(session.scalars(select(AuditEntry.actor).where(AuditEntry.entity == "detection_jobs")))
+            actors = set(
+                session.scalars(select(AuditEntry.actor).where(AuditEntry.entity == "detection_jobs"))
+            )
         assert sorted(int(i) for i in starts) == sorted([lost, kept, restarted.id])
         assert actors == {LOCAL_ADMIN.label}  # starts only: no heartbeat, claim or end in the log
     finally:
