@@ -194,7 +194,6 @@ def claim(session: Session, job_id: int, worker: Worker) -> JobOut | None:
         return None
     job = repository.get(session, job_id)
     assert job is not None  # just updated
-    session.refresh(job)
     return JobOut.model_validate(job)
 
 
