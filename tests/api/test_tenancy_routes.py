@@ -573,6 +573,7 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("GET", "/admin/journal.{suffix}"): [Case(OPEN, lambda v: {"suffix": "csv"})],
     ("GET", "/admin/detection"): [Case(OPEN, lambda v: {})],
     ("POST", "/admin/detection"): [Case(OPEN, lambda v: {"data": {"name": "x", "level": "ze"}})],
+    ("POST", "/admin/detection/{job_id:int}/relance"): [Case(OPEN, lambda v: {"job_id": 1, "data": {}})],
     # Issue 15's other manager pages, the member's and the funder's (their roles and other
     # tenants' ids are walked with signed-in users in tests/web/test_role_pages.py).
     ("GET", "/gestion/{cluster_id:int}/organisations/{organisation_id:int}/contacts"): [

@@ -66,6 +66,10 @@ class Database:
     schema: str | None = None
     path: Path | None = None
 
+    def twin(self) -> Engine:
+        """Another engine on the same database, as another server process opens it."""
+        return _engine(path=self.path, schema=self.schema)
+
     def drop(self) -> None:
         self.engine.dispose()
         if self.schema and PG_URL:
@@ -75,11 +79,18 @@ class Database:
             admin.dispose()
 
 
+def _engine(*, path: Path | None = None, schema: str | None = None) -> Engine:
+    if path is not None:
+        return make_engine(f"sqlite:///{path}")
+    assert PG_URL
+    return create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema},public"})
+
+
 def new_database(backend: str, folder: Path, *, migrated: bool = True) -> Database:
     """An empty database (SQLite file or PostgreSQL schema), migrated to head unless told."""
     if backend == "sqlite":
         path = folder / f"registry_{secrets.token_hex(4)}.sqlite3"
-        db = Database(backend, make_engine(f"sqlite:///{path}"), path=path)
+        db = Database(backend, _engine(path=path), path=path)
     else:
         assert PG_URL
         schema = f"grappe_test_{os.getpid()}_{secrets.token_hex(4)}"
@@ -92,8 +103,7 @@ def new_database(backend: str, folder: Path, *, migrated: bool = True) -> Databa
             conn.execute(text("ALTER EXTENSION btree_gist SET SCHEMA public"))
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         admin.dispose()
-        engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema},public"})
-        db = Database(backend, engine, schema=schema)
+        db = Database(backend, _engine(schema=schema), schema=schema)
     if migrated:
         migrate.upgrade(db.engine)
     return db

@@ -14,13 +14,12 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
-from webkit import EMAILS, PASSWORD, Web, build_web, csrf, dbkit, sign_in
+from webkit import EMAILS, PASSWORD, Web, build_web, csrf, dbkit, finished_job, sign_in
 
 from grappe.registry.accounts import links
 from grappe.registry.accounts.models import WebSession
 from grappe.registry.models import User
 from grappe.storage.sql import session_scope
-from grappe.web.admin import jobs
 from grappe.web.unit import SESSION_COOKIE
 
 ROLES = ("admin", "manager", "member", "funder", "public")
@@ -98,6 +97,7 @@ ADMIN_FORMS = [
     ("/admin/utilisateurs/{user}/reactiver", {}),
     ("/admin/utilisateurs/{user}/relancer", {}),
     ("/admin/detection", {"name": "x", "level": "ze", "sectors": "section", "store": "/nowhere"}),
+    ("/admin/detection/1/relance", {}),
 ]
 
 
@@ -402,9 +402,10 @@ def test_a_detection_run_started_from_the_page_reaches_the_observatory(
         },
     )
     assert started.status_code == 303
-    job = jobs.wait("page-run", timeout=180)
-    assert job is not None
+    job = finished_job(site.app.state.engine, "page-run")
     assert job.status == "done", job.message
+    assert job.result == "page-run"
+    assert job.started_by == f"user:{user_id(site, EMAILS['admin'])}"
     assert (grappe_home / "observatory" / "page-run").is_symlink()
     status = admin.get("/admin/detection").text
     assert "Terminée" in status

@@ -10,6 +10,7 @@ import datetime as dt
 import importlib
 import re
 import sys
+import time
 import warnings
 from dataclasses import dataclass
 from decimal import Decimal
@@ -37,6 +38,9 @@ from grappe.registry.clusters import service as clusters  # noqa: E402
 from grappe.registry.clusters.schemas import ClusterCreate, TerritoryRef  # noqa: E402
 from grappe.registry.fees import service as fees  # noqa: E402
 from grappe.registry.fees.schemas import FeeRuleIn, FeeScheduleIn  # noqa: E402
+from grappe.registry.jobs import service as jobs  # noqa: E402
+from grappe.registry.jobs.models import ACTIVE  # noqa: E402
+from grappe.registry.jobs.schemas import JobOut  # noqa: E402
 from grappe.storage.sql import session_scope  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
@@ -124,6 +128,18 @@ def sign_in(client: TestClient, who: str, password: str = PASSWORD) -> object:
         data={"email": EMAILS[who], "password": password, "csrf_token": token},
         follow_redirects=False,
     )
+
+
+def finished_job(engine: object, name: str, timeout: float = 180) -> JobOut:
+    """The latest detection job of a name once it is no longer queued nor running (read in the database)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with session_scope(engine, write=False) as session:  # type: ignore[arg-type]
+            job = next(j for j in jobs.recent(session, LOCAL_ADMIN) if j.name == name)
+        if job.status not in ACTIVE:
+            return job
+        assert time.monotonic() < deadline, f"the job {name!r} is still {job.status} after {timeout} s"
+        time.sleep(0.2)
 
 
 #: The saved detection run of the observatory's tests: the real URSSAF file of the Rouen

@@ -13,6 +13,7 @@ from grappe.partners import models as partner_models  # noqa: F401  (the same, p
 from grappe.partners.meetings import models as meeting_models  # noqa: F401  (the same, B2B meetings)
 from grappe.registry import models  # noqa: F401  (registers every table on Base.metadata)
 from grappe.registry.accounts import models as account_models  # noqa: F401  (the same, accounts)
+from grappe.registry.jobs import models as job_models  # noqa: F401  (the same, detection jobs)
 from grappe.storage.sql import Base, make_engine
 
 config = context.config

@@ -28,6 +28,7 @@ from grappe.registry.accounts import links
 from grappe.registry.accounts import service as accounts
 from grappe.registry.accounts.schemas import AuditFilter, RoleChange, UserCreate
 from grappe.registry.clusters import service as clusters
+from grappe.registry.jobs import service as detection_jobs
 from grappe.registry.models import Role
 from grappe.web.accounts.routes import send_after_commit
 from grappe.web.admin import jobs
@@ -65,7 +66,8 @@ def home(request: Request) -> Response:
             return away
         users = accounts.users_page(session, visitor.actor, limit=1)
         audit = accounts.audit_view(session, visitor.actor, AuditFilter(), limit=1)
-    context = {"users": users.total, "entries": audit.total, "runs": len(jobs.jobs())}
+        runs = detection_jobs.count(session, visitor.actor)
+    context = {"users": users.total, "entries": audit.total, "runs": runs}
     return show(request, visitor, "admin/home.html", context)
 
 
@@ -467,38 +469,45 @@ def export_audit(request: Request, suffix: Literal["csv", "xlsx"]) -> Response:
 # --- detection runs ----------------------------------------------------------------------------
 
 
-def _detection_context(request: Request, values: dict[str, str], error: str | None) -> dict[str, Any]:
+def _detection_page(
+    request: Request, values: dict[str, str], error: str | None, status_code: int = 200
+) -> Response:
+    """The detection form and the jobs of every server process, as the database has them."""
     from grappe.detection import runs
     from grappe.detection.levels import TERRITORY_LEVELS
 
-    return {
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor)) is not None:
+            return away
+        listed = detection_jobs.recent(session, visitor.actor)
+    context = {
         "values": values,
         "error": error,
         "levels": [(v, v) for v in TERRITORY_LEVELS],
-        "max_permutations": jobs.MAX_PERMUTATIONS,
-        "sectors": [(v, v) for v in jobs.SECTOR_CHOICES],
-        "jobs": jobs.jobs(),
+        "max_permutations": detection_jobs.MAX_PERMUTATIONS,
+        "sectors": [(v, v) for v in detection_jobs.SECTOR_CHOICES],
+        "jobs": listed,
         "runs": runs.list_runs(),
         "started": request.query_params.get("lance"),
     }
+    return show(request, visitor, "admin/detection.html", context, status_code=status_code)
 
 
-@router.get("/admin/detection", response_class=HTMLResponse)
-@as_page
-def detection(request: Request) -> Response:
-    """Start a detection run (store, levels, name) and follow the runs started here."""
-    with unit(request) as (_session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        policy.require_admin(visitor.actor, "lancer une détection")
-    values = {
+def _default_values() -> dict[str, str]:
+    return {
         "store": str(get_settings().store_dir),
         "level": "ze",
         "sectors": "sous-classe",
         "name": "",
         "permutations": str(PERMUTATIONS),
     }
-    return show(request, visitor, "admin/detection.html", _detection_context(request, values, None))
+
+
+@router.get("/admin/detection", response_class=HTMLResponse)
+@as_page
+def detection(request: Request) -> Response:
+    """Start a detection run (store, levels, name) and follow the runs of every server process."""
+    return _detection_page(request, _default_values(), None)
 
 
 @router.post("/admin/detection", response_class=HTMLResponse)
@@ -512,11 +521,7 @@ def start_detection(
     permutations: FormText = "",
     csrf_token: FormText = "",
 ) -> Response:
-    """Queue the run in the background; the page then shows where it stands."""
-    with unit(request) as (_session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
-        policy.require_admin(visitor.actor, "lancer une détection")
+    """Claim the run and queue it in this process's background thread; the page then shows where it stands."""
     values = {
         "store": store,
         "level": level,
@@ -524,10 +529,32 @@ def start_detection(
         "name": name.strip(),
         "permutations": permutations,
     }
+    runner = jobs.runner_of(request.app.state, request.app.state.engine)
     try:
-        draws = permutations or str(PERMUTATIONS)
-        jobs.start(store, level, sectors, name.strip(), draws, get_settings().home)
+        with unit(request) as (session, visitor):
+            if (away := refusal(request, visitor, csrf_token)) is not None:
+                return away
+            policy.require_admin(visitor.actor, "lancer une détection")
+            draws = permutations or str(PERMUTATIONS)
+            parameters = detection_jobs.check(store, level, sectors, name.strip(), draws)
+            job = detection_jobs.start(session, visitor.actor, parameters, runner.worker)
     except (InputError, ConflictError) as exc:
-        context = _detection_context(request, values, str(exc))
-        return show(request, visitor, "admin/detection.html", context, status_code=exc.http_status)
-    return RedirectResponse(f"/admin/detection?lance={quote(name.strip())}", status_code=303)
+        return _detection_page(request, values, str(exc), exc.http_status)
+    runner.submit(job.id, get_settings().home)
+    return RedirectResponse(f"/admin/detection?lance={quote(job.name)}", status_code=303)
+
+
+@router.post("/admin/detection/{job_id:int}/relance", response_class=HTMLResponse)
+@as_page
+def restart_detection(request: Request, job_id: int, csrf_token: FormText = "") -> Response:
+    """Run again a failed or interrupted job, in this process."""
+    runner = jobs.runner_of(request.app.state, request.app.state.engine)
+    try:
+        with unit(request) as (session, visitor):
+            if (away := refusal(request, visitor, csrf_token)) is not None:
+                return away
+            job = detection_jobs.restart(session, visitor.actor, job_id, runner.worker)
+    except (InputError, ConflictError) as exc:
+        return _detection_page(request, _default_values(), str(exc), exc.http_status)
+    runner.submit(job.id, get_settings().home)
+    return RedirectResponse(f"/admin/detection?lance={quote(job.name)}", status_code=303)
