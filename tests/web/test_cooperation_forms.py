@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from html import unescape
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from html import unescape
 from typing import Any
 
 import pytest

@@ -30,7 +30,7 @@ router = APIRouter(include_in_schema=False)
 
 FormText = Annotated[str, Form()]
 #: A field the form repeats (a budget line's cell), in the rows' order.
-FormList = Annotated[list[str], Form()]
+FormList = Annotated[list[str] | None, Form()]
 
 
 @router.get("/appels", response_class=HTMLResponse)
@@ -148,16 +148,17 @@ def create_application(
     title: FormText = "",
     summary: FormText = "",
     applicant: FormText = "",
-    partner: FormList = (),
-    amount: FormList = (),
-    purpose: FormList = (),
+    partner: FormList = None,
+    amount: FormList = None,
+    purpose: FormList = None,
     csrf_token: FormText = "",
 ) -> Response:
     """Create the draft, then show it; the form again on a refusal, a budget line's on its row."""
     language = language_of(request)
     labels = {"title": gettext(language, "Titre"), "summary": gettext(language, "Résumé")}
     values = {"title": title, "summary": summary, "applicant": applicant}
-    rows = [BudgetRow(*typed) for typed in zip_longest(partner, amount, purpose, fillvalue="")]
+    typed = zip_longest(partner or [], amount or [], purpose or [], fillvalue="")
+    rows = [BudgetRow(*cells) for cells in typed]
     lines = _budget_lines(language, rows)
     try:
         with unit(request) as (session, visitor):

@@ -161,10 +161,11 @@ def _project_page(
         if (away := refusal(request, visitor)) is not None:
             return away
         found = service.get_project(session, visitor.actor, project_id)
-        manages = found.cluster_id is not None and _manages(visitor, found.cluster_id)
+        cluster_id = found.cluster_id
+        manages = cluster_id is not None and _manages(visitor, cluster_id)
         members = (
-            memberships.list_members(session, visitor.actor, found.cluster_id, limit=500).items
-            if manages
+            memberships.list_members(session, visitor.actor, cluster_id, limit=500).items
+            if cluster_id is not None and manages
             else []
         )
     language = language_of(request)
