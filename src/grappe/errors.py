@@ -12,6 +12,9 @@ class GrappeError(Exception):
     """Root of every error grappe raises on purpose."""
 
     http_status: ClassVar[int] = 400
+    #: The line (from 1) of a list the user gave that the error is about, when the service knows
+    #: it (a budget line): a form shows the message on that row.
+    line: int | None = None
 
 
 class InputError(GrappeError, ValueError):

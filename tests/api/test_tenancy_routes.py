@@ -647,6 +647,38 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("POST", "/cooperation/{cluster_id:int}/affaires"): [
         Case(OPEN, lambda v: {"cluster_id": v.c, "data": {"seller_id": str(v.org_c), "amount": "1"}})
     ],
+    ("POST", "/cooperation/projets/{project_id:int}/partenaires"): [
+        Case(OPEN, lambda v: {"project_id": v.project_c, "data": {"name": "Intruse"}})
+    ],
+    ("POST", "/cooperation/projets/{project_id:int}/partenaires/{partner_id:int}/retrait"): [
+        Case(OPEN, lambda v: {"project_id": v.project_c, "partner_id": 1, "data": {}})
+    ],
+    ("POST", "/cooperation/{cluster_id:int}/evenements"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "data": {"title": "Intrus", "kind": "conference",
+                                                         "starts_at": "2025-05-01T09:00",
+                                                         "ends_at": "2025-05-01T12:00"}})
+    ],
+    ("GET", "/cooperation/{cluster_id:int}/liens"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/cooperation/{cluster_id:int}/liens"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "data": {"organisation_a": str(v.org_c),
+                                                         "organisation_b": str(v.org_c2),
+                                                         "kind": "co_development"}})
+    ],
+    ("POST", "/cooperation/{cluster_id:int}/liens/{link_id:int}/fin"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "link_id": v.link_c, "data": {"end": "2025-01-01"}})
+    ],
+    ("GET", "/cooperation/{cluster_id:int}/equipements"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
+    ("POST", "/cooperation/{cluster_id:int}/equipements"): [
+        Case(OPEN, lambda v: {"cluster_id": v.c, "data": {"name": "Intrus", "rate": "1"}})
+    ],
+    ("GET", "/cooperation/equipements/{equipment_id:int}"): [
+        Case(OPEN, lambda v: {"equipment_id": v.equipment_c})
+    ],
+    ("POST", "/cooperation/equipements/{equipment_id:int}/reservation"): [
+        Case(OPEN, lambda v: {"equipment_id": v.equipment_c,
+                              "data": {"organisation": str(v.org_c), "starts_at": BOOKED["start"],
+                                       "ends_at": BOOKED["end"]}})
+    ],
     ("GET", "/cooperation/{cluster_id:int}/reseau"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
     ("GET", "/cooperation/{cluster_id:int}/reseau.svg"): [Case(OPEN, lambda v: {"cluster_id": v.c})],
     ("GET", "/cooperation/{cluster_id:int}/reseau.{suffix}"): [
@@ -657,7 +689,9 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("GET", "/appels/{call_id:int}"): [Case(HIDDEN, lambda v: {"call_id": v.call_c}, admin_status=404)],
     ("GET", "/appels/{call_id:int}/candidature"): [Case(OPEN, lambda v: {"call_id": v.call_c})],
     ("POST", "/appels/{call_id:int}/candidature"): [
-        Case(OPEN, lambda v: {"call_id": v.call_c, "data": {"title": "Intruse", "applicant": str(v.c)}})
+        Case(OPEN, lambda v: {"call_id": v.call_c, "data": {"title": "Intruse", "applicant": str(v.c),
+                                                           "partner": [str(v.org_c), str(v.org_c2)],
+                                                           "amount": ["1", "2"]}})
     ],
     ("GET", "/candidatures/{application_id:int}"): [
         Case(OPEN, lambda v: {"application_id": v.application_c})

@@ -144,14 +144,27 @@ def test_application_lifecycle_and_refusals(db: Session, world: Any, tmp_path: P
         service.create_application(
             db, world.actors["manager_other"], call.id, ApplicationIn(title="X", cluster_id=world.a), now=OPEN
         )
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError) as hidden:
         service.update_budget(
             db,
             manager,
             application.id,
-            [BudgetLineIn(organisation_id=world.org_b, amount_eur=Decimal(1))],
+            [
+                BudgetLineIn(organisation_id=world.org_a, amount_eur=Decimal(1)),
+                BudgetLineIn(organisation_id=world.org_b, amount_eur=Decimal(1)),
+            ],
             now=OPEN,
         )
+    assert hidden.value.line == 2  # the form shows the refusal on the line at fault
+    with pytest.raises(InputError, match="a deux lignes") as twice:
+        service.update_budget(
+            db,
+            manager,
+            application.id,
+            [BudgetLineIn(organisation_id=world.org_a, amount_eur=Decimal(n)) for n in (1, 2)],
+            now=OPEN,
+        )
+    assert twice.value.line == 2
     with pytest.raises(InputError, match="document\\(s\\) manquant\\(s\\) : plan"):
         service.submit_application(db, manager, application.id, now=OPEN)
     with pytest.raises(InputError, match=r"le contenu n'est pas un fichier \.pdf"):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from grappe.cooperation import service
 from grappe.cooperation.models import LinkKind, Orientation, PartnerCategory, ProjectKind, ProjectStatus
-from grappe.cooperation.schemas import DealIn, LinkAnswer, LinkIn, PartnerIn, ProjectIn, StatusIn
+from grappe.cooperation.schemas import DealIn, LinkAnswer, LinkEnd, LinkIn, PartnerIn, ProjectIn, StatusIn
 from grappe.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from grappe.registry.accounts import service as accounts
 from grappe.registry.accounts.schemas import UserCreate
@@ -189,6 +189,43 @@ def test_project_pipeline_partners_and_confidentiality(db: Session, world) -> No
     public = service.create_project(db, manager, world.a, ProjectIn(title="Salon commun", kind="market"))
     assert [p.id for p in service.list_projects(db, other).items] == [public.id]
     assert service.list_projects(db, world.actors["funder"]).total == 0
+
+
+def test_managers_end_links_and_remove_partners(db: Session, world) -> None:  # type: ignore[no-untyped-def]
+    _second_member(db, world)
+    manager = world.actors["manager"]
+    link = service.declare_link(
+        db,
+        manager,
+        world.a,
+        LinkIn(organisation_a=world.org_a, organisation_b=world.org_free, kind="co_development",
+               start=dt.date(2024, 1, 1)),
+    )
+    with pytest.raises(PermissionDeniedError):  # a side reads the link, its managers end it
+        service.end_link(db, world.actors["member"], link.id, LinkEnd())
+    with pytest.raises(NotFoundError):
+        service.end_link(db, world.actors["manager_other"], link.id, LinkEnd())
+    with pytest.raises(InputError, match="avant le début"):
+        service.end_link(db, manager, link.id, LinkEnd(end=dt.date(2023, 12, 31)))
+    ended = service.end_link(db, manager, link.id, LinkEnd(end=dt.date(2024, 6, 30)))
+    assert ended.end == dt.date(2024, 6, 30)
+    with pytest.raises(ConflictError, match="déjà terminé"):
+        service.end_link(db, manager, link.id, LinkEnd())
+    project = service.create_project(
+        db,
+        manager,
+        world.a,
+        ProjectIn(title="Usinage propre", kind="market", partners=[PartnerIn(organisation_id=world.org_a)]),
+    )
+    other = service.create_project(db, manager, world.a, ProjectIn(title="Autre", kind="market"))
+    partner = project.partners[0].id
+    with pytest.raises(PermissionDeniedError):
+        service.remove_partner(db, world.actors["member"], project.id, partner)
+    with pytest.raises(NotFoundError):
+        service.remove_partner(db, world.actors["manager_other"], project.id, partner)
+    with pytest.raises(NotFoundError, match=f"partenaire {partner} introuvable"):
+        service.remove_partner(db, manager, other.id, partner)  # a row of another project
+    assert service.remove_partner(db, manager, project.id, partner).partners == []
 
 
 def test_an_organisation_known_by_name_merges_into_its_sirens(db: Session, world) -> None:  # type: ignore[no-untyped-def]

@@ -67,7 +67,7 @@ from grappe.calls.schemas import (
     Verdict,
 )
 from grappe.config import get_settings
-from grappe.errors import ConflictError, InputError
+from grappe.errors import ConflictError, GrappeError, InputError
 from grappe.kit import present
 from grappe.kit.mail import Attachment, Mail
 from grappe.kit.repository import check_page, not_found
@@ -284,11 +284,15 @@ def _check_open(call: Call, now: dt.datetime, action: str) -> None:
 
 def _set_budget(session: Session, actor: Actor, application: Application, lines: list[BudgetLineIn]) -> None:
     seen: set[int] = set()
-    for line in lines:
-        if line.organisation_id in seen:
-            raise InputError(f"budget : l'organisation {line.organisation_id} a deux lignes")
-        seen.add(line.organisation_id)
-        _require_partner(session, actor, application, line.organisation_id)
+    for number, line in enumerate(lines, 1):
+        try:
+            if line.organisation_id in seen:
+                raise InputError(f"budget : l'organisation {line.organisation_id} a deux lignes")
+            seen.add(line.organisation_id)
+            _require_partner(session, actor, application, line.organisation_id)
+        except GrappeError as exc:
+            exc.line = number
+            raise
     # Lines are updated in place: replacing them would insert the new ones before deleting the
     # old ones in one flush, against the one-line-per-partner constraint.
     held = {line.organisation_id: line for line in application.budget}

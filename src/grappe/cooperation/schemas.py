@@ -119,6 +119,12 @@ class LinkOut(Schema):
     note: str | None
 
 
+class LinkEnd(Schema):
+    """The day a link ends (default today)."""
+
+    end: PlannedDate | None = None
+
+
 class LinkAnswer(Schema):
     """The other party's answer to a link declared by a member."""
 

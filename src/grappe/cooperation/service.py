@@ -52,6 +52,7 @@ from grappe.cooperation.schemas import (
     DependenceOut,
     FundingOut,
     LinkAnswer,
+    LinkEnd,
     LinkIn,
     LinkOut,
     LinkPage,
@@ -183,6 +184,28 @@ def answer_link(session: Session, actor: Actor, link_id: int, answer: LinkAnswer
     if link.state != LinkState.PENDING.value:
         raise ConflictError(f"lien {link_id} déjà traité (état : {link.state})")
     link.state = (LinkState.CONFIRMED if answer.accept else LinkState.DECLINED).value
+    links.flush()
+    return _link_out(session, link)
+
+
+def end_link(session: Session, actor: Actor, link_id: int, data: LinkEnd) -> LinkOut:
+    """End a link on a day (default today): the managers of the cluster whose books hold it.
+
+    Raises
+    ------
+    InputError
+        An end before the link's start.
+    ConflictError
+        The link has already ended.
+    """
+    links = repository.LinkRepository(session)
+    link = links.get(link_id)
+    policy.require_record(session, actor, link, Access.MANAGE, "mettre fin à un lien")
+    if link.end_date is not None:
+        raise ConflictError(f"lien {link_id} déjà terminé (le {present.date(link.end_date)})")
+    end = data.end or dt.date.today()
+    _period(link.start, end)
+    link.end_date = end
     links.flush()
     return _link_out(session, link)
 
@@ -367,6 +390,17 @@ def add_partner(session: Session, actor: Actor, project_id: int, data: PartnerIn
     """Add a partner (an organisation, or an unnamed partner row) to a project."""
     project = _project(session, actor, project_id, Access.MANAGE, "ajouter un partenaire")
     project.partners.append(_partner(session, actor, data))
+    flush(session)
+    return _project_out(session, project)
+
+
+def remove_partner(session: Session, actor: Actor, project_id: int, partner_id: int) -> ProjectOut:
+    """Remove a partner row from a project (its managers); NotFoundError for a row of another project."""
+    project = _project(session, actor, project_id, Access.MANAGE, "retirer un partenaire")
+    partner = next((p for p in project.partners if p.id == partner_id), None)
+    if partner is None:
+        raise not_found("partenaire", partner_id)
+    project.partners.remove(partner)
     flush(session)
     return _project_out(session, project)
 

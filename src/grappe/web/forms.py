@@ -70,6 +70,20 @@ def day_of(label: str, raw: str) -> dt.date:
         raise InputError(f"« {label} » : date invalide {raw!r} (attendu AAAA-MM-JJ ou JJ/MM/AAAA)") from None
 
 
+def moment_of(label: str, raw: str) -> dt.datetime:
+    """A date and time field of a form (``AAAA-MM-JJTHH:MM`` as browsers send it, or
+    ``JJ/MM/AAAA HH:MM``), in French local time (the schemas' moments read it so)."""
+    text = raw.strip()
+    for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"):
+        try:
+            return dt.datetime.strptime(text, pattern)  # local time: the schema zones it
+        except ValueError:
+            continue
+    raise InputError(
+        f"« {label} » : date et heure invalides {raw!r} (attendu AAAA-MM-JJ HH:MM ou JJ/MM/AAAA HH:MM)"
+    )
+
+
 def amount_of(language: str, label: str, raw: str) -> Decimal:
     """An amount field of a form, in euros, written the way the page's language writes numbers."""
     try:

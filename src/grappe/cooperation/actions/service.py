@@ -284,6 +284,13 @@ def list_equipment(
     return EquipmentPage(total=total, items=[_equipment_out(e) for e in rows])
 
 
+def get_equipment(session: Session, actor: Actor, equipment_id: int) -> EquipmentOut:
+    """One shared equipment (the cluster's managers and members)."""
+    equipment = EquipmentRepository(session).get(equipment_id)
+    policy.require_actions(session, actor, equipment.cluster_id, Access.READ, "lire l'équipement")
+    return _equipment_out(equipment)
+
+
 def _booking_out(booking: EquipmentBooking, name: str) -> BookingOut:
     return BookingOut(
         id=booking.id,

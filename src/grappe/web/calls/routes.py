@@ -7,6 +7,8 @@ a draft call, another applicant's application or an application not assigned to 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -16,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from grappe.calls import service
 from grappe.calls.schemas import ApplicationIn, BudgetLineIn, DecisionIn, ReviewIn, SelectionIn
-from grappe.errors import InputError, PermissionDeniedError
+from grappe.errors import GrappeError, InputError, PermissionDeniedError
 from grappe.registry.clusters import service as clusters
 from grappe.registry.models import Role
 from grappe.registry.policy import Actor
@@ -27,6 +29,8 @@ from grappe.web.unit import as_page, show, unit
 router = APIRouter(include_in_schema=False)
 
 FormText = Annotated[str, Form()]
+#: A field the form repeats (a budget line's cell), in the rows' order.
+FormList = Annotated[list[str] | None, Form()]
 
 
 @router.get("/appels", response_class=HTMLResponse)
@@ -54,16 +58,48 @@ def call_page(request: Request, call_id: int) -> Response:
     return show(request, visitor, "calls/call.html", context)
 
 
-@router.get("/appels/{call_id:int}/candidature", response_class=HTMLResponse)
-@as_page
-def application_form(request: Request, call_id: int) -> Response:
-    """The form starting a draft application."""
+#: Empty budget rows of the application form: the form's lines without JavaScript (a script adds more).
+BUDGET_ROWS = 3
+
+
+@dataclass
+class BudgetRow:
+    """A budget row of the application form as typed, and the refusal shown on it."""
+
+    partner: str = ""
+    amount: str = ""
+    purpose: str = ""
+    error: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.partner.strip() or self.amount.strip() or self.purpose.strip())
+
+
+def _application_form(
+    request: Request,
+    call_id: int,
+    values: dict[str, str],
+    rows: list[BudgetRow],
+    error: str | None,
+    status_code: int = 200,
+) -> Response:
     with unit(request) as (session, visitor):
         if (away := refusal(request, visitor)) is not None:
             return away
         call = service.get_call(session, visitor.actor, call_id)
         applicants = _applicants(session, visitor.actor, call.applicant_kind.value)
-    return show(request, visitor, "calls/application_form.html", {"call": call, "applicants": applicants})
+    shown = rows + [BudgetRow() for _ in range(BUDGET_ROWS - len(rows))]
+    context = {"call": call, "applicants": applicants, "values": values, "rows": shown, "error": error}
+    return show(request, visitor, "calls/application_form.html", context, status_code=status_code)
+
+
+@router.get("/appels/{call_id:int}/candidature", response_class=HTMLResponse)
+@as_page
+def application_form(request: Request, call_id: int) -> Response:
+    """The form starting a draft application, with its budget lines."""
+    values = {"title": "", "summary": "", "applicant": ""}
+    return _application_form(request, call_id, values, [], None)
 
 
 def _applicants(session: Session, actor: Actor, kind: str) -> list[tuple[str, str]]:
@@ -75,6 +111,35 @@ def _applicants(session: Session, actor: Actor, kind: str) -> list[tuple[str, st
     return [(str(actor.organisation_id), str(actor.organisation_id))] if actor.organisation_id else []
 
 
+def _budget_lines(language: str, rows: list[BudgetRow]) -> list[tuple[int, BudgetLineIn]]:
+    """The filled rows as budget lines, each with its row's index; a row's refusal is written on
+    the row (the empty rows are left out)."""
+    labels = {
+        "organisation_id": gettext(language, "Partenaire (n° d'organisation)"),
+        "amount_eur": gettext(language, "Montant demandé (€)"),
+        "purpose": gettext(language, "Objet"),
+    }
+    lines = []
+    for index, row in enumerate(rows):
+        if row.empty:
+            continue
+        try:
+            if not row.partner.strip().isdigit():
+                raise InputError(gettext(language, "« Partenaire » : indiquez le n° d'une organisation"))
+            line = schema(
+                BudgetLineIn,
+                labels,
+                organisation_id=row.partner.strip(),
+                amount_eur=amount_of(language, labels["amount_eur"], row.amount or "0"),
+                purpose=row.purpose.strip() or None,
+            )
+        except InputError as exc:
+            row.error = str(exc)
+            continue
+        lines.append((index, line))
+    return lines
+
+
 @router.post("/appels/{call_id:int}/candidature", response_class=HTMLResponse)
 @as_page
 def create_application(
@@ -83,45 +148,48 @@ def create_application(
     title: FormText = "",
     summary: FormText = "",
     applicant: FormText = "",
-    partner: FormText = "",
-    amount: FormText = "",
+    partner: FormList = None,
+    amount: FormList = None,
+    purpose: FormList = None,
     csrf_token: FormText = "",
 ) -> Response:
-    """Create the draft, then show it."""
+    """Create the draft, then show it; the form again on a refusal, a budget line's on its row."""
     language = language_of(request)
-    labels = {
-        "title": gettext(language, "Titre"),
-        "summary": gettext(language, "Résumé"),
-        "budget": gettext(language, "Montant demandé (€)"),
-    }
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
-        call = service.get_call(session, visitor.actor, call_id)
-        if not applicant.isdigit():
-            raise InputError(
-                gettext(language, "« Candidat » : choisissez la structure ou l'entreprise candidate")
-            )
-        budget = []
-        if partner.strip():
-            if not partner.strip().isdigit():
-                raise InputError(gettext(language, "« Partenaire » : indiquez le n° d'une organisation"))
-            budget = [
-                BudgetLineIn(
-                    organisation_id=int(partner),
-                    amount_eur=amount_of(language, labels["budget"], amount or "0"),
+    labels = {"title": gettext(language, "Titre"), "summary": gettext(language, "Résumé")}
+    values = {"title": title, "summary": summary, "applicant": applicant}
+    typed = zip_longest(partner or [], amount or [], purpose or [], fillvalue="")
+    rows = [BudgetRow(*cells) for cells in typed]
+    lines = _budget_lines(language, rows)
+    try:
+        with unit(request) as (session, visitor):
+            if (away := refusal(request, visitor, csrf_token)) is not None:
+                return away
+            call = service.get_call(session, visitor.actor, call_id)
+            if any(row.error for row in rows):
+                raise InputError(gettext(language, "Budget : corrigez les lignes signalées."))
+            if not applicant.isdigit():
+                raise InputError(
+                    gettext(language, "« Candidat » : choisissez la structure ou l'entreprise candidate")
                 )
-            ]
-        key = "cluster_id" if call.applicant_kind.value == "cluster" else "organisation_id"
-        data = schema(
-            ApplicationIn,
-            labels,
-            title=title,
-            summary=summary or None,
-            budget=budget,
-            **{key: int(applicant)},
-        )
-        created = service.create_application(session, visitor.actor, call_id, data)
+            key = "cluster_id" if call.applicant_kind.value == "cluster" else "organisation_id"
+            data = schema(
+                ApplicationIn,
+                labels,
+                title=title,
+                summary=summary or None,
+                budget=[line for _, line in lines],
+                **{key: int(applicant)},
+            )
+            created = service.create_application(session, visitor.actor, call_id, data)
+    except GrappeError as exc:
+        if exc.line is not None:  # a budget line the service refused: its message on its row
+            rows[lines[exc.line - 1][0]].error = str(exc)
+            message = gettext(language, "Budget : corrigez les lignes signalées.")
+        elif isinstance(exc, InputError):
+            message = str(exc)
+        else:
+            raise
+        return _application_form(request, call_id, values, rows, message, status_code=exc.http_status)
     return RedirectResponse(f"/candidatures/{created.id}", status_code=303)
 
 

@@ -21,16 +21,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from grappe.cooperation import network, service
 from grappe.cooperation.actions import service as actions
-from grappe.cooperation.actions.schemas import RegistrationIn
-from grappe.cooperation.models import DealKind, ProjectStatus
-from grappe.cooperation.schemas import DealIn, ProjectIn, StatusIn
+from grappe.cooperation.actions.schemas import LOCAL_TIME, BookingIn, EquipmentIn, EventIn, RegistrationIn
+from grappe.cooperation.models import DealKind, LinkKind, ProjectStatus
+from grappe.cooperation.schemas import DealIn, LinkEnd, LinkIn, PartnerIn, ProjectIn, StatusIn
 from grappe.errors import ConflictError, InputError, PermissionDeniedError
 from grappe.kit import export
 from grappe.kit.present import LABELS
+from grappe.kit.repository import not_found
 from grappe.registry.clusters import service as clusters
 from grappe.registry.memberships import service as memberships
 from grappe.registry.models import Role
-from grappe.web.forms import amount_of, day_of, page_number, refusal, schema
+from grappe.web.forms import amount_of, day_of, moment_of, page_number, refusal, schema
 from grappe.web.render import gettext, language_of
 from grappe.web.unit import Visitor, as_page, show, unit
 
@@ -144,18 +145,30 @@ def projects(request: Request, cluster_id: int) -> Response:
 @as_page
 def project(request: Request, project_id: int) -> Response:
     """A project: partners and their budgets, funding, pipeline; the status form for its managers."""
+    return _project_page(request, project_id, None)
+
+
+def _project_page(
+    request: Request,
+    project_id: int,
+    error: str | None,
+    status_code: int = 200,
+    partner: dict[str, Any] | None = None,
+) -> Response:
+    """The project page; its managers also get the forms (status, partners) with the members to
+    choose from, the partner form refilled with ``partner`` after a refusal."""
     with unit(request) as (session, visitor):
         if (away := refusal(request, visitor)) is not None:
             return away
         found = service.get_project(session, visitor.actor, project_id)
-    return _project_page(request, visitor, found, None)
-
-
-def _project_page(
-    request: Request, visitor: Visitor, found: Any, error: str | None, status_code: int = 200
-) -> Response:
+        cluster_id = found.cluster_id
+        manages = cluster_id is not None and _manages(visitor, cluster_id)
+        members = (
+            memberships.list_members(session, visitor.actor, cluster_id, limit=500).items
+            if cluster_id is not None and manages
+            else []
+        )
     language = language_of(request)
-    manages = found.cluster_id is not None and _manages(visitor, found.cluster_id)
     statuses = _labels(language, "project_status")
     following = [(s.value, statuses[s.value]) for s in service.NEXT_STATUSES[found.status]]
     context = {
@@ -168,6 +181,8 @@ def _project_page(
         "categories": _labels(language, "partner_category"),
         "programmes": _labels(language, "programme"),
         "today": dt.date.today(),
+        "members": members,
+        "partner": partner or dict(EMPTY_PARTNER),
     }
     return show(request, visitor, "cooperation/project.html", context, status_code=status_code)
 
@@ -187,9 +202,71 @@ def change_status(
             data = schema(StatusIn, labels, status=status, on=day_of(labels["on"], on) if on else None)
             service.change_status(session, visitor.actor, project_id, data)
     except InputError as exc:
+        return _project_page(request, project_id, str(exc), status_code=exc.http_status)
+    return RedirectResponse(f"/cooperation/projets/{project_id}", status_code=303)
+
+
+EMPTY_PARTNER = {"organisation": "", "name": "", "category": "", "budget": "", "coordinator": False}
+
+
+@router.post("/cooperation/projets/{project_id:int}/partenaires", response_class=HTMLResponse)
+@as_page
+def add_partner(
+    request: Request,
+    project_id: int,
+    organisation: FormText = "",
+    name: FormText = "",
+    category: FormText = "",
+    budget: FormText = "",
+    coordinator: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Add a partner to a project (its managers): a member chosen in the list, or a name."""
+    language = language_of(request)
+    labels = {
+        "organisation_id": gettext(language, "Adhérent"),
+        "name": gettext(language, "Ou nom d'une autre organisation"),
+        "category": gettext(language, "Catégorie"),
+        "budget_eur": gettext(language, "Budget (€)"),
+    }
+    values = {
+        "organisation": organisation,
+        "name": name,
+        "category": category,
+        "budget": budget,
+        "coordinator": coordinator == "1",
+    }
+    try:
         with unit(request) as (session, visitor):
-            found = service.get_project(session, visitor.actor, project_id)
-        return _project_page(request, visitor, found, str(exc), status_code=exc.http_status)
+            if (away := refusal(request, visitor, csrf_token)) is not None:
+                return away
+            if not organisation and not name.strip():
+                raise InputError(gettext(language, "Partenaire : choisissez un adhérent ou indiquez un nom"))
+            data = schema(
+                PartnerIn,
+                labels,
+                organisation_id=organisation or None,
+                name=None if organisation else name.strip(),
+                category=category or None,
+                budget_eur=amount_of(language, labels["budget_eur"], budget) if budget.strip() else None,
+                coordinator=coordinator == "1",
+            )
+            service.add_partner(session, visitor.actor, project_id, data)
+    except InputError as exc:
+        return _project_page(request, project_id, str(exc), exc.http_status, values)
+    return RedirectResponse(f"/cooperation/projets/{project_id}", status_code=303)
+
+
+@router.post(
+    "/cooperation/projets/{project_id:int}/partenaires/{partner_id:int}/retrait", response_class=HTMLResponse
+)
+@as_page
+def remove_partner(request: Request, project_id: int, partner_id: int, csrf_token: FormText = "") -> Response:
+    """Remove a partner row from a project (its managers)."""
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor, csrf_token)) is not None:
+            return away
+        service.remove_partner(session, visitor.actor, project_id, partner_id)
     return RedirectResponse(f"/cooperation/projets/{project_id}", status_code=303)
 
 
@@ -298,10 +375,9 @@ def create_project(
 # --- events --------------------------------------------------------------------------------------
 
 
-@router.get("/cooperation/{cluster_id:int}/evenements", response_class=HTMLResponse)
-@as_page
-def events(request: Request, cluster_id: int) -> Response:
-    """A cluster's events, the soonest first (its members: the public ones)."""
+def _events_page(
+    request: Request, cluster_id: int, values: dict[str, str], error: str | None, status_code: int = 200
+) -> Response:
     number = page_number(request.query_params.get("page"))
     with unit(request) as (session, visitor):
         if (away := refusal(request, visitor)) is not None:
@@ -317,8 +393,93 @@ def events(request: Request, cluster_id: int) -> Response:
         "pages": max(1, math.ceil(result.total / PAGE_SIZE)),
         "kinds": _labels(language_of(request), "event_kind"),
         "manages": _manages(visitor, cluster_id),
+        "values": values,
+        "error": error,
     }
-    return show(request, visitor, "cooperation/events.html", context)
+    return show(request, visitor, "cooperation/events.html", context, status_code=status_code)
+
+
+EMPTY_EVENT = {
+    "kind": "breakfast",
+    "title": "",
+    "starts_at": "",
+    "ends_at": "",
+    "place": "",
+    "capacity": "",
+    "price": "",
+    "public": "1",
+    "description": "",
+}
+
+
+@router.get("/cooperation/{cluster_id:int}/evenements", response_class=HTMLResponse)
+@as_page
+def events(request: Request, cluster_id: int) -> Response:
+    """A cluster's events, the soonest first (its members: the public ones); the creation form
+    for its managers."""
+    return _events_page(request, cluster_id, dict(EMPTY_EVENT), None)
+
+
+@router.post("/cooperation/{cluster_id:int}/evenements", response_class=HTMLResponse)
+@as_page
+def create_event(
+    request: Request,
+    cluster_id: int,
+    kind: FormText = "",
+    title: FormText = "",
+    starts_at: FormText = "",
+    ends_at: FormText = "",
+    place: FormText = "",
+    capacity: FormText = "",
+    price: FormText = "",
+    public: FormText = "",
+    description: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Create an event of the cluster (its managers); the page again, with the reason, on a refusal."""
+    language = language_of(request)
+    labels = {
+        "kind": gettext(language, "Nature"),
+        "title": gettext(language, "Intitulé"),
+        "starts_at": gettext(language, "Début"),
+        "ends_at": gettext(language, "Fin"),
+        "place": gettext(language, "Lieu"),
+        "capacity": gettext(language, "Capacité (places)"),
+        "price_eur": gettext(language, "Prix par place (€)"),
+        "description": gettext(language, "Description"),
+    }
+    values = {
+        "kind": kind,
+        "title": title,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "place": place,
+        "capacity": capacity,
+        "price": price,
+        "public": public,
+        "description": description,
+    }
+    try:
+        with unit(request) as (session, visitor):
+            if (away := refusal(request, visitor, csrf_token)) is not None:
+                return away
+            data = schema(
+                EventIn,
+                labels,
+                kind=kind,
+                title=title.strip(),
+                starts_at=moment_of(labels["starts_at"], starts_at),
+                ends_at=moment_of(labels["ends_at"], ends_at),
+                place=place.strip() or None,
+                capacity=capacity.strip() or None,
+                price_eur=amount_of(language, labels["price_eur"], price) if price.strip() else 0,
+                public=public == "1",
+                description=description.strip() or None,
+            )
+            created = actions.create_event(session, visitor.actor, cluster_id, data)
+    except InputError as exc:
+        return _events_page(request, cluster_id, values, str(exc), status_code=exc.http_status)
+    return RedirectResponse(f"/cooperation/evenements/{created.id}", status_code=303)
 
 
 def _event_page(
@@ -490,6 +651,303 @@ def declare_deal(
     except (InputError, ConflictError) as exc:
         return _business_page(request, cluster_id, values, str(exc), status_code=exc.http_status)
     return RedirectResponse(f"/cooperation/{cluster_id}/affaires", status_code=303)
+
+
+# --- cooperation links ---------------------------------------------------------------------------
+
+
+def _links_page(
+    request: Request, cluster_id: int, values: dict[str, str], error: str | None, status_code: int = 200
+) -> Response:
+    number = page_number(request.query_params.get("page"))
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor)) is not None:
+            return away
+        cluster = _cluster(session, visitor, cluster_id)
+        links = service.list_links(
+            session, visitor.actor, cluster_id, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
+        )
+        manages = _manages(visitor, cluster_id)
+        members = (
+            memberships.list_members(session, visitor.actor, cluster_id, limit=500).items if manages else []
+        )
+    language = language_of(request)
+    context = {
+        "cluster": cluster,
+        "links": links,
+        "members": members,
+        "manages": manages,
+        "own": visitor.actor.organisation_id,
+        "values": values,
+        "error": error,
+        "page_number": number,
+        "pages": max(1, math.ceil(links.total / PAGE_SIZE)),
+        "link_kinds": _labels(language, "link_kind"),
+        "states": _labels(language, "link_state"),
+        "today": dt.date.today(),
+    }
+    return show(request, visitor, "cooperation/links.html", context, status_code=status_code)
+
+
+EMPTY_LINK = {
+    "organisation_a": "",
+    "organisation_b": "",
+    "kind": LinkKind.SUPPLIER_CUSTOMER.value,
+    "start": "",
+    "intensity": "",
+    "note": "",
+}
+
+
+@router.get("/cooperation/{cluster_id:int}/liens", response_class=HTMLResponse)
+@as_page
+def links(request: Request, cluster_id: int) -> Response:
+    """Cooperation links of a cluster's books (a member: its own), the form declaring one and,
+    for the managers, the forms ending them."""
+    return _links_page(request, cluster_id, dict(EMPTY_LINK), None)
+
+
+@router.post("/cooperation/{cluster_id:int}/liens", response_class=HTMLResponse)
+@as_page
+def declare_link(
+    request: Request,
+    cluster_id: int,
+    organisation_a: FormText = "",
+    organisation_b: FormText = "",
+    kind: FormText = "",
+    start: FormText = "",
+    intensity: FormText = "",
+    note: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Record a link (a manager: confirmed; a member: pending until the other side confirms it)."""
+    language = language_of(request)
+    labels = {
+        "organisation_a": gettext(language, "Première organisation (n°)"),
+        "organisation_b": gettext(language, "Seconde organisation (n°)"),
+        "kind": gettext(language, "Nature"),
+        "start": gettext(language, "Début"),
+        "intensity": gettext(language, "Intensité (1 à 5)"),
+        "note": gettext(language, "Note"),
+    }
+    values = {
+        "organisation_a": organisation_a,
+        "organisation_b": organisation_b,
+        "kind": kind,
+        "start": start,
+        "intensity": intensity,
+        "note": note,
+    }
+    try:
+        with unit(request) as (session, visitor):
+            if (away := refusal(request, visitor, csrf_token)) is not None:
+                return away
+            data = schema(
+                LinkIn,
+                labels,
+                organisation_a=organisation_a.strip(),
+                organisation_b=organisation_b.strip(),
+                kind=kind,
+                start=day_of(labels["start"], start) if start.strip() else None,
+                intensity=intensity.strip() or None,
+                note=note.strip() or None,
+            )
+            service.declare_link(session, visitor.actor, cluster_id, data)
+    except InputError as exc:
+        return _links_page(request, cluster_id, values, str(exc), status_code=exc.http_status)
+    return RedirectResponse(f"/cooperation/{cluster_id}/liens", status_code=303)
+
+
+@router.post("/cooperation/{cluster_id:int}/liens/{link_id:int}/fin", response_class=HTMLResponse)
+@as_page
+def end_link(
+    request: Request, cluster_id: int, link_id: int, end: FormText = "", csrf_token: FormText = ""
+) -> Response:
+    """End a link of the cluster's books (its managers), on the day given (default today)."""
+    language = language_of(request)
+    label = gettext(language, "Fin du lien")
+    try:
+        with unit(request) as (session, visitor):
+            if (away := refusal(request, visitor, csrf_token)) is not None:
+                return away
+            data = schema(LinkEnd, {"end": label}, end=day_of(label, end) if end.strip() else None)
+            ended = service.end_link(session, visitor.actor, link_id, data)
+            if ended.cluster_id != cluster_id:  # the service checked the link's own cluster
+                raise not_found("lien", link_id)
+    except (InputError, ConflictError) as exc:
+        return _links_page(request, cluster_id, dict(EMPTY_LINK), str(exc), status_code=exc.http_status)
+    return RedirectResponse(f"/cooperation/{cluster_id}/liens", status_code=303)
+
+
+# --- shared equipment --------------------------------------------------------------------------------
+
+
+def _equipment_page(
+    request: Request, cluster_id: int, values: dict[str, str], error: str | None, status_code: int = 200
+) -> Response:
+    number = page_number(request.query_params.get("page"))
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor)) is not None:
+            return away
+        cluster = _cluster(session, visitor, cluster_id)
+        result = actions.list_equipment(
+            session, visitor.actor, cluster_id, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
+        )
+    context = {
+        "cluster": cluster,
+        "result": result,
+        "manages": _manages(visitor, cluster_id),
+        "values": values,
+        "error": error,
+        "page_number": number,
+        "pages": max(1, math.ceil(result.total / PAGE_SIZE)),
+    }
+    return show(request, visitor, "cooperation/equipment_list.html", context, status_code=status_code)
+
+
+EMPTY_EQUIPMENT = {"name": "", "rate": "", "description": ""}
+
+
+@router.get("/cooperation/{cluster_id:int}/equipements", response_class=HTMLResponse)
+@as_page
+def equipment_list(request: Request, cluster_id: int) -> Response:
+    """The equipment a cluster shares (its managers and members); the form adding one (managers)."""
+    return _equipment_page(request, cluster_id, dict(EMPTY_EQUIPMENT), None)
+
+
+@router.post("/cooperation/{cluster_id:int}/equipements", response_class=HTMLResponse)
+@as_page
+def add_equipment(
+    request: Request,
+    cluster_id: int,
+    name: FormText = "",
+    rate: FormText = "",
+    description: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Record a shared equipment (the cluster's managers)."""
+    language = language_of(request)
+    labels = {
+        "name": gettext(language, "Nom"),
+        "hourly_rate_eur": gettext(language, "Tarif horaire (€)"),
+        "description": gettext(language, "Description"),
+    }
+    values = {"name": name, "rate": rate, "description": description}
+    try:
+        with unit(request) as (session, visitor):
+            if (away := refusal(request, visitor, csrf_token)) is not None:
+                return away
+            data = schema(
+                EquipmentIn,
+                labels,
+                name=name.strip(),
+                hourly_rate_eur=(
+                    amount_of(language, labels["hourly_rate_eur"], rate) if rate.strip() else None
+                ),
+                description=description.strip() or None,
+            )
+            created = actions.create_equipment(session, visitor.actor, cluster_id, data)
+    except InputError as exc:
+        return _equipment_page(request, cluster_id, values, str(exc), status_code=exc.http_status)
+    return RedirectResponse(f"/cooperation/equipements/{created.id}", status_code=303)
+
+
+#: The bookings an equipment's page shows by default: from today, over this many days.
+BOOKING_WINDOW_DAYS = 30
+
+
+def _booking_window(request: Request) -> tuple[dt.date, dt.date]:
+    """The period of the bookings shown (``du``/``au`` in the URL, both days included)."""
+    params = request.query_params
+    start = day_of("du", params["du"]) if params.get("du") else dt.date.today()
+    end = day_of("au", params["au"]) if params.get("au") else start + dt.timedelta(days=BOOKING_WINDOW_DAYS)
+    if end < start:
+        raise InputError(f"au={end.isoformat()} : la fin précède le début ({start.isoformat()})")
+    return start, end
+
+
+def _equipment_detail(
+    request: Request,
+    equipment_id: int,
+    values: dict[str, str],
+    message: tuple[str, str] | None,
+    status_code: int = 200,
+) -> Response:
+    start, end = _booking_window(request)
+    since = dt.datetime.combine(start, dt.time(), tzinfo=LOCAL_TIME)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=LOCAL_TIME)
+    with unit(request) as (session, visitor):
+        if (away := refusal(request, visitor)) is not None:
+            return away
+        equipment = actions.get_equipment(session, visitor.actor, equipment_id)
+        bookings = actions.list_bookings(session, visitor.actor, equipment_id, since, until, limit=500)
+        used = actions.usage(session, visitor.actor, equipment_id, since, until)
+        manages = _manages(visitor, equipment.cluster_id)
+        members = (
+            memberships.list_members(session, visitor.actor, equipment.cluster_id, limit=500).items
+            if manages
+            else []
+        )
+    context = {
+        "equipment": equipment,
+        "bookings": bookings,
+        "usage": used,
+        "manages": manages,
+        "members": members,
+        "start": start,
+        "end": end,
+        "local": LOCAL_TIME,
+        "values": values,
+        "message": message,
+    }
+    return show(request, visitor, "cooperation/equipment.html", context, status_code=status_code)
+
+
+EMPTY_BOOKING = {"organisation": "", "starts_at": "", "ends_at": ""}
+
+
+@router.get("/cooperation/equipements/{equipment_id:int}", response_class=HTMLResponse)
+@as_page
+def equipment(request: Request, equipment_id: int) -> Response:
+    """An equipment: its bookings over a period, the hours and amounts per member, the booking form."""
+    return _equipment_detail(request, equipment_id, dict(EMPTY_BOOKING), None)
+
+
+@router.post("/cooperation/equipements/{equipment_id:int}/reservation", response_class=HTMLResponse)
+@as_page
+def book_equipment(
+    request: Request,
+    equipment_id: int,
+    organisation: FormText = "",
+    starts_at: FormText = "",
+    ends_at: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Book the equipment: a member for its organisation, a manager for a member; an overlap is
+    refused with the booking it meets."""
+    language = language_of(request)
+    labels = {
+        "organisation_id": gettext(language, "Adhérent"),
+        "starts_at": gettext(language, "Début"),
+        "ends_at": gettext(language, "Fin"),
+    }
+    values = {"organisation": organisation, "starts_at": starts_at, "ends_at": ends_at}
+    try:
+        with unit(request) as (session, visitor):
+            if (away := refusal(request, visitor, csrf_token)) is not None:
+                return away
+            data = schema(
+                BookingIn,
+                labels,
+                organisation_id=organisation or None,
+                starts_at=moment_of(labels["starts_at"], starts_at),
+                ends_at=moment_of(labels["ends_at"], ends_at),
+            )
+            actions.book(session, visitor.actor, equipment_id, data)
+    except (InputError, ConflictError, PermissionDeniedError) as exc:
+        return _equipment_detail(request, equipment_id, values, ("error", str(exc)), exc.http_status)
+    done = gettext(language, "Réservation enregistrée.")
+    return _equipment_detail(request, equipment_id, dict(EMPTY_BOOKING), ("success", done))
 
 
 # --- the network -----------------------------------------------------------------------------------
