@@ -20,9 +20,9 @@ from grappe.errors import InputError, PermissionDeniedError
 from grappe.registry.clusters import service as clusters
 from grappe.registry.models import Role
 from grappe.registry.policy import Actor
-from grappe.web.forms import amount_of, refusal, schema
+from grappe.web.forms import amount_of, refusal, schema, submitted
 from grappe.web.render import gettext, language_of
-from grappe.web.unit import as_page, show, unit
+from grappe.web.unit import Visitor, as_page, show, unit
 
 router = APIRouter(include_in_schema=False)
 
@@ -94,9 +94,8 @@ def create_application(
         "summary": gettext(language, "Résumé"),
         "budget": gettext(language, "Montant demandé (€)"),
     }
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
+
+    def act(session: Session, visitor: Visitor) -> str:
         call = service.get_call(session, visitor.actor, call_id)
         if not applicant.isdigit():
             raise InputError(
@@ -122,7 +121,9 @@ def create_application(
             **{key: int(applicant)},
         )
         created = service.create_application(session, visitor.actor, call_id, data)
-    return RedirectResponse(f"/candidatures/{created.id}", status_code=303)
+        return f"/candidatures/{created.id}"
+
+    return submitted(request, csrf_token, act)
 
 
 @router.get("/candidatures/{application_id:int}", response_class=HTMLResponse)
@@ -199,9 +200,8 @@ async def submit_review(request: Request, application_id: int) -> Response:
 @as_page
 def _record_review(request: Request, application_id: int, form: dict[str, str]) -> Response:
     language = language_of(request)
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, form.get("csrf_token", ""))) is not None:
-            return away
+
+    def act(session: Session, visitor: Visitor) -> str:
         marks = []
         for key, value in form.items():
             if key.startswith("note_") and key[5:].isdigit():
@@ -215,7 +215,9 @@ def _record_review(request: Request, application_id: int, form: dict[str, str]) 
                 )
         data = schema(ReviewIn, {"marks": gettext(language, "Note")}, marks=marks)
         service.submit_review(session, visitor.actor, application_id, data)
-    return RedirectResponse(f"/candidatures/{application_id}/evaluation", status_code=303)
+        return f"/candidatures/{application_id}/evaluation"
+
+    return submitted(request, form.get("csrf_token", ""), act)
 
 
 @router.get("/appels/{call_id:int}/comite", response_class=HTMLResponse)
@@ -244,13 +246,14 @@ def decide(
 ) -> Response:
     """Record the committee's decision (the exact selection) with its justification."""
     language = language_of(request)
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
+
+    def act(session: Session, visitor: Visitor) -> str:
         data = schema(
             DecisionIn,
             {"justification": gettext(language, "Motivation du comité")},
             justification=justification,
         )
         service.decide(session, visitor.actor, call_id, data)
-    return RedirectResponse(f"/appels/{call_id}/comite", status_code=303)
+        return f"/appels/{call_id}/comite"
+
+    return submitted(request, csrf_token, act)

@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from grappe.cooperation import network, service
 from grappe.cooperation.actions import service as actions
@@ -30,7 +32,7 @@ from grappe.kit.present import LABELS
 from grappe.registry.clusters import service as clusters
 from grappe.registry.memberships import service as memberships
 from grappe.registry.models import Role
-from grappe.web.forms import amount_of, day_of, page_number, refusal, schema
+from grappe.web.forms import amount_of, day_of, page_number, refusal, schema, submitted
 from grappe.web.render import gettext, language_of
 from grappe.web.unit import Visitor, as_page, show, unit
 
@@ -147,18 +149,19 @@ def project(request: Request, project_id: int) -> Response:
     with unit(request) as (session, visitor):
         if (away := refusal(request, visitor)) is not None:
             return away
-        found = service.get_project(session, visitor.actor, project_id)
-    return _project_page(request, visitor, found, None)
+        context = _project_context(request, project_id, session, visitor, None)
+    return show(request, visitor, "cooperation/project.html", context)
 
 
-def _project_page(
-    request: Request, visitor: Visitor, found: Any, error: str | None, status_code: int = 200
-) -> Response:
+def _project_context(
+    request: Request, project_id: int, session: Session, visitor: Visitor, error: str | None
+) -> dict[str, Any]:
+    found = service.get_project(session, visitor.actor, project_id)
     language = language_of(request)
     manages = found.cluster_id is not None and _manages(visitor, found.cluster_id)
     statuses = _labels(language, "project_status")
     following = [(s.value, statuses[s.value]) for s in service.NEXT_STATUSES[found.status]]
-    context = {
+    return {
         "project": found,
         "manages": manages,
         "next_statuses": following,
@@ -169,7 +172,6 @@ def _project_page(
         "programmes": _labels(language, "programme"),
         "today": dt.date.today(),
     }
-    return show(request, visitor, "cooperation/project.html", context, status_code=status_code)
 
 
 @router.post("/cooperation/projets/{project_id:int}/statut", response_class=HTMLResponse)
@@ -180,17 +182,14 @@ def change_status(
     """Move a project along its pipeline (its managers); the page again with the reason on a refusal."""
     language = language_of(request)
     labels = {"status": gettext(language, "Nouveau statut"), "on": gettext(language, "Date")}
-    try:
-        with unit(request) as (session, visitor):
-            if (away := refusal(request, visitor, csrf_token)) is not None:
-                return away
-            data = schema(StatusIn, labels, status=status, on=day_of(labels["on"], on) if on else None)
-            service.change_status(session, visitor.actor, project_id, data)
-    except InputError as exc:
-        with unit(request) as (session, visitor):
-            found = service.get_project(session, visitor.actor, project_id)
-        return _project_page(request, visitor, found, str(exc), status_code=exc.http_status)
-    return RedirectResponse(f"/cooperation/projets/{project_id}", status_code=303)
+
+    def act(session: Session, visitor: Visitor) -> str:
+        data = schema(StatusIn, labels, status=status, on=day_of(labels["on"], on) if on else None)
+        service.change_status(session, visitor.actor, project_id, data)
+        return f"/cooperation/projets/{project_id}"
+
+    again = ("cooperation/project.html", partial(_project_context, request, project_id))
+    return submitted(request, csrf_token, act, again, refusals=(InputError,))
 
 
 def _project_labels(language: str) -> dict[str, str]:
@@ -222,26 +221,21 @@ def new_project_form(request: Request, cluster_id: int) -> Response:
         "end": "",
         "confidential": False,
     }
-    return _project_form(request, visitor, cluster, values, None)
+    context = _project_form(request, cluster, values, None)
+    return show(request, visitor, "cooperation/project_form.html", context)
 
 
 def _project_form(
-    request: Request,
-    visitor: Visitor,
-    cluster: Any,
-    values: dict[str, Any],
-    error: str | None,
-    status_code: int = 200,
-) -> Response:
+    request: Request, cluster: Any, values: dict[str, Any], error: str | None
+) -> dict[str, Any]:
     language = language_of(request)
-    context = {
+    return {
         "cluster": cluster,
         "values": values,
         "error": error,
         "kinds": list(_labels(language, "project_kind").items()),
         "statuses": list(_labels(language, "project_status").items()),
     }
-    return show(request, visitor, "cooperation/project_form.html", context, status_code=status_code)
 
 
 @router.post("/cooperation/{cluster_id:int}/projets/nouveau", response_class=HTMLResponse)
@@ -270,29 +264,28 @@ def create_project(
         "end": end,
         "confidential": confidential == "1",
     }
-    cluster = None
-    try:
-        with unit(request) as (session, visitor):
-            if (away := refusal(request, visitor, csrf_token)) is not None:
-                return away
-            cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
-            data = schema(
-                ProjectIn,
-                labels,
-                title=title.strip(),
-                acronym=acronym.strip() or None,
-                kind=kind,
-                status=status,
-                start=day_of(labels["start"], start) if start else None,
-                end=day_of(labels["end"], end) if end else None,
-                confidential=confidential == "1",
-            )
-            created = service.create_project(session, visitor.actor, cluster_id, data)
-    except (InputError, ConflictError) as exc:
-        if cluster is None:
-            raise
-        return _project_form(request, visitor, cluster, values, str(exc), status_code=exc.http_status)
-    return RedirectResponse(f"/cooperation/projets/{created.id}", status_code=303)
+
+    def act(session: Session, visitor: Visitor) -> str:
+        clusters.managed_cluster(session, visitor.actor, cluster_id)
+        data = schema(
+            ProjectIn,
+            labels,
+            title=title.strip(),
+            acronym=acronym.strip() or None,
+            kind=kind,
+            status=status,
+            start=day_of(labels["start"], start) if start else None,
+            end=day_of(labels["end"], end) if end else None,
+            confidential=confidential == "1",
+        )
+        created = service.create_project(session, visitor.actor, cluster_id, data)
+        return f"/cooperation/projets/{created.id}"
+
+    def form_again(session: Session, visitor: Visitor, error: str) -> dict[str, Any]:
+        cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
+        return _project_form(request, cluster, values, error)
+
+    return submitted(request, csrf_token, act, ("cooperation/project_form.html", form_again))
 
 
 # --- events --------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from grappe.errors import InputError
@@ -20,7 +20,7 @@ from grappe.registry.clusters import service as clusters
 from grappe.registry.clusters.schemas import LabelIn, SeatHolderIn
 from grappe.registry.memberships import service as memberships
 from grappe.registry.models import BodyKind, LabelKind
-from grappe.web.forms import day_of, schema
+from grappe.web.forms import day_of, schema, submitted
 from grappe.web.manage.prologue import managed
 from grappe.web.render import gettext, language_of
 from grappe.web.unit import Visitor, as_page, show, unit
@@ -61,15 +61,16 @@ def _change(
     change: Callable[[Session, Visitor], None],
 ) -> Response:
     """Run a form's change on the cluster, then back to the page; the page with the reason on a refusal."""
-    try:
-        with unit(request) as (session, visitor):
-            managed(request, session, visitor, cluster_id, csrf_token)  # another tenant's: refused
-            change(session, visitor)
-    except InputError as exc:  # the unit rolled back: the page as it was, with the reason
-        with unit(request) as (session, visitor):
-            context = _context(request, session, visitor, cluster_id) | {"error": str(exc)}
-        return show(request, visitor, "manage/governance.html", context, status_code=exc.http_status)
-    return RedirectResponse(f"/gestion/{cluster_id}/gouvernance", status_code=303)
+
+    def act(session: Session, visitor: Visitor) -> str:
+        managed(request, session, visitor, cluster_id)  # another tenant's: refused
+        change(session, visitor)
+        return f"/gestion/{cluster_id}/gouvernance"
+
+    def again(session: Session, visitor: Visitor, error: str) -> dict[str, Any]:
+        return _context(request, session, visitor, cluster_id) | {"error": error}
+
+    return submitted(request, csrf_token, act, ("manage/governance.html", again), refusals=(InputError,))
 
 
 def _optional_day(label: str, raw: str) -> dt.date | None:

@@ -17,11 +17,13 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from grappe.config import get_settings
-from grappe.errors import ConflictError, InputError
+from grappe.errors import InputError
 from grappe.kit import export
 from grappe.registry.clusters import service as clusters
+from grappe.registry.clusters.schemas import ClusterOut
 from grappe.registry.fees import figures
 from grappe.registry.fees import service as fees
 from grappe.registry.fees.schemas import PaymentIn
@@ -32,11 +34,11 @@ from grappe.registry.models import OrganisationKind
 from grappe.registry.organisations import service as organisations
 from grappe.registry.organisations.schemas import OrganisationCreate, OrganisationUpdate
 from grappe.web.accounts.routes import local_target
-from grappe.web.forms import amount_of, day_of, page_number, schema, signed_in, year_of
+from grappe.web.forms import amount_of, day_of, page_number, schema, signed_in, submitted, year_of
 from grappe.web.manage import chart
 from grappe.web.manage.prologue import managed
 from grappe.web.render import gettext, language_of, url_with
-from grappe.web.unit import as_page, show, unit
+from grappe.web.unit import Visitor, as_page, show, unit
 
 router = APIRouter(include_in_schema=False)
 
@@ -161,8 +163,11 @@ def new_member_form(request: Request, cluster_id: int) -> Response:
     with unit(request) as (session, visitor):
         cluster = managed(request, session, visitor, cluster_id)
     values = {"name": "", "siren": "", "kind": "firm", "joined": "", "membership_type": "adherent"}
-    context = {"cluster": cluster, "values": values, "error": None, "kinds": list(OrganisationKind)}
-    return show(request, visitor, "manage/member_form.html", context)
+    return show(request, visitor, "manage/member_form.html", _member_form(cluster, values, None))
+
+
+def _member_form(cluster: ClusterOut, values: dict[str, str], error: str | None) -> dict[str, object]:
+    return {"cluster": cluster, "values": values, "error": error, "kinds": list(OrganisationKind)}
 
 
 @router.post("/gestion/{cluster_id:int}/adherents/nouveau", response_class=HTMLResponse)
@@ -188,36 +193,35 @@ def add_member(
         "membership_type": membership_type,
     }
     identifier = siren.replace(" ", "")
-    cluster = None
-    try:
-        with unit(request) as (session, visitor):
-            cluster = managed(request, session, visitor, cluster_id, csrf_token)
-            organisation = schema(
-                OrganisationCreate,
-                labels,
-                name=name,
-                kind=kind,
-                **({"sirets": [identifier]} if len(identifier) == 14 else {"siren": identifier or None}),
-            )
-            day = day_of(labels["joined"], joined)
-            created = organisations.create_organisation(
-                session, visitor.actor, organisation, cluster_id=cluster_id
-            )
-            period = schema(
-                MembershipCreate,
-                labels,
-                organisation_id=created.id,
-                joined=day,
-                membership_type=membership_type,
-            )
-            memberships.add_membership(session, visitor.actor, cluster_id, period)
-    except (InputError, ConflictError) as exc:
-        if cluster is None:  # refused before the form was read: the error page
-            raise
-        # the unit of work rolled back: neither the organisation nor its membership stays
-        context = {"cluster": cluster, "values": values, "error": str(exc), "kinds": list(OrganisationKind)}
-        return show(request, visitor, "manage/member_form.html", context, status_code=exc.http_status)
-    return RedirectResponse(f"/gestion/{cluster_id}/adherents?q={quote(name.strip())}", status_code=303)
+
+    def act(session: Session, visitor: Visitor) -> str:
+        managed(request, session, visitor, cluster_id)
+        organisation = schema(
+            OrganisationCreate,
+            labels,
+            name=name,
+            kind=kind,
+            **({"sirets": [identifier]} if len(identifier) == 14 else {"siren": identifier or None}),
+        )
+        day = day_of(labels["joined"], joined)
+        created = organisations.create_organisation(
+            session, visitor.actor, organisation, cluster_id=cluster_id
+        )
+        period = schema(
+            MembershipCreate,
+            labels,
+            organisation_id=created.id,
+            joined=day,
+            membership_type=membership_type,
+        )
+        memberships.add_membership(session, visitor.actor, cluster_id, period)
+        return f"/gestion/{cluster_id}/adherents?q={quote(name.strip())}"
+
+    # a refusal rolls the unit of work back: neither the organisation nor its membership stays
+    def form_again(session: Session, visitor: Visitor, error: str) -> dict[str, object]:
+        return _member_form(managed(request, session, visitor, cluster_id), values, error)
+
+    return submitted(request, csrf_token, act, ("manage/member_form.html", form_again))
 
 
 def organisation_labels(language: str) -> dict[str, str]:
@@ -249,10 +253,20 @@ def organisation_form(request: Request, cluster_id: int, organisation_id: int) -
         "website": organisation.website or "",
         "version": str(organisation.version),
     }
-    context = {"cluster": cluster, "organisation_id": organisation_id, "values": values, "error": None}
-    return show(
-        request, visitor, "manage/organisation_form.html", context | {"kinds": list(OrganisationKind)}
-    )
+    context = _organisation_form(cluster, organisation_id, values, None)
+    return show(request, visitor, "manage/organisation_form.html", context)
+
+
+def _organisation_form(
+    cluster: ClusterOut, organisation_id: int, values: dict[str, str], error: str | None
+) -> dict[str, object]:
+    return {
+        "cluster": cluster,
+        "organisation_id": organisation_id,
+        "values": values,
+        "error": error,
+        "kinds": list(OrganisationKind),
+    }
 
 
 @router.post("/gestion/{cluster_id:int}/organisations/{organisation_id:int}", response_class=HTMLResponse)
@@ -279,33 +293,20 @@ def update_organisation(
         "website": website,
         "version": version,
     }
-    cluster = None
-    try:
-        with unit(request) as (session, visitor):
-            cluster = managed(request, session, visitor, cluster_id, csrf_token)
-            changes = schema(
-                OrganisationUpdate,
-                labels,
-                **{key: value.strip() or None for key, value in values.items()},
-            )
-            organisations.update_organisation(session, visitor.actor, organisation_id, changes)
-    except (InputError, ConflictError) as exc:
-        if cluster is None:  # refused before the form was read: the error page
-            raise
-        context = {
-            "cluster": cluster,
-            "organisation_id": organisation_id,
-            "values": values,
-            "error": str(exc),
-        }
-        return show(
-            request,
-            visitor,
-            "manage/organisation_form.html",
-            context | {"kinds": list(OrganisationKind)},
-            exc.http_status,
+
+    def act(session: Session, visitor: Visitor) -> str:
+        managed(request, session, visitor, cluster_id)
+        changes = schema(
+            OrganisationUpdate, labels, **{key: value.strip() or None for key, value in values.items()}
         )
-    return RedirectResponse(f"/gestion/{cluster_id}/adherents?q={quote(name.strip())}", status_code=303)
+        organisations.update_organisation(session, visitor.actor, organisation_id, changes)
+        return f"/gestion/{cluster_id}/adherents?q={quote(name.strip())}"
+
+    def form_again(session: Session, visitor: Visitor, error: str) -> dict[str, object]:
+        cluster = managed(request, session, visitor, cluster_id)
+        return _organisation_form(cluster, organisation_id, values, error)
+
+    return submitted(request, csrf_token, act, ("manage/organisation_form.html", form_again))
 
 
 @router.post("/gestion/{cluster_id:int}/adherents/import", response_class=HTMLResponse)

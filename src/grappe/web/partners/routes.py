@@ -7,21 +7,24 @@ the page's unit of work has committed.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
-from grappe.errors import ConflictError, InputError, PermissionDeniedError
+from grappe.errors import InputError, PermissionDeniedError
+from grappe.kit.mail import Mail
 from grappe.partners.models import PROFILE_FIELDS, ProfileTag, Visibility
 from grappe.partners.postings import service as postings
 from grappe.partners.postings.schemas import InterestIn, PostingIn
 from grappe.partners.profiles import service as profiles
 from grappe.partners.profiles.schemas import ProfileIn, SearchIn, SearchScope
-from grappe.web.forms import day_of, refusal, schema
+from grappe.web.forms import REFUSALS, day_of, refusal, schema, submitted
 from grappe.web.render import gettext, language_of
-from grappe.web.unit import as_page, show, unit
+from grappe.web.unit import Visitor, as_page, show, unit
 
 router = APIRouter(include_in_schema=False)
 
@@ -198,25 +201,23 @@ def _save_profile(request: Request, organisation_id: int, form: dict[str, Any]) 
     version = str(form.get("version", ""))
     if version.isdigit():
         values["version"] = int(version)
-    try:
-        with unit(request) as (session, visitor):
-            if (away := refusal(request, visitor, str(form.get("csrf_token", "")))) is not None:
-                return away
-            data = schema(ProfileIn, labels, **values)
-            profiles.update_profile(session, visitor.actor, organisation_id, data)
-    except (InputError, ConflictError) as exc:
-        with unit(request) as (session, visitor):
-            profile = profiles.get_profile(session, visitor.actor, organisation_id)
-        context = {
-            "profile": profile,
+
+    def act(session: Session, visitor: Visitor) -> str:
+        data = schema(ProfileIn, labels, **values)
+        profiles.update_profile(session, visitor.actor, organisation_id, data)
+        return f"/partenaires/profils/{organisation_id}?enregistre=1"
+
+    def again(session: Session, visitor: Visitor, error: str) -> dict[str, Any]:
+        return {
+            "profile": profiles.get_profile(session, visitor.actor, organisation_id),
             "labels": _labels(language),
             "text_fields": TEXT_FIELDS,
             "all_tags": TAGS,
-            "error": str(exc),
+            "error": error,
             "saved": False,
         }
-        return show(request, visitor, "partners/profile.html", context, status_code=exc.http_status)
-    return RedirectResponse(f"/partenaires/profils/{organisation_id}?enregistre=1", status_code=303)
+
+    return submitted(request, str(form.get("csrf_token", "")), act, ("partners/profile.html", again))
 
 
 # --- calls for partners ----------------------------------------------------------------------------
@@ -264,27 +265,27 @@ def create_posting(
         "deadline": gettext(language, "Date limite"),
         "organisation_id": gettext(language, "N° de l'organisation"),
     }
-    try:
-        with unit(request) as (session, visitor):
-            if (away := refusal(request, visitor, csrf_token)) is not None:
-                return away
-            if not cluster_id.isdigit():
-                raise InputError(f"« {gettext(language, 'Structure')} » : choisissez une structure")
-            data = schema(
-                PostingIn,
-                labels,
-                title=title,
-                description=description,
-                deadline=day_of(labels["deadline"], deadline),
-                organisation_id=int(organisation_id) if organisation_id.strip().isdigit() else None,
-            )
-            done = postings.create_posting(session, visitor.actor, int(cluster_id), data)
-    except (InputError, ConflictError) as exc:
-        with unit(request) as (session, visitor):
-            context = _postings_context(request, session, visitor, str(exc))
-        return show(request, visitor, "partners/postings.html", context, status_code=exc.http_status)
-    postings.notify(done.mails)
-    return RedirectResponse(f"/partenaires/recherches/{done.result.id}", status_code=303)
+    mails: list[Mail] = []
+
+    def act(session: Session, visitor: Visitor) -> str:
+        if not cluster_id.isdigit():
+            raise InputError(f"« {gettext(language, 'Structure')} » : choisissez une structure")
+        data = schema(
+            PostingIn,
+            labels,
+            title=title,
+            description=description,
+            deadline=day_of(labels["deadline"], deadline),
+            organisation_id=int(organisation_id) if organisation_id.strip().isdigit() else None,
+        )
+        done = postings.create_posting(session, visitor.actor, int(cluster_id), data)
+        mails.extend(done.mails)
+        return f"/partenaires/recherches/{done.result.id}"
+
+    again = ("partners/postings.html", partial(_postings_context, request))
+    answer = submitted(request, csrf_token, act, again)
+    postings.notify(tuple(mails))  # once committed; none on a refusal
+    return answer
 
 
 def _posting_context(session: Any, visitor: Any, posting_id: int, error: str | None) -> dict[str, Any]:
@@ -330,23 +331,25 @@ def express_interest(
         "message": gettext(language, "Message"),
         "organisation_id": gettext(language, "N° de l'organisation"),
     }
-    try:
-        with unit(request) as (session, visitor):
-            if (away := refusal(request, visitor, csrf_token)) is not None:
-                return away
-            data = schema(
-                InterestIn,
-                labels,
-                message=message or None,
-                organisation_id=int(organisation_id) if organisation_id.strip().isdigit() else None,
-            )
-            done = postings.express_interest(session, visitor.actor, posting_id, data)
-    except (InputError, ConflictError, PermissionDeniedError) as exc:
-        with unit(request) as (session, visitor):
-            context = _posting_context(session, visitor, posting_id, str(exc))
-        return show(request, visitor, "partners/posting.html", context, status_code=exc.http_status)
-    postings.notify(done.mails)
-    return RedirectResponse(f"/partenaires/recherches/{posting_id}", status_code=303)
+    mails: list[Mail] = []
+
+    def act(session: Session, visitor: Visitor) -> str:
+        data = schema(
+            InterestIn,
+            labels,
+            message=message or None,
+            organisation_id=int(organisation_id) if organisation_id.strip().isdigit() else None,
+        )
+        mails.extend(postings.express_interest(session, visitor.actor, posting_id, data).mails)
+        return f"/partenaires/recherches/{posting_id}"
+
+    def context(session: Session, visitor: Visitor, error: str) -> dict[str, Any]:
+        return _posting_context(session, visitor, posting_id, error)
+
+    again = ("partners/posting.html", context)
+    answer = submitted(request, csrf_token, act, again, refusals=(*REFUSALS, PermissionDeniedError))
+    postings.notify(tuple(mails))  # once committed; none on a refusal
+    return answer
 
 
 @router.post("/partenaires/recherches/{posting_id:int}/cloture", response_class=HTMLResponse)
