@@ -93,16 +93,27 @@ def schema(model: type[M], labels: dict[str, str], **values: Any) -> M:
 
 #: The refusals a form answers with itself again (its values kept, the reason above them).
 REFUSALS: tuple[type[GrappeError], ...] = (InputError, ConflictError)
-#: The page a refused form shows again: its template, and its context read in a new unit of work
-#: from the session, the visitor and the refusal's French message.
-Again = tuple[str, Callable[[Session, Visitor, str], dict[str, Any]]]
+#: A signed-in page: its template, and its context read in a unit of work from the session, the
+#: visitor and the French reason a form of the page was refused (None when nothing was refused).
+Page = tuple[str, Callable[[Session, Visitor, str | None], dict[str, Any]]]
+
+
+def shown(request: Request, page: Page, refused: GrappeError | None = None) -> Response:
+    """A signed-in page: the prologue of :func:`signed_in`, then its context read in one unit of
+    work; after a ``refused`` form, with the reason and at the refusal's status."""
+    template, context_of = page
+    with unit(request) as (session, visitor):
+        signed_in(request, visitor)
+        context = context_of(session, visitor, None if refused is None else str(refused))
+    status = 200 if refused is None else refused.http_status
+    return show(request, visitor, template, context, status_code=status)
 
 
 def submitted(
     request: Request,
     csrf_token: str,
     act: Callable[[Session, Visitor], str],
-    again: Again | None = None,
+    again: Page | None = None,
     refusals: tuple[type[GrappeError], ...] = REFUSALS,
 ) -> Response:
     """The answer to a submitted form.
@@ -110,7 +121,7 @@ def submitted(
     In one unit of work, the prologue of :func:`signed_in`, then ``act``: it parses the form,
     builds the schema, calls the service and answers the address to go to (303, so that a
     reload does not submit again). On one of the ``refusals`` the unit rolls back and the page
-    ``again`` is shown at the refusal's status; without ``again``, and on any other error, the
+    ``again`` is :func:`shown` with the reason; without ``again``, and on any other error, the
     error page of :func:`grappe.web.unit.as_page`.
     """
     try:
@@ -120,8 +131,5 @@ def submitted(
     except refusals as exc:
         if again is None:
             raise
-        template, context_of = again
-        with unit(request) as (session, visitor):
-            context = context_of(session, visitor, str(exc))
-        return show(request, visitor, template, context, status_code=exc.http_status)
+        return shown(request, again, exc)
     return RedirectResponse(target, status_code=303)

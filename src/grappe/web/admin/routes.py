@@ -32,7 +32,7 @@ from grappe.registry.clusters import service as clusters
 from grappe.registry.models import Role
 from grappe.web.accounts.routes import send_after_commit
 from grappe.web.admin import jobs
-from grappe.web.forms import day_of, page_number, refusal, schema, submitted
+from grappe.web.forms import Page, day_of, page_number, refusal, schema, shown, submitted
 from grappe.web.render import gettext, language_of
 from grappe.web.unit import Visitor, as_page, show, unit
 
@@ -149,11 +149,11 @@ def _user_page(
 @as_page
 def user_page(request: Request, user_id: int) -> Response:
     """A user: its role and scope (a form changes them), deactivate or reactivate, invitation."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        context = _user_page(request, user_id, session, visitor)
-    return show(request, visitor, "admin/user.html", context)
+    return shown(request, _user(request, user_id))
+
+
+def _user(request: Request, user_id: int) -> Page:
+    return "admin/user.html", partial(_user_page, request, user_id)
 
 
 @router.post("/admin/utilisateurs/{user_id:int}/role", response_class=HTMLResponse)
@@ -188,7 +188,7 @@ def change_role(
         accounts.change_role(session, visitor.actor, user_id, data)
         return f"/admin/utilisateurs/{user_id}?fait=role"
 
-    return submitted(request, csrf_token, act, ("admin/user.html", partial(_user_page, request, user_id)))
+    return submitted(request, csrf_token, act, _user(request, user_id))
 
 
 @router.post("/admin/utilisateurs/{user_id:int}/{change}", response_class=HTMLResponse)
@@ -209,7 +209,7 @@ def set_state(
             accounts.set_active(session, visitor.actor, user_id, change == "reactiver")
         return f"/admin/utilisateurs/{user_id}?fait={change}"
 
-    answer = submitted(request, csrf_token, act, ("admin/user.html", partial(_user_page, request, user_id)))
+    answer = submitted(request, csrf_token, act, _user(request, user_id))
     if sent and not send_after_commit(sent[0]):
         message = gettext(
             language_of(request), "Le message n'a pas pu partir : vérifiez le serveur de messagerie."
@@ -223,7 +223,7 @@ INVITED_ROLES = (Role.MANAGER, Role.MEMBER, Role.FUNDER, Role.ADMIN)
 
 
 def _invite_context(
-    request: Request, session: Session, visitor: Visitor, values: dict[str, str], error: str | None
+    request: Request, values: dict[str, str], session: Session, visitor: Visitor, error: str | None
 ) -> dict[str, Any]:
     language = language_of(request)
     names = {
@@ -250,11 +250,7 @@ EMPTY_INVITATION = dict.fromkeys(("email", "name", "role", "cluster", "organisat
 @as_page
 def invite_form(request: Request) -> Response:
     """The form inviting a person by e-mail (administrators; managers for their clusters)."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        context = _invite_context(request, session, visitor, dict(EMPTY_INVITATION), None)
-    return show(request, visitor, "admin/invite.html", context)
+    return shown(request, ("admin/invite.html", partial(_invite_context, request, dict(EMPTY_INVITATION))))
 
 
 @router.post("/compte/inviter", response_class=HTMLResponse)
@@ -303,9 +299,7 @@ def invite(
             )
             user, mail = links.invite_user(session, visitor.actor, data)
     except (InputError, ConflictError) as exc:
-        with unit(request) as (session, visitor):
-            context = _invite_context(request, session, visitor, values, str(exc))
-        return show(request, visitor, "admin/invite.html", context, status_code=exc.http_status)
+        return shown(request, ("admin/invite.html", partial(_invite_context, request, values)), exc)
     if not send_after_commit(mail):
         message = gettext(
             language,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -150,24 +150,26 @@ def attach_document(
 ) -> Response:
     """Join a document to the draft (type and size checked)."""
     content = file.file.read()
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
+
+    def act(session: Session, visitor: Visitor) -> str:
         service.attach_document(
             session, visitor.actor, application_id, doc_type, file.filename or "", content
         )
-    return RedirectResponse(f"/candidatures/{application_id}", status_code=303)
+        return f"/candidatures/{application_id}"
+
+    return submitted(request, csrf_token, act)
 
 
 @router.post("/candidatures/{application_id:int}/depot", response_class=HTMLResponse)
 @as_page
 def submit_application(request: Request, application_id: int, csrf_token: FormText = "") -> Response:
     """Submit the application before the deadline."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
+
+    def act(session: Session, visitor: Visitor) -> str:
         service.submit_application(session, visitor.actor, application_id)
-    return RedirectResponse(f"/candidatures/{application_id}", status_code=303)
+        return f"/candidatures/{application_id}"
+
+    return submitted(request, csrf_token, act)
 
 
 @router.get("/candidatures/{application_id:int}/evaluation", response_class=HTMLResponse)

@@ -32,7 +32,7 @@ from grappe.kit.present import LABELS
 from grappe.registry.clusters import service as clusters
 from grappe.registry.memberships import service as memberships
 from grappe.registry.models import Role
-from grappe.web.forms import amount_of, day_of, page_number, refusal, schema, submitted
+from grappe.web.forms import Page, amount_of, day_of, page_number, refusal, schema, shown, submitted
 from grappe.web.render import gettext, language_of
 from grappe.web.unit import Visitor, as_page, show, unit
 
@@ -146,11 +146,7 @@ def projects(request: Request, cluster_id: int) -> Response:
 @as_page
 def project(request: Request, project_id: int) -> Response:
     """A project: partners and their budgets, funding, pipeline; the status form for its managers."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        context = _project_context(request, project_id, session, visitor, None)
-    return show(request, visitor, "cooperation/project.html", context)
+    return shown(request, ("cooperation/project.html", partial(_project_context, request, project_id)))
 
 
 def _project_context(
@@ -208,10 +204,6 @@ def _project_labels(language: str) -> dict[str, str]:
 @as_page
 def new_project_form(request: Request, cluster_id: int) -> Response:
     """The form recording a project in a cluster's books (its managers)."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
     values = {
         "title": "",
         "acronym": "",
@@ -221,21 +213,21 @@ def new_project_form(request: Request, cluster_id: int) -> Response:
         "end": "",
         "confidential": False,
     }
-    context = _project_form(request, cluster, values, None)
-    return show(request, visitor, "cooperation/project_form.html", context)
+    return shown(request, _project_form(request, cluster_id, values))
 
 
-def _project_form(
-    request: Request, cluster: Any, values: dict[str, Any], error: str | None
-) -> dict[str, Any]:
-    language = language_of(request)
-    return {
-        "cluster": cluster,
-        "values": values,
-        "error": error,
-        "kinds": list(_labels(language, "project_kind").items()),
-        "statuses": list(_labels(language, "project_status").items()),
-    }
+def _project_form(request: Request, cluster_id: int, values: dict[str, Any]) -> Page:
+    def context(session: Session, visitor: Visitor, error: str | None) -> dict[str, Any]:
+        language = language_of(request)
+        return {
+            "cluster": clusters.managed_cluster(session, visitor.actor, cluster_id),
+            "values": values,
+            "error": error,
+            "kinds": list(_labels(language, "project_kind").items()),
+            "statuses": list(_labels(language, "project_status").items()),
+        }
+
+    return "cooperation/project_form.html", context
 
 
 @router.post("/cooperation/{cluster_id:int}/projets/nouveau", response_class=HTMLResponse)
@@ -281,11 +273,7 @@ def create_project(
         created = service.create_project(session, visitor.actor, cluster_id, data)
         return f"/cooperation/projets/{created.id}"
 
-    def form_again(session: Session, visitor: Visitor, error: str) -> dict[str, Any]:
-        cluster = clusters.managed_cluster(session, visitor.actor, cluster_id)
-        return _project_form(request, cluster, values, error)
-
-    return submitted(request, csrf_token, act, ("cooperation/project_form.html", form_again))
+    return submitted(request, csrf_token, act, _project_form(request, cluster_id, values))
 
 
 # --- events --------------------------------------------------------------------------------------

@@ -7,20 +7,19 @@ another tenant's organisation or contact is "introuvable" (404).
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from grappe.errors import InputError
 from grappe.registry.organisations import service as organisations
 from grappe.registry.organisations.schemas import ContactIn, ContactUpdate
-from grappe.web.forms import schema, submitted
+from grappe.web.forms import Page, schema, shown, submitted
 from grappe.web.manage.prologue import managed
 from grappe.web.render import gettext, language_of
-from grappe.web.unit import Visitor, as_page, show, unit
+from grappe.web.unit import Visitor, as_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,32 +60,26 @@ def _fields(values: dict[str, Any]) -> dict[str, Any]:
 CONTACTS = "/gestion/{cluster_id:int}/organisations/{organisation_id:int}/contacts"
 
 
-def _contacts(
-    request: Request,
-    cluster_id: int,
-    organisation_id: int,
-    values: dict[str, Any],
-    session: Session,
-    visitor: Visitor,
-    error: str | None,
-) -> dict[str, Any]:
+def _contacts(request: Request, cluster_id: int, organisation_id: int, values: dict[str, Any]) -> Page:
     """The contacts page: the organisation, its contacts and the form adding one."""
-    return {
-        "cluster": managed(request, session, visitor, cluster_id),
-        "organisation": organisations.get_organisation(session, visitor.actor, organisation_id),
-        "contacts": organisations.list_contacts(session, visitor.actor, organisation_id),
-        "values": values,
-        "error": error,
-    }
+
+    def context(session: Session, visitor: Visitor, error: str | None) -> dict[str, Any]:
+        return {
+            "cluster": managed(request, session, visitor, cluster_id),
+            "organisation": organisations.get_organisation(session, visitor.actor, organisation_id),
+            "contacts": organisations.list_contacts(session, visitor.actor, organisation_id),
+            "values": values,
+            "error": error,
+        }
+
+    return "manage/contacts.html", context
 
 
 @router.get(CONTACTS, response_class=HTMLResponse)
 @as_page
 def contacts(request: Request, cluster_id: int, organisation_id: int) -> Response:
     """The contacts of a member organisation and the form adding one."""
-    with unit(request) as (session, visitor):
-        context = _contacts(request, cluster_id, organisation_id, BLANK, session, visitor, None)
-    return show(request, visitor, "manage/contacts.html", context)
+    return shown(request, _contacts(request, cluster_id, organisation_id, BLANK))
 
 
 @router.post(CONTACTS, response_class=HTMLResponse)
@@ -112,41 +105,36 @@ def add_contact(
         organisations.add_contact(session, visitor.actor, organisation_id, data)
         return f"/gestion/{cluster_id}/organisations/{organisation_id}/contacts"
 
-    again = ("manage/contacts.html", partial(_contacts, request, cluster_id, organisation_id, values))
+    again = _contacts(request, cluster_id, organisation_id, values)
     return submitted(request, csrf_token, act, again, refusals=(InputError,))
 
 
-def _contact_form(
-    request: Request,
-    cluster_id: int,
-    contact_id: int,
-    values: dict[str, Any] | None,
-    session: Session,
-    visitor: Visitor,
-    error: str | None,
-) -> dict[str, Any]:
+def _contact_form(request: Request, cluster_id: int, contact_id: int, values: dict[str, Any] | None) -> Page:
     """The form changing a contact, filled with its record unless ``values`` are given."""
-    cluster = managed(request, session, visitor, cluster_id)
-    contact = organisations.editable_contact(session, visitor.actor, contact_id)
-    if values is None:
-        values = {
-            "full_name": contact.full_name,
-            "role": contact.role or "",
-            "email": contact.email or "",
-            "phone": contact.phone or "",
-            "directory_consent": contact.directory_consent,
-            "version": str(contact.version),
-        }
-    return {"cluster": cluster, "contact": contact, "values": values, "error": error}
+
+    def context(session: Session, visitor: Visitor, error: str | None) -> dict[str, Any]:
+        cluster = managed(request, session, visitor, cluster_id)
+        contact = organisations.editable_contact(session, visitor.actor, contact_id)
+        filled = values
+        if filled is None:
+            filled = {
+                "full_name": contact.full_name,
+                "role": contact.role or "",
+                "email": contact.email or "",
+                "phone": contact.phone or "",
+                "directory_consent": contact.directory_consent,
+                "version": str(contact.version),
+            }
+        return {"cluster": cluster, "contact": contact, "values": filled, "error": error}
+
+    return "manage/contact_form.html", context
 
 
 @router.get("/gestion/{cluster_id:int}/contacts/{contact_id:int}", response_class=HTMLResponse)
 @as_page
 def contact_form(request: Request, cluster_id: int, contact_id: int) -> Response:
     """The form changing a contact."""
-    with unit(request) as (session, visitor):
-        context = _contact_form(request, cluster_id, contact_id, None, session, visitor, None)
-    return show(request, visitor, "manage/contact_form.html", context)
+    return shown(request, _contact_form(request, cluster_id, contact_id, None))
 
 
 @router.post("/gestion/{cluster_id:int}/contacts/{contact_id:int}", response_class=HTMLResponse)
@@ -173,18 +161,18 @@ def update_contact(
         changed = organisations.update_contact(session, visitor.actor, contact_id, data)
         return f"/gestion/{cluster_id}/organisations/{changed.organisation_id}/contacts"
 
-    again = ("manage/contact_form.html", partial(_contact_form, request, cluster_id, contact_id, values))
-    return submitted(request, csrf_token, act, again)
+    return submitted(request, csrf_token, act, _contact_form(request, cluster_id, contact_id, values))
 
 
 @router.post("/gestion/{cluster_id:int}/contacts/{contact_id:int}/suppression")
 @as_page
 def remove_contact(request: Request, cluster_id: int, contact_id: int, csrf_token: FormText = "") -> Response:
     """Delete a contact, then back to its organisation's contacts."""
-    with unit(request) as (session, visitor):
-        managed(request, session, visitor, cluster_id, csrf_token)
+
+    def act(session: Session, visitor: Visitor) -> str:
+        managed(request, session, visitor, cluster_id)
         contact = organisations.editable_contact(session, visitor.actor, contact_id)
         organisations.remove_contact(session, visitor.actor, contact_id)
-    return RedirectResponse(
-        f"/gestion/{cluster_id}/organisations/{contact.organisation_id}/contacts", status_code=303
-    )
+        return f"/gestion/{cluster_id}/organisations/{contact.organisation_id}/contacts"
+
+    return submitted(request, csrf_token, act)

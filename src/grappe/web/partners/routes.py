@@ -11,7 +11,7 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from grappe.partners.postings import service as postings
 from grappe.partners.postings.schemas import InterestIn, PostingIn
 from grappe.partners.profiles import service as profiles
 from grappe.partners.profiles.schemas import ProfileIn, SearchIn, SearchScope
-from grappe.web.forms import REFUSALS, day_of, refusal, schema, submitted
+from grappe.web.forms import REFUSALS, Page, day_of, refusal, schema, shown, submitted
 from grappe.web.render import gettext, language_of
 from grappe.web.unit import Visitor, as_page, show, unit
 
@@ -137,19 +137,21 @@ def search_page(request: Request) -> Response:
 @as_page
 def profile_page(request: Request, organisation_id: int) -> Response:
     """A profile as the visitor may read it, and its form when the visitor fills it in."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        profile = profiles.get_profile(session, visitor.actor, organisation_id)
-    context = {
-        "profile": profile,
-        "labels": _labels(language_of(request)),
-        "text_fields": TEXT_FIELDS,
-        "all_tags": TAGS,
-        "error": None,
-        "saved": request.query_params.get("enregistre") == "1",
-    }
-    return show(request, visitor, "partners/profile.html", context)
+    return shown(request, _profile_page(request, organisation_id))
+
+
+def _profile_page(request: Request, organisation_id: int) -> Page:
+    def context(session: Session, visitor: Visitor, error: str | None) -> dict[str, Any]:
+        return {
+            "profile": profiles.get_profile(session, visitor.actor, organisation_id),
+            "labels": _labels(language_of(request)),
+            "text_fields": TEXT_FIELDS,
+            "all_tags": TAGS,
+            "error": error,
+            "saved": error is None and request.query_params.get("enregistre") == "1",
+        }
+
+    return "partners/profile.html", context
 
 
 class ProfileForm(BaseModel):
@@ -207,17 +209,7 @@ def _save_profile(request: Request, organisation_id: int, form: dict[str, Any]) 
         profiles.update_profile(session, visitor.actor, organisation_id, data)
         return f"/partenaires/profils/{organisation_id}?enregistre=1"
 
-    def again(session: Session, visitor: Visitor, error: str) -> dict[str, Any]:
-        return {
-            "profile": profiles.get_profile(session, visitor.actor, organisation_id),
-            "labels": _labels(language),
-            "text_fields": TEXT_FIELDS,
-            "all_tags": TAGS,
-            "error": error,
-            "saved": False,
-        }
-
-    return submitted(request, str(form.get("csrf_token", "")), act, ("partners/profile.html", again))
+    return submitted(request, str(form.get("csrf_token", "")), act, _profile_page(request, organisation_id))
 
 
 # --- calls for partners ----------------------------------------------------------------------------
@@ -239,11 +231,7 @@ def _postings_context(request: Request, session: Any, visitor: Any, error: str |
 @as_page
 def postings_page(request: Request) -> Response:
     """The open calls of the visitor's clusters and of the clusters sharing with them; the new-call form."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        context = _postings_context(request, session, visitor, None)
-    return show(request, visitor, "partners/postings.html", context)
+    return shown(request, ("partners/postings.html", partial(_postings_context, request)))
 
 
 @router.post("/partenaires/recherches", response_class=HTMLResponse)
@@ -288,7 +276,13 @@ def create_posting(
     return answer
 
 
-def _posting_context(session: Any, visitor: Any, posting_id: int, error: str | None) -> dict[str, Any]:
+def _posting_page(posting_id: int) -> Page:
+    return "partners/posting.html", partial(_posting_context, posting_id)
+
+
+def _posting_context(
+    posting_id: int, session: Session, visitor: Visitor, error: str | None
+) -> dict[str, Any]:
     posting = postings.get_posting(session, visitor.actor, posting_id)
     interests = postings.list_interests(session, visitor.actor, posting_id)
     own = visitor.actor.organisation_id
@@ -309,11 +303,7 @@ def _posting_context(session: Any, visitor: Any, posting_id: int, error: str | N
 @as_page
 def posting_page(request: Request, posting_id: int) -> Response:
     """One call: what is sought, the interests the visitor may read, the interest and closing forms."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        context = _posting_context(session, visitor, posting_id, None)
-    return show(request, visitor, "partners/posting.html", context)
+    return shown(request, _posting_page(posting_id))
 
 
 @router.post("/partenaires/recherches/{posting_id:int}/interet", response_class=HTMLResponse)
@@ -343,10 +333,7 @@ def express_interest(
         mails.extend(postings.express_interest(session, visitor.actor, posting_id, data).mails)
         return f"/partenaires/recherches/{posting_id}"
 
-    def context(session: Session, visitor: Visitor, error: str) -> dict[str, Any]:
-        return _posting_context(session, visitor, posting_id, error)
-
-    again = ("partners/posting.html", context)
+    again = _posting_page(posting_id)
     answer = submitted(request, csrf_token, act, again, refusals=(*REFUSALS, PermissionDeniedError))
     postings.notify(tuple(mails))  # once committed; none on a refusal
     return answer
@@ -356,8 +343,9 @@ def express_interest(
 @as_page
 def close_posting(request: Request, posting_id: int, csrf_token: FormText = "") -> Response:
     """Close a call (its poster's users, its cluster's managers)."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
+
+    def act(session: Session, visitor: Visitor) -> str:
         postings.close_posting(session, visitor.actor, posting_id)
-    return RedirectResponse(f"/partenaires/recherches/{posting_id}", status_code=303)
+        return f"/partenaires/recherches/{posting_id}"
+
+    return submitted(request, csrf_token, act)
