@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from grappe.api.deps import ERRORS, Id, Limit, Offset, Work, Year, cluster_page
+from grappe.api.deps import ERRORS, Id, Limit, Offset, Work, Year, cluster_page, run
 from grappe.cooperation.actions import service
 from grappe.cooperation.actions.schemas import (
     AttendanceIn,
@@ -60,15 +60,13 @@ def list_events(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offse
 )
 def create_event(*, work: Work, cluster_id: Id, body: EventIn) -> EventOut:
     """Créer un événement (petit déjeuner, formation, salon, mission, visite, conférence)."""
-    with work as (db, actor):
-        return service.create_event(db, actor, cluster_id, body)
+    return run(work, service.create_event, cluster_id, body)
 
 
 @router.get("/events/{event_id}", response_model=EventOut, tags=TAGS, responses=ERRORS)
 def get_event(*, work: Work, event_id: Id) -> EventOut:
     """Un événement et ses places prises."""
-    with work as (db, actor):
-        return service.get_event(db, actor, event_id)
+    return run(work, service.get_event, event_id)
 
 
 @router.get(
@@ -79,8 +77,7 @@ def get_event(*, work: Work, event_id: Id) -> EventOut:
 )
 def event_calendar(*, work: Work, event_id: Id) -> Response:
     """L'événement au format iCalendar (ICS), pour l'agenda des participants."""
-    with work as (db, actor):
-        content = service.event_calendar(db, actor, event_id)
+    content = run(work, service.event_calendar, event_id)
     return Response(
         content,
         media_type="text/calendar; charset=utf-8",
@@ -93,8 +90,7 @@ def list_registrations(
     *, work: Work, event_id: Id, limit: Limit = 100, offset: Offset = 0
 ) -> RegistrationPage:
     """Inscriptions à un événement (un adhérent : la sienne)."""
-    with work as (db, actor):
-        return service.list_registrations(db, actor, event_id, limit=limit, offset=offset)
+    return run(work, service.list_registrations, event_id, limit=limit, offset=offset)
 
 
 @router.post(
@@ -106,8 +102,7 @@ def list_registrations(
 )
 def register(*, work: Work, event_id: Id, body: RegistrationIn) -> RegistrationOut:
     """S'inscrire (un adhérent, pour son organisation) ou inscrire une organisation (gestionnaire)."""
-    with work as (db, actor):
-        return service.register(db, actor, event_id, body)
+    return run(work, service.register, event_id, body)
 
 
 @router.put(
@@ -120,8 +115,7 @@ def record_attendance(
     *, work: Work, event_id: Id, organisation_id: Id, body: AttendanceIn
 ) -> RegistrationOut:
     """Noter la présence (ou l'absence) d'une organisation inscrite."""
-    with work as (db, actor):
-        return service.record_attendance(db, actor, event_id, organisation_id, body)
+    return run(work, service.record_attendance, event_id, organisation_id, body)
 
 
 @router.get("/clusters/{cluster_id}/equipment", response_model=EquipmentPage, tags=TAGS, responses=ERRORS)
@@ -139,8 +133,7 @@ def list_equipment(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Of
 )
 def create_equipment(*, work: Work, cluster_id: Id, body: EquipmentIn) -> EquipmentOut:
     """Ajouter un équipement mutualisé (salle blanche, banc d'essai), facturé à l'heure."""
-    with work as (db, actor):
-        return service.create_equipment(db, actor, cluster_id, body)
+    return run(work, service.create_equipment, cluster_id, body)
 
 
 @router.get("/equipment/{equipment_id}/bookings", response_model=BookingPage, tags=TAGS, responses=ERRORS)
@@ -148,8 +141,7 @@ def list_bookings(
     *, work: Work, equipment_id: Id, start: Start, end: End, limit: Limit = 100, offset: Offset = 0
 ) -> BookingPage:
     """Réservations d'un équipement sur une période (un adhérent : les siennes)."""
-    with work as (db, actor):
-        return service.list_bookings(db, actor, equipment_id, start, end, limit=limit, offset=offset)
+    return run(work, service.list_bookings, equipment_id, start, end, limit=limit, offset=offset)
 
 
 @router.post(
@@ -161,15 +153,13 @@ def list_bookings(
 )
 def book(*, work: Work, equipment_id: Id, body: BookingIn) -> BookingOut:
     """Réserver un équipement ; refusé s'il chevauche une autre réservation (nommée)."""
-    with work as (db, actor):
-        return service.book(db, actor, equipment_id, body)
+    return run(work, service.book, equipment_id, body)
 
 
 @router.get("/equipment/{equipment_id}/usage", response_model=EquipmentUsage, tags=TAGS, responses=ERRORS)
 def usage(*, work: Work, equipment_id: Id, start: Start, end: End) -> EquipmentUsage:
     """Usage et facturation d'un équipement par adhérent sur une période (un adhérent : la sienne)."""
-    with work as (db, actor):
-        return service.usage(db, actor, equipment_id, start, end)
+    return run(work, service.usage, equipment_id, start, end)
 
 
 @router.get("/clusters/{cluster_id}/positions", response_model=PositionPage, tags=TAGS, responses=ERRORS)
@@ -187,8 +177,7 @@ def list_positions(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Of
 )
 def create_position(*, work: Work, cluster_id: Id, body: PositionIn) -> PositionOut:
     """Créer un poste partagé entre adhérents ; les parts de temps font 100 %."""
-    with work as (db, actor):
-        return service.create_position(db, actor, cluster_id, body)
+    return run(work, service.create_position, cluster_id, body)
 
 
 @router.get("/clusters/{cluster_id}/purchases", response_model=PurchasePage, tags=TAGS, responses=ERRORS)
@@ -206,22 +195,19 @@ def list_purchases(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Of
 )
 def create_purchase(*, work: Work, cluster_id: Id, body: PurchaseIn) -> PurchaseOut:
     """Ouvrir un achat groupé : les adhérents expriment leurs besoins jusqu'à la clôture."""
-    with work as (db, actor):
-        return service.create_purchase(db, actor, cluster_id, body)
+    return run(work, service.create_purchase, cluster_id, body)
 
 
 @router.post("/purchases/{purchase_id}/needs", response_model=PurchaseOut, tags=TAGS, responses=ERRORS)
 def state_need(*, work: Work, purchase_id: Id, body: NeedIn) -> PurchaseOut:
     """Exprimer (ou modifier) le besoin d'un adhérent."""
-    with work as (db, actor):
-        return service.state_need(db, actor, purchase_id, body)
+    return run(work, service.state_need, purchase_id, body)
 
 
 @router.put("/purchases/{purchase_id}/deal", response_model=PurchaseOut, tags=TAGS, responses=ERRORS)
 def conclude_purchase(*, work: Work, purchase_id: Id, body: PurchaseDeal) -> PurchaseOut:
     """Conclure : fournisseur retenu et prix unitaire négocié (les économies en découlent)."""
-    with work as (db, actor):
-        return service.conclude_purchase(db, actor, purchase_id, body)
+    return run(work, service.conclude_purchase, purchase_id, body)
 
 
 @router.get("/clusters/{cluster_id}/services", response_model=OfferPage, tags=TAGS, responses=ERRORS)
@@ -235,15 +221,13 @@ def list_offers(*, work: Work, cluster_id: Id, limit: Limit = 100, offset: Offse
 )
 def create_offer(*, work: Work, cluster_id: Id, body: OfferIn) -> OfferOut:
     """Proposer un service aux adhérents (diagnostic, journée de formation, veille), à prix unitaire HT."""
-    with work as (db, actor):
-        return service.create_offer(db, actor, cluster_id, body)
+    return run(work, service.create_offer, cluster_id, body)
 
 
 @router.post("/services/{offer_id}/withdraw", response_model=OfferOut, tags=TAGS, responses=ERRORS)
 def withdraw_offer(*, work: Work, offer_id: Id) -> OfferOut:
     """Retirer un service de la vente (ses ventes passées restent)."""
-    with work as (db, actor):
-        return service.withdraw_offer(db, actor, offer_id)
+    return run(work, service.withdraw_offer, offer_id)
 
 
 @router.post(
@@ -251,15 +235,13 @@ def withdraw_offer(*, work: Work, offer_id: Id) -> OfferOut:
 )
 def record_sale(*, work: Work, offer_id: Id, body: SaleIn) -> SaleOut:
     """Enregistrer une vente à un adhérent ; la ligne « prestations » du financement de l'année suit."""
-    with work as (db, actor):
-        return service.record_sale(db, actor, offer_id, body)
+    return run(work, service.record_sale, offer_id, body)
 
 
 @router.delete("/sales/{sale_id}", status_code=204, tags=TAGS, responses=ERRORS)
 def cancel_sale(*, work: Work, sale_id: Id) -> Response:
     """Annuler une vente enregistrée par erreur ; la ligne de financement de l'année suit."""
-    with work as (db, actor):
-        service.cancel_sale(db, actor, sale_id)
+    run(work, service.cancel_sale, sale_id)
     return Response(status_code=204)
 
 
@@ -276,5 +258,4 @@ def list_sales(
 )
 def services_revenue(*, work: Work, cluster_id: Id) -> ServicesRevenue:
     """Chiffre d'affaires annuel des services vendus aux adhérents, par offre (gestionnaires, financeurs)."""
-    with work as (db, actor):
-        return service.services_revenue(db, actor, cluster_id)
+    return run(work, service.services_revenue, cluster_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Concatenate, ParamSpec, TypeVar
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
@@ -21,6 +21,7 @@ from grappe.registry.accounts import service as accounts
 from grappe.registry.policy import PUBLIC, Actor
 
 P = TypeVar("P")
+A = ParamSpec("A")
 
 #: Methods whose unit of work only reads: they run beside the writers on SQLite.
 bearer = HTTPBearer(auto_error=False, description="Jeton d'API (grp_...)")
@@ -117,11 +118,19 @@ def checked_text(value: str | None, name: str, size: int = 60) -> str | None:
     return value
 
 
+def run(
+    work: Unit, action: Callable[Concatenate[Session, Actor, A], P], *args: A.args, **kwargs: A.kwargs
+) -> P:
+    """One service call in the request's unit of work, the body of every endpoint that only calls its
+    service: ``action(session, actor, *args, **kwargs)``, committed when it returns."""
+    with work as (db, actor):
+        return action(db, actor, *args, **kwargs)
+
+
 def cluster_page(
     work: Unit, lister: Callable[..., P], cluster_id: int, limit: int, offset: int, **filters: Any
 ) -> P:
-    """One page of a cluster's records (``{"total", "items"}``) read in the request's unit of work:
-    the body every list endpoint of a cluster's books shares. ``lister`` is the service,
+    """One page of a cluster's records (``{"total", "items"}``): the body every list endpoint of a
+    cluster's books shares. ``lister`` is the service,
     ``(session, actor, cluster_id, *, limit, offset, **filters)``."""
-    with work as (db, actor):
-        return lister(db, actor, cluster_id, limit=limit, offset=offset, **filters)
+    return run(work, lister, cluster_id, limit=limit, offset=offset, **filters)

@@ -1,4 +1,5 @@
-"""What every page of a signed-in user shares: the sign-in and CSRF refusal, the fields of forms and URLs.
+"""What every page of a signed-in user shares: the sign-in and CSRF refusal, the fields of forms and URLs,
+the answer to a submitted form.
 
 Each domain's pages (``web/<domain>/routes.py``) parse their forms with these, so a date, an amount,
 a page number or a refused schema value gets the same French message everywhere.
@@ -7,6 +8,7 @@ a page number or a refused schema value gets the same French message everywhere.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -15,13 +17,14 @@ from babel.numbers import NumberFormatError, parse_decimal
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
-from grappe.errors import InputError
+from grappe.errors import ConflictError, GrappeError, InputError
 from grappe.kit.dates import parse_date
 from grappe.web import security
 from grappe.web.accounts.routes import csrf_refused
 from grappe.web.i18n import Formatter
-from grappe.web.unit import Detour, Visitor
+from grappe.web.unit import Detour, Visitor, show, unit
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -100,3 +103,47 @@ def schema(model: type[M], labels: dict[str, str], **values: Any) -> M:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else ""
         raise InputError(f"« {labels.get(field, field)} » : valeur refusée {first.get('input')!r}") from None
+
+
+#: The refusals a form answers with itself again (its values kept, the reason above them).
+REFUSALS: tuple[type[GrappeError], ...] = (InputError, ConflictError)
+#: A signed-in page: its template, and its context read in a unit of work from the session, the
+#: visitor and the French reason a form of the page was refused (None when nothing was refused).
+Page = tuple[str, Callable[[Session, Visitor, str | None], dict[str, Any]]]
+
+
+def shown(request: Request, page: Page, refused: GrappeError | None = None) -> Response:
+    """A signed-in page: the prologue of :func:`signed_in`, then its context read in one unit of
+    work; after a ``refused`` form, with the reason and at the refusal's status."""
+    template, context_of = page
+    with unit(request) as (session, visitor):
+        signed_in(request, visitor)
+        context = context_of(session, visitor, None if refused is None else str(refused))
+    status = 200 if refused is None else refused.http_status
+    return show(request, visitor, template, context, status_code=status)
+
+
+def submitted(
+    request: Request,
+    csrf_token: str,
+    act: Callable[[Session, Visitor], str],
+    again: Page | None = None,
+    refusals: tuple[type[GrappeError], ...] = REFUSALS,
+) -> Response:
+    """The answer to a submitted form.
+
+    In one unit of work, the prologue of :func:`signed_in`, then ``act``: it parses the form,
+    builds the schema, calls the service and answers the address to go to (303, so that a
+    reload does not submit again). On one of the ``refusals`` the unit rolls back and the page
+    ``again`` is :func:`shown` with the reason; without ``again``, and on any other error, the
+    error page of :func:`grappe.web.unit.as_page`.
+    """
+    try:
+        with unit(request) as (session, visitor):
+            signed_in(request, visitor, csrf_token)
+            target = act(session, visitor)
+    except refusals as exc:
+        if again is None:
+            raise
+        return shown(request, again, exc)
+    return RedirectResponse(target, status_code=303)

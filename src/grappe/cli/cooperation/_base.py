@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Annotated, overload
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar, overload
 
 import typer
 
@@ -98,8 +98,6 @@ def _date(option: str, text: str | None) -> dt.date | None:
     return None if text is None else option_date(option, text)
 
 
-
-
 def label(category: str, code: str | None) -> str:
     """The French label of a stored code (:data:`grappe.kit.present.LABELS`, the one place)."""
     from grappe.kit import present
@@ -127,3 +125,45 @@ def in_cluster(
 def _in_cluster(cluster: str | None, write: bool) -> Iterator[tuple[Session, Actor, int | None]]:
     with operational.unit(write=write) as (session, actor):
         yield session, actor, None if cluster is None else cluster_service.resolve_cluster(session, cluster)
+
+
+Item = TypeVar("Item")
+Item_co = TypeVar("Item_co", covariant=True)
+
+
+class Listing(Protocol[Item_co]):
+    """One page of a list as the services answer it (``EventPage``, ``LinkPage``…)."""
+
+    @property
+    def total(self) -> int: ...
+    @property
+    def items(self) -> Sequence[Item_co]: ...
+
+
+@overload
+def print_listing(
+    cluster: str,
+    fetch: Callable[[Session, Actor, int], Listing[Item]],
+    title: str,
+    columns: list[str],
+    row: Callable[[Item], list[object]],
+) -> None: ...
+@overload
+def print_listing(
+    cluster: str | None,
+    fetch: Callable[[Session, Actor, int | None], Listing[Item]],
+    title: str,
+    columns: list[str],
+    row: Callable[[Item], list[object]],
+) -> None: ...
+def print_listing(
+    cluster: str | None,
+    fetch: Callable[[Session, Actor, Any], Listing[Item]],
+    title: str,
+    columns: list[str],
+    row: Callable[[Item], list[object]],
+) -> None:
+    """Read one page of a cluster's records (``fetch``) and print it as a table, its total in the title."""
+    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
+        page = fetch(session, actor, cluster_id)
+    operational.table(f"{title} ({page.total})", columns, [row(item) for item in page.items])

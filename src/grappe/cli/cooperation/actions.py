@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,6 +19,7 @@ from grappe.cli.cooperation._base import (
     _date,
     app,
     in_cluster,
+    print_listing,
 )
 from grappe.errors import InputError
 from grappe.kit.dates import option_date
@@ -94,23 +96,20 @@ def events(cluster: ClusterArgument, limit: Limit = 100) -> None:
     """Événements d'une structure (un adhérent : les événements publics)."""
     from grappe.cooperation.actions import service
 
-    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
-        page = service.list_events(session, actor, cluster_id, limit=limit)
-    operational.table(
-        f"Événements ({page.total})",
+    print_listing(
+        cluster,
+        partial(service.list_events, limit=limit),
+        "Événements",
         ["n°", "nature", "intitulé", "début", "lieu", "places prises", "capacité", "prix (€)"],
-        [
-            [
-                e.id,
-                e.kind,
-                e.title,
-                _on(e.starts_at),
-                e.place,
-                e.seats_taken,
-                e.capacity or "sans limite",
-                e.price_eur,
-            ]
-            for e in page.items
+        lambda e: [
+            e.id,
+            e.kind,
+            e.title,
+            _on(e.starts_at),
+            e.place,
+            e.seats_taken,
+            e.capacity or "sans limite",
+            e.price_eur,
         ],
     )
 
@@ -215,12 +214,12 @@ def equipment_list(cluster: ClusterArgument, limit: Limit = 100) -> None:
     """Équipements mutualisés d'une structure."""
     from grappe.cooperation.actions import service
 
-    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
-        page = service.list_equipment(session, actor, cluster_id, limit=limit)
-    operational.table(
-        f"Équipements ({page.total})",
+    print_listing(
+        cluster,
+        partial(service.list_equipment, limit=limit),
+        "Équipements",
         ["n°", "nom", "tarif (€/h)"],
-        [[e.id, e.name, e.hourly_rate_eur] for e in page.items],
+        lambda e: [e.id, e.name, e.hourly_rate_eur],
     )
 
 
@@ -328,21 +327,18 @@ def positions(cluster: ClusterArgument, limit: Limit = 100) -> None:
     """Postes partagés d'une structure et leur répartition (un adhérent : ceux qu'il partage)."""
     from grappe.cooperation.actions import service
 
-    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
-        page = service.list_positions(session, actor, cluster_id, limit=limit)
-    operational.table(
-        f"Postes partagés ({page.total})",
+    print_listing(
+        cluster,
+        partial(service.list_positions, limit=limit),
+        "Postes partagés",
         ["n°", "intitulé", "début", "fin", "coût annuel (€)", "répartition (%)"],
-        [
-            [
-                p.id,
-                p.title,
-                p.start,
-                p.end,
-                p.yearly_cost_eur,
-                ", ".join(f"{s.organisation_name} {s.percent}" for s in p.shares),
-            ]
-            for p in page.items
+        lambda p: [
+            p.id,
+            p.title,
+            p.start,
+            p.end,
+            p.yearly_cost_eur,
+            ", ".join(f"{s.organisation_name} {s.percent}" for s in p.shares),
         ],
     )
 
@@ -429,25 +425,21 @@ def purchases(cluster: ClusterArgument, limit: Limit = 100) -> None:
     """Achats groupés d'une structure : volume, fournisseur, économies."""
     from grappe.cooperation.actions import service
 
-    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
-        page = service.list_purchases(session, actor, cluster_id, limit=limit)
-    operational.table(
-        f"Achats groupés ({page.total})",
+    print_listing(
+        cluster,
+        partial(service.list_purchases, limit=limit),
+        "Achats groupés",
         ["n°", "intitulé", "clôture", "volume", "fournisseur", "prix négocié (€)", "économies (€)"],
-        [
-            [
-                p.id,
-                p.title,
-                p.closes_on,
-                f"{p.volume} {p.unit}",
-                p.supplier,
-                p.negotiated_price_eur,
-                p.savings_eur,
-            ]
-            for p in page.items
+        lambda p: [
+            p.id,
+            p.title,
+            p.closes_on,
+            f"{p.volume} {p.unit}",
+            p.supplier,
+            p.negotiated_price_eur,
+            p.savings_eur,
         ],
     )
-
 
 
 # --- services sold to members -------------------------------------------------------------------
@@ -487,14 +479,13 @@ def services(cluster: ClusterArgument, limit: Limit = 100) -> None:
     """Services vendus aux adhérents, avec leurs ventes (un adhérent : ceux en vente)."""
     from grappe.cooperation.actions import service
 
-    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
-        page = service.list_offers(session, actor, cluster_id, limit=limit)
-    operational.table(
-        f"Services ({page.total})",
+    print_listing(
+        cluster,
+        partial(service.list_offers, limit=limit),
+        "Services",
         ["n°", "service", "unité", "prix (€ HT)", "en vente", "ventes", "chiffre d'affaires (€)"],
-        [
-            [o.id, o.name, o.unit, o.unit_price_eur, "oui" if o.active else "non", o.sales, o.revenue_eur]
-            for o in page.items
+        lambda o: [
+            o.id, o.name, o.unit, o.unit_price_eur, "oui" if o.active else "non", o.sales, o.revenue_eur
         ],
     )
 
@@ -542,14 +533,13 @@ def sales(
     """Ventes de services d'une structure, les plus récentes d'abord (un adhérent : ses achats)."""
     from grappe.cooperation.actions import service
 
-    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
-        page = service.list_sales(session, actor, cluster_id, year=year, limit=limit)
-    operational.table(
-        f"Ventes ({page.total})",
+    print_listing(
+        cluster,
+        partial(service.list_sales, year=year, limit=limit),
+        "Ventes",
         ["n°", "date", "service", "organisation", "quantité", "montant (€)"],
-        [
-            [s.id, f"{s.sold_on:%d/%m/%Y}", s.offer_name, s.organisation_name, s.quantity, s.amount_eur]
-            for s in page.items
+        lambda s: [
+            s.id, f"{s.sold_on:%d/%m/%Y}", s.offer_name, s.organisation_name, s.quantity, s.amount_eur
         ],
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,6 +26,7 @@ from grappe.cli.cooperation._base import (
     app,
     in_cluster,
     label,
+    print_listing,
 )
 
 if TYPE_CHECKING:
@@ -167,21 +169,18 @@ def links(cluster: ClusterArgument, limit: Limit = 100) -> None:
     """Lister les liens de coopération d'une structure."""
     from grappe.cooperation import service
 
-    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
-        page = service.list_links(session, actor, cluster_id, limit=limit)
-    operational.table(
-        f"Liens ({page.total})",
+    print_listing(
+        cluster,
+        partial(service.list_links, limit=limit),
+        "Liens",
         ["n°", "organisation A", "organisation B", "nature", "orientations", "état"],
-        [
-            [
-                x.id,
-                x.organisation_a_name,
-                x.organisation_b_name,
-                x.kind,
-                " ".join(x.orientations),
-                label("link_state", x.state),
-            ]
-            for x in page.items
+        lambda x: [
+            x.id,
+            x.organisation_a_name,
+            x.organisation_b_name,
+            x.kind,
+            " ".join(x.orientations),
+            label("link_state", x.state),
         ],
     )
 
@@ -307,21 +306,15 @@ def projects(
     from grappe.cooperation import service
     from grappe.cooperation.models import ProjectStatus
 
-    with in_cluster(cluster, write=False) as (session, actor, cluster_id):
-        page = service.list_projects(
-            session,
-            actor,
-            cluster_id=cluster_id,
-            status=ProjectStatus(status) if status else None,
-            limit=limit,
-        )
-    operational.table(
-        f"Projets ({page.total})",
+    wanted = ProjectStatus(status) if status else None
+    print_listing(
+        cluster,
+        lambda session, actor, cluster_id: service.list_projects(
+            session, actor, cluster_id=cluster_id, status=wanted, limit=limit
+        ),
+        "Projets",
         ["n°", "code", "acronyme", "titre", "nature", "statut", "début"],
-        [
-            [p.id, p.code, p.acronym, p.title, p.kind, label("project_status", p.status), p.start]
-            for p in page.items
-        ],
+        lambda p: [p.id, p.code, p.acronym, p.title, p.kind, label("project_status", p.status), p.start],
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
@@ -32,7 +33,7 @@ from grappe.registry.jobs import service as detection_jobs
 from grappe.registry.models import Role
 from grappe.web.accounts.routes import send_after_commit
 from grappe.web.admin import jobs
-from grappe.web.forms import day_of, page_number, refusal, schema
+from grappe.web.forms import Page, day_of, page_number, refusal, schema, shown, submitted
 from grappe.web.render import gettext, language_of
 from grappe.web.unit import Visitor, as_page, show, unit
 
@@ -129,7 +130,7 @@ def users(request: Request) -> Response:
 
 
 def _user_page(
-    request: Request, session: Session, visitor: Visitor, user_id: int, error: str | None = None
+    request: Request, user_id: int, session: Session, visitor: Visitor, error: str | None = None
 ) -> dict[str, Any]:
     language = language_of(request)
     user = accounts.get_user(session, visitor.actor, user_id)
@@ -150,35 +151,11 @@ def _user_page(
 @as_page
 def user_page(request: Request, user_id: int) -> Response:
     """A user: its role and scope (a form changes them), deactivate or reactivate, invitation."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        context = _user_page(request, session, visitor, user_id)
-    return show(request, visitor, "admin/user.html", context)
+    return shown(request, _user(request, user_id))
 
 
-def _after(request: Request, user_id: int, action: Any, done: str) -> Response:
-    """Run a user form's action in its unit of work; the user's page again on a refusal."""
-    try:
-        with unit(request) as (session, visitor):
-            action(session, visitor)
-    except (InputError, ConflictError) as exc:
-        with unit(request) as (session, visitor):
-            context = _user_page(request, session, visitor, user_id, str(exc))
-        return show(request, visitor, "admin/user.html", context, status_code=exc.http_status)
-    return RedirectResponse(f"/admin/utilisateurs/{user_id}?fait={done}", status_code=303)
-
-
-def _guard(request: Request, visitor: Visitor, csrf_token: str) -> None:
-    """Raise the answer to an anonymous visitor or a missing CSRF token (see :class:`_Away`)."""
-    away = refusal(request, visitor, csrf_token)
-    if away is not None:
-        raise _Away(away)
-
-
-class _Away(Exception):  # noqa: N818 (not an error: the answer to send instead)
-    def __init__(self, response: Response) -> None:
-        self.response = response
+def _user(request: Request, user_id: int) -> Page:
+    return "admin/user.html", partial(_user_page, request, user_id)
 
 
 @router.post("/admin/utilisateurs/{user_id:int}/role", response_class=HTMLResponse)
@@ -201,8 +178,7 @@ def change_role(
         "funder": gettext(language, "Financeur"),
     }
 
-    def action(session: Session, visitor: Visitor) -> None:
-        _guard(request, visitor, csrf_token)
+    def act(session: Session, visitor: Visitor) -> str:
         data = schema(
             RoleChange,
             labels,
@@ -212,11 +188,9 @@ def change_role(
             funder=(funder.strip() or None) if role == Role.FUNDER.value else None,
         )
         accounts.change_role(session, visitor.actor, user_id, data)
+        return f"/admin/utilisateurs/{user_id}?fait=role"
 
-    try:
-        return _after(request, user_id, action, "role")
-    except _Away as away:
-        return away.response
+    return submitted(request, csrf_token, act, _user(request, user_id))
 
 
 @router.post("/admin/utilisateurs/{user_id:int}/{change}", response_class=HTMLResponse)
@@ -230,29 +204,28 @@ def set_state(
     """Deactivate the user (its sessions end), reactivate it, or send its invitation again."""
     sent: list[Any] = []
 
-    def action(session: Session, visitor: Visitor) -> None:
-        _guard(request, visitor, csrf_token)
+    def act(session: Session, visitor: Visitor) -> str:
         if change == "relancer":
             sent.append(links.resend_invitation(session, visitor.actor, user_id))
         else:
             accounts.set_active(session, visitor.actor, user_id, change == "reactiver")
+        return f"/admin/utilisateurs/{user_id}?fait={change}"
 
-    try:
-        answer = _after(request, user_id, action, change)
-    except _Away as away:
-        return away.response
+    answer = submitted(request, csrf_token, act, _user(request, user_id))
     if sent and not send_after_commit(sent[0]):
         message = gettext(
             language_of(request), "Le message n'a pas pu partir : vérifiez le serveur de messagerie."
         )
         return show(request, Visitor(), "error.html", {"message": message}, status_code=503)
     return answer
+
+
 #: The roles a person may be invited with, as the invitation form names them.
 INVITED_ROLES = (Role.MANAGER, Role.MEMBER, Role.FUNDER, Role.ADMIN)
 
 
 def _invite_context(
-    request: Request, session: Session, visitor: Visitor, values: dict[str, str], error: str | None
+    request: Request, values: dict[str, str], session: Session, visitor: Visitor, error: str | None
 ) -> dict[str, Any]:
     language = language_of(request)
     names = {
@@ -279,11 +252,7 @@ EMPTY_INVITATION = dict.fromkeys(("email", "name", "role", "cluster", "organisat
 @as_page
 def invite_form(request: Request) -> Response:
     """The form inviting a person by e-mail (administrators; managers for their clusters)."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        context = _invite_context(request, session, visitor, dict(EMPTY_INVITATION), None)
-    return show(request, visitor, "admin/invite.html", context)
+    return shown(request, ("admin/invite.html", partial(_invite_context, request, dict(EMPTY_INVITATION))))
 
 
 @router.post("/compte/inviter", response_class=HTMLResponse)
@@ -332,9 +301,7 @@ def invite(
             )
             user, mail = links.invite_user(session, visitor.actor, data)
     except (InputError, ConflictError) as exc:
-        with unit(request) as (session, visitor):
-            context = _invite_context(request, session, visitor, values, str(exc))
-        return show(request, visitor, "admin/invite.html", context, status_code=exc.http_status)
+        return shown(request, ("admin/invite.html", partial(_invite_context, request, values)), exc)
     if not send_after_commit(mail):
         message = gettext(
             language,

@@ -22,9 +22,9 @@ from grappe.errors import GrappeError, InputError, PermissionDeniedError
 from grappe.registry.clusters import service as clusters
 from grappe.registry.models import Role
 from grappe.registry.policy import Actor
-from grappe.web.forms import amount_of, refusal, schema
+from grappe.web.forms import amount_of, refusal, schema, submitted
 from grappe.web.render import gettext, language_of
-from grappe.web.unit import as_page, show, unit
+from grappe.web.unit import Visitor, as_page, show, unit
 
 router = APIRouter(include_in_schema=False)
 
@@ -217,24 +217,26 @@ def attach_document(
 ) -> Response:
     """Join a document to the draft (type and size checked)."""
     content = file.file.read()
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
+
+    def act(session: Session, visitor: Visitor) -> str:
         service.attach_document(
             session, visitor.actor, application_id, doc_type, file.filename or "", content
         )
-    return RedirectResponse(f"/candidatures/{application_id}", status_code=303)
+        return f"/candidatures/{application_id}"
+
+    return submitted(request, csrf_token, act)
 
 
 @router.post("/candidatures/{application_id:int}/depot", response_class=HTMLResponse)
 @as_page
 def submit_application(request: Request, application_id: int, csrf_token: FormText = "") -> Response:
     """Submit the application before the deadline."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
+
+    def act(session: Session, visitor: Visitor) -> str:
         service.submit_application(session, visitor.actor, application_id)
-    return RedirectResponse(f"/candidatures/{application_id}", status_code=303)
+        return f"/candidatures/{application_id}"
+
+    return submitted(request, csrf_token, act)
 
 
 @router.get("/candidatures/{application_id:int}/evaluation", response_class=HTMLResponse)
@@ -267,9 +269,8 @@ async def submit_review(request: Request, application_id: int) -> Response:
 @as_page
 def _record_review(request: Request, application_id: int, form: dict[str, str]) -> Response:
     language = language_of(request)
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, form.get("csrf_token", ""))) is not None:
-            return away
+
+    def act(session: Session, visitor: Visitor) -> str:
         marks = []
         for key, value in form.items():
             if key.startswith("note_") and key[5:].isdigit():
@@ -283,7 +284,9 @@ def _record_review(request: Request, application_id: int, form: dict[str, str]) 
                 )
         data = schema(ReviewIn, {"marks": gettext(language, "Note")}, marks=marks)
         service.submit_review(session, visitor.actor, application_id, data)
-    return RedirectResponse(f"/candidatures/{application_id}/evaluation", status_code=303)
+        return f"/candidatures/{application_id}/evaluation"
+
+    return submitted(request, form.get("csrf_token", ""), act)
 
 
 @router.get("/appels/{call_id:int}/comite", response_class=HTMLResponse)
@@ -312,13 +315,14 @@ def decide(
 ) -> Response:
     """Record the committee's decision (the exact selection) with its justification."""
     language = language_of(request)
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
+
+    def act(session: Session, visitor: Visitor) -> str:
         data = schema(
             DecisionIn,
             {"justification": gettext(language, "Motivation du comité")},
             justification=justification,
         )
         service.decide(session, visitor.actor, call_id, data)
-    return RedirectResponse(f"/appels/{call_id}/comite", status_code=303)
+        return f"/appels/{call_id}/comite"
+
+    return submitted(request, csrf_token, act)

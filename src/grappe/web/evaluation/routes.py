@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from grappe.errors import InputError
 from grappe.evaluation import evidence as evidence_files
@@ -19,9 +20,9 @@ from grappe.evaluation import reports, service
 from grappe.evaluation.indicators import AREAS, CATALOGUE, named
 from grappe.evaluation.schemas import SelfAssessmentIn
 from grappe.kit.present import Formatter
-from grappe.web.forms import refusal, schema, year_of
+from grappe.web.forms import refusal, schema, submitted, year_of
 from grappe.web.render import gettext, language_of
-from grappe.web.unit import as_page, show, unit
+from grappe.web.unit import Visitor, as_page, show, unit
 
 router = APIRouter(include_in_schema=False)
 
@@ -83,9 +84,8 @@ def self_assess(
     proof = None
     if evidence is not None and evidence.filename:
         proof = service.Evidence(evidence.filename, evidence.file.read(evidence_files.MAX_BYTES + 1))
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
+
+    def act(session: Session, visitor: Visitor) -> str:
         labels = {
             "area": gettext(language, "Domaine"),
             "year": gettext(language, "Année"),
@@ -94,7 +94,9 @@ def self_assess(
         }
         data = schema(SelfAssessmentIn, labels, area=area, year=year, score=score, comment=comment or None)
         service.self_assess(session, visitor.actor, cluster_id, data, proof)
-    return RedirectResponse(f"/evaluation/{cluster_id}?annee={data.year}#auto-evaluation", status_code=303)
+        return f"/evaluation/{cluster_id}?annee={data.year}#auto-evaluation"
+
+    return submitted(request, csrf_token, act)
 
 
 @router.get("/evaluation/{cluster_id:int}/comparaison", response_class=HTMLResponse)

@@ -10,15 +10,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
-from grappe.errors import ConflictError, InputError
+from grappe.errors import InputError
 from grappe.registry.organisations import service as organisations
 from grappe.registry.organisations.schemas import ContactIn, ContactUpdate
-from grappe.web.forms import schema
+from grappe.web.forms import Page, schema, shown, submitted
 from grappe.web.manage.prologue import managed
 from grappe.web.render import gettext, language_of
-from grappe.web.unit import Visitor, as_page, show, unit
+from grappe.web.unit import Visitor, as_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,34 +57,29 @@ def _fields(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _list_page(
-    request: Request,
-    visitor: Visitor,
-    context: dict[str, Any],
-    status_code: int = 200,
-) -> Response:
-    return show(request, visitor, "manage/contacts.html", context, status_code=status_code)
-
-
 CONTACTS = "/gestion/{cluster_id:int}/organisations/{organisation_id:int}/contacts"
+
+
+def _contacts(request: Request, cluster_id: int, organisation_id: int, values: dict[str, Any]) -> Page:
+    """The contacts page: the organisation, its contacts and the form adding one."""
+
+    def context(session: Session, visitor: Visitor, error: str | None) -> dict[str, Any]:
+        return {
+            "cluster": managed(request, session, visitor, cluster_id),
+            "organisation": organisations.get_organisation(session, visitor.actor, organisation_id),
+            "contacts": organisations.list_contacts(session, visitor.actor, organisation_id),
+            "values": values,
+            "error": error,
+        }
+
+    return "manage/contacts.html", context
 
 
 @router.get(CONTACTS, response_class=HTMLResponse)
 @as_page
 def contacts(request: Request, cluster_id: int, organisation_id: int) -> Response:
     """The contacts of a member organisation and the form adding one."""
-    with unit(request) as (session, visitor):
-        cluster = managed(request, session, visitor, cluster_id)
-        organisation = organisations.get_organisation(session, visitor.actor, organisation_id)
-        people = organisations.list_contacts(session, visitor.actor, organisation_id)
-    context = {
-        "cluster": cluster,
-        "organisation": organisation,
-        "contacts": people,
-        "values": BLANK,
-        "error": None,
-    }
-    return _list_page(request, visitor, context)
+    return shown(request, _contacts(request, cluster_id, organisation_id, BLANK))
 
 
 @router.post(CONTACTS, response_class=HTMLResponse)
@@ -102,41 +98,43 @@ def add_contact(
     """Add a contact, then back to the contacts; the page again with the form on a refusal."""
     values = _values(full_name, role, email, phone, directory_consent)
     labels = contact_labels(language_of(request))
-    context: dict[str, Any] = {}
-    try:
-        with unit(request) as (session, visitor):
-            context["cluster"] = managed(request, session, visitor, cluster_id, csrf_token)
-            context["organisation"] = organisations.get_organisation(session, visitor.actor, organisation_id)
-            context["contacts"] = organisations.list_contacts(session, visitor.actor, organisation_id)
-            data = schema(ContactIn, labels, **_fields(values))
-            organisations.add_contact(session, visitor.actor, organisation_id, data)
-    except InputError as exc:
-        if "contacts" not in context:  # refused before the form was read: the error page
-            raise
-        context |= {"values": values, "error": str(exc)}
-        return _list_page(request, visitor, context, exc.http_status)
-    return RedirectResponse(
-        f"/gestion/{cluster_id}/organisations/{organisation_id}/contacts", status_code=303
-    )
+
+    def act(session: Session, visitor: Visitor) -> str:
+        managed(request, session, visitor, cluster_id)
+        data = schema(ContactIn, labels, **_fields(values))
+        organisations.add_contact(session, visitor.actor, organisation_id, data)
+        return f"/gestion/{cluster_id}/organisations/{organisation_id}/contacts"
+
+    again = _contacts(request, cluster_id, organisation_id, values)
+    return submitted(request, csrf_token, act, again, refusals=(InputError,))
+
+
+def _contact_form(request: Request, cluster_id: int, contact_id: int, values: dict[str, Any] | None) -> Page:
+    """The form changing a contact, filled with its record unless ``values`` are given."""
+
+    def context(session: Session, visitor: Visitor, error: str | None) -> dict[str, Any]:
+        cluster = managed(request, session, visitor, cluster_id)
+        contact = organisations.editable_contact(session, visitor.actor, contact_id)
+        filled = values
+        if filled is None:
+            filled = {
+                "full_name": contact.full_name,
+                "role": contact.role or "",
+                "email": contact.email or "",
+                "phone": contact.phone or "",
+                "directory_consent": contact.directory_consent,
+                "version": str(contact.version),
+            }
+        return {"cluster": cluster, "contact": contact, "values": filled, "error": error}
+
+    return "manage/contact_form.html", context
 
 
 @router.get("/gestion/{cluster_id:int}/contacts/{contact_id:int}", response_class=HTMLResponse)
 @as_page
 def contact_form(request: Request, cluster_id: int, contact_id: int) -> Response:
     """The form changing a contact."""
-    with unit(request) as (session, visitor):
-        cluster = managed(request, session, visitor, cluster_id)
-        contact = organisations.editable_contact(session, visitor.actor, contact_id)
-    values = {
-        "full_name": contact.full_name,
-        "role": contact.role or "",
-        "email": contact.email or "",
-        "phone": contact.phone or "",
-        "directory_consent": contact.directory_consent,
-        "version": str(contact.version),
-    }
-    context = {"cluster": cluster, "contact": contact, "values": values, "error": None}
-    return show(request, visitor, "manage/contact_form.html", context)
+    return shown(request, _contact_form(request, cluster_id, contact_id, None))
 
 
 @router.post("/gestion/{cluster_id:int}/contacts/{contact_id:int}", response_class=HTMLResponse)
@@ -156,31 +154,25 @@ def update_contact(
     """Change a contact, then back to its organisation's contacts; the form again on a refusal."""
     values = _values(full_name, role, email, phone, directory_consent) | {"version": version}
     labels = contact_labels(language_of(request))
-    context: dict[str, Any] = {}
-    try:
-        with unit(request) as (session, visitor):
-            context["cluster"] = managed(request, session, visitor, cluster_id, csrf_token)
-            context["contact"] = organisations.editable_contact(session, visitor.actor, contact_id)
-            data = schema(ContactUpdate, labels, **_fields(values))
-            changed = organisations.update_contact(session, visitor.actor, contact_id, data)
-    except (InputError, ConflictError) as exc:
-        if "contact" not in context:
-            raise
-        context |= {"values": values, "error": str(exc)}
-        return show(request, visitor, "manage/contact_form.html", context, status_code=exc.http_status)
-    return RedirectResponse(
-        f"/gestion/{cluster_id}/organisations/{changed.organisation_id}/contacts", status_code=303
-    )
+
+    def act(session: Session, visitor: Visitor) -> str:
+        managed(request, session, visitor, cluster_id)
+        data = schema(ContactUpdate, labels, **_fields(values))
+        changed = organisations.update_contact(session, visitor.actor, contact_id, data)
+        return f"/gestion/{cluster_id}/organisations/{changed.organisation_id}/contacts"
+
+    return submitted(request, csrf_token, act, _contact_form(request, cluster_id, contact_id, values))
 
 
 @router.post("/gestion/{cluster_id:int}/contacts/{contact_id:int}/suppression")
 @as_page
 def remove_contact(request: Request, cluster_id: int, contact_id: int, csrf_token: FormText = "") -> Response:
     """Delete a contact, then back to its organisation's contacts."""
-    with unit(request) as (session, visitor):
-        managed(request, session, visitor, cluster_id, csrf_token)
+
+    def act(session: Session, visitor: Visitor) -> str:
+        managed(request, session, visitor, cluster_id)
         contact = organisations.editable_contact(session, visitor.actor, contact_id)
         organisations.remove_contact(session, visitor.actor, contact_id)
-    return RedirectResponse(
-        f"/gestion/{cluster_id}/organisations/{contact.organisation_id}/contacts", status_code=303
-    )
+        return f"/gestion/{cluster_id}/organisations/{contact.organisation_id}/contacts"
+
+    return submitted(request, csrf_token, act)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from grappe.errors import InputError
@@ -20,17 +21,19 @@ from grappe.registry.clusters import service as clusters
 from grappe.registry.clusters.schemas import LabelIn, SeatHolderIn
 from grappe.registry.memberships import service as memberships
 from grappe.registry.models import BodyKind, LabelKind
-from grappe.web.forms import day_of, schema
+from grappe.web.forms import Page, day_of, schema, shown, submitted
 from grappe.web.manage.prologue import managed
 from grappe.web.render import gettext, language_of
-from grappe.web.unit import Visitor, as_page, show, unit
+from grappe.web.unit import Visitor, as_page
 
 router = APIRouter(include_in_schema=False)
 
 FormText = Annotated[str, Form()]
 
 
-def _context(request: Request, session: Session, visitor: Visitor, cluster_id: int) -> dict[str, Any]:
+def _context(
+    request: Request, cluster_id: int, session: Session, visitor: Visitor, error: str | None
+) -> dict[str, Any]:
     """What the page shows: the cluster (labels, bodies) and its current members (seats name them)."""
     cluster = managed(request, session, visitor, cluster_id)
     members = memberships.all_members(session, visitor.actor, cluster_id, include_former=False)
@@ -41,17 +44,19 @@ def _context(request: Request, session: Session, visitor: Visitor, cluster_id: i
         "members": sorted({(m.organisation_id, m.name) for m in members}, key=lambda x: x[1].casefold()),
         "member_names": {m.organisation_id: m.name for m in members},
         "label_kinds": [kind.value for kind in LabelKind],
-        "error": None,
+        "error": error,
     }
+
+
+def _page(request: Request, cluster_id: int) -> Page:
+    return "manage/governance.html", partial(_context, request, cluster_id)
 
 
 @router.get("/gestion/{cluster_id:int}/gouvernance", response_class=HTMLResponse)
 @as_page
 def governance(request: Request, cluster_id: int) -> Response:
     """Labels (current and past) and governance bodies with their seat holders."""
-    with unit(request) as (session, visitor):
-        context = _context(request, session, visitor, cluster_id)
-    return show(request, visitor, "manage/governance.html", context)
+    return shown(request, _page(request, cluster_id))
 
 
 def _change(
@@ -61,15 +66,13 @@ def _change(
     change: Callable[[Session, Visitor], None],
 ) -> Response:
     """Run a form's change on the cluster, then back to the page; the page with the reason on a refusal."""
-    try:
-        with unit(request) as (session, visitor):
-            managed(request, session, visitor, cluster_id, csrf_token)  # another tenant's: refused
-            change(session, visitor)
-    except InputError as exc:  # the unit rolled back: the page as it was, with the reason
-        with unit(request) as (session, visitor):
-            context = _context(request, session, visitor, cluster_id) | {"error": str(exc)}
-        return show(request, visitor, "manage/governance.html", context, status_code=exc.http_status)
-    return RedirectResponse(f"/gestion/{cluster_id}/gouvernance", status_code=303)
+
+    def act(session: Session, visitor: Visitor) -> str:
+        managed(request, session, visitor, cluster_id)  # another tenant's: refused
+        change(session, visitor)
+        return f"/gestion/{cluster_id}/gouvernance"
+
+    return submitted(request, csrf_token, act, _page(request, cluster_id), refusals=(InputError,))
 
 
 def _optional_day(label: str, raw: str) -> dt.date | None:

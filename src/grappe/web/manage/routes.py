@@ -11,15 +11,16 @@ import math
 import tempfile
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from grappe.config import get_settings
-from grappe.errors import ConflictError, InputError
+from grappe.errors import InputError
 from grappe.kit import export
 from grappe.registry.clusters import service as clusters
 from grappe.registry.fees import figures
@@ -32,11 +33,21 @@ from grappe.registry.models import OrganisationKind
 from grappe.registry.organisations import service as organisations
 from grappe.registry.organisations.schemas import OrganisationCreate, OrganisationUpdate
 from grappe.web.accounts.routes import local_target
-from grappe.web.forms import amount_of, day_of, page_number, schema, signed_in, year_of
+from grappe.web.forms import (
+    Page,
+    amount_of,
+    day_of,
+    page_number,
+    schema,
+    shown,
+    signed_in,
+    submitted,
+    year_of,
+)
 from grappe.web.manage import chart
 from grappe.web.manage.prologue import managed
 from grappe.web.render import gettext, language_of, url_with
-from grappe.web.unit import as_page, show, unit
+from grappe.web.unit import Visitor, as_page, show, unit
 
 router = APIRouter(include_in_schema=False)
 
@@ -158,11 +169,16 @@ def member_labels(language: str) -> dict[str, str]:
 @as_page
 def new_member_form(request: Request, cluster_id: int) -> Response:
     """The form adding a member organisation."""
-    with unit(request) as (session, visitor):
-        cluster = managed(request, session, visitor, cluster_id)
     values = {"name": "", "siren": "", "kind": "firm", "joined": "", "membership_type": "adherent"}
-    context = {"cluster": cluster, "values": values, "error": None, "kinds": list(OrganisationKind)}
-    return show(request, visitor, "manage/member_form.html", context)
+    return shown(request, _member_form(request, cluster_id, values))
+
+
+def _member_form(request: Request, cluster_id: int, values: dict[str, str]) -> Page:
+    def context(session: Session, visitor: Visitor, error: str | None) -> dict[str, Any]:
+        cluster = managed(request, session, visitor, cluster_id)
+        return {"cluster": cluster, "values": values, "error": error, "kinds": list(OrganisationKind)}
+
+    return "manage/member_form.html", context
 
 
 @router.post("/gestion/{cluster_id:int}/adherents/nouveau", response_class=HTMLResponse)
@@ -188,36 +204,32 @@ def add_member(
         "membership_type": membership_type,
     }
     identifier = siren.replace(" ", "")
-    cluster = None
-    try:
-        with unit(request) as (session, visitor):
-            cluster = managed(request, session, visitor, cluster_id, csrf_token)
-            organisation = schema(
-                OrganisationCreate,
-                labels,
-                name=name,
-                kind=kind,
-                **({"sirets": [identifier]} if len(identifier) == 14 else {"siren": identifier or None}),
-            )
-            day = day_of(labels["joined"], joined)
-            created = organisations.create_organisation(
-                session, visitor.actor, organisation, cluster_id=cluster_id
-            )
-            period = schema(
-                MembershipCreate,
-                labels,
-                organisation_id=created.id,
-                joined=day,
-                membership_type=membership_type,
-            )
-            memberships.add_membership(session, visitor.actor, cluster_id, period)
-    except (InputError, ConflictError) as exc:
-        if cluster is None:  # refused before the form was read: the error page
-            raise
-        # the unit of work rolled back: neither the organisation nor its membership stays
-        context = {"cluster": cluster, "values": values, "error": str(exc), "kinds": list(OrganisationKind)}
-        return show(request, visitor, "manage/member_form.html", context, status_code=exc.http_status)
-    return RedirectResponse(f"/gestion/{cluster_id}/adherents?q={quote(name.strip())}", status_code=303)
+
+    def act(session: Session, visitor: Visitor) -> str:
+        managed(request, session, visitor, cluster_id)
+        organisation = schema(
+            OrganisationCreate,
+            labels,
+            name=name,
+            kind=kind,
+            **({"sirets": [identifier]} if len(identifier) == 14 else {"siren": identifier or None}),
+        )
+        day = day_of(labels["joined"], joined)
+        created = organisations.create_organisation(
+            session, visitor.actor, organisation, cluster_id=cluster_id
+        )
+        period = schema(
+            MembershipCreate,
+            labels,
+            organisation_id=created.id,
+            joined=day,
+            membership_type=membership_type,
+        )
+        memberships.add_membership(session, visitor.actor, cluster_id, period)
+        return f"/gestion/{cluster_id}/adherents?q={quote(name.strip())}"
+
+    # a refusal rolls the unit of work back: neither the organisation nor its membership stays
+    return submitted(request, csrf_token, act, _member_form(request, cluster_id, values))
 
 
 def organisation_labels(language: str) -> dict[str, str]:
@@ -236,23 +248,38 @@ def organisation_labels(language: str) -> dict[str, str]:
 @as_page
 def organisation_form(request: Request, cluster_id: int, organisation_id: int) -> Response:
     """The form changing a member organisation's record."""
-    with unit(request) as (session, visitor):
+    return shown(request, _organisation_form(request, cluster_id, organisation_id, None))
+
+
+def _organisation_form(
+    request: Request, cluster_id: int, organisation_id: int, values: dict[str, str] | None
+) -> Page:
+    """The form changing an organisation's record, filled with the record unless ``values`` are given."""
+
+    def context(session: Session, visitor: Visitor, error: str | None) -> dict[str, Any]:
         cluster = managed(request, session, visitor, cluster_id)
-        organisation = organisations.editable_organisation(session, visitor.actor, organisation_id)
-    values = {
-        "name": organisation.name,
-        "kind": organisation.kind.value,
-        "commune": organisation.commune or "",
-        "declared_headcount": ""
-        if organisation.declared_headcount is None
-        else str(organisation.declared_headcount),
-        "website": organisation.website or "",
-        "version": str(organisation.version),
-    }
-    context = {"cluster": cluster, "organisation_id": organisation_id, "values": values, "error": None}
-    return show(
-        request, visitor, "manage/organisation_form.html", context | {"kinds": list(OrganisationKind)}
-    )
+        filled = values
+        if filled is None:
+            organisation = organisations.editable_organisation(session, visitor.actor, organisation_id)
+            filled = {
+                "name": organisation.name,
+                "kind": organisation.kind.value,
+                "commune": organisation.commune or "",
+                "declared_headcount": ""
+                if organisation.declared_headcount is None
+                else str(organisation.declared_headcount),
+                "website": organisation.website or "",
+                "version": str(organisation.version),
+            }
+        return {
+            "cluster": cluster,
+            "organisation_id": organisation_id,
+            "values": filled,
+            "error": error,
+            "kinds": list(OrganisationKind),
+        }
+
+    return "manage/organisation_form.html", context
 
 
 @router.post("/gestion/{cluster_id:int}/organisations/{organisation_id:int}", response_class=HTMLResponse)
@@ -279,33 +306,17 @@ def update_organisation(
         "website": website,
         "version": version,
     }
-    cluster = None
-    try:
-        with unit(request) as (session, visitor):
-            cluster = managed(request, session, visitor, cluster_id, csrf_token)
-            changes = schema(
-                OrganisationUpdate,
-                labels,
-                **{key: value.strip() or None for key, value in values.items()},
-            )
-            organisations.update_organisation(session, visitor.actor, organisation_id, changes)
-    except (InputError, ConflictError) as exc:
-        if cluster is None:  # refused before the form was read: the error page
-            raise
-        context = {
-            "cluster": cluster,
-            "organisation_id": organisation_id,
-            "values": values,
-            "error": str(exc),
-        }
-        return show(
-            request,
-            visitor,
-            "manage/organisation_form.html",
-            context | {"kinds": list(OrganisationKind)},
-            exc.http_status,
+
+    def act(session: Session, visitor: Visitor) -> str:
+        managed(request, session, visitor, cluster_id)
+        changes = schema(
+            OrganisationUpdate, labels, **{key: value.strip() or None for key, value in values.items()}
         )
-    return RedirectResponse(f"/gestion/{cluster_id}/adherents?q={quote(name.strip())}", status_code=303)
+        organisations.update_organisation(session, visitor.actor, organisation_id, changes)
+        return f"/gestion/{cluster_id}/adherents?q={quote(name.strip())}"
+
+    again = _organisation_form(request, cluster_id, organisation_id, values)
+    return submitted(request, csrf_token, act, again)
 
 
 @router.post("/gestion/{cluster_id:int}/adherents/import", response_class=HTMLResponse)
@@ -345,8 +356,8 @@ def end_membership(
     """End a membership on a date with a reason, then back to the member list."""
     language = language_of(request)
     labels = {"left": gettext(language, "Date de départ"), "reason": gettext(language, "Motif")}
-    with unit(request) as (session, visitor):
-        signed_in(request, visitor, csrf_token)
+
+    def act(session: Session, visitor: Visitor) -> str:
         data = schema(
             MembershipEnd,
             labels,
@@ -355,7 +366,9 @@ def end_membership(
             reason=reason.strip() or None,
         )
         memberships.end_membership(session, visitor.actor, membership_id, data)
-    return RedirectResponse(local_target(back), status_code=303)
+        return local_target(back)
+
+    return submitted(request, csrf_token, act)
 
 
 @router.get("/gestion/{cluster_id:int}/cotisations", response_class=HTMLResponse)
@@ -396,8 +409,8 @@ def record_payment(
         "paid_on": gettext(language, "Date du paiement"),
         "method": gettext(language, "Moyen de paiement"),
     }
-    with unit(request) as (session, visitor):
-        signed_in(request, visitor, csrf_token)
+
+    def act(session: Session, visitor: Visitor) -> str:
         data = schema(
             PaymentIn,
             labels,
@@ -406,7 +419,9 @@ def record_payment(
             method=method.strip() or None,
         )
         fees.record_payment(session, visitor.actor, fee_call_id, data)
-    return RedirectResponse(local_target(back), status_code=303)
+        return local_target(back)
+
+    return submitted(request, csrf_token, act)
 
 
 @router.get("/gestion/{cluster_id:int}/relances", response_class=HTMLResponse)

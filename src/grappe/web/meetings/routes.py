@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from grappe.errors import InputError, NotFoundError, PermissionDeniedError
@@ -29,7 +29,7 @@ from grappe.partners.meetings.schemas import (
 )
 from grappe.registry.models import Role
 from grappe.registry.policy import Access, Actor
-from grappe.web.forms import refusal, schema
+from grappe.web.forms import refusal, schema, submitted
 from grappe.web.render import gettext, language_of
 from grappe.web.unit import Visitor, as_page, show, unit
 
@@ -136,14 +136,15 @@ def register(
 ) -> Response:
     """Register the visitor's organisation with the slots it cannot attend."""
     language = language_of(request)
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
+
+    def act(session: Session, visitor: Visitor) -> str:
         label = gettext(language, "Créneaux où vous êtes indisponible")
         slots = [_number(language, label, s) for s in slot or []]
         data = schema(ParticipantIn, {"unavailable_slots": label}, unavailable_slots=slots)
         service.register(session, visitor.actor, event_id, data)
-    return RedirectResponse(f"/rendez-vous/{event_id}", status_code=303)
+        return f"/rendez-vous/{event_id}"
+
+    return submitted(request, csrf_token, act)
 
 
 @router.post("/rendez-vous/{event_id:int}/souhaits")
@@ -163,9 +164,8 @@ def add_wish(
         "priority": gettext(language, "Priorité"),
         "from_organisation_id": gettext(language, "Participant qui souhaite"),
     }
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
+
+    def act(session: Session, visitor: Visitor) -> str:
         data = schema(
             WishIn,
             labels,
@@ -176,7 +176,9 @@ def add_wish(
             else None,
         )
         service.add_wish(session, visitor.actor, event_id, data)
-    return RedirectResponse(f"/rendez-vous/{event_id}", status_code=303)
+        return f"/rendez-vous/{event_id}"
+
+    return submitted(request, csrf_token, act)
 
 
 @router.post("/rendez-vous/{event_id:int}/souhaits/{wish_id:int}/reponse")
@@ -185,11 +187,12 @@ def answer_wish(
     request: Request, event_id: int, wish_id: int, accept: FormText = "", csrf_token: FormText = ""
 ) -> Response:
     """Accept or refuse a wish received."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
+
+    def act(session: Session, visitor: Visitor) -> str:
         service.answer_wish(session, visitor.actor, event_id, wish_id, WishAnswer(accept=accept == "1"))
-    return RedirectResponse(f"/rendez-vous/{event_id}", status_code=303)
+        return f"/rendez-vous/{event_id}"
+
+    return submitted(request, csrf_token, act)
 
 
 @router.get("/rendez-vous/{event_id:int}/agenda", response_class=HTMLResponse)
@@ -262,12 +265,13 @@ def schedule(
 ) -> Response:
     """Schedule the accepted wishes (replaces the stored schedule)."""
     language = language_of(request)
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
+
+    def act(session: Session, visitor: Visitor) -> str:
         data = schema(ScheduleIn, {"method": gettext(language, "Méthode")}, method=method)
         service.schedule(session, visitor.actor, event_id, data)
-    return RedirectResponse(f"/rendez-vous/{event_id}/plan", status_code=303)
+        return f"/rendez-vous/{event_id}/plan"
+
+    return submitted(request, csrf_token, act)
 
 
 @router.post("/rendez-vous/{event_id:int}/publication")
@@ -276,8 +280,9 @@ def publish(
     request: Request, event_id: int, published: FormText = "1", csrf_token: FormText = ""
 ) -> Response:
     """Publish the schedule to the participants (or withdraw it)."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
+
+    def act(session: Session, visitor: Visitor) -> str:
         service.publish(session, visitor.actor, event_id, PublishIn(published=published == "1"))
-    return RedirectResponse(f"/rendez-vous/{event_id}/plan", status_code=303)
+        return f"/rendez-vous/{event_id}/plan"
+
+    return submitted(request, csrf_token, act)

@@ -7,21 +7,24 @@ the page's unit of work has committed.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
-from grappe.errors import ConflictError, InputError, PermissionDeniedError
+from grappe.errors import InputError, PermissionDeniedError
+from grappe.kit.mail import Mail
 from grappe.partners.models import PROFILE_FIELDS, ProfileTag, Visibility
 from grappe.partners.postings import service as postings
 from grappe.partners.postings.schemas import InterestIn, PostingIn
 from grappe.partners.profiles import service as profiles
 from grappe.partners.profiles.schemas import ProfileIn, SearchIn, SearchScope
-from grappe.web.forms import day_of, refusal, schema
+from grappe.web.forms import REFUSALS, Page, day_of, refusal, schema, shown, submitted
 from grappe.web.render import gettext, language_of
-from grappe.web.unit import as_page, show, unit
+from grappe.web.unit import Visitor, as_page, show, unit
 
 router = APIRouter(include_in_schema=False)
 
@@ -134,19 +137,21 @@ def search_page(request: Request) -> Response:
 @as_page
 def profile_page(request: Request, organisation_id: int) -> Response:
     """A profile as the visitor may read it, and its form when the visitor fills it in."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        profile = profiles.get_profile(session, visitor.actor, organisation_id)
-    context = {
-        "profile": profile,
-        "labels": _labels(language_of(request)),
-        "text_fields": TEXT_FIELDS,
-        "all_tags": TAGS,
-        "error": None,
-        "saved": request.query_params.get("enregistre") == "1",
-    }
-    return show(request, visitor, "partners/profile.html", context)
+    return shown(request, _profile_page(request, organisation_id))
+
+
+def _profile_page(request: Request, organisation_id: int) -> Page:
+    def context(session: Session, visitor: Visitor, error: str | None) -> dict[str, Any]:
+        return {
+            "profile": profiles.get_profile(session, visitor.actor, organisation_id),
+            "labels": _labels(language_of(request)),
+            "text_fields": TEXT_FIELDS,
+            "all_tags": TAGS,
+            "error": error,
+            "saved": error is None and request.query_params.get("enregistre") == "1",
+        }
+
+    return "partners/profile.html", context
 
 
 class ProfileForm(BaseModel):
@@ -198,25 +203,13 @@ def _save_profile(request: Request, organisation_id: int, form: dict[str, Any]) 
     version = str(form.get("version", ""))
     if version.isdigit():
         values["version"] = int(version)
-    try:
-        with unit(request) as (session, visitor):
-            if (away := refusal(request, visitor, str(form.get("csrf_token", "")))) is not None:
-                return away
-            data = schema(ProfileIn, labels, **values)
-            profiles.update_profile(session, visitor.actor, organisation_id, data)
-    except (InputError, ConflictError) as exc:
-        with unit(request) as (session, visitor):
-            profile = profiles.get_profile(session, visitor.actor, organisation_id)
-        context = {
-            "profile": profile,
-            "labels": _labels(language),
-            "text_fields": TEXT_FIELDS,
-            "all_tags": TAGS,
-            "error": str(exc),
-            "saved": False,
-        }
-        return show(request, visitor, "partners/profile.html", context, status_code=exc.http_status)
-    return RedirectResponse(f"/partenaires/profils/{organisation_id}?enregistre=1", status_code=303)
+
+    def act(session: Session, visitor: Visitor) -> str:
+        data = schema(ProfileIn, labels, **values)
+        profiles.update_profile(session, visitor.actor, organisation_id, data)
+        return f"/partenaires/profils/{organisation_id}?enregistre=1"
+
+    return submitted(request, str(form.get("csrf_token", "")), act, _profile_page(request, organisation_id))
 
 
 # --- calls for partners ----------------------------------------------------------------------------
@@ -238,11 +231,7 @@ def _postings_context(request: Request, session: Any, visitor: Any, error: str |
 @as_page
 def postings_page(request: Request) -> Response:
     """The open calls of the visitor's clusters and of the clusters sharing with them; the new-call form."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        context = _postings_context(request, session, visitor, None)
-    return show(request, visitor, "partners/postings.html", context)
+    return shown(request, ("partners/postings.html", partial(_postings_context, request)))
 
 
 @router.post("/partenaires/recherches", response_class=HTMLResponse)
@@ -264,30 +253,36 @@ def create_posting(
         "deadline": gettext(language, "Date limite"),
         "organisation_id": gettext(language, "N° de l'organisation"),
     }
-    try:
-        with unit(request) as (session, visitor):
-            if (away := refusal(request, visitor, csrf_token)) is not None:
-                return away
-            if not cluster_id.isdigit():
-                raise InputError(f"« {gettext(language, 'Structure')} » : choisissez une structure")
-            data = schema(
-                PostingIn,
-                labels,
-                title=title,
-                description=description,
-                deadline=day_of(labels["deadline"], deadline),
-                organisation_id=int(organisation_id) if organisation_id.strip().isdigit() else None,
-            )
-            done = postings.create_posting(session, visitor.actor, int(cluster_id), data)
-    except (InputError, ConflictError) as exc:
-        with unit(request) as (session, visitor):
-            context = _postings_context(request, session, visitor, str(exc))
-        return show(request, visitor, "partners/postings.html", context, status_code=exc.http_status)
-    postings.notify(done.mails)
-    return RedirectResponse(f"/partenaires/recherches/{done.result.id}", status_code=303)
+    mails: list[Mail] = []
+
+    def act(session: Session, visitor: Visitor) -> str:
+        if not cluster_id.isdigit():
+            raise InputError(f"« {gettext(language, 'Structure')} » : choisissez une structure")
+        data = schema(
+            PostingIn,
+            labels,
+            title=title,
+            description=description,
+            deadline=day_of(labels["deadline"], deadline),
+            organisation_id=int(organisation_id) if organisation_id.strip().isdigit() else None,
+        )
+        done = postings.create_posting(session, visitor.actor, int(cluster_id), data)
+        mails.extend(done.mails)
+        return f"/partenaires/recherches/{done.result.id}"
+
+    again = ("partners/postings.html", partial(_postings_context, request))
+    answer = submitted(request, csrf_token, act, again)
+    postings.notify(tuple(mails))  # once committed; none on a refusal
+    return answer
 
 
-def _posting_context(session: Any, visitor: Any, posting_id: int, error: str | None) -> dict[str, Any]:
+def _posting_page(posting_id: int) -> Page:
+    return "partners/posting.html", partial(_posting_context, posting_id)
+
+
+def _posting_context(
+    posting_id: int, session: Session, visitor: Visitor, error: str | None
+) -> dict[str, Any]:
     posting = postings.get_posting(session, visitor.actor, posting_id)
     interests = postings.list_interests(session, visitor.actor, posting_id)
     own = visitor.actor.organisation_id
@@ -308,11 +303,7 @@ def _posting_context(session: Any, visitor: Any, posting_id: int, error: str | N
 @as_page
 def posting_page(request: Request, posting_id: int) -> Response:
     """One call: what is sought, the interests the visitor may read, the interest and closing forms."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor)) is not None:
-            return away
-        context = _posting_context(session, visitor, posting_id, None)
-    return show(request, visitor, "partners/posting.html", context)
+    return shown(request, _posting_page(posting_id))
 
 
 @router.post("/partenaires/recherches/{posting_id:int}/interet", response_class=HTMLResponse)
@@ -330,31 +321,31 @@ def express_interest(
         "message": gettext(language, "Message"),
         "organisation_id": gettext(language, "N° de l'organisation"),
     }
-    try:
-        with unit(request) as (session, visitor):
-            if (away := refusal(request, visitor, csrf_token)) is not None:
-                return away
-            data = schema(
-                InterestIn,
-                labels,
-                message=message or None,
-                organisation_id=int(organisation_id) if organisation_id.strip().isdigit() else None,
-            )
-            done = postings.express_interest(session, visitor.actor, posting_id, data)
-    except (InputError, ConflictError, PermissionDeniedError) as exc:
-        with unit(request) as (session, visitor):
-            context = _posting_context(session, visitor, posting_id, str(exc))
-        return show(request, visitor, "partners/posting.html", context, status_code=exc.http_status)
-    postings.notify(done.mails)
-    return RedirectResponse(f"/partenaires/recherches/{posting_id}", status_code=303)
+    mails: list[Mail] = []
+
+    def act(session: Session, visitor: Visitor) -> str:
+        data = schema(
+            InterestIn,
+            labels,
+            message=message or None,
+            organisation_id=int(organisation_id) if organisation_id.strip().isdigit() else None,
+        )
+        mails.extend(postings.express_interest(session, visitor.actor, posting_id, data).mails)
+        return f"/partenaires/recherches/{posting_id}"
+
+    again = _posting_page(posting_id)
+    answer = submitted(request, csrf_token, act, again, refusals=(*REFUSALS, PermissionDeniedError))
+    postings.notify(tuple(mails))  # once committed; none on a refusal
+    return answer
 
 
 @router.post("/partenaires/recherches/{posting_id:int}/cloture", response_class=HTMLResponse)
 @as_page
 def close_posting(request: Request, posting_id: int, csrf_token: FormText = "") -> Response:
     """Close a call (its poster's users, its cluster's managers)."""
-    with unit(request) as (session, visitor):
-        if (away := refusal(request, visitor, csrf_token)) is not None:
-            return away
+
+    def act(session: Session, visitor: Visitor) -> str:
         postings.close_posting(session, visitor.actor, posting_id)
-    return RedirectResponse(f"/partenaires/recherches/{posting_id}", status_code=303)
+        return f"/partenaires/recherches/{posting_id}"
+
+    return submitted(request, csrf_token, act)
