@@ -9,8 +9,7 @@ import tempfile
 import threading
 import uuid
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,11 @@ from grappe.errors import EngineError, FileFormatError, InputError
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
+
+# Ibis 12 calls DuckDB's deprecated fetch_arrow_table(): a notice users cannot act on, silenced once
+# for the process (warnings.catch_warnings around each call is not thread-safe: a server runs
+# detections in threads, and one thread's exit restored the filters under another's feet).
+warnings.filterwarnings("ignore", message=r"fetch_arrow_table\(\) is deprecated", category=DeprecationWarning)
 
 _SPARK_HINT = "installez l'extra Spark : pip install 'grappe[spark]' (il faut aussi Java 17 ou plus)"
 
@@ -129,11 +133,10 @@ class Analytics:
         view = self._view_name(name)
         strings = [str(p.resolve()) for p in paths]
         try:
-            with _quiet():
-                if self.engine == "spark":
-                    self._session.read.parquet(*strings).createOrReplaceTempView(view)
-                    return self.backend.table(view)
-                return self.backend.read_parquet(strings, table_name=view)
+            if self.engine == "spark":
+                self._session.read.parquet(*strings).createOrReplaceTempView(view)
+                return self.backend.table(view)
+            return self.backend.read_parquet(strings, table_name=view)
         except _engine_errors() as exc:
             raise FileFormatError(
                 f"{', '.join(strings)} : illisible comme Parquet par {self.engine} ({_first_line(exc)})"
@@ -154,17 +157,16 @@ class Analytics:
         ibis.Table
         """
         view = self._view_name(name)
-        with _quiet():
-            if self.engine == "spark":
-                frame = (
-                    self._session.createDataFrame(table)
-                    if table.num_rows
-                    else self._session.createDataFrame([], schema=_spark_schema(table.schema))
-                )
-                frame.createOrReplaceTempView(view)
-                return self.backend.table(view)
-            self.backend.con.register(view, table)
+        if self.engine == "spark":
+            frame = (
+                self._session.createDataFrame(table)
+                if table.num_rows
+                else self._session.createDataFrame([], schema=_spark_schema(table.schema))
+            )
+            frame.createOrReplaceTempView(view)
             return self.backend.table(view)
+        self.backend.con.register(view, table)
+        return self.backend.table(view)
 
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         """Run an expression and return its (small) result as an Arrow table.
@@ -177,11 +179,10 @@ class Analytics:
         schema = table_expr.schema()
         sql = self.backend.compile(table_expr)
         try:
-            with _quiet():
-                if self.engine == "duckdb":
-                    result = _duckdb_typed(self.backend.con.sql(sql), schema).to_arrow_table()
-                else:
-                    result = self._session.sql(sql).toArrow()
+            if self.engine == "duckdb":
+                result = _duckdb_typed(self.backend.con.sql(sql), schema).to_arrow_table()
+            else:
+                result = self._session.sql(sql).toArrow()
         except _engine_errors() as exc:
             raise EngineError(f"la requête {self.engine} a échoué : {_first_line(exc)}") from exc
         target = schema.to_pyarrow()
@@ -357,16 +358,6 @@ def _engine_errors() -> tuple[type[BaseException], ...]:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence the deprecation notices that Ibis 12 triggers in newer DuckDB and PySpark."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message=r"fetch_arrow_table\(\) is deprecated", category=DeprecationWarning
-        )
-        yield
 
 
 def _spark_schema(schema: pa.Schema) -> Any:
