@@ -344,7 +344,8 @@ def test_review_selection_decision_and_notifications(
     english = smtp_server.wait_for(2)[1]
     assert english["Subject"].endswith(": application selected")
     assert "is selected for €120,000.00." in english.get_body(("plain",)).get_content()
-    assert [part.get_filename() for part in english.iter_attachments()] == [f"decision-{application_id:06d}.pdf"]
+    attached = [part.get_filename() for part in english.iter_attachments()]
+    assert attached == [f"decision-{application_id:06d}.pdf"]
 
 
 def test_declared_conflict_removes_the_assignment(db: Session, world: Any, tmp_path: Path) -> None:

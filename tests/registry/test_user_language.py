@@ -61,7 +61,8 @@ def test_the_reset_mail_is_in_the_user_s_language(db: Session, world: World, smt
     accounts.set_language(db, LOCAL_ADMIN, user_id(world, "member"), ENGLISH)
     english = links.request_reset(db, "u@dupont.fr", now=NOW)
     french = links.request_reset(db, "m@meca.fr", now=NOW)
-    assert english is not None and french is not None
+    assert english is not None
+    assert french is not None
     send_all([english, french])
     to_member, to_manager = smtp_server.wait_for(2)
     assert to_member["Subject"] == "grappe: change your password"
