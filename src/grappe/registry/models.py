@@ -30,8 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grappe.kit.present import DEFAULT as DEFAULT_LANGUAGE
-from grappe.kit.present import Language
+from grappe.kit import present
 from grappe.registry.identifiers import name_key
 from grappe.storage.sql import Base, UtcDateTime, check_in
 
@@ -595,7 +594,7 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         check_in("role", Role, "role"),
-        check_in("language", Language, "language"),
+        check_in("language", present.Language, "language"),
         CheckConstraint("role <> 'funder' OR funder_id IS NOT NULL", name="funder_scope"),
         CheckConstraint("role <> 'member' OR organisation_id IS NOT NULL", name="member_scope"),
     )
@@ -609,7 +608,7 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     #: The language of the mail the user receives (and of its pages once it chooses one).
     language: Mapped[str] = mapped_column(
-        String(2), default=DEFAULT_LANGUAGE, server_default=DEFAULT_LANGUAGE
+        String(2), default=present.DEFAULT, server_default=present.DEFAULT
     )
     managed: Mapped[list[ClusterManager]] = relationship(cascade="all, delete-orphan")
 
