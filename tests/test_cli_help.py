@@ -35,7 +35,7 @@ FLAGS = frozenset({
     "--legal-form", "--founded", "--website", "--description", "--current", "--issue",
     "--date", "--method", "--reference", "--label", "--size", "--joined", "--left",
     "--membership-type", "--siret", "--cluster", "--organisation", "--all", "--role",
-    "--funder",
+    "--funder", "--language",
     # registry: the manager's daily tasks (import update, tokens, contacts, exits, waivers)
     "--update", "--accept-unknown", "--name", "--user", "--reason", "--position", "--email",
     "--phone", "--directory", "--no-directory",

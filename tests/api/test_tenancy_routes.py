@@ -556,6 +556,8 @@ CASES: dict[tuple[str, str], list[Case]] = {
             admin_status=403,
         )
     ],
+    ("GET", "/compte"): [Case(OPEN, lambda v: {})],
+    ("POST", "/compte/langue"): [Case(OPEN, lambda v: {"data": {"language": "en"}})],
     ("GET", "/compte/inviter"): [Case(OPEN, lambda v: {})],
     ("POST", "/compte/inviter"): [
         Case(OPEN, lambda v: {"data": {"email": "x@x.fr", "role": "manager", "cluster": str(v.c)}})
@@ -842,6 +844,9 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ],
     ("POST", "/users"): [
         Case(ADMIN_ONLY, lambda v: {"json": {"email": "n@x.fr", "role": "manager", "clusters": [v.c]}})
+    ],
+    ("PUT", "/users/{user_id}/language"): [
+        Case(ADMIN_ONLY, lambda v: {"user_id": v.manager_c, "json": {"language": "en"}})
     ],
     ("POST", "/users/{user_id}/tokens"): [Case(ADMIN_ONLY, lambda v: {"user_id": v.manager_c})],
     ("GET", "/audit"): [Case(ADMIN_ONLY, lambda v: {"params": {"cluster_id": v.c}})],

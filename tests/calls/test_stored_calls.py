@@ -26,8 +26,9 @@ from grappe.calls.schemas import (
 )
 from grappe.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from grappe.kit.mail import send_all
+from grappe.kit.present import Language
 from grappe.registry.accounts import service as accounts
-from grappe.registry.accounts.schemas import UserCreate
+from grappe.registry.accounts.schemas import LanguageChange, UserCreate
 from grappe.registry.models import Role
 
 UTC = dt.UTC
@@ -349,6 +350,15 @@ def test_review_selection_decision_and_notifications(
     assert any(
         part.get_filename() == f"decision-{application_id:06d}.pdf" for part in message.iter_attachments()
     )
+    # the applicant's user chose English: the same decision, told in English
+    manager = world.actors["manager"]
+    accounts.set_language(db, manager, manager.user_id, LanguageChange(language=Language.EN))
+    assert send_all(service.decision_mails(db, funder, call.id)) == 1
+    english = smtp_server.wait_for(2)[1]
+    assert english["Subject"].endswith(": application selected")
+    assert "is selected for €120,000.00." in english.get_body(("plain",)).get_content()
+    attached = [part.get_filename() for part in english.iter_attachments()]
+    assert attached == [f"decision-{application_id:06d}.pdf"]
 
 
 def test_declared_conflict_removes_the_assignment(db: Session, world: Any, tmp_path: Path) -> None:

@@ -52,3 +52,17 @@ def test_an_unreachable_server_is_a_french_mail_error(monkeypatch: pytest.Monkey
     get_settings.cache_clear()
     with pytest.raises(MailError, match="n'a pas accepté le message"):
         mail.send(mail.Mail(to=["x@example.fr"], subject="s", body="b"))
+
+
+def test_a_wording_is_written_in_the_language_asked() -> None:
+    greeting = mail.Wording(fr="Bonjour {name},", en="Hello {name},")
+    assert greeting("fr", name="Anne") == "Bonjour Anne,"
+    assert greeting("en", name="Anne") == "Hello Anne,"
+    with pytest.raises(ValueError, match="'de'"):
+        greeting("de", name="Anne")
+
+
+def test_recipients_are_split_by_language_each_address_once() -> None:
+    pairs = [("b@x.fr", "en"), ("c@x.fr", "fr"), ("a@x.fr", "en"), ("b@x.fr", "fr")]
+    assert mail.by_language(pairs) == {"fr": ["c@x.fr"], "en": ["a@x.fr", "b@x.fr"]}
+    assert mail.by_language([]) == {}

@@ -9,11 +9,14 @@ import pytest
 from sqlalchemy.orm import Session
 
 from grappe.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from grappe.kit.present import Formatter, Language
 from grappe.partners.models import Posting
 from grappe.partners.postings import service
 from grappe.partners.postings.schemas import CloseIn, InterestIn, PostingIn
 from grappe.partners.profiles import service as profiles
 from grappe.partners.profiles.schemas import SharingIn
+from grappe.registry.accounts import service as accounts
+from grappe.registry.accounts.schemas import LanguageChange
 from grappe.registry.policy import LOCAL_ADMIN
 
 SOON = dt.date.today() + dt.timedelta(days=30)
@@ -76,6 +79,32 @@ def test_member_posts_others_express_interest_and_mail_goes_out(
     # a manager expresses interest for an organisation it manages, not for another tenant's
     with pytest.raises(NotFoundError):
         service.express_interest(db, actors["manager"], posting.id, InterestIn(organisation_id=world.org_b))
+
+
+def test_each_recipient_is_told_in_its_language(db: Session, world: Any, smtp_server: Any) -> None:
+    member = world.actors["member"]
+    accounts.set_language(db, member, member.user_id, LanguageChange(language=Language.EN))
+    posted = CALL.model_copy(update={"organisation_id": world.org_a})
+    done = service.create_posting(db, world.actors["manager"], world.a, posted)
+    assert service.notify(done.mails) is None
+    french, english = smtp_server.wait_for(2)
+    assert french["To"] == "m@meca.fr"
+    assert french["Subject"] == "Nouvelle recherche de partenaires : Partenaire anodisation"
+    assert f"jusqu'au {Formatter('fr').date(SOON)} inclus" in french.get_content()
+    assert english["To"] == "u@dupont.fr"
+    assert english["Subject"] == "New call for partners: Partenaire anodisation"
+    assert f"until {Formatter('en').date(SOON)} included" in english.get_content()
+    profiles.set_sharing(db, world.actors["manager"], world.a, SharingIn(clusters=[world.b]))
+    interest = service.express_interest(
+        db, world.actors["member_other"], done.result.id, InterestIn(message="Nous anodisons.")
+    )
+    assert service.notify(interest.mails) is None
+    french, english = smtp_server.wait_for(4)[2:]
+    assert french["Subject"] == "Intérêt pour votre recherche de partenaires : Partenaire anodisation"
+    assert "Son message :" in french.get_content()
+    assert english["Subject"] == "Interest in your call for partners: Partenaire anodisation"
+    assert "Carrières Le Goff is interested" in english.get_content()
+    assert "Their message:" in english.get_content()
 
 
 def test_deadline_closing_and_listing(db: Session, world: Any) -> None:

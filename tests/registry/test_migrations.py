@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from dbkit import BACKENDS, new_database
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from grappe.registry import migrate
 
@@ -69,3 +70,40 @@ def test_models_and_migrations_agree(database) -> None:  # type: ignore[no-untyp
     with database.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_language_revision_keeps_users_and_their_tokens(backend: str, tmp_path: Path) -> None:
+    """0014 -> 0015 on a database with a user and its token: French by default, other values
+    refused, and back without losing the user or its token (no rebuild of ``users``)."""
+    db = new_database(backend, tmp_path, migrated=False)
+    try:
+        migrate.upgrade(db.engine, "0014")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, email, role, active, created_at) "
+                    "VALUES (1, 'a@x.fr', 'admin', true, CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO api_tokens (user_id, name, token_hash, created_at) "
+                    "VALUES (1, 'api', 'h', CURRENT_TIMESTAMP)"
+                )
+            )
+        assert migrate.upgrade(db.engine, "0015") == "0015"
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT language FROM users")).scalar_one() == "fr"
+            assert conn.execute(text("SELECT count(*) FROM api_tokens")).scalar() == 1
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE users SET language = 'en'"))
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(text("UPDATE users SET language = 'de'"))
+        assert migrate.downgrade(db.engine, "0014") == "0014"
+        assert "language" not in {c["name"] for c in inspect(db.engine).get_columns("users")}
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT email FROM users")).scalar_one() == "a@x.fr"
+            assert conn.execute(text("SELECT count(*) FROM api_tokens")).scalar() == 1
+    finally:
+        db.drop()

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from grappe.api.deps import ERRORS, Id, Limit, Offset, QueryId, Work, checked_text
 from grappe.registry.accounts import service as accounts
-from grappe.registry.accounts.schemas import AuditPage, TokenOut, UserCreate, UserOut
+from grappe.registry.accounts.schemas import AuditPage, LanguageChange, TokenOut, UserCreate, UserOut
 
 router = APIRouter()
 
@@ -19,6 +19,13 @@ def create_user(work: Work, body: UserCreate) -> UserOut:
     """Créer un utilisateur (administrateur)."""
     with work as (db, actor):
         return accounts.create_user(db, actor, body)
+
+
+@router.put("/users/{user_id}/language", response_model=UserOut, tags=["comptes"], responses=ERRORS)
+def set_language(work: Work, user_id: Id, body: LanguageChange) -> UserOut:
+    """Choisir la langue des courriels d'un utilisateur (lui-même, ou un administrateur)."""
+    with work as (db, actor):
+        return accounts.set_language(db, actor, user_id, body)
 
 
 @router.post(

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from grappe.api.deps import ERRORS, Id, Limit, Offset, QueryId, Work
 from grappe.errors import MailError
-from grappe.kit.mail import send
+from grappe.kit.mail import send_all
 from grappe.registry.invitations import service as invitations
 from grappe.registry.invitations.schemas import InvitationCreate, InvitationOut, InvitationPage
 from grappe.registry.models import InvitationStatus
@@ -30,10 +30,10 @@ def invite(work: Work, cluster_id: Id, body: InvitationCreate) -> InvitationOut:
     avant qu'elle accepte."""
     with work as (db, actor):
         out = invitations.invite(db, actor, cluster_id, body)
-        mail = invitations.invitation_mail(db, out.id)
-    if mail is not None:  # once committed; the invitation stands even when the mail fails
+        mails = invitations.invitation_mails(db, out.id)
+    if mails:  # once committed; the invitation stands even when the mail fails
         try:
-            send(mail)
+            send_all(mails)
         except MailError as exc:
             logger.warning("invitation %s : message non envoyé (%s)", out.id, exc)
     return out

@@ -298,16 +298,17 @@ def recent_co_partners(session: Any, organisation_ids: Iterable[int], since: dt.
     return found
 
 
-def applicant_emails(session: Any, application: Application) -> list[str]:
-    """The e-mails of the users who answer for an applicant: its cluster's managers or its firm's members."""
+def applicant_emails(session: Any, application: Application) -> list[tuple[str, str]]:
+    """The e-mails of the users who answer for an applicant, each with its user's language: its
+    cluster's managers or its firm's members."""
     if application.cluster_id is not None:
-        query: Select[Any] = (
-            select(User.email)
+        query: Select[str, str] = (
+            select(User.email, User.language)
             .join(ClusterManager, ClusterManager.user_id == User.id)
             .where(ClusterManager.cluster_id == application.cluster_id, User.active.is_(True))
         )
     else:
-        query = select(User.email).where(
+        query = select(User.email, User.language).where(
             User.organisation_id == application.organisation_id, User.role == "member", User.active.is_(True)
         )
-    return sorted(session.scalars(query))
+    return sorted((email, language) for email, language in session.execute(query))

@@ -69,7 +69,8 @@ from grappe.calls.schemas import (
 from grappe.config import get_settings
 from grappe.errors import ConflictError, GrappeError, InputError
 from grappe.kit import present
-from grappe.kit.mail import Attachment, Mail
+from grappe.kit.mail import Attachment, Mail, Wording, by_language
+from grappe.kit.present import Formatter
 from grappe.kit.repository import check_page, not_found
 from grappe.refdata.sizes import category_of_band, firm_category
 from grappe.registry.clusters import service as clusters
@@ -1129,8 +1130,30 @@ def decision_letters(session: Session, actor: Actor, call_id: int) -> bytes:
     return render_pdf([letter for _, letter in _letters(session, call)])
 
 
+_FUNDED = Wording(fr="retenue", en="selected")
+_NOT_FUNDED = Wording(fr="non retenue", en="not selected")
+_FOR_AMOUNT = Wording(fr=" pour {amount}", en=" for {amount}")
+_DECISION_SUBJECT = Wording(
+    fr="Appel à projets « {call} » : candidature {verdict}",
+    en="Call for projects “{call}”: application {verdict}",
+)
+_DECISION_BODY = Wording(
+    fr=(
+        "Bonjour,\n\nLe comité de sélection de l'appel à projets « {call} » a rendu sa décision : "
+        "votre candidature « {title} » est {verdict}{amount}.\n\n{reason}\n\n"
+        "La lettre de décision est jointe.\n\n{funder}\n"
+    ),
+    en=(
+        "Hello,\n\nThe selection committee of the call for projects “{call}” has decided: "
+        "your application “{title}” is {verdict}{amount}.\n\n{reason}\n\n"
+        "The decision letter is attached.\n\n{funder}\n"
+    ),
+)
+
+
 def decision_mails(session: Session, actor: Actor, call_id: int) -> list[Mail]:
-    """The notification of each decided application to its applicant's users, its letter joined.
+    """The notification of each decided application to its applicant's users, in each user's
+    language (one mail per language), its letter joined (the letter itself is in French).
 
     The interface sends them (:func:`grappe.kit.mail.send_all`) after the decision's unit of work
     committed; an applicant without an active user gets none.
@@ -1140,21 +1163,28 @@ def decision_mails(session: Session, actor: Actor, call_id: int) -> list[Mail]:
     call = _decided(session, actor, call_id, "notifier les décisions")
     mails = []
     for application, letter in _letters(session, call):
-        to = repository.applicant_emails(session, application)
-        if not to:
+        recipients = by_language(repository.applicant_emails(session, application))
+        if not recipients:
             continue
-        verdict = "retenue" if letter.funded else "non retenue"
-        mails.append(
-            Mail(
-                to=to,
-                subject=f"Appel à projets « {call.title} » : candidature {verdict}",
-                body=(
-                    f"Bonjour,\n\nLe comité de sélection de l'appel à projets « {call.title} » a rendu sa "
-                    f"décision : votre candidature « {application.title} » est {verdict}"
-                    + (f" pour {letter.funded_amount}" if letter.funded else "")
-                    + f".\n\n{letter.reason or ''}\n\nLa lettre de décision est jointe.\n\n{letter.funder}\n"
-                ),
-                attachments=[Attachment(file_name(letter), render_pdf([letter]), "application/pdf")],
+        attachment = Attachment(file_name(letter), render_pdf([letter]), "application/pdf")
+        for language, to in recipients.items():
+            verdict = (_FUNDED if letter.funded else _NOT_FUNDED)(language)
+            funded = Formatter(language).money(application.funded_eur or 0)
+            amount = _FOR_AMOUNT(language, amount=funded) if letter.funded else ""
+            mails.append(
+                Mail(
+                    to=to,
+                    subject=_DECISION_SUBJECT(language, call=call.title, verdict=verdict),
+                    body=_DECISION_BODY(
+                        language,
+                        call=call.title,
+                        title=application.title,
+                        verdict=verdict,
+                        amount=amount,
+                        reason=letter.reason or "",
+                        funder=letter.funder,
+                    ),
+                    attachments=[attachment],
+                )
             )
-        )
     return mails

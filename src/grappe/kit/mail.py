@@ -4,6 +4,12 @@
 when none is configured, writes it as an ``.eml`` file to the outbox under ``GRAPPE_HOME`` so that
 nothing is lost on a machine without a mail server. Domains build a :class:`Mail` and call
 :func:`send` after their unit of work has committed (a refused write sends nothing).
+
+Every mail is written in its recipients' language: a user's stored language, French for an
+address that is no user (an organisation's contact); a person invited from a web page becomes a
+user in the language of that page. Each mail has one :class:`Wording` per text, holding every
+language, and one function that writes it for a language; :func:`by_language` splits the
+recipients of a notification into one mail per language.
 """
 
 from __future__ import annotations
@@ -11,13 +17,14 @@ from __future__ import annotations
 import smtplib
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from grappe.config import Settings, get_settings
 from grappe.errors import MailError
+from grappe.kit.present import LANGUAGES, Language
 
 
 @dataclass(frozen=True)
@@ -30,8 +37,45 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Wording:
+    """A text of a mail in every language, with ``{name}`` fields filled when it is written.
+
+    Examples
+    --------
+    >>> Wording(fr="Bonjour {name},", en="Hello {name},")("en", name="Ada")
+    'Hello Ada,'
+    """
+
+    fr: str
+    en: str
+
+    def __post_init__(self) -> None:
+        if tuple(f.name for f in fields(self)) != LANGUAGES:
+            raise TypeError(f"a wording holds exactly the languages {', '.join(LANGUAGES)}")
+
+    def __call__(self, language: str, **values: object) -> str:
+        """The text in ``language`` (a code of LANGUAGES), its fields filled with ``values``."""
+        text: str = getattr(self, Language(language).value)
+        return text.format(**values)
+
+
+def by_language(recipients: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Addresses grouped by language, from ``(address, language)`` pairs: each language's sorted
+    addresses, the languages in the order of LANGUAGES (an address is written once, in the
+    language of its first pair)."""
+    chosen: dict[str, str] = {}
+    for address, language in recipients:
+        chosen.setdefault(address, Language(language).value)
+    return {
+        language: sorted(a for a, lang in chosen.items() if lang == language)
+        for language in LANGUAGES
+        if language in chosen.values()
+    }
+
+
+@dataclass(frozen=True)
 class Mail:
-    """One message to one or more recipients, plain text (French first, as users read it)."""
+    """One message to one or more recipients, plain text, in one language."""
 
     to: Sequence[str]
     subject: str

@@ -21,13 +21,22 @@ from __future__ import annotations
 import datetime as dt
 import math
 from decimal import Decimal
+from enum import StrEnum
 
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
-#: Languages offered, the default first: what users read is French first.
-LANGUAGES = ("fr", "en")
+
+class Language(StrEnum):
+    """A language offered, the default first: what users read is French first."""
+
+    FR = "fr"
+    EN = "en"
+
+
+#: Codes of the languages offered, the default first.
+LANGUAGES = tuple(language.value for language in Language)
 DEFAULT = LANGUAGES[0]
 _LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 #: What a missing value is written as.

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from grappe.kit import present
 from grappe.registry.identifiers import name_key
 from grappe.storage.sql import Base, UtcDateTime, check_in
 
@@ -593,6 +594,7 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         check_in("role", Role, "role"),
+        check_in("language", present.Language, "language"),
         CheckConstraint("role <> 'funder' OR funder_id IS NOT NULL", name="funder_scope"),
         CheckConstraint("role <> 'member' OR organisation_id IS NOT NULL", name="member_scope"),
     )
@@ -604,6 +606,10 @@ class User(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    #: The language of the mail the user receives (and of its pages once it chooses one).
+    language: Mapped[str] = mapped_column(
+        String(2), default=present.DEFAULT, server_default=present.DEFAULT
+    )
     managed: Mapped[list[ClusterManager]] = relationship(cascade="all, delete-orphan")
 
 

@@ -19,6 +19,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 def mount(app: FastAPI) -> None:
     """Serve the web application on ``app`` (created with ``docs_url=None``: /docs is ours)."""
     from grappe.web import site
+    from grappe.web.accounts import account as account_page
     from grappe.web.accounts import routes as accounts_routes
     from grappe.web.admin import routes as admin_routes
     from grappe.web.calls import routes as calls_routes
@@ -39,6 +40,7 @@ def mount(app: FastAPI) -> None:
         site.router,
         registry_routes.router,
         accounts_routes.router,
+        account_page.router,
         observatory_routes.router,
         manage_routes.router,
         meetings_routes.router,

@@ -22,11 +22,19 @@ from sqlalchemy.orm import Session
 from grappe.errors import ConflictError, GrappeError, InputError
 from grappe.kit.dates import parse_date
 from grappe.web import security
-from grappe.web.accounts.routes import csrf_refused
 from grappe.web.i18n import Formatter
+from grappe.web.render import gettext, language_of
 from grappe.web.unit import Detour, Visitor, show, unit
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def csrf_refused(request: Request, visitor: Visitor) -> Response:
+    """The answer to a form whose CSRF token is missing or wrong."""
+    message = gettext(
+        language_of(request), "Formulaire expiré ou invalide : rechargez la page et recommencez."
+    )
+    return show(request, visitor, "error.html", {"message": message}, status_code=403)
 
 
 def refusal(request: Request, visitor: Visitor, csrf_token: str | None = None) -> Response | None:

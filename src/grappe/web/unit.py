@@ -14,9 +14,11 @@ from starlette.responses import Response
 
 from grappe.errors import GrappeError
 from grappe.kit.unit import READ_METHODS, unit_of_work
+from grappe.registry.accounts import service as accounts
 from grappe.registry.accounts import signin
+from grappe.registry.accounts.schemas import LanguageChange
 from grappe.registry.policy import PUBLIC, Actor
-from grappe.web import render
+from grappe.web import i18n, render
 
 SESSION_COOKIE = "grappe_session"
 P = ParamSpec("P")
@@ -24,10 +26,11 @@ P = ParamSpec("P")
 
 @dataclass
 class Visitor:
-    """Who is asking: the actor its role gives, and its e-mail when signed in."""
+    """Who is asking: the actor its role gives, and its e-mail and stored language when signed in."""
 
     actor: Actor = PUBLIC
     email: str | None = None
+    language: str | None = None
 
 
 @contextmanager
@@ -35,7 +38,9 @@ def unit(request: Request) -> Iterator[tuple[Session, Visitor]]:
     """Open the request's transaction and resolve its session cookie (commit on success).
 
     Opened inside the endpoint's thread, as the API's unit of work is, for the same reason;
-    a page read (GET) runs on a snapshot beside the writers, a form (POST) as a writer.
+    a page read (GET) runs on a snapshot beside the writers, a form (POST) as a writer. A
+    signed-in user who switches the site's language (``?lang=``) has it recorded as its own
+    (the language of its mail), in a short writer of its own once the page's unit is done.
     """
     write = request.method not in READ_METHODS
     visitor = Visitor()
@@ -45,11 +50,17 @@ def unit(request: Request) -> Iterator[tuple[Session, Visitor]]:
         token = request.cookies.get(SESSION_COOKIE)
         found = signin.resolve(session, token) if token else None
         if found is not None:
-            visitor = Visitor(actor=found.actor, email=found.email)
+            visitor = Visitor(actor=found.actor, email=found.email, language=found.language)
         return visitor.actor
 
     with unit_of_work(request.app.state.engine, write=write, resolve=signed_in) as session:
         yield session, visitor
+    chosen = request.query_params.get("lang")
+    user_id = visitor.actor.user_id
+    if user_id is not None and chosen in i18n.LANGUAGES and chosen != visitor.language:
+        with unit_of_work(request.app.state.engine, actor=visitor.actor) as session:
+            change = LanguageChange.model_validate({"language": chosen})
+            accounts.set_language(session, visitor.actor, user_id, change)
 
 
 def show(

@@ -55,9 +55,18 @@ def user_add(
             "--token", help="Émettre aussi un jeton d'API, affiché une seule fois sur la dernière ligne."
         ),
     ] = False,
+    language: Annotated[
+        str,
+        typer.Option(
+            "--language",
+            metavar="LANGUE",
+            help=f"Langue de ses courriels : {', '.join(present.LANGUAGES)} (défaut : {present.DEFAULT}).",
+        ),
+    ] = present.DEFAULT,
 ) -> None:
     """Créer un utilisateur (administrateur), avec un jeton d'API si demandé."""
     choice("--role", role, ROLES)
+    choice("--language", language, present.LANGUAGES)
     with unit() as (session, actor):
         user = accounts.create_user(
             session,
@@ -69,6 +78,7 @@ def user_add(
                 funder=funder,
                 organisation_id=organisation,
                 clusters=clusters or [],
+                language=language,
             ),
         )
         secret = accounts.issue_token(session, actor, user.id).token if token else None

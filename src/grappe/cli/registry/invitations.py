@@ -62,18 +62,19 @@ def invite_command(
                 left=option_date("--left", left) if left else None,
             ),
         )
-        mail = invitations.invitation_mail(session, out.id)
+        mails = invitations.invitation_mails(session, out.id)
     console.print(f"Invitation n° {out.id} envoyée au SIREN {out.siren} : en attente de sa réponse")
-    if mail is not None:
+    if mails:
         from grappe.errors import MailError
-        from grappe.kit.mail import send
+        from grappe.kit.mail import send_all
 
         try:
-            send(mail)
+            send_all(mails)
         except MailError as exc:
             err_console.print(f"Invitation enregistrée, message non envoyé : {exc}", highlight=False)
         else:
-            err_console.print(f"Message envoyé à {', '.join(mail.to)}.", highlight=False)
+            to = ", ".join(address for mail in mails for address in mail.to)
+            err_console.print(f"Message envoyé à {to}.", highlight=False)
 
 
 def _invitation_row(i: InvitationOut) -> list[object]:

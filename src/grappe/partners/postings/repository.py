@@ -91,11 +91,11 @@ class PostingRepository(Repository[Posting]):
         rows = self.session.execute(query.order_by(PostingInterest.id).limit(limit).offset(offset))
         return total, [(interest, name) for interest, name in rows]
 
-    def recipients(self, posting: Posting) -> list[str]:
-        """E-mails to notify of a call's news: the active users of its organisation, its author
-        and the active managers of its cluster, each once, sorted."""
+    def recipients(self, posting: Posting) -> list[tuple[str, str]]:
+        """E-mails to notify of a call's news, each with its user's language: the active users of
+        its organisation, its author and the active managers of its cluster, each once, sorted."""
         managers = select(ClusterManager.user_id).where(ClusterManager.cluster_id == posting.cluster_id)
-        query = select(User.email).where(
+        query = select(User.email, User.language).where(
             User.active.is_(True),
             or_(
                 and_(User.role == Role.MEMBER.value, User.organisation_id == posting.organisation_id),
@@ -103,4 +103,4 @@ class PostingRepository(Repository[Posting]):
                 User.id == posting.author_user_id,
             ),
         )
-        return sorted(set(self.session.scalars(query)))
+        return sorted({(email, language) for email, language in self.session.execute(query)})

@@ -16,7 +16,8 @@ from typing import Generic, TypeVar
 from sqlalchemy.orm import Session
 
 from grappe.errors import ConflictError, InputError, MailError
-from grappe.kit.mail import Mail, send_all
+from grappe.kit.mail import Mail, Wording, by_language, send_all
+from grappe.kit.present import Formatter
 from grappe.partners import policy
 from grappe.partners.models import Posting, PostingInterest, PostingStatus
 from grappe.partners.postings.repository import PostingRepository
@@ -51,6 +52,30 @@ def notify(mails: tuple[Mail, ...]) -> str | None:
     except MailError as exc:
         return f"enregistré, mais la notification n'a pas pu partir : {exc}"
     return None
+
+
+_POSTED_SUBJECT = Wording(
+    fr="Nouvelle recherche de partenaires : {title}", en="New call for partners: {title}"
+)
+_POSTED_BODY = Wording(
+    fr=(
+        "{organisation} cherche des partenaires dans {cluster} : {title}.\n\n{description}\n\n"
+        "Intérêts reçus jusqu'au {deadline} inclus (recherche n° {number})."
+    ),
+    en=(
+        "{organisation} is looking for partners in {cluster}: {title}.\n\n{description}\n\n"
+        "Interests received until {deadline} included (call no. {number})."
+    ),
+)
+_INTEREST_SUBJECT = Wording(
+    fr="Intérêt pour votre recherche de partenaires : {title}",
+    en="Interest in your call for partners: {title}",
+)
+_INTEREST_BODY = Wording(
+    fr="{organisation} est intéressé(e) par la recherche de partenaires n° {number} « {title} ».\n{message}",
+    en="{organisation} is interested in the call for partners no. {number} “{title}”.\n{message}",
+)
+_THEIR_MESSAGE = Wording(fr="\nSon message :\n{message}\n", en="\nTheir message:\n{message}\n")
 
 
 def _shown(day: dt.date) -> str:
@@ -113,16 +138,23 @@ def create_posting(session: Session, actor: Actor, cluster_id: int, data: Postin
     )
     postings.flush()
     out = _out(postings, posting, policy.posting_rights(session, actor, posting), 0)
-    mail = Mail(
-        to=postings.recipients(posting),
-        subject=f"Nouvelle recherche de partenaires : {out.title}",
-        body=(
-            f"{out.organisation_name} cherche des partenaires dans {out.cluster_name} : {out.title}.\n\n"
-            f"{out.description}\n\n"
-            f"Intérêts reçus jusqu'au {_shown(out.deadline)} inclus (recherche n° {out.id})."
-        ),
+    mails = tuple(
+        Mail(
+            to=to,
+            subject=_POSTED_SUBJECT(language, title=out.title),
+            body=_POSTED_BODY(
+                language,
+                organisation=out.organisation_name,
+                cluster=out.cluster_name,
+                title=out.title,
+                description=out.description,
+                deadline=Formatter(language).date(out.deadline),
+                number=out.id,
+            ),
+        )
+        for language, to in by_language(postings.recipients(posting)).items()
     )
-    return Notified(out, (mail,))
+    return Notified(out, mails)
 
 
 def get_posting(session: Session, actor: Actor, posting_id: int) -> PostingOut:
@@ -214,15 +246,21 @@ def express_interest(
         message=message,
         created_at=interest.created_at,
     )
-    mail = Mail(
-        to=postings.recipients(posting),
-        subject=f"Intérêt pour votre recherche de partenaires : {posting.title}",
-        body=(
-            f"{name} est intéressé(e) par la recherche de partenaires n° {posting.id} « {posting.title} ».\n"
-            + (f"\nSon message :\n{message}\n" if message else "")
-        ),
+    mails = tuple(
+        Mail(
+            to=to,
+            subject=_INTEREST_SUBJECT(language, title=posting.title),
+            body=_INTEREST_BODY(
+                language,
+                organisation=name,
+                number=posting.id,
+                title=posting.title,
+                message=_THEIR_MESSAGE(language, message=message) if message else "",
+            ),
+        )
+        for language, to in by_language(postings.recipients(posting)).items()
     )
-    return Notified(out, (mail,))
+    return Notified(out, mails)
 
 
 def list_interests(

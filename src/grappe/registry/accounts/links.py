@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from grappe.config import get_settings
 from grappe.errors import InputError, NotFoundError
-from grappe.kit.mail import Mail
+from grappe.kit.mail import Mail, Wording
+from grappe.kit.present import Formatter
 from grappe.kit.unit import ACTOR
 from grappe.registry import policy
 from grappe.registry.accounts import service, signin
@@ -42,12 +43,67 @@ RESET_PATH = "/compte/mot-de-passe/{token}"
 INVITE_PATH = "/compte/invitation/{token}"
 INVALID_LINK = "lien invalide, expiré ou déjà utilisé : demandez-en un nouveau"
 
-_ROLE_LABELS = {
-    Role.ADMIN: "administrateur de la plateforme",
-    Role.MANAGER: "gestionnaire de structure",
-    Role.MEMBER: "adhérent",
-    Role.FUNDER: "financeur",
+_ROLE_NAMES = {
+    Role.ADMIN: Wording(fr="administrateur de la plateforme", en="platform administrator"),
+    Role.MANAGER: Wording(fr="gestionnaire de structure", en="cluster manager"),
+    Role.MEMBER: Wording(fr="adhérent", en="member"),
+    Role.FUNDER: Wording(fr="financeur", en="funder"),
+    Role.REVIEWER: Wording(fr="évaluateur", en="reviewer"),
 }
+_UNTIL = Wording(fr="{day} à {time} (UTC)", en="{day} at {time} (UTC)")
+_RESET_SUBJECT = Wording(fr="grappe : changer votre mot de passe", en="grappe: change your password")
+_RESET_BODY = Wording(
+    fr=(
+        "Bonjour,\n\n"
+        "Quelqu'un, sans doute vous, a demandé à changer le mot de passe de votre compte grappe "
+        "({address}).\n\n"
+        "Choisissez votre nouveau mot de passe en ouvrant ce lien, valable une seule fois, "
+        "jusqu'au {until} :\n\n{url}\n\n"
+        "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste le même.\n\n"
+        "— grappe\n"
+    ),
+    en=(
+        "Hello,\n\n"
+        "Someone, probably you, asked to change the password of your grappe account "
+        "({address}).\n\n"
+        "Choose your new password by opening this link, valid once, "
+        "until {until}:\n\n{url}\n\n"
+        "If you asked for nothing, ignore this message: your password stays the same.\n\n"
+        "— grappe\n"
+    ),
+)
+_INVITE_SUBJECT = Wording(fr="grappe : votre invitation", en="grappe: your invitation")
+_GREETING = Wording(fr="Bonjour,", en="Hello,")
+_GREETING_NAMED = Wording(fr="Bonjour {name},", en="Hello {name},")
+_INVITED_BY = Wording(fr=" par {inviter}", en=" by {inviter}")
+_INVITE_BODY = Wording(
+    fr=(
+        "{greeting}\n\nVous êtes invité{by} sur grappe, la plateforme des grappes d'entreprises, "
+        "avec le rôle « {role} ».\n\n"
+        "Pour activer votre compte, choisissez votre mot de passe en ouvrant ce lien, valable "
+        "une seule fois, jusqu'au {until} :\n\n{url}\n\n"
+        "Vous vous connecterez ensuite avec votre adresse {address}.\n\n— grappe\n"
+    ),
+    en=(
+        "{greeting}\n\nYou are invited{by} to grappe, the platform of business clusters, "
+        "with the role “{role}”.\n\n"
+        "To activate your account, choose your password by opening this link, valid "
+        "once, until {until}:\n\n{url}\n\n"
+        "You will then sign in with your address {address}.\n\n— grappe\n"
+    ),
+)
+_REINVITE_BODY = Wording(
+    fr=(
+        "Bonjour,\n\nVoici un nouveau lien pour activer votre compte grappe "
+        "(rôle « {role} ») ; il remplace le précédent et vaut une seule "
+        "fois, jusqu'au {until} :\n\n{url}\n\n— grappe\n"
+    ),
+    en=(
+        "Hello,\n\nHere is a new link to activate your grappe account "
+        "(role “{role}”); it replaces the previous one and is valid "
+        "once, until {until}:\n\n{url}\n\n— grappe\n"
+    ),
+)
 
 
 class InvalidLinkError(NotFoundError):
@@ -78,8 +134,9 @@ def _url(path: str, token: str) -> str:
     return get_settings().base_url.rstrip("/") + path.format(token=token)
 
 
-def _until(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%d/%m/%Y à %H:%M (UTC)")
+def _until(moment: dt.datetime, language: str) -> str:
+    utc = moment.astimezone(dt.UTC)
+    return _UNTIL(language, day=Formatter(language).date(utc.date()), time=utc.strftime("%H:%M"))
 
 
 def _new_link(
@@ -121,16 +178,11 @@ def request_reset(session: Session, email: str, now: dt.datetime | None = None) 
     if user is None or not user.active:
         return None
     token, until = _new_link(session, user.id, LinkPurpose.RESET, now)
-    body = (
-        "Bonjour,\n\n"
-        "Quelqu'un, sans doute vous, a demandé à changer le mot de passe de votre compte grappe "
-        f"({address}).\n\n"
-        f"Choisissez votre nouveau mot de passe en ouvrant ce lien, valable une seule fois, "
-        f"jusqu'au {_until(until)} :\n\n{_url(RESET_PATH, token)}\n\n"
-        "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste le même.\n\n"
-        "— grappe\n"
+    language = user.language
+    body = _RESET_BODY(
+        language, address=address, until=_until(until, language), url=_url(RESET_PATH, token)
     )
-    return Mail(to=[address], subject="grappe : changer votre mot de passe", body=body)
+    return Mail(to=[address], subject=_RESET_SUBJECT(language), body=body)
 
 
 def invite_user(
@@ -150,16 +202,17 @@ def invite_user(
     user = service.new_user(session, data, active=False)
     token, until = _new_link(session, user.id, LinkPurpose.INVITE, now)
     inviter = UserRepository(session).get(actor.user_id).email if actor.user_id is not None else None
-    by = f" par {inviter}" if inviter else ""
-    greeting = f"Bonjour {data.name},\n\n" if data.name else "Bonjour,\n\n"
-    body = (
-        f"{greeting}Vous êtes invité{by} sur grappe, la plateforme des grappes d'entreprises, "
-        f"avec le rôle « {_ROLE_LABELS[data.role]} ».\n\n"
-        "Pour activer votre compte, choisissez votre mot de passe en ouvrant ce lien, valable "
-        f"une seule fois, jusqu'au {_until(until)} :\n\n{_url(INVITE_PATH, token)}\n\n"
-        f"Vous vous connecterez ensuite avec votre adresse {user.email}.\n\n— grappe\n"
+    language = user.language
+    body = _INVITE_BODY(
+        language,
+        greeting=_GREETING_NAMED(language, name=data.name) if data.name else _GREETING(language),
+        by=_INVITED_BY(language, inviter=inviter) if inviter else "",
+        role=_ROLE_NAMES[data.role](language),
+        until=_until(until, language),
+        url=_url(INVITE_PATH, token),
+        address=user.email,
     )
-    mail = Mail(to=[user.email], subject="grappe : votre invitation", body=body, reply_to=inviter)
+    mail = Mail(to=[user.email], subject=_INVITE_SUBJECT(language), body=body, reply_to=inviter)
     return service.user_out(user), mail
 
 
@@ -172,12 +225,14 @@ def resend_invitation(session: Session, actor: Actor, user_id: int, now: dt.date
     if user.active or SignInRepository(session).credential(user.id) is not None:
         raise InputError(f"{user.email} a déjà activé son compte : rien à renvoyer")
     token, until = _new_link(session, user.id, LinkPurpose.INVITE, now)
-    body = (
-        "Bonjour,\n\nVoici un nouveau lien pour activer votre compte grappe "
-        f"(rôle « {_ROLE_LABELS[Role(user.role)]} ») ; il remplace le précédent et vaut une seule "
-        f"fois, jusqu'au {_until(until)} :\n\n{_url(INVITE_PATH, token)}\n\n— grappe\n"
+    language = user.language
+    body = _REINVITE_BODY(
+        language,
+        role=_ROLE_NAMES[Role(user.role)](language),
+        until=_until(until, language),
+        url=_url(INVITE_PATH, token),
     )
-    return Mail(to=[user.email], subject="grappe : votre invitation", body=body)
+    return Mail(to=[user.email], subject=_INVITE_SUBJECT(language), body=body)
 
 
 def _holder(session: Session, token: str, purpose: LinkPurpose, now: dt.datetime) -> User:

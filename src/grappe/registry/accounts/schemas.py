@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from grappe.kit.present import Language
 from grappe.registry.bounds import Int, Text
 from grappe.registry.models import (
     AuditEntry,
@@ -33,6 +34,7 @@ class UserCreate(Schema):
     clusters: list[Annotated[int, Int(ClusterManager.cluster_id, ge=1)]] = Field(
         default_factory=list, max_length=1000
     )
+    language: Language = Language.FR
 
 
 class UserOut(Schema):
@@ -46,6 +48,7 @@ class UserOut(Schema):
     organisation_id: int | None
     clusters: list[int]
     active: bool
+    language: Language
 
 
 class UserRow(UserOut):
@@ -67,6 +70,12 @@ class RoleChange(Schema):
     clusters: list[Annotated[int, Int(ClusterManager.cluster_id, ge=1)]] = Field(
         default_factory=list, max_length=1000
     )
+
+
+class LanguageChange(Schema):
+    """The language a user reads its mail in."""
+
+    language: Language
 
 
 class AuditFilter(Schema):

@@ -9,6 +9,7 @@ import secrets
 from sqlalchemy.orm import Session
 
 from grappe.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from grappe.kit.present import Language
 from grappe.registry import policy
 from grappe.registry.accounts.repository import (
     AuditRepository,
@@ -22,6 +23,7 @@ from grappe.registry.accounts.schemas import (
     AuditFilter,
     AuditOut,
     AuditPage,
+    LanguageChange,
     RoleChange,
     TokenInfo,
     TokenOut,
@@ -55,6 +57,7 @@ def user_out(user: User) -> UserOut:
         organisation_id=user.organisation_id,
         clusters=sorted(m.cluster_id for m in user.managed),
         active=user.active,
+        language=Language(user.language),
     )
 
 
@@ -105,6 +108,7 @@ def new_user(session: Session, data: UserCreate, *, active: bool = True) -> User
         organisation_id=organisation_id,
         managed=[ClusterManager(cluster_id=c) for c in managed],
         active=active,
+        language=data.language.value,
     )
     users.add(user)
     users.flush()
@@ -201,6 +205,24 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> Us
         _keep_an_admin(session, actor, user, "désactiver")
         SignInRepository(session).close_sessions_of(user.id)
     user.active = active
+    users.flush()
+    return user_out(user)
+
+
+def get_own(session: Session, actor: Actor) -> UserOut:
+    """The acting user's own account (any signed-in user; the public has none)."""
+    if actor.user_id is None:
+        raise PermissionDeniedError("consulter son compte : connectez-vous d'abord")
+    return user_out(UserRepository(session).get(actor.user_id))
+
+
+def set_language(session: Session, actor: Actor, user_id: int, data: LanguageChange) -> UserOut:
+    """Choose the language of a user's mail (the user itself, or an administrator)."""
+    if actor.user_id != user_id:
+        policy.require_admin(actor, "changer la langue d'un autre utilisateur")
+    users = UserRepository(session)
+    user = users.get(user_id)
+    user.language = data.language.value
     users.flush()
     return user_out(user)
 

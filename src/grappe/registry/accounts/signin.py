@@ -44,10 +44,11 @@ class ThrottledError(PermissionDeniedError):
 
 @dataclass(frozen=True)
 class SignedIn:
-    """A browser's session: the actor it acts as and the e-mail shown on the pages."""
+    """A browser's session: the actor it acts as, the e-mail shown on the pages, the user's language."""
 
     actor: Actor
     email: str
+    language: str
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -123,7 +124,7 @@ def resolve(session: Session, token: str, now: dt.datetime | None = None) -> Sig
     row = SignInRepository(session).session_user(_digest(token))
     if row is None or not row[0].active or _aware(row[1]) <= now:
         return None
-    return SignedIn(actor=service.actor_of_user(row[0]), email=row[0].email)
+    return SignedIn(actor=service.actor_of_user(row[0]), email=row[0].email, language=row[0].language)
 
 
 def sign_out(session: Session, token: str) -> None:

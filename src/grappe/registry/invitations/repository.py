@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import selectinload
 
+from grappe.kit.present import DEFAULT as DEFAULT_LANGUAGE
 from grappe.kit.repository import Repository
 from grappe.registry.models import Contact, Invitation, InvitationStatus, Organisation, User
 
@@ -27,15 +28,18 @@ class InvitationRepository(Repository[Invitation]):
             )
         )
 
-    def recipients(self, organisation_id: int) -> list[str]:
-        """The addresses that hear of an invitation to an organisation: its active member
-        users and its contacts with an e-mail, each address once, sorted."""
-        users = select(User.email).where(User.organisation_id == organisation_id, User.active.is_(True))
+    def recipients(self, organisation_id: int) -> list[tuple[str, str]]:
+        """The addresses that hear of an invitation to an organisation, with their language: its
+        active member users in their own, then its contacts with an e-mail (no user: French)."""
+        users = select(User.email, User.language).where(
+            User.organisation_id == organisation_id, User.active.is_(True)
+        )
         contacts = select(Contact.email).where(
             Contact.organisation_id == organisation_id, Contact.email.is_not(None)
         )
-        found = {e.strip().lower() for e in self.session.scalars(users.union(contacts)).all() if e}
-        return sorted(e for e in found if "@" in e)
+        found = [(e.strip().lower(), language) for e, language in self.session.execute(users)]
+        found += [(e.strip().lower(), DEFAULT_LANGUAGE) for e in self.session.scalars(contacts) if e]
+        return [(e, language) for e, language in found if "@" in e]
 
     def load(self, invitation_id: int) -> Invitation:
         """An invitation with its cluster and its organisation's establishments."""

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from grappe.config import get_settings
 from grappe.errors import ConflictError, InputError, NotFoundError
-from grappe.kit.mail import Mail
+from grappe.kit.mail import Mail, Wording, by_language
+from grappe.kit.present import Formatter
 from grappe.registry import policy
 from grappe.registry.identifiers import normalize_siren, normalize_siret
 from grappe.registry.invitations.repository import InvitationRepository
@@ -98,30 +99,55 @@ def invite(session: Session, actor: Actor, cluster_id: int, data: InvitationCrea
     return _out(session, actor, invitation)
 
 
-def invitation_mail(session: Session, invitation_id: int) -> Mail | None:
-    """The mail telling an invited organisation's people of the invitation (its active member
-    users and its contacts with an e-mail); None when no address is known.
+_INVITATION_SUBJECT = Wording(fr="grappe : invitation de {cluster}", en="grappe: invitation from {cluster}")
+_INVITATION_BODY = Wording(
+    fr=(
+        "Bonjour,\n\n"
+        "La structure « {cluster} » invite votre organisation « {organisation} » (SIREN {siren}) "
+        "à adhérer, à partir du {joined} (type d'adhésion : {membership_type}).\n\n"
+        "Rien de votre organisation ne lui est visible avant votre réponse. Un adhérent de votre "
+        "organisation ou un gestionnaire d'une structure dont elle est membre répond en se "
+        "connectant à grappe : {site}/connexion (invitation n° {number}).\n\n"
+        "— grappe\n"
+    ),
+    en=(
+        "Hello,\n\n"
+        "The cluster “{cluster}” invites your organisation “{organisation}” (SIREN {siren}) "
+        "to become a member from {joined} (membership type: {membership_type}).\n\n"
+        "Nothing of your organisation is visible to it before your answer. A member of your "
+        "organisation or a manager of a cluster it belongs to answers by signing in to "
+        "grappe: {site}/connexion (invitation no. {number}).\n\n"
+        "— grappe\n"
+    ),
+)
 
-    Sent by the caller once the invitation is committed; it names the inviting cluster and the
+
+def invitation_mails(session: Session, invitation_id: int) -> list[Mail]:
+    """The mails telling an invited organisation's people of the invitation (its active member
+    users in their language, its contacts with an e-mail in French), one per language; none
+    when no address is known.
+
+    Sent by the caller once the invitation is committed; they name the inviting cluster and the
     proposed membership, nothing the organisation does not already know.
     """
     invitation = InvitationRepository(session).load(invitation_id)
-    to = InvitationRepository(session).recipients(invitation.organisation_id)
-    if not to:
-        return None
+    recipients = InvitationRepository(session).recipients(invitation.organisation_id)
     site = get_settings().base_url.rstrip("/")
-    body = (
-        "Bonjour,\n\n"
-        f"La structure « {invitation.cluster.name} » invite votre organisation "
-        f"« {invitation.organisation.name} » (SIREN {invitation.organisation.siren}) à adhérer, "
-        f"à partir du {invitation.joined.strftime('%d/%m/%Y')} "
-        f"(type d'adhésion : {invitation.membership_type}).\n\n"
-        "Rien de votre organisation ne lui est visible avant votre réponse. Un adhérent de votre "
-        "organisation ou un gestionnaire d'une structure dont elle est membre répond en se "
-        f"connectant à grappe : {site}/connexion (invitation n° {invitation.id}).\n\n"
-        "— grappe\n"
-    )
-    return Mail(to=to, subject=f"grappe : invitation de {invitation.cluster.name}", body=body)
+    mails = []
+    for language, to in by_language(recipients).items():
+        body = _INVITATION_BODY(
+            language,
+            cluster=invitation.cluster.name,
+            organisation=invitation.organisation.name,
+            siren=invitation.organisation.siren,
+            joined=Formatter(language).date(invitation.joined),
+            membership_type=invitation.membership_type,
+            site=site,
+            number=invitation.id,
+        )
+        subject = _INVITATION_SUBJECT(language, cluster=invitation.cluster.name)
+        mails.append(Mail(to=to, subject=subject, body=body))
+    return mails
 
 
 def _load(session: Session, actor: Actor, invitation_id: int, action: str) -> Invitation:

@@ -15,6 +15,7 @@ from grappe.kit.mail import Mail, send
 from grappe.registry.accounts import links, signin
 from grappe.registry.accounts.models import LinkPurpose
 from grappe.web import security
+from grappe.web.forms import csrf_refused
 from grappe.web.render import gettext, language_of
 from grappe.web.unit import SESSION_COOKIE, Visitor, as_page, show, unit
 
@@ -28,14 +29,6 @@ def local_target(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/"
-
-
-def csrf_refused(request: Request, visitor: Visitor) -> Response:
-    """The answer to a form whose CSRF token is missing or wrong."""
-    message = gettext(
-        language_of(request), "Formulaire expiré ou invalide : rechargez la page et recommencez."
-    )
-    return show(request, visitor, "error.html", {"message": message}, status_code=403)
 
 
 @router.get("/connexion", response_class=HTMLResponse)

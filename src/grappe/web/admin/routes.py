@@ -298,6 +298,8 @@ def invite(
                 clusters=[cluster] if cluster.strip() and role == Role.MANAGER.value else [],
                 organisation_id=organisation.strip() or None if role == Role.MEMBER.value else None,
                 funder=funder.strip() or None if role == Role.FUNDER.value else None,
+                # the invitee becomes a user reading its mail in the language of the inviter's page
+                language=language,
             )
             user, mail = links.invite_user(session, visitor.actor, data)
     except (InputError, ConflictError) as exc:
