@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from grappe.errors import InputError
 from grappe.kit.dates import parse_date
+from grappe.registry import bounds
 from grappe.web import security
 from grappe.web.accounts.routes import csrf_refused
 from grappe.web.i18n import Formatter
@@ -44,12 +45,17 @@ def signed_in(request: Request, visitor: Visitor, csrf_token: str | None = None)
         raise Detour(away)
 
 
+#: The last page number a URL may ask for: its offset stays within the database's integers.
+LAST_PAGE = 2**31 - 1
+
+
 def page_number(raw: str | None) -> int:
-    """The ``page`` query parameter (from 1)."""
+    """The ``page`` query parameter (from 1 to :data:`LAST_PAGE`; past the last page, an empty one)."""
     if raw is None or raw == "":
         return 1
-    if not raw.isdigit() or int(raw) < 1:
-        raise InputError(f"page={raw!r} : attendu un entier à partir de 1")
+    if not raw.isdigit() or not 1 <= int(raw) <= LAST_PAGE:
+        last = format(LAST_PAGE, ",").replace(",", "\u202f")
+        raise InputError(f"page={bounds.shown(raw, 20)!r} : attendu un entier de 1 à {last}")
     return int(raw)
 
 

@@ -27,7 +27,7 @@ from grappe.registry.accounts.models import LinkPurpose
 from grappe.registry.accounts.repository import LinkRepository, SignInRepository, UserRepository
 from grappe.registry.accounts.schemas import UserCreate, UserOut
 from grappe.registry.models import Role, User, utcnow
-from grappe.registry.policy import Actor
+from grappe.registry.policy import ROLE_NAMES, Actor
 
 #: A password reset link is valid this long ...
 RESET_LIFETIME = dt.timedelta(hours=1)
@@ -42,12 +42,6 @@ RESET_PATH = "/compte/mot-de-passe/{token}"
 INVITE_PATH = "/compte/invitation/{token}"
 INVALID_LINK = "lien invalide, expiré ou déjà utilisé : demandez-en un nouveau"
 
-_ROLE_LABELS = {
-    Role.ADMIN: "administrateur de la plateforme",
-    Role.MANAGER: "gestionnaire de structure",
-    Role.MEMBER: "adhérent",
-    Role.FUNDER: "financeur",
-}
 
 
 class InvalidLinkError(NotFoundError):
@@ -154,7 +148,7 @@ def invite_user(
     greeting = f"Bonjour {data.name},\n\n" if data.name else "Bonjour,\n\n"
     body = (
         f"{greeting}Vous êtes invité{by} sur grappe, la plateforme des grappes d'entreprises, "
-        f"avec le rôle « {_ROLE_LABELS[data.role]} ».\n\n"
+        f"avec le rôle « {ROLE_NAMES[data.role]} ».\n\n"
         "Pour activer votre compte, choisissez votre mot de passe en ouvrant ce lien, valable "
         f"une seule fois, jusqu'au {_until(until)} :\n\n{_url(INVITE_PATH, token)}\n\n"
         f"Vous vous connecterez ensuite avec votre adresse {user.email}.\n\n— grappe\n"
@@ -174,7 +168,7 @@ def resend_invitation(session: Session, actor: Actor, user_id: int, now: dt.date
     token, until = _new_link(session, user.id, LinkPurpose.INVITE, now)
     body = (
         "Bonjour,\n\nVoici un nouveau lien pour activer votre compte grappe "
-        f"(rôle « {_ROLE_LABELS[Role(user.role)]} ») ; il remplace le précédent et vaut une seule "
+        f"(rôle « {ROLE_NAMES[Role(user.role)]} ») ; il remplace le précédent et vaut une seule "
         f"fois, jusqu'au {_until(until)} :\n\n{_url(INVITE_PATH, token)}\n\n— grappe\n"
     )
     return Mail(to=[user.email], subject="grappe : votre invitation", body=body)
