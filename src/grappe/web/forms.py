@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from collections.abc import Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from grappe.errors import InputError
 from grappe.kit.dates import parse_date
+from grappe.kit.messages import message
 from grappe.registry import bounds
 from grappe.web import security
 from grappe.web.accounts.routes import csrf_refused
@@ -91,4 +93,13 @@ def schema(model: type[M], labels: dict[str, str], **values: Any) -> M:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else ""
-        raise InputError(f"« {labels.get(field, field)} » : valeur refusée {first.get('input')!r}") from None
+        raise InputError(f"« {labels.get(field, field)} » : {_reason(first)}") from None
+
+
+def _reason(error: Mapping[str, Any]) -> str:
+    """Why a form value is refused, in French, quoting the value typed when the reason does not."""
+    reason = message(error)
+    typed = error.get("input")
+    if isinstance(typed, str) and typed and typed not in reason:
+        reason += f" (saisi : « {bounds.shown(typed)} »)"
+    return reason
