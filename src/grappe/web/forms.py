@@ -7,8 +7,8 @@ a page number or a refused schema value gets the same French message everywhere.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import quote
 
