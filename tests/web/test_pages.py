@@ -24,6 +24,13 @@ def test_home_says_what_grappe_is_with_key_figures_in_french(web: Web) -> None:
     assert 'id="contenu"' in page
 
 
+def test_home_offers_the_sign_in_only_to_visitors_not_signed_in(web: Web) -> None:
+    client = web.client()
+    assert 'href="/connexion"' in client.get("/").text
+    assert sign_in(client, "funder").status_code == 303
+    assert 'href="/connexion"' not in client.get("/").text
+
+
 def test_every_response_carries_the_security_headers(web: Web) -> None:
     client = web.client()
     for path in ("/", "/annuaire", "/connexion", "/docs", "/static/grappe.css", "/directory"):
