@@ -160,7 +160,8 @@ def test_a_manager_invites_only_for_its_own_clusters(site: Web, smtp_server: Any
         manager, "/compte/inviter", "/compte/inviter", {"email": "pas-une-adresse", "role": "manager"}
     )
     assert bad.status_code == 422
-    assert "« Adresse électronique » : valeur refusée" in bad.text
+    refusal = "« Adresse électronique » : format invalide (saisi : « pas-une-adresse »)"
+    assert refusal in html.unescape(bad.text)
     sent = post_form(
         manager,
         "/compte/inviter",
