@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -42,7 +43,8 @@ def test_demo_runs_without_the_server_extra(tmp_path: Path) -> None:
     done = _grappe("demo", "--dir", str(tmp_path / "demo"), "--establishments", "20000",
                    home=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "Les 20 grappes potentielles les mieux classées" in done.stdout
+    # at most 20: the title counts the candidates printed
+    assert re.search(r"Les (1?\d|20) grappes potentielles les mieux classées", done.stdout)
 
 
 def test_registry_says_which_extra_it_needs(tmp_path: Path) -> None:

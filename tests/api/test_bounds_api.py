@@ -78,6 +78,6 @@ def test_import_reports_a_too_long_name_and_keeps_the_good_rows(api: Api) -> Non
     [issue] = report["issues"]
     assert (issue["line"], issue["column"], issue["reason"]) == (
         2,
-        "name",
+        "nom",
         "trop long : 100000 caractères, 300 au plus",
     )

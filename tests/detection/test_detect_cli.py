@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,9 @@ def test_prints_the_top_candidates_at_ze_level(
     for header in ("rang", "territoire", "secteur", "QL", "étoiles", "p ajustée", "score"):
         assert header in out
     # the title states the scope: traded sectors only by default (issue 16)
-    assert "Grappes potentielles : les 10 meilleurs candidats (niveau ze, activités exposées)" in out
+    printed = len(re.findall(r"^│ +\d+ │", out, re.M))  # at most the 10 asked for
+    assert 0 < printed <= 10
+    assert f"Grappes potentielles : les {printed} meilleurs candidats (niveau ze, activités exposées)" in out
     # the two largest planted clusters lead at this size
     assert "Décolletage" in out
     assert "Oyonnax" in out
@@ -215,3 +218,16 @@ def test_xlsx_past_excel_rows_is_refused_naming_top_or_csv(tmp_path: Path) -> No
     assert not (tmp_path / "big.xlsx").exists()
     write_frame(frame.head(XLSX_MAX_ROWS - 1).head(3), tmp_path / "ok.xlsx", "xlsx")
     assert (tmp_path / "ok.xlsx").is_file()
+
+
+def test_the_title_counts_the_candidates_printed_not_those_asked_for(
+    fabric: tuple[Path, list[PlantedCluster]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_console.console, "_width", 220)
+    code, out, err = run("--store", str(fabric[0]), "--level", "ze", "--top", "100000",
+                         "--permutations", "99", "--seed", "3")
+    assert code == 0, err
+    printed = len(re.findall(r"^│ +\d+ │", out, re.M))
+    assert 0 < printed < 100000
+    assert f"Grappes potentielles : les {printed} meilleurs candidats (niveau ze" in out

@@ -269,18 +269,18 @@ def test_import_reports_out_of_bounds_rows_and_keeps_the_good_ones(
     issues = {i.line: i for i in report.issues}
     assert sorted(issues) == [3, 4, 5, 6, 7]
     assert (issues[3].column, issues[3].reason) == (
-        "name",
+        "nom",
         "trop long : 100000 caractères, 300 au plus",
     )
     assert len(issues[3].value or "") < 100  # the report quotes the value, cut
     assert (issues[4].column, issues[4].reason) == (
-        "name",
+        "nom",
         "caractère de contrôle U+0001 interdit (position 8)",
     )
     assert issues[4].value == "Mauvais\\x01Nom"
     assert issues[5].reason == bounds.PAST.problem(dt.date(1, 1, 1), today)
     assert issues[6].reason == bounds.PAST.problem(dt.date(2025, 7, 1), today)
-    assert issues[7].column == "membership_type"
+    assert issues[7].column == "type_adhesion"
     assert report.inserted == 2
     assert report.committed
     ours = [siren(n) for n in range(7001, 7008)]

@@ -47,7 +47,7 @@ def test_update_mode_shows_and_applies_the_differences(db: Session, world: World
         f";{siren(4004)};Nouvelle;entreprise;2024-02-01;adherent",
     )
     plain = files.import_members(db, LOCAL_ADMIN, world.a, path, strict=True)
-    assert [(i.line, i.column) for i in plain.issues] == [(2, "joined")]  # overlap, as before
+    assert [(i.line, i.column) for i in plain.issues] == [(2, "date_adhesion")]  # overlap, as before
     assert not plain.committed
 
     report = files.import_members(db, LOCAL_ADMIN, world.a, path, update=True)
@@ -55,10 +55,11 @@ def test_update_mode_shows_and_applies_the_differences(db: Session, world: World
     assert (report.inserted, report.updated) == (1, 1)
     changed = {c.column: (c.before, c.after) for c in report.changes}
     assert changed == {
-        "joined": ("2020-03-01", "2020-01-01"),
-        "membership_type": ("adherent", "bienfaiteur"),
-        "name": ("Décolletage Dupont", "Dupont SAS"),
-        "kind": ("entreprise", "laboratoire"),  # French words, not codes
+        # the columns as the file names them
+        "date_adhesion": ("2020-03-01", "2020-01-01"),
+        "type_adhesion": ("adherent", "bienfaiteur"),
+        "nom": ("Décolletage Dupont", "Dupont SAS"),
+        "nature": ("entreprise", "laboratoire"),  # French words, not codes
         "siret": (None, siret(1001)),  # the period named no establishment
     }
     period = db.get(Membership, world.membership_a)
@@ -78,7 +79,7 @@ def test_update_mode_under_strict_changes_nothing_when_a_row_is_bad(
     )
     report = files.import_members(db, LOCAL_ADMIN, world.a, path, update=True, strict=True)
     assert not report.committed
-    assert [c.column for c in report.changes] == ["name"]  # shown, not applied
+    assert [c.column for c in report.changes] == ["nom"]  # shown, not applied
     org = db.get(Organisation, world.org_a)
     assert org is not None
     assert org.name == "Décolletage Dupont"
@@ -98,7 +99,7 @@ def test_update_mode_refuses_a_date_overlapping_another_period(
     path = _write(tmp_path / "m.csv", "siren;date_adhesion", f"{siren(1001)};2021-06-01")
     report = files.import_members(db, LOCAL_ADMIN, world.a, path, update=True)
     assert [(i.column, i.reason) for i in report.issues] == [
-        ("joined", "période qui chevauche l'adhésion du 2020-03-01")
+        ("date_adhesion", "période qui chevauche l'adhésion du 2020-03-01")
     ]
 
 
@@ -317,3 +318,21 @@ def test_the_readme_documents_the_template_columns_as_the_code_writes_them() -> 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     for name, note in files.TEMPLATE_COLUMNS:
         assert f"| `{name}` | {note} |" in readme
+
+
+def test_a_report_names_the_columns_as_the_file_writes_them(
+    db: Session, world: World, tmp_path: Path
+) -> None:
+    path = _write(
+        tmp_path / "m.csv",
+        "SIREN;Name;Joined;Kind",
+        f"{siren(4010)};Bonne;2024-01-10;firm",
+        f"{siren(4011)};Mauvaise;2024-02-30;firm",
+        f"{siren(4012)};Chimère;2024-01-10;usine",
+    )
+    report = files.import_members(db, LOCAL_ADMIN, world.a, path)
+    assert [(i.line, i.column) for i in report.issues] == [(3, "Joined"), (4, "Kind")]
+    # a column the file lacks is named as the template names it
+    path = _write(tmp_path / "n.csv", "siren;nom", f"{siren(4013)};Sans date")
+    [missing] = files.import_members(db, LOCAL_ADMIN, world.a, path).issues
+    assert (missing.column, missing.reason) == ("date_adhesion", "date d'adhésion manquante")

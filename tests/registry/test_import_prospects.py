@@ -59,11 +59,11 @@ def test_import_reports_each_bad_row_and_keeps_good_ones(
     reasons = {i.line: (i.column, i.reason) for i in report.issues}
     assert sorted(reasons) == [3, 4, 5, 6, 7, 9]
     assert "Luhn" in reasons[3][1]
-    assert reasons[4] == ("joined", "date invalide : attendu AAAA-MM-JJ ou JJ/MM/AAAA")
+    assert reasons[4] == ("Date d'adhésion", "date invalide : attendu AAAA-MM-JJ ou JJ/MM/AAAA")
     assert "double (déjà ligne 2)" in reasons[5][1]
-    assert reasons[6] == ("siret", "SIRET inconnu du tissu productif")
+    assert reasons[6] == ("SIRET", "SIRET inconnu du tissu productif")
     assert "chevauche" in reasons[7][1]
-    assert reasons[9][0] == "kind"
+    assert reasons[9][0] == "Nature"  # the column as the file names it
     assert (report.rows, report.inserted, report.rejected, report.committed) == (8, 2, 6, True)
     members = memberships.list_members(db, LOCAL_ADMIN, world.a, on=TODAY).items
     by_name = {m.name: m for m in members}

@@ -160,7 +160,8 @@ def test_a_manager_invites_only_for_its_own_clusters(site: Web, smtp_server: Any
         manager, "/compte/inviter", "/compte/inviter", {"email": "pas-une-adresse", "role": "manager"}
     )
     assert bad.status_code == 422
-    assert "« Adresse électronique » : valeur refusée" in bad.text
+    refusal = "« Adresse électronique » : format invalide (saisi : « pas-une-adresse »)"
+    assert refusal in html.unescape(bad.text)
     sent = post_form(
         manager,
         "/compte/inviter",
@@ -329,6 +330,31 @@ def test_users_list_filters_pages_and_role_change(site: Web) -> None:
     own = user_id(site, EMAILS["admin"])
     mine = post_form(admin, f"/admin/utilisateurs/{own}", f"/admin/utilisateurs/{own}/desactiver", {})
     assert mine.status_code == 409
+
+
+def test_reviewers_are_listed_invited_and_given_their_role(site: Web, smtp_server: Any) -> None:
+    admin = client_of(site, "admin")
+    assert 'value="reviewer"' in admin.get("/compte/inviter").text
+    sent = post_form(
+        admin, "/compte/inviter", "/compte/inviter", {"email": "experte@eval.fr", "role": "reviewer"}
+    )
+    assert sent.status_code == 303, re.findall(r'class="alert[^>]*>([^<]*)', sent.text)
+    (message,) = smtp_server.wait_for(1)
+    assert "« évaluateur »" in message.get_content()
+    listed = admin.get("/admin/utilisateurs?role=reviewer")
+    assert listed.status_code == 200
+    assert "experte@eval.fr" in listed.text
+    assert "Évaluateur" in listed.text
+    assert "Reviewer" in client_of(site, "admin").get("/admin/utilisateurs?lang=en").text
+    expert = user_id(site, "experte@eval.fr")
+    page = f"/admin/utilisateurs/{expert}"
+    assert admin.get(page).status_code == 200
+    funder = user_id(site, EMAILS["funder"])
+    moved = post_form(admin, page, f"/admin/utilisateurs/{funder}/role", {"role": "reviewer"})
+    assert moved.status_code == 303
+    assert "Évaluateur" in admin.get(f"/admin/utilisateurs/{funder}").text
+    back = {"role": "funder", "funder": "DATAR"}
+    assert post_form(admin, page, f"/admin/utilisateurs/{funder}/role", back).status_code == 303
 
 
 def test_deactivation_ends_the_sessions_of_the_user(site: Web) -> None:

@@ -352,3 +352,19 @@ def test_a_funder_reads_the_figures_only(coop: Coop) -> None:
         assert name not in page.text
     assert funder.get(f"/cooperation/{coop.a}/reseau").status_code in (403, 404)
     assert funder.get(f"/cooperation/projets/{coop.open_project}").status_code == 404
+
+
+@pytest.mark.parametrize("who", ["manager", "member", "funder", "admin"])
+def test_the_cooperation_menu_offers_only_pages_the_visitor_may_open(coop: Coop, who: str) -> None:
+    client = coop.client_of(who)
+    menu = re.compile(r'<nav class="breadcrumb" aria-label="Coopération de la structure">(.*?)</nav>', re.S)
+    for page in ("/cooperation/{c}", "/cooperation/{c}/projets"):
+        answer = client.get(page.format(c=coop.a))
+        if answer.status_code != 200:
+            continue
+        found = menu.search(answer.text)
+        assert found, (who, page)
+        offered = re.findall(r'href="([^"]+)"', found.group(1))
+        assert offered, (who, page)
+        for link in offered:
+            assert client.get(link).status_code == 200, (who, page, link)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -214,6 +215,28 @@ def test_add_search_export_and_leave(managed: Managed) -> None:
     former = manager.get(f"{members}?q=martin&anciens=1").text
     assert "Usinage Martin" in former
     assert "30 juin 2024" in former
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("joined", "2099-01-01", "« Date d'adhésion » : date hors limites : 2099-01-01, attendue du"),
+        ("name", "N" * 400, "« Nom » : trop long : 400 caractères, 300 au plus"),
+        ("name", "", "« Nom » : vide"),
+        ("kind", "usine", "(saisi : « usine »)"),
+    ],
+)
+def test_a_refused_form_value_says_why_in_french(
+    managed: Managed, field: str, value: str, message: str
+) -> None:
+    manager = managed.client_of("manager")
+    form = f"/gestion/{managed.a}/adherents/nouveau"
+    values = {"name": "Usinage Lenoir", "siren": siren(9010), "joined": "2024-02-01", field: value}
+    refused = post_form(manager, form, form, values)
+    assert refused.status_code == 422
+    page = html.unescape(refused.text)
+    assert message in page
+    assert "datetime" not in page
 
 
 def test_import_reports_each_bad_row_and_keeps_the_good_ones(managed: Managed) -> None:

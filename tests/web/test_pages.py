@@ -24,6 +24,13 @@ def test_home_says_what_grappe_is_with_key_figures_in_french(web: Web) -> None:
     assert 'id="contenu"' in page
 
 
+def test_home_offers_the_sign_in_only_to_visitors_not_signed_in(web: Web) -> None:
+    client = web.client()
+    assert 'href="/connexion"' in client.get("/").text
+    assert sign_in(client, "funder").status_code == 303
+    assert 'href="/connexion"' not in client.get("/").text
+
+
 def test_every_response_carries_the_security_headers(web: Web) -> None:
     client = web.client()
     for path in ("/", "/annuaire", "/connexion", "/docs", "/static/grappe.css", "/directory"):
@@ -182,3 +189,38 @@ def test_vendored_files_are_the_ones_their_provenance_records() -> None:
     for path in sorted(p for p in vendor.rglob("*") if p.suffix in {".js", ".css"}):
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         assert digest in record, f"{path.relative_to(vendor)} differs from vendor/README.md"
+
+
+BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "message"),
+    [
+        ("/nimporte-quoi", 404, "Aucune page de grappe ne porte cette adresse."),
+        ("/structures/abc", 404, "Aucune page de grappe ne porte cette adresse."),
+        ("/structures/99999999999999999999", 422, "nombre hors limites"),
+        ("/annuaire?page=99999999999999999999", 422, "page='99999999999999999999' : attendu un entier"),
+    ],
+)
+def test_a_browser_gets_the_error_page_never_json(web: Web, path: str, status: int, message: str) -> None:
+    answer = web.client().get(path, headers=BROWSER)
+    assert answer.status_code == status
+    assert answer.headers["content-type"].startswith("text/html")
+    page = html.unescape(answer.text)
+    assert message in page
+    assert 'role="alert"' in page
+    assert '<html lang="fr">' in page
+
+
+def test_an_unknown_address_speaks_english_when_asked(web: Web) -> None:
+    answer = web.client().get("/nimporte-quoi?lang=en", headers=BROWSER)
+    assert answer.status_code == 404
+    assert "No page of grappe has this address." in answer.text
+
+
+def test_programs_keep_the_json_error_body(web: Web) -> None:
+    client = web.client()
+    assert client.get("/nimporte-quoi").json()["detail"] == "adresse inconnue de l'API (voir /docs)"
+    api = client.get("/clusters/abc", headers={**BROWSER, "authorization": "Bearer grp_x"})
+    assert api.headers["content-type"] == "application/json"

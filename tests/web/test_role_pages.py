@@ -4,8 +4,10 @@ fee letters as PDF and prospects; the member's space; the funder's clusters; the
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ from openpyxl import load_workbook
 from webkit import FEE_YEAR as YEAR
 from webkit import Web, add_fee_calls, build_web, csrf, dbkit, sign_in
 
+from grappe.refdata import sizes
 from grappe.registry import LOCAL_ADMIN
 from grappe.registry.clusters import service as clusters
 from grappe.registry.clusters.schemas import BodyIn, LabelIn, SeatHolderIn
@@ -24,6 +27,7 @@ from grappe.registry.fees import service as fees
 from grappe.registry.organisations import service as organisations
 from grappe.registry.organisations.schemas import ContactIn
 from grappe.storage.sql import session_scope
+from grappe.web.manage.prospects import band_labels
 
 ROLES = ("admin", "manager", "manager_other", "member", "funder", "public")
 
@@ -318,6 +322,19 @@ def test_prospects_page_map_and_export(roles: Roles, fabric: Path) -> None:
     csv = manager.get(f"/gestion/{roles.a}/prospects.csv?commune=69123").content.decode("utf-8-sig")
     assert csv.startswith("rang;siret;siren")
     assert "Usinage Récent" in csv
+
+
+def test_prospects_show_headcount_bands_as_people_read_them(roles: Roles, fabric: Path) -> None:
+    del fabric
+    french = band_labels("fr")
+    # the French words are the reference table's
+    assert french == {b["code"]: b["label"] for b in sizes.size_bands().to_pylist()}
+    assert band_labels("en")["41"] == "500 to 999 employees"
+    assert band_labels("en")["53"] == "10,000 employees or more"
+    page = html.unescape(roles.client_of("manager").get(f"/gestion/{roles.a}/prospects").text)
+    cells = re.findall(r"<td>([^<]*)</td>", page)
+    assert any(cell in french.values() for cell in cells), cells
+    assert not any(cell in french for cell in cells), cells  # never a bare code such as 41
 
 
 def test_prospects_without_a_fabric_say_so(roles: Roles) -> None:

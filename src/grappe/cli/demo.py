@@ -181,8 +181,9 @@ def _top_candidates(store: FabricStore, seed: int) -> None:
 
     with RichReporter() as reporter:
         found = detect(store, level="ze", sectors="sous-classe", seed=seed, reporter=reporter)
-    print_top(found.top(20), title="Les 20 grappes potentielles les mieux classées (zones "
-                                   "d'emploi x sous-classes NAF, activités exposées)")
+    best = found.top(20)
+    print_top(best, title=f"Les {len(best)} grappes potentielles les mieux classées (zones "
+                          "d'emploi x sous-classes NAF, activités exposées)")
 
 
 def next_commands(store: Path) -> list[str]:

@@ -192,9 +192,10 @@ def detect_command(
             # parquet, geojson and xlsx were refused above without --out
             write_frame(frame, sys.stdout, cast("OutputFormat", fmt))
         else:
+            best = found.top(shown)
             print_top(
-                found.top(shown),
-                title=_title(found.territory_level, shown, found.date, found.include_local),
+                best,
+                title=_title(found.territory_level, len(best), found.date, found.include_local),
             )
             err_console.print(f"Référence des quotients de localisation : {found.reference}.",
                               highlight=False)

@@ -67,7 +67,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "role": {
         "admin": ("administrateur", "administrator"),
         "funder": ("financeur", "funder"),
-        "manager": ("gestionnaire", "manager"),
+        "manager": ("gestionnaire de structure", "cluster manager"),
         "member": ("adhérent", "member"),
         "public": ("public", "public"),
         "reviewer": ("évaluateur", "reviewer"),

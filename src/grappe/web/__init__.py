@@ -18,7 +18,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def mount(app: FastAPI) -> None:
     """Serve the web application on ``app`` (created with ``docs_url=None``: /docs is ours)."""
-    from grappe.web import site
+    from grappe.web import errors, site
     from grappe.web.accounts import account as account_page
     from grappe.web.accounts import routes as accounts_routes
     from grappe.web.admin import routes as admin_routes
@@ -35,6 +35,7 @@ def mount(app: FastAPI) -> None:
     from grappe.web.registry import routes as registry_routes
 
     app.add_middleware(security.SecurityHeaders)
+    errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routers = (
         site.router,

@@ -8,7 +8,7 @@ a page number or a refused schema value gets the same French message everywhere.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from grappe.errors import ConflictError, GrappeError, InputError
 from grappe.kit.dates import parse_date
+from grappe.kit.messages import message
+from grappe.registry import bounds
 from grappe.web import security
 from grappe.web.i18n import Formatter
 from grappe.web.render import gettext, language_of
@@ -55,12 +57,17 @@ def signed_in(request: Request, visitor: Visitor, csrf_token: str | None = None)
         raise Detour(away)
 
 
+#: The last page number a URL may ask for: its offset stays within the database's integers.
+LAST_PAGE = 2**31 - 1
+
+
 def page_number(raw: str | None) -> int:
-    """The ``page`` query parameter (from 1)."""
+    """The ``page`` query parameter (from 1 to :data:`LAST_PAGE`; past the last page, an empty one)."""
     if raw is None or raw == "":
         return 1
-    if not raw.isdigit() or int(raw) < 1:
-        raise InputError(f"page={raw!r} : attendu un entier à partir de 1")
+    if not raw.isdigit() or not 1 <= int(raw) <= LAST_PAGE:
+        last = format(LAST_PAGE, ",").replace(",", "\u202f")
+        raise InputError(f"page={bounds.shown(raw, 20)!r} : attendu un entier de 1 à {last}")
     return int(raw)
 
 
@@ -110,7 +117,16 @@ def schema(model: type[M], labels: dict[str, str], **values: Any) -> M:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else ""
-        raise InputError(f"« {labels.get(field, field)} » : valeur refusée {first.get('input')!r}") from None
+        raise InputError(f"« {labels.get(field, field)} » : {_reason(first)}") from None
+
+
+def _reason(error: Mapping[str, Any]) -> str:
+    """Why a form value is refused, in French, quoting the value typed when the reason does not."""
+    reason = message(error)
+    typed = error.get("input")
+    if isinstance(typed, str) and typed and typed not in reason:
+        reason += f" (saisi : « {bounds.shown(typed)} »)"
+    return reason
 
 
 #: The refusals a form answers with itself again (its values kept, the reason above them).

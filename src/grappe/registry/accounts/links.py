@@ -27,7 +27,7 @@ from grappe.registry.accounts import service, signin
 from grappe.registry.accounts.models import LinkPurpose
 from grappe.registry.accounts.repository import LinkRepository, SignInRepository, UserRepository
 from grappe.registry.accounts.schemas import UserCreate, UserOut
-from grappe.registry.models import Role, User, utcnow
+from grappe.registry.models import User, utcnow
 from grappe.registry.policy import Actor
 
 #: A password reset link is valid this long ...
@@ -43,13 +43,6 @@ RESET_PATH = "/compte/mot-de-passe/{token}"
 INVITE_PATH = "/compte/invitation/{token}"
 INVALID_LINK = "lien invalide, expiré ou déjà utilisé : demandez-en un nouveau"
 
-_ROLE_NAMES = {
-    Role.ADMIN: Wording(fr="administrateur de la plateforme", en="platform administrator"),
-    Role.MANAGER: Wording(fr="gestionnaire de structure", en="cluster manager"),
-    Role.MEMBER: Wording(fr="adhérent", en="member"),
-    Role.FUNDER: Wording(fr="financeur", en="funder"),
-    Role.REVIEWER: Wording(fr="évaluateur", en="reviewer"),
-}
 _UNTIL = Wording(fr="{day} à {time} (UTC)", en="{day} at {time} (UTC)")
 _RESET_SUBJECT = Wording(fr="grappe : changer votre mot de passe", en="grappe: change your password")
 _RESET_BODY = Wording(
@@ -207,7 +200,7 @@ def invite_user(
         language,
         greeting=_GREETING_NAMED(language, name=data.name) if data.name else _GREETING(language),
         by=_INVITED_BY(language, inviter=inviter) if inviter else "",
-        role=_ROLE_NAMES[data.role](language),
+        role=Formatter(language).label("role", data.role.value),
         until=_until(until, language),
         url=_url(INVITE_PATH, token),
         address=user.email,
@@ -228,7 +221,7 @@ def resend_invitation(session: Session, actor: Actor, user_id: int, now: dt.date
     language = user.language
     body = _REINVITE_BODY(
         language,
-        role=_ROLE_NAMES[Role(user.role)](language),
+        role=Formatter(language).label("role", user.role),
         until=_until(until, language),
         url=_url(INVITE_PATH, token),
     )

@@ -116,8 +116,20 @@ class _Row:
     values: dict[str, str]
 
 
-def read_rows(path: Path) -> tuple[list[str], list[_Row]]:
-    """Read a member file (CSV or XLSX): the mapped header and the non-empty rows with lines."""
+#: The column a report names when the file lacks it: the template's header (TEMPLATE_COLUMNS).
+_TEMPLATE_NAMES = {
+    "siret": "siret",
+    "siren": "siren",
+    "name": "nom",
+    "kind": "nature",
+    "joined": "date_adhesion",
+    "membership_type": "type_adhesion",
+}
+
+
+def read_rows(path: Path) -> tuple[dict[str, str], list[_Row]]:
+    """Read a member file (CSV or XLSX): each column read with its header as the file writes
+    it, and the non-empty rows with their lines."""
     path = Path(path)
     lines = tables.cells(path)
     # The notes the template puts above its header (lines starting with #) are skipped,
@@ -148,7 +160,11 @@ def read_rows(path: Path) -> tuple[list[str], list[_Row]]:
             if name and i < len(cells) and str(cells[i]).strip()
         }
         rows.append(_Row(number, values))
-    return mapped, rows
+    written: dict[str, str] = {}
+    for name, title in zip(mapped, header, strict=True):
+        if name:
+            written.setdefault(name, str(title).strip())
+    return written, rows
 
 
 @dataclass
@@ -200,7 +216,7 @@ def import_members(
         reason).
     """
     policy.require_cluster(session, actor, cluster_id, policy.Access.MANAGE, "importer des adhérents")
-    _, rows = read_rows(path)
+    written, rows = read_rows(path)
     today = today or dt.date.today()
     issues: list[ImportIssue] = []
     candidates: list[_Good] = []
@@ -365,6 +381,15 @@ def import_members(
             continue
         accepted.append(good)
 
+    # A report names the columns as the file writes them (the template's name when absent).
+    def as_written(column: str) -> str:
+        return written.get(column) or _TEMPLATE_NAMES.get(column, column)
+
+    for issue in (*issues, *outside):
+        if issue.column is not None:
+            issue.column = as_written(issue.column)
+    for change in changes:
+        change.shown.column = as_written(change.shown.column)
     issues.sort(key=lambda i: i.line)
     rejected_lines = {i.line for i in issues}
     report = ImportReport(

@@ -55,6 +55,7 @@ def role_names(language: str) -> dict[Role, str]:
         Role.MANAGER: gettext(language, "Gestionnaire de structure"),
         Role.MEMBER: gettext(language, "Adhérent"),
         Role.FUNDER: gettext(language, "Financeur"),
+        Role.REVIEWER: gettext(language, "Évaluateur"),
     }
 
 
@@ -184,7 +185,9 @@ def change_role(
             labels,
             role=role,
             clusters=[c for c in (clusters_ or []) if c.strip()] if role == Role.MANAGER.value else [],
-            organisation_id=(organisation.strip() or None) if role == Role.MEMBER.value else None,
+            organisation_id=(organisation.strip() or None)
+            if role in {Role.MEMBER.value, Role.REVIEWER.value}
+            else None,
             funder=(funder.strip() or None) if role == Role.FUNDER.value else None,
         )
         accounts.change_role(session, visitor.actor, user_id, data)
@@ -221,19 +224,13 @@ def set_state(
 
 
 #: The roles a person may be invited with, as the invitation form names them.
-INVITED_ROLES = (Role.MANAGER, Role.MEMBER, Role.FUNDER, Role.ADMIN)
+INVITED_ROLES = (Role.MANAGER, Role.MEMBER, Role.FUNDER, Role.REVIEWER, Role.ADMIN)
 
 
 def _invite_context(
     request: Request, values: dict[str, str], session: Session, visitor: Visitor, error: str | None
 ) -> dict[str, Any]:
-    language = language_of(request)
-    names = {
-        Role.ADMIN: gettext(language, "Administrateur de la plateforme"),
-        Role.MANAGER: gettext(language, "Gestionnaire de structure"),
-        Role.MEMBER: gettext(language, "Adhérent"),
-        Role.FUNDER: gettext(language, "Financeur"),
-    }
+    names = role_names(language_of(request))
     roles = [r for r in INVITED_ROLES if visitor.actor.role is Role.ADMIN or r in {Role.MANAGER, Role.MEMBER}]
     managed = clusters.managed_clusters(session, visitor.actor)
     return {
@@ -296,7 +293,9 @@ def invite(
                 name=name.strip() or None,
                 role=role,
                 clusters=[cluster] if cluster.strip() and role == Role.MANAGER.value else [],
-                organisation_id=organisation.strip() or None if role == Role.MEMBER.value else None,
+                organisation_id=organisation.strip() or None
+                if role in {Role.MEMBER.value, Role.REVIEWER.value}
+                else None,
                 funder=funder.strip() or None if role == Role.FUNDER.value else None,
                 # the invitee becomes a user reading its mail in the language of the inviter's page
                 language=language,

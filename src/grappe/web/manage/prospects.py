@@ -21,7 +21,7 @@ from grappe.registry import prospects as ranking
 from grappe.registry.clusters.schemas import ClusterOut
 from grappe.web import maps
 from grappe.web.forms import page_number
-from grappe.web.i18n import Formatter
+from grappe.web.i18n import DEFAULT, Formatter
 from grappe.web.manage.prologue import managed
 from grappe.web.render import gettext, language_of
 from grappe.web.unit import Visitor, as_page, show, unit
@@ -51,6 +51,29 @@ def _ranked(request: Request, cluster_id: int) -> tuple[Visitor, ClusterOut, pa.
     return visitor, cluster, table, commune
 
 
+def band_labels(language: str) -> dict[str, str]:
+    """Each SIRENE headcount band code (``41``) as people read it (``500 à 999 salariés``):
+    the reference table's French label, or its bounds written in the page's language."""
+    from grappe.refdata import sizes
+
+    fmt = Formatter(language)
+    labels = {}
+    for band in sizes.size_bands().to_pylist():
+        values = {"low": fmt.number(band["low"]), "high": fmt.number(band["high"])}
+        if language == DEFAULT:
+            label = band["label"]
+        elif not band["known"]:
+            label = gettext(language, "effectif inconnu ou sans salarié")
+        elif band["high"] == 0:
+            label = gettext(language, "0 salarié")
+        elif band["high"] == sizes.OPEN_BAND_HIGH:
+            label = gettext(language, "%(low)s salariés et plus") % values
+        else:
+            label = gettext(language, "%(low)s à %(high)s salariés") % values
+        labels[band["code"]] = label
+    return labels
+
+
 @router.get("/gestion/{cluster_id:int}/prospects", response_class=HTMLResponse)
 @as_page
 def prospects(request: Request, cluster_id: int) -> Response:
@@ -64,6 +87,7 @@ def prospects(request: Request, cluster_id: int) -> Response:
     context = {
         "cluster": cluster,
         "rows": rows,
+        "bands": band_labels(language_of(request)),
         "total": table.num_rows,
         "commune": commune,
         "page_number": number,

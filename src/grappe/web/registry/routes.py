@@ -13,6 +13,7 @@ from grappe.registry.clusters import service as clusters
 from grappe.registry.clusters.schemas import DirectoryPage
 from grappe.registry.models import LabelKind
 from grappe.web import maps
+from grappe.web.forms import page_number
 from grappe.web.i18n import Formatter
 from grappe.web.render import gettext, language_of
 from grappe.web.unit import as_page, show, unit
@@ -23,15 +24,6 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
 #: The directory's filters, as named in the URL (those of the API's /directory).
 FILTERS = ("label", "region", "sector", "size")
-
-
-def page_number(raw: str | None) -> int:
-    """The ``page`` query parameter (from 1)."""
-    if raw is None or raw == "":
-        return 1
-    if not raw.isdigit() or int(raw) < 1:
-        raise InputError(f"page={raw!r} : attendu un entier à partir de 1")
-    return int(raw)
 
 
 @router.get("/annuaire", response_class=HTMLResponse)
