@@ -68,3 +68,19 @@ class MailError(GrappeError, OSError):
     """The mail server refused a message or could not be reached."""
 
     http_status: ClassVar[int] = 503
+
+
+#: French texts of the HTTP errors Starlette and FastAPI raise with an English phrase.
+STATUS_TEXT: dict[int, str] = {
+    400: "requête mal formée",
+    401: "authentification requise : jeton d'API attendu (Authorization: Bearer grp_...)",
+    403: "accès refusé",
+    404: "adresse inconnue de l'API (voir /docs)",
+    405: "méthode HTTP non permise sur cette adresse (voir /docs)",
+    406: "format de réponse demandé non disponible",
+    413: "corps de la requête trop volumineux",
+    415: "type de contenu non pris en charge : JSON ou formulaire attendu",
+    429: "trop de requêtes : réessayez dans un instant",
+    500: "erreur interne du serveur",
+    503: "service momentanément indisponible : réessayez dans un instant",
+}

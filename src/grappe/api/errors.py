@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from grappe.errors import STATUS_TEXT
 from grappe.kit.messages import message
 
 #: Where a request value comes from, as FastAPI names it in ``loc``.
@@ -25,20 +26,6 @@ PLACES: dict[str, str] = {
     "cookie": "cookie",
 }
 
-#: French texts of the HTTP errors Starlette and FastAPI raise with an English phrase.
-STATUS_TEXT: dict[int, str] = {
-    400: "requête mal formée",
-    401: "authentification requise : jeton d'API attendu (Authorization: Bearer grp_...)",
-    403: "accès refusé",
-    404: "adresse inconnue de l'API (voir /docs)",
-    405: "méthode HTTP non permise sur cette adresse (voir /docs)",
-    406: "format de réponse demandé non disponible",
-    413: "corps de la requête trop volumineux",
-    415: "type de contenu non pris en charge : JSON ou formulaire attendu",
-    429: "trop de requêtes : réessayez dans un instant",
-    500: "erreur interne du serveur",
-    503: "service momentanément indisponible : réessayez dans un instant",
-}
 
 #: What an unexpected failure answers: nothing of the server's internals.
 INTERNAL_ERROR = (

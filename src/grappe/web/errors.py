@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from grappe.api.errors import STATUS_TEXT
+from grappe.errors import STATUS_TEXT
 from grappe.web import render
 
 Handler = Callable[[Request, Any], Awaitable[Response] | Response]
