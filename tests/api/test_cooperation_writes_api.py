@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from apikit import Api, build_api, dbkit
@@ -67,7 +67,9 @@ def books(database: Any, tmp_path: Path) -> Iterator[Books]:
                 LOCAL_ADMIN,
                 w.b,
                 ProjectIn(
-                    title="Granit poli", kind=ProjectKind.MARKET, partners=[PartnerIn(organisation_id=w.org_b)]
+                    title="Granit poli",
+                    kind=ProjectKind.MARKET,
+                    partners=[PartnerIn(organisation_id=w.org_b)],
                 ),
             )
         partners = {
@@ -81,12 +83,11 @@ def books(database: Any, tmp_path: Path) -> Iterator[Books]:
 
 
 def test_a_manager_ends_a_link_on_a_day(books: Books) -> None:
-    api = books.api
+    api, w = books.api, cast(Any, books.api.world)
     end = f"/cooperation/links/{books.link}/end"
     # the member reads its own link but may not end it; another cluster's manager finds nothing
-    assert api.client.get(f"/clusters/{api.world.a}/cooperation/links", headers=api.headers("member")).json()[  # type: ignore[attr-defined]
-        "total"
-    ] == 1
+    own = api.client.get(f"/clusters/{w.a}/cooperation/links", headers=api.headers("member")).json()
+    assert own["total"] == 1
     refused = api.client.post(end, headers=api.headers("member"), json={"end": "2024-12-31"})
     assert refused.status_code == 403, refused.text
     assert "mettre fin à un lien" in refused.json()["detail"]
@@ -106,7 +107,8 @@ def test_a_manager_ends_a_link_on_a_day(books: Books) -> None:
     again = api.client.post(end, headers=api.headers("manager"), json={})
     assert again.status_code == 409
     assert again.json()["detail"] == f"lien {books.link} déjà terminé (le 31 décembre 2024)"
-    assert api.client.post("/cooperation/links/999999/end", headers=api.headers("admin"), json={}).status_code == 404
+    unknown = api.client.post("/cooperation/links/999999/end", headers=api.headers("admin"), json={})
+    assert unknown.status_code == 404
 
 
 def test_ending_without_a_day_ends_today(books: Books) -> None:
@@ -121,7 +123,8 @@ def test_a_manager_removes_a_project_partner(books: Books) -> None:
     url = f"/cooperation/projects/{books.project}/partners"
     unnamed = f"{url}/{books.partners['unnamed']}"
     # the partner member reads the project but may not change it; the others find nothing
-    assert api.client.get(f"/cooperation/projects/{books.project}", headers=api.headers("member")).status_code == 200
+    read = api.client.get(f"/cooperation/projects/{books.project}", headers=api.headers("member"))
+    assert read.status_code == 200
     refused = api.client.delete(unnamed, headers=api.headers("member"))
     assert refused.status_code == 403, refused.text
     assert "retirer un partenaire" in refused.json()["detail"]

@@ -129,9 +129,12 @@ def test_a_project_partner_shown_then_removed(meca: None) -> None:
     code, out = run("cooperation", "project-show", "1")
     assert code == 0, out
     assert "2 partenaires" in out
-    rows = {line.split("│")[2].strip(): line.split("│")[1].strip() for line in out.splitlines() if "│" in line}
+    cells = [line.split("│") for line in out.splitlines() if "│" in line]
+    rows = {cell[2].strip(): cell[1].strip() for cell in cells}  # partner -> its row number
     assert set(rows) >= {"Alpha", "Labo Sud"}
-    member = runner.invoke(app, ["cooperation", "--as", "u@alpha.fr", "partner-remove", "1", rows["Labo Sud"]])
+    member = runner.invoke(
+        app, ["cooperation", "--as", "u@alpha.fr", "partner-remove", "1", rows["Labo Sud"]]
+    )
     assert isinstance(member.exception, PermissionDeniedError)
     missing = runner.invoke(app, ["cooperation", "partner-remove", "1", "99"])
     assert isinstance(missing.exception, NotFoundError)

@@ -121,7 +121,7 @@ def link_declare(
         int | None, typer.Option("--intensity", help="Intensité de 1 (ponctuel) à 5 (stratégique).")
     ] = None,
     amount: Annotated[
-        str | None, typer.Option("--amount", help="Montant annuel du lien en euros (ex. : 45000).")
+        str | None, typer.Option("--amount", help="Montant du lien en euros (ex. : 45000).")
     ] = None,
 ) -> None:
     """Déclarer un lien de coopération (à confirmer par l'autre partie s'il vient d'un adhérent)."""
@@ -170,7 +170,8 @@ def link_answer(
 def link_end(
     link_id: Annotated[int, typer.Argument(metavar="LIEN", help="N° du lien (ex. : 7).")],
     on: Annotated[
-        str | None, typer.Option("--date", help="Jour de fin, AAAA-MM-JJ ou JJ/MM/AAAA (défaut : aujourd'hui).")
+        str | None,
+        typer.Option("--date", help="Jour de fin, AAAA-MM-JJ ou JJ/MM/AAAA (défaut : aujourd'hui)."),
     ] = None,
 ) -> None:
     """Mettre fin à un lien de coopération (les gestionnaires de sa structure)."""
@@ -181,7 +182,8 @@ def link_end(
     with operational.unit() as (session, actor):
         link = service.end_link(session, actor, link_id, data)
     console.print(
-        f"Lien {link.id} : {link.organisation_a_name} — {link.organisation_b_name}, terminé le {link.end:%d/%m/%Y}"
+        f"Lien {link.id} : {link.organisation_a_name} — {link.organisation_b_name}, "
+        f"terminé le {link.end:%d/%m/%Y}"
     )
 
 
