@@ -107,6 +107,7 @@ class Victim:
     org_c2: int  # a second member of C: links and deals need two sides
     link_c: int  # a link a member of C declared, pending
     project_c: int  # a confidential project of C
+    partner_c: int  # an unnamed partner row of it, for the administrator to remove
     event_c: int  # a public event of C, past, org_c registered
     equipment_c: int  # a shared equipment of C
     purchase_c: int  # a group purchase of C
@@ -192,7 +193,7 @@ def build_victim(session: Any, world: Any) -> Victim:
     # as if the member user of org_c2 had declared it: pending, for org_c's side to answer
     stored_link = session.get(CooperationLink, link_c)
     stored_link.state, stored_link.source, stored_link.declared_by_id = "pending", "member", org_c2
-    project_c = cooperation.create_project(
+    project = cooperation.create_project(
         session,
         admin,
         c,
@@ -200,9 +201,15 @@ def build_victim(session: Any, world: Any) -> Victim:
             title="Projet Confidentiel Victime",
             kind=ProjectKind.RD_INNOVATION,
             confidential=True,
-            partners=[PartnerIn(organisation_id=org_c, coordinator=True), PartnerIn(organisation_id=org_c2)],
+            partners=[
+                PartnerIn(organisation_id=org_c, coordinator=True),
+                PartnerIn(organisation_id=org_c2),
+                PartnerIn(town="Rennes"),
+            ],
         ),
-    ).id
+    )
+    project_c = project.id
+    (partner_c,) = (p.id for p in project.partners if p.organisation_id is None)
     cooperation.declare_deal(
         session, admin, c, DealIn(buyer=org_c, seller=org_c2, year=2024, amount_eur=Decimal(1000))
     )
@@ -340,6 +347,7 @@ def build_victim(session: Any, world: Any) -> Victim:
         org_c2=org_c2,
         link_c=link_c,
         project_c=project_c,
+        partner_c=partner_c,
         event_c=event_c,
         equipment_c=equipment_c,
         purchase_c=purchase_c,
@@ -653,7 +661,7 @@ CASES: dict[tuple[str, str], list[Case]] = {
         Case(OPEN, lambda v: {"project_id": v.project_c, "data": {"name": "Intruse"}})
     ],
     ("POST", "/cooperation/projets/{project_id:int}/partenaires/{partner_id:int}/retrait"): [
-        Case(OPEN, lambda v: {"project_id": v.project_c, "partner_id": 1, "data": {}})
+        Case(OPEN, lambda v: {"project_id": v.project_c, "partner_id": v.partner_c, "data": {}})
     ],
     ("POST", "/cooperation/{cluster_id:int}/evenements"): [
         Case(OPEN, lambda v: {"cluster_id": v.c, "data": {"title": "Intrus", "kind": "conference",
@@ -874,6 +882,9 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("POST", "/cooperation/links/{link_id}/answer"): [
         Case(HIDDEN, lambda v: {"link_id": v.link_c, "json": {"accept": True}})
     ],
+    ("POST", "/cooperation/links/{link_id}/end"): [
+        Case(HIDDEN, lambda v: {"link_id": v.link_c, "json": {"end": "2025-01-01"}})
+    ],
     ("GET", "/cooperation/projects"): [Case(OPEN, lambda v: {"params": {"limit": 500}})],
     ("POST", "/clusters/{cluster_id}/cooperation/projects"): [
         Case(HIDDEN, lambda v: {"cluster_id": v.c, "json": {"title": "Intrus", "kind": "market"}})
@@ -887,6 +898,9 @@ CASES: dict[tuple[str, str], list[Case]] = {
             HIDDEN,
             lambda v: {"project_id": v.project_c, "json": {"name": "Intrus", "category": "laboratory"}},
         )
+    ],
+    ("DELETE", "/cooperation/projects/{project_id}/partners/{partner_id}"): [
+        Case(HIDDEN, lambda v: {"project_id": v.project_c, "partner_id": v.partner_c})
     ],
     ("GET", "/clusters/{cluster_id}/cooperation/deals"): [Case(HIDDEN, lambda v: {"cluster_id": v.c})],
     ("POST", "/clusters/{cluster_id}/cooperation/deals"): [

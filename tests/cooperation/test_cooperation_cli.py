@@ -18,7 +18,7 @@ from grappe.cooperation.models import (
     ProjectStatus,
 )
 from grappe.cooperation.projects_io import ImportFormat
-from grappe.errors import InputError
+from grappe.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 
 runner = CliRunner()
 
@@ -79,3 +79,68 @@ def test_bad_input_is_one_french_line(tmp_path: Path) -> None:
         app, ["cooperation", "import-projects", str(tmp_path / "a.xlsx"), str(tmp_path / "b.xlsx")]
     )
     assert "introuvable" in str(missing.exception)
+
+
+@pytest.fixture
+def meca(tmp_path: Path) -> None:
+    """MECA with two members, organisations 1 (Alpha) and 2 (Beta), and Alpha's member user."""
+    assert run("registry", "create", "Mécanique Rhône", "--acronym", "MECA")[0] == 0
+    members = tmp_path / "adherents.csv"
+    members.write_text("siren;nom;date_adhesion\n000000117;Alpha;2020-01-02\n000000125;Beta;2020-01-02\n")
+    code, out = run("registry", "import", "MECA", str(members))
+    assert code == 0, out
+    assert run("registry", "user-add", "u@alpha.fr", "--role", "member", "--organisation", "1")[0] == 0
+
+
+def test_a_link_declared_with_its_amount_then_ended(meca: None) -> None:
+    code, out = run(
+        "cooperation", "link-declare", "MECA", "1", "2", "--kind", "supplier_customer",
+        "--orientation", "means", "--from", "2024-02-01", "--amount", "45 000,50",
+    )
+    assert code == 0, out
+    assert "Lien 1 : Alpha — Beta" in out
+    member = runner.invoke(app, ["cooperation", "--as", "u@alpha.fr", "link-end", "1"])
+    assert isinstance(member.exception, PermissionDeniedError)
+    assert "mettre fin à un lien" in str(member.exception)
+    early = runner.invoke(app, ["cooperation", "link-end", "1", "--date", "2023-12-31"])
+    assert isinstance(early.exception, InputError)
+    assert "avant le début" in str(early.exception)
+    bad = runner.invoke(app, ["cooperation", "link-end", "1", "--date", "31/13/2024"])
+    assert isinstance(bad.exception, InputError)
+    assert "--date" in str(bad.exception)
+    code, out = run("cooperation", "link-end", "1", "--date", "31/12/2024")
+    assert code == 0, out
+    assert "Lien 1 : Alpha — Beta, terminé le 31/12/2024" in out
+    again = runner.invoke(app, ["cooperation", "link-end", "1"])
+    assert isinstance(again.exception, ConflictError)
+    assert "déjà terminé" in str(again.exception)
+    code, out = run("cooperation", "links", "MECA")
+    assert code == 0, out
+    assert "45000.50" in out
+    assert "31/12/2024" in out
+    assert isinstance(runner.invoke(app, ["cooperation", "link-end", "9"]).exception, NotFoundError)
+
+
+def test_a_project_partner_shown_then_removed(meca: None) -> None:
+    assert run("cooperation", "project-create", "MECA", "Usinage propre", "--kind", "rd_innovation")[0] == 0
+    assert run("cooperation", "partner-add", "1", "--organisation", "1", "--coordinator")[0] == 0
+    code, out = run("cooperation", "partner-add", "1", "Labo Sud", "--category", "laboratory")
+    assert code == 0, out
+    code, out = run("cooperation", "project-show", "1")
+    assert code == 0, out
+    assert "2 partenaires" in out
+    cells = [line.split("│") for line in out.splitlines() if "│" in line]
+    rows = {cell[2].strip(): cell[1].strip() for cell in cells}  # partner -> its row number
+    assert set(rows) >= {"Alpha", "Labo Sud"}
+    member = runner.invoke(
+        app, ["cooperation", "--as", "u@alpha.fr", "partner-remove", "1", rows["Labo Sud"]]
+    )
+    assert isinstance(member.exception, PermissionDeniedError)
+    missing = runner.invoke(app, ["cooperation", "partner-remove", "1", "99"])
+    assert isinstance(missing.exception, NotFoundError)
+    assert "partenaire 99 introuvable" in str(missing.exception)
+    code, out = run("cooperation", "partner-remove", "1", rows["Labo Sud"])
+    assert code == 0, out
+    assert "1 partenaires" in out
+    assert "Labo Sud" not in out
+    assert "Alpha" in out

@@ -258,6 +258,45 @@ def test_a_manager_declares_then_ends_a_link(world: World) -> None:
     assert "déjà terminé" in again.text
 
 
+def test_a_link_with_its_orientations_and_amount(world: World) -> None:
+    manager = world.client_of("manager")
+    page = f"/cooperation/{world.a}/liens"
+    form = manager.get(page).text
+    for code in ("means", "products_markets", "working_club"):
+        assert f'name="orientation" type="checkbox" value="{code}"' in form
+    token = csrf(form)
+    link = {
+        "csrf_token": token,
+        "organisation_a": str(world.org_free),
+        "organisation_b": str(world.org_a),
+        "kind": "subcontracting",
+        "orientation": ["means", "working_club"],
+    }
+    for wrong, message in (
+        ({"orientation": ["means", "marketing"]}, "« Orientations » : valeur refusée 'marketing'"),
+        ({"amount": "beaucoup"}, "« Montant (€) » : montant invalide 'beaucoup'"),
+        ({"amount": "-5"}, "« Montant (€) » : valeur refusée"),
+    ):
+        refused = manager.post(page, data={**link, **wrong})
+        assert refused.status_code == 422, refused.text[:300]
+        assert message in unescape(refused.text)
+        assert 'value="means" checked' in refused.text  # the typed values kept
+    # in English (a client of its own: the language stays in a cookie), amounts written the English way
+    english = world.web.client()
+    assert sign_in(english, "manager").status_code == 303
+    form_en = english.get(f"{page}?lang=en").text
+    assert "The link's value in euros, when known" in unescape(form_en)
+    assert '<label for="f-orientation-products_markets">products/markets</label>' in form_en
+    wrong_en = english.post(page, data={**link, "csrf_token": csrf(form_en), "amount": "45 000,50"})
+    assert wrong_en.status_code == 422
+    done = manager.post(page, data={**link, "amount": "45 000,50"}, follow_redirects=False)
+    assert done.status_code == 303, done.text[:300]
+    listing = manager.get(page).text
+    row = next(r for r in listing.split("<tr>") if "Solo SARL – Décolletage Dupont" in r)
+    assert "moyens, club de travail" in row
+    assert "45\u202f000,50\xa0€" in row
+
+
 def test_a_manager_adds_and_removes_partners(world: World) -> None:
     manager = world.client_of("manager")
     url = f"/cooperation/projets/{world.project}"

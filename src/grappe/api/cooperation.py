@@ -18,6 +18,7 @@ from grappe.cooperation.schemas import (
     DealOut,
     DealPage,
     LinkAnswer,
+    LinkEnd,
     LinkIn,
     LinkOut,
     LinkPage,
@@ -60,6 +61,13 @@ def answer_link(*, work: Work, link_id: Id, body: LinkAnswer) -> LinkOut:
     """Confirmer ou refuser un lien déclaré par l'autre partie."""
     with work as (db, actor):
         return service.answer_link(db, actor, link_id, body)
+
+
+@router.post("/cooperation/links/{link_id}/end", response_model=LinkOut, tags=TAGS, responses=ERRORS)
+def end_link(*, work: Work, link_id: Id, body: LinkEnd) -> LinkOut:
+    """Mettre fin à un lien à une date (défaut : aujourd'hui) : les gestionnaires de sa structure."""
+    with work as (db, actor):
+        return service.end_link(db, actor, link_id, body)
 
 
 @router.get("/cooperation/projects", response_model=ProjectPage, tags=TAGS, responses=ERRORS)
@@ -118,6 +126,18 @@ def add_partner(*, work: Work, project_id: Id, body: PartnerIn) -> ProjectOut:
     """Ajouter un partenaire (organisation, ou partenaire non renseigné) à un projet."""
     with work as (db, actor):
         return service.add_partner(db, actor, project_id, body)
+
+
+@router.delete(
+    "/cooperation/projects/{project_id}/partners/{partner_id}",
+    response_model=ProjectOut,
+    tags=TAGS,
+    responses=ERRORS,
+)
+def remove_partner(*, work: Work, project_id: Id, partner_id: Id) -> ProjectOut:
+    """Retirer un partenaire d'un projet (les gestionnaires du projet) ; le projet tel qu'il reste."""
+    with work as (db, actor):
+        return service.remove_partner(db, actor, project_id, partner_id)
 
 
 @router.get("/clusters/{cluster_id}/cooperation/deals", response_model=DealPage, tags=TAGS, responses=ERRORS)

@@ -122,6 +122,9 @@ def link_declare(
     intensity: Annotated[
         int | None, typer.Option("--intensity", help="Intensité de 1 (ponctuel) à 5 (stratégique).")
     ] = None,
+    amount: Annotated[
+        str | None, typer.Option("--amount", help="Montant du lien en euros (ex. : 45000).")
+    ] = None,
 ) -> None:
     """Déclarer un lien de coopération (à confirmer par l'autre partie s'il vient d'un adhérent)."""
     choice("--kind", kind, LINK_KINDS)
@@ -139,6 +142,7 @@ def link_declare(
         start=_date("--from", start),
         end=_date("--to", end),
         intensity=intensity,
+        amount_eur=None if amount is None else _amount("--amount", amount),
     )
     with in_cluster(cluster) as (session, actor, cluster_id):
         link = service.declare_link(session, actor, cluster_id, data)
@@ -164,6 +168,27 @@ def link_answer(
     console.print(f"Lien {link.id} : {label('link_state', link.state)}")
 
 
+@app.command("link-end", epilog="Exemple : grappe cooperation link-end 7 --date 2025-12-31")
+def link_end(
+    link_id: Annotated[int, typer.Argument(metavar="LIEN", help="N° du lien (ex. : 7).")],
+    on: Annotated[
+        str | None,
+        typer.Option("--date", help="Jour de fin, AAAA-MM-JJ ou JJ/MM/AAAA (défaut : aujourd'hui)."),
+    ] = None,
+) -> None:
+    """Mettre fin à un lien de coopération (les gestionnaires de sa structure)."""
+    from grappe.cooperation import service
+    from grappe.cooperation.schemas import LinkEnd
+
+    data = operational.build(LinkEnd, end=_date("--date", on))
+    with operational.unit() as (session, actor):
+        link = service.end_link(session, actor, link_id, data)
+    console.print(
+        f"Lien {link.id} : {link.organisation_a_name} — {link.organisation_b_name}, "
+        f"terminé le {link.end:%d/%m/%Y}"
+    )
+
+
 @app.command("links", epilog="Exemple : grappe cooperation links MECA")
 def links(cluster: ClusterArgument, limit: Limit = 100) -> None:
     """Lister les liens de coopération d'une structure."""
@@ -173,14 +198,16 @@ def links(cluster: ClusterArgument, limit: Limit = 100) -> None:
         cluster,
         partial(service.list_links, limit=limit),
         "Liens",
-        ["n°", "organisation A", "organisation B", "nature", "orientations", "état"],
+        ["n°", "organisation A", "organisation B", "nature", "orientations", "montant (€)", "état", "fin"],
         lambda x: [
             x.id,
             x.organisation_a_name,
             x.organisation_b_name,
             x.kind,
             " ".join(x.orientations),
+            x.amount_eur,
             label("link_state", x.state),
+            None if x.end is None else f"{x.end:%d/%m/%Y}",
         ],
     )
 
@@ -189,11 +216,28 @@ def links(cluster: ClusterArgument, limit: Limit = 100) -> None:
 
 
 def _print_project(project: ProjectOut) -> None:
+    """The project in one line, then its partners with the row numbers `partner-remove` takes."""
     console.print(
         f"Projet {project.id} « {project.title} » ({project.kind}) : "
         f"{label('project_status', project.status)}, "
         f"{len(project.partners)} partenaires" + (", inter-clusters" if project.inter_cluster else "")
     )
+    if project.partners:
+        operational.table(
+            "Partenaires",
+            ["n°", "partenaire", "catégorie", "chef de file", "ville", "budget (€)"],
+            [
+                [
+                    p.id,
+                    p.name or "non renseigné",
+                    p.category,
+                    "oui" if p.coordinator else "",
+                    p.town,
+                    p.budget_eur,
+                ]
+                for p in project.partners
+            ],
+        )
 
 
 @app.command(
@@ -289,6 +333,37 @@ def partner_add(
     )
     with operational.unit() as (session, actor):
         project = service.add_partner(session, actor, project_id, data)
+    _print_project(project)
+
+
+@app.command("partner-remove", epilog="Exemple : grappe cooperation partner-remove 3 18")
+def partner_remove(
+    project_id: Annotated[int, typer.Argument(metavar="PROJET", help="N° du projet (ex. : 3).")],
+    partner_id: Annotated[
+        int,
+        typer.Argument(
+            metavar="PARTENAIRE",
+            help="N° de la ligne du partenaire, tel que project-show l'affiche (ex. : 18).",
+        ),
+    ],
+) -> None:
+    """Retirer un partenaire d'un projet (les gestionnaires du projet)."""
+    from grappe.cooperation import service
+
+    with operational.unit() as (session, actor):
+        project = service.remove_partner(session, actor, project_id, partner_id)
+    _print_project(project)
+
+
+@app.command("project-show", epilog="Exemple : grappe cooperation project-show 3")
+def project_show(
+    project_id: Annotated[int, typer.Argument(metavar="PROJET", help="N° du projet (ex. : 3).")],
+) -> None:
+    """Un projet lisible et ses partenaires, avec leurs n° de ligne."""
+    from grappe.cooperation import service
+
+    with operational.unit(write=False) as (session, actor):
+        project = service.get_project(session, actor, project_id)
     _print_project(project)
 
 

@@ -38,6 +38,7 @@ from grappe.web.unit import Visitor, as_page, show, unit
 router = APIRouter(include_in_schema=False)
 
 FormText = Annotated[str, Form()]
+FormList = Annotated[list[str] | None, Form()]
 #: Rows per page of the lists.
 PAGE_SIZE = 25
 #: The measures table's columns, in the order of the CONTRACTS' network measures file.
@@ -657,7 +658,7 @@ def declare_deal(
 
 
 def _links_page(
-    request: Request, cluster_id: int, values: dict[str, str], error: str | None, status_code: int = 200
+    request: Request, cluster_id: int, values: dict[str, Any], error: str | None, status_code: int = 200
 ) -> Response:
     number = page_number(request.query_params.get("page"))
     with unit(request) as (session, visitor):
@@ -683,18 +684,21 @@ def _links_page(
         "page_number": number,
         "pages": max(1, math.ceil(links.total / PAGE_SIZE)),
         "link_kinds": _labels(language, "link_kind"),
+        "orientations": _labels(language, "link_orientation"),
         "states": _labels(language, "link_state"),
         "today": dt.date.today(),
     }
     return show(request, visitor, "cooperation/links.html", context, status_code=status_code)
 
 
-EMPTY_LINK = {
+EMPTY_LINK: dict[str, Any] = {
     "organisation_a": "",
     "organisation_b": "",
     "kind": LinkKind.SUPPLIER_CUSTOMER.value,
+    "orientations": [],
     "start": "",
     "intensity": "",
+    "amount": "",
     "note": "",
 }
 
@@ -715,8 +719,10 @@ def declare_link(
     organisation_a: FormText = "",
     organisation_b: FormText = "",
     kind: FormText = "",
+    orientation: FormList = None,
     start: FormText = "",
     intensity: FormText = "",
+    amount: FormText = "",
     note: FormText = "",
     csrf_token: FormText = "",
 ) -> Response:
@@ -726,16 +732,20 @@ def declare_link(
         "organisation_a": gettext(language, "Première organisation (n°)"),
         "organisation_b": gettext(language, "Seconde organisation (n°)"),
         "kind": gettext(language, "Nature"),
+        "orientations": gettext(language, "Orientations"),
         "start": gettext(language, "Début"),
         "intensity": gettext(language, "Intensité (1 à 5)"),
+        "amount_eur": gettext(language, "Montant (€)"),
         "note": gettext(language, "Note"),
     }
     values = {
         "organisation_a": organisation_a,
         "organisation_b": organisation_b,
         "kind": kind,
+        "orientations": orientation or [],
         "start": start,
         "intensity": intensity,
+        "amount": amount,
         "note": note,
     }
     try:
@@ -748,8 +758,10 @@ def declare_link(
                 organisation_a=organisation_a.strip(),
                 organisation_b=organisation_b.strip(),
                 kind=kind,
+                orientations=orientation or [],
                 start=day_of(labels["start"], start) if start.strip() else None,
                 intensity=intensity.strip() or None,
+                amount_eur=amount_of(language, labels["amount_eur"], amount) if amount.strip() else None,
                 note=note.strip() or None,
             )
             service.declare_link(session, visitor.actor, cluster_id, data)
