@@ -273,7 +273,11 @@ def test_a_link_with_its_orientations_and_amount(world: World) -> None:
         "orientation": ["means", "working_club"],
     }
     for wrong, message in (
-        ({"orientation": ["means", "marketing"]}, "« Orientations » : valeur attendue parmi : 'means', 'products_markets' ou 'working_club' (saisi : « marketing »)"),
+        (
+            {"orientation": ["means", "marketing"]},
+            "« Orientations » : valeur attendue parmi : 'means', 'products_markets' ou 'working_club' "
+            "(saisi : « marketing »)",
+        ),
         ({"amount": "beaucoup"}, "« Montant (€) » : montant invalide 'beaucoup'"),
         ({"amount": "-5"}, "« Montant (€) » : montant négatif"),
     ):
